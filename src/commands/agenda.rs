@@ -1,0 +1,148 @@
+//! `deltacal agenda`: cached events in a range of days, from the cache only.
+
+use std::io::Write;
+
+use chrono::{NaiveDate, SecondsFormat, Utc};
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::days::{event_days, occupies};
+use crate::model::Event;
+use crate::store::{CachedEvent, Store, widen_for_all_day};
+use crate::text;
+
+/// One event of `agenda --json`: every field present, `null` when unknown.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct AgendaItem {
+    pub id: String,
+    pub calendar: String,
+    pub subject: Option<String>,
+    pub start: Option<String>,
+    pub end: Option<String>,
+    pub all_day: bool,
+    pub location: Option<String>,
+    pub organizer: Option<String>,
+    pub show_as: Option<String>,
+    pub cancelled: bool,
+    pub online_meeting_url: Option<String>,
+    pub web_link: Option<String>,
+}
+
+impl AgendaItem {
+    pub fn new(view: &str, e: &Event) -> AgendaItem {
+        let rfc = |t: Option<&crate::model::EventTime>| {
+            t.map(|t| t.instant().to_rfc3339_opts(SecondsFormat::Secs, true))
+        };
+        AgendaItem {
+            id: e.id.clone(),
+            calendar: view.to_owned(),
+            subject: e.subject.clone(),
+            start: rfc(e.start.as_ref()),
+            end: rfc(e.end.as_ref()),
+            all_day: e.all_day,
+            location: e.location.clone(),
+            organizer: e
+                .organizer
+                .as_ref()
+                .map(|p| p.display())
+                .filter(|s| !s.is_empty()),
+            show_as: e.show_as.clone(),
+            cancelled: e.cancelled,
+            online_meeting_url: e.online_meeting_url.clone(),
+            web_link: e.web_link.clone(),
+        }
+    }
+}
+
+/// Cached events of the configured calendars that occupy any day of `[first, last]` in the
+/// display zone, sorted by start then id. A data dir without a cache has no events.
+pub fn events_in_days(
+    config: &Config,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Result<Vec<CachedEvent>, crate::store::StoreError> {
+    let path = config.cache_path();
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let store = Store::open(&path)?;
+    let views: Vec<String> = config.calendars.iter().map(|c| c.key.clone()).collect();
+    let (from, to) = config.zone.days_range(first, last);
+    let (from, to) = widen_for_all_day(from, to);
+    let mut events = store.events_overlapping(Some(&views), from, to)?;
+    events.retain(|c| occupies(&c.event, &config.zone, first, last));
+    Ok(events)
+}
+
+/// Writes the agenda as JSON or as text grouped under day headings.
+pub fn write(
+    config: &Config,
+    events: &[CachedEvent],
+    first: NaiveDate,
+    last: NaiveDate,
+    json: bool,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    if json {
+        let items: Vec<AgendaItem> = events
+            .iter()
+            .map(|c| AgendaItem::new(&c.view, &c.event))
+            .collect();
+        serde_json::to_writer_pretty(&mut *out, &items)?;
+        return writeln!(out);
+    }
+    if events.is_empty() {
+        return writeln!(out, "No events from {first} to {last}.");
+    }
+    let mut day = first;
+    while day <= last {
+        let todays: Vec<&CachedEvent> = events
+            .iter()
+            .filter(|c| occupies(&c.event, &config.zone, day, day))
+            .collect();
+        if !todays.is_empty() {
+            writeln!(out, "{}", day.format("%a %Y-%m-%d"))?;
+            for c in todays {
+                writeln!(out, "  {}", line(config, &c.event, day))?;
+            }
+        }
+        day = day.succ_opt().unwrap_or(day);
+        if day == NaiveDate::MAX {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// `  09:00-10:00  Subject  @ Location` for one event on one day.
+fn line(config: &Config, e: &Event, day: NaiveDate) -> String {
+    let when = match (e.all_day, e.span(), event_days(e, &config.zone)) {
+        (true, _, _) | (_, None, _) => "all day    ".to_owned(),
+        (false, Some((start, end)), Some((first, last))) => {
+            let fmt = |t| crate::days::clock(config, t);
+            let from = if first == day {
+                fmt(start)
+            } else {
+                "...".into()
+            };
+            let to = if last == day { fmt(end) } else { "...".into() };
+            format!("{from}-{to}")
+        }
+        _ => String::new(),
+    };
+    let subject = text::line(e.subject.as_deref().unwrap_or("(no subject)")).into_owned();
+    let mut out = format!("{when:<11}  {subject}");
+    if e.cancelled {
+        out.push_str("  [cancelled]");
+    }
+    if let Some(loc) = &e.location {
+        out.push_str("  @ ");
+        out.push_str(&text::line(loc));
+    }
+    out
+}
+
+/// Today in the display zone.
+pub fn today(config: &Config) -> NaiveDate {
+    config.zone.date_of(Utc::now())
+}

@@ -1,0 +1,4 @@
+//! The non-interactive commands, each a function of the config that writes to a stream.
+
+pub mod agenda;
+pub mod status;

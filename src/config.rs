@@ -1,0 +1,589 @@
+//! Configuration: the TOML file, then environment and flags, into one checked `Config`.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+use reqwest::Url;
+use serde::Deserialize;
+
+use crate::store::Window;
+
+/// Microsoft's "Microsoft Graph Command Line Tools" public client: allowed for the device flow
+/// with delegated scopes in most tenants, so deltacal works without registering an app.
+pub const DEFAULT_CLIENT_ID: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
+
+/// A configuration problem: names the file and the key. Exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("config {file}: {key}: {message}")]
+pub struct ConfigError {
+    pub file: String,
+    pub key: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct FileConfig {
+    account: AccountSection,
+    graph: GraphSection,
+    sync: SyncSection,
+    calendars: Vec<CalendarSection>,
+    ui: UiSection,
+}
+
+impl Default for FileConfig {
+    fn default() -> Self {
+        FileConfig {
+            account: AccountSection::default(),
+            graph: GraphSection::default(),
+            sync: SyncSection::default(),
+            calendars: Vec::new(),
+            ui: UiSection::default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct AccountSection {
+    client_id: String,
+    tenant: String,
+    authority: String,
+}
+
+impl Default for AccountSection {
+    fn default() -> Self {
+        AccountSection {
+            client_id: DEFAULT_CLIENT_ID.into(),
+            tenant: "common".into(),
+            authority: "https://login.microsoftonline.com".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct GraphSection {
+    base_url: String,
+    page_size: u32,
+}
+
+impl Default for GraphSection {
+    fn default() -> Self {
+        GraphSection {
+            base_url: "https://graph.microsoft.com/v1.0".into(),
+            page_size: 100,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct SyncSection {
+    past_days: u32,
+    future_days: u32,
+    start: Option<String>,
+    end: Option<String>,
+    interval_secs: u64,
+}
+
+impl Default for SyncSection {
+    fn default() -> Self {
+        SyncSection {
+            past_days: 30,
+            future_days: 365,
+            start: None,
+            end: None,
+            interval_secs: 300,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CalendarSection {
+    id: String,
+    name: Option<String>,
+    color: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct UiSection {
+    view: String,
+    week_start: String,
+    time_format: String,
+    timezone: String,
+}
+
+impl Default for UiSection {
+    fn default() -> Self {
+        UiSection {
+            view: "month".into(),
+            week_start: "monday".into(),
+            time_format: "24h".into(),
+            timezone: "local".into(),
+        }
+    }
+}
+
+/// Which view the TUI opens in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewKind {
+    Month,
+    Agenda,
+}
+
+/// The zone times are shown in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisplayZone {
+    Local,
+    Named(Tz),
+}
+
+/// The window a calendar view is synced over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowSpec {
+    /// Moves with the days: today - past .. today + future (whole UTC days).
+    Rolling {
+        past_days: u32,
+        future_days: u32,
+    },
+    Fixed(Window),
+}
+
+impl WindowSpec {
+    /// The window on a given day.
+    pub fn on(&self, today: NaiveDate) -> Window {
+        match *self {
+            WindowSpec::Fixed(w) => w,
+            WindowSpec::Rolling {
+                past_days,
+                future_days,
+            } => {
+                let midnight =
+                    |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
+                Window {
+                    start: midnight(today - Duration::days(past_days.into())),
+                    end: midnight(today + Duration::days(i64::from(future_days) + 1)),
+                }
+            }
+        }
+    }
+}
+
+/// One calendar view deltacal tracks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarSpec {
+    /// The cache key of the view: the calendar id, or `default`.
+    pub key: String,
+    pub name: String,
+    pub color: Option<String>,
+    /// The Graph calendar id; None for the default calendar.
+    pub graph_id: Option<String>,
+}
+
+/// The whole, checked configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub config_file: Option<PathBuf>,
+    pub data_dir: PathBuf,
+    pub client_id: String,
+    pub tenant: String,
+    pub authority: Url,
+    pub base_url: Url,
+    pub page_size: u32,
+    pub window: WindowSpec,
+    pub interval_secs: u64,
+    pub calendars: Vec<CalendarSpec>,
+    pub view: ViewKind,
+    pub week_start: chrono::Weekday,
+    pub hour12: bool,
+    pub zone: DisplayZone,
+}
+
+/// Colours the TUI knows by name.
+pub const COLORS: &[&str] = &[
+    "black",
+    "red",
+    "green",
+    "yellow",
+    "blue",
+    "magenta",
+    "cyan",
+    "gray",
+    "white",
+    "lightred",
+    "lightgreen",
+    "lightyellow",
+    "lightblue",
+    "lightmagenta",
+    "lightcyan",
+];
+
+/// The platform's default config file (`~/.config/deltacal/config.toml` on Linux).
+pub fn default_config_file() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "deltacal").map(|d| d.config_dir().join("config.toml"))
+}
+
+/// The platform's default data dir (`~/.local/share/deltacal` on Linux).
+pub fn default_data_dir() -> PathBuf {
+    directories::ProjectDirs::from("", "", "deltacal")
+        .map(|d| d.data_dir().to_owned())
+        .unwrap_or_else(|| PathBuf::from(".deltacal"))
+}
+
+/// True when a URL may be used: https anywhere, http only on loopback.
+pub fn url_allowed(url: &Url) -> bool {
+    match url.scheme() {
+        "https" => url.host_str().is_some(),
+        "http" => is_loopback(url),
+        _ => false,
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+impl Config {
+    /// Loads the config file (explicit, or the default if it exists) and applies `data_dir`.
+    /// A missing default file means all defaults; a missing explicit file is an error.
+    pub fn load(explicit: Option<&Path>, data_dir: Option<&Path>) -> Result<Config, ConfigError> {
+        let (file, text) = match explicit {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+                    file: path.display().to_string(),
+                    key: "(file)".into(),
+                    message: e.to_string(),
+                })?;
+                (Some(path.to_owned()), text)
+            }
+            None => match default_config_file() {
+                Some(path) if path.exists() => {
+                    let text = std::fs::read_to_string(&path).map_err(|e| ConfigError {
+                        file: path.display().to_string(),
+                        key: "(file)".into(),
+                        message: e.to_string(),
+                    })?;
+                    (Some(path), text)
+                }
+                _ => (None, String::new()),
+            },
+        };
+        let data_dir = data_dir
+            .map(Path::to_owned)
+            .unwrap_or_else(default_data_dir);
+        Config::from_toml(&text, file, data_dir)
+    }
+
+    /// Parses and checks config text.
+    pub fn from_toml(
+        text: &str,
+        file: Option<PathBuf>,
+        data_dir: PathBuf,
+    ) -> Result<Config, ConfigError> {
+        let file_name = file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "(defaults)".into());
+        let fail = |key: &str, message: String| ConfigError {
+            file: file_name.clone(),
+            key: key.to_owned(),
+            message,
+        };
+        let parsed: FileConfig = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            let key = unknown_key(e.message())
+                .map(str::to_owned)
+                .unwrap_or_else(|| line.map(|l| format!("line {l}")).unwrap_or_default());
+            let message = e.message().trim().replace('\n', " ");
+            let message = match line {
+                Some(l) => format!("{message} (line {l})"),
+                None => message,
+            };
+            fail(&key, message)
+        })?;
+
+        let url = |key: &str, value: &str| -> Result<Url, ConfigError> {
+            let url = Url::parse(value.trim_end_matches('/'))
+                .map_err(|e| fail(key, format!("`{value}` is not a URL: {e}")))?;
+            if !url_allowed(&url) {
+                return Err(fail(
+                    key,
+                    format!("`{value}` must be https (plain http only for loopback hosts)"),
+                ));
+            }
+            Ok(url)
+        };
+        let authority = url("account.authority", &parsed.account.authority)?;
+        let base_url = url("graph.base_url", &parsed.graph.base_url)?;
+        if parsed.account.client_id.trim().is_empty() {
+            return Err(fail("account.client_id", "must not be empty".into()));
+        }
+        let tenant = parsed.account.tenant.trim();
+        if tenant.is_empty() || tenant.contains(['/', '?', '#']) {
+            return Err(fail(
+                "account.tenant",
+                format!("`{tenant}` is not a tenant name or id"),
+            ));
+        }
+        if !(1..=1000).contains(&parsed.graph.page_size) {
+            return Err(fail("graph.page_size", "must be between 1 and 1000".into()));
+        }
+        let instant = |key: &str, value: &str| -> Result<DateTime<Utc>, ConfigError> {
+            DateTime::parse_from_rfc3339(value)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| fail(key, format!("`{value}` is not an RFC 3339 time: {e}")))
+        };
+        let window = match (&parsed.sync.start, &parsed.sync.end) {
+            (None, None) => WindowSpec::Rolling {
+                past_days: parsed.sync.past_days,
+                future_days: parsed.sync.future_days,
+            },
+            (Some(s), Some(e)) => {
+                let (start, end) = (instant("sync.start", s)?, instant("sync.end", e)?);
+                if start >= end {
+                    return Err(fail("sync.end", "must be after sync.start".into()));
+                }
+                WindowSpec::Fixed(Window { start, end })
+            }
+            (Some(_), None) => return Err(fail("sync.end", "sync.start needs sync.end".into())),
+            (None, Some(_)) => return Err(fail("sync.start", "sync.end needs sync.start".into())),
+        };
+        if parsed.sync.past_days > 3650 || parsed.sync.future_days > 3650 {
+            return Err(fail(
+                "sync.past_days",
+                "windows are limited to ten years each way".into(),
+            ));
+        }
+        if parsed.sync.interval_secs < 10 {
+            return Err(fail("sync.interval_secs", "must be at least 10".into()));
+        }
+        let mut calendars = Vec::new();
+        for (i, c) in parsed.calendars.iter().enumerate() {
+            let key = format!("calendars[{i}]");
+            if c.id.trim().is_empty() || c.id == "default" {
+                return Err(fail(&format!("{key}.id"), "must be a calendar id".into()));
+            }
+            if calendars.iter().any(|s: &CalendarSpec| s.key == c.id) {
+                return Err(fail(
+                    &format!("{key}.id"),
+                    format!("`{}` is listed twice", c.id),
+                ));
+            }
+            if let Some(color) = &c.color
+                && !COLORS.contains(&color.to_ascii_lowercase().as_str())
+            {
+                return Err(fail(
+                    &format!("{key}.color"),
+                    format!("`{color}` is not one of {}", COLORS.join(", ")),
+                ));
+            }
+            calendars.push(CalendarSpec {
+                key: c.id.clone(),
+                name: c.name.clone().unwrap_or_else(|| c.id.clone()),
+                color: c.color.as_ref().map(|s| s.to_ascii_lowercase()),
+                graph_id: Some(c.id.clone()),
+            });
+        }
+        if calendars.is_empty() {
+            calendars.push(CalendarSpec {
+                key: "default".into(),
+                name: "Calendar".into(),
+                color: None,
+                graph_id: None,
+            });
+        }
+        let view = match parsed.ui.view.as_str() {
+            "month" => ViewKind::Month,
+            "agenda" => ViewKind::Agenda,
+            other => return Err(fail("ui.view", format!("`{other}` is not month or agenda"))),
+        };
+        let week_start = parsed
+            .ui
+            .week_start
+            .parse::<chrono::Weekday>()
+            .map_err(|_| {
+                fail(
+                    "ui.week_start",
+                    format!("`{}` is not a weekday", parsed.ui.week_start),
+                )
+            })?;
+        let hour12 = match parsed.ui.time_format.as_str() {
+            "24h" => false,
+            "12h" => true,
+            other => {
+                return Err(fail(
+                    "ui.time_format",
+                    format!("`{other}` is not 24h or 12h"),
+                ));
+            }
+        };
+        let zone =
+            match parsed.ui.timezone.as_str() {
+                "local" => DisplayZone::Local,
+                name => DisplayZone::Named(name.parse::<Tz>().map_err(|_| {
+                    fail("ui.timezone", format!("`{name}` is not an IANA zone name"))
+                })?),
+            };
+        Ok(Config {
+            config_file: file,
+            data_dir,
+            client_id: parsed.account.client_id.trim().to_owned(),
+            tenant: tenant.to_owned(),
+            authority,
+            base_url,
+            page_size: parsed.graph.page_size,
+            window,
+            interval_secs: parsed.sync.interval_secs,
+            calendars,
+            view,
+            week_start,
+            hour12,
+            zone,
+        })
+    }
+
+    pub fn cache_path(&self) -> PathBuf {
+        self.data_dir.join("cache.redb")
+    }
+
+    pub fn token_path(&self) -> PathBuf {
+        self.data_dir.join("tokens.json")
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.data_dir.join("deltacal.log")
+    }
+
+    /// `{authority}/{tenant}/oauth2/v2.0/{endpoint}`.
+    pub fn identity_url(&self, endpoint: &str) -> String {
+        format!(
+            "{}/{}/oauth2/v2.0/{endpoint}",
+            self.authority.as_str().trim_end_matches('/'),
+            self.tenant
+        )
+    }
+
+    /// The initial delta URL of a calendar view over a window.
+    pub fn delta_url(&self, calendar: &CalendarSpec, window: &Window) -> Url {
+        let mut url = self.base_url.clone();
+        {
+            let mut segments = url.path_segments_mut().expect("base_url is http(s)");
+            segments.pop_if_empty().push("me");
+            if let Some(id) = &calendar.graph_id {
+                segments.push("calendars").push(id);
+            }
+            segments.push("calendarView").push("delta");
+        }
+        let fmt = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        url.query_pairs_mut()
+            .append_pair("startDateTime", &fmt(window.start))
+            .append_pair("endDateTime", &fmt(window.end));
+        url
+    }
+}
+
+/// Pulls the key out of serde's "unknown field `x`" message.
+fn unknown_key(message: &str) -> Option<&str> {
+    let rest = message.split("unknown field `").nth(1)?;
+    rest.split('`').next()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::from_toml(text, Some("c.toml".into()), "/tmp/d".into())
+    }
+
+    #[test]
+    fn empty_file_means_defaults() {
+        let c = parse("").unwrap();
+        assert_eq!(c.client_id, DEFAULT_CLIENT_ID);
+        assert_eq!(c.page_size, 100);
+        assert_eq!(c.calendars[0].key, "default");
+        assert_eq!(
+            c.identity_url("token"),
+            "https://login.microsoftonline.com/common/oauth2/v2.0/token"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_name_the_key() {
+        let e = parse("[graph]\npagesize = 5\n").unwrap_err();
+        assert_eq!(e.key, "pagesize");
+        assert!(e.to_string().contains("c.toml"), "{e}");
+        let e = parse("[nope]\n").unwrap_err();
+        assert_eq!(e.key, "nope");
+    }
+
+    #[test]
+    fn plain_http_only_on_loopback() {
+        assert!(parse("[graph]\nbase_url = \"http://127.0.0.1:9/v1.0\"\n").is_ok());
+        assert!(parse("[graph]\nbase_url = \"http://localhost:9/v1.0\"\n").is_ok());
+        let e = parse("[graph]\nbase_url = \"http://example.com/v1.0\"\n").unwrap_err();
+        assert_eq!(e.key, "graph.base_url");
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        assert_eq!(
+            parse("[graph]\npage_size = 0\n").unwrap_err().key,
+            "graph.page_size"
+        );
+        assert_eq!(parse("[ui]\nview = \"week\"\n").unwrap_err().key, "ui.view");
+        assert_eq!(
+            parse("[ui]\ntimezone = \"Mars/Base\"\n").unwrap_err().key,
+            "ui.timezone"
+        );
+        assert_eq!(
+            parse("[sync]\nstart = \"2016-12-01T00:00:00Z\"\n")
+                .unwrap_err()
+                .key,
+            "sync.end"
+        );
+        assert_eq!(
+            parse("[[calendars]]\nid = \"a\"\ncolor = \"plaid\"\n")
+                .unwrap_err()
+                .key,
+            "calendars[0].color"
+        );
+    }
+
+    #[test]
+    fn windows_roll_or_stay_fixed() {
+        let c = parse("[sync]\npast_days = 1\nfuture_days = 2\n").unwrap();
+        let w = c.window.on("2026-11-24".parse().unwrap());
+        assert_eq!(w.start.to_rfc3339(), "2026-11-23T00:00:00+00:00");
+        assert_eq!(w.end.to_rfc3339(), "2026-11-27T00:00:00+00:00");
+        let c = parse("[sync]\nstart = \"2016-12-01T00:00:00Z\"\nend = \"2016-12-30T00:00:00Z\"\n")
+            .unwrap();
+        let w = c.window.on("2026-11-24".parse().unwrap());
+        assert_eq!(w.start.to_rfc3339(), "2016-12-01T00:00:00+00:00");
+    }
+
+    #[test]
+    fn delta_urls_for_default_and_named_calendars() {
+        let c = parse("[[calendars]]\nid = \"AAMk/x=\"\n").unwrap();
+        let w = Window {
+            start: "2016-12-01T00:00:00Z".parse().unwrap(),
+            end: "2016-12-30T00:00:00Z".parse().unwrap(),
+        };
+        assert_eq!(
+            c.delta_url(&c.calendars[0], &w).as_str(),
+            "https://graph.microsoft.com/v1.0/me/calendars/AAMk%2Fx=/calendarView/delta?startDateTime=2016-12-01T00%3A00%3A00Z&endDateTime=2016-12-30T00%3A00%3A00Z"
+        );
+    }
+}

@@ -1,0 +1,167 @@
+//! Calendar days in the display zone: which days an event occupies, where a day starts.
+
+use chrono::{DateTime, Duration, Local, NaiveDate, NaiveDateTime, TimeZone, Utc};
+
+use crate::config::DisplayZone;
+use crate::model::Event;
+use crate::tz;
+
+impl DisplayZone {
+    /// The wall-clock time of an instant in this zone.
+    pub fn local(&self, t: DateTime<Utc>) -> NaiveDateTime {
+        match self {
+            DisplayZone::Local => t.with_timezone(&Local).naive_local(),
+            DisplayZone::Named(z) => t.with_timezone(z).naive_local(),
+        }
+    }
+
+    /// The date of an instant in this zone.
+    pub fn date_of(&self, t: DateTime<Utc>) -> NaiveDate {
+        self.local(t).date()
+    }
+
+    /// The instant a day starts in this zone.
+    pub fn midnight(&self, d: NaiveDate) -> DateTime<Utc> {
+        let local = d.and_hms_opt(0, 0, 0).expect("midnight exists");
+        match self {
+            DisplayZone::Local => Local
+                .from_local_datetime(&local)
+                .earliest()
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or_else(|| local.and_utc()),
+            DisplayZone::Named(z) => tz::local_to_utc(local, *z),
+        }
+    }
+
+    /// `[midnight(first), midnight(last + 1))`: the instants of a run of days.
+    pub fn days_range(&self, first: NaiveDate, last: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
+        (
+            self.midnight(first),
+            self.midnight(last + Duration::days(1)),
+        )
+    }
+}
+
+/// The first and last day (inclusive) an event occupies in the display zone. All-day events keep
+/// their own dates whatever the zone; a timed event ending exactly at midnight does not spill
+/// into the next day.
+pub fn event_days(event: &Event, zone: &DisplayZone) -> Option<(NaiveDate, NaiveDate)> {
+    if let Some(dates) = event.all_day_dates() {
+        return Some(dates);
+    }
+    let (start, end) = event.span()?;
+    let first = zone.date_of(start);
+    let last = if end > start {
+        zone.date_of(end - Duration::milliseconds(1))
+    } else {
+        first
+    };
+    Some((first, last.max(first)))
+}
+
+/// True when the event occupies any day of `[first, last]`.
+pub fn occupies(event: &Event, zone: &DisplayZone, first: NaiveDate, last: NaiveDate) -> bool {
+    event_days(event, zone).is_some_and(|(a, b)| a <= last && b >= first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(v: serde_json::Value) -> Event {
+        Event::from_graph(&v).unwrap()
+    }
+
+    #[test]
+    fn timed_events_use_display_zone_days() {
+        let e = event(json!({"id": "a",
+            "start": {"dateTime": "2026-11-24T23:30:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2026-11-25T00:00:00", "timeZone": "UTC"}}));
+        let utc = DisplayZone::Named(chrono_tz::Tz::UTC);
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert_eq!(
+            event_days(&e, &utc),
+            Some((d("2026-11-24"), d("2026-11-24")))
+        );
+        let tokyo = DisplayZone::Named(chrono_tz::Tz::Asia__Tokyo);
+        assert_eq!(
+            event_days(&e, &tokyo),
+            Some((d("2026-11-25"), d("2026-11-25")))
+        );
+    }
+
+    #[test]
+    fn all_day_events_keep_dates_in_any_zone() {
+        let e = event(json!({"id": "a", "isAllDay": true,
+            "start": {"dateTime": "2026-11-24T00:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2026-11-26T00:00:00", "timeZone": "UTC"}}));
+        let la = DisplayZone::Named(chrono_tz::Tz::America__Los_Angeles);
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert_eq!(
+            event_days(&e, &la),
+            Some((d("2026-11-24"), d("2026-11-25")))
+        );
+        assert!(occupies(&e, &la, d("2026-11-25"), d("2026-11-30")));
+        assert!(!occupies(&e, &la, d("2026-11-26"), d("2026-11-30")));
+    }
+}
+
+/// "just now", "2 min ago", "3 h ago", "5 d ago".
+pub fn ago(then: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let secs = (now - then).num_seconds().max(0);
+    match secs {
+        0..=59 => "just now".into(),
+        60..=3599 => format!("{} min ago", secs / 60),
+        3600..=86_399 => format!("{} h ago", secs / 3600),
+        _ => format!("{} d ago", secs / 86_400),
+    }
+}
+
+/// Parses a day argument: `YYYY-MM-DD`, `today`, `+Nd` or `-Nd`.
+pub fn parse_day(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("today") {
+        return Ok(today);
+    }
+    if let Some(days) = text
+        .strip_suffix('d')
+        .filter(|t| t.starts_with(['+', '-']))
+        .and_then(|t| t.parse::<i64>().ok())
+    {
+        return today
+            .checked_add_signed(Duration::days(days))
+            .ok_or_else(|| format!("`{text}` is too far away"));
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("`{text}` is not a date (use YYYY-MM-DD, today, +Nd or -Nd)"))
+}
+
+#[cfg(test)]
+mod parse_tests {
+    use super::*;
+
+    #[test]
+    fn day_arguments() {
+        let today: NaiveDate = "2026-11-24".parse().unwrap();
+        assert_eq!(parse_day("today", today), Ok(today));
+        assert_eq!(parse_day("+7d", today), Ok("2026-12-01".parse().unwrap()));
+        assert_eq!(parse_day("-1d", today), Ok("2026-11-23".parse().unwrap()));
+        assert_eq!(
+            parse_day("2016-12-09", today),
+            Ok("2016-12-09".parse().unwrap())
+        );
+        assert!(parse_day("tomorrow", today).is_err());
+        assert!(parse_day("7d", today).is_err());
+    }
+}
+
+/// An instant's time of day in the display zone: `09:30` or `9:30am`.
+pub fn clock(config: &crate::config::Config, t: DateTime<Utc>) -> String {
+    let local = config.zone.local(t);
+    if config.hour12 {
+        local.format("%-I:%M%P").to_string()
+    } else {
+        local.format("%H:%M").to_string()
+    }
+}

@@ -1,0 +1,79 @@
+//! The commands behind the binary, as library functions so tests and the bench can call them.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::commands;
+use crate::config::Config;
+use crate::days::parse_day;
+
+/// A usage mistake on the command line (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// `deltacal agenda`.
+pub fn run_agenda(
+    config: &Config,
+    from: Option<&str>,
+    to: Option<&str>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let today = commands::agenda::today(config);
+    let first = match from {
+        Some(f) => parse_day(f, today).map_err(|e| UsageError(format!("--from: {e}")))?,
+        None => today,
+    };
+    let last = match to {
+        Some(t) => parse_day(t, today).map_err(|e| UsageError(format!("--to: {e}")))?,
+        None => first + chrono::Duration::days(6),
+    };
+    if last < first {
+        return Err(UsageError(format!("--to {last} is before --from {first}")).into());
+    }
+    let events = commands::agenda::events_in_days(config, first, last)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    commands::agenda::write(config, &events, first, last, json, &mut out)?;
+    out.flush()?;
+    Ok(())
+}
+
+pub fn run_sim(
+    _addr: &str,
+    _events: usize,
+    _seed: u64,
+    _calendars: usize,
+    _auto: bool,
+) -> anyhow::Result<()> {
+    anyhow::bail!("sim: not built yet")
+}
+
+pub fn run_login(_config: &Config) -> anyhow::Result<()> {
+    anyhow::bail!("login: not built yet")
+}
+
+pub fn run_logout(_config: &Config) -> anyhow::Result<()> {
+    anyhow::bail!("logout: not built yet")
+}
+
+pub fn run_sync(_config: &Config) -> anyhow::Result<()> {
+    anyhow::bail!("sync: not built yet")
+}
+
+pub fn run_demo(
+    _data_dir: Option<&Path>,
+    _config: Option<&Path>,
+    _events: usize,
+    _seed: u64,
+) -> anyhow::Result<()> {
+    anyhow::bail!("demo: not built yet")
+}
+
+pub fn run_bench(_events: usize, _json: bool) -> anyhow::Result<()> {
+    anyhow::bail!("bench: not built yet")
+}
+
+pub fn run_tui(_config: &Config) -> anyhow::Result<()> {
+    anyhow::bail!("tui: not built yet")
+}

@@ -1,0 +1,151 @@
+//! The `deltacal` binary: parses arguments, runs a command, maps errors to exit codes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use deltacal::config::{Config, ConfigError};
+
+#[derive(Parser)]
+#[command(
+    name = "deltacal",
+    version,
+    about = "A terminal calendar for Microsoft 365 / Outlook"
+)]
+struct Cli {
+    /// Config file [default: ~/.config/deltacal/config.toml]
+    #[arg(long, global = true, env = "DELTACAL_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Data dir for the cache, tokens and log [default: ~/.local/share/deltacal]
+    #[arg(long, global = true, env = "DELTACAL_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Try deltacal on a built-in emulated account that keeps changing while you watch
+    Demo {
+        /// Events in the generated calendar
+        #[arg(long, default_value_t = 1500)]
+        events: usize,
+        /// Seed of the generated calendar
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
+    /// Sign in with a device code: prints a URL and a code, waits for approval
+    Login,
+    /// Delete the stored tokens
+    Logout,
+    /// Run delta rounds for every configured calendar until each is up to date
+    Sync,
+    /// Print cached events (no network); default: today and the next 6 days
+    Agenda {
+        /// First day: YYYY-MM-DD, today, +Nd or -Nd [default: today]
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// Last day, inclusive: YYYY-MM-DD, today, +Nd or -Nd [default: from + 6 days]
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+        /// Print a JSON array instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Account, calendars, window, event counts, last round, token state
+    Status,
+    /// Run the Graph and identity emulator alone
+    Sim {
+        /// Address to listen on (loopback only)
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Events in the generated default calendar
+        #[arg(long, default_value_t = 200)]
+        events: usize,
+        /// Seed of the generated calendars
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Number of calendars (the default one plus K-1 more)
+        #[arg(long, default_value_t = 1)]
+        calendars: usize,
+        /// Approve every device code at its first poll
+        #[arg(long)]
+        auto_approve: bool,
+    },
+    /// Run the performance suite against an in-process emulator
+    Bench {
+        /// Events in the benchmark calendar
+        #[arg(long, default_value_t = 10_000)]
+        events: usize,
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// An error and the exit code it maps to.
+struct Failure {
+    code: u8,
+    error: anyhow::Error,
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(error: anyhow::Error) -> Self {
+        let code = if error.downcast_ref::<ConfigError>().is_some()
+            || error.downcast_ref::<deltacal::UsageError>().is_some()
+        {
+            2
+        } else {
+            1
+        };
+        Failure { code, error }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            // One line: the chain joined, so the user sees what failed and why.
+            let msg = f
+                .error
+                .chain()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join(": ");
+            eprintln!("deltacal: {}", msg.replace('\n', " "));
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    let load = || Config::load(cli.config.as_deref(), cli.data_dir.as_deref());
+    match cli.command {
+        Some(Command::Agenda { from, to, json }) => {
+            let config = load().map_err(anyhow::Error::from)?;
+            deltacal::run_agenda(&config, from.as_deref(), to.as_deref(), json)?;
+        }
+        Some(Command::Status) => {
+            let config = load().map_err(anyhow::Error::from)?;
+            deltacal::commands::status::write(&config, &mut std::io::stdout().lock())?;
+        }
+        Some(Command::Sim {
+            addr,
+            events,
+            seed,
+            calendars,
+            auto_approve,
+        }) => deltacal::run_sim(&addr, events, seed, calendars, auto_approve)?,
+        Some(Command::Login) => deltacal::run_login(&load().map_err(anyhow::Error::from)?)?,
+        Some(Command::Logout) => deltacal::run_logout(&load().map_err(anyhow::Error::from)?)?,
+        Some(Command::Sync) => deltacal::run_sync(&load().map_err(anyhow::Error::from)?)?,
+        Some(Command::Demo { events, seed }) => {
+            deltacal::run_demo(cli.data_dir.as_deref(), cli.config.as_deref(), events, seed)?
+        }
+        Some(Command::Bench { events, json }) => deltacal::run_bench(events, json)?,
+        None => deltacal::run_tui(&load().map_err(anyhow::Error::from)?)?,
+    }
+    Ok(())
+}

@@ -1,0 +1,63 @@
+//! Sanitising untrusted text (event subjects, bodies, names) before it reaches a terminal.
+
+use std::borrow::Cow;
+
+/// True for characters that must never reach a terminal: C0/C1 controls (ESC among them), DEL,
+/// and the bidirectional overrides that can make text display differently from what it is.
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+}
+
+/// One line of display text: controls dropped, line breaks and tabs turned into single spaces.
+pub fn line(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_unsafe) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut last_space = false;
+    for c in text.chars() {
+        if matches!(c, '\n' | '\r' | '\t') {
+            if !last_space {
+                out.push(' ');
+            }
+            last_space = true;
+        } else if !is_unsafe(c) {
+            out.push(c);
+            last_space = c == ' ';
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Multi-line display text: controls dropped, but line breaks kept (tabs become spaces).
+pub fn block(text: &str) -> String {
+    text.replace("\r\n", "\n")
+        .chars()
+        .filter_map(|c| match c {
+            '\n' => Some('\n'),
+            '\t' => Some(' '),
+            c if is_unsafe(c) => None,
+            c => Some(c),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_escape_sequences_and_controls() {
+        assert_eq!(line("a\u{1b}[2Jb\u{7}c"), "a[2Jbc");
+        assert_eq!(line("x\u{9b}31my"), "x31my");
+        assert_eq!(line("one\r\ntwo\tthree"), "one two three");
+        assert_eq!(line("evil\u{202E}txt.exe"), "eviltxt.exe");
+        assert!(matches!(line("plain Überblick 会议"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn block_keeps_line_breaks() {
+        assert_eq!(block("a\r\nb\u{1b}c\td"), "a\nbc d");
+    }
+}

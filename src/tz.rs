@@ -1,0 +1,109 @@
+//! Time-zone names as Graph sends them: `UTC`, IANA names, or Windows names.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use chrono::{DateTime, LocalResult, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+/// The CLDR table that maps Windows zone names to IANA zones.
+const WINDOWS_ZONES: &str = include_str!("../assets/windows-zones.csv");
+
+fn windows_table() -> &'static HashMap<String, Tz> {
+    static TABLE: OnceLock<HashMap<String, Tz>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        WINDOWS_ZONES
+            .lines()
+            .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+            .filter_map(|line| {
+                let (windows, iana) = line.split_once(',')?;
+                Some((
+                    windows.to_ascii_lowercase(),
+                    iana.trim().parse::<Tz>().ok()?,
+                ))
+            })
+            .collect()
+    })
+}
+
+/// Resolves a zone name (UTC, IANA or Windows, case-insensitive for Windows) to a zone.
+pub fn resolve(name: &str) -> Option<Tz> {
+    let name = name.trim();
+    if name.is_empty() || name.eq_ignore_ascii_case("utc") || name.eq_ignore_ascii_case("z") {
+        return Some(Tz::UTC);
+    }
+    if let Ok(tz) = name.parse::<Tz>() {
+        return Some(tz);
+    }
+    windows_table().get(&name.to_ascii_lowercase()).copied()
+}
+
+/// Interprets a wall-clock time in a zone. Gaps (spring forward) move to the first valid
+/// instant after the gap; folds (fall back) take the earlier instant, as Outlook does.
+pub fn local_to_utc(local: NaiveDateTime, tz: Tz) -> DateTime<Utc> {
+    match tz.from_local_datetime(&local) {
+        LocalResult::Single(t) => t.with_timezone(&Utc),
+        LocalResult::Ambiguous(early, _) => early.with_timezone(&Utc),
+        LocalResult::None => {
+            // Inside a DST gap: step forward a minute at a time (gaps are at most a few hours).
+            let mut probe = local;
+            for _ in 0..(24 * 60) {
+                probe += chrono::Duration::minutes(1);
+                if let Some(t) = tz.from_local_datetime(&probe).earliest() {
+                    return t.with_timezone(&Utc);
+                }
+            }
+            Utc.from_utc_datetime(&local)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_windows_zone_in_the_table_resolves() {
+        let lines = WINDOWS_ZONES
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .count();
+        assert_eq!(
+            windows_table().len(),
+            lines,
+            "an IANA name in the table is unknown to chrono-tz"
+        );
+    }
+
+    #[test]
+    fn resolves_utc_iana_and_windows_names() {
+        assert_eq!(resolve("UTC"), Some(Tz::UTC));
+        assert_eq!(resolve("Europe/Berlin"), Some(Tz::Europe__Berlin));
+        assert_eq!(
+            resolve("Pacific Standard Time"),
+            Some(Tz::America__Los_Angeles)
+        );
+        assert_eq!(
+            resolve("pacific standard time"),
+            Some(Tz::America__Los_Angeles)
+        );
+        assert_eq!(resolve("W. Europe Standard Time"), Some(Tz::Europe__Berlin));
+        assert_eq!(resolve("Tokyo Standard Time"), Some(Tz::Asia__Tokyo));
+        assert_eq!(resolve("Not A Zone"), None);
+    }
+
+    #[test]
+    fn gaps_and_folds_are_resolved_deterministically() {
+        let tz = Tz::Europe__Berlin;
+        let gap = "2026-03-29T02:30:00".parse::<NaiveDateTime>().unwrap();
+        assert_eq!(
+            local_to_utc(gap, tz).to_rfc3339(),
+            "2026-03-29T01:00:00+00:00"
+        );
+        let fold = "2026-10-25T02:30:00".parse::<NaiveDateTime>().unwrap();
+        assert_eq!(
+            local_to_utc(fold, tz).to_rfc3339(),
+            "2026-10-25T00:30:00+00:00"
+        );
+    }
+}
