@@ -39,14 +39,35 @@ pub fn run_agenda(
     Ok(())
 }
 
+/// `deltacal sim`: the emulator alone, until Ctrl-C.
 pub fn run_sim(
-    _addr: &str,
-    _events: usize,
-    _seed: u64,
-    _calendars: usize,
-    _auto: bool,
+    addr: &str,
+    events: usize,
+    seed: u64,
+    calendars: usize,
+    auto_approve: bool,
 ) -> anyhow::Result<()> {
-    anyhow::bail!("sim: not built yet")
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let options = crate::sim::SimOptions {
+            events,
+            seed,
+            calendars,
+            identity: crate::sim::identity::IdentitySettings {
+                auto_approve,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let server = crate::sim::SimServer::start(addr, options)
+            .await
+            .map_err(|e| UsageError(e.to_string()))?;
+        println!("listening on {}", server.url());
+        std::io::stdout().flush()?;
+        tokio::signal::ctrl_c().await?;
+        server.stop().await;
+        Ok(())
+    })
 }
 
 pub fn run_login(_config: &Config) -> anyhow::Result<()> {

@@ -13,3 +13,4 @@ pub mod tz;
 
 mod entry;
 pub use entry::*;
+pub mod sim;

@@ -1,0 +1,97 @@
+//! Faults on demand: the next N Graph requests fail in a chosen way.
+
+use std::collections::VecDeque;
+
+use serde::Deserialize;
+
+/// `POST /sim/faults` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultRequest {
+    pub status: Option<u16>,
+    pub retry_after: Option<u64>,
+    pub kind: Option<String>,
+    pub count: Option<u32>,
+    /// For `slow`: how long to stall, in ms (default 1500).
+    pub delay_ms: Option<u64>,
+    /// For `foreign_link`: the origin the next link points to, e.g. `http://127.0.0.1:9`.
+    pub target: Option<String>,
+}
+
+/// One way a request can fail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// An error status with Graph's error body (and `Retry-After` when given).
+    Status {
+        status: u16,
+        retry_after: Option<u64>,
+    },
+    /// Headers, then the connection is cut before the body.
+    Drop,
+    /// A complete HTTP response whose JSON body is cut in half.
+    Truncate,
+    /// A 200 whose body is not JSON.
+    Malformed,
+    /// The response comes late.
+    Slow { delay_ms: u64 },
+    /// An empty page whose nextLink repeats the same position (real first pages often are empty).
+    Empty,
+    /// The page's link points to another origin: a client must not follow it with its token.
+    ForeignLink { origin: String },
+}
+
+impl FaultRequest {
+    pub fn into_fault(self) -> Result<(Fault, u32), String> {
+        let count = self.count.unwrap_or(1);
+        let fault = match (self.status, self.kind.as_deref()) {
+            (Some(status), None) if (400..600).contains(&status) => Fault::Status {
+                status,
+                retry_after: self.retry_after,
+            },
+            (Some(status), None) => return Err(format!("status {status} is not an error status")),
+            (None, Some("drop")) => Fault::Drop,
+            (None, Some("truncate")) => Fault::Truncate,
+            (None, Some("malformed")) => Fault::Malformed,
+            (None, Some("slow")) => Fault::Slow {
+                delay_ms: self.delay_ms.unwrap_or(1500),
+            },
+            (None, Some("empty")) => Fault::Empty,
+            (None, Some("foreign_link")) => Fault::ForeignLink {
+                origin: self.target.ok_or("foreign_link needs `target`")?,
+            },
+            (None, Some(other)) => return Err(format!("unknown fault kind `{other}`")),
+            (None, None) => return Err("a fault needs `status` or `kind`".into()),
+            (Some(_), Some(_)) => return Err("give `status` or `kind`, not both".into()),
+        };
+        Ok((fault, count))
+    }
+}
+
+/// Faults waiting for the next requests, in order.
+#[derive(Debug, Default)]
+pub struct FaultQueue {
+    queue: VecDeque<(Fault, u32)>,
+}
+
+impl FaultQueue {
+    pub fn push(&mut self, fault: Fault, count: u32) {
+        if count > 0 {
+            self.queue.push_back((fault, count));
+        }
+    }
+
+    /// The fault for the next request, if any.
+    pub fn next(&mut self) -> Option<Fault> {
+        let (fault, left) = self.queue.front_mut()?;
+        let fault = fault.clone();
+        *left -= 1;
+        if *left == 0 {
+            self.queue.pop_front();
+        }
+        Some(fault)
+    }
+
+    pub fn clear(&mut self) {
+        self.queue.clear();
+    }
+}

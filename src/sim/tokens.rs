@@ -1,0 +1,105 @@
+//! Opaque state tokens: random strings that name server-side round state. Nothing about the
+//! round can be read from a token, and a tampered one is simply unknown.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use base64::Engine;
+use rand::RngExt;
+
+use super::mailbox::DeltaItem;
+use crate::store::Window;
+
+/// Where a token leaves the client in a round.
+#[derive(Debug, Clone)]
+pub enum TokenKind {
+    /// `$skiptoken`: the rest of a round's items, from `pos`.
+    Skip {
+        items: Arc<Vec<DeltaItem>>,
+        pos: usize,
+        full: bool,
+    },
+    /// `$deltatoken`: changes after `seq`.
+    Delta,
+}
+
+#[derive(Debug, Clone)]
+pub struct StateToken {
+    pub calendar: String,
+    pub window: Window,
+    pub kind: TokenKind,
+    /// The change counter the next delta token of this round starts from.
+    pub seq: u64,
+    epoch: u64,
+}
+
+/// Why a token was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum TokenError {
+    /// Not shaped like any token this server issues: 400.
+    Malformed,
+    /// Well-formed but unknown or expired: 410.
+    Gone,
+}
+
+/// Tokens issued and still honoured. Old ones are forgotten past `CAPACITY` (they answer 410,
+/// as an expired sync state would on the real service).
+#[derive(Debug, Default)]
+pub struct TokenTable {
+    map: HashMap<String, StateToken>,
+    order: VecDeque<String>,
+    epoch: u64,
+}
+
+const CAPACITY: usize = 200_000;
+const TOKEN_LEN: usize = 43;
+
+impl TokenTable {
+    pub fn issue(&mut self, calendar: &str, window: Window, kind: TokenKind, seq: u64) -> String {
+        let bytes: [u8; 32] = rand::rng().random();
+        let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        if self.order.len() >= CAPACITY
+            && let Some(old) = self.order.pop_front()
+        {
+            self.map.remove(&old);
+        }
+        self.order.push_back(token.clone());
+        self.map.insert(
+            token.clone(),
+            StateToken {
+                calendar: calendar.to_owned(),
+                window,
+                kind,
+                seq,
+                epoch: self.epoch,
+            },
+        );
+        token
+    }
+
+    pub fn get(&self, token: &str) -> Result<StateToken, TokenError> {
+        let well_formed = token.len() == TOKEN_LEN
+            && token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !well_formed {
+            return Err(TokenError::Malformed);
+        }
+        match self.map.get(token) {
+            Some(t) if t.epoch == self.epoch => Ok(t.clone()),
+            _ => Err(TokenError::Gone),
+        }
+    }
+
+    /// Every outstanding token now answers 410.
+    pub fn expire_all(&mut self) {
+        self.epoch += 1;
+        self.map.clear();
+        self.order.clear();
+    }
+
+    /// The current expiry generation, reported in 410 messages as Graph does.
+    pub fn generation(&self) -> u64 {
+        self.epoch
+    }
+}
