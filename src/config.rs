@@ -235,6 +235,21 @@ pub fn default_data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".deltacal"))
 }
 
+/// Creates a data dir private to the user (0700) when it does not exist yet.
+pub fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.as_os_str().is_empty() || dir.exists() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
 /// True when a URL may be used: https anywhere, http only on loopback.
 pub fn url_allowed(url: &Url) -> bool {
     match url.scheme() {

@@ -70,16 +70,29 @@ pub fn run_sim(
     })
 }
 
-pub fn run_login(_config: &Config) -> anyhow::Result<()> {
-    anyhow::bail!("login: not built yet")
+/// `deltacal login`.
+pub fn run_login(config: &Config) -> anyhow::Result<()> {
+    let _log = crate::logging::init_file(&config.log_path());
+    runtime()?.block_on(commands::sync::login(config, &mut std::io::stdout()))
 }
 
-pub fn run_logout(_config: &Config) -> anyhow::Result<()> {
-    anyhow::bail!("logout: not built yet")
+/// `deltacal logout`.
+pub fn run_logout(config: &Config) -> anyhow::Result<()> {
+    commands::sync::logout(config, &mut std::io::stdout())
 }
 
-pub fn run_sync(_config: &Config) -> anyhow::Result<()> {
-    anyhow::bail!("sync: not built yet")
+/// `deltacal sync`.
+pub fn run_sync(config: &Config) -> anyhow::Result<()> {
+    let _log = crate::logging::init_file(&config.log_path());
+    let config = std::sync::Arc::new(config.clone());
+    runtime()?.block_on(commands::sync::sync(config, &mut std::io::stdout()))
+}
+
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
 }
 
 pub fn run_demo(

@@ -13,4 +13,6 @@ pub mod tz;
 
 mod entry;
 pub use entry::*;
+pub mod graph;
 pub mod sim;
+pub mod sync;

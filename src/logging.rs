@@ -9,7 +9,7 @@ use tracing_subscriber::EnvFilter;
 /// for the life of the program: dropping it flushes the log.
 pub fn init_file(path: &Path) -> Option<WorkerGuard> {
     let dir = path.parent()?;
-    std::fs::create_dir_all(dir).ok()?;
+    crate::config::ensure_private_dir(dir).ok()?;
     let file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
 use redb::{
-    ConcurrencyMode, Database, Durability, ReadableDatabase, ReadableTable, TableDefinition,
-    WriteTransaction,
+    ConcurrencyMode, Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction,
 };
 use serde::{Deserialize, Serialize};
 
@@ -95,9 +94,12 @@ pub struct SyncState {
     pub link: Option<SavedLink>,
     /// Bumped at the start of every full round; the sweep at its end removes older events.
     pub generation: u64,
+    /// Bumped at the start of every round, so the store knows which pages belong together.
+    pub round: u64,
     /// Whether the round in progress (if `link` is `Next`) is a full round that ends in a sweep.
     pub full_round: bool,
-    /// Counts of the round in progress, so a resumed round reports its whole work.
+    /// Counts of the round in progress, kept by the store, so a resumed round reports its
+    /// whole work.
     pub progress: RoundCounts,
     pub last_completed: Option<DateTime<Utc>>,
     pub last_counts: Option<RoundCounts>,
@@ -109,6 +111,7 @@ impl SyncState {
             window,
             link: None,
             generation: 0,
+            round: 0,
             full_round: false,
             progress: RoundCounts::default(),
             last_completed: None,
@@ -169,7 +172,7 @@ impl Store {
             cause: e.to_string(),
         };
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| StoreError::Io {
+            crate::config::ensure_private_dir(parent).map_err(|e| StoreError::Io {
                 path: path.to_owned(),
                 cause: e.to_string(),
             })?;
@@ -192,9 +195,17 @@ impl Store {
     }
 
     fn err(&self, e: impl std::fmt::Display) -> StoreError {
-        StoreError::Damaged {
+        StoreError::Io {
             path: self.path.clone(),
             cause: e.to_string(),
+        }
+    }
+
+    /// A record that does not decode: the file is damaged (or from a foreign writer).
+    fn damaged(&self, what: impl std::fmt::Display) -> StoreError {
+        StoreError::Damaged {
+            path: self.path.clone(),
+            cause: what.to_string(),
         }
     }
 
@@ -255,13 +266,17 @@ impl Store {
     /// Commits a page of changes together with the state that follows it, in one transaction.
     /// Upserts are stamped with `next.generation`. Re-applying a page is harmless; removing an
     /// unknown id does nothing; for an id that appears twice, the later change wins.
+    ///
+    /// Returns what the page did and the state as saved: the page's counts are added to the
+    /// round's progress, and a page that ends the round (a delta link) records them as the
+    /// last round's counts.
     pub fn apply_page(
         &self,
         view: &str,
         changes: &[Change],
         next: &SyncState,
-    ) -> Result<PageOutcome, StoreError> {
-        self.commit_page(view, changes, next, false)
+    ) -> Result<(PageOutcome, SyncState), StoreError> {
+        self.commit_page(view, changes, next, false, true)
     }
 
     /// Like [`Store::apply_page`], and in the same transaction removes every event of the view
@@ -271,8 +286,8 @@ impl Store {
         view: &str,
         changes: &[Change],
         next: &SyncState,
-    ) -> Result<PageOutcome, StoreError> {
-        self.commit_page(view, changes, next, true)
+    ) -> Result<(PageOutcome, SyncState), StoreError> {
+        self.commit_page(view, changes, next, true, true)
     }
 
     fn commit_page(
@@ -281,17 +296,11 @@ impl Store {
         changes: &[Change],
         next: &SyncState,
         sweep: bool,
-    ) -> Result<PageOutcome, StoreError> {
-        let mut txn = self.db.begin_write().map_err(|e| self.err(e))?;
-        // Mid-round pages need not reach the disk at once: losing one on a crash only means
-        // fetching it again. The commit that ends a round is durable.
-        let durable = sweep || matches!(next.link, Some(SavedLink::Delta(_)) | None);
-        let level = if durable {
-            Durability::Immediate
-        } else {
-            Durability::None
-        };
-        txn.set_durability(level).map_err(|e| self.err(e))?;
+        is_page: bool,
+    ) -> Result<(PageOutcome, SyncState), StoreError> {
+        // Every commit is durable: the cache is shared with other deltacal processes, where
+        // redb allows no other kind, and a page that survives a crash need not be fetched again.
+        let txn = self.db.begin_write().map_err(|e| self.err(e))?;
         let mut outcome = self.write_changes(&txn, view, changes, next.generation)?;
         if sweep {
             let swept = self.sweep_in(&txn, view, next.generation)?;
@@ -300,14 +309,30 @@ impl Store {
                 outcome.touch(to_ms(a), to_ms(b));
             }
         }
+        let mut state = next.clone();
         {
             let mut sync = txn.open_table(SYNC).map_err(|e| self.err(e))?;
-            let bytes = serde_json::to_vec(next).map_err(|e| self.err(e))?;
+            let previous: Option<SyncState> = sync
+                .get(view)
+                .map_err(|e| self.err(e))?
+                .and_then(|v| serde_json::from_slice(v.value()).ok());
+            // Pages of the same round add up, also across a crash and resume.
+            state.progress = previous
+                .filter(|p| p.round == state.round)
+                .map(|p| p.progress)
+                .unwrap_or_default();
+            if is_page {
+                state.progress.add(&outcome);
+            }
+            if is_page && matches!(state.link, Some(SavedLink::Delta(_))) {
+                state.last_counts = Some(state.progress);
+            }
+            let bytes = serde_json::to_vec(&state).map_err(|e| self.err(e))?;
             sync.insert(view, bytes.as_slice())
                 .map_err(|e| self.err(e))?;
         }
         txn.commit().map_err(|e| self.err(e))?;
-        Ok(outcome)
+        Ok((outcome, state))
     }
 
     fn write_changes(
@@ -440,7 +465,7 @@ impl Store {
 
     /// Saves a view's sync state on its own (a round that starts or is abandoned).
     pub fn save_state(&self, view: &str, state: &SyncState) -> Result<(), StoreError> {
-        self.commit_page(view, &[], state, false).map(|_| ())
+        self.commit_page(view, &[], state, false, false).map(|_| ())
     }
 
     pub fn sync_state(&self, view: &str) -> Result<Option<SyncState>, StoreError> {
@@ -451,7 +476,7 @@ impl Store {
         };
         serde_json::from_slice(bytes.value())
             .map(Some)
-            .map_err(|e| self.err(format!("sync state of {view}: {e}")))
+            .map_err(|e| self.damaged(format!("sync state of {view}: {e}")))
     }
 
     /// Every view the cache has state for, in name order.
@@ -507,7 +532,7 @@ impl Store {
                     if let Some(record) = record {
                         let (_, _, _, bytes) = record.value();
                         let event: Event = serde_json::from_slice(bytes)
-                            .map_err(|e| self.err(format!("event {id}: {e}")))?;
+                            .map_err(|e| self.damaged(format!("event {id}: {e}")))?;
                         found.push((start, id.to_owned(), view.clone(), event));
                     }
                 }
@@ -530,7 +555,7 @@ impl Store {
         let (_, _, _, bytes) = record.value();
         serde_json::from_slice(bytes)
             .map(Some)
-            .map_err(|e| self.err(format!("event {id}: {e}")))
+            .map_err(|e| self.damaged(format!("event {id}: {e}")))
     }
 
     /// The JSON the server sent for an event.
@@ -556,8 +581,8 @@ impl Store {
                 break;
             }
             let (generation, _, _, bytes) = value.value();
-            let event: Event =
-                serde_json::from_slice(bytes).map_err(|e| self.err(format!("event {id}: {e}")))?;
+            let event: Event = serde_json::from_slice(bytes)
+                .map_err(|e| self.damaged(format!("event {id}: {e}")))?;
             out.push((
                 id.to_owned(),
                 event.version().map(str::to_owned),
@@ -593,8 +618,8 @@ impl Store {
             let (key, value) = entry.map_err(|e| self.err(e))?;
             let (view, id) = key.value();
             let (_, start, _, bytes) = value.value();
-            let event: Event =
-                serde_json::from_slice(bytes).map_err(|e| self.err(format!("event {id}: {e}")))?;
+            let event: Event = serde_json::from_slice(bytes)
+                .map_err(|e| self.damaged(format!("event {id}: {e}")))?;
             let hit = event
                 .subject
                 .as_deref()

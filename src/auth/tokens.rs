@@ -75,7 +75,7 @@ pub fn save(path: &Path, tokens: &TokenSet) -> Result<(), TokenFileError> {
         cause: e.to_string(),
     };
     let dir = path.parent().unwrap_or(Path::new("."));
-    create_private_dir(dir).map_err(io)?;
+    crate::config::ensure_private_dir(dir).map_err(io)?;
     let tmp = path.with_extension("json.tmp");
     let _ = std::fs::remove_file(&tmp);
     let mut options = std::fs::OpenOptions::new();
@@ -103,21 +103,6 @@ pub fn delete(path: &Path) -> Result<bool, TokenFileError> {
             cause: e.to_string(),
         }),
     }
-}
-
-/// Creates the data dir private to the user (0700) when it does not exist yet.
-pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    if dir.exists() {
-        return Ok(());
-    }
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(dir)
 }
 
 #[cfg(test)]

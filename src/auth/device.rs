@@ -1,0 +1,110 @@
+//! The device-code sign-in: ask for a code, show it, poll until the user approves.
+
+use oauth2::{Scope, StandardDeviceAuthorizationResponse};
+use serde::Deserialize;
+
+use super::http::OAuthHttp;
+use super::session::{AuthError, IdentityClient, SCOPES, describe_token_error, token_set};
+use super::tokens::TokenSet;
+use crate::config::Config;
+
+/// What the user must do: open `verification_uri` and enter `user_code`.
+#[derive(Debug, Clone)]
+pub struct DeviceCode {
+    pub verification_uri: String,
+    pub user_code: String,
+    pub expires_in_secs: u64,
+    details: StandardDeviceAuthorizationResponse,
+}
+
+/// Step 1: ask the identity platform for a device code.
+pub async fn start(
+    client: &IdentityClient,
+    http: &reqwest::Client,
+) -> Result<DeviceCode, AuthError> {
+    let details: StandardDeviceAuthorizationResponse = client
+        .exchange_device_code()
+        .add_scopes(SCOPES.iter().map(|s| Scope::new((*s).to_owned())))
+        .request_async(&OAuthHttp(http))
+        .await
+        .map_err(|e| {
+            AuthError::Service(format!("device code request: {}", describe_token_error(&e)))
+        })?;
+    Ok(DeviceCode {
+        verification_uri: details.verification_uri().to_string(),
+        user_code: details.user_code().secret().clone(),
+        expires_in_secs: details.expires_in().as_secs(),
+        details,
+    })
+}
+
+/// Step 2: poll at the server's interval (adding 5 s on each `slow_down`) until the user
+/// approves, declines, or the code expires. Then ask Graph who signed in.
+pub async fn finish(
+    client: &IdentityClient,
+    http: &reqwest::Client,
+    config: &Config,
+    code: &DeviceCode,
+) -> Result<TokenSet, AuthError> {
+    let response = client
+        .exchange_device_access_token(&code.details)
+        .request_async(&OAuthHttp(http), tokio::time::sleep, None)
+        .await
+        .map_err(|e| match &e {
+            oauth2::RequestTokenError::ServerResponse(r) => match r.error().as_ref() {
+                "authorization_declined" | "access_denied" => {
+                    AuthError::Service("sign-in was declined in the browser".into())
+                }
+                "expired_token" => AuthError::Service(
+                    "the code expired before it was approved; run `deltacal login` again".into(),
+                ),
+                "bad_verification_code" => AuthError::Service(
+                    "the identity service did not recognise the device code".into(),
+                ),
+                other => AuthError::Service(format!("sign-in failed: {other}")),
+            },
+            oauth2::RequestTokenError::Other(msg)
+                if msg.contains("timed out") || msg.contains("Timeout") =>
+            {
+                AuthError::Service(
+                    "the code expired before it was approved; run `deltacal login` again".into(),
+                )
+            }
+            other => AuthError::Service(describe_token_error(other)),
+        })?;
+    let mut tokens = token_set(&response, None, None);
+    tokens.account = who_am_i(http, config, &tokens.access_token).await;
+    Ok(tokens)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Me {
+    display_name: Option<String>,
+    mail: Option<String>,
+    user_principal_name: Option<String>,
+}
+
+/// "Name <address>" from Graph's /me, if it answers.
+async fn who_am_i(http: &reqwest::Client, config: &Config, access_token: &str) -> Option<String> {
+    let url = format!("{}/me", config.base_url.as_str().trim_end_matches('/'));
+    let body = http
+        .get(url)
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .ok()?
+        .error_for_status()
+        .ok()?
+        .bytes()
+        .await
+        .ok()?;
+    let me: Me = serde_json::from_slice(&body).ok()?;
+    let address = me.mail.or(me.user_principal_name);
+    Some(match (me.display_name, address) {
+        (Some(n), Some(a)) => format!("{n} <{a}>"),
+        (Some(n), None) => n,
+        (None, Some(a)) => a,
+        (None, None) => return None,
+    })
+}

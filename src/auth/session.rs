@@ -1,0 +1,190 @@
+//! The signed-in session: hands out access tokens, refreshing them before they expire and after
+//! a 401, and keeps rotated refresh tokens.
+
+use std::path::PathBuf;
+
+use chrono::Utc;
+use oauth2::basic::BasicClient;
+use oauth2::{
+    AuthType, ClientId, DeviceAuthorizationUrl, EndpointNotSet, EndpointSet, RefreshToken, Scope,
+    TokenResponse, TokenUrl,
+};
+use tokio::sync::Mutex;
+
+use super::http::OAuthHttp;
+use super::tokens::{self, TokenSet};
+use crate::config::Config;
+
+/// The scopes deltacal asks for.
+pub const SCOPES: &[&str] = &["offline_access", "Calendars.Read", "User.Read"];
+
+/// Refresh when the access token has less than this left.
+const REFRESH_MARGIN_SECS: i64 = 300;
+
+/// The oauth2 client with the device-authorization and token endpoints set.
+pub type IdentityClient =
+    BasicClient<EndpointNotSet, EndpointSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+
+/// Why no access token could be had.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum AuthError {
+    #[error("not signed in: run `deltacal login` (or press `s` in the app)")]
+    NotSignedIn,
+    #[error("sign-in expired ({0}): run `deltacal login` again")]
+    SignInAgain(String),
+    #[error("identity service: {0}")]
+    Service(String),
+    #[error("{0}")]
+    File(String),
+}
+
+/// Builds the oauth2 client from the config.
+pub fn identity_client(config: &Config) -> Result<IdentityClient, AuthError> {
+    let device = DeviceAuthorizationUrl::new(config.identity_url("devicecode"))
+        .map_err(|e| AuthError::Service(format!("device code URL: {e}")))?;
+    let token = TokenUrl::new(config.identity_url("token"))
+        .map_err(|e| AuthError::Service(format!("token URL: {e}")))?;
+    Ok(BasicClient::new(ClientId::new(config.client_id.clone()))
+        .set_auth_type(AuthType::RequestBody)
+        .set_device_authorization_url(device)
+        .set_token_uri(token))
+}
+
+/// Turns an oauth2 token response into what we store.
+pub fn token_set(
+    response: &oauth2::basic::BasicTokenResponse,
+    previous_refresh: Option<String>,
+    account: Option<String>,
+) -> TokenSet {
+    let expires_in = response
+        .expires_in()
+        .map(|d| chrono::Duration::seconds(d.as_secs() as i64))
+        .unwrap_or_else(|| chrono::Duration::hours(1));
+    TokenSet {
+        access_token: response.access_token().secret().clone(),
+        // Rotation: keep the new refresh token when one comes, else the one we had.
+        refresh_token: response
+            .refresh_token()
+            .map(|r| r.secret().clone())
+            .or(previous_refresh),
+        expires_at: Utc::now() + expires_in,
+        scope: response.scopes().map(|s| {
+            s.iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        }),
+        account,
+    }
+}
+
+/// Tokens in memory and on disk, refreshed as needed. One refresh at a time.
+pub struct Session {
+    client: IdentityClient,
+    http: reqwest::Client,
+    path: PathBuf,
+    tokens: Mutex<Option<TokenSet>>,
+}
+
+impl Session {
+    pub fn load(config: &Config, http: reqwest::Client) -> Result<Session, AuthError> {
+        let current =
+            tokens::load(&config.token_path()).map_err(|e| AuthError::File(e.to_string()))?;
+        Ok(Session {
+            client: identity_client(config)?,
+            http,
+            path: config.token_path(),
+            tokens: Mutex::new(current),
+        })
+    }
+
+    pub async fn signed_in(&self) -> bool {
+        self.tokens.lock().await.is_some()
+    }
+
+    pub async fn account(&self) -> Option<String> {
+        self.tokens
+            .lock()
+            .await
+            .as_ref()
+            .and_then(|t| t.account.clone())
+    }
+
+    /// Stores new tokens (after a sign-in).
+    pub async fn set(&self, new: TokenSet) -> Result<(), AuthError> {
+        tokens::save(&self.path, &new).map_err(|e| AuthError::File(e.to_string()))?;
+        *self.tokens.lock().await = Some(new);
+        Ok(())
+    }
+
+    /// Re-reads the token file (another process may have signed in or refreshed).
+    pub async fn reload(&self) -> Result<(), AuthError> {
+        let current = tokens::load(&self.path).map_err(|e| AuthError::File(e.to_string()))?;
+        *self.tokens.lock().await = current;
+        Ok(())
+    }
+
+    /// A usable access token, refreshed first if it is about to expire.
+    pub async fn access_token(&self) -> Result<String, AuthError> {
+        let mut guard = self.tokens.lock().await;
+        let current = guard.as_ref().ok_or(AuthError::NotSignedIn)?;
+        if current.fresh(Utc::now(), REFRESH_MARGIN_SECS) {
+            return Ok(current.access_token.clone());
+        }
+        let refreshed = self.refresh(current).await?;
+        let token = refreshed.access_token.clone();
+        *guard = Some(refreshed);
+        Ok(token)
+    }
+
+    /// After a 401 with `rejected`: refresh, unless another task already did.
+    pub async fn refresh_after_rejection(&self, rejected: &str) -> Result<String, AuthError> {
+        let mut guard = self.tokens.lock().await;
+        let current = guard.as_ref().ok_or(AuthError::NotSignedIn)?;
+        if current.access_token != rejected {
+            return Ok(current.access_token.clone());
+        }
+        let refreshed = self.refresh(current).await?;
+        let token = refreshed.access_token.clone();
+        *guard = Some(refreshed);
+        Ok(token)
+    }
+
+    async fn refresh(&self, current: &TokenSet) -> Result<TokenSet, AuthError> {
+        let Some(refresh) = &current.refresh_token else {
+            return Err(AuthError::SignInAgain("no refresh token stored".into()));
+        };
+        let response = self
+            .client
+            .exchange_refresh_token(&RefreshToken::new(refresh.clone()))
+            .add_scopes(SCOPES.iter().map(|s| Scope::new((*s).to_owned())))
+            .request_async(&OAuthHttp(&self.http))
+            .await
+            .map_err(|e| match e {
+                oauth2::RequestTokenError::ServerResponse(r) => {
+                    AuthError::SignInAgain(r.error().to_string())
+                }
+                other => AuthError::Service(describe_token_error(&other)),
+            })?;
+        let next = token_set(
+            &response,
+            current.refresh_token.clone(),
+            current.account.clone(),
+        );
+        tokens::save(&self.path, &next).map_err(|e| AuthError::File(e.to_string()))?;
+        tracing::info!("access token refreshed");
+        Ok(next)
+    }
+}
+
+/// One line for an oauth2 request error, never including a token.
+pub fn describe_token_error<RE: std::error::Error, T: oauth2::ErrorResponse>(
+    e: &oauth2::RequestTokenError<RE, T>,
+) -> String {
+    match e {
+        oauth2::RequestTokenError::ServerResponse(r) => format!("server answered {r}"),
+        oauth2::RequestTokenError::Request(r) => format!("request failed: {r}"),
+        oauth2::RequestTokenError::Parse(p, _) => format!("unreadable answer: {p}"),
+        oauth2::RequestTokenError::Other(o) => o.clone(),
+    }
+}

@@ -1,0 +1,80 @@
+//! `deltacal sync`, `deltacal login` and `deltacal logout`.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use crate::auth::{device, session, tokens};
+use crate::config::Config;
+use crate::sync::SyncEngine;
+
+/// Runs a round per calendar; prints one line each. Fails (after trying every calendar) with the
+/// first calendar's error.
+pub async fn sync(config: Arc<Config>, out: &mut (impl Write + Send)) -> anyhow::Result<()> {
+    let engine = SyncEngine::from_config(config)?;
+    let mut first_error = None;
+    for (cal, result) in engine.sync_all().await {
+        match result {
+            Ok(s) => writeln!(
+                out,
+                "{} [{}]: {} added, {} updated, {} removed, {} pages, {:.2} s",
+                crate::text::line(&cal.name),
+                cal.key,
+                s.counts.added,
+                s.counts.updated,
+                s.counts.removed,
+                s.counts.pages,
+                s.seconds
+            )?,
+            Err(e) => {
+                if first_error.is_none() {
+                    first_error = Some(anyhow::anyhow!("sync {} [{}]: {e}", cal.name, cal.key));
+                }
+            }
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Device-code sign-in on the terminal.
+pub async fn login(config: &Config, out: &mut (impl Write + Send)) -> anyhow::Result<()> {
+    let http = crate::graph::http_client();
+    let client = session::identity_client(config)?;
+    let code = device::start(&client, &http).await?;
+    writeln!(
+        out,
+        "To sign in, open {} and enter the code {}",
+        crate::text::line(&code.verification_uri),
+        crate::text::line(&code.user_code)
+    )?;
+    writeln!(
+        out,
+        "Waiting for approval (the code expires in {} min)...",
+        code.expires_in_secs / 60
+    )?;
+    out.flush()?;
+    let tokens = device::finish(&client, &http, config, &code).await?;
+    tokens::save(&config.token_path(), &tokens)?;
+    writeln!(
+        out,
+        "Signed in{}.",
+        tokens
+            .account
+            .as_deref()
+            .map(|a| format!(" as {}", crate::text::line(a)))
+            .unwrap_or_default()
+    )?;
+    tracing::info!("signed in");
+    Ok(())
+}
+
+pub fn logout(config: &Config, out: &mut impl Write) -> anyhow::Result<()> {
+    if tokens::delete(&config.token_path())? {
+        writeln!(out, "Signed out: tokens deleted (the cache is kept).")?;
+    } else {
+        writeln!(out, "Not signed in.")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,232 @@
+//! The Graph client: bearer on every request, retries per the protocol's error table, and
+//! links followed only to the configured origin.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::RngExt;
+use reqwest::header::{HeaderValue, RETRY_AFTER};
+use reqwest::{StatusCode, Url};
+
+use super::wire::{DeltaPage, parse_error, parse_page};
+use crate::auth::session::{AuthError, Session};
+
+/// How hard to try before a round gives up (keeping its state token).
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    /// The longest `Retry-After` honoured as given; longer ones are clamped.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 6,
+            base_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(60),
+            max_retry_after: Duration::from_secs(300),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Exponential backoff with jitter: half to all of base * 2^(attempt-1), capped.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+        let capped = exp.min(self.max_delay);
+        capped.mul_f64(rand::rng().random_range(0.5..=1.0))
+    }
+}
+
+/// Why a request failed for good.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum GraphError {
+    #[error("sync state expired ({code}): {message}")]
+    Gone { code: String, message: String },
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error("access denied ({message}): deltacal needs the Calendars.Read permission")]
+    Forbidden { message: String },
+    #[error("bad request ({code}): {message}")]
+    BadRequest { code: String, message: String },
+    #[error("refusing to follow a link to {link}: it is not the configured Graph host {expected}")]
+    ForeignLink { link: String, expected: String },
+    #[error("gave up after {attempts} attempts: {last}")]
+    GaveUp { attempts: u32, last: String },
+    #[error("unexpected HTTP {status}: {message}")]
+    Http { status: u16, message: String },
+}
+
+/// A Graph client bound to one origin (scheme, host and port of `graph.base_url`).
+#[derive(Clone)]
+pub struct GraphClient {
+    http: reqwest::Client,
+    base: Url,
+    page_size: u32,
+    session: Arc<Session>,
+    retry: RetryPolicy,
+}
+
+impl GraphClient {
+    pub fn new(
+        http: reqwest::Client,
+        base: Url,
+        page_size: u32,
+        session: Arc<Session>,
+    ) -> GraphClient {
+        GraphClient {
+            http,
+            base,
+            page_size,
+            session,
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    pub fn with_retry(mut self, retry: RetryPolicy) -> GraphClient {
+        self.retry = retry;
+        self
+    }
+
+    pub fn session(&self) -> &Arc<Session> {
+        &self.session
+    }
+
+    /// Checks that a link stays on the configured origin, before any token goes near it.
+    pub fn check_link(&self, link: &str) -> Result<Url, GraphError> {
+        let foreign = || GraphError::ForeignLink {
+            link: origin_of(link),
+            expected: self.base.origin().ascii_serialization(),
+        };
+        let url = Url::parse(link).map_err(|_| foreign())?;
+        let same = url.scheme() == self.base.scheme()
+            && url.host_str().map(str::to_ascii_lowercase)
+                == self.base.host_str().map(str::to_ascii_lowercase)
+            && url.port_or_known_default() == self.base.port_or_known_default();
+        if same && crate::config::url_allowed(&url) {
+            Ok(url)
+        } else {
+            Err(foreign())
+        }
+    }
+
+    /// GETs one delta page, retrying transient failures; checks the link it ends with.
+    pub async fn get_page(&self, link: &str) -> Result<DeltaPage, GraphError> {
+        let url = self.check_link(link)?;
+        let prefer = HeaderValue::from_str(&format!(
+            "odata.maxpagesize={}, outlook.timezone=\"UTC\"",
+            self.page_size
+        ))
+        .expect("header is ASCII");
+        let mut attempt = 0;
+        let mut refreshed = false;
+        loop {
+            attempt += 1;
+            let token = self.session.access_token().await?;
+            let sent = self
+                .http
+                .get(url.clone())
+                .bearer_auth(&token)
+                .header("prefer", prefer.clone())
+                .send()
+                .await;
+            let (reason, retry_after) = match sent {
+                Err(e) => (super::describe_reqwest(&e), None),
+                Ok(response) => {
+                    let status = response.status();
+                    let retry_after = response
+                        .headers()
+                        .get(RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .map(Duration::from_secs);
+                    let body = response.bytes().await;
+                    match (status, body) {
+                        (_, Err(e)) => (super::describe_reqwest(&e), None),
+                        (s, Ok(body)) if s.is_success() => match parse_page(&body) {
+                            Ok(page) => {
+                                let link = match &page.link {
+                                    super::wire::PageLink::Next(l)
+                                    | super::wire::PageLink::Delta(l) => l,
+                                };
+                                self.check_link(link)?;
+                                return Ok(page);
+                            }
+                            Err(e) => (e.to_string(), None),
+                        },
+                        (s, Ok(body)) => {
+                            let (code, message) = parse_error(&body);
+                            match s {
+                                StatusCode::UNAUTHORIZED if !refreshed => {
+                                    refreshed = true;
+                                    attempt -= 1;
+                                    self.session.refresh_after_rejection(&token).await?;
+                                    continue;
+                                }
+                                StatusCode::UNAUTHORIZED => {
+                                    return Err(AuthError::SignInAgain(format!(
+                                        "{code}: {message}"
+                                    ))
+                                    .into());
+                                }
+                                StatusCode::GONE => return Err(GraphError::Gone { code, message }),
+                                StatusCode::FORBIDDEN => {
+                                    return Err(GraphError::Forbidden { message });
+                                }
+                                StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND => {
+                                    return Err(GraphError::BadRequest { code, message });
+                                }
+                                s if s == StatusCode::TOO_MANY_REQUESTS || s.is_server_error() => (
+                                    format!("HTTP {} {code}: {message}", s.as_u16()),
+                                    retry_after,
+                                ),
+                                s => {
+                                    return Err(GraphError::Http {
+                                        status: s.as_u16(),
+                                        message: format!("{code}: {message}"),
+                                    });
+                                }
+                            }
+                        }
+                    }
+                }
+            };
+            if attempt >= self.retry.max_attempts {
+                return Err(GraphError::GaveUp {
+                    attempts: attempt,
+                    last: reason,
+                });
+            }
+            let delay = retry_after
+                .map(|d| d.min(self.retry.max_retry_after))
+                .unwrap_or_else(|| self.retry.backoff(attempt));
+            tracing::warn!(attempt, delay_ms = delay.as_millis() as u64, %reason, "transient Graph failure, retrying");
+            tokio::time::sleep(delay).await;
+        }
+    }
+}
+
+/// `scheme://host:port` of a link, for messages (never the query, which holds state tokens).
+fn origin_of(link: &str) -> String {
+    Url::parse(link)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_else(|_| "an unparsable URL".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let p = RetryPolicy::default();
+        assert!(p.backoff(1) <= Duration::from_secs(1));
+        assert!(p.backoff(3) >= Duration::from_secs(2));
+        assert!(p.backoff(30) <= Duration::from_secs(60));
+    }
+}

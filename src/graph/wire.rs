@@ -1,0 +1,177 @@
+//! Graph's delta page JSON.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::model::Change;
+
+/// The link that ends a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageLink {
+    /// More pages follow in this round.
+    Next(String),
+    /// The round is complete; the next round starts here.
+    Delta(String),
+}
+
+/// One parsed page of a delta round.
+#[derive(Debug)]
+pub struct DeltaPage {
+    pub changes: Vec<Change>,
+    pub link: PageLink,
+    /// Items that could not be used (no `id`): logged and left out.
+    pub skipped: usize,
+}
+
+#[derive(Deserialize)]
+struct WirePage<'a> {
+    #[serde(borrow)]
+    value: Vec<&'a RawValue>,
+    #[serde(rename = "@odata.nextLink")]
+    next_link: Option<String>,
+    #[serde(rename = "@odata.deltaLink")]
+    delta_link: Option<String>,
+}
+
+/// Why a page body was unusable (treated as a transient fault: fetched again).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum WireError {
+    #[error("page is not valid JSON: {0}")]
+    Json(String),
+    #[error("page has both a nextLink and a deltaLink")]
+    BothLinks,
+    #[error("page has neither a nextLink nor a deltaLink")]
+    NoLink,
+}
+
+/// Parses a delta page, keeping each item's raw JSON.
+pub fn parse_page(body: &[u8]) -> Result<DeltaPage, WireError> {
+    let wire: WirePage<'_> =
+        serde_json::from_slice(body).map_err(|e| WireError::Json(e.to_string()))?;
+    let link = match (wire.next_link, wire.delta_link) {
+        (Some(n), None) => PageLink::Next(n),
+        (None, Some(d)) => PageLink::Delta(d),
+        (Some(_), Some(_)) => return Err(WireError::BothLinks),
+        (None, None) => return Err(WireError::NoLink),
+    };
+    let mut changes = Vec::with_capacity(wire.value.len());
+    let mut skipped = 0;
+    for raw in wire.value {
+        match Change::from_raw(raw.get()) {
+            Ok(c) => changes.push(c),
+            Err(e) => {
+                skipped += 1;
+                tracing::warn!(error = %e, "skipping an unusable delta item");
+            }
+        }
+    }
+    Ok(DeltaPage {
+        changes,
+        link,
+        skipped,
+    })
+}
+
+/// `(code, message)` from Graph's error body, or a placeholder when the body is not one.
+pub fn parse_error(body: &[u8]) -> (String, String) {
+    #[derive(Deserialize)]
+    struct Outer {
+        error: Inner,
+    }
+    #[derive(Deserialize)]
+    struct Inner {
+        code: Option<String>,
+        message: Option<String>,
+    }
+    match serde_json::from_slice::<Outer>(body) {
+        Ok(o) => (
+            o.error.code.unwrap_or_else(|| "unknown".into()),
+            crate::text::line(&o.error.message.unwrap_or_default()).into_owned(),
+        ),
+        Err(_) => ("unknown".into(), "no error details in the response".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE_LAST: &str = r##"{
+    "@odata.context":"https://graph.microsoft.com/v1.0/$metadata#Collection(event)",
+    "@odata.deltaLink":"https://graph.microsoft.com/v1.0/me/calendarView/delta?$deltatoken=R0usmcFuQtZdtpk4",
+    "value":[
+        {
+            "@odata.type": "#microsoft.graph.event",
+            "id": "AAMkADk0MGFkODE3LWE4MmYtNDRhOS04OGQLkRkXbBznTvAADb6ytyAAA=",
+            "@removed": {
+                "reason": "deleted"
+            }
+        },
+        {
+            "@odata.type":"#microsoft.graph.event",
+            "@odata.etag":"W/\"EZ9r3czxY0m2jz8c45czkwAALZu97w==\"",
+            "subject":"Attend service",
+            "body":{"contentType":"html","content":""},
+            "start":{"dateTime":"2016-12-25T06:00:00.0000000","timeZone":"UTC"},
+            "end":{"dateTime":"2016-12-25T07:30:00.0000000","timeZone":"UTC"},
+            "location":{
+                "displayName":"Chapel of Saint Ignatius",
+                "address":{"street":"900 Broadway","city":"Seattle","state":"WA","countryOrRegion":"United States","postalCode":""},
+                "coordinates":{"latitude":47.6105,"longitude":-122.321}
+            },
+            "attendees":[
+
+            ],
+            "organizer":{"emailAddress":{"name":"Samantha Booth","address":"samanthab@contoso.com"}},
+            "id":"AAMkADj1HvAAA="
+        }
+    ]
+}"##;
+
+    #[test]
+    fn parses_the_documented_sample() {
+        let page = parse_page(SAMPLE_LAST.as_bytes()).unwrap();
+        assert_eq!(page.link, PageLink::Delta("https://graph.microsoft.com/v1.0/me/calendarView/delta?$deltatoken=R0usmcFuQtZdtpk4".into()));
+        assert_eq!(page.changes.len(), 2);
+        assert!(matches!(&page.changes[0], Change::Remove { id } if id.starts_with("AAMkADk0")));
+        let Change::Upsert { event, raw } = &page.changes[1] else {
+            panic!("an upsert")
+        };
+        assert_eq!(event.subject.as_deref(), Some("Attend service"));
+        assert_eq!(event.location.as_deref(), Some("Chapel of Saint Ignatius"));
+        assert_eq!(
+            event.etag.as_deref(),
+            Some("W/\"EZ9r3czxY0m2jz8c45czkwAALZu97w==\"")
+        );
+        assert!(raw.contains("900 Broadway"));
+    }
+
+    #[test]
+    fn rejects_pages_without_exactly_one_link() {
+        assert_eq!(
+            parse_page(br#"{"value": []}"#).unwrap_err(),
+            WireError::NoLink
+        );
+        assert_eq!(
+            parse_page(br#"{"value": [], "@odata.nextLink": "a", "@odata.deltaLink": "b"}"#)
+                .unwrap_err(),
+            WireError::BothLinks
+        );
+        assert!(matches!(
+            parse_page(br#"{"value": [{"id": "#).unwrap_err(),
+            WireError::Json(_)
+        ));
+        let page = parse_page(
+            br#"{"value": [{"subject": "no id"}, {"id": "a"}], "@odata.nextLink": "n"}"#,
+        )
+        .unwrap();
+        assert_eq!((page.changes.len(), page.skipped), (1, 1));
+    }
+
+    #[test]
+    fn reads_graph_error_bodies() {
+        let (code, msg) = parse_error(br#"{"error": {"code": "SyncStateNotFound", "message": "The sync state generation is not found; generation=149;"}}"#);
+        assert_eq!(code, "SyncStateNotFound");
+        assert!(msg.contains("generation=149"));
+    }
+}

@@ -1,0 +1,333 @@
+//! The sync engine: delta rounds per calendar view, each page committed with its link; a 410
+//! restarts a full round that sweeps at its end; notifications for whoever draws the result.
+//!
+//! The engine knows nothing of terminals. It sends small [`SyncEvent`]s on a broadcast channel.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{broadcast, mpsc};
+
+use crate::auth::session::{AuthError, Session};
+use crate::config::{CalendarSpec, Config};
+use crate::graph::client::{GraphClient, GraphError};
+use crate::graph::wire::PageLink;
+use crate::model::Change;
+use crate::store::{PageOutcome, RoundCounts, SavedLink, Store, StoreError, SyncState};
+
+/// A notification from the sync engine.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SyncEvent {
+    RoundStarted {
+        view: String,
+        full: bool,
+    },
+    /// A page is committed; `range` is the time range whose events changed.
+    PageApplied {
+        view: String,
+        page: u64,
+        range: Option<(DateTime<Utc>, DateTime<Utc>)>,
+        added: u64,
+        updated: u64,
+        removed: u64,
+    },
+    RoundFinished(RoundSummary),
+    Failed {
+        view: String,
+        message: String,
+        /// The user must sign in (again) before syncing can go on.
+        sign_in: bool,
+    },
+}
+
+/// What one completed round did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoundSummary {
+    pub view: String,
+    pub name: String,
+    pub counts: RoundCounts,
+    pub seconds: f64,
+    pub full: bool,
+}
+
+/// Why a round stopped. The cache and the saved link stay valid.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cache task failed: {0}")]
+    Task(String),
+}
+
+impl SyncError {
+    pub fn needs_sign_in(&self) -> bool {
+        matches!(
+            self,
+            SyncError::Graph(GraphError::Auth(
+                AuthError::NotSignedIn | AuthError::SignInAgain(_)
+            ))
+        )
+    }
+}
+
+/// Runs delta rounds and reports them.
+pub struct SyncEngine {
+    config: Arc<Config>,
+    store: Arc<Store>,
+    graph: GraphClient,
+    events: broadcast::Sender<SyncEvent>,
+}
+
+/// Runs a store operation off the async threads.
+async fn blocking<T: Send + 'static>(
+    store: &Arc<Store>,
+    f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, SyncError> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || f(&store))
+        .await
+        .map_err(|e| SyncError::Task(e.to_string()))?
+        .map_err(SyncError::from)
+}
+
+impl SyncEngine {
+    pub fn new(config: Arc<Config>, store: Arc<Store>, graph: GraphClient) -> SyncEngine {
+        let (events, _) = broadcast::channel(1024);
+        SyncEngine {
+            config,
+            store,
+            graph,
+            events,
+        }
+    }
+
+    /// Opens the cache and the session named by the config.
+    pub fn from_config(config: Arc<Config>) -> anyhow::Result<SyncEngine> {
+        let store = Arc::new(Store::open(&config.cache_path())?);
+        let http = crate::graph::http_client();
+        let session = Arc::new(Session::load(&config, http.clone())?);
+        let graph = GraphClient::new(http, config.base_url.clone(), config.page_size, session);
+        Ok(SyncEngine::new(config, store, graph))
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<SyncEvent> {
+        self.events.subscribe()
+    }
+
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    pub fn session(&self) -> &Arc<Session> {
+        self.graph.session()
+    }
+
+    pub fn config(&self) -> &Arc<Config> {
+        &self.config
+    }
+
+    pub fn graph_mut(&mut self) -> &mut GraphClient {
+        &mut self.graph
+    }
+
+    fn emit(&self, event: SyncEvent) {
+        // Nobody listening is fine: `deltacal sync` has no UI.
+        let _ = self.events.send(event);
+    }
+
+    /// A round for every configured calendar, one after the other.
+    pub async fn sync_all(&self) -> Vec<(CalendarSpec, Result<RoundSummary, SyncError>)> {
+        let mut results = Vec::new();
+        for cal in self.config.calendars.clone() {
+            let result = self.sync_view(&cal).await;
+            results.push((cal, result));
+        }
+        results
+    }
+
+    /// Prepares `state` for a new round (or the resumption of one) and returns its first URL.
+    fn begin_round(&self, cal: &CalendarSpec, state: &mut SyncState) -> String {
+        match &state.link {
+            // Resume the round a crash or a failure interrupted.
+            Some(SavedLink::Next(url)) => url.clone(),
+            Some(SavedLink::Delta(url)) => {
+                state.round += 1;
+                state.full_round = false;
+                url.clone()
+            }
+            None => {
+                state.round += 1;
+                state.generation += 1;
+                state.full_round = true;
+                self.config.delta_url(cal, &state.window).to_string()
+            }
+        }
+    }
+
+    /// Runs one calendar view until it reaches a delta link.
+    pub async fn sync_view(&self, cal: &CalendarSpec) -> Result<RoundSummary, SyncError> {
+        let result = self.round(cal).await;
+        if let Err(e) = &result {
+            tracing::warn!(view = %cal.key, error = %e, "round failed");
+            self.emit(SyncEvent::Failed {
+                view: cal.key.clone(),
+                message: e.to_string(),
+                sign_in: e.needs_sign_in(),
+            });
+        }
+        result
+    }
+
+    async fn round(&self, cal: &CalendarSpec) -> Result<RoundSummary, SyncError> {
+        let started = Instant::now();
+        let key = cal.key.clone();
+        let window = self.config.window.on(Utc::now().date_naive());
+        let k = key.clone();
+        let saved = blocking(&self.store, move |s| s.sync_state(&k)).await?;
+        let mut state = saved.unwrap_or_else(|| SyncState::new(window));
+        if state.window != window {
+            // The window moved (a new day, or a new config): re-anchor through a full round
+            // whose sweep drops what fell out. The old cache stays visible meanwhile.
+            tracing::info!(view = %key, "window changed, running a full round");
+            state.window = window;
+            state.link = None;
+        }
+        let mut url = self.begin_round(cal, &mut state);
+        let mut full = state.full_round;
+        self.emit(SyncEvent::RoundStarted {
+            view: key.clone(),
+            full,
+        });
+        let mut resets = 0;
+        let mut page_no = 0;
+        let mut pending: Option<
+            tokio::task::JoinHandle<Result<(PageOutcome, SyncState), StoreError>>,
+        > = None;
+        loop {
+            // Fetch the next page while the previous one commits.
+            let (fetched, committed) = tokio::join!(self.graph.get_page(&url), async {
+                match pending.take() {
+                    Some(handle) => Some(handle.await),
+                    None => None,
+                }
+            });
+            if let Some(committed) = committed {
+                let (outcome, _) = committed.map_err(|e| SyncError::Task(e.to_string()))??;
+                page_no += 1;
+                self.page_applied(&key, page_no, &outcome);
+            }
+            let page = match fetched {
+                Ok(page) => page,
+                Err(GraphError::Gone { code, message }) if resets < 2 => {
+                    tracing::info!(view = %key, %code, %message, "sync state gone, running a full round");
+                    resets += 1;
+                    state.link = None;
+                    url = self.begin_round(cal, &mut state);
+                    full = true;
+                    self.emit(SyncEvent::RoundStarted {
+                        view: key.clone(),
+                        full,
+                    });
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            let last = matches!(page.link, PageLink::Delta(_));
+            let sweep = last && state.full_round;
+            let mut next = state.clone();
+            next.link = Some(match page.link {
+                PageLink::Next(u) => SavedLink::Next(u),
+                PageLink::Delta(u) => SavedLink::Delta(u),
+            });
+            if last {
+                next.last_completed = Some(Utc::now());
+                next.full_round = false;
+            }
+            let commit = self.commit(&key, page.changes, &next, sweep);
+            state = next;
+            if last {
+                let (outcome, saved) =
+                    commit.await.map_err(|e| SyncError::Task(e.to_string()))??;
+                page_no += 1;
+                self.page_applied(&key, page_no, &outcome);
+                let summary = RoundSummary {
+                    view: key.clone(),
+                    name: cal.name.clone(),
+                    counts: saved.last_counts.unwrap_or_default(),
+                    seconds: started.elapsed().as_secs_f64(),
+                    full,
+                };
+                tracing::info!(view = %key, ?summary.counts, seconds = summary.seconds, "round finished");
+                self.emit(SyncEvent::RoundFinished(summary.clone()));
+                return Ok(summary);
+            }
+            url = match &state.link {
+                Some(SavedLink::Next(u)) => u.clone(),
+                _ => unreachable!("a page that is not the last has a next link"),
+            };
+            pending = Some(commit);
+        }
+    }
+
+    fn commit(
+        &self,
+        key: &str,
+        changes: Vec<Change>,
+        next: &SyncState,
+        sweep: bool,
+    ) -> tokio::task::JoinHandle<Result<(PageOutcome, SyncState), StoreError>> {
+        let store = self.store.clone();
+        let key = key.to_owned();
+        let next = next.clone();
+        tokio::task::spawn_blocking(move || {
+            if sweep {
+                store.apply_page_and_sweep(&key, &changes, &next)
+            } else {
+                store.apply_page(&key, &changes, &next)
+            }
+        })
+    }
+
+    fn page_applied(&self, view: &str, page: u64, outcome: &PageOutcome) {
+        self.emit(SyncEvent::PageApplied {
+            view: view.to_owned(),
+            page,
+            range: outcome.range,
+            added: outcome.added,
+            updated: outcome.updated,
+            removed: outcome.removed,
+        });
+    }
+}
+
+/// Asks the background sync task for a round now.
+#[derive(Clone)]
+pub struct SyncHandle {
+    tx: mpsc::Sender<()>,
+}
+
+impl SyncHandle {
+    /// Requests a round; a request while one is queued is merged into it.
+    pub fn run_now(&self) {
+        let _ = self.tx.try_send(());
+    }
+}
+
+/// Runs rounds in the background: one at start, then every `interval` and on request.
+/// Stops when every `SyncHandle` is dropped.
+pub fn spawn_background(engine: Arc<SyncEngine>, interval: Duration) -> SyncHandle {
+    let (tx, mut rx) = mpsc::channel::<()>(1);
+    tokio::spawn(async move {
+        loop {
+            engine.sync_all().await;
+            tokio::select! {
+                request = rx.recv() => if request.is_none() { break },
+                _ = tokio::time::sleep(interval) => {}
+            }
+        }
+    });
+    SyncHandle { tx }
+}
