@@ -68,6 +68,8 @@ impl Default for AccountSection {
 struct GraphSection {
     base_url: String,
     page_size: u32,
+    max_attempts: u32,
+    retry_base_ms: u64,
 }
 
 impl Default for GraphSection {
@@ -75,6 +77,8 @@ impl Default for GraphSection {
         GraphSection {
             base_url: "https://graph.microsoft.com/v1.0".into(),
             page_size: 100,
+            max_attempts: 6,
+            retry_base_ms: 1000,
         }
     }
 }
@@ -195,6 +199,10 @@ pub struct Config {
     pub authority: Url,
     pub base_url: Url,
     pub page_size: u32,
+    /// Tries per request before a round gives up (transient failures only).
+    pub max_attempts: u32,
+    /// The first backoff delay; it doubles per try, up to 60 s.
+    pub retry_base_ms: u64,
     pub window: WindowSpec,
     pub interval_secs: u64,
     pub calendars: Vec<CalendarSpec>,
@@ -352,6 +360,15 @@ impl Config {
                 format!("`{tenant}` is not a tenant name or id"),
             ));
         }
+        if !(1..=20).contains(&parsed.graph.max_attempts) {
+            return Err(fail(
+                "graph.max_attempts",
+                "must be between 1 and 20".into(),
+            ));
+        }
+        if parsed.graph.retry_base_ms > 60_000 {
+            return Err(fail("graph.retry_base_ms", "must be at most 60000".into()));
+        }
         if !(1..=1000).contains(&parsed.graph.page_size) {
             return Err(fail("graph.page_size", "must be between 1 and 1000".into()));
         }
@@ -459,6 +476,8 @@ impl Config {
             authority,
             base_url,
             page_size: parsed.graph.page_size,
+            max_attempts: parsed.graph.max_attempts,
+            retry_base_ms: parsed.graph.retry_base_ms,
             window,
             interval_secs: parsed.sync.interval_secs,
             calendars,

@@ -109,7 +109,13 @@ impl SyncEngine {
         let store = Arc::new(Store::open(&config.cache_path())?);
         let http = crate::graph::http_client();
         let session = Arc::new(Session::load(&config, http.clone())?);
-        let graph = GraphClient::new(http, config.base_url.clone(), config.page_size, session);
+        let retry = crate::graph::client::RetryPolicy {
+            max_attempts: config.max_attempts,
+            base_delay: Duration::from_millis(config.retry_base_ms),
+            ..Default::default()
+        };
+        let graph = GraphClient::new(http, config.base_url.clone(), config.page_size, session)
+            .with_retry(retry);
         Ok(SyncEngine::new(config, store, graph))
     }
 

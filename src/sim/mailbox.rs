@@ -284,7 +284,15 @@ impl Mailbox {
     }
 
     /// An event's JSON text with times in `zone`, if it still exists and overlaps the window.
-    pub fn render(&self, calendar: &str, id: &str, window: &Window, zone: Tz) -> Option<Arc<str>> {
+    /// `label` is the zone name as the client asked for it (Graph echoes it).
+    pub fn render(
+        &self,
+        calendar: &str,
+        id: &str,
+        window: &Window,
+        zone: Tz,
+        label: &str,
+    ) -> Option<Arc<str>> {
         let event = self.calendar(calendar).ok()?.events.get(id)?;
         if !event.overlaps(window) {
             return None;
@@ -295,6 +303,8 @@ impl Mailbox {
         let mut json = event.json.clone();
         json["start"] = render_time(event.start, event.all_day, zone);
         json["end"] = render_time(event.end, event.all_day, zone);
+        json["start"]["timeZone"] = Value::String(label.to_owned());
+        json["end"]["timeZone"] = Value::String(label.to_owned());
         Some(
             serde_json::to_string(&json)
                 .expect("JSON serialises")
@@ -428,6 +438,6 @@ mod tests {
             .unwrap();
         let v: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["start"]["dateTime"], "2026-07-01T09:00:00.0000000");
-        assert_eq!(v["start"]["timeZone"], "America/Los_Angeles");
+        assert_eq!(v["start"]["timeZone"], "Pacific Standard Time");
     }
 }

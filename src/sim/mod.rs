@@ -306,9 +306,10 @@ async fn calendars(State(sim): State<Shared>, headers: HeaderMap) -> Response {
 }
 
 /// The preferences of a request's `Prefer` headers: page size and time zone.
-fn preferences(headers: &HeaderMap) -> (Option<usize>, Tz) {
+fn preferences(headers: &HeaderMap) -> (Option<usize>, Tz, String) {
     let mut page = None;
     let mut zone = Tz::UTC;
+    let mut label = "UTC".to_owned();
     for value in headers
         .get_all("prefer")
         .iter()
@@ -321,12 +322,17 @@ fn preferences(headers: &HeaderMap) -> (Option<usize>, Tz) {
             let v = v.trim().trim_matches('"');
             match k.trim().to_ascii_lowercase().as_str() {
                 "odata.maxpagesize" => page = v.parse().ok(),
-                "outlook.timezone" => zone = crate::tz::resolve(v).unwrap_or(Tz::UTC),
+                "outlook.timezone" => {
+                    if let Some(z) = crate::tz::resolve(v) {
+                        zone = z;
+                        label = v.to_owned();
+                    }
+                }
                 _ => {}
             }
         }
     }
-    (page, zone)
+    (page, zone, label)
 }
 
 async fn delta_default(
@@ -425,7 +431,7 @@ async fn delta(
         }
         _ => {}
     }
-    let (page_size, zone) = preferences(&headers);
+    let (page_size, zone, label) = preferences(&headers);
     let page = {
         let mut state = lock(&sim);
         serve_page(
@@ -434,7 +440,7 @@ async fn delta(
             &path,
             &q,
             page_size,
-            zone,
+            (zone, &label),
             &origin(&headers),
             fault.as_ref(),
         )
@@ -492,7 +498,7 @@ fn serve_page(
     path: &str,
     q: &HashMap<String, String>,
     page_size: Option<usize>,
-    zone: Tz,
+    (zone, label): (Tz, &str),
     origin: &str,
     fault: Option<&Fault>,
 ) -> Result<String, Response> {
@@ -595,7 +601,8 @@ fn serve_page(
     let mut first = true;
     for item in &items[pos..end] {
         let text: Option<Arc<str>> = match item {
-            DeltaItem::Upsert(id) => match state.mailbox.render(calendar, id, &window, zone) {
+            DeltaItem::Upsert(id) => match state.mailbox.render(calendar, id, &window, zone, label)
+            {
                 Some(text) => Some(text),
                 // Gone since the round's list was made: a full round skips it (the sweep
                 // handles it), an incremental one reports it removed.

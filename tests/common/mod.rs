@@ -1,0 +1,189 @@
+//! Test harness: an emulator on loopback, a temp data dir and a config pointing at it.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::Utc;
+use deltacal::auth::tokens::{self, TokenSet};
+use deltacal::config::Config;
+use deltacal::sim::{SimOptions, SimServer};
+use deltacal::store::{Store, Window};
+use deltacal::sync::SyncEngine;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+pub struct Env {
+    pub sim: SimServer,
+    pub dir: tempfile::TempDir,
+    pub config: Arc<Config>,
+    pub http: reqwest::Client,
+}
+
+pub struct EnvOptions {
+    pub events: usize,
+    pub seed: u64,
+    pub calendars: usize,
+    pub page_size: u32,
+    /// Extra TOML appended to the generated config.
+    pub extra: String,
+}
+
+impl Default for EnvOptions {
+    fn default() -> Self {
+        EnvOptions {
+            events: 50,
+            seed: 1,
+            calendars: 1,
+            page_size: 10,
+            extra: String::new(),
+        }
+    }
+}
+
+impl Env {
+    pub async fn start(options: EnvOptions) -> Env {
+        let mut sim_options = SimOptions {
+            events: options.events,
+            seed: options.seed,
+            calendars: options.calendars,
+            ..SimOptions::default()
+        };
+        sim_options.identity.interval_secs = 1;
+        let sim = SimServer::start("127.0.0.1:0", sim_options)
+            .await
+            .expect("emulator starts");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = sim.url();
+        let mut toml = format!(
+            "[account]\nauthority = \"{url}\"\nclient_id = \"test-client\"\n\n[graph]\nbase_url = \"{url}/v1.0\"\npage_size = {}\nmax_attempts = 8\nretry_base_ms = 1\n\n[ui]\ntimezone = \"UTC\"\n",
+            options.page_size
+        );
+        if options.calendars > 1 {
+            for i in 0..options.calendars {
+                let id = sim.state.lock().unwrap().mailbox.calendars[i].id.clone();
+                if id != "default" {
+                    toml.push_str(&format!(
+                        "\n[[calendars]]\nid = \"{id}\"\nname = \"Cal {i}\"\n"
+                    ));
+                }
+            }
+        }
+        toml.push_str(&options.extra);
+        let config_path = dir.path().join("config.toml");
+        std::fs::write(&config_path, &toml).expect("config written");
+        let config = Config::load(Some(&config_path), Some(&dir.path().join("data")))
+            .expect("config parses");
+        Env {
+            sim,
+            dir,
+            config: Arc::new(config),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.dir.path().join("config.toml")
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Signs in without the browser step: tokens straight from the emulator.
+    pub fn sign_in(&self) {
+        let t = self.sim.state.lock().unwrap().identity.issue_for_tests();
+        let set = TokenSet {
+            access_token: t["access_token"].as_str().unwrap().into(),
+            refresh_token: t["refresh_token"].as_str().map(str::to_owned),
+            expires_at: Utc::now() + chrono::Duration::seconds(t["expires_in"].as_i64().unwrap()),
+            scope: None,
+            account: Some("Samantha Booth <samanthab@contoso.com>".into()),
+        };
+        tokens::save(&self.config.token_path(), &set).unwrap();
+    }
+
+    /// A sync engine with fast retries.
+    pub fn engine(&self) -> SyncEngine {
+        SyncEngine::from_config(self.config.clone()).expect("engine opens")
+    }
+
+    pub async fn control(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, String) {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.sim.url()));
+        if let Some(b) = body {
+            req = req
+                .header("content-type", "application/json")
+                .body(b.to_string());
+        }
+        let resp = req.send().await.expect("control request");
+        let status = resp.status();
+        (status, resp.text().await.unwrap_or_default())
+    }
+
+    pub async fn fault(&self, fault: Value) {
+        let (status, body) = self.control(Method::POST, "/sim/faults", Some(fault)).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    }
+
+    pub fn window(&self) -> Window {
+        self.config.window.on(Utc::now().date_naive())
+    }
+
+    /// The server's truth for a calendar: id -> changeKey.
+    pub async fn truth(&self, calendar: &str) -> BTreeMap<String, String> {
+        let w = self.window();
+        let url = format!(
+            "/sim/events?calendar={}&start={}&end={}",
+            urlencode(calendar),
+            w.start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            w.end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        );
+        let (status, body) = self.control(Method::GET, &url, None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let events: Vec<Value> = serde_json::from_str(&body).unwrap();
+        events
+            .iter()
+            .map(|e| {
+                (
+                    e["id"].as_str().unwrap().to_owned(),
+                    e["changeKey"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// The cache's view: id -> changeKey.
+    pub fn cache(&self, view: &str) -> BTreeMap<String, String> {
+        let store = Store::open(&self.config.cache_path()).unwrap();
+        store
+            .versions(view)
+            .unwrap()
+            .into_iter()
+            .map(|(id, v, _)| (id, v.unwrap_or_default()))
+            .collect()
+    }
+
+    pub async fn assert_converged(&self, view: &str) {
+        let truth = self.truth(view).await;
+        let cache = self.cache(view);
+        assert_eq!(cache.len(), truth.len(), "event counts differ");
+        assert_eq!(cache, truth, "cache differs from the server's truth");
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// The deltacal binary built for the tests.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_deltacal"))
+}

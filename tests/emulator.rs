@@ -1,0 +1,637 @@
+//! The emulator over real HTTP on loopback: the documented exchange, control API, faults, tokens.
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use common::{Env, EnvOptions};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+fn sample_event(subject: &str, start: &str, end: &str) -> Value {
+    json!({
+        "subject": subject,
+        "body": {"contentType": "html", "content": ""},
+        "start": {"dateTime": start, "timeZone": "UTC"},
+        "end": {"dateTime": end, "timeZone": "UTC"},
+        "attendees": [],
+        "organizer": {"emailAddress": {"name": "Samantha Booth", "address": "samanthab@contoso.com"}}
+    })
+}
+
+fn access_token(env: &Env) -> String {
+    let t = env.sim.state.lock().unwrap().identity.issue_for_tests();
+    t["access_token"].as_str().unwrap().to_owned()
+}
+
+struct Page {
+    status: StatusCode,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+}
+
+impl Page {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+    fn subjects(&self) -> Vec<String> {
+        self.json()["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["subject"].as_str().unwrap_or("<removed>").to_owned())
+            .collect()
+    }
+    fn link(&self, key: &str) -> Option<String> {
+        self.json()[key].as_str().map(str::to_owned)
+    }
+}
+
+async fn get(env: &Env, url: &str, token: &str, prefer: &str) -> Page {
+    let resp = env
+        .http
+        .get(url)
+        .bearer_auth(token)
+        .header("Prefer", prefer)
+        .send()
+        .await
+        .expect("request");
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let body = resp.text().await.unwrap_or_default();
+    Page {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn initial(env: &Env) -> String {
+    format!(
+        "{}/v1.0/me/calendarView/delta?startdatetime=2016-12-01T00:00:00Z&enddatetime=2016-12-30T00:00:00Z",
+        env.sim.url()
+    )
+}
+
+async fn create(env: &Env, event: Value) -> String {
+    let (status, body) = env.control(Method::POST, "/sim/events", Some(event)).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    serde_json::from_str::<Value>(&body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn sample_calendar(env: &Env) -> Vec<String> {
+    let mut ids = Vec::new();
+    for (s, a, b) in [
+        (
+            "Plan shopping list",
+            "2016-12-09T20:30:00.0000000",
+            "2016-12-09T22:00:00.0000000",
+        ),
+        (
+            "Pick up car",
+            "2016-12-10T01:00:00.0000000",
+            "2016-12-10T02:00:00.0000000",
+        ),
+        (
+            "Get food",
+            "2016-12-10T19:30:00.0000000",
+            "2016-12-10T21:30:00.0000000",
+        ),
+        (
+            "Prepare food",
+            "2016-12-10T22:00:00.0000000",
+            "2016-12-11T00:00:00.0000000",
+        ),
+        (
+            "Rest!",
+            "2016-12-12T02:00:00.0000000",
+            "2016-12-12T07:30:00.0000000",
+        ),
+    ] {
+        ids.push(create(env, sample_event(s, a, b)).await);
+    }
+    ids
+}
+
+#[tokio::test]
+async fn reproduces_the_documented_exchange() {
+    let env = Env::start(EnvOptions {
+        events: 0,
+        ..Default::default()
+    })
+    .await;
+    let ids = sample_calendar(&env).await;
+    let token = access_token(&env);
+    let prefer = "odata.maxpagesize=2";
+
+    let p1 = get(&env, &initial(&env), &token, prefer).await;
+    assert_eq!(p1.status, StatusCode::OK);
+    assert_eq!(
+        p1.headers["preference-applied"].to_str().unwrap(),
+        "odata.maxpagesize=2, odata.track-changes"
+    );
+    assert_eq!(p1.subjects(), ["Plan shopping list", "Pick up car"]);
+    assert!(p1.link("@odata.deltaLink").is_none());
+    let next = p1.link("@odata.nextLink").unwrap();
+    assert!(
+        next.contains("/v1.0/me/calendarView/delta?$skiptoken="),
+        "{next}"
+    );
+
+    let p2 = get(&env, &next, &token, prefer).await;
+    assert_eq!(p2.subjects(), ["Get food", "Prepare food"]);
+    let p3 = get(&env, &p2.link("@odata.nextLink").unwrap(), &token, prefer).await;
+    assert_eq!(p3.subjects(), ["Rest!"]);
+    assert!(p3.link("@odata.nextLink").is_none());
+    let delta = p3.link("@odata.deltaLink").unwrap();
+    assert!(delta.contains("$deltatoken="), "{delta}");
+    let first = &p1.json()["value"][0];
+    assert_eq!(
+        first["start"],
+        json!({"dateTime": "2016-12-09T20:30:00.0000000", "timeZone": "UTC"})
+    );
+    assert!(first["@odata.etag"].as_str().unwrap().starts_with("W/\""));
+    assert_eq!(first["organizer"]["emailAddress"]["name"], "Samantha Booth");
+
+    // The next round returns only what changed: a removal and an addition.
+    let (status, _) = env
+        .control(Method::DELETE, &format!("/sim/events/{}", ids[1]), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let added = create(
+        &env,
+        sample_event(
+            "Attend service",
+            "2016-12-25T06:00:00.0000000",
+            "2016-12-25T07:30:00.0000000",
+        ),
+    )
+    .await;
+    // Outside the window: not reported.
+    create(
+        &env,
+        sample_event("Next year", "2017-06-01T06:00:00", "2017-06-01T07:00:00"),
+    )
+    .await;
+    let round2 = get(&env, &delta, &token, prefer).await;
+    let v = round2.json();
+    let items = v["value"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{}", round2.body);
+    assert_eq!(
+        items[0],
+        json!({"@odata.type": "#microsoft.graph.event", "id": ids[1], "@removed": {"reason": "deleted"}})
+    );
+    assert_eq!(items[1]["id"], added.as_str());
+    assert_eq!(items[1]["subject"], "Attend service");
+    assert!(round2.link("@odata.deltaLink").is_some());
+
+    // Nothing changed since: an empty page with a delta link.
+    let round3 = get(
+        &env,
+        &round2.link("@odata.deltaLink").unwrap(),
+        &token,
+        prefer,
+    )
+    .await;
+    assert_eq!(round3.json()["value"], json!([]));
+}
+
+#[tokio::test]
+async fn time_zone_preference_is_honoured() {
+    let env = Env::start(EnvOptions {
+        events: 0,
+        ..Default::default()
+    })
+    .await;
+    sample_calendar(&env).await;
+    let token = access_token(&env);
+    let page = get(
+        &env,
+        &initial(&env),
+        &token,
+        "odata.maxpagesize=1, outlook.timezone=\"Pacific Standard Time\"",
+    )
+    .await;
+    assert_eq!(
+        page.json()["value"][0]["start"],
+        json!({"dateTime": "2016-12-09T12:30:00.0000000", "timeZone": "Pacific Standard Time"})
+    );
+    let default = get(&env, &initial(&env), &token, "").await;
+    assert_eq!(
+        default.json()["value"].as_array().unwrap().len(),
+        5,
+        "default page size is 10"
+    );
+}
+
+#[tokio::test]
+async fn state_tokens_are_opaque_and_checked() {
+    let env = Env::start(EnvOptions {
+        events: 0,
+        ..Default::default()
+    })
+    .await;
+    sample_calendar(&env).await;
+    let token = access_token(&env);
+    let p1 = get(&env, &initial(&env), &token, "odata.maxpagesize=2").await;
+    let next = p1.link("@odata.nextLink").unwrap();
+    let skip = next.split("$skiptoken=").nth(1).unwrap().to_owned();
+    assert_eq!(skip.len(), 43);
+    assert!(
+        skip.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    );
+    for leak in ["2016", "default", "12-01", "skip", "pos"] {
+        assert!(!skip.contains(leak), "token reveals {leak}: {skip}");
+    }
+    // Tampered: one character changed -> unknown sync state (410).
+    let last = skip.chars().last().unwrap();
+    let tampered = format!("{}{}", &skip[..42], if last == 'A' { 'B' } else { 'A' });
+    let r = get(&env, &next.replace(&skip, &tampered), &token, "").await;
+    assert_eq!(r.status, StatusCode::GONE);
+    assert_eq!(r.json()["error"]["code"], "SyncStateNotFound");
+    assert!(r.json()["error"]["innerError"]["request-id"].is_string());
+    // Garbage -> 400.
+    let r = get(&env, &next.replace(&skip, "not-a-token"), &token, "").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.json()["error"]["code"], "ErrorInvalidParameter");
+    // A token is bound to its calendar view.
+    let other = next.replace("/me/calendarView/", "/me/calendars/AAMkOther/calendarView/");
+    assert_eq!(
+        get(&env, &other, &token, "").await.status,
+        StatusCode::NOT_FOUND
+    );
+    // No window on an initial request -> 400.
+    let bare = format!("{}/v1.0/me/calendarView/delta", env.sim.url());
+    assert_eq!(
+        get(&env, &bare, &token, "").await.status,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn every_fault_kind() {
+    let env = Env::start(EnvOptions {
+        events: 0,
+        ..Default::default()
+    })
+    .await;
+    sample_calendar(&env).await;
+    let token = access_token(&env);
+    let url = initial(&env);
+    let ok = |p: &Page| p.status == StatusCode::OK && p.json()["value"].is_array();
+
+    env.fault(json!({"status": 429, "retry_after": 7, "count": 2}))
+        .await;
+    for _ in 0..2 {
+        let p = get(&env, &url, &token, "").await;
+        assert_eq!(p.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(p.headers["retry-after"], "7");
+        assert_eq!(p.json()["error"]["code"], "ApplicationThrottled");
+    }
+    assert!(ok(&get(&env, &url, &token, "").await));
+
+    for (status, code) in [
+        (503, "ServiceNotAvailable"),
+        (401, "InvalidAuthenticationToken"),
+        (504, "GatewayTimeout"),
+    ] {
+        env.fault(json!({"status": status})).await;
+        let p = get(&env, &url, &token, "").await;
+        assert_eq!(p.status.as_u16(), status);
+        assert_eq!(p.json()["error"]["code"], code);
+    }
+
+    env.fault(json!({"kind": "drop"})).await;
+    let resp = env.http.get(&url).bearer_auth(&token).send().await;
+    let broke = match resp {
+        Err(_) => true,
+        Ok(r) => r.bytes().await.is_err(),
+    };
+    assert!(broke, "a dropped connection must not deliver a body");
+
+    env.fault(json!({"kind": "truncate"})).await;
+    let p = get(&env, &url, &token, "").await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(
+        serde_json::from_str::<Value>(&p.body).is_err(),
+        "truncated body parsed: {}",
+        p.body
+    );
+    assert!(p.body.starts_with("{\"@odata.context\""));
+
+    env.fault(json!({"kind": "malformed"})).await;
+    let p = get(&env, &url, &token, "").await;
+    assert!(serde_json::from_str::<Value>(&p.body).is_err());
+
+    env.fault(json!({"kind": "slow", "delay_ms": 300})).await;
+    let t = Instant::now();
+    assert!(ok(&get(&env, &url, &token, "").await));
+    assert!(t.elapsed().as_millis() >= 300);
+
+    env.fault(json!({"kind": "empty"})).await;
+    let p = get(&env, &url, &token, "odata.maxpagesize=2").await;
+    assert_eq!(p.json()["value"], json!([]));
+    let p = get(
+        &env,
+        &p.link("@odata.nextLink").unwrap(),
+        &token,
+        "odata.maxpagesize=2",
+    )
+    .await;
+    assert_eq!(p.subjects(), ["Plan shopping list", "Pick up car"]);
+
+    env.fault(json!({"kind": "foreign_link", "target": "http://127.0.0.1:9"}))
+        .await;
+    let p = get(&env, &url, &token, "odata.maxpagesize=2").await;
+    assert!(
+        p.link("@odata.nextLink")
+            .unwrap()
+            .starts_with("http://127.0.0.1:9/v1.0/")
+    );
+
+    let (status, _) = env
+        .control(
+            Method::POST,
+            "/sim/faults",
+            Some(json!({"kind": "gremlins"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    env.fault(json!({"status": 503, "count": 5})).await;
+    let (status, _) = env.control(Method::DELETE, "/sim/faults", None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(ok(&get(&env, &url, &token, "").await));
+}
+
+#[tokio::test]
+async fn control_endpoints() {
+    let env = Env::start(EnvOptions {
+        events: 0,
+        calendars: 2,
+        ..Default::default()
+    })
+    .await;
+    let ids = sample_calendar(&env).await;
+    let token = access_token(&env);
+
+    // Calendars and the signed-in user.
+    let p = get(
+        &env,
+        &format!("{}/v1.0/me/calendars", env.sim.url()),
+        &token,
+        "",
+    )
+    .await;
+    assert_eq!(p.json()["value"].as_array().unwrap().len(), 2);
+    let p = get(&env, &format!("{}/v1.0/me", env.sim.url()), &token, "").await;
+    assert_eq!(p.json()["displayName"], "Samantha Booth");
+
+    // Update and truth.
+    let (status, body) = env
+        .control(
+            Method::PATCH,
+            &format!("/sim/events/{}", ids[0]),
+            Some(json!({"subject": "Renamed"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let truth: Vec<Value> = serde_json::from_str(
+        &env.control(
+            Method::GET,
+            "/sim/events?start=2016-12-01T00:00:00Z&end=2016-12-30T00:00:00Z",
+            None,
+        )
+        .await
+        .1,
+    )
+    .unwrap();
+    assert_eq!(truth.len(), 5);
+    assert!(truth.iter().any(|e| e["subject"] == "Renamed"));
+    assert_eq!(
+        env.control(Method::PATCH, "/sim/events/nope", Some(json!({})))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        env.control(Method::DELETE, "/sim/events/nope", None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        env.control(
+            Method::POST,
+            "/sim/events",
+            Some(json!({"subject": "no times"}))
+        )
+        .await
+        .0,
+        StatusCode::BAD_REQUEST
+    );
+    // Events go into the calendar asked for.
+    let second = env.sim.state.lock().unwrap().mailbox.calendars[1]
+        .id
+        .clone();
+    let (status, _) = env
+        .control(
+            Method::POST,
+            &format!("/sim/events?calendar={}", common::urlencode(&second)),
+            Some(sample_event(
+                "Other",
+                "2016-12-05T10:00:00",
+                "2016-12-05T11:00:00",
+            )),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    // Churn changes the calendar.
+    let before = env.sim.state.lock().unwrap().mailbox.seq();
+    let (status, body) = env
+        .control(Method::POST, "/sim/churn?count=20&seed=4", None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["applied"], 20);
+    assert!(env.sim.state.lock().unwrap().mailbox.seq() >= before + 20);
+
+    // Expired sync state: every outstanding token answers 410.
+    let p = get(&env, &initial(&env), &token, "odata.maxpagesize=2").await;
+    let next = p.link("@odata.nextLink").unwrap();
+    assert_eq!(
+        env.control(Method::POST, "/sim/expire-sync-state", None)
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    let gone = get(&env, &next, &token, "").await;
+    assert_eq!(gone.status, StatusCode::GONE);
+    assert!(
+        gone.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("generation=")
+    );
+
+    // Revoked access tokens answer 401; refresh tokens still work.
+    assert_eq!(
+        env.control(Method::POST, "/sim/revoke-access-tokens", None)
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        get(&env, &initial(&env), &token, "").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Device flow through the control API: approve and decline.
+    let form = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| format!("{k}={}", common::urlencode(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    };
+    let post_form = |path: String, body: String| {
+        let http = env.http.clone();
+        async move {
+            let r = http
+                .post(path)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    let base = env.sim.url();
+    for approve in [true, false] {
+        let (_, body) = post_form(
+            format!("{base}/common/oauth2/v2.0/devicecode"),
+            form(&[
+                ("client_id", "c"),
+                ("scope", "offline_access Calendars.Read"),
+            ]),
+        )
+        .await;
+        let dc: Value = serde_json::from_str(&body).unwrap();
+        let poll = form(&[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+            ("client_id", "c"),
+            ("device_code", dc["device_code"].as_str().unwrap()),
+        ]);
+        let (status, body) =
+            post_form(format!("{base}/common/oauth2/v2.0/token"), poll.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            serde_json::from_str::<Value>(&body).unwrap()["error"],
+            "authorization_pending"
+        );
+        let action = if approve { "approve" } else { "decline" };
+        let (status, _) = post_form(
+            format!("{base}/sim/{action}"),
+            form(&[("user_code", dc["user_code"].as_str().unwrap())]),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        // Respect the 1 s interval so the answer is not slow_down.
+        tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+        let (status, body) = post_form(format!("{base}/common/oauth2/v2.0/token"), poll).await;
+        let answer: Value = serde_json::from_str(&body).unwrap();
+        if approve {
+            assert_eq!(status, StatusCode::OK, "{body}");
+            let refresh = answer["refresh_token"].as_str().unwrap();
+            let (status, body) = post_form(
+                format!("{base}/common/oauth2/v2.0/token"),
+                form(&[
+                    ("grant_type", "refresh_token"),
+                    ("client_id", "c"),
+                    ("refresh_token", refresh),
+                ]),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            let fresh: Value = serde_json::from_str(&body).unwrap();
+            assert_ne!(
+                fresh["refresh_token"].as_str().unwrap(),
+                refresh,
+                "refresh tokens rotate"
+            );
+            let p = get(
+                &env,
+                &initial(&env),
+                fresh["access_token"].as_str().unwrap(),
+                "",
+            )
+            .await;
+            assert_eq!(p.status, StatusCode::OK);
+        } else {
+            assert_eq!(answer["error"], "authorization_declined");
+        }
+    }
+    assert_eq!(
+        post_form(
+            format!("{base}/sim/approve"),
+            form(&[("user_code", "NOPE")])
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn a_full_round_over_ten_thousand_events_returns_each_id_once() {
+    let env = Env::start(EnvOptions {
+        events: 10_000,
+        ..Default::default()
+    })
+    .await;
+    let token = access_token(&env);
+    let w = env.window();
+    let fmt =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut url = format!(
+        "{}/v1.0/me/calendarView/delta?startDateTime={}&endDateTime={}",
+        env.sim.url(),
+        fmt(w.start),
+        fmt(w.end)
+    );
+    let mut seen = HashSet::new();
+    let mut pages = 0;
+    let started = Instant::now();
+    loop {
+        let p = get(&env, &url, &token, "odata.maxpagesize=100").await;
+        assert_eq!(p.status, StatusCode::OK);
+        pages += 1;
+        for item in p.json()["value"].as_array().unwrap() {
+            assert!(
+                seen.insert(item["id"].as_str().unwrap().to_owned()),
+                "id served twice"
+            );
+        }
+        match p.link("@odata.nextLink") {
+            Some(next) => url = next,
+            None => break,
+        }
+    }
+    eprintln!(
+        "emulator served {} events in {pages} pages in {:?}",
+        seen.len(),
+        started.elapsed()
+    );
+    let truth = env.truth("default").await;
+    assert_eq!(seen.len(), truth.len());
+    assert!(truth.keys().all(|id| seen.contains(id)));
+    assert!(
+        truth.len() > 9_000,
+        "most generated events fall in the window"
+    );
+}
