@@ -16,6 +16,8 @@ pub struct FaultRequest {
     pub delay_ms: Option<u64>,
     /// For `foreign_link`: the origin the next link points to, e.g. `http://127.0.0.1:9`.
     pub target: Option<String>,
+    /// Let this many requests through before the fault starts (default 0).
+    pub skip: Option<u32>,
 }
 
 /// One way a request can fail.
@@ -41,8 +43,10 @@ pub enum Fault {
 }
 
 impl FaultRequest {
-    pub fn into_fault(self) -> Result<(Fault, u32), String> {
+    /// The fault, how many requests it hits, and how many it lets through first.
+    pub fn into_fault(self) -> Result<(Fault, u32, u32), String> {
         let count = self.count.unwrap_or(1);
+        let skip = self.skip.unwrap_or(0);
         let fault = match (self.status, self.kind.as_deref()) {
             (Some(status), None) if (400..600).contains(&status) => Fault::Status {
                 status,
@@ -63,26 +67,30 @@ impl FaultRequest {
             (None, None) => return Err("a fault needs `status` or `kind`".into()),
             (Some(_), Some(_)) => return Err("give `status` or `kind`, not both".into()),
         };
-        Ok((fault, count))
+        Ok((fault, count, skip))
     }
 }
 
 /// Faults waiting for the next requests, in order.
 #[derive(Debug, Default)]
 pub struct FaultQueue {
-    queue: VecDeque<(Fault, u32)>,
+    queue: VecDeque<(Fault, u32, u32)>,
 }
 
 impl FaultQueue {
-    pub fn push(&mut self, fault: Fault, count: u32) {
+    pub fn push(&mut self, fault: Fault, count: u32, skip: u32) {
         if count > 0 {
-            self.queue.push_back((fault, count));
+            self.queue.push_back((fault, count, skip));
         }
     }
 
     /// The fault for the next request, if any.
     pub fn next(&mut self) -> Option<Fault> {
-        let (fault, left) = self.queue.front_mut()?;
+        let (fault, left, skip) = self.queue.front_mut()?;
+        if *skip > 0 {
+            *skip -= 1;
+            return None;
+        }
         let fault = fault.clone();
         *left -= 1;
         if *left == 0 {

@@ -22,6 +22,7 @@ struct Device {
     expires_at: Instant,
     interval: Duration,
     last_poll: Option<Instant>,
+    polls: u32,
     scope: String,
 }
 
@@ -122,6 +123,7 @@ impl Identity {
                 expires_at: Instant::now() + Duration::from_secs(ttl),
                 interval: Duration::from_secs(interval),
                 last_poll: None,
+                polls: 0,
                 scope: scope.to_owned(),
             },
         );
@@ -139,6 +141,11 @@ impl Identity {
     fn device_by_user_code(&mut self, user_code: &str) -> Option<&mut Device> {
         let wanted = user_code.trim().replace('-', "").to_ascii_uppercase();
         self.devices.values_mut().find(|d| d.user_code == wanted)
+    }
+
+    /// How often a device code was polled (for tests that act after the first poll).
+    pub fn polls(&mut self, user_code: &str) -> Option<u32> {
+        self.device_by_user_code(user_code).map(|d| d.polls)
     }
 
     /// The user approves (true) or declines (false) a code in the browser.
@@ -178,6 +185,7 @@ impl Identity {
             now.duration_since(last) + Duration::from_millis(100) < device.interval
         });
         device.last_poll = Some(now);
+        device.polls += 1;
         if too_soon || (forced_slow_down && device.status == DeviceStatus::Pending) {
             // RFC 8628: the client must add 5 s to its interval from now on.
             device.interval += Duration::from_secs(5);

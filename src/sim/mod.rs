@@ -182,6 +182,7 @@ pub fn router(state: Shared) -> Router {
         .route("/sim/revoke-access-tokens", post(revoke_access_tokens))
         .route("/sim/faults", post(add_fault).delete(clear_faults))
         .route("/sim/settings", post(settings))
+        .route("/sim/device-polls", get(device_polls))
         .with_state(state)
 }
 
@@ -679,6 +680,16 @@ async fn decline(State(sim): State<Shared>, Form(f): Form<UserCode>) -> Response
     }
 }
 
+async fn device_polls(State(sim): State<Shared>, Query(f): Query<UserCode>) -> Response {
+    match lock(&sim).identity.polls(&f.user_code) {
+        Some(polls) => Json(json!({"polls": polls})).into_response(),
+        None => control_error(
+            StatusCode::NOT_FOUND,
+            format!("no device code with user code {}", f.user_code),
+        ),
+    }
+}
+
 #[derive(Deserialize)]
 struct CalendarQuery {
     calendar: Option<String>,
@@ -748,8 +759,8 @@ async fn revoke_access_tokens(State(sim): State<Shared>) -> Response {
 
 async fn add_fault(State(sim): State<Shared>, Json(request): Json<FaultRequest>) -> Response {
     match request.into_fault() {
-        Ok((fault, count)) => {
-            lock(&sim).faults.push(fault, count);
+        Ok((fault, count, skip)) => {
+            lock(&sim).faults.push(fault, count, skip);
             StatusCode::NO_CONTENT.into_response()
         }
         Err(e) => control_error(StatusCode::BAD_REQUEST, e),
