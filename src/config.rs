@@ -23,7 +23,7 @@ pub struct ConfigError {
     pub message: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct FileConfig {
     account: AccountSection,
@@ -31,18 +31,6 @@ struct FileConfig {
     sync: SyncSection,
     calendars: Vec<CalendarSection>,
     ui: UiSection,
-}
-
-impl Default for FileConfig {
-    fn default() -> Self {
-        FileConfig {
-            account: AccountSection::default(),
-            graph: GraphSection::default(),
-            sync: SyncSection::default(),
-            calendars: Vec::new(),
-            ui: UiSection::default(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -404,7 +392,7 @@ impl Config {
         let mut calendars = Vec::new();
         for (i, c) in parsed.calendars.iter().enumerate() {
             let key = format!("calendars[{i}]");
-            if c.id.trim().is_empty() || c.id == "default" {
+            if c.id.trim().is_empty() {
                 return Err(fail(&format!("{key}.id"), "must be a calendar id".into()));
             }
             if calendars.iter().any(|s: &CalendarSpec| s.key == c.id) {
@@ -425,7 +413,8 @@ impl Config {
                 key: c.id.clone(),
                 name: c.name.clone().unwrap_or_else(|| c.id.clone()),
                 color: c.color.as_ref().map(|s| s.to_ascii_lowercase()),
-                graph_id: Some(c.id.clone()),
+                // `default` names the default calendar (/me/calendarView) beside others.
+                graph_id: (c.id != "default").then(|| c.id.clone()),
             });
         }
         if calendars.is_empty() {

@@ -18,10 +18,12 @@ use crate::model::{Change, Event};
 pub const SCHEMA_VERSION: u64 = 1;
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
-/// (view, id) -> (generation that last wrote it, start ms, end ms, event record as JSON).
+/// An event row: (generation that last wrote it, start ms, end ms, event record as JSON).
+type EventRow = (u64, i64, i64, &'static [u8]);
+
+/// (view, id) -> [`EventRow`].
 /// Events without a start carry `NO_SPAN` and stay out of the time index.
-const EVENTS: TableDefinition<(&str, &str), (u64, i64, i64, &[u8])> =
-    TableDefinition::new("events");
+const EVENTS: TableDefinition<(&str, &str), EventRow> = TableDefinition::new("events");
 /// (view, id) -> the event's JSON exactly as the server sent it.
 const RAW: TableDefinition<(&str, &str), &str> = TableDefinition::new("raw");
 /// (view, start ms, id) -> end ms: "events overlapping [a, b)" is one range scan from

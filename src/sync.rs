@@ -174,8 +174,25 @@ impl SyncEngine {
     }
 
     /// Runs one calendar view until it reaches a delta link.
+    ///
+    /// A round resumed from a saved next link completes the server's snapshot from when that
+    /// round began; an incremental round follows at once so the cache ends up current.
     pub async fn sync_view(&self, cal: &CalendarSpec) -> Result<RoundSummary, SyncError> {
-        let result = self.round(cal).await;
+        let started = Instant::now();
+        let result = match self.round(cal).await {
+            Ok((first, true)) => self.round(cal).await.map(|(more, _)| RoundSummary {
+                counts: RoundCounts {
+                    added: first.counts.added + more.counts.added,
+                    updated: first.counts.updated + more.counts.updated,
+                    removed: first.counts.removed + more.counts.removed,
+                    pages: first.counts.pages + more.counts.pages,
+                },
+                seconds: started.elapsed().as_secs_f64(),
+                full: first.full || more.full,
+                ..more
+            }),
+            other => other.map(|(summary, _)| summary),
+        };
         if let Err(e) = &result {
             tracing::warn!(view = %cal.key, error = %e, "round failed");
             self.emit(SyncEvent::Failed {
@@ -187,7 +204,8 @@ impl SyncEngine {
         result
     }
 
-    async fn round(&self, cal: &CalendarSpec) -> Result<RoundSummary, SyncError> {
+    /// One round to a delta link; also says whether it resumed an interrupted round.
+    async fn round(&self, cal: &CalendarSpec) -> Result<(RoundSummary, bool), SyncError> {
         let started = Instant::now();
         let key = cal.key.clone();
         let window = self.config.window.on(Utc::now().date_naive());
@@ -201,6 +219,7 @@ impl SyncEngine {
             state.window = window;
             state.link = None;
         }
+        let resumed = matches!(state.link, Some(SavedLink::Next(_)));
         let mut url = self.begin_round(cal, &mut state);
         let mut full = state.full_round;
         self.emit(SyncEvent::RoundStarted {
@@ -268,7 +287,7 @@ impl SyncEngine {
                 };
                 tracing::info!(view = %key, ?summary.counts, seconds = summary.seconds, "round finished");
                 self.emit(SyncEvent::RoundFinished(summary.clone()));
-                return Ok(summary);
+                return Ok((summary, resumed));
             }
             url = match &state.link {
                 Some(SavedLink::Next(u)) => u.clone(),

@@ -85,7 +85,7 @@ impl FaultQueue {
     }
 
     /// The fault for the next request, if any.
-    pub fn next(&mut self) -> Option<Fault> {
+    pub fn take_next(&mut self) -> Option<Fault> {
         let (fault, left, skip) = self.queue.front_mut()?;
         if *skip > 0 {
             *skip -= 1;

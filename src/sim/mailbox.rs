@@ -434,6 +434,7 @@ mod tests {
                 e["id"].as_str().unwrap(),
                 &w,
                 Tz::America__Los_Angeles,
+                "Pacific Standard Time",
             )
             .unwrap();
         let v: Value = serde_json::from_str(&text).unwrap();

@@ -379,7 +379,7 @@ async fn delta(
         if !authorized(&state, &headers) {
             return unauthorized();
         }
-        state.faults.next()
+        state.faults.take_next()
     };
     match &fault {
         Some(Fault::Status {
@@ -491,8 +491,8 @@ fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
         .or_else(|| crate::model::parse_wall_time(text).map(|t| t.and_utc()))
 }
 
-/// One page of a delta round, as JSON text.
-#[allow(clippy::too_many_arguments)]
+/// One page of a delta round, as JSON text; an error is the response to send instead.
+#[allow(clippy::too_many_arguments, clippy::result_large_err)]
 fn serve_page(
     state: &mut SimState,
     calendar: &str,

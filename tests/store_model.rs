@@ -1,0 +1,172 @@
+//! Property test: any sequence of pages (with replays and sweeps) leaves the store equal to a
+//! plain in-memory model, and range queries agree with a brute-force overlap check.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use deltacal::model::{Change, Event};
+use deltacal::store::{SavedLink, Store, SyncState, Window};
+use proptest::prelude::*;
+use serde_json::json;
+
+#[derive(Debug, Clone)]
+enum Item {
+    Upsert { id: u8, start_h: i64, len_h: i64, all_day: bool, version: u16 },
+    NoStart { id: u8, version: u16 },
+    Remove { id: u8 },
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Page { view: u8, items: Vec<Item>, generation: u64, sweep: bool },
+    ReplayLast,
+    Sweep { view: u8, generation: u64 },
+    Query { from_h: i64, len_h: i64 },
+}
+
+fn item() -> impl Strategy<Value = Item> {
+    prop_oneof![
+        6 => (0u8..24, -48i64..400, 0i64..200, any::<bool>(), any::<u16>())
+            .prop_map(|(id, start_h, len_h, all_day, version)| Item::Upsert { id, start_h, len_h, all_day, version }),
+        1 => (0u8..24, any::<u16>()).prop_map(|(id, version)| Item::NoStart { id, version }),
+        3 => (0u8..30).prop_map(|id| Item::Remove { id }),
+    ]
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        5 => (0u8..2, proptest::collection::vec(item(), 0..12), 1u64..4, any::<bool>())
+            .prop_map(|(view, items, generation, sweep)| Op::Page { view, items, generation, sweep }),
+        1 => Just(Op::ReplayLast),
+        1 => (0u8..2, 1u64..5).prop_map(|(view, generation)| Op::Sweep { view, generation }),
+        2 => (-72i64..450, 0i64..300).prop_map(|(from_h, len_h)| Op::Query { from_h, len_h }),
+    ]
+}
+
+fn base() -> DateTime<Utc> {
+    "2026-11-01T00:00:00Z".parse().unwrap()
+}
+
+fn change(item: &Item) -> Change {
+    let t = |h: i64| base() + Duration::hours(h);
+    let fmt = |d: DateTime<Utc>| d.format("%Y-%m-%dT%H:%M:%S.0000000").to_string();
+    let json = match item {
+        Item::Remove { id } => return Change::Remove { id: format!("ev{id}") },
+        Item::NoStart { id, version } => json!({"id": format!("ev{id}"), "subject": "no start", "changeKey": format!("v{version}")}),
+        Item::Upsert { id, start_h, len_h, all_day, version } => {
+            let (start, end) = if *all_day {
+                let s = t(*start_h).date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc();
+                (s, s + Duration::days(1 + len_h / 48))
+            } else {
+                (t(*start_h), t(start_h + len_h))
+            };
+            json!({"id": format!("ev{id}"), "subject": format!("s{version}"), "isAllDay": all_day,
+                   "changeKey": format!("v{version}"),
+                   "start": {"dateTime": fmt(start), "timeZone": "UTC"},
+                   "end": {"dateTime": fmt(end), "timeZone": "UTC"}})
+        }
+    };
+    Change::from_raw(&json.to_string()).unwrap()
+}
+
+type Model = BTreeMap<(String, String), (u64, Event)>;
+
+fn overlaps(e: &Event, from: DateTime<Utc>, to: DateTime<Utc>) -> bool {
+    match e.span() {
+        Some((s, en)) => s < to && (en > from || (en == s && s >= from)),
+        None => false,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn store_matches_a_simple_model(ops in proptest::collection::vec(op(), 1..25)) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("cache.redb")).unwrap();
+        let views = ["default".to_string(), "AAMkWork=".to_string()];
+        let mut model: Model = BTreeMap::new();
+        let mut last: Option<(String, Vec<Change>, SyncState, bool)> = None;
+        let window = Window { start: base(), end: base() + Duration::days(30) };
+        for op in ops {
+            let page = match op {
+                Op::Page { view, items, generation, sweep } => {
+                    let changes: Vec<Change> = items.iter().map(change).collect();
+                    let mut state = SyncState::new(window);
+                    state.generation = generation;
+                    state.link = Some(SavedLink::Next(format!("next-{generation}")));
+                    Some((views[view as usize].clone(), changes, state, sweep))
+                }
+                Op::ReplayLast => last.clone(),
+                Op::Sweep { view, generation } => {
+                    let view = &views[view as usize];
+                    let outcome = store.sweep(view, generation).unwrap();
+                    let before = model.len();
+                    model.retain(|(v, _), (g, _)| v != view || *g >= generation);
+                    prop_assert_eq!(outcome.removed as usize, before - model.len());
+                    None
+                }
+                Op::Query { from_h, len_h } => {
+                    let from = base() + Duration::hours(from_h);
+                    let to = from + Duration::hours(len_h);
+                    let got: Vec<(String, String)> = store
+                        .events_overlapping(None, from, to)
+                        .unwrap()
+                        .into_iter()
+                        .map(|c| (c.view, c.event.id))
+                        .collect();
+                    let mut want: Vec<(i64, String, String)> = model
+                        .iter()
+                        .filter(|(_, (_, e))| overlaps(e, from, to))
+                        .map(|((v, id), (_, e))| (e.span().unwrap().0.timestamp_millis(), id.clone(), v.clone()))
+                        .collect();
+                    want.sort();
+                    let want: Vec<(String, String)> = want.into_iter().map(|(_, id, v)| (v, id)).collect();
+                    prop_assert_eq!(got, want);
+                    None
+                }
+            };
+            if let Some((view, changes, state, sweep)) = page {
+                let (outcome, saved) = if sweep {
+                    store.apply_page_and_sweep(&view, &changes, &state).unwrap()
+                } else {
+                    store.apply_page(&view, &changes, &state).unwrap()
+                };
+                let (mut added, mut updated, mut removed) = (0, 0, 0);
+                for c in &changes {
+                    let key = (view.clone(), c.id().to_owned());
+                    match c {
+                        Change::Upsert { event, .. } => {
+                            if model.insert(key, (state.generation, (**event).clone())).is_some() { updated += 1 } else { added += 1 }
+                        }
+                        Change::Remove { .. } => if model.remove(&key).is_some() { removed += 1 },
+                    }
+                }
+                if sweep {
+                    let before = model.len();
+                    model.retain(|(v, _), (g, _)| *v != view || *g >= state.generation);
+                    removed += before - model.len();
+                }
+                prop_assert_eq!((outcome.added, outcome.updated, outcome.removed as usize), (added, updated, removed));
+                prop_assert_eq!(saved.link.clone(), state.link.clone());
+                prop_assert_eq!(store.sync_state(&view).unwrap(), Some(saved));
+                last = Some((view, changes, state, sweep));
+            }
+            for view in &views {
+                let got: Vec<(String, Option<String>, u64)> = store.versions(view).unwrap();
+                let want: Vec<(String, Option<String>, u64)> = model
+                    .iter()
+                    .filter(|((v, _), _)| v == view)
+                    .map(|((_, id), (g, e))| (id.clone(), e.version().map(str::to_owned), *g))
+                    .collect();
+                prop_assert_eq!(got, want);
+                for ((v, id), (_, e)) in model.iter().filter(|((v, _), _)| v == view) {
+                    let cached = store.event(v, id).unwrap();
+                    prop_assert_eq!(cached.as_ref(), Some(e));
+                    prop_assert!(store.raw(v, id).unwrap().is_some());
+                }
+            }
+        }
+    }
+}
