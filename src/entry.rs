@@ -95,19 +95,108 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .build()
 }
 
-pub fn run_demo(
-    _data_dir: Option<&Path>,
-    _config: Option<&Path>,
-    _events: usize,
-    _seed: u64,
-) -> anyhow::Result<()> {
-    anyhow::bail!("demo: not built yet")
+/// `deltacal demo`: the emulator in-process with a generated calendar that keeps changing,
+/// auto-approved sign-in, and the TUI on it.
+pub fn run_demo(data_dir: Option<&Path>, config_file: Option<&Path>, events: usize, seed: u64) -> anyhow::Result<()> {
+    let temp;
+    let data_dir = match data_dir {
+        Some(dir) => {
+            prepare_demo_dir(dir)?;
+            dir.to_owned()
+        }
+        None => {
+            temp = tempfile::Builder::new().prefix("deltacal-demo-").tempdir()?;
+            temp.path().to_owned()
+        }
+    };
+    let config = demo_config(config_file, &data_dir)?;
+    let _log = crate::logging::init_file(&config.log_path());
+    let runtime = runtime()?;
+    let result = runtime.block_on(async {
+        let options = crate::sim::SimOptions {
+            events,
+            seed,
+            calendars: 2,
+            identity: crate::sim::identity::IdentitySettings {
+                auto_approve: true,
+                interval_secs: 1,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        crate::sim::SimServer::start("127.0.0.1:0", options).await
+    });
+    let sim = result?;
+    let mut config = config;
+    let url = reqwest::Url::parse(&sim.url())?;
+    config.authority = url.clone();
+    config.base_url = url.join("v1.0")?;
+    let second = sim.state.lock().map_err(|_| anyhow::anyhow!("emulator state poisoned"))?.mailbox.calendars[1].id.clone();
+    config.calendars = vec![
+        crate::config::CalendarSpec { key: "default".into(), name: "Calendar".into(), color: Some("blue".into()), graph_id: None },
+        crate::config::CalendarSpec { key: second.clone(), name: "Team".into(), color: Some("green".into()), graph_id: Some(second) },
+    ];
+    // Live churn: the user sees events appear, move and vanish.
+    let state = sim.state.clone();
+    runtime.spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if let Ok(mut s) = state.lock() {
+                let anchor = s.anchor;
+                crate::sim::generate::churn(&mut s.mailbox, 3, rand::random(), anchor);
+            }
+        }
+    });
+    let engine = std::sync::Arc::new(crate::sync::SyncEngine::from_config(std::sync::Arc::new(config))?);
+    let result = crate::ui::run(engine, &runtime);
+    drop(sim);
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    result
+}
+
+/// The demo's config: the user's UI preferences, everything else pointing at the emulator.
+fn demo_config(config_file: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> {
+    let mut config = Config::load(config_file, Some(data_dir))?;
+    config.client_id = "deltacal-demo".into();
+    config.tenant = "common".into();
+    config.page_size = 100;
+    config.window = crate::config::WindowSpec::Rolling { past_days: 30, future_days: 365 };
+    // Sync often so the churn shows up within seconds.
+    config.interval_secs = 4;
+    Ok(config)
+}
+
+/// A demo data dir must be new, empty, or one a demo used before (then it starts afresh).
+fn prepare_demo_dir(dir: &Path) -> anyhow::Result<()> {
+    let marker = dir.join(".deltacal-demo");
+    let empty = !dir.exists() || std::fs::read_dir(dir)?.next().is_none();
+    if !empty && !marker.exists() {
+        return Err(UsageError(format!(
+            "--data-dir {}: the demo only uses an empty dir or one a demo used before (it replaces the cache and tokens there)",
+            dir.display()
+        ))
+        .into());
+    }
+    crate::config::ensure_private_dir(dir)?;
+    for file in ["cache.redb", "tokens.json"] {
+        let _ = std::fs::remove_file(dir.join(file));
+    }
+    std::fs::write(marker, "deltacal demo data dir\n")?;
+    Ok(())
 }
 
 pub fn run_bench(_events: usize, _json: bool) -> anyhow::Result<()> {
     anyhow::bail!("bench: not built yet")
 }
 
-pub fn run_tui(_config: &Config) -> anyhow::Result<()> {
-    anyhow::bail!("tui: not built yet")
+/// `deltacal`: the TUI on the configured account.
+pub fn run_tui(config: &Config) -> anyhow::Result<()> {
+    let _log = crate::logging::init_file(&config.log_path());
+    let runtime = runtime()?;
+    let engine = std::sync::Arc::new(crate::sync::SyncEngine::from_config(std::sync::Arc::new(config.clone()))?);
+    let result = crate::ui::run(engine, &runtime);
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    result
 }

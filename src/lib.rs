@@ -16,3 +16,5 @@ pub use entry::*;
 pub mod graph;
 pub mod sim;
 pub mod sync;
+pub mod layout;
+pub mod ui;

@@ -219,6 +219,13 @@ impl SyncEngine {
             state.window = window;
             state.link = None;
         }
+        if let Some(SavedLink::Next(link) | SavedLink::Delta(link)) = &state.link
+            && self.graph.check_link(link).is_err()
+        {
+            // The Graph host was reconfigured since this link was saved: start over there.
+            tracing::info!(view = %key, "saved link is for another Graph host, running a full round");
+            state.link = None;
+        }
         let resumed = matches!(state.link, Some(SavedLink::Next(_)));
         let mut url = self.begin_round(cal, &mut state);
         let mut full = state.full_round;

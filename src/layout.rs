@@ -1,0 +1,201 @@
+//! Pure calendar layout: which days a month grid shows, which events go in which day and in
+//! what order, and what each line says. No terminal types here.
+
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
+
+use crate::config::Config;
+use crate::days::{clock, event_days};
+use crate::model::Event;
+use crate::store::CachedEvent;
+
+/// The weeks a month view shows: whole weeks from the one holding the 1st to the one holding
+/// the last day of the month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonthGrid {
+    /// The first day of the first row.
+    pub start: NaiveDate,
+    pub weeks: u32,
+    /// The month being shown.
+    pub year: i32,
+    pub month: u32,
+}
+
+impl MonthGrid {
+    pub fn for_day(day: NaiveDate, week_start: Weekday) -> MonthGrid {
+        let first = day.with_day(1).expect("every month has a 1st");
+        let next_month = if first.month() == 12 {
+            NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)
+        }
+        .expect("valid date");
+        let last = next_month.pred_opt().expect("valid date");
+        let back = (first.weekday().num_days_from_monday() + 7 - week_start.num_days_from_monday()) % 7;
+        let start = first - Duration::days(back.into());
+        let days = (last - start).num_days() + 1;
+        MonthGrid {
+            start,
+            weeks: (days as u32).div_ceil(7),
+            year: first.year(),
+            month: first.month(),
+        }
+    }
+
+    /// The last day the grid shows.
+    pub fn end(&self) -> NaiveDate {
+        self.start + Duration::days(i64::from(self.weeks) * 7 - 1)
+    }
+
+    pub fn day(&self, week: u32, weekday_index: u32) -> NaiveDate {
+        self.start + Duration::days(i64::from(week * 7 + weekday_index))
+    }
+
+    pub fn in_month(&self, day: NaiveDate) -> bool {
+        day.year() == self.year && day.month() == self.month
+    }
+}
+
+/// Weekday names in display order.
+pub fn weekday_names(week_start: Weekday) -> [&'static str; 7] {
+    let names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    let s = week_start.num_days_from_monday() as usize;
+    std::array::from_fn(|i| names[(s + i) % 7])
+}
+
+/// How an event shows on one day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// A timed event that starts and ends on this day.
+    Timed,
+    /// An all-day or multi-day event, on its first day (or the first day of a grid row).
+    SpanStart,
+    /// A multi-day event continuing from an earlier day.
+    SpanContinues,
+    /// A timed event that started on an earlier day and goes on into this one.
+    TimedContinues,
+}
+
+/// One event on one day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayEntry {
+    /// Index into the visible events.
+    pub index: usize,
+    pub placement: Placement,
+}
+
+/// The events of a day, in display order: spans (all-day, multi-day) first, then timed events
+/// by start, ties broken by id so the order is stable.
+pub fn day_entries(events: &[CachedEvent], config: &Config, day: NaiveDate, row_start: bool) -> Vec<DayEntry> {
+    let mut entries: Vec<(u8, i64, &str, DayEntry)> = Vec::new();
+    for (index, c) in events.iter().enumerate() {
+        let Some((first, last)) = event_days(&c.event, &config.zone) else {
+            continue;
+        };
+        if day < first || day > last {
+            continue;
+        }
+        let spans = c.event.all_day || first != last;
+        let placement = match (spans, c.event.all_day, day == first) {
+            (false, _, _) => Placement::Timed,
+            (true, _, true) => Placement::SpanStart,
+            (true, true, false) if row_start => Placement::SpanStart,
+            (true, true, false) => Placement::SpanContinues,
+            (true, false, false) => Placement::TimedContinues,
+        };
+        let start = c.event.span().map(|s| s.0.timestamp()).unwrap_or(0);
+        let rank = if spans { 0 } else { 1 };
+        entries.push((rank, start, &c.event.id, DayEntry { index, placement }));
+    }
+    entries.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+    entries.into_iter().map(|e| e.3).collect()
+}
+
+/// The short time label of an entry: `09:30`, `all day`, `→` for continuations.
+pub fn time_label(event: &Event, placement: Placement, config: &Config) -> String {
+    match placement {
+        Placement::Timed => event.span().map(|(s, _)| clock(config, s)).unwrap_or_default(),
+        Placement::SpanStart if event.all_day => String::new(),
+        Placement::SpanStart => event.span().map(|(s, _)| clock(config, s)).unwrap_or_default(),
+        Placement::SpanContinues | Placement::TimedContinues => "→".into(),
+    }
+}
+
+/// `09:30–10:00`, `all day`, or a multi-day range, in the display zone.
+pub fn when(event: &Event, config: &Config) -> String {
+    if let Some((first, last)) = event.all_day_dates() {
+        return if first == last {
+            format!("{}, all day", first.format("%a %-d %b %Y"))
+        } else {
+            format!("{} – {}, all day", first.format("%a %-d %b"), last.format("%a %-d %b %Y"))
+        };
+    }
+    let Some((start, end)) = event.span() else {
+        return "time unknown".into();
+    };
+    let (a, b) = (config.zone.date_of(start), config.zone.date_of(end));
+    if a == b || end == start {
+        format!("{}, {}–{}", a.format("%a %-d %b %Y"), clock(config, start), clock(config, end))
+    } else {
+        format!(
+            "{} {} – {} {}",
+            a.format("%a %-d %b"),
+            clock(config, start),
+            b.format("%a %-d %b %Y"),
+            clock(config, end)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use serde_json::json;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn month_grid_covers_whole_weeks() {
+        let g = MonthGrid::for_day(d("2026-11-24"), Weekday::Mon);
+        assert_eq!(g.start, d("2026-10-26"));
+        assert_eq!(g.weeks, 6);
+        assert_eq!(g.end(), d("2026-12-06"));
+        let g = MonthGrid::for_day(d("2026-02-10"), Weekday::Sun);
+        assert_eq!(g.start, d("2026-02-01"));
+        assert_eq!(g.weeks, 4);
+        assert_eq!(weekday_names(Weekday::Sun)[0], "Sun");
+        let g = MonthGrid::for_day(d("2026-12-31"), Weekday::Mon);
+        assert_eq!((g.year, g.month), (2026, 12));
+    }
+
+    fn cached(v: serde_json::Value) -> CachedEvent {
+        CachedEvent {
+            view: "default".into(),
+            event: Event::from_graph(&v).unwrap(),
+        }
+    }
+
+    #[test]
+    fn spans_first_then_timed_by_start() {
+        let config = Config::from_toml("[ui]\ntimezone = \"UTC\"\n", None, "/tmp".into()).unwrap();
+        let t = |s: &str| json!({"dateTime": s, "timeZone": "UTC"});
+        let events = vec![
+            cached(json!({"id": "late", "start": t("2026-11-24T15:00:00"), "end": t("2026-11-24T16:00:00")})),
+            cached(json!({"id": "early", "start": t("2026-11-24T09:00:00"), "end": t("2026-11-24T10:00:00")})),
+            cached(json!({"id": "trip", "isAllDay": true, "start": t("2026-11-23T00:00:00"), "end": t("2026-11-26T00:00:00")})),
+            cached(json!({"id": "night", "start": t("2026-11-23T22:00:00"), "end": t("2026-11-24T02:00:00")})),
+            cached(json!({"id": "other-day", "start": t("2026-11-25T09:00:00"), "end": t("2026-11-25T10:00:00")})),
+        ];
+        let entries = day_entries(&events, &config, d("2026-11-24"), false);
+        let ids: Vec<&str> = entries.iter().map(|e| events[e.index].event.id.as_str()).collect();
+        assert_eq!(ids, ["trip", "night", "early", "late"]);
+        assert_eq!(entries[0].placement, Placement::SpanContinues);
+        assert_eq!(entries[1].placement, Placement::TimedContinues);
+        assert_eq!(day_entries(&events, &config, d("2026-11-24"), true)[0].placement, Placement::SpanStart);
+        assert_eq!(time_label(&events[1].event, Placement::Timed, &config), "09:00");
+        assert_eq!(when(&events[2].event, &config), "Mon 23 Nov – Wed 25 Nov 2026, all day");
+        assert_eq!(when(&events[1].event, &config), "Tue 24 Nov 2026, 09:00–10:00");
+    }
+}

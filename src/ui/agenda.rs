@@ -1,0 +1,75 @@
+//! The agenda view: days with their events in order, from the selected day on.
+
+use chrono::Duration;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::app::{AGENDA_DAYS, App};
+use super::width::fit;
+use crate::layout::{Placement, day_entries};
+
+pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+    let theme = &app.theme;
+    let width = area.width as usize;
+    let mut lines: Vec<Line> = Vec::new();
+    let mut day = app.selected;
+    let end = app.selected + Duration::days(AGENDA_DAYS);
+    while day < end && lines.len() < area.height as usize {
+        let entries = day_entries(&app.visible.events, &app.config, day, true);
+        let is_selected = day == app.selected;
+        if !entries.is_empty() || is_selected || day == app.today {
+            let mut head = Style::new().add_modifier(Modifier::BOLD);
+            if day == app.today {
+                head = theme.today();
+            }
+            if is_selected {
+                head = head.patch(theme.selected());
+            }
+            let mut spans = vec![Span::styled(day.format("%a %-d %b %Y").to_string(), head)];
+            if day == app.today {
+                spans.push(Span::styled("  today", theme.today().remove_modifier(Modifier::UNDERLINED)));
+            }
+            lines.push(Line::from(spans));
+            if entries.is_empty() {
+                lines.push(Line::from(Span::styled("  no events", theme.dim())));
+            }
+            for (pos, entry) in entries.iter().enumerate() {
+                let c = &app.visible.events[entry.index];
+                let color = app.config.calendars.iter().find(|s| s.key == c.view).and_then(|s| s.color.as_deref());
+                let when = match (entry.placement, c.event.all_day, c.event.span()) {
+                    (_, true, _) => "all day".to_owned(),
+                    (Placement::SpanContinues | Placement::TimedContinues, _, _) => "… cont.".to_owned(),
+                    (_, false, Some((s, e))) => {
+                        let end = if app.config.zone.date_of(e) == day || e == s {
+                            crate::days::clock(&app.config, e)
+                        } else {
+                            "…".into()
+                        };
+                        format!("{}–{}", crate::days::clock(&app.config, s), end)
+                    }
+                    _ => String::new(),
+                };
+                let subject = c.event.subject.as_deref().unwrap_or("(no subject)");
+                let location = c.event.location.as_deref().map(|l| format!("  @ {}", fit(l, 40))).unwrap_or_default();
+                let rest = width.saturating_sub(16);
+                let mut line = Line::from(vec![
+                    Span::styled("▌", theme.calendar(color)),
+                    Span::raw(format!(" {when:<13} ")),
+                    Span::raw(fit(&format!("{}{location}", crate::text::line(subject)), rest)),
+                ]);
+                if c.event.cancelled {
+                    line = line.patch_style(theme.cancelled());
+                }
+                if is_selected && pos == app.selected_event {
+                    line = line.patch_style(theme.selected());
+                }
+                lines.push(line);
+            }
+        }
+        day += Duration::days(1);
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}

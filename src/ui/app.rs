@@ -1,0 +1,466 @@
+//! The TUI's state, the actions that change it, and `update`: pure, testable without a terminal.
+//! `update` returns effects (loads, refreshes, sign-in) that the loop in `mod.rs` performs.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::keys::{Command, command_for};
+use super::theme::Theme;
+use crate::config::{Config, ViewKind};
+use crate::layout::{MonthGrid, day_entries};
+use crate::store::{CachedEvent, RoundCounts};
+use crate::sync::SyncEvent;
+
+/// How many days the agenda loads from the selected day on.
+pub const AGENDA_DAYS: i64 = 45;
+
+/// The events of the visible days: all the UI holds in memory.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Visible {
+    pub first: Option<NaiveDate>,
+    pub last: Option<NaiveDate>,
+    pub events: Vec<CachedEvent>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Search {
+    pub query: String,
+    /// Typing into the query (Enter runs it).
+    pub editing: bool,
+    pub results: Vec<CachedEvent>,
+    pub selected: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Overlay {
+    None,
+    Detail,
+    Help,
+    Search(Search),
+}
+
+/// What the sync task is doing, as the status bar tells it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SyncState {
+    Idle,
+    Syncing { view: String, page: u64 },
+    Error(String),
+    Offline(String),
+    SignedOut,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncStatus {
+    pub state: SyncState,
+    pub last_completed: Option<DateTime<Utc>>,
+    pub last_counts: Option<RoundCounts>,
+}
+
+/// The in-app sign-in panel.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SignIn {
+    Hidden,
+    Requesting,
+    Code { uri: String, code: String },
+    Failed(String),
+}
+
+/// Progress of a sign-in started from the app.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SignInUpdate {
+    Code { uri: String, code: String },
+    Done { account: Option<String> },
+    Failed(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Key(KeyEvent),
+    Click { column: u16, row: u16 },
+    Resize { width: u16, height: u16 },
+    Tick(DateTime<Utc>),
+    Sync(SyncEvent),
+    SignIn(SignInUpdate),
+    Loaded(Visible),
+    SearchResults(Vec<CachedEvent>),
+}
+
+/// Work `update` asks the loop to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Read the events of these days from the cache.
+    Load { first: NaiveDate, last: NaiveDate },
+    RefreshNow,
+    StartSignIn,
+    Search(String),
+    Quit,
+}
+
+pub struct App {
+    pub config: Arc<Config>,
+    pub theme: Theme,
+    pub now: DateTime<Utc>,
+    pub today: NaiveDate,
+    pub selected: NaiveDate,
+    pub view: ViewKind,
+    pub overlay: Overlay,
+    pub visible: Visible,
+    /// Which of the selected day's events is selected.
+    pub selected_event: usize,
+    pub sync: SyncStatus,
+    pub account: Option<String>,
+    pub signin: SignIn,
+    pub size: (u16, u16),
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(config: Arc<Config>, theme: Theme, now: DateTime<Utc>, size: (u16, u16)) -> App {
+        let today = config.zone.date_of(now);
+        App {
+            view: config.view,
+            config,
+            theme,
+            now,
+            today,
+            selected: today,
+            overlay: Overlay::None,
+            visible: Visible::default(),
+            selected_event: 0,
+            sync: SyncStatus {
+                state: SyncState::Idle,
+                last_completed: None,
+                last_counts: None,
+            },
+            account: None,
+            signin: SignIn::Hidden,
+            size,
+            quit: false,
+        }
+    }
+
+    /// The days the current view shows.
+    pub fn wanted_range(&self) -> (NaiveDate, NaiveDate) {
+        match self.view {
+            ViewKind::Month => {
+                let g = self.grid();
+                (g.start, g.end())
+            }
+            ViewKind::Agenda => (self.selected, self.selected + Duration::days(AGENDA_DAYS - 1)),
+        }
+    }
+
+    pub fn grid(&self) -> MonthGrid {
+        MonthGrid::for_day(self.selected, self.config.week_start)
+    }
+
+    /// Indices (into `visible.events`) of the selected day's events, in display order.
+    pub fn day_events(&self, day: NaiveDate) -> Vec<usize> {
+        day_entries(&self.visible.events, &self.config, day, false)
+            .into_iter()
+            .map(|e| e.index)
+            .collect()
+    }
+
+    /// The event the detail pane shows.
+    pub fn selected_event(&self) -> Option<&CachedEvent> {
+        if let Overlay::Search(s) = &self.overlay
+            && !s.editing
+        {
+            return s.results.get(s.selected);
+        }
+        let day = self.day_events(self.selected);
+        day.get(self.selected_event.min(day.len().saturating_sub(1)))
+            .map(|&i| &self.visible.events[i])
+    }
+
+    fn load_if_needed(&self) -> Vec<Effect> {
+        let (first, last) = self.wanted_range();
+        if self.visible.first == Some(first) && self.visible.last == Some(last) {
+            Vec::new()
+        } else {
+            vec![Effect::Load { first, last }]
+        }
+    }
+
+    /// A load of what is on screen now, whatever is loaded.
+    pub fn reload(&self) -> Effect {
+        let (first, last) = self.wanted_range();
+        Effect::Load { first, last }
+    }
+
+    fn select(&mut self, day: NaiveDate) -> Vec<Effect> {
+        if day != self.selected {
+            self.selected = day;
+            self.selected_event = 0;
+        }
+        self.load_if_needed()
+    }
+
+    fn shift_months(&self, months: i32) -> NaiveDate {
+        let d = self.selected;
+        let total = d.year() * 12 + d.month0() as i32 + months;
+        let (year, month0) = (total.div_euclid(12), total.rem_euclid(12) as u32);
+        (1..=d.day())
+            .rev()
+            .find_map(|day| NaiveDate::from_ymd_opt(year, month0 + 1, day))
+            .unwrap_or(d)
+    }
+
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Key(key) => self.on_key(key),
+            Action::Click { column, row } => match super::month::day_at(self, column, row) {
+                Some(day) if self.view == ViewKind::Month && matches!(self.overlay, Overlay::None) => self.select(day),
+                _ => Vec::new(),
+            },
+            Action::Resize { width, height } => {
+                self.size = (width, height);
+                Vec::new()
+            }
+            Action::Tick(now) => {
+                self.now = now;
+                let today = self.config.zone.date_of(now);
+                if today != self.today {
+                    self.today = today;
+                    return vec![self.reload()];
+                }
+                Vec::new()
+            }
+            Action::Sync(event) => self.on_sync(event),
+            Action::SignIn(update) => match update {
+                SignInUpdate::Code { uri, code } => {
+                    self.signin = SignIn::Code { uri, code };
+                    Vec::new()
+                }
+                SignInUpdate::Done { account } => {
+                    self.signin = SignIn::Hidden;
+                    self.account = account;
+                    self.sync.state = SyncState::Idle;
+                    vec![Effect::RefreshNow]
+                }
+                SignInUpdate::Failed(message) => {
+                    self.signin = SignIn::Failed(message);
+                    Vec::new()
+                }
+            },
+            Action::Loaded(visible) => {
+                self.visible = visible;
+                let n = self.day_events(self.selected).len();
+                self.selected_event = self.selected_event.min(n.saturating_sub(1));
+                Vec::new()
+            }
+            Action::SearchResults(results) => {
+                // Start at the first hit from today on: the next occurrence is what one wants.
+                let zone = self.config.zone;
+                let today = self.today;
+                let upcoming = results
+                    .iter()
+                    .position(|c| crate::days::event_days(&c.event, &zone).is_some_and(|(_, last)| last >= today))
+                    .unwrap_or(0);
+                if let Overlay::Search(s) = &mut self.overlay {
+                    s.results = results;
+                    s.selected = upcoming;
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    fn on_sync(&mut self, event: SyncEvent) -> Vec<Effect> {
+        match event {
+            SyncEvent::RoundStarted { view, .. } => {
+                self.sync.state = SyncState::Syncing { view, page: 0 };
+                Vec::new()
+            }
+            SyncEvent::PageApplied { view, page, range, .. } => {
+                self.sync.state = SyncState::Syncing { view, page };
+                // Re-read only when the page touched the days on screen.
+                let (first, last) = self.wanted_range();
+                let (from, to) = self.config.zone.days_range(first, last);
+                let (from, to) = crate::store::widen_for_all_day(from, to);
+                match range {
+                    Some((a, b)) if a < to && b >= from => vec![self.reload()],
+                    _ => Vec::new(),
+                }
+            }
+            SyncEvent::RoundFinished(summary) => {
+                self.sync.state = SyncState::Idle;
+                self.sync.last_completed = Some(self.now);
+                self.sync.last_counts = Some(summary.counts);
+                Vec::new()
+            }
+            SyncEvent::Failed { message, sign_in, .. } => {
+                if sign_in {
+                    self.sync.state = SyncState::SignedOut;
+                    if self.signin == SignIn::Hidden {
+                        self.signin = SignIn::Requesting;
+                        return vec![Effect::StartSignIn];
+                    }
+                } else if message.contains("could not connect") || message.contains("timed out") {
+                    self.sync.state = SyncState::Offline(message);
+                } else {
+                    self.sync.state = SyncState::Error(message);
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let ctrl_c = key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c');
+        if ctrl_c {
+            self.quit = true;
+            return vec![Effect::Quit];
+        }
+        // Typing a search query takes every printable key.
+        if let Overlay::Search(search) = &mut self.overlay
+            && search.editing
+        {
+            match key.code {
+                KeyCode::Char(c) => search.query.push(c),
+                KeyCode::Backspace => {
+                    search.query.pop();
+                }
+                KeyCode::Esc => self.overlay = Overlay::None,
+                KeyCode::Enter if !search.query.trim().is_empty() => {
+                    search.editing = false;
+                    return vec![Effect::Search(search.query.trim().to_owned())];
+                }
+                _ => {}
+            }
+            return Vec::new();
+        }
+        let Some(command) = command_for(&key) else {
+            return Vec::new();
+        };
+        // Overlays take the keys they use.
+        match (&mut self.overlay, command) {
+            (Overlay::Help, Command::Close | Command::Help | Command::Quit) => {
+                self.overlay = Overlay::None;
+                return Vec::new();
+            }
+            (Overlay::Help, _) => return Vec::new(),
+            (Overlay::Search(s), Command::Up | Command::PrevEvent) => {
+                s.selected = s.selected.saturating_sub(1);
+                return Vec::new();
+            }
+            (Overlay::Search(s), Command::Down | Command::NextEvent) => {
+                s.selected = (s.selected + 1).min(s.results.len().saturating_sub(1));
+                return Vec::new();
+            }
+            (Overlay::Search(s), Command::Open) => {
+                let Some(hit) = s.results.get(s.selected).cloned() else {
+                    return Vec::new();
+                };
+                let day = crate::days::event_days(&hit.event, &self.config.zone).map(|d| d.0);
+                self.overlay = Overlay::None;
+                let mut effects = day.map(|d| self.select(d)).unwrap_or_default();
+                self.overlay = Overlay::Detail;
+                // Select the hit among its day's events once they are loaded.
+                if self.visible.events.iter().any(|e| e.event.id == hit.event.id) {
+                    let day_events = self.day_events(self.selected);
+                    if let Some(pos) = day_events.iter().position(|&i| self.visible.events[i].event.id == hit.event.id) {
+                        self.selected_event = pos;
+                    }
+                } else {
+                    effects.push(self.reload());
+                }
+                return effects;
+            }
+            (Overlay::Search(_), Command::Close) => {
+                self.overlay = Overlay::None;
+                return Vec::new();
+            }
+            (Overlay::Search(s), Command::Search) => {
+                s.editing = true;
+                return Vec::new();
+            }
+            (Overlay::Search(_), Command::Quit) => {
+                self.overlay = Overlay::None;
+                return Vec::new();
+            }
+            (Overlay::Detail, Command::Close | Command::Open) => {
+                self.overlay = Overlay::None;
+                return Vec::new();
+            }
+            (Overlay::Detail, Command::Down | Command::NextEvent) => {
+                let n = self.day_events(self.selected).len();
+                self.selected_event = (self.selected_event + 1).min(n.saturating_sub(1));
+                return Vec::new();
+            }
+            (Overlay::Detail, Command::Up | Command::PrevEvent) => {
+                self.selected_event = self.selected_event.saturating_sub(1);
+                return Vec::new();
+            }
+            _ => {}
+        }
+        if !matches!(self.signin, SignIn::Hidden) && command == Command::Close {
+            self.signin = SignIn::Hidden;
+            return Vec::new();
+        }
+        let day_step = match self.view {
+            ViewKind::Month => 7,
+            ViewKind::Agenda => 1,
+        };
+        match command {
+            Command::Left => self.select(self.selected - Duration::days(1)),
+            Command::Right => self.select(self.selected + Duration::days(1)),
+            Command::Up => self.select(self.selected - Duration::days(day_step)),
+            Command::Down => self.select(self.selected + Duration::days(day_step)),
+            Command::NextMonth => self.select(self.shift_months(1)),
+            Command::PrevMonth => self.select(self.shift_months(-1)),
+            Command::Today => self.select(self.today),
+            Command::ToggleView => {
+                self.view = match self.view {
+                    ViewKind::Month => ViewKind::Agenda,
+                    ViewKind::Agenda => ViewKind::Month,
+                };
+                self.load_if_needed()
+            }
+            Command::NextEvent => {
+                let n = self.day_events(self.selected).len();
+                self.selected_event = (self.selected_event + 1).min(n.saturating_sub(1));
+                Vec::new()
+            }
+            Command::PrevEvent => {
+                self.selected_event = self.selected_event.saturating_sub(1);
+                Vec::new()
+            }
+            Command::Open => {
+                if self.selected_event().is_some() {
+                    self.overlay = Overlay::Detail;
+                }
+                Vec::new()
+            }
+            Command::Close => {
+                self.overlay = Overlay::None;
+                Vec::new()
+            }
+            Command::Refresh => vec![Effect::RefreshNow],
+            Command::Search => {
+                self.overlay = Overlay::Search(Search {
+                    query: String::new(),
+                    editing: true,
+                    results: Vec::new(),
+                    selected: 0,
+                });
+                Vec::new()
+            }
+            Command::SignIn => {
+                self.signin = SignIn::Requesting;
+                vec![Effect::StartSignIn]
+            }
+            Command::Help => {
+                self.overlay = Overlay::Help;
+                Vec::new()
+            }
+            Command::Quit => {
+                self.quit = true;
+                vec![Effect::Quit]
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! The detail pane of the selected event: a side pane on wide terminals, a popup otherwise.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::app::App;
+use crate::layout::when;
+use crate::text;
+
+/// From this width on, the detail pane sits beside the view instead of over it.
+pub const SIDE_PANE_MIN_WIDTH: u16 = 120;
+
+pub fn side_width(total: u16) -> u16 {
+    (total * 2 / 5).max(40)
+}
+
+fn response_mark(response: Option<&str>) -> &'static str {
+    match response {
+        Some("accepted") | Some("organizer") => "✓",
+        Some("tentativelyAccepted") => "?",
+        Some("declined") => "✗",
+        _ => "·",
+    }
+}
+
+pub fn draw(frame: &mut Frame, app: &App) {
+    let (w, h) = app.size;
+    let area = if w >= SIDE_PANE_MIN_WIDTH {
+        let sw = side_width(w);
+        Rect::new(w - sw, 1, sw, h.saturating_sub(2))
+    } else {
+        let pw = w.saturating_sub(4).min(76);
+        let ph = h.saturating_sub(4);
+        Rect::new((w - pw) / 2, 2, pw, ph)
+    };
+    frame.render_widget(Clear, area);
+    let theme = &app.theme;
+    let block = Block::default().borders(Borders::ALL).title(" Event ").border_style(theme.accent());
+    let Some(c) = app.selected_event() else {
+        frame.render_widget(Paragraph::new("No event selected.").block(block), area);
+        return;
+    };
+    let e = &c.event;
+    let label = |s: &'static str| Span::styled(format!("{s:<10}"), theme.dim());
+    let mut lines = vec![
+        Line::from(Span::styled(
+            text::line(e.subject.as_deref().unwrap_or("(no subject)")).into_owned(),
+            Style::new().add_modifier(Modifier::BOLD),
+        )),
+        Line::default(),
+        Line::from(vec![label("When"), Span::raw(when(e, &app.config))]),
+    ];
+    if e.cancelled {
+        lines.push(Line::from(vec![label("Status"), Span::styled("cancelled", theme.error())]));
+    }
+    let calendar = app.config.calendars.iter().find(|s| s.key == c.view).map(|s| s.name.as_str()).unwrap_or(&c.view);
+    lines.push(Line::from(vec![label("Calendar"), Span::raw(text::line(calendar).into_owned())]));
+    if let Some(show) = &e.show_as {
+        let mut s = text::line(show).into_owned();
+        if let Some(r) = &e.response {
+            s.push_str(&format!(", you: {}", text::line(r)));
+        }
+        lines.push(Line::from(vec![label("Show as"), Span::raw(s)]));
+    }
+    if let Some(l) = &e.location {
+        lines.push(Line::from(vec![label("Where"), Span::raw(text::line(l).into_owned())]));
+    }
+    if let Some(o) = &e.organizer {
+        lines.push(Line::from(vec![label("Organizer"), Span::raw(text::line(&o.display()).into_owned())]));
+    }
+    if let Some(url) = &e.online_meeting_url {
+        lines.push(Line::from(vec![label("Join"), Span::styled(text::line(url).into_owned(), theme.accent())]));
+    }
+    if !e.categories.is_empty() {
+        let cats: Vec<String> = e.categories.iter().map(|c| text::line(c).into_owned()).collect();
+        lines.push(Line::from(vec![label("Tags"), Span::raw(cats.join(", "))]));
+    }
+    if !e.attendees.is_empty() {
+        lines.push(Line::default());
+        lines.push(Line::from(Span::styled(format!("Attendees ({})", e.attendees.len()), theme.header())));
+        for a in &e.attendees {
+            let kind = match a.kind.as_deref() {
+                Some("optional") => " (optional)",
+                Some("resource") => " (room)",
+                _ => "",
+            };
+            lines.push(Line::from(format!(
+                " {} {}{kind}",
+                response_mark(a.response.as_deref()),
+                text::line(&a.person.display())
+            )));
+        }
+    }
+    if let Some(preview) = e.body_preview.as_deref().filter(|p| !p.trim().is_empty()) {
+        lines.push(Line::default());
+        for l in text::block(preview).lines() {
+            lines.push(Line::from(l.to_owned()));
+        }
+    }
+    lines.push(Line::default());
+    lines.push(Line::from(Span::styled("Esc close · ↑↓ other events of the day", theme.dim())));
+    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), area);
+}

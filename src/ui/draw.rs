@@ -1,0 +1,32 @@
+//! Draws the whole screen from the app state (reads it, never changes it).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+
+use super::app::{App, Overlay, SignIn};
+use super::{agenda, detail, month, overlays, status};
+use crate::config::ViewKind;
+
+pub fn draw(frame: &mut Frame, app: &App) {
+    let full = frame.area();
+    if full.width < 20 || full.height < 6 {
+        frame.render_widget(ratatui::widgets::Paragraph::new("deltacal: terminal too small"), full);
+        return;
+    }
+    status::draw_title(frame, app, Rect::new(0, 0, full.width, 1));
+    let main = month::main_area(app).intersection(full);
+    match app.view {
+        ViewKind::Month => month::draw(frame, app, main),
+        ViewKind::Agenda => agenda::draw(frame, app, main),
+    }
+    status::draw_status(frame, app, Rect::new(0, full.height - 1, full.width, 1));
+    match &app.overlay {
+        Overlay::None => {}
+        Overlay::Detail => detail::draw(frame, app),
+        Overlay::Help => overlays::draw_help(frame, app),
+        Overlay::Search(s) => overlays::draw_search(frame, app, s),
+    }
+    if app.signin != SignIn::Hidden {
+        overlays::draw_signin(frame, app);
+    }
+}

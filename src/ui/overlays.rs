@@ -1,0 +1,95 @@
+//! Popups over the views: help (from the key table), sign-in, search.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::app::{App, Search, SignIn};
+use super::keys::BINDINGS;
+use super::width::fit;
+
+fn centered(app: &App, width: u16, height: u16) -> Rect {
+    let (w, h) = app.size;
+    let width = width.min(w.saturating_sub(2));
+    let height = height.min(h.saturating_sub(2));
+    Rect::new((w - width) / 2, (h - height) / 2, width, height)
+}
+
+pub fn draw_help(frame: &mut Frame, app: &App) {
+    let area = centered(app, 52, BINDINGS.len() as u16 + 4);
+    frame.render_widget(Clear, area);
+    let mut lines: Vec<Line> = BINDINGS
+        .iter()
+        .map(|b| Line::from(vec![Span::styled(format!(" {:<10}", b.label), app.theme.accent()), Span::raw(b.help)]))
+        .collect();
+    lines.push(Line::from(Span::styled(" mouse      click selects a day", app.theme.dim())));
+    let block = Block::default().borders(Borders::ALL).title(" Keys ").border_style(app.theme.accent());
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+pub fn draw_signin(frame: &mut Frame, app: &App) {
+    let area = centered(app, 64, 9);
+    frame.render_widget(Clear, area);
+    let theme = &app.theme;
+    let lines = match &app.signin {
+        SignIn::Hidden => return,
+        SignIn::Requesting => vec![Line::from("Asking Microsoft for a sign-in code…")],
+        SignIn::Code { uri, code } => vec![
+            Line::from("To sign in, open"),
+            Line::from(Span::styled(fit(uri, area.width.saturating_sub(4) as usize), theme.accent())),
+            Line::from("and enter the code"),
+            Line::from(Span::styled(fit(code, 20), Style::new().add_modifier(Modifier::BOLD | Modifier::REVERSED))),
+            Line::default(),
+            Line::from(Span::styled("Waiting for approval… (Esc hides this)", theme.dim())),
+        ],
+        SignIn::Failed(msg) => vec![
+            Line::from(Span::styled("Sign-in failed", theme.error())),
+            Line::from(crate::text::line(msg).into_owned()),
+            Line::default(),
+            Line::from(Span::styled("Press s to try again, Esc to close.", theme.dim())),
+        ],
+    };
+    let block = Block::default().borders(Borders::ALL).title(" Sign in ").border_style(theme.accent());
+    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: true }), area);
+}
+
+pub fn draw_search(frame: &mut Frame, app: &App, search: &Search) {
+    let area = centered(app, 70, 18);
+    frame.render_widget(Clear, area);
+    let theme = &app.theme;
+    let inner = area.width.saturating_sub(2) as usize;
+    let cursor = if search.editing { "▏" } else { "" };
+    let mut lines = vec![Line::from(vec![
+        Span::styled("/ ", theme.accent()),
+        Span::raw(fit(&search.query, inner.saturating_sub(4))),
+        Span::raw(cursor),
+    ])];
+    lines.push(Line::default());
+    if search.editing {
+        lines.push(Line::from(Span::styled("Enter search · Esc close", theme.dim())));
+    } else if search.results.is_empty() {
+        lines.push(Line::from(Span::styled("No cached event has that in its subject.", theme.dim())));
+    } else {
+        let room = area.height.saturating_sub(5) as usize;
+        let skip = search.selected.saturating_sub(room.saturating_sub(1));
+        for (i, c) in search.results.iter().enumerate().skip(skip).take(room) {
+            let day = crate::days::event_days(&c.event, &app.config.zone)
+                .map(|d| d.0.format("%a %-d %b %Y").to_string())
+                .unwrap_or_default();
+            let subject = c.event.subject.as_deref().unwrap_or("(no subject)");
+            let mut line = Line::from(vec![
+                Span::styled(format!("{day:<16} "), theme.dim()),
+                Span::raw(fit(subject, inner.saturating_sub(17))),
+            ]);
+            if i == search.selected {
+                line = line.patch_style(theme.selected());
+            }
+            lines.push(line);
+        }
+    }
+    let title = format!(" Search ({}) ", search.results.len());
+    let block = Block::default().borders(Borders::ALL).title(title).border_style(theme.accent());
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}

@@ -1,0 +1,69 @@
+//! The title line and the status bar.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::app::{App, SyncState};
+use super::width::fit;
+use crate::config::ViewKind;
+use crate::days::ago;
+
+pub fn draw_title(frame: &mut Frame, app: &App, area: Rect) {
+    let theme = &app.theme;
+    let (month, agenda) = match app.view {
+        ViewKind::Month => (theme.selected(), theme.dim()),
+        ViewKind::Agenda => (theme.dim(), theme.selected()),
+    };
+    let heading = match app.view {
+        ViewKind::Month => app.selected.format("%B %Y").to_string(),
+        ViewKind::Agenda => format!("from {}", app.selected.format("%a %-d %b %Y")),
+    };
+    let line = Line::from(vec![
+        Span::styled(" deltacal ", theme.title()),
+        Span::raw(" "),
+        Span::styled(" Month ", month),
+        Span::raw(" "),
+        Span::styled(" Agenda ", agenda),
+        Span::raw("  "),
+        Span::styled(heading, theme.header()),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
+    let theme = &app.theme;
+    let account = app.account.as_deref().map(crate::text::line).map(|s| s.into_owned()).unwrap_or_else(|| "not signed in".into());
+    let (state, style) = match &app.sync.state {
+        SyncState::Idle => ("● idle".to_owned(), theme.status_bar()),
+        SyncState::Syncing { view, page } => {
+            let name = app.config.calendars.iter().find(|c| &c.key == view).map(|c| c.name.as_str()).unwrap_or(view);
+            (format!("⟳ syncing {} page {}", crate::text::line(name), page + 1), theme.status_bar())
+        }
+        SyncState::Error(e) => (format!("⚠ {}", crate::text::line(e)), theme.status_bar().patch(theme.error())),
+        SyncState::Offline(e) => (format!("⚠ offline: {}", crate::text::line(e)), theme.status_bar().patch(theme.error())),
+        SyncState::SignedOut => ("⚠ sign-in needed (s)".to_owned(), theme.status_bar().patch(theme.error())),
+    };
+    let last = match (app.sync.last_completed, app.sync.last_counts) {
+        (Some(t), Some(c)) => format!("synced {} (+{} ~{} −{})", ago(t, app.now), c.added, c.updated, c.removed),
+        (Some(t), None) => format!("synced {}", ago(t, app.now)),
+        _ => "not synced yet".into(),
+    };
+    let hint = "? help ";
+    let width = area.width as usize;
+    let left = format!(" {account} │ ");
+    let middle = format!(" │ {last}");
+    let budget = width.saturating_sub(super::width::cells(&left) + super::width::cells(&middle) + hint.len() + 1);
+    let state = fit(&state, budget.max(8));
+    let used = super::width::cells(&left) + super::width::cells(&state) + super::width::cells(&middle);
+    let pad = width.saturating_sub(used + hint.len());
+    let line = Line::from(vec![
+        Span::styled(left, theme.status_bar()),
+        Span::styled(state, style),
+        Span::styled(middle, theme.status_bar()),
+        Span::styled(" ".repeat(pad), theme.status_bar()),
+        Span::styled(hint, theme.status_bar()),
+    ]);
+    frame.render_widget(Paragraph::new(line).style(theme.status_bar()), area);
+}

@@ -1,0 +1,90 @@
+//! Styles, with or without colour (NO_COLOR turns colour off; emphasis stays).
+
+use ratatui::style::{Color, Modifier, Style};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Theme {
+    pub color: bool,
+}
+
+impl Theme {
+    /// Colour unless `NO_COLOR` is set to anything non-empty (https://no-color.org).
+    pub fn from_env() -> Theme {
+        Theme {
+            color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
+
+    fn fg(&self, c: Color) -> Style {
+        if self.color { Style::new().fg(c) } else { Style::new() }
+    }
+
+    pub fn title(&self) -> Style {
+        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    }
+    pub fn header(&self) -> Style {
+        self.fg(Color::Gray).add_modifier(Modifier::BOLD)
+    }
+    pub fn dim(&self) -> Style {
+        if self.color { Style::new().fg(Color::DarkGray) } else { Style::new().add_modifier(Modifier::DIM) }
+    }
+    pub fn today(&self) -> Style {
+        self.fg(Color::Yellow).add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
+    }
+    pub fn selected(&self) -> Style {
+        Style::new().add_modifier(Modifier::REVERSED)
+    }
+    pub fn cancelled(&self) -> Style {
+        self.dim().add_modifier(Modifier::CROSSED_OUT)
+    }
+    pub fn error(&self) -> Style {
+        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+    }
+    pub fn ok(&self) -> Style {
+        self.fg(Color::Green)
+    }
+    pub fn status_bar(&self) -> Style {
+        if self.color { Style::new().bg(Color::DarkGray).fg(Color::White) } else { Style::new().add_modifier(Modifier::REVERSED) }
+    }
+    pub fn accent(&self) -> Style {
+        self.fg(Color::Cyan)
+    }
+
+    /// A calendar's colour for its event markers.
+    pub fn calendar(&self, name: Option<&str>) -> Style {
+        match name.and_then(color_named) {
+            Some(c) if self.color => Style::new().fg(c),
+            _ => self.accent(),
+        }
+    }
+
+    /// The bar style of all-day and multi-day events.
+    pub fn span(&self, name: Option<&str>) -> Style {
+        if !self.color {
+            return Style::new().add_modifier(Modifier::BOLD);
+        }
+        let c = name.and_then(color_named).unwrap_or(Color::Blue);
+        Style::new().bg(c).fg(Color::Black)
+    }
+}
+
+fn color_named(name: &str) -> Option<Color> {
+    Some(match name {
+        "black" => Color::Black,
+        "red" => Color::Red,
+        "green" => Color::Green,
+        "yellow" => Color::Yellow,
+        "blue" => Color::Blue,
+        "magenta" => Color::Magenta,
+        "cyan" => Color::Cyan,
+        "gray" => Color::Gray,
+        "white" => Color::White,
+        "lightred" => Color::LightRed,
+        "lightgreen" => Color::LightGreen,
+        "lightyellow" => Color::LightYellow,
+        "lightblue" => Color::LightBlue,
+        "lightmagenta" => Color::LightMagenta,
+        "lightcyan" => Color::LightCyan,
+        _ => return None,
+    })
+}
