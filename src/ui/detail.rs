@@ -26,20 +26,26 @@ fn response_mark(response: Option<&str>) -> &'static str {
     }
 }
 
-pub fn draw(frame: &mut Frame, app: &App) {
+/// Where the pane goes: beside the view on wide terminals, else a popup as tall as its text.
+fn pane_area(app: &App, lines: &[Line]) -> Rect {
     let (w, h) = app.size;
-    let area = if w >= SIDE_PANE_MIN_WIDTH {
+    if w >= SIDE_PANE_MIN_WIDTH {
         let sw = side_width(w);
-        Rect::new(w - sw, 1, sw, h.saturating_sub(2))
-    } else {
-        let pw = w.saturating_sub(4).min(76);
-        let ph = h.saturating_sub(4);
-        Rect::new((w - pw) / 2, 2, pw, ph)
-    };
-    frame.render_widget(Clear, area);
+        return Rect::new(w - sw, 1, sw, h.saturating_sub(2));
+    }
+    let pw = w.saturating_sub(4).min(76);
+    let inner = pw.saturating_sub(2).max(1) as usize;
+    let needed: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum::<usize>() + 2;
+    let ph = (needed as u16).min(h.saturating_sub(4));
+    Rect::new((w - pw) / 2, 2, pw, ph)
+}
+
+pub fn draw(frame: &mut Frame, app: &App) {
     let theme = &app.theme;
     let block = Block::default().borders(Borders::ALL).title(" Event ").border_style(theme.accent());
     let Some(c) = app.selected_event() else {
+        let area = pane_area(app, &[Line::from("No event selected.")]);
+        frame.render_widget(Clear, area);
         frame.render_widget(Paragraph::new("No event selected.").block(block), area);
         return;
     };
@@ -102,5 +108,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     lines.push(Line::default());
     lines.push(Line::from(Span::styled("Esc close · ↑↓ other events of the day", theme.dim())));
+    let area = pane_area(app, &lines);
+    frame.render_widget(Clear, area);
     frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), area);
 }

@@ -10,7 +10,7 @@ use crate::config::ViewKind;
 pub fn draw(frame: &mut Frame, app: &App) {
     let full = frame.area();
     if full.width < 20 || full.height < 6 {
-        frame.render_widget(ratatui::widgets::Paragraph::new("deltacal: terminal too small"), full);
+        frame.render_widget(ratatui::widgets::Paragraph::new("too small"), full);
         return;
     }
     status::draw_title(frame, app, Rect::new(0, 0, full.width, 1));

@@ -50,13 +50,19 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
         (Some(t), None) => format!("synced {}", ago(t, app.now)),
         _ => "not synced yet".into(),
     };
-    let hint = "? help ";
+    let hint = " ? help ";
     let width = area.width as usize;
-    let left = format!(" {account} │ ");
-    let middle = format!(" │ {last}");
-    let budget = width.saturating_sub(super::width::cells(&left) + super::width::cells(&middle) + hint.len() + 1);
-    let state = fit(&state, budget.max(8));
-    let used = super::width::cells(&left) + super::width::cells(&state) + super::width::cells(&middle);
+    let cells = super::width::cells;
+    // The sync state matters most; then the last round; the account gets what is left.
+    let state = fit(&state, width.saturating_sub(hint.len() + 4).clamp(8, 48));
+    let middle = fit(&format!(" │ {last}"), width.saturating_sub(cells(&state) + hint.len() + 4));
+    let account_room = width.saturating_sub(cells(&state) + cells(&middle) + hint.len() + 4);
+    let left = if account_room >= 6 {
+        format!(" {} │ ", fit(&account, account_room))
+    } else {
+        " ".to_owned()
+    };
+    let used = cells(&left) + cells(&state) + cells(&middle);
     let pad = width.saturating_sub(used + hint.len());
     let line = Line::from(vec![
         Span::styled(left, theme.status_bar()),

@@ -1,0 +1,334 @@
+//! The TUI without a terminal: `update` for every key, snapshots of every view and overlay at
+//! two sizes (fixed clock and data), and the real binary in a pseudo-terminal.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use deltacal::config::{Config, ViewKind};
+use deltacal::model::Event;
+use deltacal::store::{CachedEvent, RoundCounts};
+use deltacal::sync::{RoundSummary, SyncEvent};
+use deltacal::ui::app::{Action, App, Effect, Overlay, Search, SignIn, SignInUpdate, SyncState, Visible};
+use deltacal::ui::theme::Theme;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use serde_json::{Value, json};
+
+const CONFIG: &str = "[ui]\ntimezone = \"UTC\"\nweek_start = \"monday\"\n\n[[calendars]]\nid = \"default\"\nname = \"Calendar\"\ncolor = \"blue\"\n\n[[calendars]]\nid = \"AAMkTeam=\"\nname = \"Team\"\ncolor = \"green\"\n";
+
+fn now() -> DateTime<Utc> {
+    "2026-11-24T10:00:00Z".parse().unwrap()
+}
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn event(view: &str, v: Value) -> CachedEvent {
+    CachedEvent {
+        view: view.into(),
+        event: Event::from_graph(&v).unwrap(),
+    }
+}
+
+fn t(s: &str) -> Value {
+    json!({"dateTime": s, "timeZone": "UTC"})
+}
+
+fn events() -> Vec<CachedEvent> {
+    let person = |n: &str, a: &str| json!({"emailAddress": {"name": n, "address": a}});
+    vec![
+        event("default", json!({"id": "standup", "subject": "Daily standup", "start": t("2026-11-24T09:00:00"), "end": t("2026-11-24T09:15:00"),
+            "location": {"displayName": "Teams"}, "organizer": person("Dana Swope", "danas@contoso.com"),
+            "attendees": [
+                {"type": "required", "status": {"response": "accepted"}, "emailAddress": {"name": "Alex Wilber", "address": "alexw@contoso.com"}},
+                {"type": "optional", "status": {"response": "declined"}, "emailAddress": {"name": "Zoë Ångström", "address": "zoe@contoso.com"}},
+                {"type": "required", "status": {"response": "tentativelyAccepted"}, "emailAddress": {"name": "田中 美咲", "address": "misaki@contoso.co.jp"}}],
+            "onlineMeeting": {"joinUrl": "https://teams.microsoft.com/l/meetup-join/abc"}, "showAs": "busy",
+            "responseStatus": {"response": "accepted"}, "bodyPreview": "Yesterday, today, blockers.\r\nKeep it short."})),
+        event("AAMkTeam=", json!({"id": "review", "subject": "Design review: the new \u{1b}[31mcalendar\u{1b}[0m grid", "start": t("2026-11-24T13:00:00"), "end": t("2026-11-24T14:30:00"), "location": {"displayName": "Room 2.101"}})),
+        event("default", json!({"id": "cancelled", "subject": "Canceled: 1:1", "isCancelled": true, "start": t("2026-11-24T15:00:00"), "end": t("2026-11-24T15:30:00")})),
+        event("default", json!({"id": "trip", "subject": "Trip to Tokyo ✈ 東京出張", "isAllDay": true, "start": t("2026-11-23T00:00:00"), "end": t("2026-11-27T00:00:00")})),
+        event("AAMkTeam=", json!({"id": "offsite", "subject": "Team offsite", "start": t("2026-11-26T16:00:00"), "end": t("2026-11-27T12:00:00")})),
+        event("default", json!({"id": "dentist", "subject": "Dentist", "start": t("2026-11-30T08:00:00"), "end": t("2026-11-30T09:00:00")})),
+        event("default", json!({"id": "dec", "subject": "Café con el equipo ☕", "start": t("2026-12-02T11:00:00"), "end": t("2026-12-02T12:00:00")})),
+    ]
+}
+
+fn app(size: (u16, u16)) -> App {
+    let config = Arc::new(Config::from_toml(CONFIG, None, "/tmp/deltacal-test".into()).unwrap());
+    let mut app = App::new(config, Theme { color: false }, now(), size);
+    app.account = Some("Samantha Booth <samanthab@contoso.com>".into());
+    app.sync.last_completed = Some(now() - chrono::Duration::minutes(2));
+    app.sync.last_counts = Some(RoundCounts { added: 3, updated: 1, removed: 0, pages: 1 });
+    load(&mut app);
+    app
+}
+
+/// What the loop does for a load: filter the fixture to the wanted days.
+fn load(app: &mut App) {
+    let (first, last) = app.wanted_range();
+    let zone = app.config.zone;
+    let events = events()
+        .into_iter()
+        .filter(|c| deltacal::days::occupies(&c.event, &zone, first, last))
+        .collect();
+    app.update(Action::Loaded(Visible { first: Some(first), last: Some(last), events }));
+}
+
+fn run_effects(app: &mut App, effects: Vec<Effect>) {
+    for e in effects {
+        if let Effect::Load { .. } = e {
+            load(app);
+        }
+    }
+}
+
+fn key(code: KeyCode) -> Action {
+    Action::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn ch(c: char) -> Action {
+    key(KeyCode::Char(c))
+}
+
+fn render(app: &App) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
+    terminal.draw(|f| deltacal::ui::draw::draw(f, app)).unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        let mut line = String::new();
+        let mut skip = 0;
+        for x in 0..buffer.area.width {
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            let symbol = buffer[(x, y)].symbol();
+            skip = unicode_width::UnicodeWidthStr::width(symbol).saturating_sub(1);
+            line.push_str(symbol);
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    assert!(!out.contains('\u{1b}'), "an escape character reached the screen");
+    out
+}
+
+fn snapshot(name: &str, app: &App) {
+    let size = format!("{}x{}", app.size.0, app.size.1);
+    insta::assert_snapshot!(format!("{name}_{size}"), render(app));
+}
+
+#[test]
+fn snapshots_of_every_view_and_overlay() {
+    for size in [(80, 24), (160, 48)] {
+        let mut a = app(size);
+        snapshot("month", &a);
+
+        a.update(key(KeyCode::Enter));
+        assert_eq!(a.overlay, Overlay::Detail);
+        snapshot("detail", &a);
+        a.update(key(KeyCode::Esc));
+
+        a.update(ch('?'));
+        snapshot("help", &a);
+        a.update(key(KeyCode::Esc));
+
+        let mut s = app(size);
+        s.update(ch('/'));
+        for c in "re".chars() {
+            s.update(ch(c));
+        }
+        snapshot("search_typing", &s);
+        s.update(key(KeyCode::Enter));
+        let hits: Vec<CachedEvent> = events().into_iter().filter(|c| c.event.subject.as_deref().unwrap_or("").contains("re")).collect();
+        s.update(Action::SearchResults(hits));
+        snapshot("search_results", &s);
+
+        let mut g = app(size);
+        g.update(Action::Sync(SyncEvent::Failed { view: "default".into(), message: "not signed in".into(), sign_in: true }));
+        g.update(Action::SignIn(SignInUpdate::Code { uri: "https://microsoft.com/devicelogin".into(), code: "GQ8KSDNFK".into() }));
+        snapshot("signin", &g);
+
+        let mut v = app(size);
+        let effects = v.update(key(KeyCode::Tab));
+        run_effects(&mut v, effects);
+        assert_eq!(v.view, ViewKind::Agenda);
+        snapshot("agenda", &v);
+
+        v.update(Action::Sync(SyncEvent::RoundStarted { view: "AAMkTeam=".into(), full: false }));
+        v.update(Action::Sync(SyncEvent::PageApplied { view: "AAMkTeam=".into(), page: 2, range: None, added: 0, updated: 0, removed: 0 }));
+        snapshot("agenda_syncing", &v);
+        v.update(Action::Sync(SyncEvent::Failed { view: "default".into(), message: "gave up after 6 attempts: could not connect (graph.microsoft.com)".into(), sign_in: false }));
+        snapshot("agenda_offline", &v);
+    }
+}
+
+#[test]
+fn no_color_keeps_emphasis_and_colour_mode_renders_too() {
+    let mut a = app((80, 24));
+    a.theme = Theme { color: true };
+    let coloured = render(&a);
+    a.theme = Theme { color: false };
+    assert_eq!(coloured, render(&a), "colour changes styles, never text");
+}
+
+#[test]
+fn arrow_keys_and_vim_keys_move_the_selected_day() {
+    let mut a = app((80, 24));
+    for (k, days) in [(key(KeyCode::Right), 1), (ch('l'), 1), (key(KeyCode::Left), -1), (ch('h'), -1), (key(KeyCode::Down), 7), (ch('j'), 7), (key(KeyCode::Up), -7), (ch('k'), -7)] {
+        let before = a.selected;
+        a.update(k.clone());
+        assert_eq!((a.selected - before).num_days(), days, "{k:?}");
+    }
+    // In the agenda, up and down move a day.
+    a.update(ch('v'));
+    let before = a.selected;
+    a.update(ch('j'));
+    assert_eq!((a.selected - before).num_days(), 1);
+}
+
+#[test]
+fn month_keys_today_and_view_toggle() {
+    let mut a = app((80, 24));
+    let effects = a.update(ch('n'));
+    assert_eq!(a.selected, d("2026-12-24"));
+    assert_eq!(effects, vec![Effect::Load { first: d("2026-11-30"), last: d("2027-01-03") }]);
+    a.update(key(KeyCode::PageDown));
+    assert_eq!(a.selected, d("2027-01-24"));
+    a.update(ch('p'));
+    a.update(key(KeyCode::PageUp));
+    assert_eq!(a.selected, d("2026-11-24"));
+    a.selected = d("2027-01-31");
+    a.update(ch('n'));
+    assert_eq!(a.selected, d("2027-02-28"), "clamped to the month's last day");
+    a.update(ch('t'));
+    assert_eq!(a.selected, d("2026-11-24"));
+    a.update(key(KeyCode::Tab));
+    assert_eq!(a.view, ViewKind::Agenda);
+    a.update(ch('v'));
+    assert_eq!(a.view, ViewKind::Month);
+}
+
+#[test]
+fn event_selection_detail_and_close() {
+    let mut a = app((80, 24));
+    assert_eq!(a.selected_event().unwrap().event.id, "trip", "spans come first");
+    a.update(ch(']'));
+    assert_eq!(a.selected_event().unwrap().event.id, "standup");
+    a.update(ch('['));
+    a.update(ch('['));
+    assert_eq!(a.selected_event().unwrap().event.id, "trip");
+    a.update(key(KeyCode::Enter));
+    assert_eq!(a.overlay, Overlay::Detail);
+    a.update(key(KeyCode::Down));
+    assert_eq!(a.selected_event().unwrap().event.id, "standup", "arrows move between the day's events in the detail pane");
+    a.update(key(KeyCode::Esc));
+    assert_eq!(a.overlay, Overlay::None);
+    // A day without events opens nothing.
+    a.update(ch('l'));
+    a.update(ch('l'));
+    a.update(ch('l'));
+    a.update(ch('l'));
+    a.update(key(KeyCode::Enter));
+    assert_eq!(a.overlay, Overlay::None);
+}
+
+#[test]
+fn refresh_sign_in_help_and_quit() {
+    let mut a = app((80, 24));
+    assert_eq!(a.update(ch('r')), vec![Effect::RefreshNow]);
+    assert_eq!(a.update(ch('s')), vec![Effect::StartSignIn]);
+    assert_eq!(a.signin, SignIn::Requesting);
+    a.update(key(KeyCode::Esc));
+    assert_eq!(a.signin, SignIn::Hidden);
+    a.update(ch('?'));
+    assert_eq!(a.overlay, Overlay::Help);
+    a.update(ch('j'));
+    assert_eq!(a.overlay, Overlay::Help, "help swallows other keys");
+    a.update(ch('?'));
+    assert_eq!(a.overlay, Overlay::None);
+    assert_eq!(a.update(ch('q')), vec![Effect::Quit]);
+    assert!(a.quit);
+    let mut b = app((80, 24));
+    assert_eq!(b.update(Action::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL))), vec![Effect::Quit]);
+}
+
+#[test]
+fn search_types_runs_selects_and_jumps() {
+    let mut a = app((80, 24));
+    a.update(ch('/'));
+    for c in "dentist q".chars() {
+        assert!(a.update(ch(c)).is_empty(), "typing never triggers commands");
+    }
+    a.update(key(KeyCode::Backspace));
+    a.update(key(KeyCode::Backspace));
+    assert_eq!(a.update(key(KeyCode::Enter)), vec![Effect::Search("dentist".into())]);
+    let hits: Vec<CachedEvent> = events().into_iter().filter(|c| c.event.id == "dentist" || c.event.id == "standup").collect();
+    a.update(Action::SearchResults(hits));
+    let Overlay::Search(Search { selected, results, .. }) = &a.overlay else { panic!("search open") };
+    assert_eq!((*selected, results.len()), (0, 2));
+    a.update(key(KeyCode::Down));
+    let effects = a.update(key(KeyCode::Enter));
+    run_effects(&mut a, effects);
+    assert_eq!(a.selected, d("2026-11-30"));
+    assert_eq!(a.overlay, Overlay::Detail);
+    assert_eq!(a.selected_event().unwrap().event.id, "dentist");
+    a.update(key(KeyCode::Esc));
+    a.update(ch('/'));
+    a.update(key(KeyCode::Esc));
+    assert_eq!(a.overlay, Overlay::None);
+}
+
+#[test]
+fn notifications_reload_only_what_is_visible() {
+    let mut a = app((80, 24));
+    let inside = (Utc::now().min(now()), now() + chrono::Duration::hours(1));
+    let far = ("2027-06-01T00:00:00Z".parse().unwrap(), "2027-06-02T00:00:00Z".parse().unwrap());
+    let page = |range| Action::Sync(SyncEvent::PageApplied { view: "default".into(), page: 0, range: Some(range), added: 1, updated: 0, removed: 0 });
+    assert_eq!(a.update(page(inside)).len(), 1, "a change on screen reloads");
+    assert!(a.update(page(far)).is_empty(), "a change elsewhere does not");
+    assert_eq!(a.sync.state, SyncState::Syncing { view: "default".into(), page: 0 });
+    let summary = RoundSummary { view: "default".into(), name: "Calendar".into(), counts: RoundCounts { added: 1, ..Default::default() }, seconds: 0.1, full: false };
+    a.update(Action::Sync(SyncEvent::RoundFinished(summary)));
+    assert_eq!(a.sync.state, SyncState::Idle);
+    // Sign-in needed starts the in-app sign-in once.
+    let needs = Action::Sync(SyncEvent::Failed { view: "default".into(), message: "x".into(), sign_in: true });
+    assert_eq!(a.update(needs.clone()), vec![Effect::StartSignIn]);
+    assert!(a.update(needs).is_empty());
+    assert_eq!(a.update(Action::SignIn(SignInUpdate::Done { account: Some("A".into()) })), vec![Effect::RefreshNow]);
+    assert_eq!(a.signin, SignIn::Hidden);
+    a.update(Action::SignIn(SignInUpdate::Failed("declined".into())));
+    assert_eq!(a.signin, SignIn::Failed("declined".into()));
+}
+
+#[test]
+fn clicks_select_days_and_resizes_relayout() {
+    let mut a = app((80, 24));
+    // The grid starts on line 2 (title, weekday header); 80 columns make 7 columns of 11-12.
+    let effects = a.update(Action::Click { column: 1, row: 3 });
+    assert_eq!(a.selected, d("2026-10-26"), "top-left cell");
+    assert_eq!(effects, vec![Effect::Load { first: d("2026-09-28"), last: d("2026-11-01") }], "October's grid");
+    a.update(ch('t'));
+    let reload = a.reload();
+    run_effects(&mut a, vec![reload]);
+    a.update(Action::Click { column: 79, row: 22 });
+    assert_eq!(a.selected, d("2026-12-06"), "bottom-right cell");
+    a.update(Action::Resize { width: 160, height: 48 });
+    a.update(Action::Click { column: 70, row: 20 });
+    assert_eq!(a.selected.format("%Y-%m").to_string(), "2026-12", "a cell of December's grid");
+    render(&a);
+    a.update(Action::Resize { width: 10, height: 4 });
+    assert!(render(&a).contains("too small"));
+}
+
+#[test]
+fn a_new_day_reloads() {
+    let mut a = app((80, 24));
+    assert!(a.update(Action::Tick(now() + chrono::Duration::minutes(1))).is_empty());
+    assert_eq!(a.update(Action::Tick(now() + chrono::Duration::days(1))).len(), 1);
+    assert_eq!(a.today, d("2026-11-25"));
+}
