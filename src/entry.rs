@@ -97,7 +97,12 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 
 /// `deltacal demo`: the emulator in-process with a generated calendar that keeps changing,
 /// auto-approved sign-in, and the TUI on it.
-pub fn run_demo(data_dir: Option<&Path>, config_file: Option<&Path>, events: usize, seed: u64) -> anyhow::Result<()> {
+pub fn run_demo(
+    data_dir: Option<&Path>,
+    config_file: Option<&Path>,
+    events: usize,
+    seed: u64,
+) -> anyhow::Result<()> {
     let temp;
     let data_dir = match data_dir {
         Some(dir) => {
@@ -105,7 +110,9 @@ pub fn run_demo(data_dir: Option<&Path>, config_file: Option<&Path>, events: usi
             dir.to_owned()
         }
         None => {
-            temp = tempfile::Builder::new().prefix("deltacal-demo-").tempdir()?;
+            temp = tempfile::Builder::new()
+                .prefix("deltacal-demo-")
+                .tempdir()?;
             temp.path().to_owned()
         }
     };
@@ -131,10 +138,27 @@ pub fn run_demo(data_dir: Option<&Path>, config_file: Option<&Path>, events: usi
     let url = reqwest::Url::parse(&sim.url())?;
     config.authority = url.clone();
     config.base_url = url.join("v1.0")?;
-    let second = sim.state.lock().map_err(|_| anyhow::anyhow!("emulator state poisoned"))?.mailbox.calendars[1].id.clone();
+    let second = sim
+        .state
+        .lock()
+        .map_err(|_| anyhow::anyhow!("emulator state poisoned"))?
+        .mailbox
+        .calendars[1]
+        .id
+        .clone();
     config.calendars = vec![
-        crate::config::CalendarSpec { key: "default".into(), name: "Calendar".into(), color: Some("blue".into()), graph_id: None },
-        crate::config::CalendarSpec { key: second.clone(), name: "Team".into(), color: Some("green".into()), graph_id: Some(second) },
+        crate::config::CalendarSpec {
+            key: "default".into(),
+            name: "Calendar".into(),
+            color: Some("blue".into()),
+            graph_id: None,
+        },
+        crate::config::CalendarSpec {
+            key: second.clone(),
+            name: "Team".into(),
+            color: Some("green".into()),
+            graph_id: Some(second),
+        },
     ];
     // Live churn: the user sees events appear, move and vanish.
     let state = sim.state.clone();
@@ -149,7 +173,9 @@ pub fn run_demo(data_dir: Option<&Path>, config_file: Option<&Path>, events: usi
             }
         }
     });
-    let engine = std::sync::Arc::new(crate::sync::SyncEngine::from_config(std::sync::Arc::new(config))?);
+    let engine = std::sync::Arc::new(crate::sync::SyncEngine::from_config(std::sync::Arc::new(
+        config,
+    ))?);
     let result = crate::ui::run(engine, &runtime);
     drop(sim);
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
@@ -162,7 +188,10 @@ fn demo_config(config_file: Option<&Path>, data_dir: &Path) -> anyhow::Result<Co
     config.client_id = "deltacal-demo".into();
     config.tenant = "common".into();
     config.page_size = 100;
-    config.window = crate::config::WindowSpec::Rolling { past_days: 30, future_days: 365 };
+    config.window = crate::config::WindowSpec::Rolling {
+        past_days: 30,
+        future_days: 365,
+    };
     // Sync often so the churn shows up within seconds.
     config.interval_secs = 4;
     Ok(config)
@@ -195,7 +224,9 @@ pub fn run_bench(_events: usize, _json: bool) -> anyhow::Result<()> {
 pub fn run_tui(config: &Config) -> anyhow::Result<()> {
     let _log = crate::logging::init_file(&config.log_path());
     let runtime = runtime()?;
-    let engine = std::sync::Arc::new(crate::sync::SyncEngine::from_config(std::sync::Arc::new(config.clone()))?);
+    let engine = std::sync::Arc::new(crate::sync::SyncEngine::from_config(std::sync::Arc::new(
+        config.clone(),
+    ))?);
     let result = crate::ui::run(engine, &runtime);
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     result

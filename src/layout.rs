@@ -30,7 +30,8 @@ impl MonthGrid {
         }
         .expect("valid date");
         let last = next_month.pred_opt().expect("valid date");
-        let back = (first.weekday().num_days_from_monday() + 7 - week_start.num_days_from_monday()) % 7;
+        let back =
+            (first.weekday().num_days_from_monday() + 7 - week_start.num_days_from_monday()) % 7;
         let start = first - Duration::days(back.into());
         let days = (last - start).num_days() + 1;
         MonthGrid {
@@ -85,7 +86,12 @@ pub struct DayEntry {
 
 /// The events of a day, in display order: spans (all-day, multi-day) first, then timed events
 /// by start, ties broken by id so the order is stable.
-pub fn day_entries(events: &[CachedEvent], config: &Config, day: NaiveDate, row_start: bool) -> Vec<DayEntry> {
+pub fn day_entries(
+    events: &[CachedEvent],
+    config: &Config,
+    day: NaiveDate,
+    row_start: bool,
+) -> Vec<DayEntry> {
     let mut entries: Vec<(u8, i64, &str, DayEntry)> = Vec::new();
     for (index, c) in events.iter().enumerate() {
         let Some((first, last)) = event_days(&c.event, &config.zone) else {
@@ -113,9 +119,15 @@ pub fn day_entries(events: &[CachedEvent], config: &Config, day: NaiveDate, row_
 /// The short time label of an entry: `09:30`, `all day`, `→` for continuations.
 pub fn time_label(event: &Event, placement: Placement, config: &Config) -> String {
     match placement {
-        Placement::Timed => event.span().map(|(s, _)| clock(config, s)).unwrap_or_default(),
+        Placement::Timed => event
+            .span()
+            .map(|(s, _)| clock(config, s))
+            .unwrap_or_default(),
         Placement::SpanStart if event.all_day => String::new(),
-        Placement::SpanStart => event.span().map(|(s, _)| clock(config, s)).unwrap_or_default(),
+        Placement::SpanStart => event
+            .span()
+            .map(|(s, _)| clock(config, s))
+            .unwrap_or_default(),
         Placement::SpanContinues | Placement::TimedContinues => "→".into(),
     }
 }
@@ -126,7 +138,11 @@ pub fn when(event: &Event, config: &Config) -> String {
         return if first == last {
             format!("{}, all day", first.format("%a %-d %b %Y"))
         } else {
-            format!("{} – {}, all day", first.format("%a %-d %b"), last.format("%a %-d %b %Y"))
+            format!(
+                "{} – {}, all day",
+                first.format("%a %-d %b"),
+                last.format("%a %-d %b %Y")
+            )
         };
     }
     let Some((start, end)) = event.span() else {
@@ -134,7 +150,12 @@ pub fn when(event: &Event, config: &Config) -> String {
     };
     let (a, b) = (config.zone.date_of(start), config.zone.date_of(end));
     if a == b || end == start {
-        format!("{}, {}–{}", a.format("%a %-d %b %Y"), clock(config, start), clock(config, end))
+        format!(
+            "{}, {}–{}",
+            a.format("%a %-d %b %Y"),
+            clock(config, start),
+            clock(config, end)
+        )
     } else {
         format!(
             "{} {} – {} {}",
@@ -182,20 +203,45 @@ mod tests {
         let config = Config::from_toml("[ui]\ntimezone = \"UTC\"\n", None, "/tmp".into()).unwrap();
         let t = |s: &str| json!({"dateTime": s, "timeZone": "UTC"});
         let events = vec![
-            cached(json!({"id": "late", "start": t("2026-11-24T15:00:00"), "end": t("2026-11-24T16:00:00")})),
-            cached(json!({"id": "early", "start": t("2026-11-24T09:00:00"), "end": t("2026-11-24T10:00:00")})),
-            cached(json!({"id": "trip", "isAllDay": true, "start": t("2026-11-23T00:00:00"), "end": t("2026-11-26T00:00:00")})),
-            cached(json!({"id": "night", "start": t("2026-11-23T22:00:00"), "end": t("2026-11-24T02:00:00")})),
-            cached(json!({"id": "other-day", "start": t("2026-11-25T09:00:00"), "end": t("2026-11-25T10:00:00")})),
+            cached(
+                json!({"id": "late", "start": t("2026-11-24T15:00:00"), "end": t("2026-11-24T16:00:00")}),
+            ),
+            cached(
+                json!({"id": "early", "start": t("2026-11-24T09:00:00"), "end": t("2026-11-24T10:00:00")}),
+            ),
+            cached(
+                json!({"id": "trip", "isAllDay": true, "start": t("2026-11-23T00:00:00"), "end": t("2026-11-26T00:00:00")}),
+            ),
+            cached(
+                json!({"id": "night", "start": t("2026-11-23T22:00:00"), "end": t("2026-11-24T02:00:00")}),
+            ),
+            cached(
+                json!({"id": "other-day", "start": t("2026-11-25T09:00:00"), "end": t("2026-11-25T10:00:00")}),
+            ),
         ];
         let entries = day_entries(&events, &config, d("2026-11-24"), false);
-        let ids: Vec<&str> = entries.iter().map(|e| events[e.index].event.id.as_str()).collect();
+        let ids: Vec<&str> = entries
+            .iter()
+            .map(|e| events[e.index].event.id.as_str())
+            .collect();
         assert_eq!(ids, ["trip", "night", "early", "late"]);
         assert_eq!(entries[0].placement, Placement::SpanContinues);
         assert_eq!(entries[1].placement, Placement::TimedContinues);
-        assert_eq!(day_entries(&events, &config, d("2026-11-24"), true)[0].placement, Placement::SpanStart);
-        assert_eq!(time_label(&events[1].event, Placement::Timed, &config), "09:00");
-        assert_eq!(when(&events[2].event, &config), "Mon 23 Nov – Wed 25 Nov 2026, all day");
-        assert_eq!(when(&events[1].event, &config), "Tue 24 Nov 2026, 09:00–10:00");
+        assert_eq!(
+            day_entries(&events, &config, d("2026-11-24"), true)[0].placement,
+            Placement::SpanStart
+        );
+        assert_eq!(
+            time_label(&events[1].event, Placement::Timed, &config),
+            "09:00"
+        );
+        assert_eq!(
+            when(&events[2].event, &config),
+            "Mon 23 Nov – Wed 25 Nov 2026, all day"
+        );
+        assert_eq!(
+            when(&events[1].event, &config),
+            "Tue 24 Nov 2026, 09:00–10:00"
+        );
     }
 }

@@ -14,7 +14,7 @@ pub mod tz;
 mod entry;
 pub use entry::*;
 pub mod graph;
+pub mod layout;
 pub mod sim;
 pub mod sync;
-pub mod layout;
 pub mod ui;

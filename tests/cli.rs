@@ -35,11 +35,31 @@ fn help_lists_every_command() {
     let out = Command::new(bin()).arg("--help").output().unwrap();
     assert!(out.status.success());
     let help = text(&out.stdout);
-    for cmd in ["demo", "login", "logout", "sync", "agenda", "status", "sim", "bench", "--config", "--data-dir"] {
+    for cmd in [
+        "demo",
+        "login",
+        "logout",
+        "sync",
+        "agenda",
+        "status",
+        "sim",
+        "bench",
+        "--config",
+        "--data-dir",
+    ] {
         assert!(help.contains(cmd), "--help lacks {cmd}:\n{help}");
     }
-    for cmd in ["demo", "login", "logout", "sync", "agenda", "status", "sim", "bench"] {
-        assert!(Command::new(bin()).args([cmd, "--help"]).output().unwrap().status.success());
+    for cmd in [
+        "demo", "login", "logout", "sync", "agenda", "status", "sim", "bench",
+    ] {
+        assert!(
+            Command::new(bin())
+                .args([cmd, "--help"])
+                .output()
+                .unwrap()
+                .status
+                .success()
+        );
     }
 }
 
@@ -71,14 +91,19 @@ const SAMPLE: &str = r##"[
 fn filled_cache(data: &std::path::Path) {
     let store = Store::open(&data.join("cache.redb")).unwrap();
     let items: Vec<Value> = serde_json::from_str(SAMPLE).unwrap();
-    let changes: Vec<Change> = items.iter().map(|v| Change::from_raw(&v.to_string()).unwrap()).collect();
+    let changes: Vec<Change> = items
+        .iter()
+        .map(|v| Change::from_raw(&v.to_string()).unwrap())
+        .collect();
     let window = Window {
         start: "2016-12-01T00:00:00Z".parse().unwrap(),
         end: "2017-02-01T00:00:00Z".parse().unwrap(),
     };
     let mut state = SyncState::new(window);
     state.generation = 1;
-    state.link = Some(SavedLink::Delta("https://graph.microsoft.com/v1.0/me/calendarView/delta?$deltatoken=x".into()));
+    state.link = Some(SavedLink::Delta(
+        "https://graph.microsoft.com/v1.0/me/calendarView/delta?$deltatoken=x".into(),
+    ));
     store.apply_page("default", &changes, &state).unwrap();
 }
 
@@ -89,7 +114,18 @@ fn agenda_json_over_a_filled_cache() {
     std::fs::write(&config, "[ui]\ntimezone = \"UTC\"\n").unwrap();
     let data = dir.path().join("data");
     filled_cache(&data);
-    let out = run(&["agenda", "--from", "2016-12-09", "--to", "2016-12-12", "--json"], &config, &data);
+    let out = run(
+        &[
+            "agenda",
+            "--from",
+            "2016-12-09",
+            "--to",
+            "2016-12-12",
+            "--json",
+        ],
+        &config,
+        &data,
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let items: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
@@ -110,15 +146,36 @@ fn agenda_json_over_a_filled_cache() {
         ])
     );
     // Windows zone names are converted: 10:00 Pacific is 18:00 UTC.
-    let out = run(&["agenda", "--from", "2017-01-05", "--to", "2017-01-05", "--json"], &config, &data);
+    let out = run(
+        &[
+            "agenda",
+            "--from",
+            "2017-01-05",
+            "--to",
+            "2017-01-05",
+            "--json",
+        ],
+        &config,
+        &data,
+    );
     let items: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(items[0]["start"], "2017-01-05T18:00:00Z");
 
     // The text form: grouped by day, control characters stripped.
-    let out = run(&["agenda", "--from", "2016-12-09", "--to", "2016-12-12"], &config, &data);
+    let out = run(
+        &["agenda", "--from", "2016-12-09", "--to", "2016-12-12"],
+        &config,
+        &data,
+    );
     let shown = text(&out.stdout);
-    assert!(!shown.contains('\u{1b}') && !shown.contains('\u{7}'), "{shown:?}");
-    assert!(shown.contains("Fri 2016-12-09\n  20:30-22:00  Plan shopping list"), "{shown}");
+    assert!(
+        !shown.contains('\u{1b}') && !shown.contains('\u{7}'),
+        "{shown:?}"
+    );
+    assert!(
+        shown.contains("Fri 2016-12-09\n  20:30-22:00  Plan shopping list"),
+        "{shown}"
+    );
     assert!(shown.contains("Holiday [31mred[0m  [cancelled]"), "{shown}");
     assert!(shown.contains("Rest!  @ Home"), "{shown}");
 }
@@ -130,7 +187,10 @@ fn configuration_and_usage_errors_exit_2_naming_what_is_wrong() {
     let config = dir.path().join("c.toml");
     for (toml, key) in [
         ("[graph]\npagesize = 5\n", "pagesize"),
-        ("[graph]\nbase_url = \"http://graph.example.com/v1.0\"\n", "graph.base_url"),
+        (
+            "[graph]\nbase_url = \"http://graph.example.com/v1.0\"\n",
+            "graph.base_url",
+        ),
         ("[ui]\nweek_start = \"someday\"\n", "ui.week_start"),
         ("[sync\n", "line"),
     ] {
@@ -145,9 +205,16 @@ fn configuration_and_usage_errors_exit_2_naming_what_is_wrong() {
     let out = run(&["agenda", "--from", "someday"], &config, &data);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("--from"));
-    let out = run(&["--config", "/nonexistent/deltacal.toml", "agenda"], &config, &data);
+    let out = run(
+        &["--config", "/nonexistent/deltacal.toml", "agenda"],
+        &config,
+        &data,
+    );
     assert_eq!(out.status.code(), Some(2));
-    let out = Command::new(bin()).args(["agenda", "--bogus"]).output().unwrap();
+    let out = Command::new(bin())
+        .args(["agenda", "--bogus"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -162,24 +229,41 @@ fn damaged_or_foreign_caches_say_how_to_rebuild() {
     let out = run(&["agenda", "--json"], &config, &data);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains("delete it to rebuild") && err.contains("cache.redb"), "{err}");
+    assert!(
+        err.contains("delete it to rebuild") && err.contains("cache.redb"),
+        "{err}"
+    );
 
     // A cache written by another schema version.
     std::fs::remove_file(data.join("cache.redb")).unwrap();
     {
         let db = redb::Database::create(data.join("cache.redb")).unwrap();
         let txn = db.begin_write().unwrap();
-        txn.open_table(redb::TableDefinition::<&str, u64>::new("meta")).unwrap().insert("schema", 0).unwrap();
+        txn.open_table(redb::TableDefinition::<&str, u64>::new("meta"))
+            .unwrap()
+            .insert("schema", 0)
+            .unwrap();
         txn.commit().unwrap();
     }
     let out = run(&["agenda", "--json"], &config, &data);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains("schema 0") && err.contains("delete it to rebuild") && err.contains("sign-in is kept"), "{err}");
+    assert!(
+        err.contains("schema 0")
+            && err.contains("delete it to rebuild")
+            && err.contains("sign-in is kept"),
+        "{err}"
+    );
 }
 
 /// Starts `deltacal login`, returns the child and the user code it printed.
-fn spawn_login(env: &Env) -> (std::process::Child, String, BufReader<std::process::ChildStdout>) {
+fn spawn_login(
+    env: &Env,
+) -> (
+    std::process::Child,
+    String,
+    BufReader<std::process::ChildStdout>,
+) {
     let mut child = Command::new(bin())
         .arg("login")
         .env("DELTACAL_CONFIG", env.config_path())
@@ -200,8 +284,17 @@ fn spawn_login(env: &Env) -> (std::process::Child, String, BufReader<std::proces
 async fn wait_for_first_poll(env: &Env, code: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let (_, body) = env.control(Method::GET, &format!("/sim/device-polls?user_code={code}"), None).await;
-        let polls = serde_json::from_str::<Value>(&body).ok().and_then(|v| v["polls"].as_u64()).unwrap_or(0);
+        let (_, body) = env
+            .control(
+                Method::GET,
+                &format!("/sim/device-polls?user_code={code}"),
+                None,
+            )
+            .await;
+        let polls = serde_json::from_str::<Value>(&body)
+            .ok()
+            .and_then(|v| v["polls"].as_u64())
+            .unwrap_or(0);
         if polls >= 1 {
             return;
         }
@@ -210,7 +303,10 @@ async fn wait_for_first_poll(env: &Env, code: &str) {
     }
 }
 
-fn finish(child: std::process::Child, mut out: BufReader<std::process::ChildStdout>) -> (bool, String, String) {
+fn finish(
+    child: std::process::Child,
+    mut out: BufReader<std::process::ChildStdout>,
+) -> (bool, String, String) {
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
     let output = child.wait_with_output().unwrap();
@@ -223,16 +319,28 @@ async fn sign_in_pending_then_approved_and_secrets_stay_secret() {
     let (child, code, out) = spawn_login(&env);
     wait_for_first_poll(&env, &code).await;
     let form = format!("user_code={code}");
-    let r = env.http.post(format!("{}/sim/approve", env.sim.url())).header("content-type", "application/x-www-form-urlencoded").body(form).send().await.unwrap();
+    let r = env
+        .http
+        .post(format!("{}/sim/approve", env.sim.url()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
-    let (ok, stdout, stderr) = tokio::task::spawn_blocking(move || finish(child, out)).await.unwrap();
+    let (ok, stdout, stderr) = tokio::task::spawn_blocking(move || finish(child, out))
+        .await
+        .unwrap();
     assert!(ok, "{stdout}{stderr}");
     assert!(stdout.contains("Signed in as Samantha Booth"), "{stdout}");
 
     let token_file = env.config.token_path();
     let mode = std::fs::metadata(&token_file).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
-    let dir_mode = std::fs::metadata(env.data_dir()).unwrap().permissions().mode();
+    let dir_mode = std::fs::metadata(env.data_dir())
+        .unwrap()
+        .permissions()
+        .mode();
     assert_eq!(dir_mode & 0o077, 0, "data dir is private");
 
     // Use the tokens, force a refresh (rotation), and collect every secret ever stored.
@@ -250,7 +358,8 @@ async fn sign_in_pending_then_approved_and_secrets_stay_secret() {
         outputs.push(text(&o.stdout));
         outputs.push(text(&o.stderr));
     }
-    env.control(Method::POST, "/sim/revoke-access-tokens", None).await;
+    env.control(Method::POST, "/sim/revoke-access-tokens", None)
+        .await;
     let o = run(&["sync"], &env.config_path(), &env.data_dir());
     assert!(o.status.success(), "{}", text(&o.stderr));
     outputs.push(text(&o.stdout));
@@ -263,7 +372,10 @@ async fn sign_in_pending_then_approved_and_secrets_stay_secret() {
     outputs.push(log);
     for secret in &secrets {
         for o in &outputs {
-            assert!(!o.contains(secret.as_str()), "a token leaked into output or log");
+            assert!(
+                !o.contains(secret.as_str()),
+                "a token leaked into output or log"
+            );
         }
     }
     let o = run(&["logout"], &env.config_path(), &env.data_dir());
@@ -277,64 +389,130 @@ async fn sign_in_declined_expired_and_slow_down() {
     // Declined.
     let (child, code, out) = spawn_login(&env);
     wait_for_first_poll(&env, &code).await;
-    let r = env.http.post(format!("{}/sim/decline", env.sim.url())).header("content-type", "application/x-www-form-urlencoded").body(format!("user_code={code}")).send().await.unwrap();
+    let r = env
+        .http
+        .post(format!("{}/sim/decline", env.sim.url()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("user_code={code}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 204);
-    let (ok, _, stderr) = tokio::task::spawn_blocking(move || finish(child, out)).await.unwrap();
+    let (ok, _, stderr) = tokio::task::spawn_blocking(move || finish(child, out))
+        .await
+        .unwrap();
     assert!(!ok);
     assert!(stderr.contains("declined"), "{stderr}");
     assert_eq!(stderr.trim().lines().count(), 1);
 
     // Expired before approval.
-    env.control(Method::POST, "/sim/settings", Some(json!({"device_code_ttl_secs": 1}))).await;
+    env.control(
+        Method::POST,
+        "/sim/settings",
+        Some(json!({"device_code_ttl_secs": 1})),
+    )
+    .await;
     let (child, _, out) = spawn_login(&env);
-    let (ok, _, stderr) = tokio::task::spawn_blocking(move || finish(child, out)).await.unwrap();
+    let (ok, _, stderr) = tokio::task::spawn_blocking(move || finish(child, out))
+        .await
+        .unwrap();
     assert!(!ok);
     assert!(stderr.contains("expired"), "{stderr}");
 
     // slow_down: the client adds 5 s to its interval and still signs in.
-    env.control(Method::POST, "/sim/settings", Some(json!({"device_code_ttl_secs": 900, "slow_down_next": 1, "auto_approve": true}))).await;
+    env.control(
+        Method::POST,
+        "/sim/settings",
+        Some(json!({"device_code_ttl_secs": 900, "slow_down_next": 1, "auto_approve": true})),
+    )
+    .await;
     let started = Instant::now();
     let (child, code, out) = spawn_login(&env);
-    let (ok, stdout, stderr) = tokio::task::spawn_blocking(move || finish(child, out)).await.unwrap();
+    let (ok, stdout, stderr) = tokio::task::spawn_blocking(move || finish(child, out))
+        .await
+        .unwrap();
     assert!(ok, "{stdout}{stderr}");
-    assert!(started.elapsed() >= Duration::from_secs(6), "the interval grew by 5 s after slow_down");
-    let (_, body) = env.control(Method::GET, &format!("/sim/device-polls?user_code={code}"), None).await;
-    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["polls"], 2, "no poll came too soon after slow_down");
+    assert!(
+        started.elapsed() >= Duration::from_secs(6),
+        "the interval grew by 5 s after slow_down"
+    );
+    let (_, body) = env
+        .control(
+            Method::GET,
+            &format!("/sim/device-polls?user_code={code}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["polls"],
+        2,
+        "no poll came too soon after slow_down"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_prints_a_line_per_calendar_and_fails_with_one_line() {
-    let env = Env::start(EnvOptions { events: 40, calendars: 2, ..Default::default() }).await;
+    let env = Env::start(EnvOptions {
+        events: 40,
+        calendars: 2,
+        ..Default::default()
+    })
+    .await;
     env.sign_in();
     let o = run(&["sync"], &env.config_path(), &env.data_dir());
     assert!(o.status.success(), "{}", text(&o.stderr));
     let lines: Vec<String> = text(&o.stdout).lines().map(str::to_owned).collect();
     assert_eq!(lines.len(), 2, "{lines:?}");
-    assert!(lines[0].starts_with("Calendar [default]: ") && lines[0].contains(" added, 0 updated, 0 removed, ") && lines[0].ends_with(" s"), "{}", lines[0]);
+    assert!(
+        lines[0].starts_with("Calendar [default]: ")
+            && lines[0].contains(" added, 0 updated, 0 removed, ")
+            && lines[0].ends_with(" s"),
+        "{}",
+        lines[0]
+    );
     let before = env.cache("default");
-    env.control(Method::POST, "/sim/churn?count=10&seed=2", None).await;
+    env.control(Method::POST, "/sim/churn?count=10&seed=2", None)
+        .await;
     env.fault(json!({"status": 503, "count": 100})).await;
     let o = run(&["sync"], &env.config_path(), &env.data_dir());
     assert_eq!(o.status.code(), Some(1));
     let err = text(&o.stderr);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
-    assert!(err.contains("gave up after 8 attempts") && err.contains("503"), "{err}");
-    assert_eq!(env.cache("default"), before, "a failed round leaves the cache as it was");
+    assert!(
+        err.contains("gave up after 8 attempts") && err.contains("503"),
+        "{err}"
+    );
+    assert_eq!(
+        env.cache("default"),
+        before,
+        "a failed round leaves the cache as it was"
+    );
     env.control(Method::DELETE, "/sim/faults", None).await;
-    assert!(run(&["sync"], &env.config_path(), &env.data_dir()).status.success());
+    assert!(
+        run(&["sync"], &env.config_path(), &env.data_dir())
+            .status
+            .success()
+    );
     env.assert_converged("default").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_dash_nine_at_random_points_never_corrupts_the_cache() {
-    let env = Env::start(EnvOptions { events: 10_000, page_size: 100, ..Default::default() }).await;
+    let env = Env::start(EnvOptions {
+        events: 10_000,
+        page_size: 100,
+        ..Default::default()
+    })
+    .await;
     env.sign_in();
     let mut rng = StdRng::seed_from_u64(0xdead);
     let mut resumed_mid_round = 0;
     for i in 0..20 {
         if i % 4 == 3 {
-            env.control(Method::POST, "/sim/churn?count=200", None).await;
-            env.control(Method::POST, "/sim/expire-sync-state", None).await;
+            env.control(Method::POST, "/sim/churn?count=200", None)
+                .await;
+            env.control(Method::POST, "/sim/expire-sync-state", None)
+                .await;
         }
         let mut child = Command::new(bin())
             .arg("sync")
@@ -355,9 +533,14 @@ async fn kill_dash_nine_at_random_points_never_corrupts_the_cache() {
         {
             resumed_mid_round += 1;
         }
-        store.events_overlapping(None, env.window().start, env.window().end).expect("the cache reads");
+        store
+            .events_overlapping(None, env.window().start, env.window().end)
+            .expect("the cache reads");
     }
-    assert!(resumed_mid_round >= 3, "kills must land mid-round ({resumed_mid_round} did)");
+    assert!(
+        resumed_mid_round >= 3,
+        "kills must land mid-round ({resumed_mid_round} did)"
+    );
     let o = run(&["sync"], &env.config_path(), &env.data_dir());
     assert!(o.status.success(), "{}", text(&o.stderr));
     env.assert_converged("default").await;

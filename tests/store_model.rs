@@ -11,17 +11,39 @@ use serde_json::json;
 
 #[derive(Debug, Clone)]
 enum Item {
-    Upsert { id: u8, start_h: i64, len_h: i64, all_day: bool, version: u16 },
-    NoStart { id: u8, version: u16 },
-    Remove { id: u8 },
+    Upsert {
+        id: u8,
+        start_h: i64,
+        len_h: i64,
+        all_day: bool,
+        version: u16,
+    },
+    NoStart {
+        id: u8,
+        version: u16,
+    },
+    Remove {
+        id: u8,
+    },
 }
 
 #[derive(Debug, Clone)]
 enum Op {
-    Page { view: u8, items: Vec<Item>, generation: u64, sweep: bool },
+    Page {
+        view: u8,
+        items: Vec<Item>,
+        generation: u64,
+        sweep: bool,
+    },
     ReplayLast,
-    Sweep { view: u8, generation: u64 },
-    Query { from_h: i64, len_h: i64 },
+    Sweep {
+        view: u8,
+        generation: u64,
+    },
+    Query {
+        from_h: i64,
+        len_h: i64,
+    },
 }
 
 fn item() -> impl Strategy<Value = Item> {
@@ -51,11 +73,27 @@ fn change(item: &Item) -> Change {
     let t = |h: i64| base() + Duration::hours(h);
     let fmt = |d: DateTime<Utc>| d.format("%Y-%m-%dT%H:%M:%S.0000000").to_string();
     let json = match item {
-        Item::Remove { id } => return Change::Remove { id: format!("ev{id}") },
-        Item::NoStart { id, version } => json!({"id": format!("ev{id}"), "subject": "no start", "changeKey": format!("v{version}")}),
-        Item::Upsert { id, start_h, len_h, all_day, version } => {
+        Item::Remove { id } => {
+            return Change::Remove {
+                id: format!("ev{id}"),
+            };
+        }
+        Item::NoStart { id, version } => {
+            json!({"id": format!("ev{id}"), "subject": "no start", "changeKey": format!("v{version}")})
+        }
+        Item::Upsert {
+            id,
+            start_h,
+            len_h,
+            all_day,
+            version,
+        } => {
             let (start, end) = if *all_day {
-                let s = t(*start_h).date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc();
+                let s = t(*start_h)
+                    .date_naive()
+                    .and_hms_opt(0, 0, 0)
+                    .unwrap()
+                    .and_utc();
                 (s, s + Duration::days(1 + len_h / 48))
             } else {
                 (t(*start_h), t(start_h + len_h))

@@ -233,7 +233,11 @@ async fn several_calendars_are_tracked_independently() {
     .await;
     env.sign_in();
     let engine = env.engine();
-    assert_eq!(env.config.calendars.len(), 3, "the default calendar and two more");
+    assert_eq!(
+        env.config.calendars.len(),
+        3,
+        "the default calendar and two more"
+    );
     for (cal, result) in engine.sync_all().await {
         result.unwrap_or_else(|e| panic!("{}: {e}", cal.key));
     }

@@ -9,7 +9,9 @@ use deltacal::config::{Config, ViewKind};
 use deltacal::model::Event;
 use deltacal::store::{CachedEvent, RoundCounts};
 use deltacal::sync::{RoundSummary, SyncEvent};
-use deltacal::ui::app::{Action, App, Effect, Overlay, Search, SignIn, SignInUpdate, SyncState, Visible};
+use deltacal::ui::app::{
+    Action, App, Effect, Overlay, Search, SignIn, SignInUpdate, SyncState, Visible,
+};
 use deltacal::ui::theme::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -39,20 +41,41 @@ fn t(s: &str) -> Value {
 fn events() -> Vec<CachedEvent> {
     let person = |n: &str, a: &str| json!({"emailAddress": {"name": n, "address": a}});
     vec![
-        event("default", json!({"id": "standup", "subject": "Daily standup", "start": t("2026-11-24T09:00:00"), "end": t("2026-11-24T09:15:00"),
+        event(
+            "default",
+            json!({"id": "standup", "subject": "Daily standup", "start": t("2026-11-24T09:00:00"), "end": t("2026-11-24T09:15:00"),
             "location": {"displayName": "Teams"}, "organizer": person("Dana Swope", "danas@contoso.com"),
             "attendees": [
                 {"type": "required", "status": {"response": "accepted"}, "emailAddress": {"name": "Alex Wilber", "address": "alexw@contoso.com"}},
                 {"type": "optional", "status": {"response": "declined"}, "emailAddress": {"name": "Zoë Ångström", "address": "zoe@contoso.com"}},
                 {"type": "required", "status": {"response": "tentativelyAccepted"}, "emailAddress": {"name": "田中 美咲", "address": "misaki@contoso.co.jp"}}],
             "onlineMeeting": {"joinUrl": "https://teams.microsoft.com/l/meetup-join/abc"}, "showAs": "busy",
-            "responseStatus": {"response": "accepted"}, "bodyPreview": "Yesterday, today, blockers.\r\nKeep it short."})),
-        event("AAMkTeam=", json!({"id": "review", "subject": "Design review: the new \u{1b}[31mcalendar\u{1b}[0m grid", "start": t("2026-11-24T13:00:00"), "end": t("2026-11-24T14:30:00"), "location": {"displayName": "Room 2.101"}})),
-        event("default", json!({"id": "cancelled", "subject": "Canceled: 1:1", "isCancelled": true, "start": t("2026-11-24T15:00:00"), "end": t("2026-11-24T15:30:00")})),
-        event("default", json!({"id": "trip", "subject": "Trip to Tokyo ✈ 東京出張", "isAllDay": true, "start": t("2026-11-23T00:00:00"), "end": t("2026-11-27T00:00:00")})),
-        event("AAMkTeam=", json!({"id": "offsite", "subject": "Team offsite", "start": t("2026-11-26T16:00:00"), "end": t("2026-11-27T12:00:00")})),
-        event("default", json!({"id": "dentist", "subject": "Dentist", "start": t("2026-11-30T08:00:00"), "end": t("2026-11-30T09:00:00")})),
-        event("default", json!({"id": "dec", "subject": "Café con el equipo ☕", "start": t("2026-12-02T11:00:00"), "end": t("2026-12-02T12:00:00")})),
+            "responseStatus": {"response": "accepted"}, "bodyPreview": "Yesterday, today, blockers.\r\nKeep it short."}),
+        ),
+        event(
+            "AAMkTeam=",
+            json!({"id": "review", "subject": "Design review: the new \u{1b}[31mcalendar\u{1b}[0m grid", "start": t("2026-11-24T13:00:00"), "end": t("2026-11-24T14:30:00"), "location": {"displayName": "Room 2.101"}}),
+        ),
+        event(
+            "default",
+            json!({"id": "cancelled", "subject": "Canceled: 1:1", "isCancelled": true, "start": t("2026-11-24T15:00:00"), "end": t("2026-11-24T15:30:00")}),
+        ),
+        event(
+            "default",
+            json!({"id": "trip", "subject": "Trip to Tokyo ✈ 東京出張", "isAllDay": true, "start": t("2026-11-23T00:00:00"), "end": t("2026-11-27T00:00:00")}),
+        ),
+        event(
+            "AAMkTeam=",
+            json!({"id": "offsite", "subject": "Team offsite", "start": t("2026-11-26T16:00:00"), "end": t("2026-11-27T12:00:00")}),
+        ),
+        event(
+            "default",
+            json!({"id": "dentist", "subject": "Dentist", "start": t("2026-11-30T08:00:00"), "end": t("2026-11-30T09:00:00")}),
+        ),
+        event(
+            "default",
+            json!({"id": "dec", "subject": "Café con el equipo ☕", "start": t("2026-12-02T11:00:00"), "end": t("2026-12-02T12:00:00")}),
+        ),
     ]
 }
 
@@ -61,7 +84,12 @@ fn app(size: (u16, u16)) -> App {
     let mut app = App::new(config, Theme { color: false }, now(), size);
     app.account = Some("Samantha Booth <samanthab@contoso.com>".into());
     app.sync.last_completed = Some(now() - chrono::Duration::minutes(2));
-    app.sync.last_counts = Some(RoundCounts { added: 3, updated: 1, removed: 0, pages: 1 });
+    app.sync.last_counts = Some(RoundCounts {
+        added: 3,
+        updated: 1,
+        removed: 0,
+        pages: 1,
+    });
     load(&mut app);
     app
 }
@@ -74,7 +102,11 @@ fn load(app: &mut App) {
         .into_iter()
         .filter(|c| deltacal::days::occupies(&c.event, &zone, first, last))
         .collect();
-    app.update(Action::Loaded(Visible { first: Some(first), last: Some(last), events }));
+    app.update(Action::Loaded(Visible {
+        first: Some(first),
+        last: Some(last),
+        events,
+    }));
 }
 
 fn run_effects(app: &mut App, effects: Vec<Effect>) {
@@ -113,7 +145,10 @@ fn render(app: &App) -> String {
         out.push_str(line.trim_end());
         out.push('\n');
     }
-    assert!(!out.contains('\u{1b}'), "an escape character reached the screen");
+    assert!(
+        !out.contains('\u{1b}'),
+        "an escape character reached the screen"
+    );
     out
 }
 
@@ -144,13 +179,23 @@ fn snapshots_of_every_view_and_overlay() {
         }
         snapshot("search_typing", &s);
         s.update(key(KeyCode::Enter));
-        let hits: Vec<CachedEvent> = events().into_iter().filter(|c| c.event.subject.as_deref().unwrap_or("").contains("re")).collect();
+        let hits: Vec<CachedEvent> = events()
+            .into_iter()
+            .filter(|c| c.event.subject.as_deref().unwrap_or("").contains("re"))
+            .collect();
         s.update(Action::SearchResults(hits));
         snapshot("search_results", &s);
 
         let mut g = app(size);
-        g.update(Action::Sync(SyncEvent::Failed { view: "default".into(), message: "not signed in".into(), sign_in: true }));
-        g.update(Action::SignIn(SignInUpdate::Code { uri: "https://microsoft.com/devicelogin".into(), code: "GQ8KSDNFK".into() }));
+        g.update(Action::Sync(SyncEvent::Failed {
+            view: "default".into(),
+            message: "not signed in".into(),
+            sign_in: true,
+        }));
+        g.update(Action::SignIn(SignInUpdate::Code {
+            uri: "https://microsoft.com/devicelogin".into(),
+            code: "GQ8KSDNFK".into(),
+        }));
         snapshot("signin", &g);
 
         let mut v = app(size);
@@ -159,10 +204,24 @@ fn snapshots_of_every_view_and_overlay() {
         assert_eq!(v.view, ViewKind::Agenda);
         snapshot("agenda", &v);
 
-        v.update(Action::Sync(SyncEvent::RoundStarted { view: "AAMkTeam=".into(), full: false }));
-        v.update(Action::Sync(SyncEvent::PageApplied { view: "AAMkTeam=".into(), page: 2, range: None, added: 0, updated: 0, removed: 0 }));
+        v.update(Action::Sync(SyncEvent::RoundStarted {
+            view: "AAMkTeam=".into(),
+            full: false,
+        }));
+        v.update(Action::Sync(SyncEvent::PageApplied {
+            view: "AAMkTeam=".into(),
+            page: 2,
+            range: None,
+            added: 0,
+            updated: 0,
+            removed: 0,
+        }));
         snapshot("agenda_syncing", &v);
-        v.update(Action::Sync(SyncEvent::Failed { view: "default".into(), message: "gave up after 6 attempts: could not connect (graph.microsoft.com)".into(), sign_in: false }));
+        v.update(Action::Sync(SyncEvent::Failed {
+            view: "default".into(),
+            message: "gave up after 6 attempts: could not connect (graph.microsoft.com)".into(),
+            sign_in: false,
+        }));
         snapshot("agenda_offline", &v);
     }
 }
@@ -179,7 +238,16 @@ fn no_color_keeps_emphasis_and_colour_mode_renders_too() {
 #[test]
 fn arrow_keys_and_vim_keys_move_the_selected_day() {
     let mut a = app((80, 24));
-    for (k, days) in [(key(KeyCode::Right), 1), (ch('l'), 1), (key(KeyCode::Left), -1), (ch('h'), -1), (key(KeyCode::Down), 7), (ch('j'), 7), (key(KeyCode::Up), -7), (ch('k'), -7)] {
+    for (k, days) in [
+        (key(KeyCode::Right), 1),
+        (ch('l'), 1),
+        (key(KeyCode::Left), -1),
+        (ch('h'), -1),
+        (key(KeyCode::Down), 7),
+        (ch('j'), 7),
+        (key(KeyCode::Up), -7),
+        (ch('k'), -7),
+    ] {
         let before = a.selected;
         a.update(k.clone());
         assert_eq!((a.selected - before).num_days(), days, "{k:?}");
@@ -196,7 +264,13 @@ fn month_keys_today_and_view_toggle() {
     let mut a = app((80, 24));
     let effects = a.update(ch('n'));
     assert_eq!(a.selected, d("2026-12-24"));
-    assert_eq!(effects, vec![Effect::Load { first: d("2026-11-30"), last: d("2027-01-03") }]);
+    assert_eq!(
+        effects,
+        vec![Effect::Load {
+            first: d("2026-11-30"),
+            last: d("2027-01-03")
+        }]
+    );
     a.update(key(KeyCode::PageDown));
     assert_eq!(a.selected, d("2027-01-24"));
     a.update(ch('p'));
@@ -204,7 +278,11 @@ fn month_keys_today_and_view_toggle() {
     assert_eq!(a.selected, d("2026-11-24"));
     a.selected = d("2027-01-31");
     a.update(ch('n'));
-    assert_eq!(a.selected, d("2027-02-28"), "clamped to the month's last day");
+    assert_eq!(
+        a.selected,
+        d("2027-02-28"),
+        "clamped to the month's last day"
+    );
     a.update(ch('t'));
     assert_eq!(a.selected, d("2026-11-24"));
     a.update(key(KeyCode::Tab));
@@ -216,7 +294,11 @@ fn month_keys_today_and_view_toggle() {
 #[test]
 fn event_selection_detail_and_close() {
     let mut a = app((80, 24));
-    assert_eq!(a.selected_event().unwrap().event.id, "trip", "spans come first");
+    assert_eq!(
+        a.selected_event().unwrap().event.id,
+        "trip",
+        "spans come first"
+    );
     a.update(ch(']'));
     assert_eq!(a.selected_event().unwrap().event.id, "standup");
     a.update(ch('['));
@@ -225,7 +307,11 @@ fn event_selection_detail_and_close() {
     a.update(key(KeyCode::Enter));
     assert_eq!(a.overlay, Overlay::Detail);
     a.update(key(KeyCode::Down));
-    assert_eq!(a.selected_event().unwrap().event.id, "standup", "arrows move between the day's events in the detail pane");
+    assert_eq!(
+        a.selected_event().unwrap().event.id,
+        "standup",
+        "arrows move between the day's events in the detail pane"
+    );
     a.update(key(KeyCode::Esc));
     assert_eq!(a.overlay, Overlay::None);
     // A day without events opens nothing.
@@ -254,7 +340,13 @@ fn refresh_sign_in_help_and_quit() {
     assert_eq!(a.update(ch('q')), vec![Effect::Quit]);
     assert!(a.quit);
     let mut b = app((80, 24));
-    assert_eq!(b.update(Action::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL))), vec![Effect::Quit]);
+    assert_eq!(
+        b.update(Action::Key(KeyEvent::new(
+            KeyCode::Char('c'),
+            KeyModifiers::CONTROL
+        ))),
+        vec![Effect::Quit]
+    );
 }
 
 #[test]
@@ -266,10 +358,21 @@ fn search_types_runs_selects_and_jumps() {
     }
     a.update(key(KeyCode::Backspace));
     a.update(key(KeyCode::Backspace));
-    assert_eq!(a.update(key(KeyCode::Enter)), vec![Effect::Search("dentist".into())]);
-    let hits: Vec<CachedEvent> = events().into_iter().filter(|c| c.event.id == "dentist" || c.event.id == "standup").collect();
+    assert_eq!(
+        a.update(key(KeyCode::Enter)),
+        vec![Effect::Search("dentist".into())]
+    );
+    let hits: Vec<CachedEvent> = events()
+        .into_iter()
+        .filter(|c| c.event.id == "dentist" || c.event.id == "standup")
+        .collect();
     a.update(Action::SearchResults(hits));
-    let Overlay::Search(Search { selected, results, .. }) = &a.overlay else { panic!("search open") };
+    let Overlay::Search(Search {
+        selected, results, ..
+    }) = &a.overlay
+    else {
+        panic!("search open")
+    };
     assert_eq!((*selected, results.len()), (0, 2));
     a.update(key(KeyCode::Down));
     let effects = a.update(key(KeyCode::Enter));
@@ -287,19 +390,62 @@ fn search_types_runs_selects_and_jumps() {
 fn notifications_reload_only_what_is_visible() {
     let mut a = app((80, 24));
     let inside = (Utc::now().min(now()), now() + chrono::Duration::hours(1));
-    let far = ("2027-06-01T00:00:00Z".parse().unwrap(), "2027-06-02T00:00:00Z".parse().unwrap());
-    let page = |range| Action::Sync(SyncEvent::PageApplied { view: "default".into(), page: 0, range: Some(range), added: 1, updated: 0, removed: 0 });
-    assert_eq!(a.update(page(inside)).len(), 1, "a change on screen reloads");
-    assert!(a.update(page(far)).is_empty(), "a change elsewhere does not");
-    assert_eq!(a.sync.state, SyncState::Syncing { view: "default".into(), page: 0 });
-    let summary = RoundSummary { view: "default".into(), name: "Calendar".into(), counts: RoundCounts { added: 1, ..Default::default() }, seconds: 0.1, full: false };
+    let far = (
+        "2027-06-01T00:00:00Z".parse().unwrap(),
+        "2027-06-02T00:00:00Z".parse().unwrap(),
+    );
+    let page = |range| {
+        Action::Sync(SyncEvent::PageApplied {
+            view: "default".into(),
+            page: 0,
+            range: Some(range),
+            added: 1,
+            updated: 0,
+            removed: 0,
+        })
+    };
+    assert_eq!(
+        a.update(page(inside)).len(),
+        1,
+        "a change on screen reloads"
+    );
+    assert!(
+        a.update(page(far)).is_empty(),
+        "a change elsewhere does not"
+    );
+    assert_eq!(
+        a.sync.state,
+        SyncState::Syncing {
+            view: "default".into(),
+            page: 0
+        }
+    );
+    let summary = RoundSummary {
+        view: "default".into(),
+        name: "Calendar".into(),
+        counts: RoundCounts {
+            added: 1,
+            ..Default::default()
+        },
+        seconds: 0.1,
+        full: false,
+    };
     a.update(Action::Sync(SyncEvent::RoundFinished(summary)));
     assert_eq!(a.sync.state, SyncState::Idle);
     // Sign-in needed starts the in-app sign-in once.
-    let needs = Action::Sync(SyncEvent::Failed { view: "default".into(), message: "x".into(), sign_in: true });
+    let needs = Action::Sync(SyncEvent::Failed {
+        view: "default".into(),
+        message: "x".into(),
+        sign_in: true,
+    });
     assert_eq!(a.update(needs.clone()), vec![Effect::StartSignIn]);
     assert!(a.update(needs).is_empty());
-    assert_eq!(a.update(Action::SignIn(SignInUpdate::Done { account: Some("A".into()) })), vec![Effect::RefreshNow]);
+    assert_eq!(
+        a.update(Action::SignIn(SignInUpdate::Done {
+            account: Some("A".into())
+        })),
+        vec![Effect::RefreshNow]
+    );
     assert_eq!(a.signin, SignIn::Hidden);
     a.update(Action::SignIn(SignInUpdate::Failed("declined".into())));
     assert_eq!(a.signin, SignIn::Failed("declined".into()));
@@ -311,24 +457,187 @@ fn clicks_select_days_and_resizes_relayout() {
     // The grid starts on line 2 (title, weekday header); 80 columns make 7 columns of 11-12.
     let effects = a.update(Action::Click { column: 1, row: 3 });
     assert_eq!(a.selected, d("2026-10-26"), "top-left cell");
-    assert_eq!(effects, vec![Effect::Load { first: d("2026-09-28"), last: d("2026-11-01") }], "October's grid");
+    assert_eq!(
+        effects,
+        vec![Effect::Load {
+            first: d("2026-09-28"),
+            last: d("2026-11-01")
+        }],
+        "October's grid"
+    );
     a.update(ch('t'));
     let reload = a.reload();
     run_effects(&mut a, vec![reload]);
-    a.update(Action::Click { column: 79, row: 22 });
+    a.update(Action::Click {
+        column: 79,
+        row: 22,
+    });
     assert_eq!(a.selected, d("2026-12-06"), "bottom-right cell");
-    a.update(Action::Resize { width: 160, height: 48 });
-    a.update(Action::Click { column: 70, row: 20 });
-    assert_eq!(a.selected.format("%Y-%m").to_string(), "2026-12", "a cell of December's grid");
+    a.update(Action::Resize {
+        width: 160,
+        height: 48,
+    });
+    a.update(Action::Click {
+        column: 70,
+        row: 20,
+    });
+    assert_eq!(
+        a.selected.format("%Y-%m").to_string(),
+        "2026-12",
+        "a cell of December's grid"
+    );
     render(&a);
-    a.update(Action::Resize { width: 10, height: 4 });
+    a.update(Action::Resize {
+        width: 10,
+        height: 4,
+    });
     assert!(render(&a).contains("too small"));
 }
 
 #[test]
 fn a_new_day_reloads() {
     let mut a = app((80, 24));
-    assert!(a.update(Action::Tick(now() + chrono::Duration::minutes(1))).is_empty());
-    assert_eq!(a.update(Action::Tick(now() + chrono::Duration::days(1))).len(), 1);
+    assert!(
+        a.update(Action::Tick(now() + chrono::Duration::minutes(1)))
+            .is_empty()
+    );
+    assert_eq!(
+        a.update(Action::Tick(now() + chrono::Duration::days(1)))
+            .len(),
+        1
+    );
     assert_eq!(a.today, d("2026-11-25"));
+}
+
+mod pty {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+    /// Kills the child if the test fails half-way.
+    struct KillOnDrop(Box<dyn portable_pty::Child + Send + Sync>);
+
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            if self.0.try_wait().ok().flatten().is_none() {
+                let _ = self.0.kill();
+                let _ = self.0.wait();
+            }
+        }
+    }
+
+    fn wait_for(
+        parser: &Arc<Mutex<vt100::Parser>>,
+        what: &str,
+        ok: impl Fn(&vt100::Screen) -> bool,
+    ) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            {
+                let p = parser.lock().unwrap();
+                if ok(p.screen()) {
+                    return;
+                }
+                if Instant::now() > deadline {
+                    panic!(
+                        "timed out waiting for {what}; screen:\n{}",
+                        p.screen().contents()
+                    );
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    #[test]
+    fn the_demo_runs_in_a_real_terminal_and_quits_cleanly() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.toml");
+        std::fs::write(&config, "[ui]\ntimezone = \"UTC\"\n").unwrap();
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: 36,
+                cols: 120,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_deltacal"));
+        cmd.args(["demo", "--events", "400", "--seed", "3"]);
+        cmd.env("DELTACAL_CONFIG", &config);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env_remove("DELTACAL_DATA_DIR");
+        let child = pty.slave.spawn_command(cmd).unwrap();
+        drop(pty.slave);
+        let mut child = KillOnDrop(child);
+        let mut reader = pty.master.try_clone_reader().unwrap();
+        let mut writer = pty.master.take_writer().unwrap();
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(
+            36.try_into().unwrap(),
+            120.try_into().unwrap(),
+            0,
+        )));
+        let feed = parser.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                feed.lock().unwrap().process(&buf[..n]);
+            }
+        });
+
+        // Signed in automatically, synced, and events on screen.
+        wait_for(&parser, "a completed sync", |s| {
+            s.contents().contains("synced just now") && s.contents().contains("Samantha Booth")
+        });
+        wait_for(&parser, "an event subject", |s| {
+            [
+                "standup",
+                "Weekly",
+                "Office hours",
+                "Sync with design",
+                "Gym",
+            ]
+            .iter()
+            .any(|w| s.contents().contains(w))
+        });
+        assert!(
+            parser.lock().unwrap().screen().alternate_screen(),
+            "the TUI draws on the alternate screen"
+        );
+
+        let mut press = |keys: &[u8]| {
+            writer.write_all(keys).unwrap();
+            writer.flush().unwrap();
+        };
+        press(b"v");
+        wait_for(&parser, "the agenda", |s| s.contents().contains("from "));
+        press(b"?");
+        wait_for(&parser, "the help overlay", |s| {
+            s.contents().contains("this help")
+        });
+        press(b"\x1b");
+        wait_for(&parser, "help to close", |s| {
+            !s.contents().contains("this help")
+        });
+        press(b"t");
+        press(b"q");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = child.0.try_wait().unwrap() {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "deltacal did not quit");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert!(status.success(), "exit status {status:?}");
+        // The terminal is handed back: main screen, cursor shown.
+        wait_for(&parser, "the main screen", |s| {
+            !s.alternate_screen() && !s.hide_cursor()
+        });
+    }
 }

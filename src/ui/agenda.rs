@@ -30,7 +30,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             }
             let mut spans = vec![Span::styled(day.format("%a %-d %b %Y").to_string(), head)];
             if day == app.today {
-                spans.push(Span::styled("  today", theme.today().remove_modifier(Modifier::UNDERLINED)));
+                spans.push(Span::styled(
+                    "  today",
+                    theme.today().remove_modifier(Modifier::UNDERLINED),
+                ));
             }
             lines.push(Line::from(spans));
             if entries.is_empty() {
@@ -38,10 +41,17 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             }
             for (pos, entry) in entries.iter().enumerate() {
                 let c = &app.visible.events[entry.index];
-                let color = app.config.calendars.iter().find(|s| s.key == c.view).and_then(|s| s.color.as_deref());
+                let color = app
+                    .config
+                    .calendars
+                    .iter()
+                    .find(|s| s.key == c.view)
+                    .and_then(|s| s.color.as_deref());
                 let when = match (entry.placement, c.event.all_day, c.event.span()) {
                     (_, true, _) => "all day".to_owned(),
-                    (Placement::SpanContinues | Placement::TimedContinues, _, _) => "… cont.".to_owned(),
+                    (Placement::SpanContinues | Placement::TimedContinues, _, _) => {
+                        "… cont.".to_owned()
+                    }
                     (_, false, Some((s, e))) => {
                         let end = if app.config.zone.date_of(e) == day || e == s {
                             crate::days::clock(&app.config, e)
@@ -53,12 +63,20 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                     _ => String::new(),
                 };
                 let subject = c.event.subject.as_deref().unwrap_or("(no subject)");
-                let location = c.event.location.as_deref().map(|l| format!("  @ {}", fit(l, 40))).unwrap_or_default();
+                let location = c
+                    .event
+                    .location
+                    .as_deref()
+                    .map(|l| format!("  @ {}", fit(l, 40)))
+                    .unwrap_or_default();
                 let rest = width.saturating_sub(16);
                 let mut line = Line::from(vec![
                     Span::styled("▌", theme.calendar(color)),
                     Span::raw(format!(" {when:<13} ")),
-                    Span::raw(fit(&format!("{}{location}", crate::text::line(subject)), rest)),
+                    Span::raw(fit(
+                        &format!("{}{location}", crate::text::line(subject)),
+                        rest,
+                    )),
                 ]);
                 if c.event.cancelled {
                     line = line.patch_style(theme.cancelled());

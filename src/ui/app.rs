@@ -91,7 +91,10 @@ pub enum Action {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     /// Read the events of these days from the cache.
-    Load { first: NaiveDate, last: NaiveDate },
+    Load {
+        first: NaiveDate,
+        last: NaiveDate,
+    },
     RefreshNow,
     StartSignIn,
     Search(String),
@@ -148,7 +151,10 @@ impl App {
                 let g = self.grid();
                 (g.start, g.end())
             }
-            ViewKind::Agenda => (self.selected, self.selected + Duration::days(AGENDA_DAYS - 1)),
+            ViewKind::Agenda => (
+                self.selected,
+                self.selected + Duration::days(AGENDA_DAYS - 1),
+            ),
         }
     }
 
@@ -213,7 +219,11 @@ impl App {
         match action {
             Action::Key(key) => self.on_key(key),
             Action::Click { column, row } => match super::month::day_at(self, column, row) {
-                Some(day) if self.view == ViewKind::Month && matches!(self.overlay, Overlay::None) => self.select(day),
+                Some(day)
+                    if self.view == ViewKind::Month && matches!(self.overlay, Overlay::None) =>
+                {
+                    self.select(day)
+                }
                 _ => Vec::new(),
             },
             Action::Resize { width, height } => {
@@ -258,7 +268,10 @@ impl App {
                 let today = self.today;
                 let upcoming = results
                     .iter()
-                    .position(|c| crate::days::event_days(&c.event, &zone).is_some_and(|(_, last)| last >= today))
+                    .position(|c| {
+                        crate::days::event_days(&c.event, &zone)
+                            .is_some_and(|(_, last)| last >= today)
+                    })
                     .unwrap_or(0);
                 if let Overlay::Search(s) = &mut self.overlay {
                     s.results = results;
@@ -275,7 +288,9 @@ impl App {
                 self.sync.state = SyncState::Syncing { view, page: 0 };
                 Vec::new()
             }
-            SyncEvent::PageApplied { view, page, range, .. } => {
+            SyncEvent::PageApplied {
+                view, page, range, ..
+            } => {
                 self.sync.state = SyncState::Syncing { view, page };
                 // Re-read only when the page touched the days on screen.
                 let (first, last) = self.wanted_range();
@@ -292,7 +307,9 @@ impl App {
                 self.sync.last_counts = Some(summary.counts);
                 Vec::new()
             }
-            SyncEvent::Failed { message, sign_in, .. } => {
+            SyncEvent::Failed {
+                message, sign_in, ..
+            } => {
                 if sign_in {
                     self.sync.state = SyncState::SignedOut;
                     if self.signin == SignIn::Hidden {
@@ -310,7 +327,8 @@ impl App {
     }
 
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        let ctrl_c = key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c');
+        let ctrl_c =
+            key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c');
         if ctrl_c {
             self.quit = true;
             return vec![Effect::Quit];
@@ -360,9 +378,17 @@ impl App {
                 let mut effects = day.map(|d| self.select(d)).unwrap_or_default();
                 self.overlay = Overlay::Detail;
                 // Select the hit among its day's events once they are loaded.
-                if self.visible.events.iter().any(|e| e.event.id == hit.event.id) {
+                if self
+                    .visible
+                    .events
+                    .iter()
+                    .any(|e| e.event.id == hit.event.id)
+                {
                     let day_events = self.day_events(self.selected);
-                    if let Some(pos) = day_events.iter().position(|&i| self.visible.events[i].event.id == hit.event.id) {
+                    if let Some(pos) = day_events
+                        .iter()
+                        .position(|&i| self.visible.events[i].event.id == hit.event.id)
+                    {
                         self.selected_event = pos;
                     }
                 } else {

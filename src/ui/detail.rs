@@ -35,14 +35,21 @@ fn pane_area(app: &App, lines: &[Line]) -> Rect {
     }
     let pw = w.saturating_sub(4).min(76);
     let inner = pw.saturating_sub(2).max(1) as usize;
-    let needed: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum::<usize>() + 2;
+    let needed: usize = lines
+        .iter()
+        .map(|l| l.width().max(1).div_ceil(inner))
+        .sum::<usize>()
+        + 2;
     let ph = (needed as u16).min(h.saturating_sub(4));
     Rect::new((w - pw) / 2, 2, pw, ph)
 }
 
 pub fn draw(frame: &mut Frame, app: &App) {
     let theme = &app.theme;
-    let block = Block::default().borders(Borders::ALL).title(" Event ").border_style(theme.accent());
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" Event ")
+        .border_style(theme.accent());
     let Some(c) = app.selected_event() else {
         let area = pane_area(app, &[Line::from("No event selected.")]);
         frame.render_widget(Clear, area);
@@ -60,10 +67,22 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Line::from(vec![label("When"), Span::raw(when(e, &app.config))]),
     ];
     if e.cancelled {
-        lines.push(Line::from(vec![label("Status"), Span::styled("cancelled", theme.error())]));
+        lines.push(Line::from(vec![
+            label("Status"),
+            Span::styled("cancelled", theme.error()),
+        ]));
     }
-    let calendar = app.config.calendars.iter().find(|s| s.key == c.view).map(|s| s.name.as_str()).unwrap_or(&c.view);
-    lines.push(Line::from(vec![label("Calendar"), Span::raw(text::line(calendar).into_owned())]));
+    let calendar = app
+        .config
+        .calendars
+        .iter()
+        .find(|s| s.key == c.view)
+        .map(|s| s.name.as_str())
+        .unwrap_or(&c.view);
+    lines.push(Line::from(vec![
+        label("Calendar"),
+        Span::raw(text::line(calendar).into_owned()),
+    ]));
     if let Some(show) = &e.show_as {
         let mut s = text::line(show).into_owned();
         if let Some(r) = &e.response {
@@ -72,21 +91,37 @@ pub fn draw(frame: &mut Frame, app: &App) {
         lines.push(Line::from(vec![label("Show as"), Span::raw(s)]));
     }
     if let Some(l) = &e.location {
-        lines.push(Line::from(vec![label("Where"), Span::raw(text::line(l).into_owned())]));
+        lines.push(Line::from(vec![
+            label("Where"),
+            Span::raw(text::line(l).into_owned()),
+        ]));
     }
     if let Some(o) = &e.organizer {
-        lines.push(Line::from(vec![label("Organizer"), Span::raw(text::line(&o.display()).into_owned())]));
+        lines.push(Line::from(vec![
+            label("Organizer"),
+            Span::raw(text::line(&o.display()).into_owned()),
+        ]));
     }
     if let Some(url) = &e.online_meeting_url {
-        lines.push(Line::from(vec![label("Join"), Span::styled(text::line(url).into_owned(), theme.accent())]));
+        lines.push(Line::from(vec![
+            label("Join"),
+            Span::styled(text::line(url).into_owned(), theme.accent()),
+        ]));
     }
     if !e.categories.is_empty() {
-        let cats: Vec<String> = e.categories.iter().map(|c| text::line(c).into_owned()).collect();
+        let cats: Vec<String> = e
+            .categories
+            .iter()
+            .map(|c| text::line(c).into_owned())
+            .collect();
         lines.push(Line::from(vec![label("Tags"), Span::raw(cats.join(", "))]));
     }
     if !e.attendees.is_empty() {
         lines.push(Line::default());
-        lines.push(Line::from(Span::styled(format!("Attendees ({})", e.attendees.len()), theme.header())));
+        lines.push(Line::from(Span::styled(
+            format!("Attendees ({})", e.attendees.len()),
+            theme.header(),
+        )));
         for a in &e.attendees {
             let kind = match a.kind.as_deref() {
                 Some("optional") => " (optional)",
@@ -107,8 +142,16 @@ pub fn draw(frame: &mut Frame, app: &App) {
         }
     }
     lines.push(Line::default());
-    lines.push(Line::from(Span::styled("Esc close · ↑↓ other events of the day", theme.dim())));
+    lines.push(Line::from(Span::styled(
+        "Esc close · ↑↓ other events of the day",
+        theme.dim(),
+    )));
     let area = pane_area(app, &lines);
     frame.render_widget(Clear, area);
-    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
 }

@@ -43,23 +43,108 @@ pub struct Binding {
 use Key::{Char, Code, Ctrl};
 
 pub const BINDINGS: &[Binding] = &[
-    Binding { keys: &[Code(KeyCode::Left), Char('h')], label: "← h", command: Command::Left, help: "previous day" },
-    Binding { keys: &[Code(KeyCode::Right), Char('l')], label: "→ l", command: Command::Right, help: "next day" },
-    Binding { keys: &[Code(KeyCode::Up), Char('k')], label: "↑ k", command: Command::Up, help: "previous week (agenda: day)" },
-    Binding { keys: &[Code(KeyCode::Down), Char('j')], label: "↓ j", command: Command::Down, help: "next week (agenda: day)" },
-    Binding { keys: &[Char('n'), Code(KeyCode::PageDown)], label: "n PgDn", command: Command::NextMonth, help: "next month" },
-    Binding { keys: &[Char('p'), Code(KeyCode::PageUp)], label: "p PgUp", command: Command::PrevMonth, help: "previous month" },
-    Binding { keys: &[Char('t')], label: "t", command: Command::Today, help: "today" },
-    Binding { keys: &[Code(KeyCode::Tab), Char('v')], label: "Tab v", command: Command::ToggleView, help: "month / agenda" },
-    Binding { keys: &[Char(']')], label: "]", command: Command::NextEvent, help: "next event of the day" },
-    Binding { keys: &[Char('[')], label: "[", command: Command::PrevEvent, help: "previous event of the day" },
-    Binding { keys: &[Code(KeyCode::Enter)], label: "Enter", command: Command::Open, help: "event details" },
-    Binding { keys: &[Code(KeyCode::Esc)], label: "Esc", command: Command::Close, help: "close" },
-    Binding { keys: &[Char('r')], label: "r", command: Command::Refresh, help: "sync now" },
-    Binding { keys: &[Char('/')], label: "/", command: Command::Search, help: "search subjects" },
-    Binding { keys: &[Char('s')], label: "s", command: Command::SignIn, help: "sign in" },
-    Binding { keys: &[Char('?')], label: "?", command: Command::Help, help: "this help" },
-    Binding { keys: &[Char('q'), Ctrl('c')], label: "q Ctrl-C", command: Command::Quit, help: "quit" },
+    Binding {
+        keys: &[Code(KeyCode::Left), Char('h')],
+        label: "← h",
+        command: Command::Left,
+        help: "previous day",
+    },
+    Binding {
+        keys: &[Code(KeyCode::Right), Char('l')],
+        label: "→ l",
+        command: Command::Right,
+        help: "next day",
+    },
+    Binding {
+        keys: &[Code(KeyCode::Up), Char('k')],
+        label: "↑ k",
+        command: Command::Up,
+        help: "previous week (agenda: day)",
+    },
+    Binding {
+        keys: &[Code(KeyCode::Down), Char('j')],
+        label: "↓ j",
+        command: Command::Down,
+        help: "next week (agenda: day)",
+    },
+    Binding {
+        keys: &[Char('n'), Code(KeyCode::PageDown)],
+        label: "n PgDn",
+        command: Command::NextMonth,
+        help: "next month",
+    },
+    Binding {
+        keys: &[Char('p'), Code(KeyCode::PageUp)],
+        label: "p PgUp",
+        command: Command::PrevMonth,
+        help: "previous month",
+    },
+    Binding {
+        keys: &[Char('t')],
+        label: "t",
+        command: Command::Today,
+        help: "today",
+    },
+    Binding {
+        keys: &[Code(KeyCode::Tab), Char('v')],
+        label: "Tab v",
+        command: Command::ToggleView,
+        help: "month / agenda",
+    },
+    Binding {
+        keys: &[Char(']')],
+        label: "]",
+        command: Command::NextEvent,
+        help: "next event of the day",
+    },
+    Binding {
+        keys: &[Char('[')],
+        label: "[",
+        command: Command::PrevEvent,
+        help: "previous event of the day",
+    },
+    Binding {
+        keys: &[Code(KeyCode::Enter)],
+        label: "Enter",
+        command: Command::Open,
+        help: "event details",
+    },
+    Binding {
+        keys: &[Code(KeyCode::Esc)],
+        label: "Esc",
+        command: Command::Close,
+        help: "close",
+    },
+    Binding {
+        keys: &[Char('r')],
+        label: "r",
+        command: Command::Refresh,
+        help: "sync now",
+    },
+    Binding {
+        keys: &[Char('/')],
+        label: "/",
+        command: Command::Search,
+        help: "search subjects",
+    },
+    Binding {
+        keys: &[Char('s')],
+        label: "s",
+        command: Command::SignIn,
+        help: "sign in",
+    },
+    Binding {
+        keys: &[Char('?')],
+        label: "?",
+        command: Command::Help,
+        help: "this help",
+    },
+    Binding {
+        keys: &[Char('q'), Ctrl('c')],
+        label: "q Ctrl-C",
+        command: Command::Quit,
+        help: "quit",
+    },
 ];
 
 fn matches(key: &Key, event: &KeyEvent) -> bool {
@@ -93,7 +178,10 @@ mod tests {
         }
         let press = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
         assert_eq!(command_for(&press('q')), Some(Command::Quit));
-        assert_eq!(command_for(&KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Command::Quit));
+        assert_eq!(
+            command_for(&KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            Some(Command::Quit)
+        );
         assert_eq!(command_for(&press('c')), None);
     }
 }

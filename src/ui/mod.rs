@@ -20,9 +20,13 @@ use std::sync::{Arc, Once};
 use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
-use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind, MouseButton, MouseEventKind};
+use crossterm::event::{
+    self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind, MouseButton, MouseEventKind,
+};
 use crossterm::execute;
-use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode};
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
@@ -34,7 +38,12 @@ use crate::store::{Store, StoreError, widen_for_all_day};
 use crate::sync::{SyncEngine, SyncEvent, SyncHandle, spawn_background};
 
 /// Reads the events of `[first, last]` (display-zone days) of the configured calendars.
-pub fn load_visible(store: &Store, config: &Config, first: NaiveDate, last: NaiveDate) -> Result<Visible, StoreError> {
+pub fn load_visible(
+    store: &Store,
+    config: &Config,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Result<Visible, StoreError> {
     let views: Vec<String> = config.calendars.iter().map(|c| c.key.clone()).collect();
     let (from, to) = config.zone.days_range(first, last);
     let (from, to) = widen_for_all_day(from, to);
@@ -75,7 +84,12 @@ struct TerminalGuard {
 
 fn restore_terminal() {
     let _ = disable_raw_mode();
-    let _ = execute!(stdout(), DisableMouseCapture, LeaveAlternateScreen, crossterm::cursor::Show);
+    let _ = execute!(
+        stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
 }
 
 impl TerminalGuard {
@@ -109,7 +123,9 @@ impl Drop for TerminalGuard {
 pub fn run(engine: Arc<SyncEngine>, runtime: &tokio::runtime::Runtime) -> anyhow::Result<()> {
     use std::io::IsTerminal;
     if !std::io::stdout().is_terminal() {
-        anyhow::bail!("the calendar view needs a terminal; for scripts use `deltacal agenda --json` or `deltacal status`");
+        anyhow::bail!(
+            "the calendar view needs a terminal; for scripts use `deltacal agenda --json` or `deltacal status`"
+        );
     }
     let config = engine.config().clone();
     let store = engine.store().clone();
@@ -171,18 +187,32 @@ pub fn run(engine: Arc<SyncEngine>, runtime: &tokio::runtime::Runtime) -> anyhow
     let result = (|| -> anyhow::Result<()> {
         loop {
             let action = match rx.recv_timeout(Duration::from_secs(1)) {
-                Ok(UiMsg::Term(Event::Key(key))) if key.kind != KeyEventKind::Release => Action::Key(key),
-                Ok(UiMsg::Term(Event::Mouse(m))) if m.kind == MouseEventKind::Down(MouseButton::Left) => Action::Click {
-                    column: m.column,
-                    row: m.row,
-                },
+                Ok(UiMsg::Term(Event::Key(key))) if key.kind != KeyEventKind::Release => {
+                    Action::Key(key)
+                }
+                Ok(UiMsg::Term(Event::Mouse(m)))
+                    if m.kind == MouseEventKind::Down(MouseButton::Left) =>
+                {
+                    Action::Click {
+                        column: m.column,
+                        row: m.row,
+                    }
+                }
                 Ok(UiMsg::Term(Event::Resize(width, height))) => Action::Resize { width, height },
                 Ok(UiMsg::Term(_)) => continue,
                 Ok(UiMsg::Sync(event)) => Action::Sync(event),
                 Ok(UiMsg::SignIn(update)) => Action::SignIn(update),
                 Ok(UiMsg::Lagged) => {
                     let effect = app.reload();
-                    perform(&mut app, vec![effect], &store, &handle, runtime, &engine, &tx);
+                    perform(
+                        &mut app,
+                        vec![effect],
+                        &store,
+                        &handle,
+                        runtime,
+                        &engine,
+                        &tx,
+                    );
                     guard.terminal.draw(|f| draw::draw(f, &app))?;
                     continue;
                 }

@@ -58,7 +58,10 @@ pub fn main_area(app: &App) -> Rect {
 pub fn day_at(app: &App, column: u16, row: u16) -> Option<chrono::NaiveDate> {
     let grid = app.grid();
     let g = geometry(main_area(app), &grid);
-    let col = g.columns.iter().position(|&(x, w)| column >= x && column < x + w)?;
+    let col = g
+        .columns
+        .iter()
+        .position(|&(x, w)| column >= x && column < x + w)?;
     let week = g.rows.iter().position(|&(y, h)| row >= y && row < y + h)?;
     Some(grid.day(week as u32, col as u32))
 }
@@ -70,7 +73,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     for (i, name) in weekday_names(app.config.week_start).iter().enumerate() {
         let (x, w) = g.columns[i];
         frame.render_widget(
-            Paragraph::new(Span::styled(fit(name, w.saturating_sub(1) as usize), theme.header())),
+            Paragraph::new(Span::styled(
+                fit(name, w.saturating_sub(1) as usize),
+                theme.header(),
+            )),
             Rect::new(x, area.y, w, 1),
         );
     }
@@ -82,7 +88,11 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             let cell = Rect::new(x, y, w, h);
             let inner = w.saturating_sub(1) as usize;
             let mut lines = Vec::with_capacity(h as usize);
-            let mut number_style = if grid.in_month(day) { Style::new().add_modifier(Modifier::BOLD) } else { theme.dim() };
+            let mut number_style = if grid.in_month(day) {
+                Style::new().add_modifier(Modifier::BOLD)
+            } else {
+                theme.dim()
+            };
             if day == app.today {
                 number_style = theme.today();
             }
@@ -92,12 +102,19 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             let label = format!("{:>2}", day.format("%-d"));
             let mut head = vec![Span::styled(label, number_style)];
             if day == app.today && inner >= 9 {
-                head.push(Span::styled(" today", theme.today().remove_modifier(Modifier::UNDERLINED)));
+                head.push(Span::styled(
+                    " today",
+                    theme.today().remove_modifier(Modifier::UNDERLINED),
+                ));
             }
             lines.push(Line::from(head));
             let entries = day_entries(&app.visible.events, &app.config, day, col == 0);
             let room = h.saturating_sub(1) as usize;
-            let shown = if entries.len() > room { room.saturating_sub(1) } else { entries.len() };
+            let shown = if entries.len() > room {
+                room.saturating_sub(1)
+            } else {
+                entries.len()
+            };
             for entry in entries.iter().take(shown) {
                 let c = &app.visible.events[entry.index];
                 let cal = app.config.calendars.iter().find(|s| s.key == c.view);
@@ -105,7 +122,11 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 let subject = c.event.subject.as_deref().unwrap_or("(no subject)");
                 let mut line = match entry.placement {
                     Placement::SpanStart | Placement::SpanContinues => {
-                        let prefix = if entry.placement == Placement::SpanContinues { "→ " } else { "" };
+                        let prefix = if entry.placement == Placement::SpanContinues {
+                            "→ "
+                        } else {
+                            ""
+                        };
                         let time = time_label(&c.event, entry.placement, &app.config);
                         let text = if time.is_empty() || time == "→" {
                             format!("{prefix}{subject}")
@@ -137,7 +158,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 lines.push(line);
             }
             if entries.len() > shown {
-                lines.push(Line::from(Span::styled(format!("+{} more", entries.len() - shown), theme.dim())));
+                lines.push(Line::from(Span::styled(
+                    format!("+{} more", entries.len() - shown),
+                    theme.dim(),
+                )));
             }
             frame.render_widget(Paragraph::new(lines), cell);
         }

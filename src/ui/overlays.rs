@@ -22,10 +22,21 @@ pub fn draw_help(frame: &mut Frame, app: &App) {
     frame.render_widget(Clear, area);
     let mut lines: Vec<Line> = BINDINGS
         .iter()
-        .map(|b| Line::from(vec![Span::styled(format!(" {:<10}", b.label), app.theme.accent()), Span::raw(b.help)]))
+        .map(|b| {
+            Line::from(vec![
+                Span::styled(format!(" {:<10}", b.label), app.theme.accent()),
+                Span::raw(b.help),
+            ])
+        })
         .collect();
-    lines.push(Line::from(Span::styled(" mouse      click selects a day", app.theme.dim())));
-    let block = Block::default().borders(Borders::ALL).title(" Keys ").border_style(app.theme.accent());
+    lines.push(Line::from(Span::styled(
+        " mouse      click selects a day",
+        app.theme.dim(),
+    )));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" Keys ")
+        .border_style(app.theme.accent());
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
@@ -38,21 +49,39 @@ pub fn draw_signin(frame: &mut Frame, app: &App) {
         SignIn::Requesting => vec![Line::from("Asking Microsoft for a sign-in code…")],
         SignIn::Code { uri, code } => vec![
             Line::from("To sign in, open"),
-            Line::from(Span::styled(fit(uri, area.width.saturating_sub(4) as usize), theme.accent())),
+            Line::from(Span::styled(
+                fit(uri, area.width.saturating_sub(4) as usize),
+                theme.accent(),
+            )),
             Line::from("and enter the code"),
-            Line::from(Span::styled(fit(code, 20), Style::new().add_modifier(Modifier::BOLD | Modifier::REVERSED))),
+            Line::from(Span::styled(
+                fit(code, 20),
+                Style::new().add_modifier(Modifier::BOLD | Modifier::REVERSED),
+            )),
             Line::default(),
-            Line::from(Span::styled("Waiting for approval… (Esc hides this)", theme.dim())),
+            Line::from(Span::styled(
+                "Waiting for approval… (Esc hides this)",
+                theme.dim(),
+            )),
         ],
         SignIn::Failed(msg) => vec![
             Line::from(Span::styled("Sign-in failed", theme.error())),
             Line::from(crate::text::line(msg).into_owned()),
             Line::default(),
-            Line::from(Span::styled("Press s to try again, Esc to close.", theme.dim())),
+            Line::from(Span::styled(
+                "Press s to try again, Esc to close.",
+                theme.dim(),
+            )),
         ],
     };
-    let block = Block::default().borders(Borders::ALL).title(" Sign in ").border_style(theme.accent());
-    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: true }), area);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" Sign in ")
+        .border_style(theme.accent());
+    frame.render_widget(
+        Paragraph::new(lines).block(block).wrap(Wrap { trim: true }),
+        area,
+    );
 }
 
 pub fn draw_search(frame: &mut Frame, app: &App, search: &Search) {
@@ -68,9 +97,15 @@ pub fn draw_search(frame: &mut Frame, app: &App, search: &Search) {
     ])];
     lines.push(Line::default());
     if search.editing {
-        lines.push(Line::from(Span::styled("Enter search · Esc close", theme.dim())));
+        lines.push(Line::from(Span::styled(
+            "Enter search · Esc close",
+            theme.dim(),
+        )));
     } else if search.results.is_empty() {
-        lines.push(Line::from(Span::styled("No cached event has that in its subject.", theme.dim())));
+        lines.push(Line::from(Span::styled(
+            "No cached event has that in its subject.",
+            theme.dim(),
+        )));
     } else {
         let room = area.height.saturating_sub(5) as usize;
         let skip = search.selected.saturating_sub(room.saturating_sub(1));
@@ -90,6 +125,9 @@ pub fn draw_search(frame: &mut Frame, app: &App, search: &Search) {
         }
     }
     let title = format!(" Search ({}) ", search.results.len());
-    let block = Block::default().borders(Borders::ALL).title(title).border_style(theme.accent());
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(title)
+        .border_style(theme.accent());
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }

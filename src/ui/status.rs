@@ -34,19 +34,48 @@ pub fn draw_title(frame: &mut Frame, app: &App, area: Rect) {
 
 pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
     let theme = &app.theme;
-    let account = app.account.as_deref().map(crate::text::line).map(|s| s.into_owned()).unwrap_or_else(|| "not signed in".into());
+    let account = app
+        .account
+        .as_deref()
+        .map(crate::text::line)
+        .map(|s| s.into_owned())
+        .unwrap_or_else(|| "not signed in".into());
     let (state, style) = match &app.sync.state {
         SyncState::Idle => ("● idle".to_owned(), theme.status_bar()),
         SyncState::Syncing { view, page } => {
-            let name = app.config.calendars.iter().find(|c| &c.key == view).map(|c| c.name.as_str()).unwrap_or(view);
-            (format!("⟳ syncing {} page {}", crate::text::line(name), page + 1), theme.status_bar())
+            let name = app
+                .config
+                .calendars
+                .iter()
+                .find(|c| &c.key == view)
+                .map(|c| c.name.as_str())
+                .unwrap_or(view);
+            (
+                format!("⟳ syncing {} page {}", crate::text::line(name), page + 1),
+                theme.status_bar(),
+            )
         }
-        SyncState::Error(e) => (format!("⚠ {}", crate::text::line(e)), theme.status_bar().patch(theme.error())),
-        SyncState::Offline(e) => (format!("⚠ offline: {}", crate::text::line(e)), theme.status_bar().patch(theme.error())),
-        SyncState::SignedOut => ("⚠ sign-in needed (s)".to_owned(), theme.status_bar().patch(theme.error())),
+        SyncState::Error(e) => (
+            format!("⚠ {}", crate::text::line(e)),
+            theme.status_bar().patch(theme.error()),
+        ),
+        SyncState::Offline(e) => (
+            format!("⚠ offline: {}", crate::text::line(e)),
+            theme.status_bar().patch(theme.error()),
+        ),
+        SyncState::SignedOut => (
+            "⚠ sign-in needed (s)".to_owned(),
+            theme.status_bar().patch(theme.error()),
+        ),
     };
     let last = match (app.sync.last_completed, app.sync.last_counts) {
-        (Some(t), Some(c)) => format!("synced {} (+{} ~{} −{})", ago(t, app.now), c.added, c.updated, c.removed),
+        (Some(t), Some(c)) => format!(
+            "synced {} (+{} ~{} −{})",
+            ago(t, app.now),
+            c.added,
+            c.updated,
+            c.removed
+        ),
         (Some(t), None) => format!("synced {}", ago(t, app.now)),
         _ => "not synced yet".into(),
     };
@@ -55,7 +84,10 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
     let cells = super::width::cells;
     // The sync state matters most; then the last round; the account gets what is left.
     let state = fit(&state, width.saturating_sub(hint.len() + 4).clamp(8, 48));
-    let middle = fit(&format!(" │ {last}"), width.saturating_sub(cells(&state) + hint.len() + 4));
+    let middle = fit(
+        &format!(" │ {last}"),
+        width.saturating_sub(cells(&state) + hint.len() + 4),
+    );
     let account_room = width.saturating_sub(cells(&state) + cells(&middle) + hint.len() + 4);
     let left = if account_room >= 6 {
         format!(" {} │ ", fit(&account, account_room))

@@ -16,7 +16,11 @@ impl Theme {
     }
 
     fn fg(&self, c: Color) -> Style {
-        if self.color { Style::new().fg(c) } else { Style::new() }
+        if self.color {
+            Style::new().fg(c)
+        } else {
+            Style::new()
+        }
     }
 
     pub fn title(&self) -> Style {
@@ -26,10 +30,15 @@ impl Theme {
         self.fg(Color::Gray).add_modifier(Modifier::BOLD)
     }
     pub fn dim(&self) -> Style {
-        if self.color { Style::new().fg(Color::DarkGray) } else { Style::new().add_modifier(Modifier::DIM) }
+        if self.color {
+            Style::new().fg(Color::DarkGray)
+        } else {
+            Style::new().add_modifier(Modifier::DIM)
+        }
     }
     pub fn today(&self) -> Style {
-        self.fg(Color::Yellow).add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
+        self.fg(Color::Yellow)
+            .add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
     }
     pub fn selected(&self) -> Style {
         Style::new().add_modifier(Modifier::REVERSED)
@@ -44,7 +53,11 @@ impl Theme {
         self.fg(Color::Green)
     }
     pub fn status_bar(&self) -> Style {
-        if self.color { Style::new().bg(Color::DarkGray).fg(Color::White) } else { Style::new().add_modifier(Modifier::REVERSED) }
+        if self.color {
+            Style::new().bg(Color::DarkGray).fg(Color::White)
+        } else {
+            Style::new().add_modifier(Modifier::REVERSED)
+        }
     }
     pub fn accent(&self) -> Style {
         self.fg(Color::Cyan)

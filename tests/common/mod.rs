@@ -63,7 +63,11 @@ impl Env {
         if options.calendars > 1 {
             for i in 0..options.calendars {
                 let id = sim.state.lock().unwrap().mailbox.calendars[i].id.clone();
-                let name = if i == 0 { "Calendar".to_owned() } else { format!("Cal {i}") };
+                let name = if i == 0 {
+                    "Calendar".to_owned()
+                } else {
+                    format!("Cal {i}")
+                };
                 toml.push_str(&format!(
                     "\n[[calendars]]\nid = \"{id}\"\nname = \"{name}\"\ncolor = \"cyan\"\n"
                 ));
