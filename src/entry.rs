@@ -216,8 +216,27 @@ fn prepare_demo_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn run_bench(_events: usize, _json: bool) -> anyhow::Result<()> {
-    anyhow::bail!("bench: not built yet")
+/// `deltacal bench`.
+pub fn run_bench(events: usize, json: bool) -> anyhow::Result<()> {
+    if events == 0 {
+        return Err(UsageError("--events must be at least 1".into()).into());
+    }
+    let figures = crate::bench::run(events, |what| {
+        if !json {
+            eprintln!("measuring {what}...");
+        }
+    })?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&figures)?);
+    } else {
+        print!("{}", crate::bench::table(&figures));
+    }
+    Ok(())
+}
+
+/// The hidden `bench-frame` command (see `bench::frame_workload`).
+pub fn run_bench_frame(config: &Config) -> anyhow::Result<()> {
+    crate::bench::frame_workload(config)
 }
 
 /// `deltacal`: the TUI on the configured account.

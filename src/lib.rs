@@ -18,3 +18,4 @@ pub mod layout;
 pub mod sim;
 pub mod sync;
 pub mod ui;
+pub mod bench;

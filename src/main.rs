@@ -81,6 +81,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The TUI's work on the cache without a terminal (used by `bench` to measure memory)
+    #[command(hide = true)]
+    BenchFrame,
 }
 
 /// An error and the exit code it maps to.
@@ -104,7 +107,11 @@ impl From<anyhow::Error> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    let result = run(cli);
+    if std::env::var_os("DELTACAL_REPORT_PEAK_RSS").is_some() {
+        deltacal::bench::report_peak_rss();
+    }
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             // One line: the chain joined, so the user sees what failed and why.
@@ -145,6 +152,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             deltacal::run_demo(cli.data_dir.as_deref(), cli.config.as_deref(), events, seed)?
         }
         Some(Command::Bench { events, json }) => deltacal::run_bench(events, json)?,
+        Some(Command::BenchFrame) => deltacal::run_bench_frame(&load().map_err(anyhow::Error::from)?)?,
         None => deltacal::run_tui(&load().map_err(anyhow::Error::from)?)?,
     }
     Ok(())

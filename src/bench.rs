@@ -1,0 +1,358 @@
+//! `deltacal bench`: the performance figures, measured against an in-process emulator over real
+//! HTTP on loopback. Each figure is the median of several runs. Whole-process figures (agenda,
+//! peak memory) run this same binary as a child process.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use serde::Serialize;
+
+use crate::auth::tokens::{self, TokenSet};
+use crate::config::Config;
+use crate::sim::{SimOptions, SimServer};
+use crate::store::Store;
+use crate::sync::{SyncEngine, SyncEvent};
+use crate::ui::app::{Action, App, Effect};
+use crate::ui::theme::Theme;
+
+/// The figures, with the names the table and the JSON share.
+#[derive(Debug, Clone, Serialize)]
+pub struct Figures {
+    pub events: usize,
+    pub full_sync_s: f64,
+    pub incremental_sync_ms: f64,
+    pub resync_410_s: f64,
+    pub agenda_ms: f64,
+    pub first_frame_ms: f64,
+    pub redraw_ms: f64,
+    pub peak_rss_sync_mb: f64,
+    pub peak_rss_tui_mb: f64,
+    /// The emulator alone serving a full round (no parsing or storing): not the bottleneck.
+    pub emulator_full_round_s: f64,
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    if n % 2 == 1 { xs[n / 2] } else { (xs[n / 2 - 1] + xs[n / 2]) / 2.0 }
+}
+
+struct Bench {
+    sim: SimServer,
+    root: tempfile::TempDir,
+    exe: PathBuf,
+}
+
+impl Bench {
+    fn config_text(&self) -> String {
+        let url = self.sim.url();
+        format!(
+            "[account]\nauthority = \"{url}\"\nclient_id = \"bench\"\n[graph]\nbase_url = \"{url}/v1.0\"\npage_size = 100\n[ui]\ntimezone = \"UTC\"\n"
+        )
+    }
+
+    fn config_file(&self) -> PathBuf {
+        let path = self.root.path().join("config.toml");
+        if !path.exists() {
+            std::fs::write(&path, self.config_text()).expect("temp dir is writable");
+        }
+        path
+    }
+
+    /// A fresh data dir with tokens in it.
+    fn data_dir(&self, name: &str) -> anyhow::Result<(Arc<Config>, PathBuf)> {
+        let dir = self.root.path().join(name);
+        let config = Config::from_toml(&self.config_text(), Some(self.config_file()), dir.clone())?;
+        let t = self.sim.state.lock().map_err(|_| anyhow::anyhow!("emulator state poisoned"))?.identity.issue_for_tests();
+        let set = TokenSet {
+            access_token: t["access_token"].as_str().unwrap_or_default().into(),
+            refresh_token: t["refresh_token"].as_str().map(str::to_owned),
+            expires_at: Utc::now() + chrono::Duration::hours(1),
+            scope: None,
+            account: Some("Bench <bench@contoso.com>".into()),
+        };
+        tokens::save(&config.token_path(), &set)?;
+        Ok((Arc::new(config), dir))
+    }
+
+    /// Runs this binary with `args` on `data_dir`; returns wall time and peak RSS in MB.
+    fn child(&self, data_dir: &Path, args: &[&str]) -> anyhow::Result<(Duration, f64)> {
+        let started = Instant::now();
+        let child = Command::new(&self.exe)
+            .arg("--config")
+            .arg(self.config_file())
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(args)
+            .env("DELTACAL_REPORT_PEAK_RSS", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let (_, rss_kb) = wait_with_rusage(child).map_err(|e| anyhow::anyhow!("bench child `{}`: {e}", args.join(" ")))?;
+        Ok((started.elapsed(), rss_kb as f64 / 1024.0))
+    }
+}
+
+/// Prints this process's peak resident set size to stderr, for `bench` to read. The kernel's
+/// `ru_maxrss` of a child is no use here: a spawned child starts out sharing the parent's
+/// (large) memory, and that peak is what `wait4` would report.
+pub fn report_peak_rss() {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    if let Some(kb) = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+    {
+        eprintln!("peak_rss_kb={kb}");
+    }
+}
+
+/// Waits for a child; returns whether it succeeded and the peak RSS (KB) it reported.
+fn wait_with_rusage(child: std::process::Child) -> anyhow::Result<(bool, i64)> {
+    let output = child.wait_with_output()?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let kb = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("peak_rss_kb="))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(-1);
+    if !output.status.success() {
+        anyhow::bail!("{}", stderr.trim());
+    }
+    Ok((true, kb))
+}
+
+/// Runs the suite and returns the figures. `progress` hears what is being measured.
+pub fn run(events: usize, mut progress: impl FnMut(&str)) -> anyhow::Result<Figures> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let options = SimOptions {
+        events,
+        seed: 42,
+        ..SimOptions::default()
+    };
+    let sim = runtime.block_on(SimServer::start("127.0.0.1:0", options))?;
+    let bench = Bench {
+        sim,
+        root: tempfile::Builder::new().prefix("deltacal-bench-").tempdir()?,
+        exe: std::env::current_exe()?,
+    };
+
+    progress("emulator alone");
+    let emulator_full_round_s = median((0..3).map(|_| runtime.block_on(fetch_only(&bench))).collect::<anyhow::Result<Vec<_>>>()?);
+
+    progress("full sync");
+    let mut full = Vec::new();
+    let mut kept = None;
+    for run in 0..3 {
+        let (config, dir) = bench.data_dir(&format!("full-{run}"))?;
+        let engine = SyncEngine::from_config(config.clone())?;
+        let started = Instant::now();
+        runtime.block_on(engine.sync_view(&config.calendars[0]))?;
+        full.push(started.elapsed().as_secs_f64());
+        kept = Some((config, dir, engine));
+    }
+    let (config, dir, engine) = kept.expect("three runs");
+
+    progress("incremental sync");
+    let mut incremental = Vec::new();
+    for run in 0..5 {
+        touch_events(&bench, 100, run)?;
+        let started = Instant::now();
+        let summary = runtime.block_on(engine.sync_view(&config.calendars[0]))?;
+        incremental.push(started.elapsed().as_secs_f64() * 1000.0);
+        if summary.counts.updated + summary.counts.added < 100 {
+            anyhow::bail!("the incremental round carried {:?}, not 100 changes", summary.counts);
+        }
+    }
+
+    progress("410 resync");
+    let mut resync = Vec::new();
+    for _ in 0..3 {
+        bench.sim.state.lock().map_err(|_| anyhow::anyhow!("emulator state poisoned"))?.tokens.expire_all();
+        let started = Instant::now();
+        let summary = runtime.block_on(engine.sync_view(&config.calendars[0]))?;
+        resync.push(started.elapsed().as_secs_f64());
+        if !summary.full {
+            anyhow::bail!("a 410 did not lead to a full round");
+        }
+    }
+    drop(engine);
+
+    progress("agenda");
+    let mut agenda = Vec::new();
+    for _ in 0..10 {
+        let (t, _) = bench.child(&dir, &["agenda", "--from", "today", "--to", "+29d", "--json"])?;
+        agenda.push(t.as_secs_f64() * 1000.0);
+    }
+
+    progress("first frame and redraw");
+    let mut first = Vec::new();
+    for _ in 0..10 {
+        let started = Instant::now();
+        let (_, app, _) = first_frame(&config, (160, 48))?;
+        first.push(started.elapsed().as_secs_f64() * 1000.0);
+        drop(app);
+    }
+    let (store, mut app, mut terminal) = first_frame(&config, (160, 48))?;
+    let mut redraw = Vec::new();
+    for page in 0..30 {
+        let notification = SyncEvent::PageApplied {
+            view: "default".into(),
+            page,
+            range: Some((app.now, app.now + chrono::Duration::hours(1))),
+            added: 0,
+            updated: 1,
+            removed: 0,
+        };
+        let started = Instant::now();
+        let effects = app.update(Action::Sync(notification));
+        perform_loads(&store, &mut app, effects)?;
+        terminal.draw(|f| crate::ui::draw::draw(f, &app))?;
+        redraw.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    drop((store, app, terminal));
+
+    progress("peak memory");
+    let (_, rss_tui) = bench.child(&dir, &["bench-frame"])?;
+    let (sync_config, sync_dir) = bench.data_dir("rss-sync")?;
+    drop(sync_config);
+    let (_, rss_sync) = bench.child(&sync_dir, &["sync"])?;
+
+    let figures = Figures {
+        events,
+        full_sync_s: median(full),
+        incremental_sync_ms: median(incremental),
+        resync_410_s: median(resync),
+        agenda_ms: median(agenda),
+        first_frame_ms: median(first),
+        redraw_ms: median(redraw),
+        peak_rss_sync_mb: rss_sync,
+        peak_rss_tui_mb: rss_tui,
+        emulator_full_round_s,
+    };
+    drop(bench);
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    Ok(figures)
+}
+
+/// GETs every page of a full round and throws the bodies away.
+async fn fetch_only(bench: &Bench) -> anyhow::Result<f64> {
+    let token = bench.sim.state.lock().map_err(|_| anyhow::anyhow!("emulator state poisoned"))?.identity.issue_for_tests();
+    let token = token["access_token"].as_str().unwrap_or_default().to_owned();
+    let config = Config::from_toml(&bench.config_text(), None, bench.root.path().join("unused"))?;
+    let window = config.window.on(Utc::now().date_naive());
+    let mut url = config.delta_url(&config.calendars[0], &window).to_string();
+    let http = crate::graph::http_client();
+    let started = Instant::now();
+    loop {
+        let body = http
+            .get(&url)
+            .bearer_auth(&token)
+            .header("prefer", "odata.maxpagesize=100")
+            .send()
+            .await?
+            .bytes()
+            .await?;
+        let page = crate::graph::wire::parse_page(&body)?;
+        match page.link {
+            crate::graph::wire::PageLink::Next(next) => url = next,
+            crate::graph::wire::PageLink::Delta(_) => break,
+        }
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
+/// Changes `count` events inside the window (their subjects), as another client would.
+fn touch_events(bench: &Bench, count: usize, run: usize) -> anyhow::Result<()> {
+    let mut state = bench.sim.state.lock().map_err(|_| anyhow::anyhow!("emulator state poisoned"))?;
+    let window = Config::from_toml(&bench.config_text(), None, "/unused".into())?.window.on(Utc::now().date_naive());
+    let mut ids: Vec<String> = state
+        .mailbox
+        .in_window("default", &window)?
+        .into_iter()
+        .map(|e| e.id.clone())
+        .collect();
+    ids.sort();
+    let step = (ids.len() / count).max(1);
+    for id in ids.iter().skip(run).step_by(step).take(count) {
+        state
+            .mailbox
+            .update(id, serde_json::json!({"subject": format!("Bench edit {run}")}))?;
+    }
+    Ok(())
+}
+
+type Frame0 = (Store, App, Terminal<TestBackend>);
+
+/// What the TUI does before its first frame: open the cache, read the visible month, draw.
+fn first_frame(config: &Arc<Config>, size: (u16, u16)) -> anyhow::Result<Frame0> {
+    let store = Store::open(&config.cache_path())?;
+    let mut app = App::new(config.clone(), Theme { color: true }, Utc::now(), size);
+    let (first, last) = app.wanted_range();
+    let visible = crate::ui::load_visible(&store, config, first, last)?;
+    app.update(Action::Loaded(visible));
+    crate::ui::last_round_from_store(&mut app, &store);
+    let mut terminal = Terminal::new(TestBackend::new(size.0, size.1))?;
+    terminal.draw(|f| crate::ui::draw::draw(f, &app))?;
+    Ok((store, app, terminal))
+}
+
+fn perform_loads(store: &Store, app: &mut App, effects: Vec<Effect>) -> anyhow::Result<()> {
+    for effect in effects {
+        if let Effect::Load { first, last } = effect {
+            let visible = crate::ui::load_visible(store, &app.config, first, last)?;
+            app.update(Action::Loaded(visible));
+        }
+    }
+    Ok(())
+}
+
+/// The hidden `bench-frame` command: the TUI's work on a full cache without a terminal (first
+/// frame, then a year of month changes), so its peak memory can be measured from outside.
+pub fn frame_workload(config: &Config) -> anyhow::Result<()> {
+    let config = Arc::new(config.clone());
+    let (store, mut app, mut terminal) = first_frame(&config, (160, 48))?;
+    for key in "nnnnnnnnnnnnvppppppppppppvtt".chars() {
+        let effects = app.update(Action::Key(crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char(key),
+            crossterm::event::KeyModifiers::NONE,
+        )));
+        perform_loads(&store, &mut app, effects)?;
+        terminal.draw(|f| crate::ui::draw::draw(f, &app))?;
+    }
+    Ok(())
+}
+
+/// The targets of a 2-core machine at 10,000 events, for the table.
+const TARGETS: &[(&str, &str)] = &[
+    ("full_sync_s", "<= 0.5 (<= 5 at 100,000)"),
+    ("incremental_sync_ms", "<= 30"),
+    ("resync_410_s", "<= 0.7"),
+    ("agenda_ms", "<= 15"),
+    ("first_frame_ms", "<= 30"),
+    ("redraw_ms", "<= 3"),
+    ("peak_rss_sync_mb", "<= 60"),
+    ("peak_rss_tui_mb", "<= 40"),
+    ("emulator_full_round_s", "(not a target)"),
+];
+
+/// The figures as a table.
+pub fn table(f: &Figures) -> String {
+    let value = serde_json::to_value(f).expect("figures serialise");
+    let mut out = format!("deltacal bench, {} events (median of several runs)\n", f.events);
+    out.push_str(&format!("{:<24} {:>10}  {}\n", "figure", "value", "target (N = 10,000)"));
+    for (name, target) in TARGETS {
+        let v = value[*name].as_f64().unwrap_or(f64::NAN);
+        out.push_str(&format!("{name:<24} {v:>10.3}  {target}\n"));
+    }
+    out
+}
