@@ -42,7 +42,11 @@ fn median(mut xs: Vec<f64>) -> f64 {
     if n == 0 {
         return f64::NAN;
     }
-    if n % 2 == 1 { xs[n / 2] } else { (xs[n / 2 - 1] + xs[n / 2]) / 2.0 }
+    if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    }
 }
 
 struct Bench {
@@ -71,7 +75,13 @@ impl Bench {
     fn data_dir(&self, name: &str) -> anyhow::Result<(Arc<Config>, PathBuf)> {
         let dir = self.root.path().join(name);
         let config = Config::from_toml(&self.config_text(), Some(self.config_file()), dir.clone())?;
-        let t = self.sim.state.lock().map_err(|_| anyhow::anyhow!("emulator state poisoned"))?.identity.issue_for_tests();
+        let t = self
+            .sim
+            .state
+            .lock()
+            .map_err(|_| anyhow::anyhow!("emulator state poisoned"))?
+            .identity
+            .issue_for_tests();
         let set = TokenSet {
             access_token: t["access_token"].as_str().unwrap_or_default().into(),
             refresh_token: t["refresh_token"].as_str().map(str::to_owned),
@@ -97,7 +107,8 @@ impl Bench {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()?;
-        let (_, rss_kb) = wait_with_rusage(child).map_err(|e| anyhow::anyhow!("bench child `{}`: {e}", args.join(" ")))?;
+        let (_, rss_kb) = wait_with_rusage(child)
+            .map_err(|e| anyhow::anyhow!("bench child `{}`: {e}", args.join(" ")))?;
         Ok((started.elapsed(), rss_kb as f64 / 1024.0))
     }
 }
@@ -133,7 +144,10 @@ fn wait_with_rusage(child: std::process::Child) -> anyhow::Result<(bool, i64)> {
 
 /// Runs the suite and returns the figures. `progress` hears what is being measured.
 pub fn run(events: usize, mut progress: impl FnMut(&str)) -> anyhow::Result<Figures> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
     let options = SimOptions {
         events,
         seed: 42,
@@ -142,12 +156,18 @@ pub fn run(events: usize, mut progress: impl FnMut(&str)) -> anyhow::Result<Figu
     let sim = runtime.block_on(SimServer::start("127.0.0.1:0", options))?;
     let bench = Bench {
         sim,
-        root: tempfile::Builder::new().prefix("deltacal-bench-").tempdir()?,
+        root: tempfile::Builder::new()
+            .prefix("deltacal-bench-")
+            .tempdir()?,
         exe: std::env::current_exe()?,
     };
 
     progress("emulator alone");
-    let emulator_full_round_s = median((0..3).map(|_| runtime.block_on(fetch_only(&bench))).collect::<anyhow::Result<Vec<_>>>()?);
+    let emulator_full_round_s = median(
+        (0..3)
+            .map(|_| runtime.block_on(fetch_only(&bench)))
+            .collect::<anyhow::Result<Vec<_>>>()?,
+    );
 
     progress("full sync");
     let mut full = Vec::new();
@@ -170,14 +190,23 @@ pub fn run(events: usize, mut progress: impl FnMut(&str)) -> anyhow::Result<Figu
         let summary = runtime.block_on(engine.sync_view(&config.calendars[0]))?;
         incremental.push(started.elapsed().as_secs_f64() * 1000.0);
         if summary.counts.updated + summary.counts.added < 100 {
-            anyhow::bail!("the incremental round carried {:?}, not 100 changes", summary.counts);
+            anyhow::bail!(
+                "the incremental round carried {:?}, not 100 changes",
+                summary.counts
+            );
         }
     }
 
     progress("410 resync");
     let mut resync = Vec::new();
     for _ in 0..3 {
-        bench.sim.state.lock().map_err(|_| anyhow::anyhow!("emulator state poisoned"))?.tokens.expire_all();
+        bench
+            .sim
+            .state
+            .lock()
+            .map_err(|_| anyhow::anyhow!("emulator state poisoned"))?
+            .tokens
+            .expire_all();
         let started = Instant::now();
         let summary = runtime.block_on(engine.sync_view(&config.calendars[0]))?;
         resync.push(started.elapsed().as_secs_f64());
@@ -190,7 +219,10 @@ pub fn run(events: usize, mut progress: impl FnMut(&str)) -> anyhow::Result<Figu
     progress("agenda");
     let mut agenda = Vec::new();
     for _ in 0..10 {
-        let (t, _) = bench.child(&dir, &["agenda", "--from", "today", "--to", "+29d", "--json"])?;
+        let (t, _) = bench.child(
+            &dir,
+            &["agenda", "--from", "today", "--to", "+29d", "--json"],
+        )?;
         agenda.push(t.as_secs_f64() * 1000.0);
     }
 
@@ -246,8 +278,17 @@ pub fn run(events: usize, mut progress: impl FnMut(&str)) -> anyhow::Result<Figu
 
 /// GETs every page of a full round and throws the bodies away.
 async fn fetch_only(bench: &Bench) -> anyhow::Result<f64> {
-    let token = bench.sim.state.lock().map_err(|_| anyhow::anyhow!("emulator state poisoned"))?.identity.issue_for_tests();
-    let token = token["access_token"].as_str().unwrap_or_default().to_owned();
+    let token = bench
+        .sim
+        .state
+        .lock()
+        .map_err(|_| anyhow::anyhow!("emulator state poisoned"))?
+        .identity
+        .issue_for_tests();
+    let token = token["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let config = Config::from_toml(&bench.config_text(), None, bench.root.path().join("unused"))?;
     let window = config.window.on(Utc::now().date_naive());
     let mut url = config.delta_url(&config.calendars[0], &window).to_string();
@@ -273,8 +314,14 @@ async fn fetch_only(bench: &Bench) -> anyhow::Result<f64> {
 
 /// Changes `count` events inside the window (their subjects), as another client would.
 fn touch_events(bench: &Bench, count: usize, run: usize) -> anyhow::Result<()> {
-    let mut state = bench.sim.state.lock().map_err(|_| anyhow::anyhow!("emulator state poisoned"))?;
-    let window = Config::from_toml(&bench.config_text(), None, "/unused".into())?.window.on(Utc::now().date_naive());
+    let mut state = bench
+        .sim
+        .state
+        .lock()
+        .map_err(|_| anyhow::anyhow!("emulator state poisoned"))?;
+    let window = Config::from_toml(&bench.config_text(), None, "/unused".into())?
+        .window
+        .on(Utc::now().date_naive());
     let mut ids: Vec<String> = state
         .mailbox
         .in_window("default", &window)?
@@ -284,9 +331,10 @@ fn touch_events(bench: &Bench, count: usize, run: usize) -> anyhow::Result<()> {
     ids.sort();
     let step = (ids.len() / count).max(1);
     for id in ids.iter().skip(run).step_by(step).take(count) {
-        state
-            .mailbox
-            .update(id, serde_json::json!({"subject": format!("Bench edit {run}")}))?;
+        state.mailbox.update(
+            id,
+            serde_json::json!({"subject": format!("Bench edit {run}")}),
+        )?;
     }
     Ok(())
 }
@@ -306,11 +354,19 @@ fn first_frame(config: &Arc<Config>, size: (u16, u16)) -> anyhow::Result<Frame0>
     Ok((store, app, terminal))
 }
 
+/// Performs the reads the UI loop would (see `ui::perform`).
 fn perform_loads(store: &Store, app: &mut App, effects: Vec<Effect>) -> anyhow::Result<()> {
     for effect in effects {
-        if let Effect::Load { first, last } = effect {
-            let visible = crate::ui::load_visible(store, &app.config, first, last)?;
-            app.update(Action::Loaded(visible));
+        match effect {
+            Effect::Load { first, last } => {
+                let visible = crate::ui::load_visible(store, &app.config, first, last)?;
+                app.update(Action::Loaded(visible));
+            }
+            Effect::LoadDays { first, last } => {
+                let fresh = crate::ui::load_visible(store, &app.config, first, last)?;
+                app.update(Action::LoadedDays(fresh));
+            }
+            _ => {}
         }
     }
     Ok(())
@@ -348,8 +404,14 @@ const TARGETS: &[(&str, &str)] = &[
 /// The figures as a table.
 pub fn table(f: &Figures) -> String {
     let value = serde_json::to_value(f).expect("figures serialise");
-    let mut out = format!("deltacal bench, {} events (median of several runs)\n", f.events);
-    out.push_str(&format!("{:<24} {:>10}  {}\n", "figure", "value", "target (N = 10,000)"));
+    let mut out = format!(
+        "deltacal bench, {} events (median of several runs)\n",
+        f.events
+    );
+    out.push_str(&format!(
+        "{:<24} {:>10}  {}\n",
+        "figure", "value", "target (N = 10,000)"
+    ));
     for (name, target) in TARGETS {
         let v = value[*name].as_f64().unwrap_or(f64::NAN);
         out.push_str(&format!("{name:<24} {v:>10.3}  {target}\n"));

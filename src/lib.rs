@@ -13,9 +13,9 @@ pub mod tz;
 
 mod entry;
 pub use entry::*;
+pub mod bench;
 pub mod graph;
 pub mod layout;
 pub mod sim;
 pub mod sync;
 pub mod ui;
-pub mod bench;

@@ -152,7 +152,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             deltacal::run_demo(cli.data_dir.as_deref(), cli.config.as_deref(), events, seed)?
         }
         Some(Command::Bench { events, json }) => deltacal::run_bench(events, json)?,
-        Some(Command::BenchFrame) => deltacal::run_bench_frame(&load().map_err(anyhow::Error::from)?)?,
+        Some(Command::BenchFrame) => {
+            deltacal::run_bench_frame(&load().map_err(anyhow::Error::from)?)?
+        }
         None => deltacal::run_tui(&load().map_err(anyhow::Error::from)?)?,
     }
     Ok(())

@@ -3,7 +3,7 @@
 //! Parsing is deliberately lenient: Graph may omit or null any field, add new ones, or send a
 //! value of an unexpected type. Only a missing `id` makes an item unusable.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -11,12 +11,50 @@ use crate::tz;
 
 /// The start or end of an event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "StoredTime", try_from = "StoredTime")]
 pub enum EventTime {
     /// A timed event's instant.
     At(DateTime<Utc>),
     /// An all-day event's date (local to the zone the server sent), with the instant of that
     /// local midnight as the server sent it.
     AllDay { date: NaiveDate, utc: DateTime<Utc> },
+}
+
+/// How the cache stores an [`EventTime`]: integers, cheap to encode and decode.
+#[derive(Serialize, Deserialize)]
+enum StoredTime {
+    /// Milliseconds since the epoch.
+    At(i64),
+    /// Days since 0001-01-01 (CE), and the instant in milliseconds.
+    AllDay(i32, i64),
+}
+
+impl From<EventTime> for StoredTime {
+    fn from(t: EventTime) -> StoredTime {
+        match t {
+            EventTime::At(t) => StoredTime::At(t.timestamp_millis()),
+            EventTime::AllDay { date, utc } => {
+                StoredTime::AllDay(date.num_days_from_ce(), utc.timestamp_millis())
+            }
+        }
+    }
+}
+
+impl TryFrom<StoredTime> for EventTime {
+    type Error = String;
+    fn try_from(t: StoredTime) -> Result<EventTime, String> {
+        let instant = |ms| {
+            DateTime::from_timestamp_millis(ms).ok_or_else(|| format!("time {ms} out of range"))
+        };
+        Ok(match t {
+            StoredTime::At(ms) => EventTime::At(instant(ms)?),
+            StoredTime::AllDay(days, ms) => EventTime::AllDay {
+                date: NaiveDate::from_num_days_from_ce_opt(days)
+                    .ok_or_else(|| format!("day {days} out of range"))?,
+                utc: instant(ms)?,
+            },
+        })
+    }
 }
 
 impl EventTime {

@@ -3,7 +3,6 @@
 //! Every table is declared here. A page of changes and the link that follows it commit in one
 //! write transaction, so the cache and its sync state never disagree, whatever stops the process.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
@@ -15,20 +14,19 @@ use serde::{Deserialize, Serialize};
 use crate::model::{Change, Event};
 
 /// Bumped whenever a table's layout changes; an older file is refused with advice to rebuild.
-pub const SCHEMA_VERSION: u64 = 1;
+pub const SCHEMA_VERSION: u64 = 2;
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
-/// An event row: (generation that last wrote it, start ms, end ms, event record as JSON).
-type EventRow = (u64, i64, i64, &'static [u8]);
-
-/// (view, id) -> [`EventRow`].
-/// Events without a start carry `NO_SPAN` and stay out of the time index.
-const EVENTS: TableDefinition<(&str, &str), EventRow> = TableDefinition::new("events");
+/// An event row: (end ms, generation that last wrote it, event record in postcard).
+type EventRow = (i64, u64, &'static [u8]);
+/// (view, start ms, id) -> [`EventRow`]. Keyed by start so that "events overlapping [a, b)" is
+/// one range scan from `a - longest` to `b` that yields the records themselves, `longest` being
+/// the view's longest event. Events without a start sit at `NO_SPAN` and are never in range.
+const EVENTS: TableDefinition<(&str, i64, &str), EventRow> = TableDefinition::new("events");
+/// (view, id) -> start ms: finds an event's row when it changes or goes.
+const IDS: TableDefinition<(&str, &str), i64> = TableDefinition::new("ids");
 /// (view, id) -> the event's JSON exactly as the server sent it.
 const RAW: TableDefinition<(&str, &str), &str> = TableDefinition::new("raw");
-/// (view, start ms, id) -> end ms: "events overlapping [a, b)" is one range scan from
-/// `a - longest` to `b`, where `longest` is the view's longest event.
-const BY_START: TableDefinition<(&str, i64, &str), i64> = TableDefinition::new("by_start");
 /// view -> the longest event duration ever stored, in ms (only grows until a sweep).
 const LONGEST: TableDefinition<&str, i64> = TableDefinition::new("longest");
 /// view -> SyncState as JSON.
@@ -243,8 +241,8 @@ impl Store {
                     .map_err(|e| self.err(e))?;
             }
             txn.open_table(EVENTS).map_err(|e| self.err(e))?;
+            txn.open_table(IDS).map_err(|e| self.err(e))?;
             txn.open_table(RAW).map_err(|e| self.err(e))?;
-            txn.open_table(BY_START).map_err(|e| self.err(e))?;
             txn.open_table(LONGEST).map_err(|e| self.err(e))?;
             txn.open_table(SYNC).map_err(|e| self.err(e))?;
         }
@@ -345,8 +343,8 @@ impl Store {
         generation: u64,
     ) -> Result<PageOutcome, StoreError> {
         let mut events = txn.open_table(EVENTS).map_err(|e| self.err(e))?;
+        let mut ids = txn.open_table(IDS).map_err(|e| self.err(e))?;
         let mut raws = txn.open_table(RAW).map_err(|e| self.err(e))?;
-        let mut index = txn.open_table(BY_START).map_err(|e| self.err(e))?;
         let mut longest_table = txn.open_table(LONGEST).map_err(|e| self.err(e))?;
         let mut longest = longest_table
             .get(view)
@@ -357,23 +355,22 @@ impl Store {
         let mut outcome = PageOutcome::default();
         for change in changes {
             let id = change.id();
-            let old = events
+            let old_start = ids
                 .remove((view, id))
                 .map_err(|e| self.err(e))?
-                .map(|v| {
-                    let (_, start, end, _) = v.value();
-                    (start, end)
-                });
-            if let Some((start, end)) = old {
-                if start != NO_SPAN {
-                    index.remove((view, start, id)).map_err(|e| self.err(e))?;
-                }
-                outcome.touch(start, end);
+                .map(|v| v.value());
+            if let Some(start) = old_start {
+                let old_end = events
+                    .remove((view, start, id))
+                    .map_err(|e| self.err(e))?
+                    .map(|v| v.value().0)
+                    .unwrap_or(start);
+                outcome.touch(start, old_end);
             }
             match change {
                 Change::Remove { .. } => {
                     raws.remove((view, id)).map_err(|e| self.err(e))?;
-                    if old.is_some() {
+                    if old_start.is_some() {
                         outcome.removed += 1;
                     }
                 }
@@ -382,20 +379,18 @@ impl Store {
                         .span()
                         .map(|(a, b)| (to_ms(a), to_ms(b)))
                         .unwrap_or((NO_SPAN, NO_SPAN));
-                    let record = serde_json::to_vec(event).map_err(|e| self.err(e))?;
+                    let record = postcard::to_allocvec(event.as_ref()).map_err(|e| self.err(e))?;
                     events
-                        .insert((view, id), (generation, start, end, record.as_slice()))
+                        .insert((view, start, id), (end, generation, record.as_slice()))
                         .map_err(|e| self.err(e))?;
+                    ids.insert((view, id), start).map_err(|e| self.err(e))?;
                     raws.insert((view, id), raw.as_str())
                         .map_err(|e| self.err(e))?;
                     if start != NO_SPAN {
-                        index
-                            .insert((view, start, id), end)
-                            .map_err(|e| self.err(e))?;
                         longest = longest.max(end - start);
                     }
                     outcome.touch(start, end);
-                    if old.is_some() {
+                    if old_start.is_some() {
                         outcome.updated += 1;
                     } else {
                         outcome.added += 1;
@@ -409,6 +404,10 @@ impl Store {
                 .map_err(|e| self.err(e))?;
         }
         Ok(outcome)
+    }
+
+    fn decode(&self, id: &str, bytes: &[u8]) -> Result<Event, StoreError> {
+        postcard::from_bytes(bytes).map_err(|e| self.damaged(format!("event {id}: {e}")))
     }
 
     /// Removes every event of `view` written by a generation older than `generation`.
@@ -426,34 +425,33 @@ impl Store {
         generation: u64,
     ) -> Result<PageOutcome, StoreError> {
         let mut events = txn.open_table(EVENTS).map_err(|e| self.err(e))?;
+        let mut ids = txn.open_table(IDS).map_err(|e| self.err(e))?;
         let mut raws = txn.open_table(RAW).map_err(|e| self.err(e))?;
-        let mut index = txn.open_table(BY_START).map_err(|e| self.err(e))?;
         let mut stale = Vec::new();
         let mut longest = 0;
-        for entry in events.range((view, "")..).map_err(|e| self.err(e))? {
+        for entry in events
+            .range((view, i64::MIN, "")..)
+            .map_err(|e| self.err(e))?
+        {
             let (key, value) = entry.map_err(|e| self.err(e))?;
-            let (key_view, id) = key.value();
+            let (key_view, start, id) = key.value();
             if key_view != view {
                 break;
             }
-            let (gen_written, start, end, _) = value.value();
-            if gen_written < generation {
-                stale.push((id.to_owned(), start, end));
+            let (end, written, _) = value.value();
+            if written < generation {
+                stale.push((start, id.to_owned(), end));
             } else if start != NO_SPAN {
                 longest = longest.max(end - start);
             }
         }
         let mut outcome = PageOutcome::default();
-        for (id, start, end) in &stale {
+        for (start, id, end) in &stale {
             events
-                .remove((view, id.as_str()))
+                .remove((view, *start, id.as_str()))
                 .map_err(|e| self.err(e))?;
+            ids.remove((view, id.as_str())).map_err(|e| self.err(e))?;
             raws.remove((view, id.as_str())).map_err(|e| self.err(e))?;
-            if *start != NO_SPAN {
-                index
-                    .remove((view, *start, id.as_str()))
-                    .map_err(|e| self.err(e))?;
-            }
             outcome.touch(*start, *end);
             outcome.removed += 1;
         }
@@ -501,20 +499,17 @@ impl Store {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<CachedEvent>, StoreError> {
-        let read = self.db.begin_read().map_err(|e| self.err(e))?;
-        let index = read.open_table(BY_START).map_err(|e| self.err(e))?;
-        let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
-        let longest = read.open_table(LONGEST).map_err(|e| self.err(e))?;
         let all_views;
         let views = match views {
             Some(v) => v,
             None => {
-                drop((index, events, longest));
-                drop(read);
                 all_views = self.views()?;
-                return self.events_overlapping(Some(&all_views), from, to);
+                &all_views
             }
         };
+        let read = self.db.begin_read().map_err(|e| self.err(e))?;
+        let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
+        let longest = read.open_table(LONGEST).map_err(|e| self.err(e))?;
         let (from_ms, to_ms) = (to_ms(from), to_ms(to));
         let mut found = Vec::new();
         for view in views {
@@ -523,20 +518,18 @@ impl Store {
                 .map_err(|e| self.err(e))?
                 .map(|v| v.value())
                 .unwrap_or(0);
-            let lower = (view.as_str(), from_ms.saturating_sub(span), "");
+            let lower = (
+                view.as_str(),
+                from_ms.saturating_sub(span).max(NO_SPAN + 1),
+                "",
+            );
             let upper = (view.as_str(), to_ms, "");
-            for entry in index.range(lower..upper).map_err(|e| self.err(e))? {
-                let (key, end) = entry.map_err(|e| self.err(e))?;
+            for entry in events.range(lower..upper).map_err(|e| self.err(e))? {
+                let (key, value) = entry.map_err(|e| self.err(e))?;
                 let (_, start, id) = key.value();
-                let end = end.value();
+                let (end, _, bytes) = value.value();
                 if end > from_ms || (end == start && start >= from_ms) {
-                    let record = events.get((view.as_str(), id)).map_err(|e| self.err(e))?;
-                    if let Some(record) = record {
-                        let (_, _, _, bytes) = record.value();
-                        let event: Event = serde_json::from_slice(bytes)
-                            .map_err(|e| self.damaged(format!("event {id}: {e}")))?;
-                        found.push((start, id.to_owned(), view.clone(), event));
-                    }
+                    found.push((start, id.to_owned(), view.clone(), self.decode(id, bytes)?));
                 }
             }
         }
@@ -550,14 +543,19 @@ impl Store {
     /// One cached event.
     pub fn event(&self, view: &str, id: &str) -> Result<Option<Event>, StoreError> {
         let read = self.db.begin_read().map_err(|e| self.err(e))?;
-        let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
-        let Some(record) = events.get((view, id)).map_err(|e| self.err(e))? else {
+        let ids = read.open_table(IDS).map_err(|e| self.err(e))?;
+        let Some(start) = ids
+            .get((view, id))
+            .map_err(|e| self.err(e))?
+            .map(|v| v.value())
+        else {
             return Ok(None);
         };
-        let (_, _, _, bytes) = record.value();
-        serde_json::from_slice(bytes)
-            .map(Some)
-            .map_err(|e| self.damaged(format!("event {id}: {e}")))
+        let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
+        let Some(row) = events.get((view, start, id)).map_err(|e| self.err(e))? else {
+            return Err(self.damaged(format!("event {id} is indexed but missing")));
+        };
+        self.decode(id, row.value().2).map(Some)
     }
 
     /// The JSON the server sent for an event.
@@ -576,30 +574,33 @@ impl Store {
         let read = self.db.begin_read().map_err(|e| self.err(e))?;
         let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
         let mut out = Vec::new();
-        for entry in events.range((view, "")..).map_err(|e| self.err(e))? {
+        for entry in events
+            .range((view, i64::MIN, "")..)
+            .map_err(|e| self.err(e))?
+        {
             let (key, value) = entry.map_err(|e| self.err(e))?;
-            let (key_view, id) = key.value();
+            let (key_view, _, id) = key.value();
             if key_view != view {
                 break;
             }
-            let (generation, _, _, bytes) = value.value();
-            let event: Event = serde_json::from_slice(bytes)
-                .map_err(|e| self.damaged(format!("event {id}: {e}")))?;
+            let (_, generation, bytes) = value.value();
+            let event = self.decode(id, bytes)?;
             out.push((
                 id.to_owned(),
                 event.version().map(str::to_owned),
                 generation,
             ));
         }
+        out.sort();
         Ok(out)
     }
 
     /// How many events a view holds.
     pub fn count(&self, view: &str) -> Result<u64, StoreError> {
         let read = self.db.begin_read().map_err(|e| self.err(e))?;
-        let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
+        let ids = read.open_table(IDS).map_err(|e| self.err(e))?;
         let mut n = 0;
-        for entry in events.range((view, "")..).map_err(|e| self.err(e))? {
+        for entry in ids.range((view, "")..).map_err(|e| self.err(e))? {
             let (key, _) = entry.map_err(|e| self.err(e))?;
             if key.value().0 != view {
                 break;
@@ -615,18 +616,15 @@ impl Store {
         let read = self.db.begin_read().map_err(|e| self.err(e))?;
         let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
         let mut found = Vec::new();
-        let mut seen = HashSet::new();
         for entry in events.iter().map_err(|e| self.err(e))? {
             let (key, value) = entry.map_err(|e| self.err(e))?;
-            let (view, id) = key.value();
-            let (_, start, _, bytes) = value.value();
-            let event: Event = serde_json::from_slice(bytes)
-                .map_err(|e| self.damaged(format!("event {id}: {e}")))?;
+            let (view, start, id) = key.value();
+            let event = self.decode(id, value.value().2)?;
             let hit = event
                 .subject
                 .as_deref()
                 .is_some_and(|s| s.to_lowercase().contains(&needle));
-            if hit && seen.insert((view.to_owned(), id.to_owned())) {
+            if hit {
                 found.push((
                     start,
                     CachedEvent {

@@ -78,20 +78,33 @@ pub enum SignInUpdate {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     Key(KeyEvent),
-    Click { column: u16, row: u16 },
-    Resize { width: u16, height: u16 },
+    Click {
+        column: u16,
+        row: u16,
+    },
+    Resize {
+        width: u16,
+        height: u16,
+    },
     Tick(DateTime<Utc>),
     Sync(SyncEvent),
     SignIn(SignInUpdate),
     Loaded(Visible),
+    /// Fresh events of some of the visible days (`first..=last` of the value).
+    LoadedDays(Visible),
     SearchResults(Vec<CachedEvent>),
 }
 
 /// Work `update` asks the loop to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
-    /// Read the events of these days from the cache.
+    /// Read the events of these days from the cache (everything on screen).
     Load {
+        first: NaiveDate,
+        last: NaiveDate,
+    },
+    /// Re-read just these days (a change touched them) and merge them into what is loaded.
+    LoadDays {
         first: NaiveDate,
         last: NaiveDate,
     },
@@ -262,6 +275,24 @@ impl App {
                 self.selected_event = self.selected_event.min(n.saturating_sub(1));
                 Vec::new()
             }
+            Action::LoadedDays(fresh) => {
+                let (Some(first), Some(last)) = (fresh.first, fresh.last) else {
+                    return Vec::new();
+                };
+                let zone = self.config.zone;
+                self.visible
+                    .events
+                    .retain(|c| !crate::days::occupies(&c.event, &zone, first, last));
+                self.visible.events.extend(fresh.events);
+                let key = |c: &CachedEvent| (c.event.span().map(|s| s.0), c.event.id.clone());
+                self.visible.events.sort_by_key(key);
+                self.visible
+                    .events
+                    .dedup_by(|a, b| a.event.id == b.event.id && a.view == b.view);
+                let n = self.day_events(self.selected).len();
+                self.selected_event = self.selected_event.min(n.saturating_sub(1));
+                Vec::new()
+            }
             Action::SearchResults(results) => {
                 // Start at the first hit from today on: the next occurrence is what one wants.
                 let zone = self.config.zone;
@@ -292,14 +323,24 @@ impl App {
                 view, page, range, ..
             } => {
                 self.sync.state = SyncState::Syncing { view, page };
-                // Re-read only when the page touched the days on screen.
-                let (first, last) = self.wanted_range();
-                let (from, to) = self.config.zone.days_range(first, last);
-                let (from, to) = crate::store::widen_for_all_day(from, to);
-                match range {
-                    Some((a, b)) if a < to && b >= from => vec![self.reload()],
-                    _ => Vec::new(),
+                // Re-read only the changed days that are on screen (a day of slack on each side:
+                // all-day events sit at the midnights of the server's zone).
+                let (Some(first), Some(last)) = (self.visible.first, self.visible.last) else {
+                    return vec![self.reload()];
+                };
+                let Some((a, b)) = range else {
+                    return Vec::new();
+                };
+                let zone = self.config.zone;
+                let changed_first = zone.date_of(a) - Duration::days(1);
+                let changed_last = zone.date_of(b) + Duration::days(1);
+                if changed_last < first || changed_first > last {
+                    return Vec::new();
                 }
+                vec![Effect::LoadDays {
+                    first: changed_first.max(first),
+                    last: changed_last.min(last),
+                }]
             }
             SyncEvent::RoundFinished(summary) => {
                 self.sync.state = SyncState::Idle;

@@ -252,6 +252,11 @@ fn perform(
                 Ok(visible) => queue.extend(app.update(Action::Loaded(visible))),
                 Err(e) => app.sync.state = SyncState::Error(e.to_string()),
             },
+            Effect::LoadDays { first, last } => match load_visible(store, &app.config, first, last)
+            {
+                Ok(fresh) => queue.extend(app.update(Action::LoadedDays(fresh))),
+                Err(e) => app.sync.state = SyncState::Error(e.to_string()),
+            },
             Effect::Search(query) => match store.search(&query, 200) {
                 Ok(results) => queue.extend(app.update(Action::SearchResults(results))),
                 Err(e) => app.sync.state = SyncState::Error(e.to_string()),
