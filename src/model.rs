@@ -4,6 +4,8 @@
 //! value of an unexpected type. Only a missing `id` makes an item unusable.
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -67,14 +69,19 @@ impl EventTime {
     }
 
     /// Parses Graph's `{"dateTime": "2016-12-09T20:30:00.0000000", "timeZone": "UTC"}`.
-    /// Unknown zone names fall back to UTC rather than losing the event.
     pub fn from_graph(value: &Value, all_day: bool) -> Option<EventTime> {
         let text = value.get("dateTime")?.as_str()?;
-        let local = parse_wall_time(text)?;
-        let zone_name = value
+        let zone = value
             .get("timeZone")
             .and_then(Value::as_str)
             .unwrap_or("UTC");
+        EventTime::from_parts(text, zone, all_day)
+    }
+
+    /// A wall-clock time in a named zone. Unknown zone names fall back to UTC rather than
+    /// losing the event.
+    pub fn from_parts(text: &str, zone_name: &str, all_day: bool) -> Option<EventTime> {
+        let local = parse_wall_time(text)?;
         let zone = tz::resolve(zone_name).unwrap_or_else(|| {
             tracing::warn!(
                 zone = zone_name,
@@ -117,11 +124,14 @@ pub struct Person {
 }
 
 impl Person {
-    fn from_graph(value: &Value) -> Option<Person> {
-        let email = value.get("emailAddress")?;
+    fn from_wire(w: &WirePerson<'_>) -> Option<Person> {
+        Person::from_email(w.email_address.as_ref()?)
+    }
+
+    fn from_email(email: &WireEmail<'_>) -> Option<Person> {
         let person = Person {
-            name: str_field(email, "name"),
-            address: str_field(email, "address"),
+            name: email.name.as_deref().map(str::to_owned),
+            address: email.address.as_deref().map(str::to_owned),
         };
         (person.name.is_some() || person.address.is_some()).then_some(person)
     }
@@ -185,96 +195,222 @@ pub enum ParseError {
     MissingId,
 }
 
-fn str_field(value: &Value, key: &str) -> Option<String> {
-    value.get(key).and_then(Value::as_str).map(str::to_owned)
+/// Graph's event JSON, borrowed from the page text; unknown fields are skipped unread.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct WireEvent<'a> {
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(rename = "@removed")]
+    removed: Option<serde::de::IgnoredAny>,
+    #[serde(borrow)]
+    subject: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    body_preview: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    start: Option<WireTime<'a>>,
+    #[serde(borrow)]
+    end: Option<WireTime<'a>>,
+    is_all_day: Option<bool>,
+    #[serde(borrow)]
+    location: Option<WireLocation<'a>>,
+    #[serde(borrow)]
+    locations: Option<Vec<WireLocation<'a>>>,
+    #[serde(borrow)]
+    organizer: Option<WirePerson<'a>>,
+    #[serde(borrow)]
+    attendees: Option<Vec<WireAttendee<'a>>>,
+    #[serde(borrow)]
+    show_as: Option<Cow<'a, str>>,
+    is_cancelled: Option<bool>,
+    #[serde(borrow, rename = "type")]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    series_master_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    online_meeting: Option<WireOnlineMeeting<'a>>,
+    #[serde(borrow)]
+    online_meeting_url: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    web_link: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    categories: Option<Vec<Cow<'a, str>>>,
+    #[serde(borrow)]
+    sensitivity: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    importance: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    response_status: Option<WireStatus<'a>>,
+    #[serde(borrow)]
+    last_modified_date_time: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    change_key: Option<Cow<'a, str>>,
+    #[serde(borrow, rename = "@odata.etag")]
+    etag: Option<Cow<'a, str>>,
+    #[serde(borrow, rename = "iCalUId")]
+    ical_uid: Option<Cow<'a, str>>,
 }
 
-fn bool_field(value: &Value, key: &str) -> bool {
-    value.get(key).and_then(Value::as_bool).unwrap_or(false)
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct WireTime<'a> {
+    #[serde(borrow)]
+    date_time: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    time_zone: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct WireLocation<'a> {
+    #[serde(borrow)]
+    display_name: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct WirePerson<'a> {
+    #[serde(borrow)]
+    email_address: Option<WireEmail<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct WireEmail<'a> {
+    #[serde(borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    address: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct WireAttendee<'a> {
+    #[serde(borrow, rename = "type")]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    status: Option<WireStatus<'a>>,
+    #[serde(borrow)]
+    email_address: Option<WireEmail<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct WireStatus<'a> {
+    #[serde(borrow)]
+    response: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct WireOnlineMeeting<'a> {
+    #[serde(borrow)]
+    join_url: Option<Cow<'a, str>>,
+}
+
+/// The slow, forgiving path for an item whose typed reading failed: keep every top-level field
+/// that reads on its own, drop the ones of an unexpected type, and read what is left.
+fn forgiving<R>(
+    value: &Value,
+    read: impl FnOnce(&WireEvent<'_>) -> Result<R, ParseError>,
+) -> Result<R, ParseError> {
+    let Value::Object(map) = value else {
+        return Err(ParseError::NotAnObject);
+    };
+    let mut clean = serde_json::Map::new();
+    for (key, field) in map {
+        let probe = Value::Object(std::iter::once((key.clone(), field.clone())).collect());
+        if WireEvent::deserialize(&probe).is_ok() {
+            clean.insert(key.clone(), field.clone());
+        }
+    }
+    let clean = Value::Object(clean);
+    let wire = WireEvent::deserialize(&clean).map_err(|_| ParseError::NotAnObject)?;
+    read(&wire)
+}
+
+fn owned(s: &Option<Cow<'_, str>>) -> Option<String> {
+    s.as_deref().map(str::to_owned)
+}
+
+fn wire_time(t: &Option<WireTime<'_>>, all_day: bool) -> Option<EventTime> {
+    let t = t.as_ref()?;
+    let text = t.date_time.as_deref()?;
+    EventTime::from_parts(text, t.time_zone.as_deref().unwrap_or("UTC"), all_day)
 }
 
 impl Event {
     /// Builds an event from Graph JSON. Only a missing `id` is an error.
     pub fn from_graph(value: &Value) -> Result<Event, ParseError> {
-        if !value.is_object() {
-            return Err(ParseError::NotAnObject);
+        match WireEvent::deserialize(value) {
+            Ok(wire) => Event::from_wire(&wire),
+            Err(_) => forgiving(value, Event::from_wire),
         }
-        let id = str_field(value, "id")
+    }
+
+    fn from_wire(w: &WireEvent<'_>) -> Result<Event, ParseError> {
+        let id = owned(&w.id)
             .filter(|id| !id.is_empty())
             .ok_or(ParseError::MissingId)?;
-        let all_day = bool_field(value, "isAllDay");
-        let time = |key| {
-            value
-                .get(key)
-                .and_then(|v| EventTime::from_graph(v, all_day))
-        };
-        let location = value
-            .get("location")
-            .and_then(|l| str_field(l, "displayName"))
+        let all_day = w.is_all_day.unwrap_or(false);
+        let location = w
+            .location
+            .as_ref()
+            .and_then(|l| owned(&l.display_name))
             .filter(|s| !s.is_empty())
             .or_else(|| {
-                value
-                    .get("locations")?
-                    .as_array()?
+                w.locations
+                    .as_ref()?
                     .iter()
-                    .find_map(|l| str_field(l, "displayName").filter(|s| !s.is_empty()))
+                    .find_map(|l| owned(&l.display_name).filter(|s| !s.is_empty()))
             });
-        let attendees = value
-            .get("attendees")
-            .and_then(Value::as_array)
-            .map(|list| {
-                list.iter()
-                    .filter_map(|a| {
-                        Some(Attendee {
-                            person: Person::from_graph(a)?,
-                            kind: str_field(a, "type"),
-                            response: a.get("status").and_then(|s| str_field(s, "response")),
-                        })
-                    })
-                    .collect()
+        let attendees = w
+            .attendees
+            .iter()
+            .flatten()
+            .filter_map(|a| {
+                Some(Attendee {
+                    person: Person::from_email(a.email_address.as_ref()?)?,
+                    kind: owned(&a.kind),
+                    response: a.status.as_ref().and_then(|s| owned(&s.response)),
+                })
             })
-            .unwrap_or_default();
-        let categories = value
-            .get("categories")
-            .and_then(Value::as_array)
-            .map(|c| {
-                c.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
-        let online_meeting_url = value
-            .get("onlineMeeting")
-            .and_then(|m| str_field(m, "joinUrl"))
-            .or_else(|| str_field(value, "onlineMeetingUrl"))
+            .collect();
+        let online_meeting_url = w
+            .online_meeting
+            .as_ref()
+            .and_then(|m| owned(&m.join_url))
+            .or_else(|| owned(&w.online_meeting_url))
             .filter(|s| !s.is_empty());
         Ok(Event {
             id,
-            subject: str_field(value, "subject"),
-            body_preview: str_field(value, "bodyPreview"),
-            start: time("start"),
-            end: time("end"),
+            subject: owned(&w.subject),
+            body_preview: owned(&w.body_preview),
+            start: wire_time(&w.start, all_day),
+            end: wire_time(&w.end, all_day),
             all_day,
             location,
-            organizer: value.get("organizer").and_then(Person::from_graph),
+            organizer: w.organizer.as_ref().and_then(Person::from_wire),
             attendees,
-            show_as: str_field(value, "showAs"),
-            cancelled: bool_field(value, "isCancelled"),
-            kind: str_field(value, "type"),
-            series_master_id: str_field(value, "seriesMasterId"),
+            show_as: owned(&w.show_as),
+            cancelled: w.is_cancelled.unwrap_or(false),
+            kind: owned(&w.kind),
+            series_master_id: owned(&w.series_master_id),
             online_meeting_url,
-            web_link: str_field(value, "webLink"),
-            categories,
-            sensitivity: str_field(value, "sensitivity"),
-            importance: str_field(value, "importance"),
-            response: value
-                .get("responseStatus")
-                .and_then(|r| str_field(r, "response")),
-            last_modified: str_field(value, "lastModifiedDateTime"),
-            change_key: str_field(value, "changeKey"),
-            etag: str_field(value, "@odata.etag"),
-            ical_uid: str_field(value, "iCalUId"),
+            web_link: owned(&w.web_link),
+            categories: w
+                .categories
+                .iter()
+                .flatten()
+                .map(|c| c.to_string())
+                .collect(),
+            sensitivity: owned(&w.sensitivity),
+            importance: owned(&w.importance),
+            response: w.response_status.as_ref().and_then(|r| owned(&r.response)),
+            last_modified: owned(&w.last_modified_date_time),
+            change_key: owned(&w.change_key),
+            etag: owned(&w.etag),
+            ical_uid: owned(&w.ical_uid),
         })
     }
 
@@ -321,24 +457,29 @@ impl Change {
         }
     }
 
-    /// Reads one item of a delta page's `value` array, given its raw JSON text.
+    /// Reads one item of a delta page's `value` array, given its raw JSON text: a typed reading
+    /// straight from the text, or the forgiving one when a field has an unexpected type.
     pub fn from_raw(raw: &str) -> Result<Change, ParseError> {
-        let value: Value = serde_json::from_str(raw).map_err(|_| ParseError::NotAnObject)?;
-        Change::from_value(&value, raw)
-    }
-
-    fn from_value(value: &Value, raw: &str) -> Result<Change, ParseError> {
-        if value.get("@removed").is_some() {
-            let id = str_field(value, "id")
-                .filter(|id| !id.is_empty())
-                .ok_or(ParseError::MissingId)?;
-            return Ok(Change::Remove { id });
+        let change = |wire: &WireEvent<'_>| {
+            if wire.removed.is_some() {
+                let id = owned(&wire.id)
+                    .filter(|id| !id.is_empty())
+                    .ok_or(ParseError::MissingId)?;
+                return Ok(Change::Remove { id });
+            }
+            Ok(Change::Upsert {
+                event: Box::new(Event::from_wire(wire)?),
+                raw: raw.to_owned(),
+            })
+        };
+        match serde_json::from_str::<WireEvent<'_>>(raw) {
+            Ok(wire) => change(&wire),
+            Err(_) => {
+                let value: Value =
+                    serde_json::from_str(raw).map_err(|_| ParseError::NotAnObject)?;
+                forgiving(&value, change)
+            }
         }
-        let event = Event::from_graph(value)?;
-        Ok(Change::Upsert {
-            event: Box::new(event),
-            raw: raw.to_owned(),
-        })
     }
 }
 

@@ -73,6 +73,16 @@ impl SyncError {
     }
 }
 
+/// Pages fetched ahead of the cache writer, at most.
+const COMMIT_QUEUE: usize = 4;
+
+/// A page waiting to be committed with the state that follows it.
+struct CommitJob {
+    changes: Vec<Change>,
+    state: SyncState,
+    sweep: bool,
+}
+
 /// Runs delta rounds and reports them.
 pub struct SyncEngine {
     config: Arc<Config>,
@@ -235,23 +245,16 @@ impl SyncEngine {
         });
         let mut resets = 0;
         let mut page_no = 0;
-        let mut pending: Option<
-            tokio::task::JoinHandle<Result<(PageOutcome, SyncState), StoreError>>,
-        > = None;
+        // Pages commit in order on one blocking thread, each with its own link, while the next
+        // pages are fetched and parsed: a small queue lets fetching run ahead of the disk.
+        let (jobs, mut results, committer) = self.committer(&key);
         loop {
-            // Fetch the next page while the previous one commits.
-            let (fetched, committed) = tokio::join!(self.graph.get_page(&url), async {
-                match pending.take() {
-                    Some(handle) => Some(handle.await),
-                    None => None,
-                }
-            });
-            if let Some(committed) = committed {
-                let (outcome, _) = committed.map_err(|e| SyncError::Task(e.to_string()))??;
+            while let Ok(committed) = results.try_recv() {
+                let (outcome, _) = committed?;
                 page_no += 1;
                 self.page_applied(&key, page_no, &outcome);
             }
-            let page = match fetched {
+            let page = match self.graph.get_page(&url).await {
                 Ok(page) => page,
                 Err(GraphError::Gone { code, message }) if resets < 2 => {
                     tracing::info!(view = %key, %code, %message, "sync state gone, running a full round");
@@ -265,7 +268,18 @@ impl SyncEngine {
                     });
                     continue;
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => {
+                    // Let the pages already fetched commit: they and their links are valid.
+                    drop(jobs);
+                    let _ = committer.await;
+                    while let Some(committed) = results.recv().await {
+                        if let Ok((outcome, _)) = committed {
+                            page_no += 1;
+                            self.page_applied(&key, page_no, &outcome);
+                        }
+                    }
+                    return Err(e.into());
+                }
             };
             let last = matches!(page.link, PageLink::Delta(_));
             let sweep = last && state.full_round;
@@ -278,13 +292,35 @@ impl SyncEngine {
                 next.last_completed = Some(Utc::now());
                 next.full_round = false;
             }
-            let commit = self.commit(&key, page.changes, &next, sweep);
+            let job = CommitJob {
+                changes: page.changes,
+                state: next.clone(),
+                sweep,
+            };
+            if jobs.send(job).await.is_err() {
+                // The committer stopped on an error: report it.
+                drop(jobs);
+                let _ = committer.await;
+                while let Some(committed) = results.recv().await {
+                    committed?;
+                }
+                return Err(SyncError::Task("the cache writer stopped".into()));
+            }
             state = next;
             if last {
-                let (outcome, saved) =
-                    commit.await.map_err(|e| SyncError::Task(e.to_string()))??;
-                page_no += 1;
-                self.page_applied(&key, page_no, &outcome);
+                drop(jobs);
+                committer
+                    .await
+                    .map_err(|e| SyncError::Task(e.to_string()))?;
+                let mut saved = None;
+                while let Some(committed) = results.recv().await {
+                    let (outcome, s) = committed?;
+                    page_no += 1;
+                    self.page_applied(&key, page_no, &outcome);
+                    saved = Some(s);
+                }
+                let saved = saved
+                    .ok_or_else(|| SyncError::Task("the last page was not committed".into()))?;
                 let summary = RoundSummary {
                     view: key.clone(),
                     name: cal.name.clone(),
@@ -300,27 +336,37 @@ impl SyncEngine {
                 Some(SavedLink::Next(u)) => u.clone(),
                 _ => unreachable!("a page that is not the last has a next link"),
             };
-            pending = Some(commit);
         }
     }
 
-    fn commit(
+    /// Starts the in-order page committer of one round.
+    #[allow(clippy::type_complexity)]
+    fn committer(
         &self,
         key: &str,
-        changes: Vec<Change>,
-        next: &SyncState,
-        sweep: bool,
-    ) -> tokio::task::JoinHandle<Result<(PageOutcome, SyncState), StoreError>> {
+    ) -> (
+        mpsc::Sender<CommitJob>,
+        mpsc::UnboundedReceiver<Result<(PageOutcome, SyncState), StoreError>>,
+        tokio::task::JoinHandle<()>,
+    ) {
+        let (jobs, mut queue) = mpsc::channel::<CommitJob>(COMMIT_QUEUE);
+        let (done, results) = mpsc::unbounded_channel();
         let store = self.store.clone();
         let key = key.to_owned();
-        let next = next.clone();
-        tokio::task::spawn_blocking(move || {
-            if sweep {
-                store.apply_page_and_sweep(&key, &changes, &next)
-            } else {
-                store.apply_page(&key, &changes, &next)
+        let handle = tokio::task::spawn_blocking(move || {
+            while let Some(job) = queue.blocking_recv() {
+                let result = if job.sweep {
+                    store.apply_page_and_sweep(&key, &job.changes, &job.state)
+                } else {
+                    store.apply_page(&key, &job.changes, &job.state)
+                };
+                let failed = result.is_err();
+                if done.send(result).is_err() || failed {
+                    break;
+                }
             }
-        })
+        });
+        (jobs, results, handle)
     }
 
     fn page_applied(&self, view: &str, page: u64, outcome: &PageOutcome) {

@@ -9,7 +9,7 @@ use ratatui::widgets::Paragraph;
 
 use super::app::{AGENDA_DAYS, App};
 use super::width::fit;
-use crate::layout::{Placement, day_entries};
+use crate::layout::{Placement, day_buckets};
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let theme = &app.theme;
@@ -17,8 +17,9 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let mut lines: Vec<Line> = Vec::new();
     let mut day = app.selected;
     let end = app.selected + Duration::days(AGENDA_DAYS);
+    let buckets = day_buckets(&app.visible.events, &app.config, day, end);
     while day < end && lines.len() < area.height as usize {
-        let entries = day_entries(&app.visible.events, &app.config, day, true);
+        let entries = buckets.get(&day).map(Vec::as_slice).unwrap_or_default();
         let is_selected = day == app.selected;
         if !entries.is_empty() || is_selected || day == app.today {
             let mut head = Style::new().add_modifier(Modifier::BOLD);

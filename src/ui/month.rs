@@ -8,7 +8,7 @@ use ratatui::widgets::Paragraph;
 
 use super::app::App;
 use super::width::{cells, fit};
-use crate::layout::{MonthGrid, Placement, day_entries, time_label, weekday_names};
+use crate::layout::{MonthGrid, Placement, day_buckets, time_label, weekday_names};
 
 /// Where each column and week row sits in `area`.
 pub struct Geometry {
@@ -80,6 +80,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             Rect::new(x, area.y, w, 1),
         );
     }
+    let buckets = day_buckets(&app.visible.events, &app.config, grid.start, grid.end());
     let selected_day = app.day_events(app.selected);
     let selected_index = selected_day.get(app.selected_event).copied();
     for (week, &(y, h)) in g.rows.iter().enumerate() {
@@ -108,7 +109,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 ));
             }
             lines.push(Line::from(head));
-            let entries = day_entries(&app.visible.events, &app.config, day, col == 0);
+            let entries = buckets.get(&day).map(Vec::as_slice).unwrap_or_default();
             let room = h.saturating_sub(1) as usize;
             let shown = if entries.len() > room {
                 room.saturating_sub(1)
