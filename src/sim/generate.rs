@@ -346,9 +346,18 @@ impl Generator {
         } else {
             self.rng.random_range(0..7)
         };
-        let attendees: Vec<Value> = (0..attendee_count)
-            .map(|_| {
-                let (name, mail) = self.person();
+        // Distinct people, the organizer not among them.
+        let invited: Vec<(&str, &str)> = PEOPLE
+            .iter()
+            .filter(|(_, mail)| *mail != org_mail)
+            .copied()
+            .collect::<Vec<_>>()
+            .sample(&mut self.rng, attendee_count)
+            .copied()
+            .collect();
+        let attendees: Vec<Value> = invited
+            .into_iter()
+            .map(|(name, mail)| {
                 let response = *["accepted", "tentativelyAccepted", "declined", "none", "notResponded"]
                     .choose(&mut self.rng)
                     .expect("non-empty");

@@ -63,10 +63,17 @@ impl Theme {
         self.fg(Color::Cyan)
     }
 
-    /// A calendar's colour for its event markers.
+    /// A calendar's colour for its event markers (as text on the terminal's background, so
+    /// the dark basic colours are brightened to stay readable).
     pub fn calendar(&self, name: Option<&str>) -> Style {
+        let readable = |c| match c {
+            Color::Blue => Color::LightBlue,
+            Color::Black => Color::Gray,
+            Color::Magenta => Color::LightMagenta,
+            c => c,
+        };
         match name.and_then(color_named) {
-            Some(c) if self.color => Style::new().fg(c),
+            Some(c) if self.color => Style::new().fg(readable(c)),
             _ => self.accent(),
         }
     }
