@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::{Change, Event};
 
 /// Bumped whenever a table's layout changes; an older file is refused with advice to rebuild.
-pub const SCHEMA_VERSION: u64 = 2;
+pub const SCHEMA_VERSION: u64 = 3;
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 /// An event row: (end ms, generation that last wrote it, event record in postcard).
@@ -25,8 +25,9 @@ type EventRow = (i64, u64, &'static [u8]);
 const EVENTS: TableDefinition<(&str, i64, &str), EventRow> = TableDefinition::new("events");
 /// (view, id) -> start ms: finds an event's row when it changes or goes.
 const IDS: TableDefinition<(&str, &str), i64> = TableDefinition::new("ids");
-/// (view, id) -> the event's JSON exactly as the server sent it.
-const RAW: TableDefinition<(&str, &str), &str> = TableDefinition::new("raw");
+/// (view, start ms, id) -> the event's JSON exactly as the server sent it. Keyed like `EVENTS`
+/// so that a full round, which arrives in start order, writes both tables sequentially.
+const RAW: TableDefinition<(&str, i64, &str), &str> = TableDefinition::new("raw");
 /// view -> the longest event duration ever stored, in ms (only grows until a sweep).
 const LONGEST: TableDefinition<&str, i64> = TableDefinition::new("longest");
 /// view -> SyncState as JSON.
@@ -365,11 +366,11 @@ impl Store {
                     .map_err(|e| self.err(e))?
                     .map(|v| v.value().0)
                     .unwrap_or(start);
+                raws.remove((view, start, id)).map_err(|e| self.err(e))?;
                 outcome.touch(start, old_end);
             }
             match change {
                 Change::Remove { .. } => {
-                    raws.remove((view, id)).map_err(|e| self.err(e))?;
                     if old_start.is_some() {
                         outcome.removed += 1;
                     }
@@ -384,7 +385,7 @@ impl Store {
                         .insert((view, start, id), (end, generation, record.as_slice()))
                         .map_err(|e| self.err(e))?;
                     ids.insert((view, id), start).map_err(|e| self.err(e))?;
-                    raws.insert((view, id), raw.as_str())
+                    raws.insert((view, start, id), raw.as_str())
                         .map_err(|e| self.err(e))?;
                     if start != NO_SPAN {
                         longest = longest.max(end - start);
@@ -451,7 +452,8 @@ impl Store {
                 .remove((view, *start, id.as_str()))
                 .map_err(|e| self.err(e))?;
             ids.remove((view, id.as_str())).map_err(|e| self.err(e))?;
-            raws.remove((view, id.as_str())).map_err(|e| self.err(e))?;
+            raws.remove((view, *start, id.as_str()))
+                .map_err(|e| self.err(e))?;
             outcome.touch(*start, *end);
             outcome.removed += 1;
         }
@@ -561,9 +563,17 @@ impl Store {
     /// The JSON the server sent for an event.
     pub fn raw(&self, view: &str, id: &str) -> Result<Option<String>, StoreError> {
         let read = self.db.begin_read().map_err(|e| self.err(e))?;
+        let ids = read.open_table(IDS).map_err(|e| self.err(e))?;
+        let Some(start) = ids
+            .get((view, id))
+            .map_err(|e| self.err(e))?
+            .map(|v| v.value())
+        else {
+            return Ok(None);
+        };
         let raws = read.open_table(RAW).map_err(|e| self.err(e))?;
         Ok(raws
-            .get((view, id))
+            .get((view, start, id))
             .map_err(|e| self.err(e))?
             .map(|v| v.value().to_owned()))
     }
