@@ -56,6 +56,16 @@ struct Bench {
 }
 
 impl Bench {
+    /// Tokens straight from the emulator (the browser step skipped).
+    fn issue_tokens(&self) -> anyhow::Result<serde_json::Value> {
+        let mut state = self
+            .sim
+            .state
+            .lock()
+            .map_err(|_| anyhow::anyhow!("emulator state poisoned"))?;
+        Ok(state.identity.issue_for_tests())
+    }
+
     fn config_text(&self) -> String {
         let url = self.sim.url();
         format!(
@@ -75,13 +85,7 @@ impl Bench {
     fn data_dir(&self, name: &str) -> anyhow::Result<(Arc<Config>, PathBuf)> {
         let dir = self.root.path().join(name);
         let config = Config::from_toml(&self.config_text(), Some(self.config_file()), dir.clone())?;
-        let t = self
-            .sim
-            .state
-            .lock()
-            .map_err(|_| anyhow::anyhow!("emulator state poisoned"))?
-            .identity
-            .issue_for_tests();
+        let t = self.issue_tokens()?;
         let set = TokenSet {
             access_token: t["access_token"].as_str().unwrap_or_default().into(),
             refresh_token: t["refresh_token"].as_str().map(str::to_owned),
@@ -278,13 +282,7 @@ pub fn run(events: usize, mut progress: impl FnMut(&str)) -> anyhow::Result<Figu
 
 /// GETs every page of a full round and throws the bodies away.
 async fn fetch_only(bench: &Bench) -> anyhow::Result<f64> {
-    let token = bench
-        .sim
-        .state
-        .lock()
-        .map_err(|_| anyhow::anyhow!("emulator state poisoned"))?
-        .identity
-        .issue_for_tests();
+    let token = bench.issue_tokens()?;
     let token = token["access_token"]
         .as_str()
         .unwrap_or_default()

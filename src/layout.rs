@@ -86,34 +86,22 @@ pub struct DayEntry {
 
 /// The events of a day, in display order: spans (all-day, multi-day) first, then timed events
 /// by start, ties broken by id so the order is stable.
-pub fn day_entries(
-    events: &[CachedEvent],
-    config: &Config,
-    day: NaiveDate,
-    row_start: bool,
-) -> Vec<DayEntry> {
-    let mut entries: Vec<(u8, i64, &str, DayEntry)> = Vec::new();
-    for (index, c) in events.iter().enumerate() {
-        let Some((first, last)) = event_days(&c.event, &config.zone) else {
-            continue;
-        };
-        if day < first || day > last {
-            continue;
-        }
-        let spans = c.event.all_day || first != last;
-        let placement = match (spans, c.event.all_day, day == first) {
-            (false, _, _) => Placement::Timed,
-            (true, _, true) => Placement::SpanStart,
-            (true, true, false) if row_start => Placement::SpanStart,
-            (true, true, false) => Placement::SpanContinues,
-            (true, false, false) => Placement::TimedContinues,
-        };
-        let start = c.event.span().map(|s| s.0.timestamp()).unwrap_or(0);
-        let rank = if spans { 0 } else { 1 };
-        entries.push((rank, start, &c.event.id, DayEntry { index, placement }));
+pub fn day_entries(events: &[CachedEvent], config: &Config, day: NaiveDate) -> Vec<DayEntry> {
+    day_buckets(events, config, day, day)
+        .remove(&day)
+        .unwrap_or_default()
+}
+
+/// How an event shows on `day`: `first` is the event's first day; `row_start` says the day
+/// begins a row of the grid (a continuing all-day bar shows its subject again there).
+fn placement(spans: bool, all_day: bool, first_day: bool, row_start: bool) -> Placement {
+    match (spans, all_day, first_day) {
+        (false, _, _) => Placement::Timed,
+        (true, _, true) => Placement::SpanStart,
+        (true, true, false) if row_start => Placement::SpanStart,
+        (true, true, false) => Placement::SpanContinues,
+        (true, false, false) => Placement::TimedContinues,
     }
-    entries.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
-    entries.into_iter().map(|e| e.3).collect()
 }
 
 /// The entries of every day of `[first, last]`, computed in one pass over the events (a month
@@ -136,13 +124,7 @@ pub fn day_buckets(
         let mut day = a.max(first);
         while day <= b.min(last) {
             let row_start = day.weekday() == config.week_start;
-            let placement = match (spans, c.event.all_day, day == a) {
-                (false, _, _) => Placement::Timed,
-                (true, _, true) => Placement::SpanStart,
-                (true, true, false) if row_start => Placement::SpanStart,
-                (true, true, false) => Placement::SpanContinues,
-                (true, false, false) => Placement::TimedContinues,
-            };
+            let placement = placement(spans, c.event.all_day, day == a, row_start);
             ranked.entry(day).or_default().push((
                 u8::from(!spans),
                 start,
@@ -266,7 +248,7 @@ mod tests {
                 json!({"id": "other-day", "start": t("2026-11-25T09:00:00"), "end": t("2026-11-25T10:00:00")}),
             ),
         ];
-        let entries = day_entries(&events, &config, d("2026-11-24"), false);
+        let entries = day_entries(&events, &config, d("2026-11-24"));
         let ids: Vec<&str> = entries
             .iter()
             .map(|e| events[e.index].event.id.as_str())
@@ -275,7 +257,7 @@ mod tests {
         assert_eq!(entries[0].placement, Placement::SpanContinues);
         assert_eq!(entries[1].placement, Placement::TimedContinues);
         assert_eq!(
-            day_entries(&events, &config, d("2026-11-24"), true)[0].placement,
+            day_entries(&events, &config, d("2026-11-23"))[0].placement,
             Placement::SpanStart
         );
         assert_eq!(

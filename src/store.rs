@@ -542,15 +542,24 @@ impl Store {
             .collect())
     }
 
+    /// Where an event's rows are: its start, from the id table.
+    fn start_of(
+        &self,
+        read: &redb::ReadTransaction,
+        view: &str,
+        id: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        let ids = read.open_table(IDS).map_err(|e| self.err(e))?;
+        Ok(ids
+            .get((view, id))
+            .map_err(|e| self.err(e))?
+            .map(|v| v.value()))
+    }
+
     /// One cached event.
     pub fn event(&self, view: &str, id: &str) -> Result<Option<Event>, StoreError> {
         let read = self.db.begin_read().map_err(|e| self.err(e))?;
-        let ids = read.open_table(IDS).map_err(|e| self.err(e))?;
-        let Some(start) = ids
-            .get((view, id))
-            .map_err(|e| self.err(e))?
-            .map(|v| v.value())
-        else {
+        let Some(start) = self.start_of(&read, view, id)? else {
             return Ok(None);
         };
         let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
@@ -563,12 +572,7 @@ impl Store {
     /// The JSON the server sent for an event.
     pub fn raw(&self, view: &str, id: &str) -> Result<Option<String>, StoreError> {
         let read = self.db.begin_read().map_err(|e| self.err(e))?;
-        let ids = read.open_table(IDS).map_err(|e| self.err(e))?;
-        let Some(start) = ids
-            .get((view, id))
-            .map_err(|e| self.err(e))?
-            .map(|v| v.value())
-        else {
+        let Some(start) = self.start_of(&read, view, id)? else {
             return Ok(None);
         };
         let raws = read.open_table(RAW).map_err(|e| self.err(e))?;

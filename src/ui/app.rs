@@ -177,7 +177,7 @@ impl App {
 
     /// Indices (into `visible.events`) of the selected day's events, in display order.
     pub fn day_events(&self, day: NaiveDate) -> Vec<usize> {
-        day_entries(&self.visible.events, &self.config, day, false)
+        day_entries(&self.visible.events, &self.config, day)
             .into_iter()
             .map(|e| e.index)
             .collect()
