@@ -257,13 +257,7 @@ fn damaged_or_foreign_caches_say_how_to_rebuild() {
 }
 
 /// Starts `deltacal login`, returns the child and the user code it printed.
-fn spawn_login(
-    env: &Env,
-) -> (
-    std::process::Child,
-    String,
-    BufReader<std::process::ChildStdout>,
-) {
+fn spawn_login(env: &Env) -> (Reaped, String, BufReader<std::process::ChildStdout>) {
     let mut child = Command::new(bin())
         .arg("login")
         .env("DELTACAL_CONFIG", env.config_path())
@@ -278,7 +272,19 @@ fn spawn_login(
     out.read_line(&mut line).unwrap();
     let code = line.trim().rsplit(' ').next().unwrap().to_owned();
     assert!(line.contains("/devicelogin") && code.len() == 9, "{line}");
-    (child, code, out)
+    (Reaped(Some(child)), code, out)
+}
+
+/// A child process that is killed when dropped unless it was waited for.
+struct Reaped(Option<std::process::Child>);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
 
 async fn wait_for_first_poll(env: &Env, code: &str) {
@@ -304,12 +310,17 @@ async fn wait_for_first_poll(env: &Env, code: &str) {
 }
 
 fn finish(
-    child: std::process::Child,
+    mut child: Reaped,
     mut out: BufReader<std::process::ChildStdout>,
 ) -> (bool, String, String) {
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = child
+        .0
+        .take()
+        .expect("not yet waited for")
+        .wait_with_output()
+        .unwrap();
     (output.status.success(), rest, text(&output.stderr))
 }
 
