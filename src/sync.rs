@@ -145,10 +145,6 @@ impl SyncEngine {
         &self.config
     }
 
-    pub fn graph_mut(&mut self) -> &mut GraphClient {
-        &mut self.graph
-    }
-
     fn emit(&self, event: SyncEvent) {
         // Nobody listening is fine: `deltacal sync` has no UI.
         let _ = self.events.send(event);

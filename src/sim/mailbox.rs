@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use serde_json::{Value, json};
 
@@ -360,11 +360,6 @@ fn times_of(json: &Value) -> Result<(DateTime<Utc>, DateTime<Utc>, bool), Mailbo
         return Err(MailboxError::BadEvent("`end` is before `start`".into()));
     }
     Ok((start, end, all_day))
-}
-
-/// The date of a midnight, for all-day events.
-pub fn date_of(t: DateTime<Utc>) -> NaiveDate {
-    t.date_naive()
 }
 
 #[cfg(test)]
