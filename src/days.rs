@@ -59,6 +59,22 @@ pub fn event_days(event: &Event, zone: &DisplayZone) -> Option<(NaiveDate, Naive
     Some((first, last.max(first)))
 }
 
+/// Cached events of the configured calendars that occupy any day of `[first, last]` in the
+/// display zone, sorted by start then id: what the agenda prints and the TUI shows.
+pub fn cached_days(
+    store: &crate::store::Store,
+    config: &crate::config::Config,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Result<Vec<crate::store::CachedEvent>, crate::store::StoreError> {
+    let views: Vec<String> = config.calendars.iter().map(|c| c.key.clone()).collect();
+    let (from, to) = config.zone.days_range(first, last);
+    let (from, to) = crate::store::widen_for_all_day(from, to);
+    let mut events = store.events_overlapping(Some(&views), from, to)?;
+    events.retain(|c| occupies(&c.event, &config.zone, first, last));
+    Ok(events)
+}
+
 /// True when the event occupies any day of `[first, last]`.
 pub fn occupies(event: &Event, zone: &DisplayZone, first: NaiveDate, last: NaiveDate) -> bool {
     event_days(event, zone).is_some_and(|(a, b)| a <= last && b >= first)

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::days::{event_days, occupies};
 use crate::model::Event;
-use crate::store::{CachedEvent, Store, widen_for_all_day};
+use crate::store::{CachedEvent, Store};
 use crate::text;
 
 /// One event of `agenda --json`: every field present, `null` when unknown.
@@ -65,13 +65,7 @@ pub fn events_in_days(
     if !path.exists() {
         return Ok(Vec::new());
     }
-    let store = Store::open(&path)?;
-    let views: Vec<String> = config.calendars.iter().map(|c| c.key.clone()).collect();
-    let (from, to) = config.zone.days_range(first, last);
-    let (from, to) = widen_for_all_day(from, to);
-    let mut events = store.events_overlapping(Some(&views), from, to)?;
-    events.retain(|c| occupies(&c.event, &config.zone, first, last));
-    Ok(events)
+    crate::days::cached_days(&Store::open(&path)?, config, first, last)
 }
 
 /// Writes the agenda as JSON or as text grouped under day headings.

@@ -33,8 +33,7 @@ use ratatui::backend::CrosstermBackend;
 use self::app::{Action, App, Effect, SignInUpdate, SyncState, Visible};
 use crate::auth::{device, session};
 use crate::config::Config;
-use crate::days::occupies;
-use crate::store::{Store, StoreError, widen_for_all_day};
+use crate::store::{Store, StoreError};
 use crate::sync::{SyncEngine, SyncEvent, SyncHandle, spawn_background};
 
 /// Reads the events of `[first, last]` (display-zone days) of the configured calendars.
@@ -44,15 +43,10 @@ pub fn load_visible(
     first: NaiveDate,
     last: NaiveDate,
 ) -> Result<Visible, StoreError> {
-    let views: Vec<String> = config.calendars.iter().map(|c| c.key.clone()).collect();
-    let (from, to) = config.zone.days_range(first, last);
-    let (from, to) = widen_for_all_day(from, to);
-    let mut events = store.events_overlapping(Some(&views), from, to)?;
-    events.retain(|c| occupies(&c.event, &config.zone, first, last));
     Ok(Visible {
         first: Some(first),
         last: Some(last),
-        events,
+        events: crate::days::cached_days(store, config, first, last)?,
     })
 }
 
