@@ -83,6 +83,79 @@ struct CommitJob {
     sweep: bool,
 }
 
+type CommitResult = Result<(PageOutcome, SyncState), StoreError>;
+
+/// The in-order page committer of one round: pages commit one by one on a blocking thread,
+/// each with its own link, while the round fetches the next ones.
+struct Committer {
+    jobs: mpsc::Sender<CommitJob>,
+    results: mpsc::UnboundedReceiver<CommitResult>,
+    handle: tokio::task::JoinHandle<()>,
+}
+
+/// What a committer did after its queue was closed.
+struct Finished {
+    /// The pages committed since the round last looked, in order.
+    outcomes: Vec<PageOutcome>,
+    /// The state saved with the last committed page.
+    saved: Option<SyncState>,
+    /// The error that stopped the committer, if one did.
+    error: Option<SyncError>,
+}
+
+impl Committer {
+    fn start(store: Arc<Store>, key: &str) -> Committer {
+        let (jobs, mut queue) = mpsc::channel::<CommitJob>(COMMIT_QUEUE);
+        let (done, results) = mpsc::unbounded_channel();
+        let key = key.to_owned();
+        let handle = tokio::task::spawn_blocking(move || {
+            while let Some(job) = queue.blocking_recv() {
+                let result = if job.sweep {
+                    store.apply_page_and_sweep(&key, &job.changes, &job.state)
+                } else {
+                    store.apply_page(&key, &job.changes, &job.state)
+                };
+                let failed = result.is_err();
+                if done.send(result).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        Committer {
+            jobs,
+            results,
+            handle,
+        }
+    }
+
+    /// Closes the queue, lets every queued page commit, and reports what happened.
+    async fn finish(self) -> Finished {
+        let Committer {
+            jobs,
+            mut results,
+            handle,
+        } = self;
+        drop(jobs);
+        let mut finished = Finished {
+            outcomes: Vec::new(),
+            saved: None,
+            error: handle.await.err().map(|e| SyncError::Task(e.to_string())),
+        };
+        while let Some(committed) = results.recv().await {
+            match committed {
+                Ok((outcome, state)) => {
+                    finished.outcomes.push(outcome);
+                    finished.saved = Some(state);
+                }
+                Err(e) => {
+                    finished.error.get_or_insert(e.into());
+                }
+            }
+        }
+        finished
+    }
+}
+
 /// Runs delta rounds and reports them.
 pub struct SyncEngine {
     config: Arc<Config>,
@@ -243,12 +316,11 @@ impl SyncEngine {
         let mut page_no = 0;
         // Pages commit in order on one blocking thread, each with its own link, while the next
         // pages are fetched and parsed: a small queue lets fetching run ahead of the disk.
-        let (jobs, mut results, committer) = self.committer(&key);
+        let mut committer = Committer::start(self.store.clone(), &key);
         loop {
-            while let Ok(committed) = results.try_recv() {
+            while let Ok(committed) = committer.results.try_recv() {
                 let (outcome, _) = committed?;
-                page_no += 1;
-                self.page_applied(&key, page_no, &outcome);
+                self.pages_applied(&key, &mut page_no, &[outcome]);
             }
             let page = match self.graph.get_page(&url).await {
                 Ok(page) => page,
@@ -266,14 +338,8 @@ impl SyncEngine {
                 }
                 Err(e) => {
                     // Let the pages already fetched commit: they and their links are valid.
-                    drop(jobs);
-                    let _ = committer.await;
-                    while let Some(committed) = results.recv().await {
-                        if let Ok((outcome, _)) = committed {
-                            page_no += 1;
-                            self.page_applied(&key, page_no, &outcome);
-                        }
-                    }
+                    let done = committer.finish().await;
+                    self.pages_applied(&key, &mut page_no, &done.outcomes);
                     return Err(e.into());
                 }
             };
@@ -293,29 +359,23 @@ impl SyncEngine {
                 state: next.clone(),
                 sweep,
             };
-            if jobs.send(job).await.is_err() {
+            if committer.jobs.send(job).await.is_err() {
                 // The committer stopped on an error: report it.
-                drop(jobs);
-                let _ = committer.await;
-                while let Some(committed) = results.recv().await {
-                    committed?;
-                }
-                return Err(SyncError::Task("the cache writer stopped".into()));
+                let done = committer.finish().await;
+                self.pages_applied(&key, &mut page_no, &done.outcomes);
+                return Err(done
+                    .error
+                    .unwrap_or_else(|| SyncError::Task("the cache writer stopped".into())));
             }
             state = next;
             if last {
-                drop(jobs);
-                committer
-                    .await
-                    .map_err(|e| SyncError::Task(e.to_string()))?;
-                let mut saved = None;
-                while let Some(committed) = results.recv().await {
-                    let (outcome, s) = committed?;
-                    page_no += 1;
-                    self.page_applied(&key, page_no, &outcome);
-                    saved = Some(s);
+                let done = committer.finish().await;
+                self.pages_applied(&key, &mut page_no, &done.outcomes);
+                if let Some(e) = done.error {
+                    return Err(e);
                 }
-                let saved = saved
+                let saved = done
+                    .saved
                     .ok_or_else(|| SyncError::Task("the last page was not committed".into()))?;
                 let summary = RoundSummary {
                     view: key.clone(),
@@ -335,45 +395,19 @@ impl SyncEngine {
         }
     }
 
-    /// Starts the in-order page committer of one round.
-    #[allow(clippy::type_complexity)]
-    fn committer(
-        &self,
-        key: &str,
-    ) -> (
-        mpsc::Sender<CommitJob>,
-        mpsc::UnboundedReceiver<Result<(PageOutcome, SyncState), StoreError>>,
-        tokio::task::JoinHandle<()>,
-    ) {
-        let (jobs, mut queue) = mpsc::channel::<CommitJob>(COMMIT_QUEUE);
-        let (done, results) = mpsc::unbounded_channel();
-        let store = self.store.clone();
-        let key = key.to_owned();
-        let handle = tokio::task::spawn_blocking(move || {
-            while let Some(job) = queue.blocking_recv() {
-                let result = if job.sweep {
-                    store.apply_page_and_sweep(&key, &job.changes, &job.state)
-                } else {
-                    store.apply_page(&key, &job.changes, &job.state)
-                };
-                let failed = result.is_err();
-                if done.send(result).is_err() || failed {
-                    break;
-                }
-            }
-        });
-        (jobs, results, handle)
-    }
-
-    fn page_applied(&self, view: &str, page: u64, outcome: &PageOutcome) {
-        self.emit(SyncEvent::PageApplied {
-            view: view.to_owned(),
-            page,
-            range: outcome.range,
-            added: outcome.added,
-            updated: outcome.updated,
-            removed: outcome.removed,
-        });
+    /// Announces committed pages, numbering them on from `page_no`.
+    fn pages_applied(&self, view: &str, page_no: &mut u64, outcomes: &[PageOutcome]) {
+        for outcome in outcomes {
+            *page_no += 1;
+            self.emit(SyncEvent::PageApplied {
+                view: view.to_owned(),
+                page: *page_no,
+                range: outcome.range,
+                added: outcome.added,
+                updated: outcome.updated,
+                removed: outcome.removed,
+            });
+        }
     }
 }
 
