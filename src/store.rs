@@ -277,7 +277,7 @@ impl Store {
         changes: &[Change],
         next: &SyncState,
     ) -> Result<(PageOutcome, SyncState), StoreError> {
-        self.commit_page(view, changes, next, false, true)
+        self.commit_page(view, changes, next, false)
     }
 
     /// Like [`Store::apply_page`], and in the same transaction removes every event of the view
@@ -288,7 +288,7 @@ impl Store {
         changes: &[Change],
         next: &SyncState,
     ) -> Result<(PageOutcome, SyncState), StoreError> {
-        self.commit_page(view, changes, next, true, true)
+        self.commit_page(view, changes, next, true)
     }
 
     fn commit_page(
@@ -297,7 +297,6 @@ impl Store {
         changes: &[Change],
         next: &SyncState,
         sweep: bool,
-        is_page: bool,
     ) -> Result<(PageOutcome, SyncState), StoreError> {
         // Every commit is durable: the cache is shared with other deltacal processes, where
         // redb allows no other kind, and a page that survives a crash need not be fetched again.
@@ -322,10 +321,8 @@ impl Store {
                 .filter(|p| p.round == state.round)
                 .map(|p| p.progress)
                 .unwrap_or_default();
-            if is_page {
-                state.progress.add(&outcome);
-            }
-            if is_page && matches!(state.link, Some(SavedLink::Delta(_))) {
+            state.progress.add(&outcome);
+            if matches!(state.link, Some(SavedLink::Delta(_))) {
                 state.last_counts = Some(state.progress);
             }
             let bytes = serde_json::to_vec(&state).map_err(|e| self.err(e))?;
@@ -463,11 +460,6 @@ impl Store {
             .insert(view, longest)
             .map_err(|e| self.err(e))?;
         Ok(outcome)
-    }
-
-    /// Saves a view's sync state on its own (a round that starts or is abandoned).
-    pub fn save_state(&self, view: &str, state: &SyncState) -> Result<(), StoreError> {
-        self.commit_page(view, &[], state, false, false).map(|_| ())
     }
 
     pub fn sync_state(&self, view: &str) -> Result<Option<SyncState>, StoreError> {
