@@ -17,7 +17,8 @@ use crate::config::Config;
 use crate::sim::{SimOptions, SimServer};
 use crate::store::Store;
 use crate::sync::{SyncEngine, SyncEvent};
-use crate::ui::app::{Action, App, Effect};
+use crate::ui::app::{Action, App};
+use crate::ui::runner::EffectRunner;
 use crate::ui::theme::Theme;
 
 /// The figures, with the names the table and the JSON share.
@@ -238,7 +239,7 @@ pub fn run(events: usize, mut progress: impl FnMut(&str)) -> anyhow::Result<Figu
         first.push(started.elapsed().as_secs_f64() * 1000.0);
         drop(app);
     }
-    let (store, mut app, mut terminal) = first_frame(&config, (160, 48))?;
+    let (runner, mut app, mut terminal) = first_frame(&config, (160, 48))?;
     let mut redraw = Vec::new();
     for page in 0..30 {
         let notification = SyncEvent::PageApplied {
@@ -250,12 +251,11 @@ pub fn run(events: usize, mut progress: impl FnMut(&str)) -> anyhow::Result<Figu
             removed: 0,
         };
         let started = Instant::now();
-        let effects = app.update(Action::Sync(notification));
-        perform_loads(&store, &mut app, effects)?;
+        runner.dispatch(&mut app, Action::Sync(notification));
         terminal.draw(|f| crate::ui::draw::draw(f, &app))?;
         redraw.push(started.elapsed().as_secs_f64() * 1000.0);
     }
-    drop((store, app, terminal));
+    drop((runner, app, terminal));
 
     progress("peak memory");
     let (_, rss_tui) = bench.child(&dir, &["bench-frame"])?;
@@ -289,8 +289,8 @@ async fn fetch_only(bench: &Bench) -> anyhow::Result<f64> {
         .to_owned();
     let config = Config::from_toml(&bench.config_text(), None, bench.root.path().join("unused"))?;
     let window = config.window.on(Utc::now().date_naive());
-    let mut url = config.delta_url(&config.calendars[0], &window).to_string();
-    let http = crate::graph::http_client();
+    let mut url = crate::graph::delta_url(&config.base_url, None, &window).to_string();
+    let http = crate::net::http_client();
     let started = Instant::now();
     loop {
         let body = http
@@ -320,6 +320,10 @@ fn touch_events(bench: &Bench, count: usize, run: usize) -> anyhow::Result<()> {
     let window = Config::from_toml(&bench.config_text(), None, "/unused".into())?
         .window
         .on(Utc::now().date_naive());
+    let window = crate::sim::time::Window {
+        start: window.start,
+        end: window.end,
+    };
     let mut ids: Vec<String> = state
         .mailbox
         .in_window("default", &window)?
@@ -337,50 +341,33 @@ fn touch_events(bench: &Bench, count: usize, run: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-type Frame0 = (Store, App, Terminal<TestBackend>);
+type Frame0 = (EffectRunner, App, Terminal<TestBackend>);
 
-/// What the TUI does before its first frame: open the cache, read the visible month, draw.
+/// What the TUI does before its first frame: open the cache, read the visible month and the
+/// last rounds through the UI's own effect runner, draw.
 fn first_frame(config: &Arc<Config>, size: (u16, u16)) -> anyhow::Result<Frame0> {
-    let store = Store::open(&config.cache_path())?;
+    let store = Arc::new(Store::open(&config.cache_path())?);
+    // Requests (refresh, sign-in) have no background task here; nothing asks for them.
+    let (requests, _) = tokio::sync::mpsc::unbounded_channel();
+    let runner = EffectRunner::new(store, requests);
     let mut app = App::new(config.clone(), Theme { color: true }, Utc::now(), size);
-    let (first, last) = app.wanted_range();
-    let visible = crate::ui::load_visible(&store, config, first, last)?;
-    app.update(Action::Loaded(visible));
-    crate::ui::last_round_from_store(&mut app, &store);
+    runner.start(&mut app);
     let mut terminal = Terminal::new(TestBackend::new(size.0, size.1))?;
     terminal.draw(|f| crate::ui::draw::draw(f, &app))?;
-    Ok((store, app, terminal))
-}
-
-/// Performs the reads the UI loop would (see `ui::perform`).
-fn perform_loads(store: &Store, app: &mut App, effects: Vec<Effect>) -> anyhow::Result<()> {
-    for effect in effects {
-        match effect {
-            Effect::Load { first, last } => {
-                let visible = crate::ui::load_visible(store, &app.config, first, last)?;
-                app.update(Action::Loaded(visible));
-            }
-            Effect::LoadDays { first, last } => {
-                let fresh = crate::ui::load_visible(store, &app.config, first, last)?;
-                app.update(Action::LoadedDays(fresh));
-            }
-            _ => {}
-        }
-    }
-    Ok(())
+    Ok((runner, app, terminal))
 }
 
 /// The hidden `bench-frame` command: the TUI's work on a full cache without a terminal (first
 /// frame, then a year of month changes), so its peak memory can be measured from outside.
 pub fn frame_workload(config: &Config) -> anyhow::Result<()> {
     let config = Arc::new(config.clone());
-    let (store, mut app, mut terminal) = first_frame(&config, (160, 48))?;
+    let (runner, mut app, mut terminal) = first_frame(&config, (160, 48))?;
     for key in "nnnnnnnnnnnnvppppppppppppvtt".chars() {
-        let effects = app.update(Action::Key(crossterm::event::KeyEvent::new(
+        let key = crossterm::event::KeyEvent::new(
             crossterm::event::KeyCode::Char(key),
             crossterm::event::KeyModifiers::NONE,
-        )));
-        perform_loads(&store, &mut app, effects)?;
+        );
+        runner.dispatch(&mut app, Action::Key(key));
         terminal.draw(|f| crate::ui::draw::draw(f, &app))?;
     }
     Ok(())

@@ -8,7 +8,9 @@ use chrono_tz::Tz;
 use reqwest::Url;
 use serde::Deserialize;
 
-use crate::store::Window;
+use crate::model::Window;
+use crate::paths;
+use crate::tz::DisplayZone;
 
 /// Microsoft's "Microsoft Graph Command Line Tools" public client: allowed for the device flow
 /// with delegated scopes in most tenants, so deltacal works without registering an app.
@@ -128,13 +130,6 @@ pub enum ViewKind {
     Agenda,
 }
 
-/// The zone times are shown in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DisplayZone {
-    Local,
-    Named(Tz),
-}
-
 /// The window a calendar view is synced over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WindowSpec {
@@ -172,7 +167,7 @@ pub struct CalendarSpec {
     /// The cache key of the view: the calendar id, or `default`.
     pub key: String,
     pub name: String,
-    pub color: Option<String>,
+    pub color: Option<CalendarColor>,
     /// The Graph calendar id; None for the default calendar.
     pub graph_id: Option<String>,
 }
@@ -200,50 +195,73 @@ pub struct Config {
     pub zone: DisplayZone,
 }
 
-/// Colours the TUI knows by name.
-pub const COLORS: &[&str] = &[
-    "black",
-    "red",
-    "green",
-    "yellow",
-    "blue",
-    "magenta",
-    "cyan",
-    "gray",
-    "white",
-    "lightred",
-    "lightgreen",
-    "lightyellow",
-    "lightblue",
-    "lightmagenta",
-    "lightcyan",
-];
-
-/// The platform's default config file (`~/.config/deltacal/config.toml` on Linux).
-pub fn default_config_file() -> Option<PathBuf> {
-    directories::ProjectDirs::from("", "", "deltacal").map(|d| d.config_dir().join("config.toml"))
+/// The colours a calendar can be given: the terminal's basic palette, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CalendarColor {
+    Black,
+    Red,
+    Green,
+    Yellow,
+    Blue,
+    Magenta,
+    Cyan,
+    Gray,
+    White,
+    LightRed,
+    LightGreen,
+    LightYellow,
+    LightBlue,
+    LightMagenta,
+    LightCyan,
 }
 
-/// The platform's default data dir (`~/.local/share/deltacal` on Linux).
-pub fn default_data_dir() -> PathBuf {
-    directories::ProjectDirs::from("", "", "deltacal")
-        .map(|d| d.data_dir().to_owned())
-        .unwrap_or_else(|| PathBuf::from(".deltacal"))
-}
+impl CalendarColor {
+    /// Every colour, in the order the config error lists them.
+    pub const ALL: [CalendarColor; 15] = [
+        CalendarColor::Black,
+        CalendarColor::Red,
+        CalendarColor::Green,
+        CalendarColor::Yellow,
+        CalendarColor::Blue,
+        CalendarColor::Magenta,
+        CalendarColor::Cyan,
+        CalendarColor::Gray,
+        CalendarColor::White,
+        CalendarColor::LightRed,
+        CalendarColor::LightGreen,
+        CalendarColor::LightYellow,
+        CalendarColor::LightBlue,
+        CalendarColor::LightMagenta,
+        CalendarColor::LightCyan,
+    ];
 
-/// Creates a data dir private to the user (0700) when it does not exist yet.
-pub fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
-    if dir.as_os_str().is_empty() || dir.exists() {
-        return Ok(());
+    /// The name the config file uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            CalendarColor::Black => "black",
+            CalendarColor::Red => "red",
+            CalendarColor::Green => "green",
+            CalendarColor::Yellow => "yellow",
+            CalendarColor::Blue => "blue",
+            CalendarColor::Magenta => "magenta",
+            CalendarColor::Cyan => "cyan",
+            CalendarColor::Gray => "gray",
+            CalendarColor::White => "white",
+            CalendarColor::LightRed => "lightred",
+            CalendarColor::LightGreen => "lightgreen",
+            CalendarColor::LightYellow => "lightyellow",
+            CalendarColor::LightBlue => "lightblue",
+            CalendarColor::LightMagenta => "lightmagenta",
+            CalendarColor::LightCyan => "lightcyan",
+        }
     }
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
+
+    /// The colour a config name stands for, ignoring case.
+    pub fn from_name(name: &str) -> Option<CalendarColor> {
+        Self::ALL
+            .into_iter()
+            .find(|c| c.name().eq_ignore_ascii_case(name))
     }
-    builder.create(dir)
 }
 
 /// True when a URL may be used: https anywhere, http only on loopback.
@@ -277,7 +295,7 @@ impl Config {
                 })?;
                 (Some(path.to_owned()), text)
             }
-            None => match default_config_file() {
+            None => match paths::default_config_file() {
                 Some(path) if path.exists() => {
                     let text = std::fs::read_to_string(&path).map_err(|e| ConfigError {
                         file: path.display().to_string(),
@@ -291,7 +309,7 @@ impl Config {
         };
         let data_dir = data_dir
             .map(Path::to_owned)
-            .unwrap_or_else(default_data_dir);
+            .unwrap_or_else(paths::default_data_dir);
         Config::from_toml(&text, file, data_dir)
     }
 
@@ -401,18 +419,20 @@ impl Config {
                     format!("`{}` is listed twice", c.id),
                 ));
             }
-            if let Some(color) = &c.color
-                && !COLORS.contains(&color.to_ascii_lowercase().as_str())
-            {
-                return Err(fail(
-                    &format!("{key}.color"),
-                    format!("`{color}` is not one of {}", COLORS.join(", ")),
-                ));
-            }
+            let color = match &c.color {
+                None => None,
+                Some(name) => Some(CalendarColor::from_name(name).ok_or_else(|| {
+                    let names: Vec<&str> = CalendarColor::ALL.iter().map(|c| c.name()).collect();
+                    fail(
+                        &format!("{key}.color"),
+                        format!("`{name}` is not one of {}", names.join(", ")),
+                    )
+                })?),
+            };
             calendars.push(CalendarSpec {
                 key: c.id.clone(),
                 name: c.name.clone().unwrap_or_else(|| c.id.clone()),
-                color: c.color.as_ref().map(|s| s.to_ascii_lowercase()),
+                color,
                 // `default` names the default calendar (/me/calendarView) beside others.
                 graph_id: (c.id != "default").then(|| c.id.clone()),
             });
@@ -478,42 +498,25 @@ impl Config {
     }
 
     pub fn cache_path(&self) -> PathBuf {
-        self.data_dir.join("cache.redb")
+        self.data_dir.join(paths::CACHE_FILE)
     }
 
     pub fn token_path(&self) -> PathBuf {
-        self.data_dir.join("tokens.json")
+        self.data_dir.join(paths::TOKEN_FILE)
     }
 
     pub fn log_path(&self) -> PathBuf {
-        self.data_dir.join("deltacal.log")
+        self.data_dir.join(paths::LOG_FILE)
     }
 
-    /// `{authority}/{tenant}/oauth2/v2.0/{endpoint}`.
-    pub fn identity_url(&self, endpoint: &str) -> String {
-        format!(
-            "{}/{}/oauth2/v2.0/{endpoint}",
-            self.authority.as_str().trim_end_matches('/'),
-            self.tenant
-        )
+    /// The configured calendar view with this key.
+    pub fn calendar(&self, key: &str) -> Option<&CalendarSpec> {
+        self.calendars.iter().find(|c| c.key == key)
     }
 
-    /// The initial delta URL of a calendar view over a window.
-    pub fn delta_url(&self, calendar: &CalendarSpec, window: &Window) -> Url {
-        let mut url = self.base_url.clone();
-        {
-            let mut segments = url.path_segments_mut().expect("base_url is http(s)");
-            segments.pop_if_empty().push("me");
-            if let Some(id) = &calendar.graph_id {
-                segments.push("calendars").push(id);
-            }
-            segments.push("calendarView").push("delta");
-        }
-        let fmt = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-        url.query_pairs_mut()
-            .append_pair("startDateTime", &fmt(window.start))
-            .append_pair("endDateTime", &fmt(window.end));
-        url
+    /// The name to show for a calendar view: its configured name, else its key.
+    pub fn calendar_name<'a>(&'a self, key: &'a str) -> &'a str {
+        self.calendar(key).map_or(key, |c| c.name.as_str())
     }
 }
 
@@ -537,10 +540,6 @@ mod tests {
         assert_eq!(c.client_id, DEFAULT_CLIENT_ID);
         assert_eq!(c.page_size, 100);
         assert_eq!(c.calendars[0].key, "default");
-        assert_eq!(
-            c.identity_url("token"),
-            "https://login.microsoftonline.com/common/oauth2/v2.0/token"
-        );
     }
 
     #[test]
@@ -595,18 +594,5 @@ mod tests {
             .unwrap();
         let w = c.window.on("2026-11-24".parse().unwrap());
         assert_eq!(w.start.to_rfc3339(), "2016-12-01T00:00:00+00:00");
-    }
-
-    #[test]
-    fn delta_urls_for_default_and_named_calendars() {
-        let c = parse("[[calendars]]\nid = \"AAMk/x=\"\n").unwrap();
-        let w = Window {
-            start: "2016-12-01T00:00:00Z".parse().unwrap(),
-            end: "2016-12-30T00:00:00Z".parse().unwrap(),
-        };
-        assert_eq!(
-            c.delta_url(&c.calendars[0], &w).as_str(),
-            "https://graph.microsoft.com/v1.0/me/calendars/AAMk%2Fx=/calendarView/delta?startDateTime=2016-12-01T00%3A00%3A00Z&endDateTime=2016-12-30T00%3A00%3A00Z"
-        );
     }
 }

@@ -1,46 +1,9 @@
 //! Calendar days in the display zone: which days an event occupies, where a day starts.
 
-use chrono::{DateTime, Duration, Local, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-use crate::config::DisplayZone;
 use crate::model::Event;
-use crate::tz;
-
-impl DisplayZone {
-    /// The wall-clock time of an instant in this zone.
-    pub fn local(&self, t: DateTime<Utc>) -> NaiveDateTime {
-        match self {
-            DisplayZone::Local => t.with_timezone(&Local).naive_local(),
-            DisplayZone::Named(z) => t.with_timezone(z).naive_local(),
-        }
-    }
-
-    /// The date of an instant in this zone.
-    pub fn date_of(&self, t: DateTime<Utc>) -> NaiveDate {
-        self.local(t).date()
-    }
-
-    /// The instant a day starts in this zone.
-    pub fn midnight(&self, d: NaiveDate) -> DateTime<Utc> {
-        let local = d.and_hms_opt(0, 0, 0).expect("midnight exists");
-        match self {
-            DisplayZone::Local => Local
-                .from_local_datetime(&local)
-                .earliest()
-                .map(|t| t.with_timezone(&Utc))
-                .unwrap_or_else(|| local.and_utc()),
-            DisplayZone::Named(z) => tz::local_to_utc(local, *z),
-        }
-    }
-
-    /// `[midnight(first), midnight(last + 1))`: the instants of a run of days.
-    pub fn days_range(&self, first: NaiveDate, last: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
-        (
-            self.midnight(first),
-            self.midnight(last + Duration::days(1)),
-        )
-    }
-}
+use crate::tz::DisplayZone;
 
 /// The first and last day (inclusive) an event occupies in the display zone. All-day events keep
 /// their own dates whatever the zone; a timed event ending exactly at midnight does not spill
@@ -57,22 +20,6 @@ pub fn event_days(event: &Event, zone: &DisplayZone) -> Option<(NaiveDate, Naive
         first
     };
     Some((first, last.max(first)))
-}
-
-/// Cached events of the configured calendars that occupy any day of `[first, last]` in the
-/// display zone, sorted by start then id: what the agenda prints and the TUI shows.
-pub fn cached_days(
-    store: &crate::store::Store,
-    config: &crate::config::Config,
-    first: NaiveDate,
-    last: NaiveDate,
-) -> Result<Vec<crate::store::CachedEvent>, crate::store::StoreError> {
-    let views: Vec<String> = config.calendars.iter().map(|c| c.key.clone()).collect();
-    let (from, to) = config.zone.days_range(first, last);
-    let (from, to) = crate::store::widen_for_all_day(from, to);
-    let mut events = store.events_overlapping(Some(&views), from, to)?;
-    events.retain(|c| occupies(&c.event, &config.zone, first, last));
-    Ok(events)
 }
 
 /// True when the event occupies any day of `[first, last]`.

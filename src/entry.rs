@@ -59,9 +59,11 @@ pub fn run_sim(
             },
             ..Default::default()
         };
-        let server = crate::sim::SimServer::start(addr, options)
-            .await
-            .map_err(|e| UsageError(e.to_string()))?;
+        let server = match crate::sim::SimServer::start(addr, options).await {
+            Ok(server) => server,
+            Err(e) if e.is_usage() => return Err(UsageError(e.to_string()).into()),
+            Err(e) => return Err(e.into()),
+        };
         println!("listening on {}", server.url());
         std::io::stdout().flush()?;
         tokio::signal::ctrl_c().await?;
@@ -150,13 +152,13 @@ pub fn run_demo(
         crate::config::CalendarSpec {
             key: "default".into(),
             name: "Calendar".into(),
-            color: Some("blue".into()),
+            color: Some(crate::config::CalendarColor::Blue),
             graph_id: None,
         },
         crate::config::CalendarSpec {
             key: second.clone(),
             name: "Team".into(),
-            color: Some("green".into()),
+            color: Some(crate::config::CalendarColor::Green),
             graph_id: Some(second),
         },
     ];
@@ -208,7 +210,7 @@ fn prepare_demo_dir(dir: &Path) -> anyhow::Result<()> {
         ))
         .into());
     }
-    crate::config::ensure_private_dir(dir)?;
+    crate::paths::ensure_private_dir(dir)?;
     for file in ["cache.redb", "tokens.json"] {
         let _ = std::fs::remove_file(dir.join(file));
     }

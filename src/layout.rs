@@ -5,8 +5,7 @@ use chrono::{Datelike, Duration, NaiveDate, Weekday};
 
 use crate::config::Config;
 use crate::days::{clock, event_days};
-use crate::model::Event;
-use crate::store::CachedEvent;
+use crate::model::{CachedEvent, Event};
 
 /// The weeks a month view shows: whole weeks from the one holding the 1st to the one holding
 /// the last day of the month.
@@ -159,6 +158,62 @@ pub fn time_label(event: &Event, placement: Placement, config: &Config) -> Strin
             .unwrap_or_default(),
         Placement::SpanContinues | Placement::TimedContinues => "→".into(),
     }
+}
+
+/// The marks a day's time range is written with.
+#[derive(Debug, Clone, Copy)]
+pub struct Marks {
+    /// Between the start and the end.
+    pub range: &'static str,
+    /// In place of a start before the day or an end after it.
+    pub open: &'static str,
+}
+
+/// The TUI's typographic marks: `09:00–10:00`, `16:00–…`.
+pub const TUI_MARKS: Marks = Marks {
+    range: "–",
+    open: "…",
+};
+
+/// Plain ASCII for text that scripts read: `09:00-10:00`, `16:00-...`.
+pub const ASCII_MARKS: Marks = Marks {
+    range: "-",
+    open: "...",
+};
+
+/// How a timed event's time reads on one of its days: the clock times that fall on that day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayTimes {
+    /// The start, if the event starts on this day.
+    pub start: Option<String>,
+    /// The end, if the event ends on this day.
+    pub end: Option<String>,
+}
+
+impl DayTimes {
+    /// `09:00–10:00`, `16:00–…`, `…–12:00`.
+    pub fn range(&self, marks: Marks) -> String {
+        format!(
+            "{}{}{}",
+            self.start.as_deref().unwrap_or(marks.open),
+            marks.range,
+            self.end.as_deref().unwrap_or(marks.open)
+        )
+    }
+}
+
+/// The times of a timed event on `day`, in the display zone; None for all-day events and events
+/// without a time. An event ending exactly at midnight ends on the day before.
+pub fn day_times(event: &Event, day: NaiveDate, config: &Config) -> Option<DayTimes> {
+    if event.all_day {
+        return None;
+    }
+    let (start, end) = event.span()?;
+    let (first, last) = event_days(event, &config.zone)?;
+    Some(DayTimes {
+        start: (first == day).then(|| clock(config, start)),
+        end: (last == day).then(|| clock(config, end)),
+    })
 }
 
 /// `09:30–10:00`, `all day`, or a multi-day range, in the display zone.

@@ -1,21 +1,28 @@
 //! deltacal: a terminal calendar for Microsoft 365 that mirrors calendar views through Graph
 //! delta queries into a local redb cache.
+//!
+//! Each module uses only modules of lower layers; README.md's architecture section lists the
+//! layers and `tests/layers.rs` checks every import against it. The emulator, `sim`, stands
+//! apart and uses nothing of the client.
 
 pub mod auth;
+pub mod bench;
 pub mod commands;
 pub mod config;
 pub mod days;
+pub mod failure;
+pub mod graph;
+pub mod layout;
 pub mod logging;
 pub mod model;
+pub mod net;
+pub mod paths;
+pub mod sim;
 pub mod store;
+pub mod sync;
 pub mod text;
 pub mod tz;
+pub mod ui;
 
 mod entry;
 pub use entry::*;
-pub mod bench;
-pub mod graph;
-pub mod layout;
-pub mod sim;
-pub mod sync;
-pub mod ui;

@@ -9,7 +9,7 @@ use tracing_subscriber::EnvFilter;
 /// for the life of the program: dropping it flushes the log.
 pub fn init_file(path: &Path) -> Option<WorkerGuard> {
     let dir = path.parent()?;
-    crate::config::ensure_private_dir(dir).ok()?;
+    crate::paths::ensure_private_dir(dir).ok()?;
     let file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

@@ -434,17 +434,37 @@ impl Event {
         Some((first, last))
     }
 
+    /// The subject to show: the event's own, or a placeholder when it has none. Not sanitised.
+    pub fn title(&self) -> &str {
+        self.subject.as_deref().unwrap_or(crate::text::NO_SUBJECT)
+    }
+
     /// The version marker to compare with the server: changeKey, else the etag.
     pub fn version(&self) -> Option<&str> {
         self.change_key.as_deref().or(self.etag.as_deref())
     }
 }
 
+/// The window of a calendar view, `[start, end)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// An event with the calendar view it belongs to, as the cache hands it out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CachedEvent {
+    /// The view's key: a calendar id, or `default`.
+    pub view: String,
+    pub event: Event,
+}
+
 /// One change carried by a delta page.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
-    /// Added or updated: the full event and its raw JSON.
-    Upsert { event: Box<Event>, raw: String },
+    /// Added or updated: the full event.
+    Upsert { event: Box<Event> },
     /// `@removed`: no longer in this view.
     Remove { id: String },
 }
@@ -469,7 +489,6 @@ impl Change {
             }
             Ok(Change::Upsert {
                 event: Box::new(Event::from_wire(wire)?),
-                raw: raw.to_owned(),
             })
         };
         match serde_json::from_str::<WireEvent<'_>>(raw) {

@@ -11,6 +11,7 @@ use tokio::sync::{broadcast, mpsc};
 
 use crate::auth::session::{AuthError, Session};
 use crate::config::{CalendarSpec, Config};
+use crate::failure::FailureKind;
 use crate::graph::client::{GraphClient, GraphError};
 use crate::graph::wire::PageLink;
 use crate::model::Change;
@@ -36,8 +37,8 @@ pub enum SyncEvent {
     Failed {
         view: String,
         message: String,
-        /// The user must sign in (again) before syncing can go on.
-        sign_in: bool,
+        /// What kind of failure it was: sign-in needed, offline, throttled, ...
+        kind: FailureKind,
     },
 }
 
@@ -57,19 +58,25 @@ pub enum SyncError {
     #[error(transparent)]
     Graph(#[from] GraphError),
     #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error(transparent)]
     Store(#[from] StoreError),
     #[error("cache task failed: {0}")]
     Task(String),
 }
 
 impl SyncError {
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            SyncError::Graph(e) => e.kind(),
+            SyncError::Auth(e) => e.kind(),
+            SyncError::Store(e) => e.kind(),
+            SyncError::Task(_) => FailureKind::Cache,
+        }
+    }
+
     pub fn needs_sign_in(&self) -> bool {
-        matches!(
-            self,
-            SyncError::Graph(GraphError::Auth(
-                AuthError::NotSignedIn | AuthError::SignInAgain(_)
-            ))
-        )
+        self.kind() == FailureKind::SignInNeeded
     }
 }
 
@@ -188,9 +195,9 @@ impl SyncEngine {
     }
 
     /// Opens the cache and the session named by the config.
-    pub fn from_config(config: Arc<Config>) -> anyhow::Result<SyncEngine> {
+    pub fn from_config(config: Arc<Config>) -> Result<SyncEngine, SyncError> {
         let store = Arc::new(Store::open(&config.cache_path())?);
-        let http = crate::graph::http_client();
+        let http = crate::net::http_client();
         let session = Arc::new(Session::load(&config, http.clone())?);
         let retry = crate::graph::client::RetryPolicy {
             max_attempts: config.max_attempts,
@@ -247,7 +254,12 @@ impl SyncEngine {
                 state.round += 1;
                 state.generation += 1;
                 state.full_round = true;
-                self.config.delta_url(cal, &state.window).to_string()
+                crate::graph::delta_url(
+                    &self.config.base_url,
+                    cal.graph_id.as_deref(),
+                    &state.window,
+                )
+                .to_string()
             }
         }
     }
@@ -277,7 +289,7 @@ impl SyncEngine {
             self.emit(SyncEvent::Failed {
                 view: cal.key.clone(),
                 message: e.to_string(),
-                sign_in: e.needs_sign_in(),
+                kind: e.kind(),
             });
         }
         result

@@ -2,6 +2,9 @@
 
 use std::borrow::Cow;
 
+/// What an event without a subject is called, wherever it is shown.
+pub const NO_SUBJECT: &str = "(no subject)";
+
 /// True for characters that must never reach a terminal: C0/C1 controls (ESC among them), DEL,
 /// and the bidirectional overrides that can make text display differently from what it is.
 fn is_unsafe(c: char) -> bool {

@@ -1,10 +1,54 @@
-//! Time-zone names as Graph sends them: `UTC`, IANA names, or Windows names.
+//! Time zones: names as Graph sends them (`UTC`, IANA or Windows names), and the zone times are
+//! shown in.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use chrono::{DateTime, LocalResult, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, Local, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
+
+/// The zone times are shown in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DisplayZone {
+    Local,
+    Named(Tz),
+}
+
+impl DisplayZone {
+    /// The wall-clock time of an instant in this zone.
+    pub fn local(&self, t: DateTime<Utc>) -> NaiveDateTime {
+        match self {
+            DisplayZone::Local => t.with_timezone(&Local).naive_local(),
+            DisplayZone::Named(z) => t.with_timezone(z).naive_local(),
+        }
+    }
+
+    /// The date of an instant in this zone.
+    pub fn date_of(&self, t: DateTime<Utc>) -> NaiveDate {
+        self.local(t).date()
+    }
+
+    /// The instant a day starts in this zone.
+    pub fn midnight(&self, d: NaiveDate) -> DateTime<Utc> {
+        let local = d.and_hms_opt(0, 0, 0).expect("midnight exists");
+        match self {
+            DisplayZone::Local => Local
+                .from_local_datetime(&local)
+                .earliest()
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or_else(|| local.and_utc()),
+            DisplayZone::Named(z) => local_to_utc(local, *z),
+        }
+    }
+
+    /// `[midnight(first), midnight(last + 1))`: the instants of a run of days.
+    pub fn days_range(&self, first: NaiveDate, last: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
+        (
+            self.midnight(first),
+            self.midnight(last + Duration::days(1)),
+        )
+    }
+}
 
 /// The CLDR table that maps Windows zone names to IANA zones.
 const WINDOWS_ZONES: &str = include_str!("../assets/windows-zones.csv");

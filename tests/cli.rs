@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use common::{Env, EnvOptions, bin};
 use deltacal::model::Change;
-use deltacal::store::{SavedLink, Store, SyncState, Window};
+use deltacal::model::Window;
+use deltacal::store::{SavedLink, Store, SyncState};
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -216,6 +217,26 @@ fn configuration_and_usage_errors_exit_2_naming_what_is_wrong() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn an_emulator_address_in_use_is_a_runtime_failure_and_a_bad_one_a_usage_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = Command::new(bin())
+        .args(["sim", "--addr", &addr])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("cannot listen on"));
+    for bad in ["10.1.2.3:80", "nowhere"] {
+        let out = Command::new(bin())
+            .args(["sim", "--addr", bad])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("--addr"));
+    }
 }
 
 #[test]

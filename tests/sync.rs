@@ -4,6 +4,7 @@
 mod common;
 
 use common::{Env, EnvOptions};
+use deltacal::failure::FailureKind;
 use deltacal::graph::client::GraphError;
 use deltacal::store::{SavedLink, Store};
 use deltacal::sync::{SyncError, SyncEvent};
@@ -367,4 +368,49 @@ async fn signed_out_rounds_fail_asking_for_sign_in() {
         .await
         .unwrap_err();
     assert!(err.needs_sign_in(), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_carry_their_kind_to_the_notification() {
+    let env = Env::start(EnvOptions {
+        events: 20,
+        ..Default::default()
+    })
+    .await;
+    env.sign_in();
+    let toml = std::fs::read_to_string(env.config_path()).unwrap();
+    let cal = env.config.calendars[0].clone();
+
+    // Throttled: the emulator keeps answering 429.
+    let engine = env.engine();
+    let mut events = engine.subscribe();
+    env.fault(json!({"status": 429, "retry_after": 0, "count": 50}))
+        .await;
+    let err = engine.sync_view(&cal).await.unwrap_err();
+    assert_eq!(err.kind(), FailureKind::Throttled, "{err}");
+    env.control(Method::DELETE, "/sim/faults", None).await;
+    let failed = loop {
+        if let SyncEvent::Failed { kind, .. } = events.recv().await.unwrap() {
+            break kind;
+        }
+    };
+    assert_eq!(failed, FailureKind::Throttled);
+    drop(engine);
+
+    // Offline: nothing listens where Graph should be.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let text = toml.replace(
+        &env.config.base_url.origin().ascii_serialization(),
+        &format!("http://127.0.0.1:{port}"),
+    );
+    let text = text.replace("max_attempts = 8", "max_attempts = 1");
+    let config = deltacal::config::Config::from_toml(&text, None, env.data_dir()).unwrap();
+    let err = deltacal::sync::SyncEngine::from_config(std::sync::Arc::new(config))
+        .unwrap()
+        .sync_view(&cal)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), FailureKind::Offline, "{err}");
 }

@@ -1,17 +1,19 @@
 //! The TUI without a terminal: `update` for every key, snapshots of every view and overlay at
 //! two sizes (fixed clock and data), and the real binary in a pseudo-terminal.
 
+use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use deltacal::auth::signin::SignInEvent as SignInUpdate;
 use deltacal::config::{Config, ViewKind};
-use deltacal::model::Event;
-use deltacal::store::{CachedEvent, RoundCounts};
+use deltacal::failure::FailureKind;
+use deltacal::model::{CachedEvent, Change, Event};
+use deltacal::store::{RoundCounts, Store};
 use deltacal::sync::{RoundSummary, SyncEvent};
-use deltacal::ui::app::{
-    Action, App, Effect, Overlay, Search, SignIn, SignInUpdate, SyncState, Visible,
-};
+use deltacal::ui::app::{Action, App, Effect, Overlay, Search, SignIn, SyncState};
+use deltacal::ui::runner::{EffectRunner, Request};
 use deltacal::ui::theme::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -79,9 +81,60 @@ fn events() -> Vec<CachedEvent> {
     ]
 }
 
-fn app(size: (u16, u16)) -> App {
-    let config = Arc::new(Config::from_toml(CONFIG, None, "/tmp/deltacal-test".into()).unwrap());
-    let mut app = App::new(config, Theme { color: false }, now(), size);
+/// The app with the UI's own effect runner over a cache holding the fixture events.
+struct Harness {
+    app: App,
+    runner: EffectRunner,
+    requests: tokio::sync::mpsc::UnboundedReceiver<Request>,
+    _dir: tempfile::TempDir,
+}
+
+impl Deref for Harness {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.app
+    }
+}
+
+impl DerefMut for Harness {
+    fn deref_mut(&mut self) -> &mut App {
+        &mut self.app
+    }
+}
+
+/// A cache holding `events()`, each in its calendar view.
+fn fixture_store(dir: &std::path::Path) -> Arc<Store> {
+    let store = Store::open(&dir.join("cache.redb")).unwrap();
+    let window = deltacal::model::Window {
+        start: "2026-01-01T00:00:00Z".parse().unwrap(),
+        end: "2028-01-01T00:00:00Z".parse().unwrap(),
+    };
+    for view in ["default", "AAMkTeam="] {
+        let changes: Vec<Change> = events()
+            .into_iter()
+            .filter(|c| c.view == view)
+            .map(|c| Change::Upsert {
+                event: Box::new(c.event),
+            })
+            .collect();
+        let state = deltacal::store::SyncState::new(window);
+        store.apply_page(view, &changes, &state).unwrap();
+    }
+    Arc::new(store)
+}
+
+fn app(size: (u16, u16)) -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Arc::new(Config::from_toml(CONFIG, None, dir.path().to_owned()).unwrap());
+    let (requests_tx, requests) = tokio::sync::mpsc::unbounded_channel();
+    let runner = EffectRunner::new(fixture_store(dir.path()), requests_tx);
+    let app = App::new(config, Theme { color: false }, now(), size);
+    let mut app = Harness {
+        app,
+        runner,
+        requests,
+        _dir: dir,
+    };
     app.account = Some("Samantha Booth <samanthab@contoso.com>".into());
     app.sync.last_completed = Some(now() - chrono::Duration::minutes(2));
     app.sync.last_counts = Some(RoundCounts {
@@ -94,27 +147,16 @@ fn app(size: (u16, u16)) -> App {
     app
 }
 
-/// What the loop does for a load: filter the fixture to the wanted days.
-fn load(app: &mut App) {
-    let (first, last) = app.wanted_range();
-    let zone = app.config.zone;
-    let events = events()
-        .into_iter()
-        .filter(|c| deltacal::days::occupies(&c.event, &zone, first, last))
-        .collect();
-    app.update(Action::Loaded(Visible {
-        first: Some(first),
-        last: Some(last),
-        events,
-    }));
+/// What the loop does for a load: read the days on screen from the cache.
+fn load(app: &mut Harness) {
+    let reload = app.reload();
+    run_effects(app, vec![reload]);
 }
 
-fn run_effects(app: &mut App, effects: Vec<Effect>) {
-    for e in effects {
-        if let Effect::Load { .. } = e {
-            load(app);
-        }
-    }
+/// Performs effects as the event loop does, through the UI's effect runner.
+fn run_effects(app: &mut Harness, effects: Vec<Effect>) {
+    let Harness { app, runner, .. } = app;
+    runner.run(app, effects);
 }
 
 fn key(code: KeyCode) -> Action {
@@ -190,7 +232,7 @@ fn snapshots_of_every_view_and_overlay() {
         g.update(Action::Sync(SyncEvent::Failed {
             view: "default".into(),
             message: "not signed in".into(),
-            sign_in: true,
+            kind: FailureKind::SignInNeeded,
         }));
         g.update(Action::SignIn(SignInUpdate::Code {
             uri: "https://microsoft.com/devicelogin".into(),
@@ -220,7 +262,7 @@ fn snapshots_of_every_view_and_overlay() {
         v.update(Action::Sync(SyncEvent::Failed {
             view: "default".into(),
             message: "gave up after 6 attempts: could not connect (graph.microsoft.com)".into(),
-            sign_in: false,
+            kind: FailureKind::Offline,
         }));
         snapshot("agenda_offline", &v);
     }
@@ -337,16 +379,19 @@ fn refresh_sign_in_help_and_quit() {
     assert_eq!(a.overlay, Overlay::Help, "help swallows other keys");
     a.update(ch('?'));
     assert_eq!(a.overlay, Overlay::None);
-    assert_eq!(a.update(ch('q')), vec![Effect::Quit]);
+    assert!(a.update(ch('q')).is_empty());
     assert!(a.quit);
     let mut b = app((80, 24));
-    assert_eq!(
-        b.update(Action::Key(KeyEvent::new(
-            KeyCode::Char('c'),
-            KeyModifiers::CONTROL
-        ))),
-        vec![Effect::Quit]
-    );
+    b.update(ch('?'));
+    b.update(Action::Key(KeyEvent::new(
+        KeyCode::Char('c'),
+        KeyModifiers::CONTROL,
+    )));
+    assert!(b.quit, "Ctrl-C quits, even from an overlay");
+    // Requests reach the background as messages.
+    let effects = a.update(ch('r'));
+    run_effects(&mut a, effects);
+    assert_eq!(a.requests.try_recv(), Ok(Request::SyncNow));
 }
 
 #[test]
@@ -436,7 +481,7 @@ fn notifications_reload_only_what_is_visible() {
     let needs = Action::Sync(SyncEvent::Failed {
         view: "default".into(),
         message: "x".into(),
-        sign_in: true,
+        kind: FailureKind::SignInNeeded,
     });
     assert_eq!(a.update(needs.clone()), vec![Effect::StartSignIn]);
     assert!(a.update(needs).is_empty());

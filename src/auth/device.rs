@@ -4,7 +4,7 @@ use oauth2::{Scope, StandardDeviceAuthorizationResponse};
 use serde::Deserialize;
 
 use super::http::OAuthHttp;
-use super::session::{AuthError, IdentityClient, SCOPES, describe_token_error, token_set};
+use super::session::{AuthError, IdentityClient, SCOPES, request_failure, token_set};
 use super::tokens::TokenSet;
 use crate::config::Config;
 
@@ -27,8 +27,9 @@ pub async fn start(
         .add_scopes(SCOPES.iter().map(|s| Scope::new((*s).to_owned())))
         .request_async(&OAuthHttp(http))
         .await
-        .map_err(|e| {
-            AuthError::Service(format!("device code request: {}", describe_token_error(&e)))
+        .map_err(|e| match request_failure(&e) {
+            AuthError::Service(why) => AuthError::Service(format!("device code request: {why}")),
+            other => other,
         })?;
     Ok(DeviceCode {
         verification_uri: details.verification_uri().to_string(),
@@ -63,14 +64,7 @@ pub async fn finish(
                 ),
                 other => AuthError::Service(format!("sign-in failed: {other}")),
             },
-            oauth2::RequestTokenError::Other(msg)
-                if msg.contains("timed out") || msg.contains("Timeout") =>
-            {
-                AuthError::Service(
-                    "the code expired before it was approved; run `deltacal login` again".into(),
-                )
-            }
-            other => AuthError::Service(describe_token_error(other)),
+            other => request_failure(other),
         })?;
     let mut tokens = token_set(&response, None, None);
     tokens.account = who_am_i(http, config, &tokens.access_token).await;

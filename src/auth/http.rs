@@ -5,12 +5,28 @@ use std::pin::Pin;
 
 use oauth2::{AsyncHttpClient, HttpRequest, HttpResponse};
 
+use crate::failure::FailureKind;
+use crate::net;
+
 /// Adapts a `reqwest::Client` for oauth2's requests.
 pub struct OAuthHttp<'a>(pub &'a reqwest::Client);
 
+/// A transport failure on the way to the identity platform, with its kind.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct OAuthHttpError(String);
+#[error("{message}")]
+pub struct OAuthHttpError {
+    pub kind: FailureKind,
+    message: String,
+}
+
+impl From<reqwest::Error> for OAuthHttpError {
+    fn from(e: reqwest::Error) -> Self {
+        OAuthHttpError {
+            kind: net::failure_kind(&e),
+            message: net::describe(&e),
+        }
+    }
+}
 
 impl<'c> AsyncHttpClient<'c> for OAuthHttp<'_> {
     type Error = OAuthHttpError;
@@ -25,23 +41,14 @@ impl<'c> AsyncHttpClient<'c> for OAuthHttp<'_> {
                 .headers(parts.headers)
                 .body(body)
                 .send()
-                .await
-                .map_err(|e| OAuthHttpError(crate::graph::describe_reqwest(&e)))?;
+                .await?;
             let status = response.status();
             let headers = response.headers().clone();
-            let body = response
-                .bytes()
-                .await
-                .map_err(|e| OAuthHttpError(crate::graph::describe_reqwest(&e)))?;
-            let mut out = http_response(status, body.to_vec());
+            let body = response.bytes().await?;
+            let mut out = oauth2::http::Response::new(body.to_vec());
+            *out.status_mut() = status;
             *out.headers_mut() = headers;
             Ok(out)
         })
     }
-}
-
-fn http_response(status: reqwest::StatusCode, body: Vec<u8>) -> HttpResponse {
-    let mut response = oauth2::http::Response::new(body);
-    *response.status_mut() = status;
-    response
 }

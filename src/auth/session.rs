@@ -11,9 +11,10 @@ use oauth2::{
 };
 use tokio::sync::Mutex;
 
-use super::http::OAuthHttp;
+use super::http::{OAuthHttp, OAuthHttpError};
 use super::tokens::{self, TokenSet};
 use crate::config::Config;
+use crate::failure::FailureKind;
 
 /// The scopes deltacal asks for.
 pub const SCOPES: &[&str] = &["offline_access", "Calendars.Read", "User.Read"];
@@ -34,15 +35,37 @@ pub enum AuthError {
     SignInAgain(String),
     #[error("identity service: {0}")]
     Service(String),
+    #[error("identity service unreachable: {0}")]
+    Unreachable(String),
     #[error("{0}")]
     File(String),
 }
 
+impl AuthError {
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            AuthError::NotSignedIn | AuthError::SignInAgain(_) => FailureKind::SignInNeeded,
+            AuthError::Service(_) => FailureKind::Server,
+            AuthError::Unreachable(_) => FailureKind::Offline,
+            AuthError::File(_) => FailureKind::Credentials,
+        }
+    }
+}
+
+/// `{authority}/{tenant}/oauth2/v2.0/{endpoint}`.
+pub fn identity_url(config: &Config, endpoint: &str) -> String {
+    format!(
+        "{}/{}/oauth2/v2.0/{endpoint}",
+        config.authority.as_str().trim_end_matches('/'),
+        config.tenant
+    )
+}
+
 /// Builds the oauth2 client from the config.
 pub fn identity_client(config: &Config) -> Result<IdentityClient, AuthError> {
-    let device = DeviceAuthorizationUrl::new(config.identity_url("devicecode"))
+    let device = DeviceAuthorizationUrl::new(identity_url(config, "devicecode"))
         .map_err(|e| AuthError::Service(format!("device code URL: {e}")))?;
-    let token = TokenUrl::new(config.identity_url("token"))
+    let token = TokenUrl::new(identity_url(config, "token"))
         .map_err(|e| AuthError::Service(format!("token URL: {e}")))?;
     Ok(BasicClient::new(ClientId::new(config.client_id.clone()))
         .set_auth_type(AuthType::RequestBody)
@@ -96,10 +119,6 @@ impl Session {
             path: config.token_path(),
             tokens: Mutex::new(current),
         })
-    }
-
-    pub async fn signed_in(&self) -> bool {
-        self.tokens.lock().await.is_some()
     }
 
     pub async fn account(&self) -> Option<String> {
@@ -164,7 +183,7 @@ impl Session {
                 oauth2::RequestTokenError::ServerResponse(r) => {
                     AuthError::SignInAgain(r.error().to_string())
                 }
-                other => AuthError::Service(describe_token_error(&other)),
+                other => request_failure(&other),
             })?;
         let next = token_set(
             &response,
@@ -177,14 +196,22 @@ impl Session {
     }
 }
 
-/// One line for an oauth2 request error, never including a token.
-pub fn describe_token_error<RE: std::error::Error, T: oauth2::ErrorResponse>(
-    e: &oauth2::RequestTokenError<RE, T>,
-) -> String {
+/// An oauth2 request that got no usable answer: unreachable, or a reply that was not one.
+/// Never includes a token.
+pub fn request_failure<T: oauth2::ErrorResponse>(
+    e: &oauth2::RequestTokenError<OAuthHttpError, T>,
+) -> AuthError {
     match e {
-        oauth2::RequestTokenError::ServerResponse(r) => format!("server answered {r}"),
-        oauth2::RequestTokenError::Request(r) => format!("request failed: {r}"),
-        oauth2::RequestTokenError::Parse(p, _) => format!("unreadable answer: {p}"),
-        oauth2::RequestTokenError::Other(o) => o.clone(),
+        oauth2::RequestTokenError::Request(r) if r.kind == FailureKind::Offline => {
+            AuthError::Unreachable(r.to_string())
+        }
+        oauth2::RequestTokenError::ServerResponse(r) => {
+            AuthError::Service(format!("server answered {r}"))
+        }
+        oauth2::RequestTokenError::Request(r) => AuthError::Service(format!("request failed: {r}")),
+        oauth2::RequestTokenError::Parse(p, _) => {
+            AuthError::Service(format!("unreadable answer: {p}"))
+        }
+        oauth2::RequestTokenError::Other(o) => AuthError::Service(o.clone()),
     }
 }

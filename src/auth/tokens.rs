@@ -75,7 +75,7 @@ pub fn save(path: &Path, tokens: &TokenSet) -> Result<(), TokenFileError> {
         cause: e.to_string(),
     };
     let dir = path.parent().unwrap_or(Path::new("."));
-    crate::config::ensure_private_dir(dir).map_err(io)?;
+    crate::paths::ensure_private_dir(dir).map_err(io)?;
     let tmp = path.with_extension("json.tmp");
     let _ = std::fs::remove_file(&tmp);
     let mut options = std::fs::OpenOptions::new();

@@ -6,9 +6,10 @@ use chrono::{NaiveDate, SecondsFormat, Utc};
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::days::{event_days, occupies};
-use crate::model::Event;
-use crate::store::{CachedEvent, Store};
+use crate::days::occupies;
+use crate::layout::{ASCII_MARKS, day_times};
+use crate::model::{CachedEvent, Event};
+use crate::store::Store;
 use crate::text;
 
 /// One event of `agenda --json`: every field present, `null` when unknown.
@@ -65,7 +66,8 @@ pub fn events_in_days(
     if !path.exists() {
         return Ok(Vec::new());
     }
-    crate::days::cached_days(&Store::open(&path)?, config, first, last)
+    let views: Vec<String> = config.calendars.iter().map(|c| c.key.clone()).collect();
+    Store::open(&path)?.events_in_days(&views, &config.zone, first, last)
 }
 
 /// Writes the agenda as JSON or as text grouped under day headings.
@@ -110,21 +112,11 @@ pub fn write(
 
 /// `  09:00-10:00  Subject  @ Location` for one event on one day.
 fn line(config: &Config, e: &Event, day: NaiveDate) -> String {
-    let when = match (e.all_day, e.span(), event_days(e, &config.zone)) {
-        (true, _, _) | (_, None, _) => "all day    ".to_owned(),
-        (false, Some((start, end)), Some((first, last))) => {
-            let fmt = |t| crate::days::clock(config, t);
-            let from = if first == day {
-                fmt(start)
-            } else {
-                "...".into()
-            };
-            let to = if last == day { fmt(end) } else { "...".into() };
-            format!("{from}-{to}")
-        }
-        _ => String::new(),
+    let when = match day_times(e, day, config) {
+        Some(times) => times.range(ASCII_MARKS),
+        None => "all day    ".to_owned(),
     };
-    let subject = text::line(e.subject.as_deref().unwrap_or("(no subject)")).into_owned();
+    let subject = text::line(e.title()).into_owned();
     let mut out = format!("{when:<11}  {subject}");
     if e.cancelled {
         out.push_str("  [cancelled]");

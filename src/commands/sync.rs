@@ -40,7 +40,7 @@ pub async fn sync(config: Arc<Config>, out: &mut (impl Write + Send)) -> anyhow:
 
 /// Device-code sign-in on the terminal.
 pub async fn login(config: &Config, out: &mut (impl Write + Send)) -> anyhow::Result<()> {
-    let http = crate::graph::http_client();
+    let http = crate::net::http_client();
     let client = session::identity_client(config)?;
     let code = device::start(&client, &http).await?;
     writeln!(

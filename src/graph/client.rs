@@ -10,6 +10,8 @@ use reqwest::{StatusCode, Url};
 
 use super::wire::{DeltaPage, parse_error, parse_page};
 use crate::auth::session::{AuthError, Session};
+use crate::failure::FailureKind;
+use crate::net;
 
 /// How hard to try before a round gives up (keeping its state token).
 #[derive(Debug, Clone)]
@@ -57,9 +59,27 @@ pub enum GraphError {
     #[error("refusing to follow a link to {link}: it is not the configured Graph host {expected}")]
     ForeignLink { link: String, expected: String },
     #[error("gave up after {attempts} attempts: {last}")]
-    GaveUp { attempts: u32, last: String },
+    GaveUp {
+        attempts: u32,
+        last: String,
+        /// The kind of the last failure.
+        kind: FailureKind,
+    },
     #[error("unexpected HTTP {status}: {message}")]
     Http { status: u16, message: String },
+}
+
+impl GraphError {
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            GraphError::Auth(e) => e.kind(),
+            GraphError::GaveUp { kind, .. } => *kind,
+            GraphError::Gone { .. } | GraphError::Http { .. } => FailureKind::Server,
+            GraphError::Forbidden { .. }
+            | GraphError::BadRequest { .. }
+            | GraphError::ForeignLink { .. } => FailureKind::Refused,
+        }
+    }
 }
 
 /// A Graph client bound to one origin (scheme, host and port of `graph.base_url`).
@@ -135,8 +155,8 @@ impl GraphClient {
                 .header("prefer", prefer.clone())
                 .send()
                 .await;
-            let (reason, retry_after) = match sent {
-                Err(e) => (super::describe_reqwest(&e), None),
+            let (reason, kind, retry_after) = match sent {
+                Err(e) => (net::describe(&e), net::failure_kind(&e), None),
                 Ok(response) => {
                     let status = response.status();
                     let retry_after = response
@@ -147,7 +167,7 @@ impl GraphClient {
                         .map(Duration::from_secs);
                     let body = response.bytes().await;
                     match (status, body) {
-                        (_, Err(e)) => (super::describe_reqwest(&e), None),
+                        (_, Err(e)) => (net::describe(&e), net::failure_kind(&e), None),
                         (s, Ok(body)) if s.is_success() => match parse_page(&body) {
                             Ok(page) => {
                                 let link = match &page.link {
@@ -157,7 +177,7 @@ impl GraphClient {
                                 self.check_link(link)?;
                                 return Ok(page);
                             }
-                            Err(e) => (e.to_string(), None),
+                            Err(e) => (e.to_string(), FailureKind::Server, None),
                         },
                         (s, Ok(body)) => {
                             let (code, message) = parse_error(&body);
@@ -181,8 +201,14 @@ impl GraphClient {
                                 StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND => {
                                     return Err(GraphError::BadRequest { code, message });
                                 }
-                                s if s == StatusCode::TOO_MANY_REQUESTS || s.is_server_error() => (
+                                StatusCode::TOO_MANY_REQUESTS => (
+                                    format!("HTTP 429 {code}: {message}"),
+                                    FailureKind::Throttled,
+                                    retry_after,
+                                ),
+                                s if s.is_server_error() => (
                                     format!("HTTP {} {code}: {message}", s.as_u16()),
+                                    FailureKind::Server,
                                     retry_after,
                                 ),
                                 s => {
@@ -200,6 +226,7 @@ impl GraphClient {
                 return Err(GraphError::GaveUp {
                     attempts: attempt,
                     last: reason,
+                    kind,
                 });
             }
             let delay = retry_after

@@ -1,38 +1,51 @@
-//! Talking to Microsoft Graph: the HTTP client with retries and link checks, and the wire format.
+//! Talking to Microsoft Graph: the client with retries and link checks, the URLs it starts
+//! from, and the wire format.
 
 pub mod client;
 pub mod wire;
 
-use std::time::Duration;
+use chrono::{DateTime, Utc};
+use reqwest::Url;
 
-/// The one HTTP client deltacal uses: rustls, no redirects (a redirect could carry a token
-/// elsewhere), bounded timeouts.
-pub fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(60))
-        .user_agent(concat!("deltacal/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .expect("the TLS backend initialises")
+use crate::model::Window;
+
+/// The initial delta URL of a calendar view over a window: `/me/calendarView/delta` for the
+/// default calendar (`calendar` None), else `/me/calendars/{id}/calendarView/delta`.
+pub fn delta_url(base: &Url, calendar: Option<&str>, window: &Window) -> Url {
+    let mut url = base.clone();
+    {
+        let mut segments = url.path_segments_mut().expect("base_url is http(s)");
+        segments.pop_if_empty().push("me");
+        if let Some(id) = calendar {
+            segments.push("calendars").push(id);
+        }
+        segments.push("calendarView").push("delta");
+    }
+    let fmt = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    url.query_pairs_mut()
+        .append_pair("startDateTime", &fmt(window.start))
+        .append_pair("endDateTime", &fmt(window.end));
+    url
 }
 
-/// One line for a reqwest error, without the URL's query (which holds state tokens).
-pub fn describe_reqwest(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else if e.is_body() || e.is_decode() {
-        "connection broke while reading the response"
-    } else if e.is_request() {
-        "request failed"
-    } else {
-        "network error"
-    };
-    let host = e
-        .url()
-        .and_then(|u| u.host_str().map(|h| format!(" ({h})")))
-        .unwrap_or_default();
-    format!("{kind}{host}")
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delta_urls_for_default_and_named_calendars() {
+        let base = Url::parse("https://graph.microsoft.com/v1.0").unwrap();
+        let w = Window {
+            start: "2016-12-01T00:00:00Z".parse().unwrap(),
+            end: "2016-12-30T00:00:00Z".parse().unwrap(),
+        };
+        assert_eq!(
+            delta_url(&base, Some("AAMk/x="), &w).as_str(),
+            "https://graph.microsoft.com/v1.0/me/calendars/AAMk%2Fx=/calendarView/delta?startDateTime=2016-12-01T00%3A00%3A00Z&endDateTime=2016-12-30T00%3A00%3A00Z"
+        );
+        assert_eq!(
+            delta_url(&base, None, &w).as_str(),
+            "https://graph.microsoft.com/v1.0/me/calendarView/delta?startDateTime=2016-12-01T00%3A00%3A00Z&endDateTime=2016-12-30T00%3A00%3A00Z"
+        );
+    }
 }

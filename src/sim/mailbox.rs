@@ -8,8 +8,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use serde_json::{Value, json};
 
-use crate::store::Window;
-use crate::tz;
+use super::time::{self, Window};
 
 /// One stored event: its Graph JSON (times in UTC) and what the delta logic needs.
 #[derive(Debug, Clone)]
@@ -341,7 +340,7 @@ fn times_of(json: &Value) -> Result<(DateTime<Utc>, DateTime<Utc>, bool), Mailbo
             .get("dateTime")
             .and_then(Value::as_str)
             .ok_or_else(|| MailboxError::BadEvent(format!("`{key}.dateTime` is missing")))?;
-        let local = crate::model::parse_wall_time(text)
+        let local = time::wall_time(text)
             .ok_or_else(|| MailboxError::BadEvent(format!("`{key}.dateTime` is not a time")))?;
         if all_day {
             return Ok(local
@@ -351,9 +350,9 @@ fn times_of(json: &Value) -> Result<(DateTime<Utc>, DateTime<Utc>, bool), Mailbo
                 .and_utc());
         }
         let zone_name = v.get("timeZone").and_then(Value::as_str).unwrap_or("UTC");
-        let zone = tz::resolve(zone_name)
+        let zone = time::zone(zone_name)
             .ok_or_else(|| MailboxError::BadEvent(format!("unknown time zone `{zone_name}`")))?;
-        Ok(tz::local_to_utc(local, zone))
+        Ok(time::instant(local, zone))
     };
     let (start, end) = (read("start")?, read("end")?);
     if end < start {

@@ -8,7 +8,7 @@ use base64::Engine;
 use rand::RngExt;
 
 use super::mailbox::DeltaItem;
-use crate::store::Window;
+use super::time::Window;
 
 /// Where a token leaves the client in a round.
 #[derive(Debug, Clone)]

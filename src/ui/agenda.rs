@@ -1,4 +1,4 @@
-//! The agenda view: days with their events in order, from the selected day on.
+//! Drawing the agenda view: days with their events in order, from the selected day on.
 
 use chrono::Duration;
 use ratatui::Frame;
@@ -9,7 +9,7 @@ use ratatui::widgets::Paragraph;
 
 use super::app::{AGENDA_DAYS, App};
 use super::width::fit;
-use crate::layout::{Placement, day_buckets};
+use crate::layout::{Placement, TUI_MARKS, day_buckets, day_times};
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let theme = &app.theme;
@@ -42,28 +42,16 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             }
             for (pos, entry) in entries.iter().enumerate() {
                 let c = &app.visible.events[entry.index];
-                let color = app
-                    .config
-                    .calendars
-                    .iter()
-                    .find(|s| s.key == c.view)
-                    .and_then(|s| s.color.as_deref());
-                let when = match (entry.placement, c.event.all_day, c.event.span()) {
-                    (_, true, _) => "all day".to_owned(),
-                    (Placement::SpanContinues | Placement::TimedContinues, _, _) => {
-                        "… cont.".to_owned()
+                let color = app.config.calendar(&c.view).and_then(|s| s.color);
+                let when = match (entry.placement, day_times(&c.event, day, &app.config)) {
+                    _ if c.event.all_day => "all day".to_owned(),
+                    (Placement::SpanContinues | Placement::TimedContinues, _) => {
+                        format!("{} cont.", TUI_MARKS.open)
                     }
-                    (_, false, Some((s, e))) => {
-                        let end = if app.config.zone.date_of(e) == day || e == s {
-                            crate::days::clock(&app.config, e)
-                        } else {
-                            "…".into()
-                        };
-                        format!("{}–{}", crate::days::clock(&app.config, s), end)
-                    }
-                    _ => String::new(),
+                    (_, Some(times)) => times.range(TUI_MARKS),
+                    (_, None) => String::new(),
                 };
-                let subject = c.event.subject.as_deref().unwrap_or("(no subject)");
+                let subject = c.event.title();
                 let location = c
                     .event
                     .location

@@ -1,16 +1,23 @@
 //! The TUI's state, the actions that change it, and `update`: pure, testable without a terminal.
-//! `update` returns effects (loads, refreshes, sign-in) that the loop in `mod.rs` performs.
+//! Every change of state goes through `update`; it returns effects (loads, searches, requests to
+//! the background) that the [`EffectRunner`](super::runner::EffectRunner) performs.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 
+use super::geometry;
 use super::keys::{Command, command_for};
+use super::overlay::{EventState, Intent};
+pub use super::overlay::{Overlay, Search, SignIn};
 use super::theme::Theme;
+use crate::auth::signin::SignInEvent;
 use crate::config::{Config, ViewKind};
+use crate::failure::FailureKind;
 use crate::layout::{MonthGrid, day_entries};
-use crate::store::{CachedEvent, RoundCounts};
+use crate::model::CachedEvent;
+use crate::store::{RoundCounts, SyncState as SavedState};
 use crate::sync::SyncEvent;
 
 /// How many days the agenda loads from the selected day on.
@@ -22,23 +29,6 @@ pub struct Visible {
     pub first: Option<NaiveDate>,
     pub last: Option<NaiveDate>,
     pub events: Vec<CachedEvent>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Search {
-    pub query: String,
-    /// Typing into the query (Enter runs it).
-    pub editing: bool,
-    pub results: Vec<CachedEvent>,
-    pub selected: usize,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Overlay {
-    None,
-    Detail,
-    Help,
-    Search(Search),
 }
 
 /// What the sync task is doing, as the status bar tells it.
@@ -58,23 +48,6 @@ pub struct SyncStatus {
     pub last_counts: Option<RoundCounts>,
 }
 
-/// The in-app sign-in panel.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SignIn {
-    Hidden,
-    Requesting,
-    Code { uri: String, code: String },
-    Failed(String),
-}
-
-/// Progress of a sign-in started from the app.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SignInUpdate {
-    Code { uri: String, code: String },
-    Done { account: Option<String> },
-    Failed(String),
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     Key(KeyEvent),
@@ -86,16 +59,25 @@ pub enum Action {
         width: u16,
         height: u16,
     },
+    /// Time passes: the clock the screen shows, and a new day.
     Tick(DateTime<Utc>),
     Sync(SyncEvent),
-    SignIn(SignInUpdate),
+    /// Sync notifications were lost: re-read what is on screen.
+    Reload,
+    SignIn(SignInEvent),
+    /// Who is signed in, as the token file says.
+    Account(Option<String>),
     Loaded(Visible),
     /// Fresh events of some of the visible days (`first..=last` of the value).
     LoadedDays(Visible),
+    /// Reading the cache failed.
+    LoadFailed(String),
+    /// The sync states saved in the cache, one per configured calendar that has one.
+    SavedStates(Vec<SavedState>),
     SearchResults(Vec<CachedEvent>),
 }
 
-/// Work `update` asks the loop to do.
+/// Work `update` asks the effect runner to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     /// Read the events of these days from the cache (everything on screen).
@@ -108,10 +90,13 @@ pub enum Effect {
         first: NaiveDate,
         last: NaiveDate,
     },
+    /// Read the calendars' saved sync states (the last completed rounds).
+    LoadSavedStates,
+    /// Ask the sync task for a round now.
     RefreshNow,
+    /// Start a sign-in in the background.
     StartSignIn,
     Search(String),
-    Quit,
 }
 
 pub struct App {
@@ -157,6 +142,11 @@ impl App {
         }
     }
 
+    /// What to read before the first frame: the days on screen and the last rounds.
+    pub fn start(&self) -> Vec<Effect> {
+        vec![self.reload(), Effect::LoadSavedStates]
+    }
+
     /// The days the current view shows.
     pub fn wanted_range(&self) -> (NaiveDate, NaiveDate) {
         match self.view {
@@ -175,7 +165,12 @@ impl App {
         MonthGrid::for_day(self.selected, self.config.week_start)
     }
 
-    /// Indices (into `visible.events`) of the selected day's events, in display order.
+    /// The area the view draws in (less the side pane when the detail pane is beside it).
+    pub fn main_area(&self) -> ratatui::layout::Rect {
+        geometry::main_area(self.size, self.overlay == Overlay::Detail)
+    }
+
+    /// Indices (into `visible.events`) of a day's events, in display order.
     pub fn day_events(&self, day: NaiveDate) -> Vec<usize> {
         day_entries(&self.visible.events, &self.config, day)
             .into_iter()
@@ -218,6 +213,13 @@ impl App {
         self.load_if_needed()
     }
 
+    /// Moves the selection among the selected day's events, staying within them.
+    fn step_event(&mut self, step: i64) {
+        let n = self.day_events(self.selected).len();
+        let moved = self.selected_event.saturating_add_signed(step as isize);
+        self.selected_event = moved.min(n.saturating_sub(1));
+    }
+
     fn shift_months(&self, months: i32) -> NaiveDate {
         let d = self.selected;
         let total = d.year() * 12 + d.month0() as i32 + months;
@@ -231,14 +233,15 @@ impl App {
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
         match action {
             Action::Key(key) => self.on_key(key),
-            Action::Click { column, row } => match super::month::day_at(self, column, row) {
-                Some(day)
-                    if self.view == ViewKind::Month && matches!(self.overlay, Overlay::None) =>
-                {
-                    self.select(day)
+            Action::Click { column, row } => {
+                if self.view != ViewKind::Month || self.overlay != Overlay::None {
+                    return Vec::new();
                 }
-                _ => Vec::new(),
-            },
+                match geometry::day_at(self.main_area(), &self.grid(), column, row) {
+                    Some(day) => self.select(day),
+                    None => Vec::new(),
+                }
+            }
             Action::Resize { width, height } => {
                 self.size = (width, height);
                 Vec::new()
@@ -253,26 +256,30 @@ impl App {
                 Vec::new()
             }
             Action::Sync(event) => self.on_sync(event),
-            Action::SignIn(update) => match update {
-                SignInUpdate::Code { uri, code } => {
+            Action::Reload => vec![self.reload()],
+            Action::SignIn(event) => match event {
+                SignInEvent::Code { uri, code } => {
                     self.signin = SignIn::Code { uri, code };
                     Vec::new()
                 }
-                SignInUpdate::Done { account } => {
+                SignInEvent::Done { account } => {
                     self.signin = SignIn::Hidden;
                     self.account = account;
                     self.sync.state = SyncState::Idle;
                     vec![Effect::RefreshNow]
                 }
-                SignInUpdate::Failed(message) => {
+                SignInEvent::Failed(message) => {
                     self.signin = SignIn::Failed(message);
                     Vec::new()
                 }
             },
+            Action::Account(account) => {
+                self.account = account;
+                Vec::new()
+            }
             Action::Loaded(visible) => {
                 self.visible = visible;
-                let n = self.day_events(self.selected).len();
-                self.selected_event = self.selected_event.min(n.saturating_sub(1));
+                self.step_event(0);
                 Vec::new()
             }
             Action::LoadedDays(fresh) => {
@@ -289,8 +296,21 @@ impl App {
                 self.visible
                     .events
                     .dedup_by(|a, b| a.event.id == b.event.id && a.view == b.view);
-                let n = self.day_events(self.selected).len();
-                self.selected_event = self.selected_event.min(n.saturating_sub(1));
+                self.step_event(0);
+                Vec::new()
+            }
+            Action::LoadFailed(message) => {
+                self.sync.state = SyncState::Error(message);
+                Vec::new()
+            }
+            Action::SavedStates(states) => {
+                // The status bar tells the latest completed round of any calendar.
+                for state in states {
+                    if state.last_completed > self.sync.last_completed {
+                        self.sync.last_completed = state.last_completed;
+                        self.sync.last_counts = state.last_counts;
+                    }
+                }
                 Vec::new()
             }
             Action::SearchResults(results) => {
@@ -348,126 +368,97 @@ impl App {
                 self.sync.last_counts = Some(summary.counts);
                 Vec::new()
             }
-            SyncEvent::Failed {
-                message, sign_in, ..
-            } => {
-                if sign_in {
-                    self.sync.state = SyncState::SignedOut;
-                    if self.signin == SignIn::Hidden {
-                        self.signin = SignIn::Requesting;
-                        return vec![Effect::StartSignIn];
+            SyncEvent::Failed { message, kind, .. } => {
+                match kind {
+                    FailureKind::SignInNeeded => {
+                        self.sync.state = SyncState::SignedOut;
+                        if self.signin == SignIn::Hidden {
+                            self.signin = SignIn::Requesting;
+                            return vec![Effect::StartSignIn];
+                        }
                     }
-                } else if message.contains("could not connect") || message.contains("timed out") {
-                    self.sync.state = SyncState::Offline(message);
-                } else {
-                    self.sync.state = SyncState::Error(message);
+                    FailureKind::Offline => self.sync.state = SyncState::Offline(message),
+                    _ => self.sync.state = SyncState::Error(message),
                 }
                 Vec::new()
             }
         }
     }
 
+    /// The open overlay is offered the key first, then the sign-in panel, then the key table.
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        let ctrl_c =
-            key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c');
-        if ctrl_c {
-            self.quit = true;
-            return vec![Effect::Quit];
+        let state = match &mut self.overlay {
+            Overlay::None => EventState::NotConsumed,
+            Overlay::Help => super::overlay::help_on_key(&key),
+            Overlay::Detail => super::overlay::detail_on_key(&key),
+            Overlay::Search(search) => search.on_key(&key),
+        };
+        let state = match state {
+            EventState::NotConsumed => self.signin.on_key(&key),
+            consumed => consumed,
+        };
+        match state {
+            EventState::Consumed(None) => Vec::new(),
+            EventState::Consumed(Some(intent)) => self.on_intent(intent),
+            EventState::NotConsumed => match command_for(&key) {
+                Some(command) => self.on_command(command),
+                None => Vec::new(),
+            },
         }
-        // Typing a search query takes every printable key.
-        if let Overlay::Search(search) = &mut self.overlay
-            && search.editing
-        {
-            match key.code {
-                KeyCode::Char(c) => search.query.push(c),
-                KeyCode::Backspace => {
-                    search.query.pop();
-                }
-                KeyCode::Esc => self.overlay = Overlay::None,
-                KeyCode::Enter if !search.query.trim().is_empty() => {
-                    search.editing = false;
-                    return vec![Effect::Search(search.query.trim().to_owned())];
-                }
-                _ => {}
+    }
+
+    fn on_intent(&mut self, intent: Intent) -> Vec<Effect> {
+        match intent {
+            Intent::CloseOverlay => {
+                self.overlay = Overlay::None;
+                Vec::new()
             }
-            return Vec::new();
+            Intent::HideSignIn => {
+                self.signin = SignIn::Hidden;
+                Vec::new()
+            }
+            Intent::RunSearch(query) => vec![Effect::Search(query)],
+            Intent::StepEvent(step) => {
+                self.step_event(step);
+                Vec::new()
+            }
+            Intent::OpenHit => self.open_search_hit(),
         }
-        let Some(command) = command_for(&key) else {
+    }
+
+    /// Goes to the selected search hit's day and opens its details.
+    fn open_search_hit(&mut self) -> Vec<Effect> {
+        let Overlay::Search(search) = &self.overlay else {
             return Vec::new();
         };
-        // Overlays take the keys they use.
-        match (&mut self.overlay, command) {
-            (Overlay::Help, Command::Close | Command::Help | Command::Quit) => {
-                self.overlay = Overlay::None;
-                return Vec::new();
-            }
-            (Overlay::Help, _) => return Vec::new(),
-            (Overlay::Search(s), Command::Up | Command::PrevEvent) => {
-                s.selected = s.selected.saturating_sub(1);
-                return Vec::new();
-            }
-            (Overlay::Search(s), Command::Down | Command::NextEvent) => {
-                s.selected = (s.selected + 1).min(s.results.len().saturating_sub(1));
-                return Vec::new();
-            }
-            (Overlay::Search(s), Command::Open) => {
-                let Some(hit) = s.results.get(s.selected).cloned() else {
-                    return Vec::new();
-                };
-                let day = crate::days::event_days(&hit.event, &self.config.zone).map(|d| d.0);
-                self.overlay = Overlay::None;
-                let mut effects = day.map(|d| self.select(d)).unwrap_or_default();
-                self.overlay = Overlay::Detail;
-                // Select the hit among its day's events once they are loaded.
-                if self
-                    .visible
-                    .events
-                    .iter()
-                    .any(|e| e.event.id == hit.event.id)
-                {
-                    let day_events = self.day_events(self.selected);
-                    if let Some(pos) = day_events
-                        .iter()
-                        .position(|&i| self.visible.events[i].event.id == hit.event.id)
-                    {
-                        self.selected_event = pos;
-                    }
-                } else {
-                    effects.push(self.reload());
-                }
-                return effects;
-            }
-            (Overlay::Search(_), Command::Close) => {
-                self.overlay = Overlay::None;
-                return Vec::new();
-            }
-            (Overlay::Search(s), Command::Search) => {
-                s.editing = true;
-                return Vec::new();
-            }
-            (Overlay::Search(_), Command::Quit) => {
-                self.overlay = Overlay::None;
-                return Vec::new();
-            }
-            (Overlay::Detail, Command::Close | Command::Open) => {
-                self.overlay = Overlay::None;
-                return Vec::new();
-            }
-            (Overlay::Detail, Command::Down | Command::NextEvent) => {
-                let n = self.day_events(self.selected).len();
-                self.selected_event = (self.selected_event + 1).min(n.saturating_sub(1));
-                return Vec::new();
-            }
-            (Overlay::Detail, Command::Up | Command::PrevEvent) => {
-                self.selected_event = self.selected_event.saturating_sub(1);
-                return Vec::new();
-            }
-            _ => {}
-        }
-        if !matches!(self.signin, SignIn::Hidden) && command == Command::Close {
-            self.signin = SignIn::Hidden;
+        let Some(hit) = search.results.get(search.selected).cloned() else {
             return Vec::new();
+        };
+        let day = crate::days::event_days(&hit.event, &self.config.zone).map(|d| d.0);
+        self.overlay = Overlay::None;
+        let mut effects = day.map(|d| self.select(d)).unwrap_or_default();
+        self.overlay = Overlay::Detail;
+        // Select the hit among its day's events once they are loaded.
+        if self
+            .visible
+            .events
+            .iter()
+            .any(|e| e.event.id == hit.event.id)
+        {
+            let day_events = self.day_events(self.selected);
+            if let Some(pos) = day_events
+                .iter()
+                .position(|&i| self.visible.events[i].event.id == hit.event.id)
+            {
+                self.selected_event = pos;
+            }
+        } else {
+            effects.push(self.reload());
         }
+        effects
+    }
+
+    fn on_command(&mut self, command: Command) -> Vec<Effect> {
         let day_step = match self.view {
             ViewKind::Month => 7,
             ViewKind::Agenda => 1,
@@ -488,12 +479,11 @@ impl App {
                 self.load_if_needed()
             }
             Command::NextEvent => {
-                let n = self.day_events(self.selected).len();
-                self.selected_event = (self.selected_event + 1).min(n.saturating_sub(1));
+                self.step_event(1);
                 Vec::new()
             }
             Command::PrevEvent => {
-                self.selected_event = self.selected_event.saturating_sub(1);
+                self.step_event(-1);
                 Vec::new()
             }
             Command::Open => {
@@ -506,14 +496,11 @@ impl App {
                 self.overlay = Overlay::None;
                 Vec::new()
             }
+            // Only a text field binds it, and the search consumes it there.
+            Command::DeleteBack => Vec::new(),
             Command::Refresh => vec![Effect::RefreshNow],
             Command::Search => {
-                self.overlay = Overlay::Search(Search {
-                    query: String::new(),
-                    editing: true,
-                    results: Vec::new(),
-                    selected: 0,
-                });
+                self.overlay = Overlay::Search(Search::new());
                 Vec::new()
             }
             Command::SignIn => {
@@ -524,9 +511,9 @@ impl App {
                 self.overlay = Overlay::Help;
                 Vec::new()
             }
-            Command::Quit => {
+            Command::Quit | Command::Interrupt => {
                 self.quit = true;
-                vec![Effect::Quit]
+                Vec::new()
             }
         }
     }

@@ -1,4 +1,5 @@
-//! The detail pane of the selected event: a side pane on wide terminals, a popup otherwise.
+//! Drawing the detail pane of the selected event: a side pane on wide terminals, a popup
+//! otherwise.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -7,15 +8,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::app::App;
+use super::{geometry, strings};
 use crate::layout::when;
 use crate::text;
-
-/// From this width on, the detail pane sits beside the view instead of over it.
-pub const SIDE_PANE_MIN_WIDTH: u16 = 120;
-
-pub fn side_width(total: u16) -> u16 {
-    (total * 2 / 5).max(40)
-}
 
 fn response_mark(response: Option<&str>) -> &'static str {
     match response {
@@ -26,22 +21,10 @@ fn response_mark(response: Option<&str>) -> &'static str {
     }
 }
 
-/// Where the pane goes: beside the view on wide terminals, else a popup as tall as its text.
+/// Where the pane goes for these lines.
 fn pane_area(app: &App, lines: &[Line]) -> Rect {
-    let (w, h) = app.size;
-    if w >= SIDE_PANE_MIN_WIDTH {
-        let sw = side_width(w);
-        return Rect::new(w - sw, 1, sw, h.saturating_sub(2));
-    }
-    let pw = w.saturating_sub(4).min(76);
-    let inner = pw.saturating_sub(2).max(1) as usize;
-    let needed: usize = lines
-        .iter()
-        .map(|l| l.width().max(1).div_ceil(inner))
-        .sum::<usize>()
-        + 2;
-    let ph = (needed as u16).min(h.saturating_sub(4));
-    Rect::new((w - pw) / 2, 2, pw, ph)
+    let widths: Vec<usize> = lines.iter().map(Line::width).collect();
+    geometry::detail_area(app.size, &widths)
 }
 
 pub fn draw(frame: &mut Frame, app: &App) {
@@ -60,7 +43,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     let label = |s: &'static str| Span::styled(format!("{s:<10}"), theme.dim());
     let mut lines = vec![
         Line::from(Span::styled(
-            text::line(e.subject.as_deref().unwrap_or("(no subject)")).into_owned(),
+            text::line(e.title()).into_owned(),
             Style::new().add_modifier(Modifier::BOLD),
         )),
         Line::default(),
@@ -72,13 +55,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
             Span::styled("cancelled", theme.error()),
         ]));
     }
-    let calendar = app
-        .config
-        .calendars
-        .iter()
-        .find(|s| s.key == c.view)
-        .map(|s| s.name.as_str())
-        .unwrap_or(&c.view);
+    let calendar = app.config.calendar_name(&c.view);
     lines.push(Line::from(vec![
         label("Calendar"),
         Span::raw(text::line(calendar).into_owned()),
@@ -143,7 +120,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     }
     lines.push(Line::default());
     lines.push(Line::from(Span::styled(
-        "Esc close · ↑↓ other events of the day",
+        strings::detail_hint(),
         theme.dim(),
     )));
     let area = pane_area(app, &lines);

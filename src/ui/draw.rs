@@ -4,7 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use super::app::{App, Overlay, SignIn};
-use super::{agenda, detail, month, overlays, status};
+use super::{agenda, detail, month, popups, status};
 use crate::config::ViewKind;
 
 pub fn draw(frame: &mut Frame, app: &App) {
@@ -14,7 +14,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         return;
     }
     status::draw_title(frame, app, Rect::new(0, 0, full.width, 1));
-    let main = month::main_area(app).intersection(full);
+    let main = app.main_area().intersection(full);
     match app.view {
         ViewKind::Month => month::draw(frame, app, main),
         ViewKind::Agenda => agenda::draw(frame, app, main),
@@ -23,10 +23,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
     match &app.overlay {
         Overlay::None => {}
         Overlay::Detail => detail::draw(frame, app),
-        Overlay::Help => overlays::draw_help(frame, app),
-        Overlay::Search(s) => overlays::draw_search(frame, app, s),
+        Overlay::Help => popups::draw_help(frame, app),
+        Overlay::Search(s) => popups::draw_search(frame, app, s),
     }
     if app.signin != SignIn::Hidden {
-        overlays::draw_signin(frame, app);
+        popups::draw_signin(frame, app);
     }
 }

@@ -1,4 +1,5 @@
-//! Every key binding, in one table that drives both input handling and the help overlay.
+//! Every key binding, in tables that drive input handling, the help overlay and every key hint
+//! on screen, so none of them can drift apart.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -22,9 +23,13 @@ pub enum Command {
     SignIn,
     Help,
     Quit,
+    /// Ctrl-C: quits from anywhere, whatever is open or being typed.
+    Interrupt,
+    /// In a text field: delete the character before the cursor.
+    DeleteBack,
 }
 
-/// A key as the table names it.
+/// A key as the tables name it.
 #[derive(Debug, Clone, Copy)]
 pub enum Key {
     Char(char),
@@ -32,136 +37,199 @@ pub enum Key {
     Ctrl(char),
 }
 
+impl Key {
+    /// How the key is written on screen: `h`, `←`, `PgDn`, `Ctrl-C`.
+    pub fn name(&self) -> String {
+        match self {
+            Key::Char(c) => c.to_string(),
+            Key::Ctrl(c) => format!("Ctrl-{}", c.to_ascii_uppercase()),
+            Key::Code(code) => match code {
+                KeyCode::Left => "←".into(),
+                KeyCode::Right => "→".into(),
+                KeyCode::Up => "↑".into(),
+                KeyCode::Down => "↓".into(),
+                KeyCode::PageUp => "PgUp".into(),
+                KeyCode::PageDown => "PgDn".into(),
+                KeyCode::Enter => "Enter".into(),
+                KeyCode::Esc => "Esc".into(),
+                KeyCode::Tab => "Tab".into(),
+                KeyCode::Backspace => "Backspace".into(),
+                other => format!("{other:?}"),
+            },
+        }
+    }
+
+    fn matches(&self, event: &KeyEvent) -> bool {
+        let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
+        match self {
+            Key::Char(c) => !ctrl && event.code == KeyCode::Char(*c),
+            Key::Code(code) => event.code == *code,
+            Key::Ctrl(c) => ctrl && event.code == KeyCode::Char(*c),
+        }
+    }
+}
+
 pub struct Binding {
     pub keys: &'static [Key],
-    /// How the help overlay shows the keys.
-    pub label: &'static str,
     pub command: Command,
+    /// What the help overlay says the keys do; bindings with the same text share a row.
     pub help: &'static str,
 }
 
 use Key::{Char, Code, Ctrl};
 
+/// The keys of the calendar and its overlays.
 pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: &[Code(KeyCode::Left), Char('h')],
-        label: "← h",
         command: Command::Left,
         help: "previous day",
     },
     Binding {
         keys: &[Code(KeyCode::Right), Char('l')],
-        label: "→ l",
         command: Command::Right,
         help: "next day",
     },
     Binding {
         keys: &[Code(KeyCode::Up), Char('k')],
-        label: "↑ k",
         command: Command::Up,
         help: "previous week (agenda: day)",
     },
     Binding {
         keys: &[Code(KeyCode::Down), Char('j')],
-        label: "↓ j",
         command: Command::Down,
         help: "next week (agenda: day)",
     },
     Binding {
         keys: &[Char('n'), Code(KeyCode::PageDown)],
-        label: "n PgDn",
         command: Command::NextMonth,
         help: "next month",
     },
     Binding {
         keys: &[Char('p'), Code(KeyCode::PageUp)],
-        label: "p PgUp",
         command: Command::PrevMonth,
         help: "previous month",
     },
     Binding {
         keys: &[Char('t')],
-        label: "t",
         command: Command::Today,
         help: "today",
     },
     Binding {
         keys: &[Code(KeyCode::Tab), Char('v')],
-        label: "Tab v",
         command: Command::ToggleView,
         help: "month / agenda",
     },
     Binding {
         keys: &[Char(']')],
-        label: "]",
         command: Command::NextEvent,
         help: "next event of the day",
     },
     Binding {
         keys: &[Char('[')],
-        label: "[",
         command: Command::PrevEvent,
         help: "previous event of the day",
     },
     Binding {
         keys: &[Code(KeyCode::Enter)],
-        label: "Enter",
         command: Command::Open,
         help: "event details",
     },
     Binding {
         keys: &[Code(KeyCode::Esc)],
-        label: "Esc",
         command: Command::Close,
         help: "close",
     },
     Binding {
         keys: &[Char('r')],
-        label: "r",
         command: Command::Refresh,
         help: "sync now",
     },
     Binding {
         keys: &[Char('/')],
-        label: "/",
         command: Command::Search,
         help: "search subjects",
     },
     Binding {
         keys: &[Char('s')],
-        label: "s",
         command: Command::SignIn,
         help: "sign in",
     },
     Binding {
         keys: &[Char('?')],
-        label: "?",
         command: Command::Help,
         help: "this help",
     },
     Binding {
-        keys: &[Char('q'), Ctrl('c')],
-        label: "q Ctrl-C",
+        keys: &[Char('q')],
         command: Command::Quit,
+        help: "quit",
+    },
+    Binding {
+        keys: &[Ctrl('c')],
+        command: Command::Interrupt,
         help: "quit",
     },
 ];
 
-fn matches(key: &Key, event: &KeyEvent) -> bool {
-    let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
-    match key {
-        Key::Char(c) => !ctrl && event.code == KeyCode::Char(*c),
-        Key::Code(code) => event.code == *code,
-        Key::Ctrl(c) => ctrl && event.code == KeyCode::Char(*c),
-    }
-}
+/// The keys of a text field (the search query), tried before [`BINDINGS`] while typing.
+/// Printable characters are text, not commands.
+pub const TEXT_INPUT: &[Binding] = &[Binding {
+    keys: &[Code(KeyCode::Backspace)],
+    command: Command::DeleteBack,
+    help: "delete a character",
+}];
 
 /// The command a key press stands for.
 pub fn command_for(event: &KeyEvent) -> Option<Command> {
+    find(BINDINGS, event)
+}
+
+/// The command a key press stands for while typing into a text field.
+pub fn text_command_for(event: &KeyEvent) -> Option<Command> {
+    find(TEXT_INPUT, event).or_else(|| find(BINDINGS, event))
+}
+
+/// The character a key press types into a text field, if it types one.
+pub fn typed_char(event: &KeyEvent) -> Option<char> {
+    match event.code {
+        KeyCode::Char(c) if !event.modifiers.contains(KeyModifiers::CONTROL) => Some(c),
+        _ => None,
+    }
+}
+
+fn find(table: &[Binding], event: &KeyEvent) -> Option<Command> {
+    table
+        .iter()
+        .find(|b| b.keys.iter().any(|k| k.matches(event)))
+        .map(|b| b.command)
+}
+
+/// The first key bound to `command`, as a hint on screen shows it (`Esc`, `s`, `↑`).
+pub fn hint(command: Command) -> String {
     BINDINGS
         .iter()
-        .find(|b| b.keys.iter().any(|k| matches(k, event)))
-        .map(|b| b.command)
+        .chain(TEXT_INPUT)
+        .find(|b| b.command == command)
+        .and_then(|b| b.keys.first())
+        .map(Key::name)
+        .expect("every command has a key")
+}
+
+/// The help overlay's rows: the keys of each action and what they do, in table order.
+pub fn help_rows() -> Vec<(String, &'static str)> {
+    let mut rows: Vec<(String, &'static str)> = Vec::new();
+    for b in BINDINGS {
+        let keys: Vec<String> = b.keys.iter().map(Key::name).collect();
+        match rows.iter_mut().find(|(_, help)| *help == b.help) {
+            Some((label, _)) => {
+                label.push(' ');
+                label.push_str(&keys.join(" "));
+            }
+            None => rows.push((keys.join(" "), b.help)),
+        }
+    }
+    rows
 }
 
 #[cfg(test)]
@@ -180,8 +248,23 @@ mod tests {
         assert_eq!(command_for(&press('q')), Some(Command::Quit));
         assert_eq!(
             command_for(&KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
-            Some(Command::Quit)
+            Some(Command::Interrupt)
         );
         assert_eq!(command_for(&press('c')), None);
+        let backspace = KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE);
+        assert_eq!(command_for(&backspace), None);
+        assert_eq!(text_command_for(&backspace), Some(Command::DeleteBack));
+        assert_eq!(typed_char(&press('q')), Some('q'));
+    }
+
+    #[test]
+    fn labels_and_hints_come_from_the_keys() {
+        let rows = help_rows();
+        assert_eq!(rows[0], ("← h".to_owned(), "previous day"));
+        assert_eq!(rows[4], ("n PgDn".to_owned(), "next month"));
+        assert_eq!(rows.last().unwrap(), &("q Ctrl-C".to_owned(), "quit"));
+        assert_eq!(hint(Command::Close), "Esc");
+        assert_eq!(hint(Command::Up), "↑");
+        assert_eq!(hint(Command::SignIn), "s");
     }
 }

@@ -1,4 +1,4 @@
-//! The month view: a grid of week rows, each day with its events.
+//! Drawing the month view: a grid of week rows, each day with its events.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -7,68 +7,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::app::App;
+use super::geometry::month_cells;
 use super::width::{cells, fit};
-use crate::layout::{MonthGrid, Placement, day_buckets, time_label, weekday_names};
-
-/// Where each column and week row sits in `area`.
-pub struct Geometry {
-    pub columns: [(u16, u16); 7],
-    /// (y, height) of each week row; the weekday header is the line above the first.
-    pub rows: Vec<(u16, u16)>,
-}
-
-pub fn geometry(area: Rect, grid: &MonthGrid) -> Geometry {
-    let base = area.width / 7;
-    let extra = area.width % 7;
-    let mut x = area.x;
-    let columns = std::array::from_fn(|i| {
-        let w = base + u16::from((i as u16) < extra);
-        let col = (x, w);
-        x += w;
-        col
-    });
-    let body = area.height.saturating_sub(1);
-    let weeks = grid.weeks.max(1) as u16;
-    let per = body / weeks;
-    let spare = body % weeks;
-    let mut y = area.y + 1;
-    let rows = (0..weeks)
-        .map(|i| {
-            let h = per + u16::from(i < spare);
-            let row = (y, h);
-            y += h;
-            row
-        })
-        .collect();
-    Geometry { columns, rows }
-}
-
-/// The main area of the screen (between the title and the status bar).
-pub fn main_area(app: &App) -> Rect {
-    let (w, h) = app.size;
-    let main = Rect::new(0, 1, w, h.saturating_sub(2));
-    if app.overlay == super::app::Overlay::Detail && w >= super::detail::SIDE_PANE_MIN_WIDTH {
-        Rect::new(0, 1, w - super::detail::side_width(w), h.saturating_sub(2))
-    } else {
-        main
-    }
-}
-
-/// The day under a mouse click, if the click hit the grid.
-pub fn day_at(app: &App, column: u16, row: u16) -> Option<chrono::NaiveDate> {
-    let grid = app.grid();
-    let g = geometry(main_area(app), &grid);
-    let col = g
-        .columns
-        .iter()
-        .position(|&(x, w)| column >= x && column < x + w)?;
-    let week = g.rows.iter().position(|&(y, h)| row >= y && row < y + h)?;
-    Some(grid.day(week as u32, col as u32))
-}
+use crate::layout::{Placement, day_buckets, time_label, weekday_names};
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let grid = app.grid();
-    let g = geometry(area, &grid);
+    let g = month_cells(area, &grid);
     let theme = &app.theme;
     for (i, name) in weekday_names(app.config.week_start).iter().enumerate() {
         let (x, w) = g.columns[i];
@@ -118,9 +63,8 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             };
             for entry in entries.iter().take(shown) {
                 let c = &app.visible.events[entry.index];
-                let cal = app.config.calendars.iter().find(|s| s.key == c.view);
-                let color = cal.and_then(|s| s.color.as_deref());
-                let subject = c.event.subject.as_deref().unwrap_or("(no subject)");
+                let color = app.config.calendar(&c.view).and_then(|s| s.color);
+                let subject = c.event.title();
                 let mut line = match entry.placement {
                     Placement::SpanStart | Placement::SpanContinues => {
                         let prefix = if entry.placement == Placement::SpanContinues {

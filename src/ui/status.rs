@@ -6,6 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::app::{App, SyncState};
+use super::strings;
 use super::width::fit;
 use crate::config::ViewKind;
 use crate::days::ago;
@@ -43,13 +44,7 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
     let (state, style) = match &app.sync.state {
         SyncState::Idle => ("● idle".to_owned(), theme.status_bar()),
         SyncState::Syncing { view, page } => {
-            let name = app
-                .config
-                .calendars
-                .iter()
-                .find(|c| &c.key == view)
-                .map(|c| c.name.as_str())
-                .unwrap_or(view);
+            let name = app.config.calendar_name(view);
             (
                 format!("⟳ syncing {} page {}", crate::text::line(name), page + 1),
                 theme.status_bar(),
@@ -64,7 +59,7 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
             theme.status_bar().patch(theme.error()),
         ),
         SyncState::SignedOut => (
-            "⚠ sign-in needed (s)".to_owned(),
+            strings::sign_in_needed(),
             theme.status_bar().patch(theme.error()),
         ),
     };
@@ -79,7 +74,8 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
         (Some(t), None) => format!("synced {}", ago(t, app.now)),
         _ => "not synced yet".into(),
     };
-    let hint = " ? help ";
+    let hint = strings::help_hint();
+    let hint = hint.as_str();
     let width = area.width as usize;
     let cells = super::width::cells;
     // The sync state matters most; then the last round; the account gets what is left.

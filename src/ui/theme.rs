@@ -2,6 +2,8 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
+use crate::config::CalendarColor;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Theme {
     pub color: bool,
@@ -49,9 +51,6 @@ impl Theme {
     pub fn error(&self) -> Style {
         self.fg(Color::Red).add_modifier(Modifier::BOLD)
     }
-    pub fn ok(&self) -> Style {
-        self.fg(Color::Green)
-    }
     pub fn status_bar(&self) -> Style {
         if self.color {
             Style::new().bg(Color::DarkGray).fg(Color::White)
@@ -65,46 +64,46 @@ impl Theme {
 
     /// A calendar's colour for its event markers (as text on the terminal's background, so
     /// the dark basic colours are brightened to stay readable).
-    pub fn calendar(&self, name: Option<&str>) -> Style {
+    pub fn calendar(&self, color: Option<CalendarColor>) -> Style {
         let readable = |c| match c {
             Color::Blue => Color::LightBlue,
             Color::Black => Color::Gray,
             Color::Magenta => Color::LightMagenta,
             c => c,
         };
-        match name.and_then(color_named) {
+        match color.map(palette) {
             Some(c) if self.color => Style::new().fg(readable(c)),
             _ => self.accent(),
         }
     }
 
     /// The bar style of all-day and multi-day events.
-    pub fn span(&self, name: Option<&str>) -> Style {
+    pub fn span(&self, color: Option<CalendarColor>) -> Style {
         if !self.color {
             return Style::new().add_modifier(Modifier::BOLD);
         }
-        let c = name.and_then(color_named).unwrap_or(Color::Blue);
+        let c = color.map(palette).unwrap_or(Color::Blue);
         Style::new().bg(c).fg(Color::Black)
     }
 }
 
-fn color_named(name: &str) -> Option<Color> {
-    Some(match name {
-        "black" => Color::Black,
-        "red" => Color::Red,
-        "green" => Color::Green,
-        "yellow" => Color::Yellow,
-        "blue" => Color::Blue,
-        "magenta" => Color::Magenta,
-        "cyan" => Color::Cyan,
-        "gray" => Color::Gray,
-        "white" => Color::White,
-        "lightred" => Color::LightRed,
-        "lightgreen" => Color::LightGreen,
-        "lightyellow" => Color::LightYellow,
-        "lightblue" => Color::LightBlue,
-        "lightmagenta" => Color::LightMagenta,
-        "lightcyan" => Color::LightCyan,
-        _ => return None,
-    })
+/// The terminal colour of a calendar colour.
+fn palette(color: CalendarColor) -> Color {
+    match color {
+        CalendarColor::Black => Color::Black,
+        CalendarColor::Red => Color::Red,
+        CalendarColor::Green => Color::Green,
+        CalendarColor::Yellow => Color::Yellow,
+        CalendarColor::Blue => Color::Blue,
+        CalendarColor::Magenta => Color::Magenta,
+        CalendarColor::Cyan => Color::Cyan,
+        CalendarColor::Gray => Color::Gray,
+        CalendarColor::White => Color::White,
+        CalendarColor::LightRed => Color::LightRed,
+        CalendarColor::LightGreen => Color::LightGreen,
+        CalendarColor::LightYellow => Color::LightYellow,
+        CalendarColor::LightBlue => Color::LightBlue,
+        CalendarColor::LightMagenta => Color::LightMagenta,
+        CalendarColor::LightCyan => Color::LightCyan,
+    }
 }

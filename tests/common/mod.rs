@@ -5,11 +5,12 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use deltacal::auth::tokens::{self, TokenSet};
 use deltacal::config::Config;
+use deltacal::model::Window;
 use deltacal::sim::{SimOptions, SimServer};
-use deltacal::store::{Store, Window};
+use deltacal::store::Store;
 use deltacal::sync::SyncEngine;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -163,15 +164,28 @@ impl Env {
             .collect()
     }
 
-    /// The cache's view: id -> changeKey.
+    /// The cache's view: id -> changeKey, of every event it holds at any time.
     pub fn cache(&self, view: &str) -> BTreeMap<String, String> {
         let store = Store::open(&self.config.cache_path()).unwrap();
-        store
-            .versions(view)
-            .unwrap()
+        let events = store
+            .events_overlapping(
+                Some(&[view.to_owned()]),
+                DateTime::<Utc>::MIN_UTC,
+                DateTime::<Utc>::MAX_UTC,
+            )
+            .unwrap();
+        let count = events.len();
+        let cache: BTreeMap<String, String> = events
             .into_iter()
-            .map(|(id, v, _)| (id, v.unwrap_or_default()))
-            .collect()
+            .map(|c| {
+                (
+                    c.event.id.clone(),
+                    c.event.version().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(cache.len(), count, "an event is cached twice");
+        cache
     }
 
     pub async fn assert_converged(&self, view: &str) {

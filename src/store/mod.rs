@@ -11,10 +11,17 @@ use redb::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Change, Event};
+use chrono::NaiveDate;
 
-/// Bumped whenever a table's layout changes; an older file is refused with advice to rebuild.
-pub const SCHEMA_VERSION: u64 = 3;
+use crate::failure::FailureKind;
+use crate::model::{CachedEvent, Change, Event, Window};
+use crate::tz::DisplayZone;
+
+/// Bumped whenever a table's layout changes. A file of the previous schema is brought up to date
+/// in place; any other is refused with advice to rebuild.
+pub const SCHEMA_VERSION: u64 = 4;
+/// Schema 3 also kept each event's JSON as the server sent it, in a table nothing read.
+const SCHEMA_WITH_RAW: u64 = 3;
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 /// An event row: (end ms, generation that last wrote it, event record in postcard).
@@ -25,9 +32,8 @@ type EventRow = (i64, u64, &'static [u8]);
 const EVENTS: TableDefinition<(&str, i64, &str), EventRow> = TableDefinition::new("events");
 /// (view, id) -> start ms: finds an event's row when it changes or goes.
 const IDS: TableDefinition<(&str, &str), i64> = TableDefinition::new("ids");
-/// (view, start ms, id) -> the event's JSON exactly as the server sent it. Keyed like `EVENTS`
-/// so that a full round, which arrives in start order, writes both tables sequentially.
-const RAW: TableDefinition<(&str, i64, &str), &str> = TableDefinition::new("raw");
+/// Schema 3's table of raw JSON, deleted on migration.
+const RAW_V3: &str = "raw";
 /// view -> the longest event duration ever stored, in ms (only grows until a sweep).
 const LONGEST: TableDefinition<&str, i64> = TableDefinition::new("longest");
 /// view -> SyncState as JSON.
@@ -54,11 +60,10 @@ pub enum StoreError {
     Io { path: PathBuf, cause: String },
 }
 
-/// The window of a calendar view, `[start, end)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Window {
-    pub start: DateTime<Utc>,
-    pub end: DateTime<Utc>,
+impl StoreError {
+    pub fn kind(&self) -> FailureKind {
+        FailureKind::Cache
+    }
 }
 
 /// The link a view's next request starts from.
@@ -144,13 +149,6 @@ impl PageOutcome {
     }
 }
 
-/// An event read from the cache, with the view it belongs to.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CachedEvent {
-    pub view: String,
-    pub event: Event,
-}
-
 fn to_ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
@@ -173,7 +171,7 @@ impl Store {
             cause: e.to_string(),
         };
         if let Some(parent) = path.parent() {
-            crate::config::ensure_private_dir(parent).map_err(|e| StoreError::Io {
+            crate::paths::ensure_private_dir(parent).map_err(|e| StoreError::Io {
                 path: path.to_owned(),
                 cause: e.to_string(),
             })?;
@@ -189,10 +187,6 @@ impl Store {
         };
         store.check_schema()?;
         Ok(store)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     fn err(&self, e: impl std::fmt::Display) -> StoreError {
@@ -223,6 +217,7 @@ impl Store {
         drop(read);
         match found {
             Some(v) if v == SCHEMA_VERSION => Ok(()),
+            Some(SCHEMA_WITH_RAW) => self.migrate(),
             Some(found) => Err(StoreError::Schema {
                 path: self.path.clone(),
                 found,
@@ -230,6 +225,28 @@ impl Store {
             }),
             None => self.initialise(),
         }
+    }
+
+    /// Brings a schema 3 file up to date: its events are kept, the unread raw table goes.
+    fn migrate(&self) -> Result<(), StoreError> {
+        let txn = self.db.begin_write().map_err(|e| self.err(e))?;
+        {
+            let mut meta = txn.open_table(META).map_err(|e| self.err(e))?;
+            // Another process may have migrated the file meanwhile.
+            let found = meta
+                .get("schema")
+                .map_err(|e| self.err(e))?
+                .map(|v| v.value());
+            if found == Some(SCHEMA_WITH_RAW) {
+                let raw: TableDefinition<(&str, i64, &str), &str> = TableDefinition::new(RAW_V3);
+                txn.delete_table(raw).map_err(|e| self.err(e))?;
+                meta.insert("schema", SCHEMA_VERSION)
+                    .map_err(|e| self.err(e))?;
+            }
+        }
+        txn.commit().map_err(|e| self.err(e))?;
+        tracing::info!("cache migrated to schema {SCHEMA_VERSION}");
+        Ok(())
     }
 
     fn initialise(&self) -> Result<(), StoreError> {
@@ -243,7 +260,6 @@ impl Store {
             }
             txn.open_table(EVENTS).map_err(|e| self.err(e))?;
             txn.open_table(IDS).map_err(|e| self.err(e))?;
-            txn.open_table(RAW).map_err(|e| self.err(e))?;
             txn.open_table(LONGEST).map_err(|e| self.err(e))?;
             txn.open_table(SYNC).map_err(|e| self.err(e))?;
         }
@@ -342,7 +358,6 @@ impl Store {
     ) -> Result<PageOutcome, StoreError> {
         let mut events = txn.open_table(EVENTS).map_err(|e| self.err(e))?;
         let mut ids = txn.open_table(IDS).map_err(|e| self.err(e))?;
-        let mut raws = txn.open_table(RAW).map_err(|e| self.err(e))?;
         let mut longest_table = txn.open_table(LONGEST).map_err(|e| self.err(e))?;
         let mut longest = longest_table
             .get(view)
@@ -363,7 +378,6 @@ impl Store {
                     .map_err(|e| self.err(e))?
                     .map(|v| v.value().0)
                     .unwrap_or(start);
-                raws.remove((view, start, id)).map_err(|e| self.err(e))?;
                 outcome.touch(start, old_end);
             }
             match change {
@@ -372,7 +386,7 @@ impl Store {
                         outcome.removed += 1;
                     }
                 }
-                Change::Upsert { event, raw } => {
+                Change::Upsert { event } => {
                     let (start, end) = event
                         .span()
                         .map(|(a, b)| (to_ms(a), to_ms(b)))
@@ -382,8 +396,6 @@ impl Store {
                         .insert((view, start, id), (end, generation, record.as_slice()))
                         .map_err(|e| self.err(e))?;
                     ids.insert((view, id), start).map_err(|e| self.err(e))?;
-                    raws.insert((view, start, id), raw.as_str())
-                        .map_err(|e| self.err(e))?;
                     if start != NO_SPAN {
                         longest = longest.max(end - start);
                     }
@@ -409,7 +421,8 @@ impl Store {
     }
 
     /// Removes every event of `view` written by a generation older than `generation`.
-    pub fn sweep(&self, view: &str, generation: u64) -> Result<PageOutcome, StoreError> {
+    #[cfg(test)]
+    fn sweep(&self, view: &str, generation: u64) -> Result<PageOutcome, StoreError> {
         let txn = self.db.begin_write().map_err(|e| self.err(e))?;
         let outcome = self.sweep_in(&txn, view, generation)?;
         txn.commit().map_err(|e| self.err(e))?;
@@ -424,7 +437,6 @@ impl Store {
     ) -> Result<PageOutcome, StoreError> {
         let mut events = txn.open_table(EVENTS).map_err(|e| self.err(e))?;
         let mut ids = txn.open_table(IDS).map_err(|e| self.err(e))?;
-        let mut raws = txn.open_table(RAW).map_err(|e| self.err(e))?;
         let mut stale = Vec::new();
         let mut longest = 0;
         for entry in events
@@ -449,8 +461,6 @@ impl Store {
                 .remove((view, *start, id.as_str()))
                 .map_err(|e| self.err(e))?;
             ids.remove((view, id.as_str())).map_err(|e| self.err(e))?;
-            raws.remove((view, *start, id.as_str()))
-                .map_err(|e| self.err(e))?;
             outcome.touch(*start, *end);
             outcome.removed += 1;
         }
@@ -474,7 +484,7 @@ impl Store {
     }
 
     /// Every view the cache has state for, in name order.
-    pub fn views(&self) -> Result<Vec<String>, StoreError> {
+    fn views(&self) -> Result<Vec<String>, StoreError> {
         let read = self.db.begin_read().map_err(|e| self.err(e))?;
         let sync = read.open_table(SYNC).map_err(|e| self.err(e))?;
         let mut views = Vec::new();
@@ -535,6 +545,7 @@ impl Store {
     }
 
     /// Where an event's rows are: its start, from the id table.
+    #[cfg(test)]
     fn start_of(
         &self,
         read: &redb::ReadTransaction,
@@ -549,7 +560,8 @@ impl Store {
     }
 
     /// One cached event.
-    pub fn event(&self, view: &str, id: &str) -> Result<Option<Event>, StoreError> {
+    #[cfg(test)]
+    fn event(&self, view: &str, id: &str) -> Result<Option<Event>, StoreError> {
         let read = self.db.begin_read().map_err(|e| self.err(e))?;
         let Some(start) = self.start_of(&read, view, id)? else {
             return Ok(None);
@@ -561,22 +573,9 @@ impl Store {
         self.decode(id, row.value().2).map(Some)
     }
 
-    /// The JSON the server sent for an event.
-    pub fn raw(&self, view: &str, id: &str) -> Result<Option<String>, StoreError> {
-        let read = self.db.begin_read().map_err(|e| self.err(e))?;
-        let Some(start) = self.start_of(&read, view, id)? else {
-            return Ok(None);
-        };
-        let raws = read.open_table(RAW).map_err(|e| self.err(e))?;
-        Ok(raws
-            .get((view, start, id))
-            .map_err(|e| self.err(e))?
-            .map(|v| v.value().to_owned()))
-    }
-
-    /// Every event of a view as (id, version, generation), in id order: what tests compare
-    /// with the server's truth.
-    pub fn versions(&self, view: &str) -> Result<Vec<(String, Option<String>, u64)>, StoreError> {
+    /// Every event of a view as (id, version, generation), in id order.
+    #[cfg(test)]
+    fn versions(&self, view: &str) -> Result<Vec<(String, Option<String>, u64)>, StoreError> {
         let read = self.db.begin_read().map_err(|e| self.err(e))?;
         let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
         let mut out = Vec::new();
@@ -616,6 +615,22 @@ impl Store {
         Ok(n)
     }
 
+    /// Cached events of `views` that occupy any day of `[first, last]` in `zone`, sorted by start
+    /// then id: what the agenda prints and the TUI shows.
+    pub fn events_in_days(
+        &self,
+        views: &[String],
+        zone: &DisplayZone,
+        first: NaiveDate,
+        last: NaiveDate,
+    ) -> Result<Vec<CachedEvent>, StoreError> {
+        let (from, to) = zone.days_range(first, last);
+        let (from, to) = widen_for_all_day(from, to);
+        let mut events = self.events_overlapping(Some(views), from, to)?;
+        events.retain(|c| crate::days::occupies(&c.event, zone, first, last));
+        Ok(events)
+    }
+
     /// Cached events whose subject contains `needle` (case-insensitive), soonest first.
     pub fn search(&self, needle: &str, limit: usize) -> Result<Vec<CachedEvent>, StoreError> {
         let needle = needle.to_lowercase();
@@ -648,6 +663,9 @@ impl Store {
 
 /// Widens a range by a day on each side: all-day events are stored at the midnights of the
 /// zone the server used, which may differ from the display zone.
-pub fn widen_for_all_day(from: DateTime<Utc>, to: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+fn widen_for_all_day(from: DateTime<Utc>, to: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
     (from - Duration::days(1), to + Duration::days(1))
 }
+
+#[cfg(test)]
+mod tests;

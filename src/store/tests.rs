@@ -3,9 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use redb::ReadableDatabase;
+
+use super::{META, RAW_V3, SCHEMA_VERSION, SCHEMA_WITH_RAW, SavedLink, Store, SyncState};
+use crate::model::{Change, Event, Window};
 use chrono::{DateTime, Duration, Utc};
-use deltacal::model::{Change, Event};
-use deltacal::store::{SavedLink, Store, SyncState, Window};
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -202,68 +204,53 @@ proptest! {
                 for ((v, id), (_, e)) in model.iter().filter(|((v, _), _)| v == view) {
                     let cached = store.event(v, id).unwrap();
                     prop_assert_eq!(cached.as_ref(), Some(e));
-                    prop_assert!(store.raw(v, id).unwrap().is_some());
                 }
             }
         }
     }
 }
 
-/// The four responses of the calendarView delta documentation, exactly as printed there
-/// (tests/fixtures), parse and apply: 5 events, then one removal of an unknown id and one add.
+/// A cache written before the raw-JSON table was dropped opens as it is: its events stay, the
+/// table goes, and the file is then of the current schema.
 #[test]
-fn the_documented_sample_responses_parse_and_apply() {
-    use deltacal::graph::wire::{PageLink, parse_page};
+fn a_schema_3_cache_is_migrated_in_place() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("cache.redb")).unwrap();
-    let window = Window {
-        start: "2016-12-01T00:00:00Z".parse().unwrap(),
-        end: "2016-12-30T00:00:00Z".parse().unwrap(),
-    };
-    let mut state = SyncState::new(window);
-    state.generation = 1;
-    let mut links = Vec::new();
-    for name in ["page1", "page2", "page3", "next-round"] {
-        let body = std::fs::read(format!(
-            "{}/tests/fixtures/sample-{name}.json",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap();
-        let page = parse_page(&body).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(page.skipped, 0);
-        state.link = Some(match &page.link {
-            PageLink::Next(l) => SavedLink::Next(l.clone()),
-            PageLink::Delta(l) => SavedLink::Delta(l.clone()),
-        });
-        links.push(page.link.clone());
-        store.apply_page("default", &page.changes, &state).unwrap();
-    }
-    assert!(matches!(&links[0], PageLink::Next(l) if l.ends_with("$skiptoken=R0usmcCM996atia_s")));
-    assert!(matches!(&links[2], PageLink::Delta(l) if l.ends_with("$deltatoken=R0usmcMDNGg0J1E")));
-    let subjects: Vec<String> = store
-        .events_overlapping(None, window.start, window.end)
-        .unwrap()
-        .into_iter()
-        .map(|c| c.event.subject.unwrap())
-        .collect();
-    assert_eq!(
-        subjects,
-        [
-            "Plan shopping list",
-            "Pick up car",
-            "Get food",
-            "Prepare food",
-            "Rest!",
-            "Attend service"
-        ]
-    );
-    let rest = store.event("default", "AAMkADj1HuAAA=").unwrap().unwrap();
-    assert_eq!(rest.location.as_deref(), Some("Home"));
-    assert!(
+    let path = dir.path().join("cache.redb");
+    let raw: redb::TableDefinition<(&str, i64, &str), &str> = redb::TableDefinition::new(RAW_V3);
+    {
+        let store = Store::open(&path).unwrap();
+        let window = Window {
+            start: base(),
+            end: base() + Duration::days(30),
+        };
+        let page = [change(&Item::Upsert {
+            id: 1,
+            start_h: 2,
+            len_h: 1,
+            all_day: false,
+            version: 7,
+        })];
         store
-            .raw("default", "AAMkADj1HvAAA=")
+            .apply_page("default", &page, &SyncState::new(window))
+            .unwrap();
+        let txn = store.db.begin_write().unwrap();
+        txn.open_table(META)
             .unwrap()
+            .insert("schema", SCHEMA_WITH_RAW)
+            .unwrap();
+        txn.open_table(raw)
             .unwrap()
-            .contains("900 Broadway")
-    );
+            .insert(("default", 0, "e1"), "{}")
+            .unwrap();
+        txn.commit().unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.versions("default").unwrap().len(), 1);
+    let read = store.db.begin_read().unwrap();
+    assert!(matches!(
+        read.open_table(raw),
+        Err(redb::TableError::TableDoesNotExist(_))
+    ));
+    let schema = read.open_table(META).unwrap().get("schema").unwrap();
+    assert_eq!(schema.map(|v| v.value()), Some(SCHEMA_VERSION));
 }

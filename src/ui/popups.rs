@@ -1,36 +1,31 @@
-//! Popups over the views: help (from the key table), sign-in, search.
+//! Drawing the popups over the views: help (from the key table), sign-in, search.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::app::{App, Search, SignIn};
-use super::keys::BINDINGS;
+use super::geometry::centered;
+use super::keys::help_rows;
+use super::strings;
 use super::width::fit;
 
-fn centered(app: &App, width: u16, height: u16) -> Rect {
-    let (w, h) = app.size;
-    let width = width.min(w.saturating_sub(2));
-    let height = height.min(h.saturating_sub(2));
-    Rect::new((w - width) / 2, (h - height) / 2, width, height)
-}
-
 pub fn draw_help(frame: &mut Frame, app: &App) {
-    let area = centered(app, 52, BINDINGS.len() as u16 + 4);
+    let rows = help_rows();
+    let area = centered(app.size, 52, rows.len() as u16 + 4);
     frame.render_widget(Clear, area);
-    let mut lines: Vec<Line> = BINDINGS
-        .iter()
-        .map(|b| {
+    let mut lines: Vec<Line> = rows
+        .into_iter()
+        .map(|(keys, help)| {
             Line::from(vec![
-                Span::styled(format!(" {:<10}", b.label), app.theme.accent()),
-                Span::raw(b.help),
+                Span::styled(format!(" {keys:<10}"), app.theme.accent()),
+                Span::raw(help),
             ])
         })
         .collect();
     lines.push(Line::from(Span::styled(
-        " mouse      click selects a day",
+        strings::MOUSE_HELP,
         app.theme.dim(),
     )));
     let block = Block::default()
@@ -41,7 +36,7 @@ pub fn draw_help(frame: &mut Frame, app: &App) {
 }
 
 pub fn draw_signin(frame: &mut Frame, app: &App) {
-    let area = centered(app, 64, 9);
+    let area = centered(app.size, 64, 9);
     frame.render_widget(Clear, area);
     let theme = &app.theme;
     let lines = match &app.signin {
@@ -59,19 +54,13 @@ pub fn draw_signin(frame: &mut Frame, app: &App) {
                 Style::new().add_modifier(Modifier::BOLD | Modifier::REVERSED),
             )),
             Line::default(),
-            Line::from(Span::styled(
-                "Waiting for approval… (Esc hides this)",
-                theme.dim(),
-            )),
+            Line::from(Span::styled(strings::signin_waiting(), theme.dim())),
         ],
         SignIn::Failed(msg) => vec![
             Line::from(Span::styled("Sign-in failed", theme.error())),
             Line::from(crate::text::line(msg).into_owned()),
             Line::default(),
-            Line::from(Span::styled(
-                "Press s to try again, Esc to close.",
-                theme.dim(),
-            )),
+            Line::from(Span::styled(strings::signin_retry(), theme.dim())),
         ],
     };
     let block = Block::default()
@@ -85,7 +74,7 @@ pub fn draw_signin(frame: &mut Frame, app: &App) {
 }
 
 pub fn draw_search(frame: &mut Frame, app: &App, search: &Search) {
-    let area = centered(app, 70, 18);
+    let area = centered(app.size, 70, 18);
     frame.render_widget(Clear, area);
     let theme = &app.theme;
     let inner = area.width.saturating_sub(2) as usize;
@@ -98,7 +87,7 @@ pub fn draw_search(frame: &mut Frame, app: &App, search: &Search) {
     lines.push(Line::default());
     if search.editing {
         lines.push(Line::from(Span::styled(
-            "Enter search · Esc close",
+            strings::search_hint(),
             theme.dim(),
         )));
     } else if search.results.is_empty() {
@@ -113,10 +102,9 @@ pub fn draw_search(frame: &mut Frame, app: &App, search: &Search) {
             let day = crate::days::event_days(&c.event, &app.config.zone)
                 .map(|d| d.0.format("%a %-d %b %Y").to_string())
                 .unwrap_or_default();
-            let subject = c.event.subject.as_deref().unwrap_or("(no subject)");
             let mut line = Line::from(vec![
                 Span::styled(format!("{day:<16} "), theme.dim()),
-                Span::raw(fit(subject, inner.saturating_sub(17))),
+                Span::raw(fit(c.event.title(), inner.saturating_sub(17))),
             ]);
             if i == search.selected {
                 line = line.patch_style(theme.selected());

@@ -1,0 +1,38 @@
+//! Where deltacal keeps its files: the platform's default config file and data dir, the files in
+//! the data dir, and creating that dir private to the user.
+
+use std::path::{Path, PathBuf};
+
+/// The cache file in a data dir.
+pub const CACHE_FILE: &str = "cache.redb";
+/// The token file in a data dir (mode 0600).
+pub const TOKEN_FILE: &str = "tokens.json";
+/// The log file in a data dir.
+pub const LOG_FILE: &str = "deltacal.log";
+
+/// The platform's default config file (`~/.config/deltacal/config.toml` on Linux).
+pub fn default_config_file() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "deltacal").map(|d| d.config_dir().join("config.toml"))
+}
+
+/// The platform's default data dir (`~/.local/share/deltacal` on Linux).
+pub fn default_data_dir() -> PathBuf {
+    directories::ProjectDirs::from("", "", "deltacal")
+        .map(|d| d.data_dir().to_owned())
+        .unwrap_or_else(|| PathBuf::from(".deltacal"))
+}
+
+/// Creates a data dir private to the user (0700) when it does not exist yet.
+pub fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.as_os_str().is_empty() || dir.exists() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}

@@ -1,0 +1,215 @@
+//! The control API: what a test or the demo uses to play the user (approve a code) and the
+//! server side (create, change and delete events, expire state, inject faults). No auth.
+
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::mailbox::{self, DEFAULT_CALENDAR};
+use super::time::{Window, query_instant};
+use super::{Shared, generate, lock};
+
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/sim/approve", post(approve))
+        .route("/sim/decline", post(decline))
+        .route("/sim/events", post(create_event).get(truth))
+        .route("/sim/events/{id}", patch(update_event).delete(delete_event))
+        .route("/sim/churn", post(churn))
+        .route("/sim/expire-sync-state", post(expire_sync_state))
+        .route("/sim/revoke-access-tokens", post(revoke_access_tokens))
+        .route("/sim/faults", post(add_fault).delete(clear_faults))
+        .route("/sim/settings", post(settings))
+        .route("/sim/device-polls", get(device_polls))
+}
+
+#[derive(Deserialize)]
+struct UserCode {
+    user_code: String,
+}
+
+fn control_error(status: StatusCode, message: impl std::fmt::Display) -> Response {
+    (status, Json(json!({"error": message.to_string()}))).into_response()
+}
+
+async fn approve(State(sim): State<Shared>, Form(f): Form<UserCode>) -> Response {
+    match lock(&sim).identity.decide(&f.user_code, true) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => control_error(StatusCode::NOT_FOUND, e),
+    }
+}
+
+async fn decline(State(sim): State<Shared>, Form(f): Form<UserCode>) -> Response {
+    match lock(&sim).identity.decide(&f.user_code, false) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => control_error(StatusCode::NOT_FOUND, e),
+    }
+}
+
+async fn device_polls(State(sim): State<Shared>, Query(f): Query<UserCode>) -> Response {
+    match lock(&sim).identity.polls(&f.user_code) {
+        Some(polls) => Json(json!({"polls": polls})).into_response(),
+        None => control_error(
+            StatusCode::NOT_FOUND,
+            format!("no device code with user code {}", f.user_code),
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+struct CalendarQuery {
+    calendar: Option<String>,
+}
+
+fn mailbox_error(e: mailbox::MailboxError) -> Response {
+    let status = match e {
+        mailbox::MailboxError::BadEvent(_) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::NOT_FOUND,
+    };
+    control_error(status, e)
+}
+
+async fn create_event(
+    State(sim): State<Shared>,
+    Query(q): Query<CalendarQuery>,
+    Json(event): Json<Value>,
+) -> Response {
+    let calendar = q.calendar.unwrap_or_else(|| DEFAULT_CALENDAR.into());
+    match lock(&sim).mailbox.create(&calendar, event) {
+        Ok(v) => (StatusCode::CREATED, Json(v)).into_response(),
+        Err(e) => mailbox_error(e),
+    }
+}
+
+async fn update_event(
+    State(sim): State<Shared>,
+    Path(id): Path<String>,
+    Json(patch): Json<Value>,
+) -> Response {
+    match lock(&sim).mailbox.update(&id, patch) {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => mailbox_error(e),
+    }
+}
+
+async fn delete_event(State(sim): State<Shared>, Path(id): Path<String>) -> Response {
+    match lock(&sim).mailbox.delete(&id) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => mailbox_error(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct ChurnQuery {
+    count: Option<usize>,
+    seed: Option<u64>,
+}
+
+async fn churn(State(sim): State<Shared>, Query(q): Query<ChurnQuery>) -> Response {
+    let mut state = lock(&sim);
+    let anchor = state.anchor;
+    let seed = q.seed.unwrap_or_else(rand::random);
+    let applied = generate::churn(&mut state.mailbox, q.count.unwrap_or(10), seed, anchor);
+    Json(json!({"applied": applied})).into_response()
+}
+
+async fn expire_sync_state(State(sim): State<Shared>) -> Response {
+    lock(&sim).tokens.expire_all();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn revoke_access_tokens(State(sim): State<Shared>) -> Response {
+    lock(&sim).identity.revoke_access_tokens();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn add_fault(
+    State(sim): State<Shared>,
+    Json(request): Json<super::faults::FaultRequest>,
+) -> Response {
+    match request.into_fault() {
+        Ok((fault, count, skip)) => {
+            lock(&sim).faults.push(fault, count, skip);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(e) => control_error(StatusCode::BAD_REQUEST, e),
+    }
+}
+
+async fn clear_faults(State(sim): State<Shared>) -> Response {
+    lock(&sim).faults.clear();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /sim/settings`: identity knobs (an extension of the control API for tests).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    access_token_ttl_secs: Option<u64>,
+    interval_secs: Option<u64>,
+    device_code_ttl_secs: Option<u64>,
+    auto_approve: Option<bool>,
+    slow_down_next: Option<u32>,
+}
+
+async fn settings(State(sim): State<Shared>, Json(s): Json<Settings>) -> Response {
+    let mut state = lock(&sim);
+    let id = &mut state.identity;
+    if let Some(v) = s.access_token_ttl_secs {
+        id.settings.access_token_ttl_secs = v;
+    }
+    if let Some(v) = s.interval_secs {
+        id.settings.interval_secs = v;
+    }
+    if let Some(v) = s.device_code_ttl_secs {
+        id.settings.device_code_ttl_secs = v;
+    }
+    if let Some(v) = s.auto_approve {
+        id.settings.auto_approve = v;
+    }
+    if let Some(v) = s.slow_down_next {
+        id.forced_slow_downs = v;
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+#[derive(Deserialize)]
+struct TruthQuery {
+    calendar: Option<String>,
+    start: String,
+    end: String,
+}
+
+async fn truth(State(sim): State<Shared>, Query(q): Query<TruthQuery>) -> Response {
+    let (Some(start), Some(end)) = (query_instant(&q.start), query_instant(&q.end)) else {
+        return control_error(
+            StatusCode::BAD_REQUEST,
+            "start and end must be RFC 3339 times",
+        );
+    };
+    let calendar = q.calendar.unwrap_or_else(|| DEFAULT_CALENDAR.into());
+    let state = lock(&sim);
+    match state.mailbox.in_window(&calendar, &Window { start, end }) {
+        Ok(events) => {
+            let body = format!(
+                "[{}]",
+                events
+                    .iter()
+                    .map(|e| &*e.rendered)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                body,
+            )
+                .into_response()
+        }
+        Err(e) => mailbox_error(e),
+    }
+}

@@ -1,0 +1,481 @@
+//! Graph's routes: `/me`, `/me/calendars`, and calendarView delta with its state-token links,
+//! faults injected per request.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::Utc;
+use chrono_tz::Tz;
+use serde::Serialize;
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+
+use super::faults::Fault;
+use super::mailbox::{DEFAULT_CALENDAR, DeltaItem};
+use super::time::{self, Window};
+use super::tokens::{TokenError, TokenKind};
+use super::{Shared, SimState, lock, origin};
+
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/v1.0/me", get(me))
+        .route("/v1.0/me/calendars", get(calendars))
+        .route("/v1.0/me/calendarView/delta", get(delta_default))
+        .route(
+            "/v1.0/me/calendars/{id}/calendarView/delta",
+            get(delta_calendar),
+        )
+}
+
+/// Pages hold this many items unless the client prefers another size.
+const DEFAULT_PAGE: usize = 10;
+/// The largest page size honoured.
+const MAX_PAGE: usize = 1000;
+
+/// Graph's error body.
+pub fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = json!({"error": {"code": code, "message": message, "innerError": {
+        "date": Utc::now().format("%Y-%m-%dT%H:%M:%S").to_string(),
+        "request-id": format!("{:08x}-sim", rand::random::<u32>()),
+        "client-request-id": format!("{:08x}-sim", rand::random::<u32>()),
+    }}});
+    (status, Json(body)).into_response()
+}
+
+fn bad_request(message: &str) -> Response {
+    graph_error(StatusCode::BAD_REQUEST, "ErrorInvalidParameter", message)
+}
+
+fn authorized(state: &SimState, headers: &HeaderMap) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .is_some_and(|t| state.identity.access_ok(t.trim()))
+}
+
+fn unauthorized() -> Response {
+    graph_error(
+        StatusCode::UNAUTHORIZED,
+        "InvalidAuthenticationToken",
+        "Access token has expired or is not yet valid.",
+    )
+}
+
+async fn me(State(sim): State<Shared>, headers: HeaderMap) -> Response {
+    if !authorized(&lock(&sim), &headers) {
+        return unauthorized();
+    }
+    Json(
+        json!({"displayName": "Samantha Booth", "mail": "samanthab@contoso.com",
+                "userPrincipalName": "samanthab@contoso.com", "id": "sim-user-1"}),
+    )
+    .into_response()
+}
+
+async fn calendars(State(sim): State<Shared>, headers: HeaderMap) -> Response {
+    let state = lock(&sim);
+    if !authorized(&state, &headers) {
+        return unauthorized();
+    }
+    let value: Vec<Value> = state
+        .mailbox
+        .calendars
+        .iter()
+        .enumerate()
+        .map(|(i, c)| json!({"id": c.id, "name": c.name, "color": c.color, "isDefaultCalendar": i == 0,
+                             "canEdit": true, "owner": {"name": "Samantha Booth", "address": "samanthab@contoso.com"}}))
+        .collect();
+    Json(json!({"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#me/calendars", "value": value}))
+        .into_response()
+}
+
+/// One delta request, as the route and its headers describe it.
+struct PageRequest {
+    calendar: String,
+    /// The route's path under `/v1.0`, for the links the page ends with.
+    path: String,
+    /// Query parameters, names lowercased.
+    query: HashMap<String, String>,
+    /// `Prefer: odata.maxpagesize`.
+    page_size: Option<usize>,
+    /// `Prefer: outlook.timezone`, and the name the client used for it (Graph echoes it).
+    zone: Tz,
+    zone_label: String,
+    /// `scheme://host` the client reached us at.
+    origin: String,
+}
+
+impl PageRequest {
+    fn new(
+        calendar: String,
+        path: String,
+        headers: &HeaderMap,
+        query: HashMap<String, String>,
+    ) -> Self {
+        let mut request = PageRequest {
+            calendar,
+            path,
+            query: query
+                .into_iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v))
+                .collect(),
+            page_size: None,
+            zone: Tz::UTC,
+            zone_label: "UTC".into(),
+            origin: origin(headers),
+        };
+        let preferences = headers
+            .get_all("prefer")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','));
+        for pref in preferences {
+            let Some((k, v)) = pref.trim().split_once('=') else {
+                continue;
+            };
+            let v = v.trim().trim_matches('"');
+            match k.trim().to_ascii_lowercase().as_str() {
+                "odata.maxpagesize" => request.page_size = v.parse().ok(),
+                "outlook.timezone" => {
+                    if let Some(z) = time::zone(v) {
+                        request.zone = z;
+                        request.zone_label = v.to_owned();
+                    }
+                }
+                _ => {}
+            }
+        }
+        request
+    }
+
+    /// A state token parameter, with or without its `$`.
+    fn token(&self) -> Option<&str> {
+        ["$skiptoken", "skiptoken", "$deltatoken", "deltatoken"]
+            .iter()
+            .find_map(|name| self.query.get(*name))
+            .map(String::as_str)
+    }
+}
+
+/// Where a round stands: the window, the items it reports and how far it got.
+struct Cursor {
+    window: Window,
+    items: Arc<Vec<DeltaItem>>,
+    pos: usize,
+    /// A full round (initial, or a delta of everything): gone items are skipped, not removed.
+    full: bool,
+    /// The change counter the round's delta link starts from.
+    seq: u64,
+}
+
+/// Where a request continues from: a state token, or a new full round over the window in the
+/// query. An error is the response to send instead.
+#[allow(clippy::result_large_err)]
+fn resolve_cursor(state: &mut SimState, request: &PageRequest) -> Result<Cursor, Response> {
+    if let Some(t) = request.token() {
+        let token = match state.tokens.get(t) {
+            Ok(token) => token,
+            Err(TokenError::Malformed) => return Err(bad_request("The state token is malformed.")),
+            Err(TokenError::Gone) => {
+                return Err(graph_error(
+                    StatusCode::GONE,
+                    "SyncStateNotFound",
+                    &format!(
+                        "The sync state generation is not found; generation={};",
+                        state.tokens.generation()
+                    ),
+                ));
+            }
+        };
+        if token.calendar != request.calendar {
+            return Err(bad_request(
+                "The state token belongs to another calendar view.",
+            ));
+        }
+        return Ok(match token.kind {
+            TokenKind::Skip { items, pos, full } => Cursor {
+                window: token.window,
+                items,
+                pos,
+                full,
+                seq: token.seq,
+            },
+            TokenKind::Delta => {
+                let items = state
+                    .mailbox
+                    .changes_since(&request.calendar, &token.window, token.seq)
+                    .expect("calendar exists");
+                Cursor {
+                    window: token.window,
+                    items: Arc::new(items),
+                    pos: 0,
+                    full: false,
+                    seq: state.mailbox.seq(),
+                }
+            }
+        });
+    }
+    let (Some(start), Some(end)) = (
+        request.query.get("startdatetime"),
+        request.query.get("enddatetime"),
+    ) else {
+        return Err(bad_request(
+            "This request requires a time window specified by the query string parameters StartDateTime and EndDateTime.",
+        ));
+    };
+    let (Some(start), Some(end)) = (time::query_instant(start), time::query_instant(end)) else {
+        return Err(bad_request(
+            "StartDateTime or EndDateTime is not a valid date and time.",
+        ));
+    };
+    if end <= start {
+        return Err(bad_request("EndDateTime must be after StartDateTime."));
+    }
+    let window = Window { start, end };
+    let items = state
+        .mailbox
+        .in_window(&request.calendar, &window)
+        .expect("calendar exists")
+        .into_iter()
+        .map(|e| DeltaItem::Upsert(e.id.clone()))
+        .collect();
+    Ok(Cursor {
+        window,
+        items: Arc::new(items),
+        pos: 0,
+        full: true,
+        seq: state.mailbox.seq(),
+    })
+}
+
+/// A delta page as Graph writes it.
+#[derive(Serialize)]
+struct PageBody<'a> {
+    #[serde(rename = "@odata.context")]
+    context: String,
+    value: Vec<&'a RawValue>,
+    #[serde(rename = "@odata.nextLink", skip_serializing_if = "Option::is_none")]
+    next_link: Option<String>,
+    #[serde(rename = "@odata.deltaLink", skip_serializing_if = "Option::is_none")]
+    delta_link: Option<String>,
+}
+
+/// One page of a delta round, as JSON text; an error is the response to send instead.
+#[allow(clippy::result_large_err)]
+fn serve_page(
+    state: &mut SimState,
+    request: &PageRequest,
+    fault: Option<&Fault>,
+) -> Result<String, Response> {
+    if state.mailbox.calendar(&request.calendar).is_err() {
+        return Err(graph_error(
+            StatusCode::NOT_FOUND,
+            "ErrorItemNotFound",
+            "The specified object was not found in the store.",
+        ));
+    }
+    let cursor = resolve_cursor(state, request)?;
+    let size = request.page_size.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    let empty = fault == Some(&Fault::Empty);
+    let end = if empty {
+        cursor.pos
+    } else {
+        (cursor.pos + size).min(cursor.items.len())
+    };
+    let mut texts: Vec<Arc<str>> = Vec::with_capacity(end - cursor.pos);
+    for item in &cursor.items[cursor.pos..end] {
+        let text = match item {
+            DeltaItem::Upsert(id) => match state.mailbox.render(
+                &request.calendar,
+                id,
+                &cursor.window,
+                request.zone,
+                &request.zone_label,
+            ) {
+                Some(text) => text,
+                // Gone since the round's list was made: a full round skips it (the sweep
+                // handles it), an incremental one reports it removed.
+                None if cursor.full => continue,
+                None => removed(id),
+            },
+            DeltaItem::Removed(id) => removed(id),
+        };
+        texts.push(text);
+    }
+    let value = texts
+        .iter()
+        .map(|t| serde_json::from_str::<&RawValue>(t).expect("the emulator renders JSON"))
+        .collect();
+    let more = end < cursor.items.len() || empty;
+    let (param, kind) = if more {
+        let kind = TokenKind::Skip {
+            items: cursor.items.clone(),
+            pos: end,
+            full: cursor.full,
+        };
+        ("$skiptoken", kind)
+    } else {
+        ("$deltatoken", TokenKind::Delta)
+    };
+    let token = state
+        .tokens
+        .issue(&request.calendar, cursor.window, kind, cursor.seq);
+    let link_origin = match fault {
+        Some(Fault::ForeignLink { origin }) => origin.as_str(),
+        _ => request.origin.as_str(),
+    };
+    let link = format!("{link_origin}/v1.0{}?{param}={token}", request.path);
+    let body = PageBody {
+        context: format!("{}/v1.0/$metadata#Collection(event)", request.origin),
+        value,
+        next_link: more.then(|| link.clone()),
+        delta_link: (!more).then_some(link),
+    };
+    Ok(serde_json::to_string(&body).expect("a page serialises"))
+}
+
+fn removed(id: &str) -> Arc<str> {
+    json!({"@odata.type": "#microsoft.graph.event", "id": id, "@removed": {"reason": "deleted"}})
+        .to_string()
+        .into()
+}
+
+async fn delta_default(
+    State(sim): State<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let path = "/me/calendarView/delta".to_owned();
+    let request = PageRequest::new(DEFAULT_CALENDAR.to_owned(), path, &headers, q);
+    delta(sim, request, &headers).await
+}
+
+async fn delta_calendar(
+    State(sim): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let path = format!("/me/calendars/{}/calendarView/delta", urlencode(&id));
+    let request = PageRequest::new(id, path, &headers, q);
+    delta(sim, request, &headers).await
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
+}
+
+/// A fault that answers instead of the page, if the next fault is one.
+fn fault_response(fault: &Fault) -> Option<Response> {
+    match fault {
+        Fault::Status {
+            status,
+            retry_after,
+        } => {
+            let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            let code = match status.as_u16() {
+                429 => "ApplicationThrottled",
+                401 => "InvalidAuthenticationToken",
+                403 => "ErrorAccessDenied",
+                410 => "SyncStateNotFound",
+                503 => "ServiceNotAvailable",
+                504 => "GatewayTimeout",
+                400 => "ErrorInvalidParameter",
+                _ => "InternalServerError",
+            };
+            let mut response =
+                graph_error(status, code, "Injected fault from the deltacal emulator.");
+            if let Some(secs) = retry_after {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(*secs));
+            }
+            Some(response)
+        }
+        Fault::Drop => {
+            let stream = futures_util::stream::once(async {
+                Err::<Bytes, std::io::Error>(std::io::Error::other(
+                    "connection dropped by fault injection",
+                ))
+            });
+            Some(
+                (
+                    StatusCode::OK,
+                    [(header::CONTENT_TYPE, "application/json")],
+                    Body::from_stream(stream),
+                )
+                    .into_response(),
+            )
+        }
+        Fault::Malformed => Some(
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                "<html><body>Bad gateway</body></html>{\"value\": [",
+            )
+                .into_response(),
+        ),
+        _ => None,
+    }
+}
+
+async fn delta(sim: Shared, request: PageRequest, headers: &HeaderMap) -> Response {
+    let fault = {
+        let mut state = lock(&sim);
+        if !authorized(&state, headers) {
+            return unauthorized();
+        }
+        state.faults.take_next()
+    };
+    if let Some(response) = fault.as_ref().and_then(fault_response) {
+        return response;
+    }
+    if let Some(Fault::Slow { delay_ms }) = &fault {
+        tokio::time::sleep(Duration::from_millis(*delay_ms)).await;
+    }
+    let page = serve_page(&mut lock(&sim), &request, fault.as_ref());
+    let body = match page {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
+    let mut response = if fault == Some(Fault::Truncate) {
+        let mut bytes = body.into_bytes();
+        bytes.truncate(bytes.len() / 2);
+        (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            bytes,
+        )
+            .into_response()
+    } else {
+        (
+            StatusCode::OK,
+            [(
+                header::CONTENT_TYPE,
+                "application/json; odata.metadata=minimal",
+            )],
+            body,
+        )
+            .into_response()
+    };
+    if let Some(n) = request.page_size {
+        let applied = format!(
+            "odata.maxpagesize={}, odata.track-changes",
+            n.clamp(1, MAX_PAGE)
+        );
+        if let Ok(v) = HeaderValue::from_str(&applied) {
+            response.headers_mut().insert("preference-applied", v);
+        }
+    }
+    response
+}

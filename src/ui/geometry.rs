@@ -1,0 +1,105 @@
+//! Where things sit on the screen: the main area, the side pane, popups, and the month grid's
+//! cells. Plain arithmetic on the terminal size, shared by drawing and by mouse handling.
+
+use chrono::NaiveDate;
+use ratatui::layout::Rect;
+
+use crate::layout::MonthGrid;
+
+/// From this width on, the detail pane sits beside the view instead of over it.
+pub const SIDE_PANE_MIN_WIDTH: u16 = 120;
+
+/// The width of the side pane on a terminal `total` columns wide.
+pub fn side_width(total: u16) -> u16 {
+    (total * 2 / 5).max(40)
+}
+
+/// True when the detail pane, if open, sits beside the view.
+pub fn has_side_pane(size: (u16, u16)) -> bool {
+    size.0 >= SIDE_PANE_MIN_WIDTH
+}
+
+/// The main area of the screen (between the title and the status bar), less the side pane
+/// when the detail pane is open beside it.
+pub fn main_area(size: (u16, u16), detail_open: bool) -> Rect {
+    let (w, h) = size;
+    if detail_open && has_side_pane(size) {
+        Rect::new(0, 1, w - side_width(w), h.saturating_sub(2))
+    } else {
+        Rect::new(0, 1, w, h.saturating_sub(2))
+    }
+}
+
+/// Where the detail pane goes: beside the view on wide terminals, else a popup tall enough for
+/// lines of these widths (in cells) once wrapped.
+pub fn detail_area(size: (u16, u16), line_widths: &[usize]) -> Rect {
+    let (w, h) = size;
+    if has_side_pane(size) {
+        let sw = side_width(w);
+        return Rect::new(w - sw, 1, sw, h.saturating_sub(2));
+    }
+    let pw = w.saturating_sub(4).min(76);
+    let inner = pw.saturating_sub(2).max(1) as usize;
+    let needed: usize = line_widths
+        .iter()
+        .map(|&width| width.max(1).div_ceil(inner))
+        .sum::<usize>()
+        + 2;
+    let ph = (needed as u16).min(h.saturating_sub(4));
+    Rect::new((w - pw) / 2, 2, pw, ph)
+}
+
+/// A popup of at most `width` x `height`, centred.
+pub fn centered(size: (u16, u16), width: u16, height: u16) -> Rect {
+    let (w, h) = size;
+    let width = width.min(w.saturating_sub(2));
+    let height = height.min(h.saturating_sub(2));
+    Rect::new((w - width) / 2, (h - height) / 2, width, height)
+}
+
+/// Where each column and week row of a month grid sits in its area.
+pub struct MonthCells {
+    pub columns: [(u16, u16); 7],
+    /// (y, height) of each week row; the weekday header is the line above the first.
+    pub rows: Vec<(u16, u16)>,
+}
+
+pub fn month_cells(area: Rect, grid: &MonthGrid) -> MonthCells {
+    let base = area.width / 7;
+    let extra = area.width % 7;
+    let mut x = area.x;
+    let columns = std::array::from_fn(|i| {
+        let w = base + u16::from((i as u16) < extra);
+        let col = (x, w);
+        x += w;
+        col
+    });
+    let body = area.height.saturating_sub(1);
+    let weeks = grid.weeks.max(1) as u16;
+    let per = body / weeks;
+    let spare = body % weeks;
+    let mut y = area.y + 1;
+    let rows = (0..weeks)
+        .map(|i| {
+            let h = per + u16::from(i < spare);
+            let row = (y, h);
+            y += h;
+            row
+        })
+        .collect();
+    MonthCells { columns, rows }
+}
+
+/// The day of the month grid under a screen cell, if there is one.
+pub fn day_at(area: Rect, grid: &MonthGrid, column: u16, row: u16) -> Option<NaiveDate> {
+    let cells = month_cells(area, grid);
+    let col = cells
+        .columns
+        .iter()
+        .position(|&(x, w)| column >= x && column < x + w)?;
+    let week = cells
+        .rows
+        .iter()
+        .position(|&(y, h)| row >= y && row < y + h)?;
+    Some(grid.day(week as u32, col as u32))
+}

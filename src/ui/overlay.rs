@@ -1,0 +1,145 @@
+//! The overlays over the views (help, search, the detail pane) and the sign-in panel: their
+//! state, and the keys each one owns. An open overlay is offered a key first and says whether it
+//! consumed it; what it cannot do alone it asks of the app as an [`Intent`].
+
+use crossterm::event::KeyEvent;
+
+use super::keys::{Command, command_for, text_command_for, typed_char};
+use crate::model::CachedEvent;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Overlay {
+    None,
+    Detail,
+    Help,
+    Search(Search),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Search {
+    pub query: String,
+    /// Typing into the query (Enter runs it).
+    pub editing: bool,
+    pub results: Vec<CachedEvent>,
+    pub selected: usize,
+}
+
+/// The in-app sign-in panel.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SignIn {
+    Hidden,
+    Requesting,
+    Code { uri: String, code: String },
+    Failed(String),
+}
+
+/// What a consumed key asks of the app.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Intent {
+    CloseOverlay,
+    HideSignIn,
+    RunSearch(String),
+    /// Go to the selected search hit and show its details.
+    OpenHit,
+    /// Select the day's next (1) or previous (-1) event.
+    StepEvent(i64),
+}
+
+/// Whether a key was used, as gitui's components report it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventState {
+    Consumed(Option<Intent>),
+    NotConsumed,
+}
+
+use EventState::{Consumed, NotConsumed};
+
+impl Search {
+    pub fn new() -> Search {
+        Search {
+            query: String::new(),
+            editing: true,
+            results: Vec::new(),
+            selected: 0,
+        }
+    }
+
+    /// While typing, the search takes every key but Ctrl-C; over its results it takes the keys
+    /// that move, open and close, and lets the rest through.
+    pub fn on_key(&mut self, key: &KeyEvent) -> EventState {
+        if self.editing {
+            if let Some(c) = typed_char(key) {
+                self.query.push(c);
+                return Consumed(None);
+            }
+            return match text_command_for(key) {
+                Some(Command::Interrupt) => NotConsumed,
+                Some(Command::DeleteBack) => {
+                    self.query.pop();
+                    Consumed(None)
+                }
+                Some(Command::Close) => Consumed(Some(Intent::CloseOverlay)),
+                Some(Command::Open) if !self.query.trim().is_empty() => {
+                    self.editing = false;
+                    Consumed(Some(Intent::RunSearch(self.query.trim().to_owned())))
+                }
+                _ => Consumed(None),
+            };
+        }
+        match command_for(key) {
+            Some(Command::Up | Command::PrevEvent) => {
+                self.selected = self.selected.saturating_sub(1);
+                Consumed(None)
+            }
+            Some(Command::Down | Command::NextEvent) => {
+                self.selected = (self.selected + 1).min(self.results.len().saturating_sub(1));
+                Consumed(None)
+            }
+            Some(Command::Open) => Consumed(Some(Intent::OpenHit)),
+            Some(Command::Close | Command::Quit) => Consumed(Some(Intent::CloseOverlay)),
+            Some(Command::Search) => {
+                self.editing = true;
+                Consumed(None)
+            }
+            _ => NotConsumed,
+        }
+    }
+}
+
+impl Default for Search {
+    fn default() -> Self {
+        Search::new()
+    }
+}
+
+/// The help overlay takes every key but Ctrl-C; the ones that close things close it.
+pub fn help_on_key(key: &KeyEvent) -> EventState {
+    match command_for(key) {
+        Some(Command::Interrupt) => NotConsumed,
+        Some(Command::Close | Command::Help | Command::Quit) => {
+            Consumed(Some(Intent::CloseOverlay))
+        }
+        _ => Consumed(None),
+    }
+}
+
+/// The detail pane moves between the day's events and closes; other keys go to the view.
+pub fn detail_on_key(key: &KeyEvent) -> EventState {
+    match command_for(key) {
+        Some(Command::Close | Command::Open) => Consumed(Some(Intent::CloseOverlay)),
+        Some(Command::Down | Command::NextEvent) => Consumed(Some(Intent::StepEvent(1))),
+        Some(Command::Up | Command::PrevEvent) => Consumed(Some(Intent::StepEvent(-1))),
+        _ => NotConsumed,
+    }
+}
+
+impl SignIn {
+    /// A shown panel closes on Esc; the sign-in goes on in the background.
+    pub fn on_key(&self, key: &KeyEvent) -> EventState {
+        match (self, command_for(key)) {
+            (SignIn::Hidden, _) => NotConsumed,
+            (_, Some(Command::Close)) => Consumed(Some(Intent::HideSignIn)),
+            _ => NotConsumed,
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! The UI's words that more than one place uses or that name a key. Key names come from the
+//! key table, so a hint can never name a key that does something else.
+
+use super::keys::{Command, hint};
+
+/// The help overlay's row about the mouse (no key table row can say it).
+pub const MOUSE_HELP: &str = " mouse      click selects a day";
+
+/// The detail pane's last line.
+pub fn detail_hint() -> String {
+    format!(
+        "{} close · {}{} other events of the day",
+        hint(Command::Close),
+        hint(Command::Up),
+        hint(Command::Down)
+    )
+}
+
+/// Under the search query while typing.
+pub fn search_hint() -> String {
+    format!(
+        "{} search · {} close",
+        hint(Command::Open),
+        hint(Command::Close)
+    )
+}
+
+/// Under a device code while the sign-in waits.
+pub fn signin_waiting() -> String {
+    format!(
+        "Waiting for approval… ({} hides this)",
+        hint(Command::Close)
+    )
+}
+
+/// Under a failed sign-in.
+pub fn signin_retry() -> String {
+    format!(
+        "Press {} to try again, {} to close.",
+        hint(Command::SignIn),
+        hint(Command::Close)
+    )
+}
+
+/// The status bar when a sign-in is needed.
+pub fn sign_in_needed() -> String {
+    format!("⚠ sign-in needed ({})", hint(Command::SignIn))
+}
+
+/// The status bar's right end.
+pub fn help_hint() -> String {
+    format!(" {} help ", hint(Command::Help))
+}
