@@ -199,7 +199,7 @@ async fn truth(State(sim): State<Shared>, Query(q): Query<TruthQuery>) -> Respon
                 "[{}]",
                 events
                     .iter()
-                    .map(|e| &*e.rendered)
+                    .map(|e| e.rendered.get())
                     .collect::<Vec<_>>()
                     .join(",")
             );

@@ -290,7 +290,7 @@ fn serve_page(
     } else {
         (cursor.pos + size).min(cursor.items.len())
     };
-    let mut texts: Vec<Arc<str>> = Vec::with_capacity(end - cursor.pos);
+    let mut items: Vec<Arc<RawValue>> = Vec::with_capacity(end - cursor.pos);
     for item in &cursor.items[cursor.pos..end] {
         let text = match item {
             DeltaItem::Upsert(id) => match state.mailbox.render(
@@ -308,12 +308,9 @@ fn serve_page(
             },
             DeltaItem::Removed(id) => removed(id),
         };
-        texts.push(text);
+        items.push(text);
     }
-    let value = texts
-        .iter()
-        .map(|t| serde_json::from_str::<&RawValue>(t).expect("the emulator renders JSON"))
-        .collect();
+    let value = items.iter().map(|item| &**item).collect();
     let more = end < cursor.items.len() || empty;
     let (param, kind) = if more {
         let kind = TokenKind::Skip {
@@ -342,10 +339,9 @@ fn serve_page(
     Ok(serde_json::to_string(&body).expect("a page serialises"))
 }
 
-fn removed(id: &str) -> Arc<str> {
-    json!({"@odata.type": "#microsoft.graph.event", "id": id, "@removed": {"reason": "deleted"}})
-        .to_string()
-        .into()
+fn removed(id: &str) -> Arc<RawValue> {
+    let item = json!({"@odata.type": "#microsoft.graph.event", "id": id, "@removed": {"reason": "deleted"}});
+    Arc::from(serde_json::value::to_raw_value(&item).expect("JSON serialises"))
 }
 
 async fn delta_default(

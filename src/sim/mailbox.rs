@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
+use serde_json::value::{RawValue, to_raw_value};
 use serde_json::{Value, json};
 
 use super::time::{self, Window};
@@ -16,8 +17,8 @@ pub struct SimEvent {
     pub id: String,
     /// Graph JSON with `start`/`end` in UTC.
     pub json: Value,
-    /// The JSON text as served in UTC, rendered once per change.
-    pub rendered: Arc<str>,
+    /// The JSON as served in UTC, rendered once per change.
+    pub rendered: Arc<RawValue>,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     pub all_day: bool,
@@ -211,9 +212,7 @@ impl Mailbox {
         // Times are kept in UTC; other zones are produced when serving.
         json["start"] = render_time(start, all_day, Tz::UTC);
         json["end"] = render_time(end, all_day, Tz::UTC);
-        let rendered: Arc<str> = serde_json::to_string(&json)
-            .expect("JSON serialises")
-            .into();
+        let rendered = Arc::from(to_raw_value(&json).expect("JSON serialises"));
         let cal = self.calendar_mut(calendar)?;
         let before = cal.events.get(id).map(|e| (e.start, e.end));
         cal.events.insert(
@@ -291,7 +290,7 @@ impl Mailbox {
         window: &Window,
         zone: Tz,
         label: &str,
-    ) -> Option<Arc<str>> {
+    ) -> Option<Arc<RawValue>> {
         let event = self.calendar(calendar).ok()?.events.get(id)?;
         if !event.overlaps(window) {
             return None;
@@ -304,11 +303,7 @@ impl Mailbox {
         json["end"] = render_time(event.end, event.all_day, zone);
         json["start"]["timeZone"] = Value::String(label.to_owned());
         json["end"]["timeZone"] = Value::String(label.to_owned());
-        Some(
-            serde_json::to_string(&json)
-                .expect("JSON serialises")
-                .into(),
-        )
+        Some(Arc::from(to_raw_value(&json).expect("JSON serialises")))
     }
 }
 
