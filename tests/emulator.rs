@@ -291,9 +291,20 @@ async fn every_fault_kind() {
         let p = get(&env, &url, &token, "").await;
         assert_eq!(p.status, StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(p.headers["retry-after"], "7");
-        assert_eq!(p.json()["error"]["code"], "ApplicationThrottled");
+        assert_eq!(p.json()["error"]["code"], "TooManyRequests");
     }
     assert!(ok(&get(&env, &url, &token, "").await));
+    // Graph's Retry-After can be fractional.
+    env.fault(json!({"status": 429, "retry_after": 2.128}))
+        .await;
+    let p = get(&env, &url, &token, "").await;
+    assert_eq!(p.headers["retry-after"], "2.128");
+    // Unknown paths answer with Graph's JSON error body too.
+    for (path, status) in [("/v1.0/me/calendarViewz/delta", 400), ("/nowhere", 404)] {
+        let p = get(&env, &format!("{}{path}", env.sim.url()), &token, "").await;
+        assert_eq!(p.status.as_u16(), status, "{path}");
+        assert!(p.json()["error"]["code"].is_string(), "{path}");
+    }
 
     for (status, code) in [
         (503, "ServiceNotAvailable"),

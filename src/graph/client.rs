@@ -163,8 +163,7 @@ impl GraphClient {
                         .headers()
                         .get(RETRY_AFTER)
                         .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .map(Duration::from_secs);
+                        .and_then(|v| retry_after(v, chrono::Utc::now()));
                     let body = response.bytes().await;
                     match (status, body) {
                         (_, Err(e)) => (net::describe(&e), net::failure_kind(&e), None),
@@ -238,6 +237,24 @@ impl GraphClient {
     }
 }
 
+/// A `Retry-After` value as a wait: whole seconds, fractional seconds as Graph sends them
+/// (`2.128`, rounded up to the millisecond), or an HTTP date. None when it is none of these.
+pub fn retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
+    let value = value.trim();
+    if value.starts_with(|c: char| c.is_ascii_digit()) {
+        // Digits are seconds, never a date ("120" is not the year 120).
+        let secs: f64 = value.parse().ok()?;
+        return (secs.is_finite() && secs >= 0.0)
+            .then(|| Duration::from_millis((secs * 1000.0).ceil().min(u64::MAX as f64) as u64));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    Some(
+        (at.with_timezone(&chrono::Utc) - now)
+            .to_std()
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
 /// `scheme://host:port` of a link, for messages (never the query, which holds state tokens).
 fn origin_of(link: &str) -> String {
     Url::parse(link)
@@ -248,6 +265,24 @@ fn origin_of(link: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_takes_seconds_fractions_and_dates() {
+        let now = "2026-08-26T10:00:00Z".parse().unwrap();
+        assert_eq!(retry_after("7", now), Some(Duration::from_secs(7)));
+        assert_eq!(retry_after("2.128", now), Some(Duration::from_millis(2128)));
+        assert_eq!(retry_after(" 0.0001 ", now), Some(Duration::from_millis(1)));
+        assert_eq!(
+            retry_after("Wed, 26 Aug 2026 10:02:00 GMT", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            retry_after("Wed, 26 Aug 2026 09:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after("-5", now), None);
+        assert_eq!(retry_after("soon", now), None);
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {

@@ -9,7 +9,8 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub struct FaultRequest {
     pub status: Option<u16>,
-    pub retry_after: Option<u64>,
+    /// Seconds, possibly fractional (Graph sends values like `2.128`).
+    pub retry_after: Option<f64>,
     pub kind: Option<String>,
     pub count: Option<u32>,
     /// For `slow`: how long to stall, in ms (default 1500).
@@ -26,7 +27,8 @@ pub enum Fault {
     /// An error status with Graph's error body (and `Retry-After` when given).
     Status {
         status: u16,
-        retry_after: Option<u64>,
+        /// `Retry-After`, in milliseconds (sent as seconds, fractional when it has to be).
+        retry_after_ms: Option<u64>,
     },
     /// Headers, then the connection is cut before the body.
     Drop,
@@ -50,7 +52,13 @@ impl FaultRequest {
         let fault = match (self.status, self.kind.as_deref()) {
             (Some(status), None) if (400..600).contains(&status) => Fault::Status {
                 status,
-                retry_after: self.retry_after,
+                retry_after_ms: match self.retry_after {
+                    Some(secs) if (0.0..=86_400.0).contains(&secs) => {
+                        Some((secs * 1000.0).round() as u64)
+                    }
+                    Some(secs) => return Err(format!("retry_after {secs} is not 0 to 86400 s")),
+                    None => None,
+                },
             },
             (Some(status), None) => return Err(format!("status {status} is not an error status")),
             (None, Some("drop")) => Fault::Drop,

@@ -49,6 +49,19 @@ pub fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, Json(body)).into_response()
 }
 
+/// Any path the emulator does not serve: Graph's JSON error, as Graph words it for a path
+/// under its version segment.
+pub async fn unknown_path(uri: axum::http::Uri) -> Response {
+    match uri.path().strip_prefix("/v1.0/") {
+        Some(rest) => graph_error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            &format!("Resource not found for the segment '{rest}'."),
+        ),
+        None => graph_error(StatusCode::NOT_FOUND, "NotFound", "No such endpoint."),
+    }
+}
+
 fn bad_request(message: &str) -> Response {
     graph_error(StatusCode::BAD_REQUEST, "ErrorInvalidParameter", message)
 }
@@ -376,11 +389,11 @@ fn fault_response(fault: &Fault) -> Option<Response> {
     match fault {
         Fault::Status {
             status,
-            retry_after,
+            retry_after_ms,
         } => {
             let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
             let code = match status.as_u16() {
-                429 => "ApplicationThrottled",
+                429 => "TooManyRequests",
                 401 => "InvalidAuthenticationToken",
                 403 => "ErrorAccessDenied",
                 410 => "SyncStateNotFound",
@@ -391,10 +404,18 @@ fn fault_response(fault: &Fault) -> Option<Response> {
             };
             let mut response =
                 graph_error(status, code, "Injected fault from the deltacal emulator.");
-            if let Some(secs) = retry_after {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(*secs));
+            if let Some(ms) = retry_after_ms {
+                // Whole seconds as an integer; otherwise as Graph writes it, e.g. `2.128`.
+                let secs = if ms % 1000 == 0 {
+                    (ms / 1000).to_string()
+                } else {
+                    format!("{}.{:03}", ms / 1000, ms % 1000)
+                        .trim_end_matches('0')
+                        .to_owned()
+                };
+                if let Ok(value) = HeaderValue::from_str(&secs) {
+                    response.headers_mut().insert(header::RETRY_AFTER, value);
+                }
             }
             Some(response)
         }

@@ -426,7 +426,7 @@ mod tests {
                 "Pacific Standard Time",
             )
             .unwrap();
-        let v: Value = serde_json::from_str(&text).unwrap();
+        let v: Value = serde_json::from_str(text.get()).unwrap();
         assert_eq!(v["start"]["dateTime"], "2026-07-01T09:00:00.0000000");
         assert_eq!(v["start"]["timeZone"], "Pacific Standard Time");
     }

@@ -186,6 +186,7 @@ pub fn router(state: Shared) -> Router {
         .merge(identity_api::routes())
         .merge(graph_api::routes())
         .merge(control_api::routes())
+        .fallback(graph_api::unknown_path)
         .with_state(state)
 }
 
