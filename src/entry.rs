@@ -46,6 +46,7 @@ pub fn run_sim(
     seed: u64,
     calendars: usize,
     auto_approve: bool,
+    mode: crate::sim::Mode,
 ) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
@@ -57,6 +58,7 @@ pub fn run_sim(
                 auto_approve,
                 ..Default::default()
             },
+            mode,
             ..Default::default()
         };
         let server = match crate::sim::SimServer::start(addr, options).await {
@@ -171,7 +173,7 @@ pub fn run_demo(
             tick.tick().await;
             if let Ok(mut s) = state.lock() {
                 let anchor = s.anchor;
-                crate::sim::generate::churn(&mut s.mailbox, 3, rand::random(), anchor);
+                crate::sim::generate::churn(&mut s.mailbox, 3, rand::random(), anchor, false);
             }
         }
     });

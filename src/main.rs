@@ -71,6 +71,9 @@ enum Command {
         /// Approve every device code at its first poll
         #[arg(long)]
         auto_approve: bool,
+        /// How calendarView delta answers: `realistic` (as Microsoft 365 does) or `documented`
+        #[arg(long, value_enum, default_value = "realistic")]
+        mode: SimMode,
     },
     /// Run the performance suite against an in-process emulator
     Bench {
@@ -84,6 +87,12 @@ enum Command {
     /// The TUI's work on the cache without a terminal (used by `bench` to measure memory)
     #[command(hide = true)]
     BenchFrame,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SimMode {
+    Realistic,
+    Documented,
 }
 
 /// An error and the exit code it maps to.
@@ -144,7 +153,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
             seed,
             calendars,
             auto_approve,
-        }) => deltacal::run_sim(&addr, events, seed, calendars, auto_approve)?,
+            mode,
+        }) => {
+            let mode = match mode {
+                SimMode::Realistic => deltacal::sim::Mode::Realistic,
+                SimMode::Documented => deltacal::sim::Mode::Documented,
+            };
+            deltacal::run_sim(&addr, events, seed, calendars, auto_approve, mode)?
+        }
         Some(Command::Login) => deltacal::run_login(&load().map_err(anyhow::Error::from)?)?,
         Some(Command::Logout) => deltacal::run_logout(&load().map_err(anyhow::Error::from)?)?,
         Some(Command::Sync) => deltacal::run_sync(&load().map_err(anyhow::Error::from)?)?,

@@ -439,6 +439,46 @@ impl Event {
         self.subject.as_deref().unwrap_or(crate::text::NO_SUBJECT)
     }
 
+    /// A series master (Graph's `seriesMaster`): the series' properties, never shown itself.
+    pub fn is_series_master(&self) -> bool {
+        self.kind.as_deref() == Some("seriesMaster")
+    }
+
+    /// An occurrence as the real delta sends it: its series, its times, and nothing to show
+    /// (a full event always has a subject, if an empty one).
+    pub fn is_stub(&self) -> bool {
+        self.series_master_id.is_some() && self.subject.is_none()
+    }
+
+    /// An occurrence: an instance of a series with no properties of its own (an exception has
+    /// its own), so it shows its series' properties.
+    pub fn is_occurrence(&self) -> bool {
+        self.series_master_id.is_some() && self.kind.as_deref() == Some("occurrence")
+    }
+
+    /// A stub completed with its series' properties; its own id, times and version stay.
+    pub fn with_series(&self, master: &Event) -> Event {
+        let mut event = master.clone();
+        event.id.clone_from(&self.id);
+        event.kind.clone_from(&self.kind);
+        event.series_master_id.clone_from(&self.series_master_id);
+        event.change_key.clone_from(&self.change_key);
+        event.etag.clone_from(&self.etag);
+        event.last_modified.clone_from(&self.last_modified);
+        event.cancelled = master.cancelled || self.cancelled;
+        // A stub does not say it is all-day: its series does, and its times are those dates.
+        let date = |t: &EventTime| match (t, master.all_day) {
+            (EventTime::At(at), true) => EventTime::AllDay {
+                date: at.date_naive(),
+                utc: *at,
+            },
+            (t, _) => t.clone(),
+        };
+        event.start = self.start.as_ref().map(date);
+        event.end = self.end.as_ref().map(date);
+        event
+    }
+
     /// The version marker to compare with the server: changeKey, else the etag.
     pub fn version(&self) -> Option<&str> {
         self.change_key.as_deref().or(self.etag.as_deref())

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
 use tokio::sync::{broadcast, mpsc};
 
 use crate::auth::session::{AuthError, Session};
@@ -14,7 +15,7 @@ use crate::config::{CalendarSpec, Config};
 use crate::failure::FailureKind;
 use crate::graph::client::{GraphClient, GraphError};
 use crate::graph::wire::PageLink;
-use crate::model::Change;
+use crate::model::{Change, Event, Window};
 use crate::store::{PageOutcome, RoundCounts, SavedLink, Store, StoreError, SyncState};
 
 /// A notification from the sync engine.
@@ -63,6 +64,10 @@ pub enum SyncError {
     Store(#[from] StoreError),
     #[error("cache task failed: {0}")]
     Task(String),
+    #[error(
+        "the server sent the same events again on {pages} pages in a row (Graph does this on some calendars with many recurring meetings); the round was stopped, the cache kept, and the next sync starts afresh"
+    )]
+    Looped { pages: u32 },
 }
 
 impl SyncError {
@@ -72,6 +77,7 @@ impl SyncError {
             SyncError::Auth(e) => e.kind(),
             SyncError::Store(e) => e.kind(),
             SyncError::Task(_) => FailureKind::Cache,
+            SyncError::Looped { .. } => FailureKind::Server,
         }
     }
 
@@ -82,6 +88,35 @@ impl SyncError {
 
 /// Pages fetched ahead of the cache writer, at most.
 const COMMIT_QUEUE: usize = 4;
+
+/// Requests Outlook serves at once for one mailbox.
+const CONCURRENT_REQUESTS: usize = 4;
+
+/// Pages in a row that bring nothing but events this round already brought: the round loops.
+const LOOPING_PAGES: u32 = 3;
+
+/// Tells a round that loops (pages that repeat what it already brought) from one that moves on.
+#[derive(Default)]
+struct LoopGuard {
+    /// Hashes of the ids this round brought: small, whatever the ids' length.
+    seen: std::collections::HashSet<u64>,
+    repeating: u32,
+}
+
+impl LoopGuard {
+    /// Takes a page's ids; true when the round has looped.
+    fn looped(&mut self, changes: &[Change]) -> bool {
+        use std::hash::{BuildHasher, RandomState};
+        static HASHER: std::sync::OnceLock<RandomState> = std::sync::OnceLock::new();
+        let hasher = HASHER.get_or_init(RandomState::new);
+        let mut fresh = changes.is_empty();
+        for change in changes {
+            fresh |= self.seen.insert(hasher.hash_one(change.id()));
+        }
+        self.repeating = if fresh { 0 } else { self.repeating + 1 };
+        self.repeating >= LOOPING_PAGES
+    }
+}
 
 /// A page waiting to be committed with the state that follows it.
 struct CommitJob {
@@ -326,6 +361,7 @@ impl SyncEngine {
         });
         let mut resets = 0;
         let mut page_no = 0;
+        let mut guard = LoopGuard::default();
         // Pages commit in order on one blocking thread, each with its own link, while the next
         // pages are fetched and parsed: a small queue lets fetching run ahead of the disk.
         let mut committer = Committer::start(self.store.clone(), &key);
@@ -339,6 +375,7 @@ impl SyncEngine {
                 Err(GraphError::Gone { code, message }) if resets < 2 => {
                     tracing::info!(view = %key, %code, %message, "sync state gone, running a full round");
                     resets += 1;
+                    guard = LoopGuard::default();
                     state.link = None;
                     url = self.begin_round(cal, &mut state);
                     full = true;
@@ -355,6 +392,20 @@ impl SyncEngine {
                     return Err(e.into());
                 }
             };
+            if guard.looped(&page.changes) {
+                let done = committer.finish().await;
+                self.pages_applied(&key, &mut page_no, &done.outcomes);
+                if let Some(e) = done.error {
+                    return Err(e);
+                }
+                // The saved link leads back into the loop: the next sync starts a full round.
+                let k = key.clone();
+                blocking(&self.store, move |s| s.forget_link(&k)).await?;
+                tracing::warn!(view = %key, "round looped, stopped");
+                return Err(SyncError::Looped {
+                    pages: guard.repeating,
+                });
+            }
             let last = matches!(page.link, PageLink::Delta(_));
             let sweep = last && state.full_round;
             let mut next = state.clone();
@@ -389,10 +440,15 @@ impl SyncEngine {
                 let saved = done
                     .saved
                     .ok_or_else(|| SyncError::Task("the last page was not committed".into()))?;
+                let mut counts = saved.last_counts.unwrap_or_default();
+                let fixed = self.complete_series(cal, &saved, &mut page_no).await?;
+                counts.added += fixed.added;
+                counts.updated += fixed.updated;
+                counts.removed += fixed.removed;
                 let summary = RoundSummary {
                     view: key.clone(),
                     name: cal.name.clone(),
-                    counts: saved.last_counts.unwrap_or_default(),
+                    counts,
                     seconds: started.elapsed().as_secs_f64(),
                     full,
                 };
@@ -405,6 +461,88 @@ impl SyncEngine {
                 _ => unreachable!("a page that is not the last has a next link"),
             };
         }
+    }
+
+    /// After a round: fetches the masters its stubs need and reconciles the series that changed
+    /// through their instances (the real service sends no `@removed` for a deleted occurrence).
+    /// A fetch that fails leaves the series pending for the next round, and fails nothing: a
+    /// stub shows once its master is known.
+    async fn complete_series(
+        &self,
+        cal: &CalendarSpec,
+        saved: &SyncState,
+        page_no: &mut u64,
+    ) -> Result<PageOutcome, SyncError> {
+        let mut total = PageOutcome::default();
+        if saved.pending_masters.is_empty() && saved.pending_instances.is_empty() {
+            return Ok(total);
+        }
+        let calendar = cal.graph_id.as_deref();
+        let view = cal.key.clone();
+        let mut commit = async |fix: SeriesFix| -> Result<(), SyncError> {
+            let v = view.clone();
+            let outcome = blocking(&self.store, move |s| match &fix {
+                SeriesFix::Master(master) => s.save_master(&v, master),
+                SeriesFix::Instances(master, list) => s.reconcile_series(&v, master, list),
+                SeriesFix::Gone(master) => s.drop_series(&v, master),
+            })
+            .await?;
+            total.added += outcome.added;
+            total.updated += outcome.updated;
+            total.removed += outcome.removed;
+            self.pages_applied(&view, page_no, &[outcome]);
+            Ok(())
+        };
+        // Outlook serves at most four requests of a mailbox at once.
+        let jobs: Vec<(String, bool)> = saved
+            .pending_masters
+            .iter()
+            .map(|m| (m.clone(), true))
+            .chain(saved.pending_instances.iter().map(|m| (m.clone(), false)))
+            .collect();
+        let window = saved.window;
+        let fetches = jobs
+            .into_iter()
+            .map(|(master, master_only)| self.fetch_series(calendar, master, master_only, window));
+        let mut fetched = futures_util::stream::iter(fetches).buffer_unordered(CONCURRENT_REQUESTS);
+        while let Some((master, fix)) = fetched.next().await {
+            match fix {
+                Ok(fix) => commit(fix).await?,
+                // The series stays pending: its stubs show once its master is known.
+                Err(e) => {
+                    tracing::warn!(view = %cal.key, %master, error = %e, "series not completed; tried again next round");
+                }
+            }
+        }
+        Ok(total)
+    }
+
+    /// Fetches what a pending series needs: its master, or its instances in the window.
+    async fn fetch_series(
+        &self,
+        calendar: Option<&str>,
+        master: String,
+        master_only: bool,
+        window: Window,
+    ) -> (String, Result<SeriesFix, GraphError>) {
+        let fix = if master_only {
+            self.graph
+                .get_event(calendar, &master)
+                .await
+                .map(|found| match found {
+                    Some(event) => SeriesFix::Master(Box::new(event)),
+                    None => SeriesFix::Gone(master.clone()),
+                })
+        } else {
+            self.graph
+                .get_instances(calendar, &master, &window)
+                .await
+                .map(|found| match found {
+                    Some(list) => SeriesFix::Instances(master.clone(), list),
+                    None => SeriesFix::Gone(master.clone()),
+                })
+        };
+        (master, fix)
     }
 
     /// Announces committed pages, numbering them on from `page_no`.
@@ -421,6 +559,13 @@ impl SyncEngine {
             });
         }
     }
+}
+
+/// One fix of a series after a round.
+enum SeriesFix {
+    Master(Box<Event>),
+    Instances(String, Vec<Event>),
+    Gone(String),
 }
 
 /// Asks the background sync task for a round now.

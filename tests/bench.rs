@@ -23,6 +23,7 @@ fn bench_runs_end_to_end_and_reports_every_figure() {
     for name in [
         "full_sync_s",
         "incremental_sync_ms",
+        "incremental_series_ms",
         "resync_410_s",
         "agenda_ms",
         "first_frame_ms",

@@ -124,6 +124,12 @@ async fn reproduces_the_documented_exchange() {
         ..Default::default()
     })
     .await;
+    env.control(
+        Method::POST,
+        "/sim/settings",
+        Some(json!({"mode": "documented"})),
+    )
+    .await;
     let ids = sample_calendar(&env).await;
     let token = access_token(&env);
     let prefer = "odata.maxpagesize=2";
@@ -616,6 +622,7 @@ async fn a_full_round_over_ten_thousand_events_returns_each_id_once() {
         fmt(w.end)
     );
     let mut seen = HashSet::new();
+    let mut masters = 0;
     let mut pages = 0;
     let started = Instant::now();
     loop {
@@ -623,6 +630,11 @@ async fn a_full_round_over_ten_thousand_events_returns_each_id_once() {
         assert_eq!(p.status, StatusCode::OK);
         pages += 1;
         for item in p.json()["value"].as_array().unwrap() {
+            // Series masters come too; calendarView does not list them.
+            if item["type"] == "seriesMaster" {
+                masters += 1;
+                continue;
+            }
             assert!(
                 seen.insert(item["id"].as_str().unwrap().to_owned()),
                 "id served twice"
@@ -639,10 +651,176 @@ async fn a_full_round_over_ten_thousand_events_returns_each_id_once() {
         started.elapsed()
     );
     let truth = env.truth("default").await;
+    assert!(masters > 100, "{masters} series masters");
     assert_eq!(seen.len(), truth.len());
     assert!(truth.keys().all(|id| seen.contains(id)));
     assert!(
         truth.len() > 9_000,
         "most generated events fall in the window"
     );
+}
+
+/// The exchange as Microsoft 365 really answers it (the default mode): series masters in the
+/// delta, occurrence stubs, series never split across pages, no trace of a deleted occurrence,
+/// `@removed` noise for events outside the window, the URL forms clients send, and the event
+/// and instances endpoints a client completes stubs with.
+#[tokio::test]
+async fn answers_as_microsoft_365_does() {
+    let env = Env::start(EnvOptions {
+        events: 0,
+        ..Default::default()
+    })
+    .await;
+    let token = access_token(&env);
+    let weekly: Vec<Value> = (0..6)
+        .map(|w| {
+            let day =
+                chrono::NaiveDate::from_ymd_opt(2016, 12, 1).unwrap() + chrono::Duration::weeks(w);
+            sample_event(
+                "Weekly sync",
+                &format!("{day}T09:00:00"),
+                &format!("{day}T09:30:00"),
+            )
+        })
+        .collect();
+    // Six weeks from 1 Dec: five instances fall in the window (1 Dec .. 30 Dec).
+    let master = env
+        .sim
+        .state
+        .lock()
+        .unwrap()
+        .mailbox
+        .create_series(
+            "default",
+            sample_event("Weekly sync", "2016-12-01T09:00:00", "2016-12-01T09:30:00"),
+            weekly,
+        )
+        .unwrap();
+    create(
+        &env,
+        sample_event("Dentist", "2016-12-02T15:00:00", "2016-12-02T16:00:00"),
+    )
+    .await;
+    let prefer = "odata.maxpagesize=2";
+
+    // The page size is a hint: the first page holds the whole series.
+    let p1 = get(&env, &initial(&env), &token, prefer).await;
+    let items = p1.json()["value"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 6, "{}", p1.body);
+    assert_eq!(items[0]["id"], master.as_str());
+    assert_eq!(items[0]["type"], "seriesMaster");
+    assert_eq!(items[0]["subject"], "Weekly sync");
+    for stub in &items[1..] {
+        assert_eq!(stub["type"], "occurrence");
+        assert_eq!(stub["seriesMasterId"], master.as_str());
+        let keys: Vec<&str> = stub
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        assert_eq!(
+            keys.len(),
+            7,
+            "only @odata.type, @odata.etag, id, seriesMasterId, type, start, end: {keys:?}"
+        );
+    }
+    let p2 = get(&env, &p1.link("@odata.nextLink").unwrap(), &token, prefer).await;
+    assert_eq!(p2.subjects(), ["Dentist"]);
+    let delta = p2.link("@odata.deltaLink").unwrap();
+
+    // The master and the instances, full, from their own endpoints.
+    let m = get(
+        &env,
+        &format!("{}/v1.0/me/events/{master}", env.sim.url()),
+        &token,
+        "",
+    )
+    .await;
+    assert_eq!(m.json()["subject"], "Weekly sync");
+    let instances_url = format!(
+        "{}/v1.0/me/events/{master}/instances?startDateTime=2016-12-01T00:00:00Z&endDateTime=2016-12-30T00:00:00Z",
+        env.sim.url()
+    );
+    let i1 = get(&env, &instances_url, &token, prefer).await;
+    assert_eq!(i1.subjects(), ["Weekly sync", "Weekly sync"]);
+    let i2 = get(&env, &i1.link("@odata.nextLink").unwrap(), &token, prefer).await;
+    let i3 = get(&env, &i2.link("@odata.nextLink").unwrap(), &token, prefer).await;
+    assert_eq!(i3.subjects().len(), 1);
+    assert!(i3.link("@odata.nextLink").is_none());
+    let missing = get(
+        &env,
+        &format!("{}/v1.0/me/events/AAMkNone=", env.sim.url()),
+        &token,
+        "",
+    )
+    .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+
+    // An occurrence deleted: no @removed for it; the master comes again. An event added far
+    // outside the window comes as @removed, though the client never saw it.
+    let occurrence = items[2]["id"].as_str().unwrap().to_owned();
+    let (status, _) = env
+        .control(Method::DELETE, &format!("/sim/events/{occurrence}"), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let far = create(
+        &env,
+        sample_event("Next year", "2017-06-01T06:00:00", "2017-06-01T07:00:00"),
+    )
+    .await;
+    let mut round2 = get(&env, &delta, &token, prefer).await;
+    let mut items2: Vec<Value> = Vec::new();
+    loop {
+        items2.extend(round2.json()["value"].as_array().unwrap().iter().cloned());
+        match round2.link("@odata.nextLink") {
+            Some(next) => round2 = get(&env, &next, &token, prefer).await,
+            None => break,
+        }
+    }
+    let ids: Vec<&str> = items2.iter().map(|i| i["id"].as_str().unwrap()).collect();
+    // The master with the four instances left in the window, then the noise.
+    assert_eq!(ids.len(), 6, "{ids:?}");
+    assert_eq!(ids[0], master.as_str());
+    assert!(
+        !ids.contains(&occurrence.as_str()),
+        "no trace of the deleted one"
+    );
+    assert!(items2[1..5].iter().all(|i| i["type"] == "occurrence"));
+    assert_eq!(ids[5], far.as_str());
+    assert!(items2[5]["@removed"].is_object());
+
+    // A deleted series: @removed for its master.
+    env.control(Method::DELETE, &format!("/sim/events/{master}"), None)
+        .await;
+    let round3 = get(
+        &env,
+        &round2.link("@odata.deltaLink").unwrap(),
+        &token,
+        prefer,
+    )
+    .await;
+    let v = round3.json();
+    assert_eq!(v["value"].as_array().unwrap().len(), 1, "{}", round3.body);
+    assert_eq!(v["value"][0]["id"], master.as_str());
+    assert!(v["value"][0]["@removed"].is_object());
+
+    // The URL forms clients send.
+    let window = "startDateTime=2016-12-01T00:00:00Z&endDateTime=2016-12-30T00:00:00Z";
+    for path in [
+        "/v1.0/me/calendarview/delta",
+        "/v1.0/me/calendarView/delta()",
+        "/v1.0/me/calendar/calendarView/delta",
+        "/v1.0/users/sim-user-1/calendarView/delta",
+    ] {
+        let p = get(
+            &env,
+            &format!("{}{path}?{window}", env.sim.url()),
+            &token,
+            "",
+        )
+        .await;
+        assert_eq!(p.status, StatusCode::OK, "{path}: {}", p.body);
+        assert_eq!(p.subjects(), ["Dentist"], "{path}");
+    }
 }

@@ -8,9 +8,10 @@ use rand::RngExt;
 use reqwest::header::{HeaderValue, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
 
-use super::wire::{DeltaPage, parse_error, parse_page};
+use super::wire::{DeltaPage, PageLink, parse_error, parse_list, parse_page};
 use crate::auth::session::{AuthError, Session};
 use crate::failure::FailureKind;
+use crate::model::{Change, Event, Window};
 use crate::net;
 
 /// How hard to try before a round gives up (keeping its state token).
@@ -137,6 +138,92 @@ impl GraphClient {
 
     /// GETs one delta page, retrying transient failures; checks the link it ends with.
     pub async fn get_page(&self, link: &str) -> Result<DeltaPage, GraphError> {
+        let parse = |body: &[u8]| {
+            let page = parse_page(body).map_err(|e| e.to_string())?;
+            Ok(page)
+        };
+        match self.fetch(link, parse).await? {
+            Fetched::Found(page) => {
+                let (PageLink::Next(l) | PageLink::Delta(l)) = &page.link;
+                self.check_link(l)?;
+                Ok(page)
+            }
+            Fetched::NotFound { code, message } => Err(GraphError::BadRequest { code, message }),
+        }
+    }
+
+    /// GETs one event (a series master, say) of a calendar (`None`: the default one); None
+    /// when the server has no such event.
+    pub async fn get_event(
+        &self,
+        calendar: Option<&str>,
+        id: &str,
+    ) -> Result<Option<Event>, GraphError> {
+        let url = self.event_url(calendar, id, None);
+        let parse = |body: &[u8]| match std::str::from_utf8(body).map(Change::from_raw) {
+            Ok(Ok(Change::Upsert { event })) => Ok(*event),
+            _ => Err("the event is not an event".to_owned()),
+        };
+        match self.fetch(url.as_str(), parse).await? {
+            Fetched::Found(event) => Ok(Some(event)),
+            Fetched::NotFound { .. } => Ok(None),
+        }
+    }
+
+    /// Every instance (occurrence and exception, full) of a series in a window, following the
+    /// pages; None when the server has no such series.
+    pub async fn get_instances(
+        &self,
+        calendar: Option<&str>,
+        master: &str,
+        window: &Window,
+    ) -> Result<Option<Vec<Event>>, GraphError> {
+        let mut link = self.event_url(calendar, master, Some(window)).to_string();
+        let mut instances = Vec::new();
+        loop {
+            let parse = |body: &[u8]| parse_list(body).map_err(|e| e.to_string());
+            let (items, next) = match self.fetch(&link, parse).await? {
+                Fetched::Found(list) => list,
+                Fetched::NotFound { .. } => return Ok(None),
+            };
+            instances.extend(items);
+            match next {
+                Some(next) => link = self.check_link(&next)?.to_string(),
+                None => return Ok(Some(instances)),
+            }
+        }
+    }
+
+    /// `/me/events/{id}` (or `/me/calendars/{cal}/events/{id}`), with `/instances` over a window.
+    fn event_url(&self, calendar: Option<&str>, id: &str, window: Option<&Window>) -> Url {
+        let mut url = self.base.clone();
+        {
+            let mut segments = url.path_segments_mut().expect("base_url is http(s)");
+            segments.pop_if_empty().push("me");
+            if let Some(cal) = calendar {
+                segments.push("calendars").push(cal);
+            }
+            segments.push("events").push(id);
+            if window.is_some() {
+                segments.push("instances");
+            }
+        }
+        if let Some(w) = window {
+            let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+            url.query_pairs_mut()
+                .append_pair("startDateTime", &fmt(w.start))
+                .append_pair("endDateTime", &fmt(w.end));
+        }
+        url
+    }
+
+    /// GETs a link on the configured origin and parses the answer, retrying transient failures
+    /// (a body `parse` rejects among them); a 404 is an answer, not a failure.
+    async fn fetch<T>(
+        &self,
+        link: &str,
+        parse: impl Fn(&[u8]) -> Result<T, String>,
+    ) -> Result<Fetched<T>, GraphError> {
         let url = self.check_link(link)?;
         let prefer = HeaderValue::from_str(&format!(
             "odata.maxpagesize={}, outlook.timezone=\"UTC\"",
@@ -167,16 +254,9 @@ impl GraphClient {
                     let body = response.bytes().await;
                     match (status, body) {
                         (_, Err(e)) => (net::describe(&e), net::failure_kind(&e), None),
-                        (s, Ok(body)) if s.is_success() => match parse_page(&body) {
-                            Ok(page) => {
-                                let link = match &page.link {
-                                    super::wire::PageLink::Next(l)
-                                    | super::wire::PageLink::Delta(l) => l,
-                                };
-                                self.check_link(link)?;
-                                return Ok(page);
-                            }
-                            Err(e) => (e.to_string(), FailureKind::Server, None),
+                        (s, Ok(body)) if s.is_success() => match parse(&body) {
+                            Ok(found) => return Ok(Fetched::Found(found)),
+                            Err(e) => (e, FailureKind::Server, None),
                         },
                         (s, Ok(body)) => {
                             let (code, message) = parse_error(&body);
@@ -197,7 +277,10 @@ impl GraphClient {
                                 StatusCode::FORBIDDEN => {
                                     return Err(GraphError::Forbidden { message });
                                 }
-                                StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND => {
+                                StatusCode::NOT_FOUND => {
+                                    return Ok(Fetched::NotFound { code, message });
+                                }
+                                StatusCode::BAD_REQUEST => {
                                     return Err(GraphError::BadRequest { code, message });
                                 }
                                 StatusCode::TOO_MANY_REQUESTS => (
@@ -235,6 +318,12 @@ impl GraphClient {
             tokio::time::sleep(delay).await;
         }
     }
+}
+
+/// What a GET found.
+enum Fetched<T> {
+    Found(T),
+    NotFound { code: String, message: String },
 }
 
 /// A `Retry-After` value as a wait: whole seconds, fractional seconds as Graph sends them

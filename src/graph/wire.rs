@@ -72,6 +72,28 @@ pub fn parse_page(body: &[u8]) -> Result<DeltaPage, WireError> {
     })
 }
 
+/// A list of events (a series' instances) and the link to the rest, if any.
+pub fn parse_list(body: &[u8]) -> Result<(Vec<crate::model::Event>, Option<String>), WireError> {
+    #[derive(Deserialize)]
+    struct WireList<'a> {
+        #[serde(borrow)]
+        value: Vec<&'a RawValue>,
+        #[serde(rename = "@odata.nextLink")]
+        next_link: Option<String>,
+    }
+    let wire: WireList<'_> =
+        serde_json::from_slice(body).map_err(|e| WireError::Json(e.to_string()))?;
+    let mut events = Vec::with_capacity(wire.value.len());
+    for raw in wire.value {
+        match Change::from_raw(raw.get()) {
+            Ok(Change::Upsert { event }) => events.push(*event),
+            Ok(Change::Remove { .. }) => {}
+            Err(e) => tracing::warn!(error = %e, "skipping an unusable instance"),
+        }
+    }
+    Ok((events, wire.next_link))
+}
+
 /// `(code, message)` from Graph's error body, or a placeholder when the body is not one.
 pub fn parse_error(body: &[u8]) -> (String, String) {
     #[derive(Deserialize)]

@@ -107,13 +107,22 @@ async fn delete_event(State(sim): State<Shared>, Path(id): Path<String>) -> Resp
 struct ChurnQuery {
     count: Option<usize>,
     seed: Option<u64>,
+    /// Aim every change at recurring series (extension).
+    series: Option<bool>,
 }
 
 async fn churn(State(sim): State<Shared>, Query(q): Query<ChurnQuery>) -> Response {
     let mut state = lock(&sim);
     let anchor = state.anchor;
     let seed = q.seed.unwrap_or_else(rand::random);
-    let applied = generate::churn(&mut state.mailbox, q.count.unwrap_or(10), seed, anchor);
+    let series_only = q.series.unwrap_or(false);
+    let applied = generate::churn(
+        &mut state.mailbox,
+        q.count.unwrap_or(10),
+        seed,
+        anchor,
+        series_only,
+    );
     Json(json!({"applied": applied})).into_response()
 }
 
@@ -154,10 +163,23 @@ struct Settings {
     device_code_ttl_secs: Option<u64>,
     auto_approve: Option<bool>,
     slow_down_next: Option<u32>,
+    /// `realistic` or `documented`.
+    mode: Option<String>,
 }
 
 async fn settings(State(sim): State<Shared>, Json(s): Json<Settings>) -> Response {
     let mut state = lock(&sim);
+    match s.mode.as_deref() {
+        None => {}
+        Some("realistic") => state.mode = super::Mode::Realistic,
+        Some("documented") => state.mode = super::Mode::Documented,
+        Some(other) => {
+            return control_error(
+                StatusCode::BAD_REQUEST,
+                format!("mode `{other}` is not realistic or documented"),
+            );
+        }
+    }
     let id = &mut state.identity;
     if let Some(v) = s.access_token_ttl_secs {
         id.settings.access_token_ttl_secs = v;
@@ -193,7 +215,10 @@ async fn truth(State(sim): State<Shared>, Query(q): Query<TruthQuery>) -> Respon
     };
     let calendar = q.calendar.unwrap_or_else(|| DEFAULT_CALENDAR.into());
     let state = lock(&sim);
-    match state.mailbox.in_window(&calendar, &Window { start, end }) {
+    match state
+        .mailbox
+        .calendar_view(&calendar, &Window { start, end })
+    {
         Ok(events) => {
             let body = format!(
                 "[{}]",

@@ -42,6 +42,9 @@ pub enum Fault {
     Empty,
     /// The page's link points to another origin: a client must not follow it with its token.
     ForeignLink { origin: String },
+    /// The page is served, and its nextLink, new every time, serves it again: a round that
+    /// loops, as real rounds on recurrence-heavy mailboxes do.
+    Loop,
 }
 
 impl FaultRequest {
@@ -68,6 +71,7 @@ impl FaultRequest {
                 delay_ms: self.delay_ms.unwrap_or(1500),
             },
             (None, Some("empty")) => Fault::Empty,
+            (None, Some("loop")) => Fault::Loop,
             (None, Some("foreign_link")) => Fault::ForeignLink {
                 origin: self.target.ok_or("foreign_link needs `target`")?,
             },

@@ -75,33 +75,63 @@ const ZONES: &[&str] = &[
     "Australia/Sydney",
 ];
 
+/// The location of an online meeting.
+const TEAMS: &str = "Microsoft Teams Meeting";
+
+/// Locations of meetings in person.
 const ROOMS: &[&str] = &[
     "Conf Room Adams",
     "Building 4 / 2.101",
-    "Microsoft Teams Meeting",
     "Café Central, Wien",
     "東京オフィス 5F",
     "Home",
     "",
 ];
 
-/// Fills a calendar with `count` events around `anchor` (30 days back, 150 ahead).
+/// What the generator makes at a time: one event, or a recurring series.
+enum Batch {
+    Single(Value),
+    Series {
+        master: Value,
+        instances: Vec<Value>,
+    },
+}
+
+/// Fills a calendar with `count` events around `anchor` (30 days back, 150 ahead). A series
+/// counts as its instances (its master, which no calendar view lists, does not count).
 pub fn fill(mailbox: &mut Mailbox, calendar: &str, count: usize, seed: u64, anchor: NaiveDate) {
     let mut g = Generator::new(seed, anchor);
     let mut made = 0;
     while made < count {
-        for event in g.next_batch(count - made) {
-            mailbox
-                .create(calendar, event)
-                .expect("generated events are valid");
-            made += 1;
+        match g.next_batch(count - made) {
+            Batch::Single(event) => {
+                mailbox
+                    .create(calendar, event)
+                    .expect("generated events are valid");
+                made += 1;
+            }
+            Batch::Series { master, instances } => {
+                made += instances.len();
+                mailbox
+                    .create_series(calendar, master, instances)
+                    .expect("generated series are valid");
+            }
         }
     }
 }
 
-/// Applies `count` random realistic changes to the calendars: adds, edits, moves (some out of
-/// and into sync windows), cancellations and deletions.
-pub fn churn(mailbox: &mut Mailbox, count: usize, seed: u64, anchor: NaiveDate) -> usize {
+/// Applies `count` random realistic changes to the calendars: adds (of series too), edits, moves
+/// (some out of and into sync windows), cancellations and deletions. A change aimed at a series
+/// master changes the whole series (rename, move, cancel, delete); one aimed at an instance
+/// changes that occurrence alone.
+/// With `series_only`, every change is aimed at a recurring series or one of its instances.
+pub fn churn(
+    mailbox: &mut Mailbox,
+    count: usize,
+    seed: u64,
+    anchor: NaiveDate,
+    series_only: bool,
+) -> usize {
     let mut g = Generator::new(seed ^ 0x5eed_c4a2, anchor);
     let mut applied = 0;
     for _ in 0..count {
@@ -112,13 +142,29 @@ pub fn churn(mailbox: &mut Mailbox, count: usize, seed: u64, anchor: NaiveDate) 
             .calendars
             .iter()
             .find(|c| c.id == calendar)
-            .map(|c| c.events.keys().collect())
+            .map(|c| {
+                c.events
+                    .values()
+                    .filter(|e| !series_only || e.series().is_some())
+                    .map(|e| &e.id)
+                    .collect()
+            })
             .unwrap_or_default();
         ids.sort();
         let target = ids.choose(&mut g.rng).map(|s| (*s).clone());
-        let roll = g.rng.random_range(0..100);
+        let roll = if series_only && target.is_some() {
+            g.rng.random_range(30..100)
+        } else {
+            g.rng.random_range(0..100)
+        };
         let ok = match (roll, target) {
-            (0..30, _) | (_, None) => {
+            (0..5, _) => match g.series(8) {
+                Batch::Series { master, instances } => {
+                    mailbox.create_series(&calendar, master, instances).is_ok()
+                }
+                Batch::Single(event) => mailbox.create(&calendar, event).is_ok(),
+            },
+            (5..30, _) | (_, None) => {
                 let event = g.single_meeting();
                 mailbox.create(&calendar, event).is_ok()
             }
@@ -188,16 +234,16 @@ impl Generator {
         }
     }
 
-    /// One to a dozen events: usually one, a recurring series gives several.
-    fn next_batch(&mut self, room: usize) -> Vec<Value> {
+    /// One event, or a recurring series of a few to a dozen.
+    fn next_batch(&mut self, room: usize) -> Batch {
         match self.rng.random_range(0..100) {
-            0..55 => vec![self.single_meeting()],
-            55..65 => vec![self.all_day(1, ALL_DAY)],
+            0..55 => Batch::Single(self.single_meeting()),
+            55..65 => Batch::Single(self.all_day(1, ALL_DAY)),
             65..70 => {
                 let days = self.rng.random_range(2..10);
-                vec![self.all_day(days, MULTI_DAY)]
+                Batch::Single(self.all_day(days, MULTI_DAY))
             }
-            70..73 => vec![self.multi_day_timed()],
+            70..73 => Batch::Single(self.multi_day_timed()),
             _ => self.series(room),
         }
     }
@@ -278,14 +324,10 @@ impl Generator {
         )
     }
 
-    /// A weekly series expanded into occurrences, with an exception and a cancellation or two.
-    fn series(&mut self, room: usize) -> Vec<Value> {
+    /// A weekly series: a master and its instances, which share its properties, with an
+    /// exception (moved an hour) or a cancelled one now and then.
+    fn series(&mut self, room: usize) -> Batch {
         self.series += 1;
-        let master = format!(
-            "AAMkSeries{:06}{:04}AAA=",
-            self.rng.random_range(0..999_999),
-            self.series
-        );
         let count = self.rng.random_range(4..13).min(room.max(1));
         let first = self.workday() - Duration::days(21);
         let hour = self.rng.random_range(9..17);
@@ -301,34 +343,48 @@ impl Generator {
         .to_string();
         let zone = ZONES.choose(&mut self.rng).expect("non-empty");
         let minutes = if subject.contains("standup") { 15 } else { 60 };
-        (0..count)
+        let start = first.and_hms_opt(hour, 0, 0).expect("valid");
+        let master = self.base(
+            &subject,
+            zone,
+            start,
+            start + Duration::minutes(minutes),
+            false,
+        );
+        let instances = (0..count)
             .map(|i| {
-                let day = first + Duration::weeks(i as i64);
-                let mut start = day.and_hms_opt(hour, 0, 0).expect("valid");
+                let mut start = start + Duration::weeks(i as i64);
                 let exception = self.rng.random_bool(0.1);
                 if exception {
                     start += Duration::hours(1);
                 }
-                let mut e = self.base(
-                    &subject,
-                    zone,
-                    start,
-                    start + Duration::minutes(minutes),
-                    false,
-                );
+                let mut e = master.clone();
+                e["start"] = self.time(start, zone);
+                e["end"] = self.time(start + Duration::minutes(minutes), zone);
                 e["type"] = json!(if exception { "exception" } else { "occurrence" });
-                e["seriesMasterId"] = json!(master);
                 if self.rng.random_bool(0.08) {
+                    e["type"] = json!("exception");
                     e["isCancelled"] = json!(true);
                     e["subject"] = json!(format!("Canceled: {subject}"));
                 }
                 e
             })
-            .collect()
+            .collect();
+        Batch::Series { master, instances }
     }
 
+    fn time(&self, t: NaiveDateTime, zone: &str) -> Value {
+        json!({"dateTime": t.format("%Y-%m-%dT%H:%M:%S.0000000").to_string(), "timeZone": zone})
+    }
+
+    /// A person who can organise a meeting: anyone but a room.
     fn person(&mut self) -> (&'static str, &'static str) {
-        *PEOPLE.choose(&mut self.rng).expect("non-empty")
+        loop {
+            let person = *PEOPLE.choose(&mut self.rng).expect("non-empty");
+            if !is_room(person.1) {
+                return person;
+            }
+        }
     }
 
     /// The full Graph event shape, times in `zone` (Windows or IANA name).
@@ -361,16 +417,32 @@ impl Generator {
                 let response = *["accepted", "tentativelyAccepted", "declined", "none", "notResponded"]
                     .choose(&mut self.rng)
                     .expect("non-empty");
-                json!({"type": if mail.starts_with("adams") { "resource" } else if self.rng.random_bool(0.2) { "optional" } else { "required" },
+                json!({"type": if is_room(mail) { "resource" } else if self.rng.random_bool(0.2) { "optional" } else { "required" },
                        "status": {"response": response, "time": "0001-01-01T00:00:00Z"},
                        "emailAddress": {"name": name, "address": mail}})
             })
             .collect();
         let online = !all_day && self.rng.random_bool(0.5);
+        // A Teams location is an online meeting with a join link, never anything else.
         let room = if online {
-            "Microsoft Teams Meeting"
+            TEAMS
         } else {
             ROOMS.choose(&mut self.rng).expect("non-empty")
+        };
+        let me = "samanthab@contoso.com";
+        let my_response = if org_mail == me {
+            "organizer"
+        } else {
+            *[
+                "accepted",
+                "accepted",
+                "tentativelyAccepted",
+                "declined",
+                "notResponded",
+                "none",
+            ]
+            .choose(&mut self.rng)
+            .expect("non-empty")
         };
         let body_text = format!(
             "Agenda: {subject}. Please review the notes beforehand and bring questions. Dial-in details below."
@@ -416,7 +488,7 @@ impl Generator {
             "allowNewTimeProposals": true,
             "isDraft": false,
             "hideAttendees": false,
-            "responseStatus": {"response": if org_mail == "samanthab@contoso.com" { "organizer" } else { "accepted" }, "time": "0001-01-01T00:00:00Z"},
+            "responseStatus": {"response": my_response, "time": "0001-01-01T00:00:00Z"},
             "body": {"contentType": "html", "content": format!("<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\"></head><body><p>{body_text}</p></body></html>")},
             "start": time(start),
             "end": time(end),
@@ -428,6 +500,11 @@ impl Generator {
             "onlineMeeting": if online { json!({"joinUrl": format!("https://teams.microsoft.com/l/meetup-join/19%3ameeting_{:X}%40thread.v2/0", self.rng.random::<u32>())}) } else { Value::Null },
         })
     }
+}
+
+/// Rooms are attendees (resources), never organisers.
+fn is_room(address: &str) -> bool {
+    address.starts_with("adams@")
 }
 
 /// Today's date, the anchor generated calendars are placed around.
@@ -448,6 +525,7 @@ mod tests {
             let mut v: Vec<String> = m.calendars[0]
                 .events
                 .values()
+                .filter(|e| e.json["type"] != "seriesMaster")
                 .map(|e| {
                     let mut j = e.json.clone();
                     for k in ["lastModifiedDateTime", "createdDateTime"] {
@@ -476,5 +554,23 @@ mod tests {
         assert!(count(&|e| e["isCancelled"] == true) > 5);
         assert!(count(&|e| !e["subject"].as_str().unwrap().is_ascii()) > 50);
         assert!(count(&|e| e["originalStartTimeZone"] == "Pacific Standard Time") > 20);
+        assert!(count(&|e| e["type"] == "seriesMaster") > 20);
+        // Rooms never organise; a Teams location is an online meeting with a join link.
+        assert_eq!(
+            count(&|e| e["organizer"]["emailAddress"]["address"] == "adams@contoso.com"),
+            0
+        );
+        assert!(
+            events
+                .iter()
+                .all(|e| (e["location"]["displayName"] == TEAMS)
+                    == (e["isOnlineMeeting"] == true && e["onlineMeeting"]["joinUrl"].is_string()))
+        );
+        assert!(count(&|e| e["responseStatus"]["response"] == "declined") > 10);
+        // Instances carry their series' subject (or a cancelled form of it).
+        for e in events.iter().filter(|e| e["type"] == "occurrence") {
+            let master = m.event(e["seriesMasterId"].as_str().unwrap()).unwrap();
+            assert_eq!(e["subject"], master.json["subject"]);
+        }
     }
 }

@@ -18,7 +18,7 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::faults::Fault;
-use super::mailbox::{DEFAULT_CALENDAR, DeltaItem};
+use super::mailbox::{DEFAULT_CALENDAR, DeltaItem, Mode};
 use super::time::{self, Window};
 use super::tokens::{TokenError, TokenKind};
 use super::{Shared, SimState, lock, origin};
@@ -31,6 +31,13 @@ pub fn routes() -> Router<Shared> {
         .route(
             "/v1.0/me/calendars/{id}/calendarView/delta",
             get(delta_calendar),
+        )
+        .route("/v1.0/me/events/{id}", get(event))
+        .route("/v1.0/me/calendars/{cal}/events/{id}", get(calendar_event))
+        .route("/v1.0/me/events/{id}/instances", get(instances))
+        .route(
+            "/v1.0/me/calendars/{cal}/events/{id}/instances",
+            get(calendar_instances),
         )
 }
 
@@ -49,9 +56,57 @@ pub fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {
     (status, Json(body)).into_response()
 }
 
-/// Any path the emulator does not serve: Graph's JSON error, as Graph words it for a path
-/// under its version segment.
-pub async fn unknown_path(uri: axum::http::Uri) -> Response {
+/// A Graph path in another of the forms clients send: `calendarview` in any case, `delta()`,
+/// `/users/{id}/…` for `/me/…`, `/me/calendar/…` for the default calendar.
+#[derive(Debug, PartialEq, Eq)]
+enum AltRoute {
+    DefaultDelta,
+    CalendarDelta(String),
+}
+
+fn alt_route(path: &str) -> Option<AltRoute> {
+    let rest = path.strip_prefix("/v1.0/")?;
+    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    let (user, rest) = match segments.as_slice() {
+        ["me", rest @ ..] => (true, rest),
+        [users, _, rest @ ..] if users.eq_ignore_ascii_case("users") => (true, rest),
+        _ => (false, &[][..]),
+    };
+    if !user {
+        return None;
+    }
+    let is = |s: &str, name: &str| s.eq_ignore_ascii_case(name);
+    let delta = |s: &str| is(s, "delta") || is(s, "delta()");
+    match rest {
+        [view, d] if is(view, "calendarview") && delta(d) => Some(AltRoute::DefaultDelta),
+        [cal, view, d] if is(cal, "calendar") && is(view, "calendarview") && delta(d) => {
+            Some(AltRoute::DefaultDelta)
+        }
+        [cals, id, view, d] if is(cals, "calendars") && is(view, "calendarview") && delta(d) => {
+            let id = url::form_urlencoded::parse(format!("x={id}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())?;
+            Some(AltRoute::CalendarDelta(id))
+        }
+        _ => None,
+    }
+}
+
+/// Any path the emulator does not serve under its own name: the other forms of the delta
+/// routes, else Graph's JSON error, as Graph words it for a path under its version segment.
+pub async fn unknown_path(
+    State(sim): State<Shared>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    match alt_route(uri.path()) {
+        Some(AltRoute::DefaultDelta) => return delta_default(State(sim), headers, Query(q)).await,
+        Some(AltRoute::CalendarDelta(id)) => {
+            return delta_calendar(State(sim), Path(id), headers, Query(q)).await;
+        }
+        None => {}
+    }
     match uri.path().strip_prefix("/v1.0/") {
         Some(rest) => graph_error(
             StatusCode::BAD_REQUEST,
@@ -60,6 +115,177 @@ pub async fn unknown_path(uri: axum::http::Uri) -> Response {
         ),
         None => graph_error(StatusCode::NOT_FOUND, "NotFound", "No such endpoint."),
     }
+}
+
+fn not_found() -> Response {
+    graph_error(
+        StatusCode::NOT_FOUND,
+        "ErrorItemNotFound",
+        "The specified object was not found in the store.",
+    )
+}
+
+/// Every time there is: an event's own endpoint shows it wherever it lies.
+const ALL_TIME: Window = Window {
+    start: chrono::DateTime::<Utc>::MIN_UTC,
+    end: chrono::DateTime::<Utc>::MAX_UTC,
+};
+
+/// `GET /me/events/{id}`: the full event, a series master among them.
+async fn event(State(sim): State<Shared>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+    one_event(&sim, None, &id, &headers)
+}
+
+/// `GET /me/calendars/{cal}/events/{id}`.
+async fn calendar_event(
+    State(sim): State<Shared>,
+    Path((cal, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    one_event(&sim, Some(&cal), &id, &headers)
+}
+
+fn one_event(sim: &Shared, calendar: Option<&str>, id: &str, headers: &HeaderMap) -> Response {
+    let state = lock(sim);
+    if !authorized(&state, headers) {
+        return unauthorized();
+    }
+    let Some(owner) = owner_of(&state, calendar, id) else {
+        return not_found();
+    };
+    let request = PageRequest::new(String::new(), String::new(), headers, HashMap::new());
+    let zone = (request.zone, request.zone_label.as_str());
+    match state
+        .mailbox
+        .render(&owner, id, &ALL_TIME, zone, Mode::Documented)
+    {
+        Some(json) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            json.get().to_owned(),
+        )
+            .into_response(),
+        None => not_found(),
+    }
+}
+
+/// The calendar holding an event, if it is the one the path names (any, for `/me/events`).
+fn owner_of(state: &SimState, calendar: Option<&str>, id: &str) -> Option<String> {
+    let owner = state.mailbox.calendar_of(id)?;
+    match calendar {
+        Some(cal) if state.mailbox.calendar(cal).ok()?.id != owner => None,
+        _ => Some(owner.to_owned()),
+    }
+}
+
+/// `GET /me/events/{id}/instances?startDateTime=…&endDateTime=…`: a series' occurrences and
+/// exceptions in a window, full, paged.
+async fn instances(
+    State(sim): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let path = format!("/me/events/{}/instances", urlencode(&id));
+    series_instances(&sim, None, &id, path, &headers, q)
+}
+
+/// `GET /me/calendars/{cal}/events/{id}/instances`.
+async fn calendar_instances(
+    State(sim): State<Shared>,
+    Path((cal, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let path = format!(
+        "/me/calendars/{}/events/{}/instances",
+        urlencode(&cal),
+        urlencode(&id)
+    );
+    series_instances(&sim, Some(&cal), &id, path, &headers, q)
+}
+
+fn series_instances(
+    sim: &Shared,
+    calendar: Option<&str>,
+    id: &str,
+    path: String,
+    headers: &HeaderMap,
+    q: HashMap<String, String>,
+) -> Response {
+    let state = lock(sim);
+    if !authorized(&state, headers) {
+        return unauthorized();
+    }
+    let Some(owner) = owner_of(&state, calendar, id) else {
+        return not_found();
+    };
+    let request = PageRequest::new(owner.clone(), path, headers, q);
+    let window = match (
+        request
+            .query
+            .get("startdatetime")
+            .and_then(|t| time::query_instant(t)),
+        request
+            .query
+            .get("enddatetime")
+            .and_then(|t| time::query_instant(t)),
+    ) {
+        (Some(start), Some(end)) if start < end => Window { start, end },
+        _ => {
+            return bad_request(
+                "This request requires a time window specified by the query string parameters StartDateTime and EndDateTime.",
+            );
+        }
+    };
+    let skip: usize = request
+        .query
+        .get("$skip")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let size = request.page_size.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    let all = state.mailbox.instances(id, &window);
+    let zone = (request.zone, request.zone_label.as_str());
+    let items: Vec<Arc<RawValue>> = all
+        .iter()
+        .skip(skip)
+        .take(size)
+        .filter_map(|e| {
+            state
+                .mailbox
+                .render(&owner, &e.id, &window, zone, Mode::Documented)
+        })
+        .collect();
+    let fmt = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let next_link = (skip + size < all.len()).then(|| {
+        format!(
+            "{}/v1.0{}?startDateTime={}&endDateTime={}&$skip={}",
+            request.origin,
+            request.path,
+            fmt(window.start),
+            fmt(window.end),
+            skip + size
+        )
+    });
+    #[derive(Serialize)]
+    struct Instances<'a> {
+        #[serde(rename = "@odata.context")]
+        context: String,
+        value: Vec<&'a RawValue>,
+        #[serde(rename = "@odata.nextLink", skip_serializing_if = "Option::is_none")]
+        next_link: Option<String>,
+    }
+    let body = Instances {
+        context: format!("{}/v1.0/$metadata#Collection(event)", request.origin),
+        value: items.iter().map(|i| &**i).collect(),
+        next_link,
+    };
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::to_string(&body).expect("a page serialises"),
+    )
+        .into_response()
 }
 
 fn bad_request(message: &str) -> Response {
@@ -192,7 +418,12 @@ struct Cursor {
 /// Where a request continues from: a state token, or a new full round over the window in the
 /// query. An error is the response to send instead.
 #[allow(clippy::result_large_err)]
-fn resolve_cursor(state: &mut SimState, request: &PageRequest) -> Result<Cursor, Response> {
+fn resolve_cursor(
+    state: &mut SimState,
+    request: &PageRequest,
+    calendar: &str,
+) -> Result<Cursor, Response> {
+    let mode = state.mode;
     if let Some(t) = request.token() {
         let token = match state.tokens.get(t) {
             Ok(token) => token,
@@ -208,7 +439,7 @@ fn resolve_cursor(state: &mut SimState, request: &PageRequest) -> Result<Cursor,
                 ));
             }
         };
-        if token.calendar != request.calendar {
+        if token.calendar != calendar {
             return Err(bad_request(
                 "The state token belongs to another calendar view.",
             ));
@@ -224,7 +455,7 @@ fn resolve_cursor(state: &mut SimState, request: &PageRequest) -> Result<Cursor,
             TokenKind::Delta => {
                 let items = state
                     .mailbox
-                    .changes_since(&request.calendar, &token.window, token.seq)
+                    .changes_since(calendar, &token.window, token.seq, mode)
                     .expect("calendar exists");
                 Cursor {
                     window: token.window,
@@ -255,11 +486,8 @@ fn resolve_cursor(state: &mut SimState, request: &PageRequest) -> Result<Cursor,
     let window = Window { start, end };
     let items = state
         .mailbox
-        .in_window(&request.calendar, &window)
-        .expect("calendar exists")
-        .into_iter()
-        .map(|e| DeltaItem::Upsert(e.id.clone()))
-        .collect();
+        .full_round(calendar, &window, mode)
+        .expect("calendar exists");
     Ok(Cursor {
         window,
         items: Arc::new(items),
@@ -288,47 +516,56 @@ fn serve_page(
     request: &PageRequest,
     fault: Option<&Fault>,
 ) -> Result<String, Response> {
-    if state.mailbox.calendar(&request.calendar).is_err() {
+    let Ok(calendar) = state.mailbox.calendar(&request.calendar) else {
         return Err(graph_error(
             StatusCode::NOT_FOUND,
             "ErrorItemNotFound",
             "The specified object was not found in the store.",
         ));
-    }
-    let cursor = resolve_cursor(state, request)?;
+    };
+    let calendar = calendar.id.clone();
+    let cursor = resolve_cursor(state, request, &calendar)?;
     let size = request.page_size.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
     let empty = fault == Some(&Fault::Empty);
-    let end = if empty {
+    let mut end = if empty {
         cursor.pos
     } else {
         (cursor.pos + size).min(cursor.items.len())
     };
+    // The page size is a hint: a series is never split across pages.
+    while end > cursor.pos
+        && end < cursor.items.len()
+        && cursor.items[end].series.is_some()
+        && cursor.items[end].series == cursor.items[end - 1].series
+    {
+        end += 1;
+    }
     let mut items: Vec<Arc<RawValue>> = Vec::with_capacity(end - cursor.pos);
     for item in &cursor.items[cursor.pos..end] {
-        let text = match item {
-            DeltaItem::Upsert(id) => match state.mailbox.render(
-                &request.calendar,
-                id,
-                &cursor.window,
-                request.zone,
-                &request.zone_label,
-            ) {
-                Some(text) => text,
-                // Gone since the round's list was made: a full round skips it (the sweep
-                // handles it), an incremental one reports it removed.
-                None if cursor.full => continue,
-                None => removed(id),
-            },
-            DeltaItem::Removed(id) => removed(id),
-        };
-        items.push(text);
+        if item.removed {
+            items.push(removed(&item.id));
+            continue;
+        }
+        let zone = (request.zone, request.zone_label.as_str());
+        match state
+            .mailbox
+            .render(&calendar, &item.id, &cursor.window, zone, state.mode)
+        {
+            Some(text) => items.push(text),
+            // Gone since the round's list was made: a full round skips it (the sweep
+            // handles it), an incremental one reports it removed.
+            None if cursor.full => {}
+            None => items.push(removed(&item.id)),
+        }
     }
     let value = items.iter().map(|item| &**item).collect();
-    let more = end < cursor.items.len() || empty;
+    let looping = fault == Some(&Fault::Loop);
+    let more = end < cursor.items.len() || empty || looping;
     let (param, kind) = if more {
         let kind = TokenKind::Skip {
             items: cursor.items.clone(),
-            pos: end,
+            // A looping round serves this page again behind a new link.
+            pos: if looping { cursor.pos } else { end },
             full: cursor.full,
         };
         ("$skiptoken", kind)
@@ -337,7 +574,7 @@ fn serve_page(
     };
     let token = state
         .tokens
-        .issue(&request.calendar, cursor.window, kind, cursor.seq);
+        .issue(&calendar, cursor.window, kind, cursor.seq);
     let link_origin = match fault {
         Some(Fault::ForeignLink { origin }) => origin.as_str(),
         _ => request.origin.as_str(),

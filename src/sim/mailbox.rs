@@ -1,5 +1,6 @@
-//! The emulated mailbox: calendars of events, and a change log per calendar so a delta link
-//! returns exactly what changed since it was issued, within its window.
+//! The emulated mailbox: calendars of events, recurring series among them, and a change log per
+//! calendar so a delta link returns exactly what changed since it was issued, within its window,
+//! in either of the two ways the emulator answers (see [`Mode`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,10 +12,49 @@ use serde_json::{Value, json};
 
 use super::time::{self, Window};
 
+/// How the emulator answers calendarView delta.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// As Microsoft 365 really answers: occurrences as stubs, series masters in the delta, no
+    /// `@removed` for a deleted occurrence, out-of-window noise (graph-delta.md section 7).
+    #[default]
+    Realistic,
+    /// As the documentation describes: full occurrences, no masters.
+    Documented,
+}
+
+/// What an event is to its series (Graph's `type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Single,
+    Master,
+    Occurrence,
+    Exception,
+}
+
+impl Kind {
+    fn of(json: &Value) -> Kind {
+        match json.get("type").and_then(Value::as_str) {
+            Some("seriesMaster") => Kind::Master,
+            Some("occurrence") => Kind::Occurrence,
+            Some("exception") => Kind::Exception,
+            _ => Kind::Single,
+        }
+    }
+
+    /// An occurrence or an exception: one instance of a series.
+    pub fn is_instance(self) -> bool {
+        matches!(self, Kind::Occurrence | Kind::Exception)
+    }
+}
+
 /// One stored event: its Graph JSON (times in UTC) and what the delta logic needs.
 #[derive(Debug, Clone)]
 pub struct SimEvent {
     pub id: String,
+    pub kind: Kind,
+    /// The series master of an occurrence or exception.
+    pub master: Option<String>,
     /// Graph JSON with `start`/`end` in UTC.
     pub json: Value,
     /// The JSON as served in UTC, rendered once per change.
@@ -34,20 +74,67 @@ fn overlaps(start: DateTime<Utc>, end: DateTime<Utc>, w: &Window) -> bool {
     start < w.end && (end > w.start || (end == start && start >= w.start))
 }
 
-/// A change to one event, remembering where it was before, so a delta can tell whether the
-/// client's window saw it then.
+/// A change to one event, remembering where it was and what it was before, so a delta can tell
+/// whether the client's window saw it then and how the real service reports its going.
 #[derive(Debug, Clone)]
 struct LogEntry {
     seq: u64,
     id: String,
     before: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    kind: Kind,
+    master: Option<String>,
 }
 
 /// What a delta round reports for one event.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DeltaItem {
-    Upsert(String),
-    Removed(String),
+pub struct DeltaItem {
+    pub id: String,
+    pub removed: bool,
+    /// The series the item belongs to (a master's own id for a master): pages never split one.
+    pub series: Option<String>,
+}
+
+impl DeltaItem {
+    pub fn upsert(id: &str, series: Option<&str>) -> DeltaItem {
+        DeltaItem {
+            id: id.to_owned(),
+            removed: false,
+            series: series.map(str::to_owned),
+        }
+    }
+
+    pub fn removed(id: &str, series: Option<&str>) -> DeltaItem {
+        DeltaItem {
+            removed: true,
+            ..DeltaItem::upsert(id, series)
+        }
+    }
+}
+
+/// Orders items so that every series is contiguous, at the place of its first item.
+fn group_series(items: Vec<DeltaItem>) -> Vec<DeltaItem> {
+    let mut by_series: HashMap<String, Vec<DeltaItem>> = HashMap::new();
+    let mut order: Vec<Result<DeltaItem, String>> = Vec::new();
+    for item in items {
+        match item.series.clone() {
+            None => order.push(Ok(item)),
+            Some(series) => {
+                let group = by_series.entry(series.clone()).or_default();
+                if group.is_empty() {
+                    order.push(Err(series));
+                }
+                group.push(item);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for slot in order {
+        match slot {
+            Ok(item) => out.push(item),
+            Err(series) => out.extend(by_series.remove(&series).unwrap_or_default()),
+        }
+    }
+    out
 }
 
 #[derive(Debug, Default)]
@@ -78,7 +165,8 @@ pub struct Mailbox {
     next_id: u64,
 }
 
-/// The key the client-facing API uses for the default calendar.
+/// What the control API and the default-calendar routes call the default calendar, whose own id
+/// is as opaque as any other.
 pub const DEFAULT_CALENDAR: &str = "default";
 
 impl Mailbox {
@@ -88,7 +176,7 @@ impl Mailbox {
         let calendars = (0..count.max(1))
             .map(|i| Calendar {
                 id: if i == 0 {
-                    DEFAULT_CALENDAR.to_owned()
+                    "AAMkAGVmMDEzMTM4LTZmYWUtNDdkNC1hMDZiLTU1OGY5OTZhYmY4OABGAAAAAAAiQ8W967B7TKBjgx9rVEURBwAiIsqMbYjsT5e-T7KzowPTAAAAAAEGAAA=".to_owned()
                 } else {
                     format!("AAMkCal{i:04}AAA=")
                 },
@@ -112,18 +200,58 @@ impl Mailbox {
         self.seq
     }
 
+    /// A calendar by id, or the default one by [`DEFAULT_CALENDAR`].
     pub fn calendar(&self, id: &str) -> Result<&Calendar, MailboxError> {
-        self.calendars
-            .iter()
-            .find(|c| c.id == id)
-            .ok_or_else(|| MailboxError::NoCalendar(id.to_owned()))
+        let index = self.calendar_index(id)?;
+        Ok(&self.calendars[index])
     }
 
     fn calendar_mut(&mut self, id: &str) -> Result<&mut Calendar, MailboxError> {
+        let index = self.calendar_index(id)?;
+        Ok(&mut self.calendars[index])
+    }
+
+    fn calendar_index(&self, id: &str) -> Result<usize, MailboxError> {
+        if id == DEFAULT_CALENDAR {
+            return Ok(0);
+        }
         self.calendars
-            .iter_mut()
-            .find(|c| c.id == id)
+            .iter()
+            .position(|c| c.id == id)
             .ok_or_else(|| MailboxError::NoCalendar(id.to_owned()))
+    }
+
+    /// An event of any calendar.
+    pub fn event(&self, id: &str) -> Option<&SimEvent> {
+        self.calendars.iter().find_map(|c| c.events.get(id))
+    }
+
+    /// The instances of a series overlapping a window, in start order.
+    pub fn instances(&self, master: &str, window: &Window) -> Vec<&SimEvent> {
+        let mut found: Vec<&SimEvent> = self
+            .calendars
+            .iter()
+            .flat_map(|c| c.events.values())
+            .filter(|e| e.master.as_deref() == Some(master) && e.overlaps(window))
+            .collect();
+        found.sort_by(|a, b| (a.start, &a.id).cmp(&(b.start, &b.id)));
+        found
+    }
+
+    /// Every instance id of a series.
+    fn instance_ids(&self, calendar: &str, master: &str) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .calendar(calendar)
+            .map(|c| {
+                c.events
+                    .values()
+                    .filter(|e| e.master.as_deref() == Some(master))
+                    .map(|e| e.id.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        ids.sort();
+        ids
     }
 
     /// The calendar holding an event.
@@ -140,20 +268,61 @@ impl Mailbox {
         format!("AAMkADsim{:010}AAA=", self.next_id)
     }
 
-    /// Creates an event (the server assigns `id`, `changeKey`, etag and timestamps).
-    pub fn create(&mut self, calendar: &str, mut json: Value) -> Result<Value, MailboxError> {
+    /// Creates an event (the server assigns `id`, `changeKey`, etag and timestamps). Properties
+    /// the JSON leaves out get the values a real event has for them.
+    pub fn create(&mut self, calendar: &str, json: Value) -> Result<Value, MailboxError> {
         self.calendar(calendar)?;
-        if !json.is_object() {
+        let Value::Object(given) = json else {
             return Err(MailboxError::BadEvent(
                 "an event must be a JSON object".into(),
             ));
+        };
+        let mut json = event_template();
+        for (k, v) in given {
+            json[k] = v;
         }
         let id = self.new_id();
         json["id"] = Value::String(id.clone());
+        if json["iCalUId"].is_null() {
+            json["iCalUId"] = Value::String(format!("040000008200E00074C5B7101A82E0080000000{id}"));
+        }
         self.write(calendar, &id, json)
     }
 
-    /// Merges `patch` into an event's top-level fields.
+    /// Creates a recurring series: its master (times of the first instance) and its instances,
+    /// each an `occurrence` unless its `type` says `exception`. Returns the master's id.
+    pub fn create_series(
+        &mut self,
+        calendar: &str,
+        mut master: Value,
+        instances: Vec<Value>,
+    ) -> Result<String, MailboxError> {
+        let first = instances
+            .first()
+            .ok_or_else(|| MailboxError::BadEvent("a series needs instances".into()))?;
+        master["type"] = json!("seriesMaster");
+        master["start"] = first["start"].clone();
+        master["end"] = first["end"].clone();
+        master["recurrence"] = json!({
+            "pattern": {"type": "weekly", "interval": 1, "daysOfWeek": [], "firstDayOfWeek": "sunday"},
+            "range": {"type": "numbered", "numberOfOccurrences": instances.len()}});
+        let id = self.create(calendar, master)?["id"]
+            .as_str()
+            .expect("created events have ids")
+            .to_owned();
+        for mut instance in instances {
+            if instance["type"] != "exception" {
+                instance["type"] = json!("occurrence");
+            }
+            instance["seriesMasterId"] = json!(id);
+            self.create(calendar, instance)?;
+        }
+        Ok(id)
+    }
+
+    /// Merges `patch` into an event's top-level fields. A patch to a series master applies to
+    /// its instances too (a new start moves the whole series); a patched occurrence becomes an
+    /// exception. A change to an instance changes its master's changeKey, as on the real service.
     pub fn update(&mut self, id: &str, patch: Value) -> Result<Value, MailboxError> {
         let calendar = self
             .calendar_of(id)
@@ -164,31 +333,89 @@ impl Mailbox {
                 "a patch must be a JSON object".into(),
             ));
         };
-        let mut json = self.calendar(&calendar)?.events[id].json.clone();
-        for (k, v) in patch {
+        let old = self.calendar(&calendar)?.events[id].clone();
+        let mut json = old.json.clone();
+        for (k, v) in &patch {
             if k != "id" {
-                json[k] = v;
+                json[k] = v.clone();
             }
         }
-        self.write(&calendar, id, json)
+        match old.kind {
+            Kind::Single => self.write(&calendar, id, json),
+            Kind::Occurrence | Kind::Exception => {
+                json["type"] = json!("exception");
+                let written = self.write(&calendar, id, json)?;
+                if let Some(master) = &old.master {
+                    self.touch(&calendar, master)?;
+                }
+                Ok(written)
+            }
+            Kind::Master => {
+                let (start, _, _) = times_of(&json)?;
+                let shift = start - old.start;
+                let written = self.write(&calendar, id, json)?;
+                for instance in self.instance_ids(&calendar, id) {
+                    let event = &self.calendar(&calendar)?.events[&instance];
+                    let mut json = event.json.clone();
+                    for (k, v) in &patch {
+                        if !matches!(k.as_str(), "id" | "start" | "end" | "type") {
+                            json[k] = v.clone();
+                        }
+                    }
+                    json["start"] = render_time(event.start + shift, event.all_day, Tz::UTC);
+                    json["end"] = render_time(event.end + shift, event.all_day, Tz::UTC);
+                    self.write(&calendar, &instance, json)?;
+                }
+                Ok(written)
+            }
+        }
     }
 
-    /// Deletes an event.
+    /// Deletes an event. A master takes its instances with it; a deleted instance changes its
+    /// master's changeKey.
     pub fn delete(&mut self, id: &str) -> Result<(), MailboxError> {
         let calendar = self
             .calendar_of(id)
             .ok_or_else(|| MailboxError::NoEvent(id.to_owned()))?
             .to_owned();
+        let old = self.calendar(&calendar)?.events[id].clone();
+        if old.kind == Kind::Master {
+            for instance in self.instance_ids(&calendar, id) {
+                self.remove(&calendar, &instance)?;
+            }
+        }
+        self.remove(&calendar, id)?;
+        if let Some(master) = &old.master {
+            self.touch(&calendar, master)?;
+        }
+        Ok(())
+    }
+
+    fn remove(&mut self, calendar: &str, id: &str) -> Result<(), MailboxError> {
         self.seq += 1;
         let seq = self.seq;
-        let cal = self.calendar_mut(&calendar)?;
-        let old = cal.events.remove(id).expect("calendar_of found it");
+        let cal = self.calendar_mut(calendar)?;
+        let old = cal
+            .events
+            .remove(id)
+            .ok_or_else(|| MailboxError::NoEvent(id.to_owned()))?;
         cal.log.push(LogEntry {
             seq,
             id: id.to_owned(),
             before: Some((old.start, old.end)),
+            kind: old.kind,
+            master: old.master,
         });
         Ok(())
+    }
+
+    /// Writes an event again as it is: a new changeKey, and a change in the log.
+    fn touch(&mut self, calendar: &str, id: &str) -> Result<(), MailboxError> {
+        let Some(event) = self.calendar(calendar)?.events.get(id) else {
+            return Ok(());
+        };
+        let json = event.json.clone();
+        self.write(calendar, id, json).map(drop)
     }
 
     /// Stores a new version of an event, stamping version fields and logging the change.
@@ -212,13 +439,28 @@ impl Mailbox {
         // Times are kept in UTC; other zones are produced when serving.
         json["start"] = render_time(start, all_day, Tz::UTC);
         json["end"] = render_time(end, all_day, Tz::UTC);
+        let kind = Kind::of(&json);
+        let master = kind
+            .is_instance()
+            .then(|| json.get("seriesMasterId").and_then(Value::as_str))
+            .flatten()
+            .map(str::to_owned);
         let rendered = Arc::from(to_raw_value(&json).expect("JSON serialises"));
         let cal = self.calendar_mut(calendar)?;
         let before = cal.events.get(id).map(|e| (e.start, e.end));
+        cal.log.push(LogEntry {
+            seq,
+            id: id.to_owned(),
+            before,
+            kind,
+            master: master.clone(),
+        });
         cal.events.insert(
             id.to_owned(),
             SimEvent {
                 id: id.to_owned(),
+                kind,
+                master,
                 json: json.clone(),
                 rendered,
                 start,
@@ -226,15 +468,11 @@ impl Mailbox {
                 all_day,
             },
         );
-        cal.log.push(LogEntry {
-            seq,
-            id: id.to_owned(),
-            before,
-        });
         Ok(json)
     }
 
-    /// Every event of a calendar overlapping a window, in a stable order (start, then id).
+    /// Every event of a calendar overlapping a window, series masters among them (by the times of
+    /// their first instance), in a stable order (start, then id).
     pub fn in_window(
         &self,
         calendar: &str,
@@ -250,14 +488,49 @@ impl Mailbox {
         Ok(events)
     }
 
-    /// What changed in a window since `since`: events now in the window are upserts; events that
-    /// were in it at `since` and are no longer are removals. Later changes to an event collapse
-    /// into one item.
+    /// What `/me/calendarView` lists for a window: every event but the masters.
+    pub fn calendar_view(
+        &self,
+        calendar: &str,
+        window: &Window,
+    ) -> Result<Vec<&SimEvent>, MailboxError> {
+        let mut events = self.in_window(calendar, window)?;
+        events.retain(|e| e.kind != Kind::Master);
+        Ok(events)
+    }
+
+    /// The items of a full round over a window.
+    pub fn full_round(
+        &self,
+        calendar: &str,
+        window: &Window,
+        mode: Mode,
+    ) -> Result<Vec<DeltaItem>, MailboxError> {
+        let items = self
+            .in_window(calendar, window)?
+            .into_iter()
+            .filter(|e| mode == Mode::Realistic || e.kind != Kind::Master)
+            .map(|e| DeltaItem::upsert(&e.id, e.series()))
+            .collect();
+        Ok(match mode {
+            Mode::Realistic => group_series(items),
+            Mode::Documented => items,
+        })
+    }
+
+    /// What changed in a window since `since`, later changes to an event collapsed into one item.
+    ///
+    /// Documented: events now in the window are upserts; events that were in it at `since` and
+    /// are no longer are removals. Realistic, as the real service: a changed series' master comes
+    /// again wherever it is; an instance that left the window or was deleted leaves no trace;
+    /// a deleted series gives `@removed` for its master; any other event not in the window now
+    /// comes as `@removed`, whether the client ever saw it or not.
     pub fn changes_since(
         &self,
         calendar: &str,
         window: &Window,
         since: u64,
+        mode: Mode,
     ) -> Result<Vec<DeltaItem>, MailboxError> {
         let cal = self.calendar(calendar)?;
         let first = cal.log.partition_point(|e| e.seq <= since);
@@ -268,43 +541,118 @@ impl Mailbox {
                 continue;
             }
             let was_in = entry.before.is_some_and(|(s, e)| overlaps(s, e, window));
-            let now_in = cal
-                .events
-                .get(&entry.id)
-                .is_some_and(|e| e.overlaps(window));
-            if now_in {
-                items.push(DeltaItem::Upsert(entry.id.clone()));
-            } else if was_in {
-                items.push(DeltaItem::Removed(entry.id.clone()));
+            let now = cal.events.get(&entry.id);
+            let now_in = now.is_some_and(|e| e.overlaps(window));
+            let kind = now.map_or(entry.kind, |e| e.kind);
+            let series = match kind {
+                Kind::Master => Some(entry.id.as_str()),
+                _ => now.map_or(entry.master.as_deref(), |e| e.master.as_deref()),
+            };
+            let item = match (mode, kind) {
+                (Mode::Documented, Kind::Master) => None,
+                (Mode::Documented, _) if now_in => Some(DeltaItem::upsert(&entry.id, series)),
+                (Mode::Documented, _) if was_in => Some(DeltaItem::removed(&entry.id, series)),
+                (Mode::Documented, _) => None,
+                (Mode::Realistic, Kind::Master) if now.is_some() => {
+                    Some(DeltaItem::upsert(&entry.id, series))
+                }
+                (Mode::Realistic, Kind::Master) => Some(DeltaItem::removed(&entry.id, series)),
+                (Mode::Realistic, _) if now_in => Some(DeltaItem::upsert(&entry.id, series)),
+                (Mode::Realistic, Kind::Occurrence | Kind::Exception) => None,
+                (Mode::Realistic, Kind::Single) => Some(DeltaItem::removed(&entry.id, series)),
+            };
+            items.extend(item);
+        }
+        if mode == Mode::Realistic {
+            // A master comes again with the series' remaining instances in the window.
+            let reported: std::collections::HashSet<String> =
+                items.iter().map(|i| i.id.clone()).collect();
+            let masters: Vec<String> = items
+                .iter()
+                .filter(|i| !i.removed && i.series.as_deref() == Some(i.id.as_str()))
+                .map(|i| i.id.clone())
+                .collect();
+            for master in masters {
+                for instance in self.instances(&master, window) {
+                    if !reported.contains(&instance.id) {
+                        items.push(DeltaItem::upsert(&instance.id, Some(&master)));
+                    }
+                }
             }
         }
-        Ok(items)
+        Ok(match mode {
+            Mode::Realistic => group_series(items),
+            Mode::Documented => items,
+        })
     }
 
-    /// An event's JSON text with times in `zone`, if it still exists and overlaps the window.
-    /// `label` is the zone name as the client asked for it (Graph echoes it).
+    /// An event's JSON with times in `zone`, if it still exists and (masters aside) overlaps the
+    /// window. In the realistic mode an occurrence is the stub the real delta sends. `label` is
+    /// the zone name as the client asked for it (Graph echoes it).
     pub fn render(
         &self,
         calendar: &str,
         id: &str,
         window: &Window,
-        zone: Tz,
-        label: &str,
+        (zone, label): (Tz, &str),
+        mode: Mode,
     ) -> Option<Arc<RawValue>> {
         let event = self.calendar(calendar).ok()?.events.get(id)?;
-        if !event.overlaps(window) {
+        if event.kind != Kind::Master && !event.overlaps(window) {
             return None;
         }
-        if zone == Tz::UTC {
+        let stub = mode == Mode::Realistic && event.kind == Kind::Occurrence;
+        if zone == Tz::UTC && !stub {
             return Some(event.rendered.clone());
         }
-        let mut json = event.json.clone();
+        let mut json = if stub {
+            let mut stub = json!({});
+            for key in ["@odata.type", "@odata.etag", "id", "seriesMasterId", "type"] {
+                stub[key] = event.json[key].clone();
+            }
+            stub
+        } else {
+            event.json.clone()
+        };
         json["start"] = render_time(event.start, event.all_day, zone);
         json["end"] = render_time(event.end, event.all_day, zone);
-        json["start"]["timeZone"] = Value::String(label.to_owned());
-        json["end"]["timeZone"] = Value::String(label.to_owned());
+        if zone != Tz::UTC {
+            json["start"]["timeZone"] = Value::String(label.to_owned());
+            json["end"]["timeZone"] = Value::String(label.to_owned());
+        }
         Some(Arc::from(to_raw_value(&json).expect("JSON serialises")))
     }
+}
+
+impl SimEvent {
+    /// The series an event belongs to: a master's own id, an instance's master.
+    pub fn series(&self) -> Option<&str> {
+        match self.kind {
+            Kind::Master => Some(&self.id),
+            _ => self.master.as_deref(),
+        }
+    }
+}
+
+/// Every property a Graph event has, at the values a new event gets.
+fn event_template() -> Value {
+    json!({
+        "@odata.type": "#microsoft.graph.event",
+        "categories": [], "originalStartTimeZone": "UTC", "originalEndTimeZone": "UTC",
+        "iCalUId": null, "reminderMinutesBeforeStart": 15, "isReminderOn": true,
+        "hasAttachments": false, "subject": "", "bodyPreview": "", "importance": "normal",
+        "sensitivity": "normal", "isAllDay": false, "isCancelled": false, "isOrganizer": true,
+        "responseRequested": true, "seriesMasterId": null, "showAs": "busy", "type": "singleInstance",
+        "webLink": null, "onlineMeetingUrl": null, "isOnlineMeeting": false,
+        "onlineMeetingProvider": "unknown", "allowNewTimeProposals": true, "isDraft": false,
+        "hideAttendees": false,
+        "responseStatus": {"response": "organizer", "time": "0001-01-01T00:00:00Z"},
+        "body": {"contentType": "html", "content": ""},
+        "location": {"displayName": "", "locationType": "default", "uniqueIdType": "unknown"},
+        "locations": [], "recurrence": null, "attendees": [],
+        "organizer": {"emailAddress": {"name": "Samantha Booth", "address": "samanthab@contoso.com"}},
+        "onlineMeeting": null,
+    })
 }
 
 /// Graph's `{"dateTime", "timeZone"}` for an instant in a zone. All-day events are dates at
@@ -403,11 +751,107 @@ mod tests {
             .create("default", ev("2027-03-05T10:00:00", "2027-03-05T11:00:00"))
             .unwrap();
         m.delete(far["id"].as_str().unwrap()).unwrap();
-        let items = m.changes_since("default", &w, since).unwrap();
+        let items = m
+            .changes_since("default", &w, since, Mode::Documented)
+            .unwrap();
         assert_eq!(
             items,
-            vec![DeltaItem::Removed(id_in), DeltaItem::Upsert(id_out)]
+            vec![
+                DeltaItem::removed(&id_in, None),
+                DeltaItem::upsert(&id_out, None)
+            ]
         );
+        // The real service also reports the far event it never showed, as removed.
+        let items = m
+            .changes_since("default", &w, since, Mode::Realistic)
+            .unwrap();
+        assert_eq!(items.len(), 3);
+        assert!(items[2].removed);
+    }
+
+    fn series(m: &mut Mailbox, weeks: i64) -> (String, Vec<String>) {
+        let instances = (0..weeks)
+            .map(|i| {
+                let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap()
+                    + chrono::Duration::weeks(i);
+                ev(&format!("{day}T10:00:00"), &format!("{day}T11:00:00"))
+            })
+            .collect();
+        let master = m
+            .create_series("default", json!({"subject": "Weekly"}), instances)
+            .unwrap();
+        let ids = m.instance_ids("default", &master);
+        (master, ids)
+    }
+
+    #[test]
+    fn series_change_as_the_real_service_reports_them() {
+        let mut m = Mailbox::new(1);
+        let w = window("2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z");
+        let (master, instances) = series(&mut m, 6);
+        assert_eq!(instances.len(), 6);
+        let full = m.full_round("default", &w, Mode::Realistic).unwrap();
+        // The master and the four instances in January, one series, together.
+        assert_eq!(full.len(), 5);
+        assert!(
+            full.iter()
+                .all(|i| i.series.as_deref() == Some(master.as_str()))
+        );
+        assert_eq!(
+            m.full_round("default", &w, Mode::Documented).unwrap().len(),
+            4
+        );
+        let in_window = m.instances(&master, &w);
+        let stub = m
+            .render(
+                "default",
+                &in_window[0].id,
+                &w,
+                (Tz::UTC, "UTC"),
+                Mode::Realistic,
+            )
+            .unwrap();
+        let stub: Value = serde_json::from_str(stub.get()).unwrap();
+        assert_eq!(stub["type"], "occurrence");
+        assert!(stub.get("subject").is_none(), "{stub}");
+
+        // One occurrence deleted: no trace of it, the master comes again with the rest.
+        let since = m.seq();
+        let gone = in_window[1].id.clone();
+        let ids_in_window: Vec<String> = in_window.iter().map(|e| e.id.clone()).collect();
+        m.delete(&gone).unwrap();
+        let items = m
+            .changes_since("default", &w, since, Mode::Realistic)
+            .unwrap();
+        assert_eq!(items[0], DeltaItem::upsert(&master, Some(&master)));
+        let rest: Vec<&str> = items[1..].iter().map(|i| i.id.as_str()).collect();
+        let want: Vec<&str> = ids_in_window
+            .iter()
+            .map(String::as_str)
+            .filter(|id| *id != gone)
+            .collect();
+        assert_eq!(rest, want, "the remaining instances come with it");
+        let items = m
+            .changes_since("default", &w, since, Mode::Documented)
+            .unwrap();
+        assert_eq!(items, vec![DeltaItem::removed(&gone, Some(&master))]);
+
+        // Renaming the series renames its instances.
+        m.update(&master, json!({"subject": "Renamed"})).unwrap();
+        assert!(
+            m.instances(&master, &w)
+                .iter()
+                .all(|e| e.json["subject"] == "Renamed")
+        );
+
+        // A deleted series: @removed for its master alone.
+        let since = m.seq();
+        m.delete(&master).unwrap();
+        let items = m
+            .changes_since("default", &w, since, Mode::Realistic)
+            .unwrap();
+        assert_eq!(items, vec![DeltaItem::removed(&master, Some(&master))]);
+        assert!(m.instances(&master, &w).is_empty());
     }
 
     #[test]
@@ -422,8 +866,8 @@ mod tests {
                 "default",
                 e["id"].as_str().unwrap(),
                 &w,
-                Tz::America__Los_Angeles,
-                "Pacific Standard Time",
+                (Tz::America__Los_Angeles, "Pacific Standard Time"),
+                Mode::Realistic,
             )
             .unwrap();
         let v: Value = serde_json::from_str(text.get()).unwrap();

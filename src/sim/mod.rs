@@ -25,6 +25,7 @@ use tokio::sync::oneshot;
 use self::faults::FaultQueue;
 use self::identity::{Identity, IdentitySettings};
 use self::mailbox::Mailbox;
+pub use self::mailbox::Mode;
 use self::tokens::TokenTable;
 
 /// Why the emulator could not start.
@@ -56,6 +57,8 @@ pub struct SimOptions {
     pub identity: IdentitySettings,
     /// The day generated calendars are placed around.
     pub anchor: NaiveDate,
+    /// How calendarView delta answers.
+    pub mode: Mode,
 }
 
 impl Default for SimOptions {
@@ -66,6 +69,7 @@ impl Default for SimOptions {
             calendars: 1,
             identity: IdentitySettings::default(),
             anchor: generate::today(),
+            mode: Mode::default(),
         }
     }
 }
@@ -77,6 +81,7 @@ pub struct SimState {
     pub faults: FaultQueue,
     pub identity: Identity,
     pub anchor: NaiveDate,
+    pub mode: Mode,
 }
 
 impl SimState {
@@ -103,6 +108,7 @@ impl SimState {
             faults: FaultQueue::default(),
             identity: Identity::new(options.identity.clone()),
             anchor: options.anchor,
+            mode: options.mode,
         }
     }
 }

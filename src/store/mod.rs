@@ -3,6 +3,7 @@
 //! Every table is declared here. A page of changes and the link that follows it commit in one
 //! write transaction, so the cache and its sync state never disagree, whatever stops the process.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
@@ -17,11 +18,12 @@ use crate::failure::FailureKind;
 use crate::model::{CachedEvent, Change, Event, Window};
 use crate::tz::DisplayZone;
 
-/// Bumped whenever a table's layout changes. A file of the previous schema is brought up to date
-/// in place; any other is refused with advice to rebuild.
-pub const SCHEMA_VERSION: u64 = 4;
-/// Schema 3 also kept each event's JSON as the server sent it, in a table nothing read.
-const SCHEMA_WITH_RAW: u64 = 3;
+/// Bumped whenever a table's layout changes. A file of an older schema this version knows is
+/// emptied and rebuilt by the next sync (the cache is a mirror); any other is refused with
+/// advice to rebuild.
+pub const SCHEMA_VERSION: u64 = 5;
+/// The schemas of earlier releases: 3 kept raw JSON, 4 had no series tables.
+const OLDER_SCHEMAS: [u64; 2] = [3, 4];
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 /// An event row: (end ms, generation that last wrote it, event record in postcard).
@@ -32,8 +34,14 @@ type EventRow = (i64, u64, &'static [u8]);
 const EVENTS: TableDefinition<(&str, i64, &str), EventRow> = TableDefinition::new("events");
 /// (view, id) -> start ms: finds an event's row when it changes or goes.
 const IDS: TableDefinition<(&str, &str), i64> = TableDefinition::new("ids");
-/// Schema 3's table of raw JSON, deleted on migration.
-const RAW_V3: &str = "raw";
+/// A series master row: (generation that last wrote it, event record in postcard).
+type MasterRow = (u64, &'static [u8]);
+/// (view, master id) -> [`MasterRow`]: the properties of each series, which its occurrences
+/// are stored with. Masters are never shown themselves.
+const MASTERS: TableDefinition<(&str, &str), MasterRow> = TableDefinition::new("masters");
+/// (view, master id, instance id) -> (): the instances of each series, so a series can be
+/// reconciled or removed as a whole.
+const SERIES: TableDefinition<(&str, &str, &str), ()> = TableDefinition::new("series");
 /// view -> the longest event duration ever stored, in ms (only grows until a sweep).
 const LONGEST: TableDefinition<&str, i64> = TableDefinition::new("longest");
 /// view -> SyncState as JSON.
@@ -109,6 +117,14 @@ pub struct SyncState {
     pub progress: RoundCounts,
     pub last_completed: Option<DateTime<Utc>>,
     pub last_counts: Option<RoundCounts>,
+    /// Series whose master must be fetched (their stubs are hidden until it is), kept by the
+    /// store and committed with the page that made them pending.
+    #[serde(default)]
+    pub pending_masters: BTreeSet<String>,
+    /// Series that changed in an incremental round and must be reconciled through their
+    /// instances (the real service does not report a deleted occurrence).
+    #[serde(default)]
+    pub pending_instances: BTreeSet<String>,
 }
 
 impl SyncState {
@@ -122,6 +138,8 @@ impl SyncState {
             progress: RoundCounts::default(),
             last_completed: None,
             last_counts: None,
+            pending_masters: BTreeSet::new(),
+            pending_instances: BTreeSet::new(),
         }
     }
 }
@@ -217,7 +235,7 @@ impl Store {
         drop(read);
         match found {
             Some(v) if v == SCHEMA_VERSION => Ok(()),
-            Some(SCHEMA_WITH_RAW) => self.migrate(),
+            Some(v) if OLDER_SCHEMAS.contains(&v) => self.rebuild(v),
             Some(found) => Err(StoreError::Schema {
                 path: self.path.clone(),
                 found,
@@ -227,26 +245,35 @@ impl Store {
         }
     }
 
-    /// Brings a schema 3 file up to date: its events are kept, the unread raw table goes.
-    fn migrate(&self) -> Result<(), StoreError> {
+    /// Empties a file of an older schema, tables and sync state alike: the next sync fills it
+    /// with a full round. Tokens live elsewhere and are kept.
+    fn rebuild(&self, found: u64) -> Result<(), StoreError> {
         let txn = self.db.begin_write().map_err(|e| self.err(e))?;
         {
-            let mut meta = txn.open_table(META).map_err(|e| self.err(e))?;
-            // Another process may have migrated the file meanwhile.
-            let found = meta
+            let meta = txn.open_table(META).map_err(|e| self.err(e))?;
+            // Another process may have rebuilt the file meanwhile.
+            let now = meta
                 .get("schema")
                 .map_err(|e| self.err(e))?
                 .map(|v| v.value());
-            if found == Some(SCHEMA_WITH_RAW) {
-                let raw: TableDefinition<(&str, i64, &str), &str> = TableDefinition::new(RAW_V3);
-                txn.delete_table(raw).map_err(|e| self.err(e))?;
-                meta.insert("schema", SCHEMA_VERSION)
+            drop(meta);
+            if now == Some(found) {
+                for table in txn.list_tables().map_err(|e| self.err(e))? {
+                    if redb::TableHandle::name(&table) != "meta" {
+                        txn.delete_table(table).map_err(|e| self.err(e))?;
+                    }
+                }
+                txn.open_table(META)
+                    .map_err(|e| self.err(e))?
+                    .remove("schema")
                     .map_err(|e| self.err(e))?;
             }
         }
         txn.commit().map_err(|e| self.err(e))?;
-        tracing::info!("cache migrated to schema {SCHEMA_VERSION}");
-        Ok(())
+        tracing::info!(
+            "cache of schema {found} emptied for schema {SCHEMA_VERSION}; the next sync refills it"
+        );
+        self.initialise()
     }
 
     fn initialise(&self) -> Result<(), StoreError> {
@@ -262,6 +289,8 @@ impl Store {
             txn.open_table(IDS).map_err(|e| self.err(e))?;
             txn.open_table(LONGEST).map_err(|e| self.err(e))?;
             txn.open_table(SYNC).map_err(|e| self.err(e))?;
+            txn.open_table(MASTERS).map_err(|e| self.err(e))?;
+            txn.open_table(SERIES).map_err(|e| self.err(e))?;
         }
         txn.commit().map_err(|e| self.err(e))?;
         let read = self.db.begin_read().map_err(|e| self.err(e))?;
@@ -317,103 +346,66 @@ impl Store {
         // Every commit is durable: the cache is shared with other deltacal processes, where
         // redb allows no other kind, and a page that survives a crash need not be fetched again.
         let txn = self.db.begin_write().map_err(|e| self.err(e))?;
-        let mut outcome = self.write_changes(&txn, view, changes, next.generation)?;
-        if sweep {
-            let swept = self.sweep_in(&txn, view, next.generation)?;
-            outcome.removed += swept.removed;
-            if let Some((a, b)) = swept.range {
-                outcome.touch(to_ms(a), to_ms(b));
-            }
-        }
+        let previous = self.state_in(&txn, view)?;
         let mut state = next.clone();
-        {
-            let mut sync = txn.open_table(SYNC).map_err(|e| self.err(e))?;
-            let previous: Option<SyncState> = sync
-                .get(view)
-                .map_err(|e| self.err(e))?
-                .and_then(|v| serde_json::from_slice(v.value()).ok());
-            // Pages of the same round add up, also across a crash and resume.
-            state.progress = previous
-                .filter(|p| p.round == state.round)
-                .map(|p| p.progress)
-                .unwrap_or_default();
-            state.progress.add(&outcome);
-            if matches!(state.link, Some(SavedLink::Delta(_))) {
-                state.last_counts = Some(state.progress);
-            }
-            let bytes = serde_json::to_vec(&state).map_err(|e| self.err(e))?;
-            sync.insert(view, bytes.as_slice())
-                .map_err(|e| self.err(e))?;
+        // The store keeps the pending series: the engine's copy is from the round's start.
+        state.pending_masters = previous
+            .as_ref()
+            .map(|p| p.pending_masters.clone())
+            .unwrap_or_default();
+        state.pending_instances = previous
+            .as_ref()
+            .map(|p| p.pending_instances.clone())
+            .unwrap_or_default();
+        let full = next.full_round || sweep;
+        let mut writer = Writer::open(self, &txn, view, next.generation)?;
+        writer.apply(changes, full, &mut state)?;
+        if sweep {
+            writer.sweep()?;
         }
+        let outcome = writer.finish()?;
+        // Pages of the same round add up, also across a crash and resume.
+        state.progress = previous
+            .filter(|p| p.round == state.round)
+            .map(|p| p.progress)
+            .unwrap_or_default();
+        state.progress.add(&outcome);
+        if matches!(state.link, Some(SavedLink::Delta(_))) {
+            state.last_counts = Some(state.progress);
+        }
+        self.save_state_in(&txn, view, &state)?;
         txn.commit().map_err(|e| self.err(e))?;
         Ok((outcome, state))
     }
 
-    fn write_changes(
+    /// A view's saved state, read inside a write transaction.
+    fn state_in(
         &self,
         txn: &WriteTransaction,
         view: &str,
-        changes: &[Change],
-        generation: u64,
-    ) -> Result<PageOutcome, StoreError> {
-        let mut events = txn.open_table(EVENTS).map_err(|e| self.err(e))?;
-        let mut ids = txn.open_table(IDS).map_err(|e| self.err(e))?;
-        let mut longest_table = txn.open_table(LONGEST).map_err(|e| self.err(e))?;
-        let mut longest = longest_table
+    ) -> Result<Option<SyncState>, StoreError> {
+        let sync = txn.open_table(SYNC).map_err(|e| self.err(e))?;
+        let state = sync
             .get(view)
             .map_err(|e| self.err(e))?
-            .map(|v| v.value())
-            .unwrap_or(0);
-        let longest_before = longest;
-        let mut outcome = PageOutcome::default();
-        for change in changes {
-            let id = change.id();
-            let old_start = ids
-                .remove((view, id))
-                .map_err(|e| self.err(e))?
-                .map(|v| v.value());
-            if let Some(start) = old_start {
-                let old_end = events
-                    .remove((view, start, id))
-                    .map_err(|e| self.err(e))?
-                    .map(|v| v.value().0)
-                    .unwrap_or(start);
-                outcome.touch(start, old_end);
-            }
-            match change {
-                Change::Remove { .. } => {
-                    if old_start.is_some() {
-                        outcome.removed += 1;
-                    }
-                }
-                Change::Upsert { event } => {
-                    let (start, end) = event
-                        .span()
-                        .map(|(a, b)| (to_ms(a), to_ms(b)))
-                        .unwrap_or((NO_SPAN, NO_SPAN));
-                    let record = postcard::to_allocvec(event.as_ref()).map_err(|e| self.err(e))?;
-                    events
-                        .insert((view, start, id), (end, generation, record.as_slice()))
-                        .map_err(|e| self.err(e))?;
-                    ids.insert((view, id), start).map_err(|e| self.err(e))?;
-                    if start != NO_SPAN {
-                        longest = longest.max(end - start);
-                    }
-                    outcome.touch(start, end);
-                    if old_start.is_some() {
-                        outcome.updated += 1;
-                    } else {
-                        outcome.added += 1;
-                    }
-                }
-            }
-        }
-        if longest != longest_before {
-            longest_table
-                .insert(view, longest)
-                .map_err(|e| self.err(e))?;
-        }
-        Ok(outcome)
+            .map(|v| serde_json::from_slice(v.value()))
+            .transpose()
+            .map_err(|e| self.damaged(format!("sync state of {view}: {e}")))?;
+        Ok(state)
+    }
+
+    fn save_state_in(
+        &self,
+        txn: &WriteTransaction,
+        view: &str,
+        state: &SyncState,
+    ) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(state).map_err(|e| self.err(e))?;
+        txn.open_table(SYNC)
+            .map_err(|e| self.err(e))?
+            .insert(view, bytes.as_slice())
+            .map_err(|e| self.err(e))?;
+        Ok(())
     }
 
     fn decode(&self, id: &str, bytes: &[u8]) -> Result<Event, StoreError> {
@@ -424,52 +416,22 @@ impl Store {
     #[cfg(test)]
     fn sweep(&self, view: &str, generation: u64) -> Result<PageOutcome, StoreError> {
         let txn = self.db.begin_write().map_err(|e| self.err(e))?;
-        let outcome = self.sweep_in(&txn, view, generation)?;
+        let mut writer = Writer::open(self, &txn, view, generation)?;
+        writer.sweep()?;
+        let outcome = writer.finish()?;
         txn.commit().map_err(|e| self.err(e))?;
         Ok(outcome)
     }
 
-    fn sweep_in(
-        &self,
-        txn: &WriteTransaction,
-        view: &str,
-        generation: u64,
-    ) -> Result<PageOutcome, StoreError> {
-        let mut events = txn.open_table(EVENTS).map_err(|e| self.err(e))?;
-        let mut ids = txn.open_table(IDS).map_err(|e| self.err(e))?;
-        let mut stale = Vec::new();
-        let mut longest = 0;
-        for entry in events
-            .range((view, i64::MIN, "")..)
-            .map_err(|e| self.err(e))?
-        {
-            let (key, value) = entry.map_err(|e| self.err(e))?;
-            let (key_view, start, id) = key.value();
-            if key_view != view {
-                break;
-            }
-            let (end, written, _) = value.value();
-            if written < generation {
-                stale.push((start, id.to_owned(), end));
-            } else if start != NO_SPAN {
-                longest = longest.max(end - start);
-            }
+    /// Drops a view's saved link, so its next round is a full one; the cache stays as it is.
+    pub fn forget_link(&self, view: &str) -> Result<(), StoreError> {
+        let txn = self.db.begin_write().map_err(|e| self.err(e))?;
+        if let Some(mut state) = self.state_in(&txn, view)? {
+            state.link = None;
+            self.save_state_in(&txn, view, &state)?;
         }
-        let mut outcome = PageOutcome::default();
-        for (start, id, end) in &stale {
-            events
-                .remove((view, *start, id.as_str()))
-                .map_err(|e| self.err(e))?;
-            ids.remove((view, id.as_str())).map_err(|e| self.err(e))?;
-            outcome.touch(*start, *end);
-            outcome.removed += 1;
-        }
-        // A sweep is the one moment the longest duration can be recomputed exactly.
-        txn.open_table(LONGEST)
-            .map_err(|e| self.err(e))?
-            .insert(view, longest)
-            .map_err(|e| self.err(e))?;
-        Ok(outcome)
+        txn.commit().map_err(|e| self.err(e))?;
+        Ok(())
     }
 
     pub fn sync_state(&self, view: &str) -> Result<Option<SyncState>, StoreError> {
@@ -533,7 +495,11 @@ impl Store {
                 let (_, start, id) = key.value();
                 let (end, _, bytes) = value.value();
                 if end > from_ms || (end == start && start >= from_ms) {
-                    found.push((start, id.to_owned(), view.clone(), self.decode(id, bytes)?));
+                    let event = self.decode(id, bytes)?;
+                    // A stub shows once its master is known.
+                    if !event.is_stub() {
+                        found.push((start, id.to_owned(), view.clone(), event));
+                    }
                 }
             }
         }
@@ -641,6 +607,9 @@ impl Store {
             let (key, value) = entry.map_err(|e| self.err(e))?;
             let (view, start, id) = key.value();
             let event = self.decode(id, value.value().2)?;
+            if event.is_stub() {
+                continue;
+            }
             let hit = event
                 .subject
                 .as_deref()
@@ -667,5 +636,9 @@ fn widen_for_all_day(from: DateTime<Utc>, to: DateTime<Utc>) -> (DateTime<Utc>, 
     (from - Duration::days(1), to + Duration::days(1))
 }
 
+mod series;
 #[cfg(test)]
 mod tests;
+mod write;
+
+use write::Writer;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use redb::ReadableDatabase;
 
-use super::{META, RAW_V3, SCHEMA_VERSION, SCHEMA_WITH_RAW, SavedLink, Store, SyncState};
+use super::{META, SCHEMA_VERSION, SavedLink, Store, SyncState};
 use crate::model::{Change, Event, Window};
 use chrono::{DateTime, Duration, Utc};
 use proptest::prelude::*;
@@ -210,47 +210,50 @@ proptest! {
     }
 }
 
-/// A cache written before the raw-JSON table was dropped opens as it is: its events stay, the
-/// table goes, and the file is then of the current schema.
+/// A cache of an earlier schema (3 kept raw JSON, 4 had no series tables) opens: it is emptied,
+/// sync state and all, and the next sync refills it with a full round.
 #[test]
-fn a_schema_3_cache_is_migrated_in_place() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("cache.redb");
-    let raw: redb::TableDefinition<(&str, i64, &str), &str> = redb::TableDefinition::new(RAW_V3);
-    {
+fn caches_of_earlier_schemas_are_emptied_for_a_full_round() {
+    for old in [3u64, 4] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache.redb");
+        let raw: redb::TableDefinition<(&str, i64, &str), &str> = redb::TableDefinition::new("raw");
+        {
+            let store = Store::open(&path).unwrap();
+            let window = Window {
+                start: base(),
+                end: base() + Duration::days(30),
+            };
+            let page = [change(&Item::Upsert {
+                id: 1,
+                start_h: 2,
+                len_h: 1,
+                all_day: false,
+                version: 7,
+            })];
+            store
+                .apply_page("default", &page, &SyncState::new(window))
+                .unwrap();
+            let txn = store.db.begin_write().unwrap();
+            txn.open_table(META).unwrap().insert("schema", old).unwrap();
+            txn.open_table(raw)
+                .unwrap()
+                .insert(("default", 0, "e1"), "{}")
+                .unwrap();
+            txn.commit().unwrap();
+        }
         let store = Store::open(&path).unwrap();
-        let window = Window {
-            start: base(),
-            end: base() + Duration::days(30),
-        };
-        let page = [change(&Item::Upsert {
-            id: 1,
-            start_h: 2,
-            len_h: 1,
-            all_day: false,
-            version: 7,
-        })];
-        store
-            .apply_page("default", &page, &SyncState::new(window))
-            .unwrap();
-        let txn = store.db.begin_write().unwrap();
-        txn.open_table(META)
-            .unwrap()
-            .insert("schema", SCHEMA_WITH_RAW)
-            .unwrap();
-        txn.open_table(raw)
-            .unwrap()
-            .insert(("default", 0, "e1"), "{}")
-            .unwrap();
-        txn.commit().unwrap();
+        assert!(
+            store.versions("default").unwrap().is_empty(),
+            "schema {old}"
+        );
+        assert_eq!(store.sync_state("default").unwrap(), None);
+        let read = store.db.begin_read().unwrap();
+        assert!(matches!(
+            read.open_table(raw),
+            Err(redb::TableError::TableDoesNotExist(_))
+        ));
+        let schema = read.open_table(META).unwrap().get("schema").unwrap();
+        assert_eq!(schema.map(|v| v.value()), Some(SCHEMA_VERSION));
     }
-    let store = Store::open(&path).unwrap();
-    assert_eq!(store.versions("default").unwrap().len(), 1);
-    let read = store.db.begin_read().unwrap();
-    assert!(matches!(
-        read.open_table(raw),
-        Err(redb::TableError::TableDoesNotExist(_))
-    ));
-    let schema = read.open_table(META).unwrap().get("schema").unwrap();
-    assert_eq!(schema.map(|v| v.value()), Some(SCHEMA_VERSION));
 }

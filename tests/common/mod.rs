@@ -63,7 +63,11 @@ impl Env {
         );
         if options.calendars > 1 {
             for i in 0..options.calendars {
-                let id = sim.state.lock().unwrap().mailbox.calendars[i].id.clone();
+                // The default calendar by the name users give it in the config.
+                let id = match i {
+                    0 => "default".to_owned(),
+                    _ => sim.state.lock().unwrap().mailbox.calendars[i].id.clone(),
+                };
                 let name = if i == 0 {
                     "Calendar".to_owned()
                 } else {
@@ -141,7 +145,8 @@ impl Env {
         self.config.window.on(Utc::now().date_naive())
     }
 
-    /// The server's truth for a calendar: id -> changeKey.
+    /// The server's truth for a calendar, as `/me/calendarView` lists it (occurrences with
+    /// their series' properties, no masters): id -> what a user sees of it.
     pub async fn truth(&self, calendar: &str) -> BTreeMap<String, String> {
         let w = self.window();
         let url = format!(
@@ -156,15 +161,20 @@ impl Env {
         events
             .iter()
             .map(|e| {
-                (
-                    e["id"].as_str().unwrap().to_owned(),
-                    e["changeKey"].as_str().unwrap().to_owned(),
-                )
+                let time = |k: &str| e[k]["dateTime"].as_str().unwrap()[..19].to_owned();
+                let seen = seen(
+                    e["subject"].as_str().unwrap_or(""),
+                    &time("start"),
+                    &time("end"),
+                    e["isCancelled"] == true,
+                    e["organizer"]["emailAddress"]["address"].as_str(),
+                );
+                (e["id"].as_str().unwrap().to_owned(), seen)
             })
             .collect()
     }
 
-    /// The cache's view: id -> changeKey, of every event it holds at any time.
+    /// The cache's view, as the calendar shows it: id -> what a user sees of it.
     pub fn cache(&self, view: &str) -> BTreeMap<String, String> {
         let store = Store::open(&self.config.cache_path()).unwrap();
         let events = store
@@ -178,10 +188,17 @@ impl Env {
         let cache: BTreeMap<String, String> = events
             .into_iter()
             .map(|c| {
-                (
-                    c.event.id.clone(),
-                    c.event.version().unwrap_or_default().to_owned(),
-                )
+                let e = c.event;
+                let (start, end) = e.span().unwrap();
+                let time = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%S").to_string();
+                let seen = seen(
+                    e.subject.as_deref().unwrap_or(""),
+                    &time(start),
+                    &time(end),
+                    e.cancelled,
+                    e.organizer.as_ref().and_then(|o| o.address.as_deref()),
+                );
+                (e.id, seen)
             })
             .collect();
         assert_eq!(cache.len(), count, "an event is cached twice");
@@ -194,6 +211,15 @@ impl Env {
         assert_eq!(cache.len(), truth.len(), "event counts differ");
         assert_eq!(cache, truth, "cache differs from the server's truth");
     }
+}
+
+/// What a user sees of an event, in one comparable line.
+fn seen(subject: &str, start: &str, end: &str, cancelled: bool, organizer: Option<&str>) -> String {
+    format!(
+        "{subject} | {start} - {end} | {} | {}",
+        if cancelled { "cancelled" } else { "" },
+        organizer.unwrap_or("")
+    )
 }
 
 pub fn urlencode(s: &str) -> String {

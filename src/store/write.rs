@@ -1,0 +1,432 @@
+//! One write transaction's work on a view: its tables opened once, changes applied, series kept
+//! whole, the sweep at the end of a full round.
+
+use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
+
+use redb::{ReadableTable, Table, WriteTransaction};
+
+use super::{
+    EVENTS, EventRow, IDS, LONGEST, MASTERS, MasterRow, NO_SPAN, PageOutcome, SERIES, Store,
+    StoreError, SyncState, to_ms,
+};
+use crate::model::{Change, Event};
+
+/// The error of a failed table operation, without borrowing the whole writer.
+fn failed<E: std::fmt::Display>(store: &Store) -> impl Fn(E) -> StoreError + '_ {
+    move |e| store.err(e)
+}
+
+/// The tables of one view in one write transaction, and what the writes did.
+pub(super) struct Writer<'s, 't> {
+    store: &'s Store,
+    view: &'s str,
+    generation: u64,
+    events: Table<'t, (&'static str, i64, &'static str), EventRow>,
+    ids: Table<'t, (&'static str, &'static str), i64>,
+    masters: Table<'t, (&'static str, &'static str), MasterRow>,
+    series: Table<'t, (&'static str, &'static str, &'static str), ()>,
+    longest_table: Table<'t, &'static str, i64>,
+    longest: i64,
+    longest_before: i64,
+    outcome: PageOutcome,
+    /// Masters decoded in this transaction (None: not cached).
+    known_masters: HashMap<String, Option<Rc<Event>>>,
+}
+
+impl<'s, 't> Writer<'s, 't> {
+    /// Opens every table once; writes are stamped with `generation`.
+    pub(super) fn open(
+        store: &'s Store,
+        txn: &'t WriteTransaction,
+        view: &'s str,
+        generation: u64,
+    ) -> Result<Writer<'s, 't>, StoreError> {
+        let err = |e: redb::TableError| store.err(e);
+        let longest_table = txn.open_table(LONGEST).map_err(err)?;
+        let longest = longest_table
+            .get(view)
+            .map_err(|e| store.err(e))?
+            .map(|v| v.value())
+            .unwrap_or(0);
+        Ok(Writer {
+            store,
+            view,
+            generation,
+            events: txn.open_table(EVENTS).map_err(err)?,
+            ids: txn.open_table(IDS).map_err(err)?,
+            masters: txn.open_table(MASTERS).map_err(err)?,
+            series: txn.open_table(SERIES).map_err(err)?,
+            longest_table,
+            longest,
+            longest_before: longest,
+            outcome: PageOutcome::default(),
+            known_masters: HashMap::new(),
+        })
+    }
+
+    /// Applies a page's changes. `full` says the page belongs to a full round; `state` gains
+    /// the series the page leaves pending.
+    pub(super) fn apply(
+        &mut self,
+        changes: &[Change],
+        full: bool,
+        state: &mut SyncState,
+    ) -> Result<(), StoreError> {
+        // A series is never split across pages: a master and its stubs arrive together.
+        let page_masters: BTreeSet<&str> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Upsert { event } if event.is_series_master() => Some(event.id.as_str()),
+                _ => None,
+            })
+            .collect();
+        // Masters first, so that the occurrences of this page are stored with their series.
+        let masters_first =
+            changes
+                .iter()
+                .filter(|c| matches!(c, Change::Upsert { event } if event.is_series_master()))
+                .chain(changes.iter().filter(
+                    |c| !matches!(c, Change::Upsert { event } if event.is_series_master()),
+                ));
+        for change in masters_first {
+            match change {
+                Change::Upsert { event } if event.is_series_master() => {
+                    self.put_master(event)?;
+                    state.pending_masters.remove(&event.id);
+                    if !full {
+                        // The series changed, and its master came with the instances it has
+                        // left in the window (the page holds the whole series): any other is
+                        // gone, though no `@removed` said so.
+                        let kept: BTreeSet<&str> = changes
+                            .iter()
+                            .filter(|c| match c {
+                                Change::Upsert { event: e } => {
+                                    e.series_master_id.as_deref() == Some(event.id.as_str())
+                                }
+                                Change::Remove { .. } => false,
+                            })
+                            .map(Change::id)
+                            .collect();
+                        for id in self.instance_ids(&event.id)? {
+                            if !kept.contains(id.as_str()) {
+                                self.remove(&id)?;
+                            }
+                        }
+                        state.pending_instances.remove(&event.id);
+                    }
+                }
+                Change::Upsert { event } => {
+                    self.upsert(event)?;
+                    let Some(master) = event.series_master_id.as_deref() else {
+                        continue;
+                    };
+                    if !event.is_stub() || page_masters.contains(master) {
+                        continue;
+                    }
+                    // The master did not come with its stubs (its series began before the
+                    // window): fetch it once this round, as it may have changed. Until then a
+                    // cached one serves, kept from this round's sweep. In an incremental round
+                    // the series changed without its master: reconcile it through its instances.
+                    self.restamp_master(master)?;
+                    state.pending_masters.insert(master.to_owned());
+                    if !full {
+                        state.pending_instances.insert(master.to_owned());
+                    }
+                }
+                Change::Remove { id } => {
+                    if self.is_series(id)? {
+                        self.remove_series(id)?;
+                        state.pending_masters.remove(id);
+                        state.pending_instances.remove(id);
+                    } else {
+                        self.remove(id)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores a series master, and shows its occurrences with its properties from now on.
+    pub(super) fn put_master(&mut self, master: &Event) -> Result<(), StoreError> {
+        let record = postcard::to_allocvec(master).map_err(failed(self.store))?;
+        self.masters
+            .insert(
+                (self.view, master.id.as_str()),
+                (self.generation, record.as_slice()),
+            )
+            .map_err(failed(self.store))?;
+        self.known_masters
+            .insert(master.id.clone(), Some(Rc::new(master.clone())));
+        for id in self.instance_ids(&master.id)? {
+            self.show_with_series(&id, master)?;
+        }
+        Ok(())
+    }
+
+    /// Rewrites a cached occurrence with its series' properties, in place: same row, same
+    /// generation (a full round's sweep must still see whether the round brought it).
+    fn show_with_series(&mut self, id: &str, master: &Event) -> Result<(), StoreError> {
+        let Some(start) = self
+            .ids
+            .get((self.view, id))
+            .map_err(failed(self.store))?
+            .map(|v| v.value())
+        else {
+            return Ok(());
+        };
+        let Some((end, generation, bytes)) = self
+            .events
+            .get((self.view, start, id))
+            .map_err(failed(self.store))?
+            .map(|v| {
+                let (end, generation, bytes) = v.value();
+                (end, generation, bytes.to_vec())
+            })
+        else {
+            return Ok(());
+        };
+        let event = self.store.decode(id, &bytes)?;
+        if !event.is_occurrence() {
+            return Ok(());
+        }
+        let record =
+            postcard::to_allocvec(&event.with_series(master)).map_err(failed(self.store))?;
+        self.events
+            .insert((self.view, start, id), (end, generation, record.as_slice()))
+            .map_err(failed(self.store))?;
+        self.outcome.touch(start, end);
+        Ok(())
+    }
+
+    /// A series' master, decoded once per transaction.
+    fn master(&mut self, id: &str) -> Result<Option<Rc<Event>>, StoreError> {
+        if let Some(found) = self.known_masters.get(id) {
+            return Ok(found.clone());
+        }
+        let found = match self
+            .masters
+            .get((self.view, id))
+            .map_err(failed(self.store))?
+        {
+            Some(row) => Some(Rc::new(self.store.decode(id, row.value().1)?)),
+            None => None,
+        };
+        self.known_masters.insert(id.to_owned(), found.clone());
+        Ok(found)
+    }
+
+    /// Stamps a cached master with this generation, so a full round's sweep keeps it.
+    /// False when the master is not cached.
+    fn restamp_master(&mut self, id: &str) -> Result<bool, StoreError> {
+        let record = match self
+            .masters
+            .get((self.view, id))
+            .map_err(failed(self.store))?
+        {
+            Some(row) if row.value().0 == self.generation => return Ok(true),
+            Some(row) => row.value().1.to_vec(),
+            None => return Ok(false),
+        };
+        self.masters
+            .insert((self.view, id), (self.generation, record.as_slice()))
+            .map_err(failed(self.store))?;
+        Ok(true)
+    }
+
+    /// True when `id` names a series this view knows: its master, or instances of it.
+    fn is_series(&self, id: &str) -> Result<bool, StoreError> {
+        if self
+            .masters
+            .get((self.view, id))
+            .map_err(failed(self.store))?
+            .is_some()
+        {
+            return Ok(true);
+        }
+        Ok(self.instances(id)?.next().is_some())
+    }
+
+    fn instances(
+        &self,
+        master: &str,
+    ) -> Result<impl Iterator<Item = String> + use<'_>, StoreError> {
+        let range = self
+            .series
+            .range((self.view, master, "")..)
+            .map_err(failed(self.store))?;
+        let (view, master) = (self.view.to_owned(), master.to_owned());
+        Ok(range
+            .map_while(Result::ok)
+            .map(move |(key, _)| {
+                let (v, m, id) = key.value();
+                (v == view && m == master).then(|| id.to_owned())
+            })
+            .map_while(|id| id))
+    }
+
+    /// Every instance id of a series the view holds.
+    pub(super) fn instance_ids(&self, master: &str) -> Result<Vec<String>, StoreError> {
+        Ok(self.instances(master)?.collect())
+    }
+
+    /// Removes a series: its master and every instance.
+    pub(super) fn remove_series(&mut self, master: &str) -> Result<(), StoreError> {
+        for id in self.instance_ids(master)? {
+            self.remove(&id)?;
+        }
+        self.masters
+            .remove((self.view, master))
+            .map_err(failed(self.store))?;
+        self.known_masters.insert(master.to_owned(), None);
+        Ok(())
+    }
+
+    /// Adds or replaces an event (not a master). An occurrence is stored with its series'
+    /// properties when the master is known; a stub whose master is not stays hidden until it is.
+    pub(super) fn upsert(&mut self, event: &Event) -> Result<(), StoreError> {
+        let shown;
+        let event = match event.series_master_id.as_deref() {
+            Some(master) if event.is_occurrence() => match self.master(master)? {
+                Some(master) => {
+                    shown = event.with_series(&master);
+                    &shown
+                }
+                None => event,
+            },
+            _ => event,
+        };
+        let id = event.id.as_str();
+        let existed = self.take_row(id)?.is_some();
+        let (start, end) = event
+            .span()
+            .map(|(a, b)| (to_ms(a), to_ms(b)))
+            .unwrap_or((NO_SPAN, NO_SPAN));
+        let record = postcard::to_allocvec(event).map_err(failed(self.store))?;
+        self.events
+            .insert(
+                (self.view, start, id),
+                (end, self.generation, record.as_slice()),
+            )
+            .map_err(failed(self.store))?;
+        self.ids
+            .insert((self.view, id), start)
+            .map_err(failed(self.store))?;
+        if let Some(master) = event.series_master_id.as_deref() {
+            self.series
+                .insert((self.view, master, id), ())
+                .map_err(failed(self.store))?;
+        }
+        if start != NO_SPAN {
+            self.longest = self.longest.max(end - start);
+        }
+        self.outcome.touch(start, end);
+        if existed {
+            self.outcome.updated += 1;
+        } else {
+            self.outcome.added += 1;
+        }
+        Ok(())
+    }
+
+    /// Removes an event; removing an unknown id does nothing.
+    pub(super) fn remove(&mut self, id: &str) -> Result<(), StoreError> {
+        if let Some(bytes) = self.take_row(id)? {
+            self.outcome.removed += 1;
+            let event = self.store.decode(id, &bytes)?;
+            if let Some(master) = event.series_master_id.as_deref() {
+                self.series
+                    .remove((self.view, master, id))
+                    .map_err(failed(self.store))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes an event's rows out, marking its old days changed; its record if it had one.
+    fn take_row(&mut self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(start) = self
+            .ids
+            .remove((self.view, id))
+            .map_err(failed(self.store))?
+            .map(|v| v.value())
+        else {
+            return Ok(None);
+        };
+        let row = self
+            .events
+            .remove((self.view, start, id))
+            .map_err(failed(self.store))?;
+        let (end, bytes) = row
+            .map(|v| {
+                let (end, _, bytes) = v.value();
+                (end, bytes.to_vec())
+            })
+            .unwrap_or((start, Vec::new()));
+        self.outcome.touch(start, end);
+        Ok(Some(bytes))
+    }
+
+    /// Removes every event and master of the view that an older generation wrote: the end of a
+    /// full round.
+    pub(super) fn sweep(&mut self) -> Result<(), StoreError> {
+        let view = self.view;
+        let mut stale = Vec::new();
+        let mut longest = 0;
+        for entry in self
+            .events
+            .range((view, i64::MIN, "")..)
+            .map_err(failed(self.store))?
+        {
+            let (key, value) = entry.map_err(failed(self.store))?;
+            let (key_view, start, id) = key.value();
+            if key_view != view {
+                break;
+            }
+            let (end, written, _) = value.value();
+            if written < self.generation {
+                stale.push(id.to_owned());
+            } else if start != NO_SPAN {
+                longest = longest.max(end - start);
+            }
+        }
+        for id in &stale {
+            self.remove(id)?;
+        }
+        let mut stale_masters = Vec::new();
+        for entry in self
+            .masters
+            .range((view, "")..)
+            .map_err(failed(self.store))?
+        {
+            let (key, value) = entry.map_err(failed(self.store))?;
+            let (key_view, id) = key.value();
+            if key_view != view {
+                break;
+            }
+            if value.value().0 < self.generation {
+                stale_masters.push(id.to_owned());
+            }
+        }
+        for id in &stale_masters {
+            self.masters
+                .remove((view, id.as_str()))
+                .map_err(failed(self.store))?;
+        }
+        // A sweep is the one moment the longest duration can be recomputed exactly.
+        self.longest = longest;
+        self.longest_before = i64::MIN;
+        Ok(())
+    }
+
+    /// Saves the longest duration and says what the writes did.
+    pub(super) fn finish(mut self) -> Result<PageOutcome, StoreError> {
+        if self.longest != self.longest_before {
+            self.longest_table
+                .insert(self.view, self.longest)
+                .map_err(failed(self.store))?;
+        }
+        Ok(self.outcome)
+    }
+}
