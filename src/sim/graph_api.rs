@@ -221,22 +221,9 @@ fn series_instances(
         return not_found();
     };
     let request = PageRequest::new(owner.clone(), path, headers, q);
-    let window = match (
-        request
-            .query
-            .get("startdatetime")
-            .and_then(|t| time::query_instant(t)),
-        request
-            .query
-            .get("enddatetime")
-            .and_then(|t| time::query_instant(t)),
-    ) {
-        (Some(start), Some(end)) if start < end => Window { start, end },
-        _ => {
-            return bad_request(
-                "This request requires a time window specified by the query string parameters StartDateTime and EndDateTime.",
-            );
-        }
+    let window = match request.window() {
+        Ok(window) => window,
+        Err(response) => return response,
     };
     let skip: usize = request
         .query
@@ -395,6 +382,29 @@ impl PageRequest {
         request
     }
 
+    /// The window of `startDateTime` and `endDateTime`; an error is the response to send.
+    #[allow(clippy::result_large_err)]
+    fn window(&self) -> Result<Window, Response> {
+        let (Some(start), Some(end)) = (
+            self.query.get("startdatetime"),
+            self.query.get("enddatetime"),
+        ) else {
+            return Err(bad_request(
+                "This request requires a time window specified by the query string parameters StartDateTime and EndDateTime.",
+            ));
+        };
+        let (Some(start), Some(end)) = (time::query_instant(start), time::query_instant(end))
+        else {
+            return Err(bad_request(
+                "StartDateTime or EndDateTime is not a valid date and time.",
+            ));
+        };
+        if end <= start {
+            return Err(bad_request("EndDateTime must be after StartDateTime."));
+        }
+        Ok(Window { start, end })
+    }
+
     /// A state token parameter, with or without its `$`.
     fn token(&self) -> Option<&str> {
         ["$skiptoken", "skiptoken", "$deltatoken", "deltatoken"]
@@ -467,23 +477,7 @@ fn resolve_cursor(
             }
         });
     }
-    let (Some(start), Some(end)) = (
-        request.query.get("startdatetime"),
-        request.query.get("enddatetime"),
-    ) else {
-        return Err(bad_request(
-            "This request requires a time window specified by the query string parameters StartDateTime and EndDateTime.",
-        ));
-    };
-    let (Some(start), Some(end)) = (time::query_instant(start), time::query_instant(end)) else {
-        return Err(bad_request(
-            "StartDateTime or EndDateTime is not a valid date and time.",
-        ));
-    };
-    if end <= start {
-        return Err(bad_request("EndDateTime must be after StartDateTime."));
-    }
-    let window = Window { start, end };
+    let window = request.window()?;
     let items = state
         .mailbox
         .full_round(calendar, &window, mode)
