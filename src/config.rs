@@ -398,11 +398,16 @@ impl Config {
             (Some(_), None) => return Err(fail("sync.end", "sync.start needs sync.end".into())),
             (None, Some(_)) => return Err(fail("sync.start", "sync.end needs sync.start".into())),
         };
-        if parsed.sync.past_days > 3650 || parsed.sync.future_days > 3650 {
-            return Err(fail(
-                "sync.past_days",
-                "windows are limited to ten years each way".into(),
-            ));
+        for (key, days) in [
+            ("sync.past_days", parsed.sync.past_days),
+            ("sync.future_days", parsed.sync.future_days),
+        ] {
+            if days > 3650 {
+                return Err(fail(
+                    key,
+                    "windows are limited to ten years each way".into(),
+                ));
+            }
         }
         if parsed.sync.interval_secs < 10 {
             return Err(fail("sync.interval_secs", "must be at least 10".into()));

@@ -81,23 +81,30 @@ pub fn ago(then: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
-/// Parses a day argument: `YYYY-MM-DD`, `today`, `+Nd` or `-Nd`.
+/// The first and last day a date argument may name: far beyond any calendar, far inside what
+/// date arithmetic can take.
+pub const FIRST_DAY: NaiveDate = NaiveDate::from_ymd_opt(1900, 1, 1).expect("a date");
+pub const LAST_DAY: NaiveDate = NaiveDate::from_ymd_opt(9000, 12, 31).expect("a date");
+
+/// Parses a day argument: `YYYY-MM-DD`, `today`, `+Nd` or `-Nd`, between [`FIRST_DAY`] and
+/// [`LAST_DAY`].
 pub fn parse_day(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
     let text = text.trim();
-    if text.eq_ignore_ascii_case("today") {
-        return Ok(today);
-    }
-    if let Some(days) = text
+    let day = if text.eq_ignore_ascii_case("today") {
+        Some(today)
+    } else if let Some(days) = text
         .strip_suffix('d')
         .filter(|t| t.starts_with(['+', '-']))
         .and_then(|t| t.parse::<i64>().ok())
     {
-        return today
-            .checked_add_signed(Duration::days(days))
-            .ok_or_else(|| format!("`{text}` is too far away"));
-    }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| format!("`{text}` is not a date (use YYYY-MM-DD, today, +Nd or -Nd)"))
+        Duration::try_days(days).and_then(|d| today.checked_add_signed(d))
+    } else {
+        let day = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map_err(|_| format!("`{text}` is not a date (use YYYY-MM-DD, today, +Nd or -Nd)"))?;
+        Some(day)
+    };
+    day.filter(|d| (FIRST_DAY..=LAST_DAY).contains(d))
+        .ok_or_else(|| format!("`{text}` is out of range ({FIRST_DAY} to {LAST_DAY})"))
 }
 
 #[cfg(test)]
@@ -116,6 +123,15 @@ mod parse_tests {
         );
         assert!(parse_day("tomorrow", today).is_err());
         assert!(parse_day("7d", today).is_err());
+        for far in [
+            "+106751991167300d",
+            "-9999999999d",
+            "+3000000d",
+            "0001-01-01",
+        ] {
+            let e = parse_day(far, today).unwrap_err();
+            assert!(e.contains("out of range"), "{far}: {e}");
+        }
     }
 }
 

@@ -12,6 +12,9 @@ use crate::days::parse_day;
 #[error("{0}")]
 pub struct UsageError(pub String);
 
+/// The longest agenda: ten years, as long as a sync window reaches either way.
+const MAX_AGENDA_DAYS: i64 = 3660;
+
 /// `deltacal agenda`.
 pub fn run_agenda(
     config: &Config,
@@ -30,6 +33,12 @@ pub fn run_agenda(
     };
     if last < first {
         return Err(UsageError(format!("--to {last} is before --from {first}")).into());
+    }
+    if (last - first).num_days() > MAX_AGENDA_DAYS {
+        return Err(UsageError(format!(
+            "--to {last} is more than {MAX_AGENDA_DAYS} days after --from {first}"
+        ))
+        .into());
     }
     let events = commands::agenda::events_in_days(config, first, last)?;
     let stdout = std::io::stdout();

@@ -15,7 +15,7 @@ pub fn init_file(path: &Path) -> Option<WorkerGuard> {
         .append(true)
         .open(path)
         .ok()?;
-    let (writer, guard) = tracing_appender::non_blocking(file);
+    let (writer, guard) = tracing_appender::non_blocking(Sanitizing(file));
     let filter = EnvFilter::try_from_env("DELTACAL_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
@@ -24,4 +24,21 @@ pub fn init_file(path: &Path) -> Option<WorkerGuard> {
         .try_init()
         .ok()?;
     Some(guard)
+}
+
+/// Writes log lines with every character a terminal would act on dropped (escape sequences,
+/// C1 controls, bidirectional overrides), whatever text reached a log field: a log read with
+/// `cat` or `tail` must not drive the terminal.
+struct Sanitizing<W>(W);
+
+impl<W: std::io::Write> std::io::Write for Sanitizing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        self.0.write_all(crate::text::block(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }

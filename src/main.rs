@@ -122,6 +122,8 @@ fn main() -> ExitCode {
     }
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // `deltacal agenda | head`: the reader has what it wanted.
+        Err(f) if closed_stdout(&f.error) => ExitCode::SUCCESS,
         Err(f) => {
             // One line: the chain joined, so the user sees what failed and why.
             let msg = f
@@ -130,10 +132,19 @@ fn main() -> ExitCode {
                 .map(|e| e.to_string())
                 .collect::<Vec<_>>()
                 .join(": ");
-            eprintln!("deltacal: {}", msg.replace('\n', " "));
+            // Server text reaches messages: whatever it holds, one clean line.
+            eprintln!("deltacal: {}", deltacal::text::line(&msg));
             ExitCode::from(f.code)
         }
     }
+}
+
+/// True when the error is a write to a standard output nobody reads any more.
+fn closed_stdout(error: &anyhow::Error) -> bool {
+    error.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {

@@ -16,6 +16,65 @@ pub fn http_client() -> reqwest::Client {
         .expect("the TLS backend initialises")
 }
 
+/// The most a Graph page, an instances page or an event may weigh. Real pages are well under a
+/// megabyte even at 1,000 items of long bodies; a body past this is a broken or hostile server.
+pub const MAX_PAGE_BYTES: usize = 64 * 1024 * 1024;
+/// The most a token, device-code or `/me` answer may weigh (real ones are a few KB).
+pub const MAX_SMALL_BYTES: usize = 1024 * 1024;
+
+/// Why a body could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    #[error("{0}")]
+    Transport(String, FailureKind),
+    #[error("the response from {host} is larger than {limit} bytes; refusing it")]
+    TooLarge { host: String, limit: usize },
+}
+
+impl BodyError {
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            BodyError::Transport(_, kind) => *kind,
+            BodyError::TooLarge { .. } => FailureKind::Server,
+        }
+    }
+}
+
+/// Reads a response body of at most `limit` bytes, chunk by chunk: a body with no end (or no
+/// Content-Length) fails at the limit instead of filling memory.
+pub async fn read_body(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, BodyError> {
+    let host = response.url().host_str().unwrap_or("the server").to_owned();
+    let too_large = || BodyError::TooLarge {
+        host: host.clone(),
+        limit,
+    };
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) => return Err(BodyError::Transport(describe(&e), failure_kind(&e))),
+        }
+    }
+}
+
+/// True for a failure to reach the server at all (refused, no route, no such host): known at
+/// once, and not worth the long backoff that a busy server gets.
+pub fn unreachable(e: &reqwest::Error) -> bool {
+    e.is_connect()
+}
+
 /// The kind of a transport failure: unreachable (refused, no route, timed out) is offline,
 /// anything else went wrong on the way back from a server that answered.
 pub fn failure_kind(e: &reqwest::Error) -> FailureKind {

@@ -64,10 +64,8 @@ pub enum SyncError {
     Store(#[from] StoreError),
     #[error("cache task failed: {0}")]
     Task(String),
-    #[error(
-        "the server sent the same events again on {pages} pages in a row (Graph does this on some calendars with many recurring meetings); the round was stopped, the cache kept, and the next sync starts afresh"
-    )]
-    Looped { pages: u32 },
+    #[error("{0}; the round was stopped, the cache kept, and the next sync starts afresh")]
+    Stalled(Stall),
 }
 
 impl SyncError {
@@ -77,7 +75,7 @@ impl SyncError {
             SyncError::Auth(e) => e.kind(),
             SyncError::Store(e) => e.kind(),
             SyncError::Task(_) => FailureKind::Cache,
-            SyncError::Looped { .. } => FailureKind::Server,
+            SyncError::Stalled(_) => FailureKind::Server,
         }
     }
 
@@ -94,27 +92,92 @@ const CONCURRENT_REQUESTS: usize = 4;
 
 /// Pages in a row that bring nothing but events this round already brought: the round loops.
 const LOOPING_PAGES: u32 = 3;
+/// Empty pages in a row with a nextLink (a few are normal at a round's start; endless are not).
+const EMPTY_PAGES: u32 = 25;
+/// Pages a round may take at most, for each day of its window, beyond a first allowance: far
+/// more than a real calendar needs even if the server ignores the page size asked.
+const PAGES_PER_DAY: u64 = 100;
+const PAGES_ALLOWED: u64 = 1000;
 
-/// Tells a round that loops (pages that repeat what it already brought) from one that moves on.
-#[derive(Default)]
-struct LoopGuard {
+/// Why a round was stopped for making no progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stall {
+    /// Pages repeating events the round already brought.
+    Looping(u32),
+    /// Empty pages, one after another.
+    Empty(u32),
+    /// More pages than any calendar of the window could need.
+    TooManyPages(u64),
+}
+
+impl std::fmt::Display for Stall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stall::Looping(n) => write!(
+                f,
+                "the server sent the same events again on {n} pages in a row (Graph does this on some calendars with many recurring meetings)"
+            ),
+            Stall::Empty(n) => write!(f, "the server sent {n} empty pages in a row"),
+            Stall::TooManyPages(n) => write!(
+                f,
+                "the round went past {n} pages, more than the sync window can hold"
+            ),
+        }
+    }
+}
+
+/// Tells a round that moves on from one that does not: pages that repeat what it already
+/// brought, endless empty pages, or more pages than its window could need.
+struct ProgressGuard {
     /// Hashes of the ids this round brought: small, whatever the ids' length.
     seen: std::collections::HashSet<u64>,
     repeating: u32,
+    empty: u32,
+    pages: u64,
+    max_pages: u64,
 }
 
-impl LoopGuard {
-    /// Takes a page's ids; true when the round has looped.
-    fn looped(&mut self, changes: &[Change]) -> bool {
+impl ProgressGuard {
+    fn new(window: &crate::model::Window) -> ProgressGuard {
+        let days = (window.end - window.start).num_days().max(1) as u64;
+        ProgressGuard {
+            seen: std::collections::HashSet::new(),
+            repeating: 0,
+            empty: 0,
+            pages: 0,
+            max_pages: PAGES_ALLOWED + days.saturating_mul(PAGES_PER_DAY),
+        }
+    }
+
+    /// Takes a page's items; says why the round must stop, if it must.
+    fn check(&mut self, changes: &[Change]) -> Option<Stall> {
         use std::hash::{BuildHasher, RandomState};
         static HASHER: std::sync::OnceLock<RandomState> = std::sync::OnceLock::new();
         let hasher = HASHER.get_or_init(RandomState::new);
-        let mut fresh = changes.is_empty();
+        self.pages += 1;
+        let mut fresh = false;
         for change in changes {
             fresh |= self.seen.insert(hasher.hash_one(change.id()));
         }
-        self.repeating = if fresh { 0 } else { self.repeating + 1 };
-        self.repeating >= LOOPING_PAGES
+        self.empty = if changes.is_empty() {
+            self.empty + 1
+        } else {
+            0
+        };
+        self.repeating = if fresh || changes.is_empty() {
+            0
+        } else {
+            self.repeating + 1
+        };
+        if self.repeating >= LOOPING_PAGES {
+            Some(Stall::Looping(self.repeating))
+        } else if self.empty >= EMPTY_PAGES {
+            Some(Stall::Empty(self.empty))
+        } else if self.pages > self.max_pages {
+            Some(Stall::TooManyPages(self.max_pages))
+        } else {
+            None
+        }
     }
 }
 
@@ -361,7 +424,7 @@ impl SyncEngine {
         });
         let mut resets = 0;
         let mut page_no = 0;
-        let mut guard = LoopGuard::default();
+        let mut guard = ProgressGuard::new(&state.window);
         // Pages commit in order on one blocking thread, each with its own link, while the next
         // pages are fetched and parsed: a small queue lets fetching run ahead of the disk.
         let mut committer = Committer::start(self.store.clone(), &key);
@@ -375,7 +438,7 @@ impl SyncEngine {
                 Err(GraphError::Gone { code, message }) if resets < 2 => {
                     tracing::info!(view = %key, %code, %message, "sync state gone, running a full round");
                     resets += 1;
-                    guard = LoopGuard::default();
+                    guard = ProgressGuard::new(&state.window);
                     state.link = None;
                     url = self.begin_round(cal, &mut state);
                     full = true;
@@ -392,7 +455,7 @@ impl SyncEngine {
                     return Err(e.into());
                 }
             };
-            if guard.looped(&page.changes) {
+            if let Some(stall) = guard.check(&page.changes) {
                 let done = committer.finish().await;
                 self.pages_applied(&key, &mut page_no, &done.outcomes);
                 if let Some(e) = done.error {
@@ -401,10 +464,8 @@ impl SyncEngine {
                 // The saved link leads back into the loop: the next sync starts a full round.
                 let k = key.clone();
                 blocking(&self.store, move |s| s.forget_link(&k)).await?;
-                tracing::warn!(view = %key, "round looped, stopped");
-                return Err(SyncError::Looped {
-                    pages: guard.repeating,
-                });
+                tracing::warn!(view = %key, %stall, "round made no progress, stopped");
+                return Err(SyncError::Stalled(stall));
             }
             let last = matches!(page.link, PageLink::Delta(_));
             let sweep = last && state.full_round;

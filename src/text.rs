@@ -33,6 +33,18 @@ pub fn line(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// One line of display text, cut to at most `max` characters (with `…`): for server text whose
+/// length nobody bounds, such as error messages and display names.
+pub fn bounded(text: &str, max: usize) -> String {
+    let clean = line(text);
+    if clean.chars().count() <= max {
+        return clean.into_owned();
+    }
+    let mut out: String = clean.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
 /// Multi-line display text: controls dropped, but line breaks kept (tabs become spaces).
 pub fn block(text: &str) -> String {
     text.replace("\r\n", "\n")
@@ -57,6 +69,13 @@ mod tests {
         assert_eq!(line("one\r\ntwo\tthree"), "one two three");
         assert_eq!(line("evil\u{202E}txt.exe"), "eviltxt.exe");
         assert!(matches!(line("plain Überblick 会议"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn bounded_cuts_long_server_text() {
+        assert_eq!(bounded("short", 10), "short");
+        assert_eq!(bounded("a\u{1b}]0;pwned\u{7}bcdefghij", 5), "a]0;…");
+        assert_eq!(bounded(&"x".repeat(1000), 10).chars().count(), 10);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use common::{Env, EnvOptions};
 use deltacal::failure::FailureKind;
 use deltacal::graph::client::GraphError;
 use deltacal::store::{SavedLink, Store};
-use deltacal::sync::{SyncError, SyncEvent};
+use deltacal::sync::{Stall, SyncError, SyncEvent};
 use proptest::prelude::*;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -425,7 +425,10 @@ async fn a_looping_round_stops_with_one_line_and_the_next_starts_afresh() {
     env.fault(json!({"kind": "loop", "count": 1000, "skip": 2}))
         .await;
     let err = engine.sync_view(&cal).await.unwrap_err();
-    assert!(matches!(err, SyncError::Looped { .. }), "{err}");
+    assert!(
+        matches!(err, SyncError::Stalled(Stall::Looping(_))),
+        "{err}"
+    );
     assert_eq!(err.to_string().lines().count(), 1);
     assert_eq!(env.cache("default"), before, "the cache is kept");
     let state = Store::open(&env.config.cache_path())

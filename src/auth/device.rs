@@ -62,7 +62,10 @@ pub async fn finish(
                 "bad_verification_code" => AuthError::Service(
                     "the identity service did not recognise the device code".into(),
                 ),
-                other => AuthError::Service(format!("sign-in failed: {other}")),
+                other => AuthError::Service(format!(
+                    "sign-in failed: {}",
+                    crate::text::bounded(other, 100)
+                )),
             },
             other => request_failure(other),
         })?;
@@ -82,23 +85,25 @@ struct Me {
 /// "Name <address>" from Graph's /me, if it answers.
 async fn who_am_i(http: &reqwest::Client, config: &Config, access_token: &str) -> Option<String> {
     let url = format!("{}/me", config.base_url.as_str().trim_end_matches('/'));
-    let body = http
+    let response = http
         .get(url)
         .bearer_auth(access_token)
         .send()
         .await
         .ok()?
         .error_for_status()
-        .ok()?
-        .bytes()
+        .ok()?;
+    let body = crate::net::read_body(response, crate::net::MAX_SMALL_BYTES)
         .await
         .ok()?;
     let me: Me = serde_json::from_slice(&body).ok()?;
     let address = me.mail.or(me.user_principal_name);
-    Some(match (me.display_name, address) {
+    let account = match (me.display_name, address) {
         (Some(n), Some(a)) => format!("{n} <{a}>"),
         (Some(n), None) => n,
         (None, Some(a)) => a,
         (None, None) => return None,
-    })
+    };
+    // Stored and shown as it is here: sanitised and bounded once, where it comes in.
+    Some(crate::text::bounded(&account, 200))
 }

@@ -44,8 +44,13 @@ impl<'c> AsyncHttpClient<'c> for OAuthHttp<'_> {
                 .await?;
             let status = response.status();
             let headers = response.headers().clone();
-            let body = response.bytes().await?;
-            let mut out = oauth2::http::Response::new(body.to_vec());
+            let body = net::read_body(response, net::MAX_SMALL_BYTES)
+                .await
+                .map_err(|e| OAuthHttpError {
+                    kind: e.kind(),
+                    message: e.to_string(),
+                })?;
+            let mut out = oauth2::http::Response::new(body);
             *out.status_mut() = status;
             *out.headers_mut() = headers;
             Ok(out)

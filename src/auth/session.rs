@@ -181,7 +181,7 @@ impl Session {
             .await
             .map_err(|e| match e {
                 oauth2::RequestTokenError::ServerResponse(r) => {
-                    AuthError::SignInAgain(r.error().to_string())
+                    AuthError::SignInAgain(crate::text::bounded(&r.error().to_string(), 100))
                 }
                 other => request_failure(&other),
             })?;
@@ -205,13 +205,19 @@ pub fn request_failure<T: oauth2::ErrorResponse>(
         oauth2::RequestTokenError::Request(r) if r.kind == FailureKind::Offline => {
             AuthError::Unreachable(r.to_string())
         }
-        oauth2::RequestTokenError::ServerResponse(r) => {
-            AuthError::Service(format!("server answered {r}"))
-        }
-        oauth2::RequestTokenError::Request(r) => AuthError::Service(format!("request failed: {r}")),
-        oauth2::RequestTokenError::Parse(p, _) => {
-            AuthError::Service(format!("unreadable answer: {p}"))
-        }
-        oauth2::RequestTokenError::Other(o) => AuthError::Service(o.clone()),
+        // Whatever the server said is bounded and sanitised here, where it comes in.
+        oauth2::RequestTokenError::ServerResponse(r) => AuthError::Service(format!(
+            "server answered {}",
+            crate::text::bounded(&r.to_string(), 300)
+        )),
+        oauth2::RequestTokenError::Request(r) => AuthError::Service(format!(
+            "request failed: {}",
+            crate::text::bounded(&r.to_string(), 300)
+        )),
+        oauth2::RequestTokenError::Parse(p, _) => AuthError::Service(format!(
+            "unreadable answer: {}",
+            crate::text::bounded(&p.to_string(), 300)
+        )),
+        oauth2::RequestTokenError::Other(o) => AuthError::Service(crate::text::bounded(o, 300)),
     }
 }

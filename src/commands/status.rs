@@ -18,7 +18,7 @@ pub fn write(config: &Config, out: &mut impl Write) -> anyhow::Result<()> {
             writeln!(
                 out,
                 "account:   {}",
-                t.account.as_deref().unwrap_or("signed in")
+                crate::text::line(t.account.as_deref().unwrap_or("signed in"))
             )?;
             let left = (t.expires_at - now).num_minutes();
             let refresh = if t.refresh_token.is_some() {

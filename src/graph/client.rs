@@ -22,6 +22,8 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
     /// The longest `Retry-After` honoured as given; longer ones are clamped.
     pub max_retry_after: Duration,
+    /// The most one request may spend waiting between its tries, all waits together.
+    pub max_total_wait: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -31,6 +33,7 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_secs(1),
             max_delay: Duration::from_secs(60),
             max_retry_after: Duration::from_secs(300),
+            max_total_wait: Duration::from_secs(600),
         }
     }
 }
@@ -59,6 +62,8 @@ pub enum GraphError {
     BadRequest { code: String, message: String },
     #[error("refusing to follow a link to {link}: it is not the configured Graph host {expected}")]
     ForeignLink { link: String, expected: String },
+    #[error("calendar not found: check calendars[].id (see `deltacal calendars`)")]
+    CalendarNotFound,
     #[error("gave up after {attempts} attempts: {last}")]
     GaveUp {
         attempts: u32,
@@ -77,6 +82,7 @@ impl GraphError {
             GraphError::GaveUp { kind, .. } => *kind,
             GraphError::Gone { .. } | GraphError::Http { .. } => FailureKind::Server,
             GraphError::Forbidden { .. }
+            | GraphError::CalendarNotFound
             | GraphError::BadRequest { .. }
             | GraphError::ForeignLink { .. } => FailureKind::Refused,
         }
@@ -148,7 +154,7 @@ impl GraphClient {
                 self.check_link(l)?;
                 Ok(page)
             }
-            Fetched::NotFound { code, message } => Err(GraphError::BadRequest { code, message }),
+            Fetched::NotFound => Err(GraphError::CalendarNotFound),
         }
     }
 
@@ -166,7 +172,7 @@ impl GraphClient {
         };
         match self.fetch(url.as_str(), parse).await? {
             Fetched::Found(event) => Ok(Some(event)),
-            Fetched::NotFound { .. } => Ok(None),
+            Fetched::NotFound => Ok(None),
         }
     }
 
@@ -184,7 +190,7 @@ impl GraphClient {
             let parse = |body: &[u8]| parse_list(body).map_err(|e| e.to_string());
             let (items, next) = match self.fetch(&link, parse).await? {
                 Fetched::Found(list) => list,
-                Fetched::NotFound { .. } => return Ok(None),
+                Fetched::NotFound => return Ok(None),
             };
             instances.extend(items);
             match next {
@@ -231,6 +237,7 @@ impl GraphClient {
         ))
         .expect("header is ASCII");
         let mut attempt = 0;
+        let mut waited = Duration::ZERO;
         let mut refreshed = false;
         loop {
             attempt += 1;
@@ -243,6 +250,14 @@ impl GraphClient {
                 .send()
                 .await;
             let (reason, kind, retry_after) = match sent {
+                // Nothing answers there: say so now; the caller tries again later.
+                Err(e) if net::unreachable(&e) => {
+                    return Err(GraphError::GaveUp {
+                        attempts: attempt,
+                        last: net::describe(&e),
+                        kind: FailureKind::Offline,
+                    });
+                }
                 Err(e) => (net::describe(&e), net::failure_kind(&e), None),
                 Ok(response) => {
                     let status = response.status();
@@ -251,9 +266,15 @@ impl GraphClient {
                         .get(RETRY_AFTER)
                         .and_then(|v| v.to_str().ok())
                         .and_then(|v| retry_after(v, chrono::Utc::now()));
-                    let body = response.bytes().await;
+                    let body = net::read_body(response, net::MAX_PAGE_BYTES).await;
                     match (status, body) {
-                        (_, Err(e)) => (net::describe(&e), net::failure_kind(&e), None),
+                        (_, Err(e @ net::BodyError::TooLarge { .. })) => {
+                            return Err(GraphError::Http {
+                                status: status.as_u16(),
+                                message: e.to_string(),
+                            });
+                        }
+                        (_, Err(e)) => (e.to_string(), e.kind(), None),
                         (s, Ok(body)) if s.is_success() => match parse(&body) {
                             Ok(found) => return Ok(Fetched::Found(found)),
                             Err(e) => (e, FailureKind::Server, None),
@@ -277,9 +298,7 @@ impl GraphClient {
                                 StatusCode::FORBIDDEN => {
                                     return Err(GraphError::Forbidden { message });
                                 }
-                                StatusCode::NOT_FOUND => {
-                                    return Ok(Fetched::NotFound { code, message });
-                                }
+                                StatusCode::NOT_FOUND => return Ok(Fetched::NotFound),
                                 StatusCode::BAD_REQUEST => {
                                     return Err(GraphError::BadRequest { code, message });
                                 }
@@ -314,6 +333,17 @@ impl GraphClient {
             let delay = retry_after
                 .map(|d| d.min(self.retry.max_retry_after))
                 .unwrap_or_else(|| self.retry.backoff(attempt));
+            waited += delay;
+            if waited > self.retry.max_total_wait {
+                return Err(GraphError::GaveUp {
+                    attempts: attempt,
+                    last: format!(
+                        "{reason} (retries would wait over {} s)",
+                        self.retry.max_total_wait.as_secs()
+                    ),
+                    kind,
+                });
+            }
             tracing::warn!(attempt, delay_ms = delay.as_millis() as u64, %reason, "transient Graph failure, retrying");
             tokio::time::sleep(delay).await;
         }
@@ -323,7 +353,7 @@ impl GraphClient {
 /// What a GET found.
 enum Fetched<T> {
     Found(T),
-    NotFound { code: String, message: String },
+    NotFound,
 }
 
 /// A `Retry-After` value as a wait: whole seconds, fractional seconds as Graph sends them

@@ -106,9 +106,10 @@ pub fn parse_error(body: &[u8]) -> (String, String) {
         message: Option<String>,
     }
     match serde_json::from_slice::<Outer>(body) {
+        // Server text, bounded and sanitised before it can reach a terminal or the log.
         Ok(o) => (
-            o.error.code.unwrap_or_else(|| "unknown".into()),
-            crate::text::line(&o.error.message.unwrap_or_default()).into_owned(),
+            crate::text::bounded(o.error.code.as_deref().unwrap_or("unknown"), 64),
+            crate::text::bounded(o.error.message.as_deref().unwrap_or_default(), 300),
         ),
         Err(_) => ("unknown".into(), "no error details in the response".into()),
     }
