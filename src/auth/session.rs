@@ -181,7 +181,7 @@ impl Session {
             .await
             .map_err(|e| match e {
                 oauth2::RequestTokenError::ServerResponse(r) => {
-                    AuthError::SignInAgain(crate::text::bounded(&r.error().to_string(), 100))
+                    AuthError::SignInAgain(crate::text::bounded(r.error().as_ref(), 100))
                 }
                 other => request_failure(&other),
             })?;
