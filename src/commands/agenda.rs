@@ -31,15 +31,17 @@ pub struct AgendaItem {
 
 impl AgendaItem {
     pub fn new(view: &str, e: &Event) -> AgendaItem {
-        let rfc = |t: Option<&crate::model::EventTime>| {
-            t.map(|t| t.instant().to_rfc3339_opts(SecondsFormat::Secs, true))
+        // The span, as the text agenda and the TUI show it: an end before the start is the start.
+        let span = e.span();
+        let rfc = |t: Option<chrono::DateTime<Utc>>| {
+            t.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
         };
         AgendaItem {
             id: e.id.clone(),
             calendar: view.to_owned(),
             subject: e.subject.clone(),
-            start: rfc(e.start.as_ref()),
-            end: rfc(e.end.as_ref()),
+            start: rfc(span.map(|s| s.0)),
+            end: rfc(span.map(|s| s.1)),
             all_day: e.all_day,
             location: e.location.clone(),
             organizer: e

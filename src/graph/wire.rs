@@ -44,10 +44,22 @@ pub enum WireError {
     NoLink,
 }
 
-/// Parses a delta page, keeping each item's raw JSON.
+/// The page as text. Invalid UTF-8 in one item must not cost the whole page: the bad bytes
+/// become U+FFFD in that item and the rest reads as sent.
+fn page_text(body: &[u8]) -> std::borrow::Cow<'_, str> {
+    let text = String::from_utf8_lossy(body);
+    if matches!(text, std::borrow::Cow::Owned(_)) {
+        tracing::warn!("a page held invalid UTF-8; the bad bytes were replaced");
+    }
+    text
+}
+
+/// Parses a delta page. Items that cannot be used (no `id`, no usable start) are skipped and
+/// counted.
 pub fn parse_page(body: &[u8]) -> Result<DeltaPage, WireError> {
+    let text = page_text(body);
     let wire: WirePage<'_> =
-        serde_json::from_slice(body).map_err(|e| WireError::Json(e.to_string()))?;
+        serde_json::from_str(&text).map_err(|e| WireError::Json(e.to_string()))?;
     let link = match (wire.next_link, wire.delta_link) {
         (Some(n), None) => PageLink::Next(n),
         (None, Some(d)) => PageLink::Delta(d),
@@ -58,6 +70,10 @@ pub fn parse_page(body: &[u8]) -> Result<DeltaPage, WireError> {
     let mut skipped = 0;
     for raw in wire.value {
         match Change::from_raw(raw.get()) {
+            Ok(Change::Upsert { event }) if event.span().is_none() => {
+                skipped += 1;
+                tracing::warn!(id = %crate::text::bounded(&event.id, 200), "skipping a delta item without a usable start time");
+            }
             Ok(c) => changes.push(c),
             Err(e) => {
                 skipped += 1;
@@ -81,13 +97,14 @@ pub fn parse_list(body: &[u8]) -> Result<(Vec<crate::model::Event>, Option<Strin
         #[serde(rename = "@odata.nextLink")]
         next_link: Option<String>,
     }
+    let text = page_text(body);
     let wire: WireList<'_> =
-        serde_json::from_slice(body).map_err(|e| WireError::Json(e.to_string()))?;
+        serde_json::from_str(&text).map_err(|e| WireError::Json(e.to_string()))?;
     let mut events = Vec::with_capacity(wire.value.len());
     for raw in wire.value {
         match Change::from_raw(raw.get()) {
-            Ok(Change::Upsert { event }) => events.push(*event),
-            Ok(Change::Remove { .. }) => {}
+            Ok(Change::Upsert { event }) if event.span().is_some() => events.push(*event),
+            Ok(_) => tracing::warn!("skipping an instance without a usable start time"),
             Err(e) => tracing::warn!(error = %e, "skipping an unusable instance"),
         }
     }
@@ -152,6 +169,31 @@ mod tests {
 }"##;
 
     #[test]
+    fn a_bad_item_costs_itself_not_the_page() {
+        let mut body = br#"{"value": [
+            {"id": "good", "subject": "Fine", "start": {"dateTime": "2026-01-01T10:00:00", "timeZone": "UTC"}},
+            {"id": "bytes", "subject": "Bad \xff\xfe here", "start": {"dateTime": "2026-01-01T11:00:00", "timeZone": "UTC"}},
+            {"id": "notime", "subject": "No start"},
+            {"id": "badtime", "subject": "x", "start": {"dateTime": "yesterday-ish", "timeZone": "UTC"}}
+        ], "@odata.deltaLink": "https://graph.microsoft.com/v1.0/me/calendarView/delta?$deltatoken=x"}"#
+            .to_vec();
+        // Real invalid UTF-8 in the second item's subject.
+        let at = body.windows(8).position(|w| w == b"\\xff\\xfe").unwrap();
+        body.splice(at..at + 8, [0xff, 0xfe]);
+        let page = parse_page(&body).unwrap();
+        assert_eq!(page.skipped, 2, "the two without a usable start");
+        let subjects: Vec<String> = page
+            .changes
+            .iter()
+            .map(|c| match c {
+                Change::Upsert { event } => event.subject.clone().unwrap(),
+                Change::Remove { .. } => unreachable!(),
+            })
+            .collect();
+        assert_eq!(subjects, ["Fine", "Bad \u{fffd}\u{fffd} here"]);
+    }
+
+    #[test]
     fn parses_the_documented_sample() {
         let page = parse_page(SAMPLE_LAST.as_bytes()).unwrap();
         assert_eq!(page.link, PageLink::Delta("https://graph.microsoft.com/v1.0/me/calendarView/delta?$deltatoken=R0usmcFuQtZdtpk4".into()));
@@ -184,7 +226,7 @@ mod tests {
             WireError::Json(_)
         ));
         let page = parse_page(
-            br#"{"value": [{"subject": "no id"}, {"id": "a"}], "@odata.nextLink": "n"}"#,
+            br#"{"value": [{"subject": "no id"}, {"id": "a", "start": {"dateTime": "2026-01-01T10:00:00"}}], "@odata.nextLink": "n"}"#,
         )
         .unwrap();
         assert_eq!((page.changes.len(), page.skipped), (1, 1));
