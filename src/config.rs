@@ -346,6 +346,12 @@ impl Config {
         let url = |key: &str, value: &str| -> Result<Url, ConfigError> {
             let url = Url::parse(value.trim_end_matches('/'))
                 .map_err(|e| fail(key, format!("`{value}` is not a URL: {e}")))?;
+            if !url.username().is_empty() || url.password().is_some() {
+                return Err(fail(
+                    key,
+                    "must not hold a user name or password (user:password@host)".into(),
+                ));
+            }
             if !url_allowed(&url) {
                 return Err(fail(
                     key,

@@ -40,7 +40,17 @@ pub fn run_agenda(
         ))
         .into());
     }
-    let events = commands::agenda::events_in_days(config, first, last)?;
+    let events = match commands::agenda::events_in_days(config, first, last) {
+        // Nothing synced yet is no failure: a note, and an empty agenda.
+        Err(e @ commands::agenda::AgendaError::NoCache(_)) => {
+            eprintln!("deltacal: {e}");
+            if !json {
+                return Ok(());
+            }
+            Vec::new()
+        }
+        other => other?,
+    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     commands::agenda::write(config, &events, first, last, json, &mut out)?;

@@ -22,9 +22,14 @@ pub fn default_data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".deltacal"))
 }
 
-/// Creates a data dir private to the user (0700) when it does not exist yet.
+/// Creates a data dir private to the user (0700) when it does not exist yet, and makes an
+/// existing one private again if others may enter it.
 pub fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
-    if dir.as_os_str().is_empty() || dir.exists() {
+    if dir.as_os_str().is_empty() {
+        return Ok(());
+    }
+    if dir.exists() {
+        repair_mode(dir, 0o700);
         return Ok(());
     }
     let mut builder = std::fs::DirBuilder::new();
@@ -35,4 +40,36 @@ pub fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
         builder.mode(0o700);
     }
     builder.create(dir)
+}
+
+/// Makes a file or dir of ours private again (`mode`, 0600 or 0700) when group or others have
+/// any access to it, and says so. Returns the warning, if there was one to give.
+pub fn repair_mode(path: &Path, mode: u32) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(path).ok()?;
+        let found = meta.permissions().mode() & 0o777;
+        if found & 0o077 == 0 {
+            return None;
+        }
+        let repaired = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode));
+        let warning = match repaired {
+            Ok(()) => format!(
+                "{} was open to others (mode {found:o}); it is {mode:o} again",
+                path.display()
+            ),
+            Err(e) => format!(
+                "{} is open to others (mode {found:o}) and could not be made private: {e}",
+                path.display()
+            ),
+        };
+        tracing::warn!("{warning}");
+        Some(warning)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, mode);
+        None
+    }
 }

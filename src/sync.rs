@@ -292,9 +292,26 @@ impl SyncEngine {
         }
     }
 
-    /// Opens the cache and the session named by the config.
+    /// Opens the cache and the session named by the config. A cache damaged so that it does not
+    /// open is moved aside and started anew.
     pub fn from_config(config: Arc<Config>) -> Result<SyncEngine, SyncError> {
-        let store = Arc::new(Store::open(&config.cache_path())?);
+        SyncEngine::open(config, false).map(|(engine, _)| engine)
+    }
+
+    /// Like [`SyncEngine::from_config`], reading every cached record first: any damage is
+    /// found now, and the cache moved aside and rebuilt. Returns where a damaged cache went.
+    pub fn from_config_verified(
+        config: Arc<Config>,
+    ) -> Result<(SyncEngine, Option<std::path::PathBuf>), SyncError> {
+        SyncEngine::open(config, true)
+    }
+
+    fn open(
+        config: Arc<Config>,
+        verify: bool,
+    ) -> Result<(SyncEngine, Option<std::path::PathBuf>), SyncError> {
+        let (store, moved) = Store::open_or_rebuild(&config.cache_path(), verify)?;
+        let store = Arc::new(store);
         let http = crate::net::http_client();
         let session = Arc::new(Session::load(&config, http.clone())?);
         let retry = crate::graph::client::RetryPolicy {
@@ -304,7 +321,7 @@ impl SyncEngine {
         };
         let graph = GraphClient::new(http, config.base_url.clone(), config.page_size, session)
             .with_retry(retry);
-        Ok(SyncEngine::new(config, store, graph))
+        Ok((SyncEngine::new(config, store, graph), moved))
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<SyncEvent> {

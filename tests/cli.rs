@@ -247,16 +247,32 @@ fn damaged_or_foreign_caches_say_how_to_rebuild() {
     let config = dir.path().join("c.toml");
     std::fs::write(&config, "").unwrap();
     std::fs::write(data.join("cache.redb"), vec![0x42u8; 8192]).unwrap();
+    // A damaged cache is moved aside, named so it can be found, for the next sync to rebuild.
     let out = run(&["agenda", "--json"], &config, &data);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(
-        err.contains("delete it to rebuild") && err.contains("cache.redb"),
+        err.contains("damaged") && err.contains("cache.redb.damaged-") && err.contains("sync"),
         "{err}"
     );
+    assert_eq!(err.trim().lines().count(), 1);
+    assert!(!data.join("cache.redb").exists());
+    let aside = std::fs::read_dir(&data)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("cache.redb.damaged-")
+        });
+    assert!(aside);
+    // Then there is no cache yet: a note, and an empty agenda.
+    let out = run(&["agenda", "--json"], &config, &data);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "[]");
+    assert!(text(&out.stderr).contains("no cache yet"));
 
-    // A cache written by another schema version.
-    std::fs::remove_file(data.join("cache.redb")).unwrap();
+    // A cache written by another schema version (a newer deltacal's): refused, not destroyed.
     {
         let db = redb::Database::create(data.join("cache.redb")).unwrap();
         let txn = db.begin_write().unwrap();

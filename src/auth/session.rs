@@ -107,6 +107,8 @@ pub struct Session {
     http: reqwest::Client,
     path: PathBuf,
     tokens: Mutex<Option<TokenSet>>,
+    /// Tokens in memory that the token file does not hold yet (saving them failed).
+    unsaved: std::sync::atomic::AtomicBool,
 }
 
 impl Session {
@@ -118,6 +120,7 @@ impl Session {
             http,
             path: config.token_path(),
             tokens: Mutex::new(current),
+            unsaved: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -147,6 +150,7 @@ impl Session {
     pub async fn access_token(&self) -> Result<String, AuthError> {
         let mut guard = self.tokens.lock().await;
         let current = guard.as_ref().ok_or(AuthError::NotSignedIn)?;
+        self.save_if_unsaved(current);
         if current.fresh(Utc::now(), REFRESH_MARGIN_SECS) {
             return Ok(current.access_token.clone());
         }
@@ -169,10 +173,27 @@ impl Session {
         Ok(token)
     }
 
+    /// Saves tokens that an earlier save could not.
+    fn save_if_unsaved(&self, current: &TokenSet) {
+        use std::sync::atomic::Ordering;
+        if self.unsaved.load(Ordering::Relaxed) && tokens::save(&self.path, current).is_ok() {
+            self.unsaved.store(false, Ordering::Relaxed);
+            tracing::info!("tokens kept in memory are saved now");
+        }
+    }
+
+    /// Refreshes. The sign-in survives a full disk: room for the new tokens is reserved before
+    /// the server is asked (it may rotate the refresh token, and the old one then dies), and
+    /// new tokens that still cannot be written are kept in memory and saved later.
     async fn refresh(&self, current: &TokenSet) -> Result<TokenSet, AuthError> {
         let Some(refresh) = &current.refresh_token else {
             return Err(AuthError::SignInAgain("no refresh token stored".into()));
         };
+        let reservation = tokens::Reservation::new(&self.path, Some(current)).map_err(|e| {
+            AuthError::File(format!(
+                "{e}; the sign-in is kept, refreshed once it can be saved"
+            ))
+        })?;
         let response = self
             .client
             .exchange_refresh_token(&RefreshToken::new(refresh.clone()))
@@ -190,8 +211,14 @@ impl Session {
             current.refresh_token.clone(),
             current.account.clone(),
         );
-        tokens::save(&self.path, &next).map_err(|e| AuthError::File(e.to_string()))?;
-        tracing::info!("access token refreshed");
+        match reservation.commit(&next) {
+            Ok(()) => tracing::info!("access token refreshed"),
+            Err(e) => {
+                self.unsaved
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                tracing::warn!(error = %e, "refreshed tokens kept in memory; saved once the disk lets us");
+            }
+        }
         Ok(next)
     }
 }

@@ -47,8 +47,10 @@ pub enum TokenFileError {
     Damaged { path: PathBuf, cause: String },
 }
 
-/// Reads the token file; None when nobody is signed in.
+/// Reads the token file; None when nobody is signed in. A file others may read is made
+/// private again (0600), with a warning.
 pub fn load(path: &Path) -> Result<Option<TokenSet>, TokenFileError> {
+    crate::paths::repair_mode(path, 0o600);
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -67,30 +69,97 @@ pub fn load(path: &Path) -> Result<Option<TokenSet>, TokenFileError> {
         })
 }
 
-/// Writes the token file: a temp file created with mode 0600, then renamed over the old one,
-/// so the secrets are never readable by others, not even for a moment.
-pub fn save(path: &Path, tokens: &TokenSet) -> Result<(), TokenFileError> {
-    let io = |e: std::io::Error| TokenFileError::Io {
+/// Room kept in a reservation beyond the current tokens: new ones may be a little longer.
+const RESERVE_MARGIN: usize = 8 * 1024;
+
+/// A temp file beside the token file, already holding enough bytes for the tokens to come:
+/// made before tokens are asked for, so a full disk is found before the server rotates the
+/// refresh token, not after. Removed when dropped unless committed.
+pub struct Reservation {
+    path: PathBuf,
+    tmp: PathBuf,
+    file: Option<std::fs::File>,
+    committed: bool,
+}
+
+impl Reservation {
+    /// Reserves room for tokens of about `current`'s size.
+    pub fn new(path: &Path, current: Option<&TokenSet>) -> Result<Reservation, TokenFileError> {
+        let io = io_error(path);
+        let dir = path.parent().unwrap_or(Path::new("."));
+        crate::paths::ensure_private_dir(dir).map_err(&io)?;
+        let tmp = path.with_extension("json.tmp");
+        let _ = std::fs::remove_file(&tmp);
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut reservation = Reservation {
+            path: path.to_owned(),
+            tmp: tmp.clone(),
+            file: None,
+            committed: false,
+        };
+        let mut file = options.open(&tmp).map_err(&io)?;
+        let size = current
+            .map(|t| serde_json::to_vec_pretty(t).map(|j| j.len()).unwrap_or(0))
+            .unwrap_or(0)
+            + RESERVE_MARGIN;
+        // Real bytes, written and synced: a sparse length would not prove the room is there.
+        file.write_all(&vec![b' '; size]).map_err(&io)?;
+        file.sync_all().map_err(&io)?;
+        reservation.file = Some(file);
+        Ok(reservation)
+    }
+
+    /// Writes `tokens` into the reserved room and puts the file in place of the old one.
+    pub fn commit(mut self, tokens: &TokenSet) -> Result<(), TokenFileError> {
+        use std::io::{Seek, SeekFrom};
+        let io = io_error(&self.path);
+        let mut file = self
+            .file
+            .take()
+            .expect("a reservation holds its file until used");
+        let json = serde_json::to_vec_pretty(tokens).expect("tokens serialise");
+        file.seek(SeekFrom::Start(0)).map_err(&io)?;
+        file.write_all(&json).map_err(&io)?;
+        file.set_len(json.len() as u64).map_err(&io)?;
+        file.sync_all().map_err(&io)?;
+        std::fs::rename(&self.tmp, &self.path).map_err(&io)?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        // Not committed, or committing failed: no temp file is left behind.
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+fn io_error(path: &Path) -> impl Fn(std::io::Error) -> TokenFileError + '_ {
+    move |e| TokenFileError::Io {
         path: path.to_owned(),
         cause: e.to_string(),
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    crate::paths::ensure_private_dir(dir).map_err(io)?;
-    let tmp = path.with_extension("json.tmp");
-    let _ = std::fs::remove_file(&tmp);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
     }
-    let mut file = options.open(&tmp).map_err(io)?;
-    let json = serde_json::to_vec_pretty(tokens).expect("tokens serialise");
-    file.write_all(&json).map_err(io)?;
-    file.sync_all().map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)?;
-    Ok(())
+}
+
+/// Writes the token file: a temp file created with mode 0600, then renamed over the old one,
+/// so the secrets are never readable by others, not even for a moment. Nothing is left behind
+/// when it fails.
+pub fn save(path: &Path, tokens: &TokenSet) -> Result<(), TokenFileError> {
+    Reservation::new(path, Some(tokens))?.commit(tokens)
+}
+
+/// Checks that the token file can be written (before a sign-in asks the user for anything).
+pub fn check_writable(path: &Path) -> Result<(), TokenFileError> {
+    Reservation::new(path, None).map(drop)
 }
 
 /// Deletes the token file; true if there was one.

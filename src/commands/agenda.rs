@@ -57,19 +57,44 @@ impl AgendaItem {
     }
 }
 
+/// Why the agenda has nothing to show, or cannot show it.
+#[derive(Debug, thiserror::Error)]
+pub enum AgendaError {
+    #[error("no cache yet at {0}: run `deltacal sync`")]
+    NoCache(std::path::PathBuf),
+    #[error(
+        "the cache was damaged ({cause}); it is now {aside} and the next `deltacal sync` rebuilds it from the server"
+    )]
+    MovedAside {
+        cause: String,
+        aside: std::path::PathBuf,
+    },
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
 /// Cached events of the configured calendars that occupy any day of `[first, last]` in the
-/// display zone, sorted by start then id. A data dir without a cache has no events.
+/// display zone, sorted by start then id. The cache is only read (it may be on read-only
+/// media); a damaged one is moved aside for the next sync to rebuild.
 pub fn events_in_days(
     config: &Config,
     first: NaiveDate,
     last: NaiveDate,
-) -> Result<Vec<CachedEvent>, crate::store::StoreError> {
+) -> Result<Vec<CachedEvent>, AgendaError> {
     let path = config.cache_path();
     if !path.exists() {
-        return Ok(Vec::new());
+        return Err(AgendaError::NoCache(path));
     }
     let views: Vec<String> = config.calendars.iter().map(|c| c.key.clone()).collect();
-    Store::open(&path)?.events_in_days(&views, &config.zone, first, last)
+    let read = Store::open_for_reading(&path)
+        .and_then(|store| store.events_in_days(&views, &config.zone, first, last));
+    match read {
+        Err(e) if e.is_damaged() => Err(AgendaError::MovedAside {
+            cause: e.to_string(),
+            aside: Store::move_aside(&path)?,
+        }),
+        other => Ok(other?),
+    }
 }
 
 /// Writes the agenda as JSON or as text grouped under day headings.

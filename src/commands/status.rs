@@ -38,7 +38,7 @@ pub fn write(config: &Config, out: &mut impl Write) -> anyhow::Result<()> {
     }
     writeln!(out, "cache:     {}", config.cache_path().display())?;
     let store = if config.cache_path().exists() {
-        Some(Store::open(&config.cache_path())?)
+        Some(Store::open_for_reading(&config.cache_path())?)
     } else {
         None
     };

@@ -10,7 +10,13 @@ use crate::sync::SyncEngine;
 /// Runs a round per calendar; prints one line each. Fails (after trying every calendar) with the
 /// first calendar's error.
 pub async fn sync(config: Arc<Config>, out: &mut (impl Write + Send)) -> anyhow::Result<()> {
-    let engine = SyncEngine::from_config(config)?;
+    let (engine, moved) = SyncEngine::from_config_verified(config)?;
+    if let Some(aside) = moved {
+        eprintln!(
+            "deltacal: the cache was damaged; it is now {} and a new one is filled from the server",
+            aside.display()
+        );
+    }
     let mut first_error = None;
     for (cal, result) in engine.sync_all().await {
         match result {
@@ -40,6 +46,8 @@ pub async fn sync(config: Arc<Config>, out: &mut (impl Write + Send)) -> anyhow:
 
 /// Device-code sign-in on the terminal.
 pub async fn login(config: &Config, out: &mut (impl Write + Send)) -> anyhow::Result<()> {
+    // Before the user is asked to do anything: the tokens must have somewhere to go.
+    tokens::check_writable(&config.token_path())?;
     let http = crate::net::http_client();
     let client = session::identity_client(config)?;
     let code = device::start(&client, &http).await?;

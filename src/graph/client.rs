@@ -131,7 +131,10 @@ impl GraphClient {
             expected: self.base.origin().ascii_serialization(),
         };
         let url = Url::parse(link).map_err(|_| foreign())?;
-        let same = url.scheme() == self.base.scheme()
+        // A link with credentials in it is nobody's link to follow with a token.
+        let userinfo = !url.username().is_empty() || url.password().is_some();
+        let same = !userinfo
+            && url.scheme() == self.base.scheme()
             && url.host_str().map(str::to_ascii_lowercase)
                 == self.base.host_str().map(str::to_ascii_lowercase)
             && url.port_or_known_default() == self.base.port_or_known_default();

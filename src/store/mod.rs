@@ -61,16 +61,25 @@ pub enum StoreError {
         expected: u64,
     },
     #[error(
-        "cache {path} is unreadable ({cause}); delete it to rebuild from the server (your sign-in is kept)"
+        "cache {path} is damaged ({cause}); `deltacal sync` moves it aside and rebuilds it from the server (your sign-in is kept)"
     )]
     Damaged { path: PathBuf, cause: String },
     #[error("cache {path}: {cause}")]
     Io { path: PathBuf, cause: String },
+    #[error(
+        "cache {path} is on a read-only file system or not writable; deltacal can read it but not sync into it"
+    )]
+    ReadOnly { path: PathBuf },
 }
 
 impl StoreError {
     pub fn kind(&self) -> FailureKind {
         FailureKind::Cache
+    }
+
+    /// True when the file itself is damaged (not merely unreachable or read-only).
+    pub fn is_damaged(&self) -> bool {
+        matches!(self, StoreError::Damaged { .. })
     }
 }
 
@@ -175,19 +184,56 @@ fn from_ms(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
+/// The redb file, open for writing, or for reading only (read-only media, no write permission).
+enum Db {
+    Writable(Database),
+    ReadOnly(redb::ReadOnlyDatabase),
+}
+
 /// The deltacal cache.
 pub struct Store {
-    db: Database,
+    db: Db,
     path: PathBuf,
+}
+
+/// What an error opening the file says about it.
+fn open_error(path: &Path, e: redb::DatabaseError) -> StoreError {
+    use redb::{DatabaseError, StorageError};
+    let io = |cause: String| StoreError::Io {
+        path: path.to_owned(),
+        cause,
+    };
+    match e {
+        DatabaseError::Storage(StorageError::Io(e)) => match e.kind() {
+            std::io::ErrorKind::PermissionDenied => {
+                io("permission denied (check who owns the data dir and its mode, 0700)".into())
+            }
+            std::io::ErrorKind::ReadOnlyFilesystem => StoreError::ReadOnly {
+                path: path.to_owned(),
+            },
+            // Not a redb file, or one cut short.
+            std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof => {
+                StoreError::Damaged {
+                    path: path.to_owned(),
+                    cause: e.to_string(),
+                }
+            }
+            _ => io(e.to_string()),
+        },
+        DatabaseError::DatabaseAlreadyOpen | DatabaseError::LockProtocolMismatch => {
+            io("in use by another program".into())
+        }
+        other => StoreError::Damaged {
+            path: path.to_owned(),
+            cause: other.to_string(),
+        },
+    }
 }
 
 impl Store {
     /// Opens (or creates) the cache. Several deltacal processes may have it open at once.
+    /// Opens (or creates) the cache. Several deltacal processes may have it open at once.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let damaged = |e: &dyn std::fmt::Display| StoreError::Damaged {
-            path: path.to_owned(),
-            cause: e.to_string(),
-        };
         if let Some(parent) = path.parent() {
             crate::paths::ensure_private_dir(parent).map_err(|e| StoreError::Io {
                 path: path.to_owned(),
@@ -198,13 +244,102 @@ impl Store {
             .set_concurrency_mode(ConcurrencyMode::MultiWriter)
             .set_cache_size(16 * 1024 * 1024)
             .create(path)
-            .map_err(|e| damaged(&e))?;
+            .map_err(|e| open_error(path, e))?;
         let store = Store {
-            db,
+            db: Db::Writable(db),
             path: path.to_owned(),
         };
         store.check_schema()?;
         Ok(store)
+    }
+
+    /// Opens an existing cache to read it, also where it cannot be written (read-only media, a
+    /// file or dir without write permission).
+    pub fn open_for_reading(path: &Path) -> Result<Store, StoreError> {
+        match Store::open(path) {
+            Err(StoreError::ReadOnly { .. }) | Err(StoreError::Io { .. }) => {
+                let db = redb::ReadOnlyDatabase::open(path).map_err(|e| open_error(path, e))?;
+                let store = Store {
+                    db: Db::ReadOnly(db),
+                    path: path.to_owned(),
+                };
+                store.check_schema()?;
+                Ok(store)
+            }
+            other => other,
+        }
+    }
+
+    /// Opens the cache for syncing. A damaged one is moved aside, named so the user can find it,
+    /// and a new one is started: the server is the source of truth. Returns where the damaged
+    /// one went, if it was moved.
+    /// With `verify`, every record is read first (a damaged record is found before a round
+    /// trips on it); without, only what opening the file finds counts.
+    pub fn open_or_rebuild(
+        path: &Path,
+        verify: bool,
+    ) -> Result<(Store, Option<PathBuf>), StoreError> {
+        let opened = Store::open(path).and_then(|store| {
+            if verify {
+                store.verify()?;
+            }
+            Ok(store)
+        });
+        match opened {
+            Err(StoreError::Damaged { cause, .. }) => {
+                let aside = Store::move_aside(path)?;
+                tracing::warn!(cause = %cause, aside = %aside.display(), "damaged cache moved aside");
+                Ok((Store::open(path)?, Some(aside)))
+            }
+            other => other.map(|store| (store, None)),
+        }
+    }
+
+    /// Moves a damaged cache out of the way: `cache.redb.damaged-YYYYMMDD-HHMMSS`.
+    pub fn move_aside(path: &Path) -> Result<PathBuf, StoreError> {
+        let stamp = Utc::now().format("%Y%m%d-%H%M%S");
+        let aside = path.with_extension(format!("redb.damaged-{stamp}"));
+        std::fs::rename(path, &aside).map_err(|e| StoreError::Io {
+            path: path.to_owned(),
+            cause: format!("cannot move the damaged cache aside: {e}"),
+        })?;
+        Ok(aside)
+    }
+
+    /// Reads every record once: decoding fails on a damaged one.
+    pub fn verify(&self) -> Result<(), StoreError> {
+        let read = self.read()?;
+        let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
+        for entry in events.iter().map_err(|e| self.damaged(e))? {
+            let (key, value) = entry.map_err(|e| self.damaged(e))?;
+            self.decode(key.value().2, value.value().2)?;
+        }
+        let masters = read.open_table(MASTERS).map_err(|e| self.err(e))?;
+        for entry in masters.iter().map_err(|e| self.damaged(e))? {
+            let (key, value) = entry.map_err(|e| self.damaged(e))?;
+            self.decode(key.value().1, value.value().1)?;
+        }
+        for view in self.views()? {
+            self.sync_state(&view)?;
+        }
+        Ok(())
+    }
+
+    fn read(&self) -> Result<redb::ReadTransaction, StoreError> {
+        match &self.db {
+            Db::Writable(db) => db.begin_read(),
+            Db::ReadOnly(db) => db.begin_read(),
+        }
+        .map_err(|e| self.err(e))
+    }
+
+    fn write(&self) -> Result<WriteTransaction, StoreError> {
+        match &self.db {
+            Db::Writable(db) => db.begin_write().map_err(|e| self.err(e)),
+            Db::ReadOnly(_) => Err(StoreError::ReadOnly {
+                path: self.path.clone(),
+            }),
+        }
     }
 
     fn err(&self, e: impl std::fmt::Display) -> StoreError {
@@ -223,7 +358,7 @@ impl Store {
     }
 
     fn check_schema(&self) -> Result<(), StoreError> {
-        let read = self.db.begin_read().map_err(|e| self.err(e))?;
+        let read = self.read()?;
         let found = match read.open_table(META) {
             Ok(meta) => meta
                 .get("schema")
@@ -248,7 +383,7 @@ impl Store {
     /// Empties a file of an older schema, tables and sync state alike: the next sync fills it
     /// with a full round. Tokens live elsewhere and are kept.
     fn rebuild(&self, found: u64) -> Result<(), StoreError> {
-        let txn = self.db.begin_write().map_err(|e| self.err(e))?;
+        let txn = self.write()?;
         {
             let meta = txn.open_table(META).map_err(|e| self.err(e))?;
             // Another process may have rebuilt the file meanwhile.
@@ -277,7 +412,7 @@ impl Store {
     }
 
     fn initialise(&self) -> Result<(), StoreError> {
-        let txn = self.db.begin_write().map_err(|e| self.err(e))?;
+        let txn = self.write()?;
         {
             let mut meta = txn.open_table(META).map_err(|e| self.err(e))?;
             // Another process may have initialised the file meanwhile; a foreign schema wins.
@@ -293,7 +428,7 @@ impl Store {
             txn.open_table(SERIES).map_err(|e| self.err(e))?;
         }
         txn.commit().map_err(|e| self.err(e))?;
-        let read = self.db.begin_read().map_err(|e| self.err(e))?;
+        let read = self.read()?;
         let meta = read.open_table(META).map_err(|e| self.err(e))?;
         match meta
             .get("schema")
@@ -345,7 +480,7 @@ impl Store {
     ) -> Result<(PageOutcome, SyncState), StoreError> {
         // Every commit is durable: the cache is shared with other deltacal processes, where
         // redb allows no other kind, and a page that survives a crash need not be fetched again.
-        let txn = self.db.begin_write().map_err(|e| self.err(e))?;
+        let txn = self.write()?;
         let previous = self.state_in(&txn, view)?;
         let mut state = next.clone();
         // The store keeps the pending series: the engine's copy is from the round's start.
@@ -415,7 +550,7 @@ impl Store {
     /// Removes every event of `view` written by a generation older than `generation`.
     #[cfg(test)]
     fn sweep(&self, view: &str, generation: u64) -> Result<PageOutcome, StoreError> {
-        let txn = self.db.begin_write().map_err(|e| self.err(e))?;
+        let txn = self.write()?;
         let mut writer = Writer::open(self, &txn, view, generation)?;
         writer.sweep()?;
         let outcome = writer.finish()?;
@@ -425,7 +560,7 @@ impl Store {
 
     /// Drops a view's saved link, so its next round is a full one; the cache stays as it is.
     pub fn forget_link(&self, view: &str) -> Result<(), StoreError> {
-        let txn = self.db.begin_write().map_err(|e| self.err(e))?;
+        let txn = self.write()?;
         if let Some(mut state) = self.state_in(&txn, view)? {
             state.link = None;
             self.save_state_in(&txn, view, &state)?;
@@ -435,7 +570,7 @@ impl Store {
     }
 
     pub fn sync_state(&self, view: &str) -> Result<Option<SyncState>, StoreError> {
-        let read = self.db.begin_read().map_err(|e| self.err(e))?;
+        let read = self.read()?;
         let sync = read.open_table(SYNC).map_err(|e| self.err(e))?;
         let Some(bytes) = sync.get(view).map_err(|e| self.err(e))? else {
             return Ok(None);
@@ -447,7 +582,7 @@ impl Store {
 
     /// Every view the cache has state for, in name order.
     fn views(&self) -> Result<Vec<String>, StoreError> {
-        let read = self.db.begin_read().map_err(|e| self.err(e))?;
+        let read = self.read()?;
         let sync = read.open_table(SYNC).map_err(|e| self.err(e))?;
         let mut views = Vec::new();
         for entry in sync.iter().map_err(|e| self.err(e))? {
@@ -473,7 +608,7 @@ impl Store {
                 &all_views
             }
         };
-        let read = self.db.begin_read().map_err(|e| self.err(e))?;
+        let read = self.read()?;
         let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
         let longest = read.open_table(LONGEST).map_err(|e| self.err(e))?;
         let (from_ms, to_ms) = (to_ms(from), to_ms(to));
@@ -528,7 +663,7 @@ impl Store {
     /// One cached event.
     #[cfg(test)]
     fn event(&self, view: &str, id: &str) -> Result<Option<Event>, StoreError> {
-        let read = self.db.begin_read().map_err(|e| self.err(e))?;
+        let read = self.read()?;
         let Some(start) = self.start_of(&read, view, id)? else {
             return Ok(None);
         };
@@ -542,7 +677,7 @@ impl Store {
     /// Every event of a view as (id, version, generation), in id order.
     #[cfg(test)]
     fn versions(&self, view: &str) -> Result<Vec<(String, Option<String>, u64)>, StoreError> {
-        let read = self.db.begin_read().map_err(|e| self.err(e))?;
+        let read = self.read()?;
         let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
         let mut out = Vec::new();
         for entry in events
@@ -568,7 +703,7 @@ impl Store {
 
     /// How many events a view holds.
     pub fn count(&self, view: &str) -> Result<u64, StoreError> {
-        let read = self.db.begin_read().map_err(|e| self.err(e))?;
+        let read = self.read()?;
         let ids = read.open_table(IDS).map_err(|e| self.err(e))?;
         let mut n = 0;
         for entry in ids.range((view, "")..).map_err(|e| self.err(e))? {
@@ -600,7 +735,7 @@ impl Store {
     /// Cached events whose subject contains `needle` (case-insensitive), soonest first.
     pub fn search(&self, needle: &str, limit: usize) -> Result<Vec<CachedEvent>, StoreError> {
         let needle = needle.to_lowercase();
-        let read = self.db.begin_read().map_err(|e| self.err(e))?;
+        let read = self.read()?;
         let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
         let mut found = Vec::new();
         for entry in events.iter().map_err(|e| self.err(e))? {

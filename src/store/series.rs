@@ -66,7 +66,7 @@ impl Store {
         master_done: bool,
         instances_done: bool,
     ) -> Result<PageOutcome, StoreError> {
-        let txn = self.db.begin_write().map_err(|e| self.err(e))?;
+        let txn = self.write()?;
         let Some(mut state) = self.state_in(&txn, view)? else {
             return Ok(PageOutcome::default());
         };

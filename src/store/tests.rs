@@ -234,7 +234,7 @@ fn caches_of_earlier_schemas_are_emptied_for_a_full_round() {
             store
                 .apply_page("default", &page, &SyncState::new(window))
                 .unwrap();
-            let txn = store.db.begin_write().unwrap();
+            let txn = store.write().unwrap();
             txn.open_table(META).unwrap().insert("schema", old).unwrap();
             txn.open_table(raw)
                 .unwrap()
@@ -248,7 +248,7 @@ fn caches_of_earlier_schemas_are_emptied_for_a_full_round() {
             "schema {old}"
         );
         assert_eq!(store.sync_state("default").unwrap(), None);
-        let read = store.db.begin_read().unwrap();
+        let read = store.read().unwrap();
         assert!(matches!(
             read.open_table(raw),
             Err(redb::TableError::TableDoesNotExist(_))
