@@ -3,8 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use redb::ReadableDatabase;
-
 use super::{META, SCHEMA_VERSION, SavedLink, Store, SyncState};
 use crate::model::{Change, Event, Window};
 use chrono::{DateTime, Duration, Utc};
