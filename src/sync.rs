@@ -41,6 +41,11 @@ pub enum SyncEvent {
         /// What kind of failure it was: sign-in needed, offline, throttled, ...
         kind: FailureKind,
     },
+    /// A round failed in a way that may heal (offline, throttled, a server error): the next
+    /// one starts at `at`, sooner than the usual interval.
+    RetryAt {
+        at: DateTime<Utc>,
+    },
 }
 
 /// What one completed round did.
@@ -646,6 +651,30 @@ enum SeriesFix {
     Gone(String),
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_that_may_heal_are_retried_sooner_and_back_off() {
+        let hour = Duration::from_secs(300);
+        assert_eq!(next_round_in(&[], 0, hour), hour);
+        assert_eq!(next_round_in(&[FailureKind::SignInNeeded], 3, hour), hour);
+        let offline = [FailureKind::Offline];
+        assert_eq!(next_round_in(&offline, 0, hour), Duration::from_secs(15));
+        assert_eq!(next_round_in(&offline, 1, hour), Duration::from_secs(30));
+        assert_eq!(
+            next_round_in(&offline, 10, hour),
+            hour,
+            "never past the interval"
+        );
+        assert_eq!(
+            next_round_in(&[FailureKind::Throttled], 2, hour),
+            Duration::from_secs(60)
+        );
+    }
+}
+
 /// Asks the background sync task for a round now.
 #[derive(Clone)]
 pub struct SyncHandle {
@@ -659,16 +688,51 @@ impl SyncHandle {
     }
 }
 
-/// Runs rounds in the background: one at start, then every `interval` and on request.
-/// Stops when every `SyncHandle` is dropped.
+/// The first wait before a round that failed in a way that may heal is tried again; it doubles
+/// with each failure in a row, up to the usual interval.
+const RETRY_FIRST: Duration = Duration::from_secs(15);
+
+/// When to run the next round after one that ended with `failures`: the usual interval, or
+/// sooner while a failure may heal (offline, throttled, a server error), backing off as it
+/// goes on. A sign-in that is needed waits for the sign-in, not for time.
+pub fn next_round_in(failures: &[FailureKind], failed_before: u32, interval: Duration) -> Duration {
+    let heals = failures
+        .iter()
+        .any(|k| !matches!(k, FailureKind::SignInNeeded | FailureKind::Credentials));
+    if !heals {
+        return interval;
+    }
+    RETRY_FIRST
+        .saturating_mul(1 << failed_before.min(16))
+        .min(interval)
+}
+
+/// Runs rounds in the background: one at start, then every `interval`, sooner after a failure
+/// that may heal, and on request. Stops when every `SyncHandle` is dropped.
 pub fn spawn_background(engine: Arc<SyncEngine>, interval: Duration) -> SyncHandle {
     let (tx, mut rx) = mpsc::channel::<()>(1);
     tokio::spawn(async move {
+        let mut failed_before = 0;
         loop {
-            engine.sync_all().await;
+            let failures: Vec<FailureKind> = engine
+                .sync_all()
+                .await
+                .into_iter()
+                .filter_map(|(_, result)| result.err().map(|e| e.kind()))
+                .collect();
+            let wait = next_round_in(&failures, failed_before, interval);
+            failed_before = if failures.is_empty() {
+                0
+            } else {
+                failed_before + 1
+            };
+            if wait < interval {
+                let at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+                engine.emit(SyncEvent::RetryAt { at });
+            }
             tokio::select! {
                 request = rx.recv() => if request.is_none() { break },
-                _ = tokio::time::sleep(interval) => {}
+                _ = tokio::time::sleep(wait) => {}
             }
         }
     });

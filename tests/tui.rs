@@ -686,3 +686,58 @@ mod pty {
         });
     }
 }
+
+#[test]
+fn a_failing_calendar_stays_on_the_status_bar_and_rounds_add_up() {
+    let mut a = app((120, 24));
+    let summary = |view: &str, added| RoundSummary {
+        view: view.into(),
+        name: view.into(),
+        counts: RoundCounts {
+            added,
+            ..Default::default()
+        },
+        seconds: 0.1,
+        full: false,
+    };
+    a.update(Action::Sync(SyncEvent::Failed {
+        view: "AAMkTeam=".into(),
+        message: "calendar not found".into(),
+        kind: FailureKind::Refused,
+    }));
+    // Another calendar's success does not hide it.
+    a.update(Action::Sync(SyncEvent::RoundFinished(summary(
+        "default", 3,
+    ))));
+    assert_eq!(
+        a.sync.state,
+        SyncState::Error("Team: calendar not found".into())
+    );
+    a.update(Action::Sync(SyncEvent::Failed {
+        view: "default".into(),
+        message: "could not connect".into(),
+        kind: FailureKind::Offline,
+    }));
+    assert_eq!(
+        a.sync.state,
+        SyncState::Error(
+            "2 calendars failing: Calendar: could not connect · Team: calendar not found".into()
+        )
+    );
+    // A retry waiting shows with its time.
+    a.update(Action::Sync(SyncEvent::RetryAt {
+        at: now() + chrono::Duration::seconds(30),
+    }));
+    assert!(render(&a).contains("retry in 30 s"), "{}", render(&a));
+    // Each calendar's success clears its own failure; the counts of every last round add up.
+    a.update(Action::Sync(SyncEvent::RoundFinished(summary(
+        "AAMkTeam=",
+        4,
+    ))));
+    a.update(Action::Sync(SyncEvent::RoundFinished(summary(
+        "default", 5,
+    ))));
+    assert_eq!(a.sync.state, SyncState::Idle);
+    assert_eq!(a.sync.last_counts.unwrap().added, 9);
+    assert!(render(&a).contains("(+9 ~0 −0)"));
+}

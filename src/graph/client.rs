@@ -64,6 +64,8 @@ pub enum GraphError {
     ForeignLink { link: String, expected: String },
     #[error("calendar not found: check calendars[].id (see `deltacal calendars`)")]
     CalendarNotFound,
+    #[error("offline: {0}")]
+    Unreachable(String),
     #[error("gave up after {attempts} attempts: {last}")]
     GaveUp {
         attempts: u32,
@@ -80,6 +82,7 @@ impl GraphError {
         match self {
             GraphError::Auth(e) => e.kind(),
             GraphError::GaveUp { kind, .. } => *kind,
+            GraphError::Unreachable(_) => FailureKind::Offline,
             GraphError::Gone { .. } | GraphError::Http { .. } => FailureKind::Server,
             GraphError::Forbidden { .. }
             | GraphError::CalendarNotFound
@@ -255,11 +258,7 @@ impl GraphClient {
             let (reason, kind, retry_after) = match sent {
                 // Nothing answers there: say so now; the caller tries again later.
                 Err(e) if net::unreachable(&e) => {
-                    return Err(GraphError::GaveUp {
-                        attempts: attempt,
-                        last: net::describe(&e),
-                        kind: FailureKind::Offline,
-                    });
+                    return Err(GraphError::Unreachable(net::describe(&e)));
                 }
                 Err(e) => (net::describe(&e), net::failure_kind(&e), None),
                 Ok(response) => {

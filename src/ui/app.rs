@@ -2,6 +2,7 @@
 //! Every change of state goes through `update`; it returns effects (loads, searches, requests to
 //! the background) that the [`EffectRunner`](super::runner::EffectRunner) performs.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
@@ -44,8 +45,16 @@ pub enum SyncState {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SyncStatus {
     pub state: SyncState,
+    /// The latest completed round of any calendar.
     pub last_completed: Option<DateTime<Utc>>,
+    /// The counts of every calendar's last round, summed.
     pub last_counts: Option<RoundCounts>,
+    /// The last completed round of each calendar (by view key): when, and its counts.
+    pub rounds: BTreeMap<String, (DateTime<Utc>, RoundCounts)>,
+    /// Calendars whose last round failed, until a round of theirs succeeds.
+    pub failures: BTreeMap<String, (FailureKind, String)>,
+    /// When the next round starts, after a failure that may heal.
+    pub retry_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -72,8 +81,8 @@ pub enum Action {
     LoadedDays(Visible),
     /// Reading the cache failed.
     LoadFailed(String),
-    /// The sync states saved in the cache, one per configured calendar that has one.
-    SavedStates(Vec<SavedState>),
+    /// The sync states saved in the cache, by view key, for the configured calendars.
+    SavedStates(Vec<(String, SavedState)>),
     SearchResults(Vec<CachedEvent>),
 }
 
@@ -134,6 +143,9 @@ impl App {
                 state: SyncState::Idle,
                 last_completed: None,
                 last_counts: None,
+                rounds: BTreeMap::new(),
+                failures: BTreeMap::new(),
+                retry_at: None,
             },
             account: None,
             signin: SignIn::Hidden,
@@ -304,13 +316,13 @@ impl App {
                 Vec::new()
             }
             Action::SavedStates(states) => {
-                // The status bar tells the latest completed round of any calendar.
-                for state in states {
-                    if state.last_completed > self.sync.last_completed {
-                        self.sync.last_completed = state.last_completed;
-                        self.sync.last_counts = state.last_counts;
+                for (view, state) in states {
+                    if let Some(at) = state.last_completed {
+                        let counts = state.last_counts.unwrap_or_default();
+                        self.sync.rounds.insert(view, (at, counts));
                     }
                 }
+                self.sum_rounds();
                 Vec::new()
             }
             Action::SearchResults(results) => {
@@ -337,6 +349,7 @@ impl App {
         match event {
             SyncEvent::RoundStarted { view, .. } => {
                 self.sync.state = SyncState::Syncing { view, page: 0 };
+                self.sync.retry_at = None;
                 Vec::new()
             }
             SyncEvent::PageApplied {
@@ -363,25 +376,85 @@ impl App {
                 }]
             }
             SyncEvent::RoundFinished(summary) => {
-                self.sync.state = SyncState::Idle;
-                self.sync.last_completed = Some(self.now);
-                self.sync.last_counts = Some(summary.counts);
+                self.sync.failures.remove(&summary.view);
+                self.sync
+                    .rounds
+                    .insert(summary.view, (self.now, summary.counts));
+                self.sum_rounds();
+                self.sync.state = self.failure_state();
                 Vec::new()
             }
-            SyncEvent::Failed { message, kind, .. } => {
-                match kind {
-                    FailureKind::SignInNeeded => {
-                        self.sync.state = SyncState::SignedOut;
-                        if self.signin == SignIn::Hidden {
-                            self.signin = SignIn::Requesting;
-                            return vec![Effect::StartSignIn];
-                        }
-                    }
-                    FailureKind::Offline => self.sync.state = SyncState::Offline(message),
-                    _ => self.sync.state = SyncState::Error(message),
+            SyncEvent::Failed {
+                view,
+                message,
+                kind,
+            } => {
+                self.sync.failures.insert(view, (kind, message));
+                self.sync.state = self.failure_state();
+                if kind == FailureKind::SignInNeeded && self.signin == SignIn::Hidden {
+                    self.signin = SignIn::Requesting;
+                    return vec![Effect::StartSignIn];
                 }
                 Vec::new()
             }
+            SyncEvent::RetryAt { at } => {
+                self.sync.retry_at = Some(at);
+                Vec::new()
+            }
+        }
+    }
+
+    /// The status bar's last round: the latest of any calendar, the counts of all summed.
+    fn sum_rounds(&mut self) {
+        let rounds = &self.sync.rounds;
+        self.sync.last_completed = rounds.values().map(|(at, _)| *at).max();
+        self.sync.last_counts = (!rounds.is_empty()).then(|| {
+            rounds
+                .values()
+                .fold(RoundCounts::default(), |mut sum, (_, c)| {
+                    sum.added += c.added;
+                    sum.updated += c.updated;
+                    sum.removed += c.removed;
+                    sum.pages += c.pages;
+                    sum
+                })
+        });
+    }
+
+    /// What the status bar tells of the calendars whose last round failed (idle when none):
+    /// a failure stays until that calendar's next round succeeds, whatever the others do.
+    fn failure_state(&self) -> SyncState {
+        let failures = &self.sync.failures;
+        if failures.is_empty() {
+            return SyncState::Idle;
+        }
+        if failures
+            .values()
+            .any(|(k, _)| *k == FailureKind::SignInNeeded)
+        {
+            return SyncState::SignedOut;
+        }
+        let named = self.config.calendars.len() > 1;
+        let mut parts: Vec<String> = Vec::new();
+        // In the config's order.
+        for cal in &self.config.calendars {
+            if let Some((_, message)) = failures.get(&cal.key) {
+                parts.push(if named {
+                    format!("{}: {message}", cal.name)
+                } else {
+                    message.clone()
+                });
+            }
+        }
+        let text = if parts.len() > 1 {
+            format!("{} calendars failing: {}", parts.len(), parts.join(" · "))
+        } else {
+            parts.concat()
+        };
+        if failures.values().all(|(k, _)| *k == FailureKind::Offline) {
+            SyncState::Offline(text)
+        } else {
+            SyncState::Error(text)
         }
     }
 

@@ -109,10 +109,12 @@ fn load_days(
 fn saved_states(
     store: &Store,
     config: &Config,
-) -> Result<Vec<crate::store::SyncState>, StoreError> {
+) -> Result<Vec<(String, crate::store::SyncState)>, StoreError> {
     let mut states = Vec::new();
     for cal in &config.calendars {
-        states.extend(store.sync_state(&cal.key)?);
+        if let Some(state) = store.sync_state(&cal.key)? {
+            states.push((cal.key.clone(), state));
+        }
     }
     Ok(states)
 }

@@ -33,6 +33,15 @@ pub fn draw_title(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(line), area);
 }
 
+/// `retry in 25 s` while a retry after a failure is waiting.
+fn retry(app: &App) -> Option<String> {
+    let at = app.sync.retry_at.filter(|at| *at > app.now)?;
+    Some(format!(
+        "retry in {} s",
+        (at - app.now).num_seconds().max(1)
+    ))
+}
+
 pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
     let theme = &app.theme;
     let account = app
@@ -50,12 +59,19 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
                 theme.status_bar(),
             )
         }
+        // The retry comes first: the message may be cut to fit.
         SyncState::Error(e) => (
-            format!("⚠ {}", crate::text::line(e)),
+            match retry(app) {
+                Some(retry) => format!("⚠ {retry}: {}", crate::text::line(e)),
+                None => format!("⚠ {}", crate::text::line(e)),
+            },
             theme.status_bar().patch(theme.error()),
         ),
         SyncState::Offline(e) => (
-            format!("⚠ offline: {}", crate::text::line(e)),
+            match retry(app) {
+                Some(retry) => format!("⚠ offline, {retry}: {}", crate::text::line(e)),
+                None => format!("⚠ offline: {}", crate::text::line(e)),
+            },
             theme.status_bar().patch(theme.error()),
         ),
         SyncState::SignedOut => (
