@@ -195,6 +195,11 @@ pub struct Config {
     pub zone: DisplayZone,
 }
 
+/// The file that marks a data dir as a demo's.
+pub const DEMO_MARKER: &str = ".deltacal-demo";
+/// The config a demo leaves in its data dir, read when no config file is named.
+pub const DEMO_CONFIG: &str = "demo-config.toml";
+
 /// The colours a calendar can be given: the terminal's basic palette, by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CalendarColor {
@@ -294,6 +299,18 @@ impl Config {
                     message: e.to_string(),
                 })?;
                 (Some(path.to_owned()), text)
+            }
+            // A demo's data dir carries the demo's config, calendars and all.
+            None if data_dir
+                .is_some_and(|d| d.join(DEMO_MARKER).exists() && d.join(DEMO_CONFIG).exists()) =>
+            {
+                let path = data_dir.expect("checked").join(DEMO_CONFIG);
+                let text = std::fs::read_to_string(&path).map_err(|e| ConfigError {
+                    file: path.display().to_string(),
+                    key: "(file)".into(),
+                    message: e.to_string(),
+                })?;
+                (Some(path), text)
             }
             None => match paths::default_config_file() {
                 Some(path) if path.exists() => {

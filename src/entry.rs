@@ -22,6 +22,7 @@ pub fn run_agenda(
     to: Option<&str>,
     json: bool,
 ) -> anyhow::Result<()> {
+    warn_loose_modes(config);
     let today = commands::agenda::today(config);
     let first = match from {
         Some(f) => parse_day(f, today).map_err(|e| UsageError(format!("--from: {e}")))?,
@@ -93,8 +94,16 @@ pub fn run_sim(
     })
 }
 
+/// Repairs loose modes on the data dir and token file, saying so on stderr.
+fn warn_loose_modes(config: &Config) {
+    for warning in crate::paths::check_private(&config.data_dir) {
+        eprintln!("deltacal: warning: {warning}");
+    }
+}
+
 /// `deltacal login`.
 pub fn run_login(config: &Config) -> anyhow::Result<()> {
+    warn_loose_modes(config);
     let _log = crate::logging::init_file(&config.log_path());
     runtime()?.block_on(commands::sync::login(config, &mut std::io::stdout()))
 }
@@ -106,6 +115,7 @@ pub fn run_logout(config: &Config) -> anyhow::Result<()> {
 
 /// `deltacal sync`.
 pub fn run_sync(config: &Config) -> anyhow::Result<()> {
+    warn_loose_modes(config);
     let _log = crate::logging::init_file(&config.log_path());
     let config = std::sync::Arc::new(config.clone());
     runtime()?.block_on(commands::sync::sync(config, &mut std::io::stdout()))
@@ -127,9 +137,12 @@ pub fn run_demo(
     seed: u64,
 ) -> anyhow::Result<()> {
     let temp;
+    // Held while the demo runs: a second demo on the same dir is refused, not let in to
+    // delete this one's files.
+    let mut _lock = None;
     let data_dir = match data_dir {
         Some(dir) => {
-            prepare_demo_dir(dir)?;
+            _lock = Some(prepare_demo_dir(dir)?);
             dir.to_owned()
         }
         None => {
@@ -183,6 +196,13 @@ pub fn run_demo(
             graph_id: Some(second),
         },
     ];
+    if _lock.is_some() {
+        // So that `status` and `agenda` on this dir show every demo calendar.
+        std::fs::write(
+            data_dir.join(crate::config::DEMO_CONFIG),
+            demo_config_text(&config),
+        )?;
+    }
     // Live churn: the user sees events appear, move and vanish.
     let state = sim.state.clone();
     runtime.spawn(async move {
@@ -221,8 +241,10 @@ fn demo_config(config_file: Option<&Path>, data_dir: &Path) -> anyhow::Result<Co
 }
 
 /// A demo data dir must be new, empty, or one a demo used before (then it starts afresh).
-fn prepare_demo_dir(dir: &Path) -> anyhow::Result<()> {
-    let marker = dir.join(".deltacal-demo");
+/// Locks the dir for this demo (refusing one another demo holds), then clears its cache and
+/// tokens. Returns the lock, held until dropped.
+fn prepare_demo_dir(dir: &Path) -> anyhow::Result<std::fs::File> {
+    let marker = dir.join(crate::config::DEMO_MARKER);
     let empty = !dir.exists() || std::fs::read_dir(dir)?.next().is_none();
     if !empty && !marker.exists() {
         return Err(UsageError(format!(
@@ -232,11 +254,58 @@ fn prepare_demo_dir(dir: &Path) -> anyhow::Result<()> {
         .into());
     }
     crate::paths::ensure_private_dir(dir)?;
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(".deltacal-demo.lock"))?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            return Err(UsageError(format!(
+                "--data-dir {}: another deltacal demo is using it; quit that one or choose another dir",
+                dir.display()
+            ))
+            .into());
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
+    }
     for file in ["cache.redb", "tokens.json"] {
         let _ = std::fs::remove_file(dir.join(file));
     }
     std::fs::write(marker, "deltacal demo data dir\n")?;
-    Ok(())
+    Ok(lock)
+}
+
+/// The demo's config as a file: its calendars and emulator, and the user's display settings.
+fn demo_config_text(config: &Config) -> String {
+    use crate::config::ViewKind;
+    let mut text = format!(
+        "# Written by `deltacal demo`: `status` and `agenda` on this dir read it.\n[account]\nclient_id = \"{}\"\nauthority = \"{}\"\n\n[graph]\nbase_url = \"{}\"\n\n[ui]\nview = \"{}\"\nweek_start = \"{}\"\ntime_format = \"{}\"\ntimezone = \"{}\"\n",
+        config.client_id,
+        config.authority.as_str().trim_end_matches('/'),
+        config.base_url,
+        match config.view {
+            ViewKind::Month => "month",
+            ViewKind::Agenda => "agenda",
+        },
+        config.week_start.to_string().to_lowercase(),
+        if config.hour12 { "12h" } else { "24h" },
+        match config.zone {
+            crate::tz::DisplayZone::Local => "local".to_owned(),
+            crate::tz::DisplayZone::Named(tz) => tz.name().to_owned(),
+        },
+    );
+    for cal in &config.calendars {
+        text.push_str(&format!(
+            "\n[[calendars]]\nid = \"{}\"\nname = \"{}\"\n",
+            cal.key, cal.name
+        ));
+        if let Some(color) = cal.color {
+            text.push_str(&format!("color = \"{}\"\n", color.name()));
+        }
+    }
+    text
 }
 
 /// `deltacal bench`.

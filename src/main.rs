@@ -156,6 +156,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Some(Command::Status) => {
             let config = load().map_err(anyhow::Error::from)?;
+            for warning in deltacal::paths::check_private(&config.data_dir) {
+                eprintln!("deltacal: warning: {warning}");
+            }
             deltacal::commands::status::write(&config, &mut std::io::stdout().lock())?;
         }
         Some(Command::Sim {

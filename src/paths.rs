@@ -73,3 +73,14 @@ pub fn repair_mode(path: &Path, mode: u32) -> Option<String> {
         None
     }
 }
+
+/// Checks the data dir (0700) and the token file (0600), repairing them; the warnings to show.
+pub fn check_private(data_dir: &Path) -> Vec<String> {
+    [
+        (data_dir.to_owned(), 0o700),
+        (data_dir.join(TOKEN_FILE), 0o600),
+    ]
+    .iter()
+    .filter_map(|(path, mode)| repair_mode(path, *mode))
+    .collect()
+}

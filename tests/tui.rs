@@ -609,8 +609,10 @@ mod pty {
                 pixel_height: 0,
             })
             .unwrap();
+        let data = dir.path().join("demo-data");
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_deltacal"));
-        cmd.args(["demo", "--events", "400", "--seed", "3"]);
+        cmd.args(["demo", "--events", "400", "--seed", "3", "--data-dir"]);
+        cmd.arg(&data);
         cmd.env("DELTACAL_CONFIG", &config);
         cmd.env("TERM", "xterm-256color");
         cmd.env_remove("DELTACAL_DATA_DIR");
@@ -653,6 +655,29 @@ mod pty {
         assert!(
             parser.lock().unwrap().screen().alternate_screen(),
             "the TUI draws on the alternate screen"
+        );
+        // A second demo on the same dir is refused while this one runs; scripts on the dir see
+        // every demo calendar.
+        let second = std::process::Command::new(env!("CARGO_BIN_EXE_deltacal"))
+            .args(["demo", "--data-dir"])
+            .arg(&data)
+            .env("DELTACAL_CONFIG", &config)
+            .output()
+            .unwrap();
+        assert_eq!(second.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&second.stderr);
+        assert!(err.contains("another deltacal demo"), "{err}");
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_deltacal"))
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("status")
+            .env_remove("DELTACAL_CONFIG")
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&status.stdout);
+        assert!(
+            out.contains("calendar:  Calendar [default]") && out.contains("calendar:  Team ["),
+            "{out}"
         );
 
         let mut press = |keys: &[u8]| {

@@ -70,7 +70,7 @@ pub async fn finish(
             other => request_failure(other),
         })?;
     let mut tokens = token_set(&response, None, None);
-    tokens.account = who_am_i(http, config, &tokens.access_token).await;
+    tokens.account = who_am_i(http, config.base_url.as_str(), &tokens.access_token).await;
     Ok(tokens)
 }
 
@@ -82,9 +82,13 @@ struct Me {
     user_principal_name: Option<String>,
 }
 
-/// "Name <address>" from Graph's /me, if it answers.
-async fn who_am_i(http: &reqwest::Client, config: &Config, access_token: &str) -> Option<String> {
-    let url = format!("{}/me", config.base_url.as_str().trim_end_matches('/'));
+/// "Name <address>" from Graph's /me (under `base_url`), if it answers: sanitised and bounded.
+pub async fn who_am_i(
+    http: &reqwest::Client,
+    base_url: &str,
+    access_token: &str,
+) -> Option<String> {
+    let url = format!("{}/me", base_url.trim_end_matches('/'));
     let response = http
         .get(url)
         .bearer_auth(access_token)

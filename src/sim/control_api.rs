@@ -111,18 +111,22 @@ struct ChurnQuery {
     series: Option<bool>,
 }
 
+/// The most changes one churn request makes (each is quick; a billion would hold the lock).
+const MAX_CHURN: usize = 10_000;
+
 async fn churn(State(sim): State<Shared>, Query(q): Query<ChurnQuery>) -> Response {
+    let count = q.count.unwrap_or(10);
+    if count > MAX_CHURN {
+        return control_error(
+            StatusCode::BAD_REQUEST,
+            format!("count {count}: at most {MAX_CHURN} changes a request"),
+        );
+    }
     let mut state = lock(&sim);
     let anchor = state.anchor;
     let seed = q.seed.unwrap_or_else(rand::random);
     let series_only = q.series.unwrap_or(false);
-    let applied = generate::churn(
-        &mut state.mailbox,
-        q.count.unwrap_or(10),
-        seed,
-        anchor,
-        series_only,
-    );
+    let applied = generate::churn(&mut state.mailbox, count, seed, anchor, series_only);
     Json(json!({"applied": applied})).into_response()
 }
 
@@ -168,6 +172,17 @@ struct Settings {
 }
 
 async fn settings(State(sim): State<Shared>, Json(s): Json<Settings>) -> Response {
+    let day = 86_400;
+    for (name, value, max) in [
+        ("access_token_ttl_secs", s.access_token_ttl_secs, day),
+        ("interval_secs", s.interval_secs, 3600),
+        ("device_code_ttl_secs", s.device_code_ttl_secs, day),
+        ("slow_down_next", s.slow_down_next.map(u64::from), 1000),
+    ] {
+        if value.is_some_and(|v| v > max) {
+            return control_error(StatusCode::BAD_REQUEST, format!("{name}: at most {max}"));
+        }
+    }
     let mut state = lock(&sim);
     match s.mode.as_deref() {
         None => {}

@@ -4,6 +4,11 @@ use std::collections::VecDeque;
 
 use serde::Deserialize;
 
+/// The most requests one fault may hit or let through first.
+const MAX_COUNT: u32 = 100_000;
+/// The longest a `slow` fault stalls.
+const MAX_DELAY_MS: u64 = 20_000;
+
 /// `POST /sim/faults` body.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -52,6 +57,14 @@ impl FaultRequest {
     pub fn into_fault(self) -> Result<(Fault, u32, u32), String> {
         let count = self.count.unwrap_or(1);
         let skip = self.skip.unwrap_or(0);
+        if count > MAX_COUNT || skip > MAX_COUNT {
+            return Err(format!("count and skip: at most {MAX_COUNT}"));
+        }
+        if self.delay_ms.is_some_and(|d| d > MAX_DELAY_MS) {
+            return Err(format!(
+                "delay_ms: at most {MAX_DELAY_MS} (requests time out at 30 s)"
+            ));
+        }
         let fault = match (self.status, self.kind.as_deref()) {
             (Some(status), None) if (400..600).contains(&status) => Fault::Status {
                 status,

@@ -28,9 +28,86 @@ use self::mailbox::Mailbox;
 pub use self::mailbox::Mode;
 use self::tokens::TokenTable;
 
+/// Limits on what the emulator is asked to hold: it must keep answering whatever it is asked.
+pub const MAX_EVENTS: usize = 1_000_000;
+pub const MAX_CALENDARS: usize = 100;
+
+impl SimOptions {
+    fn check(&self) -> Result<(), SimError> {
+        if self.events > MAX_EVENTS {
+            return Err(SimError::BadOption(format!(
+                "--events {}: at most {MAX_EVENTS}",
+                self.events
+            )));
+        }
+        if !(1..=MAX_CALENDARS).contains(&self.calendars) {
+            return Err(SimError::BadOption(format!(
+                "--calendars {}: from 1 to {MAX_CALENDARS}",
+                self.calendars
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// How long a client may take to send a request's headers, and to have it answered (its body
+/// read included): a slow client holds its own connection, never the emulator.
+const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Serves until `shutdown`: each connection on a task of its own, with a header timeout.
+async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    mut shutdown: oneshot::Receiver<()>,
+) {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::service::TowerToHyperService;
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // Out of file descriptors, say: try again with the next connection.
+                Err(_) => continue,
+            },
+            _ = &mut shutdown => break,
+        };
+        let service = TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let mut builder = Builder::new(TokioExecutor::new());
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT);
+            let _ = builder
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+/// Answers 408 when a request is not answered in time (a body that trickles in, say).
+async fn request_timeout(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => (
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            axum::Json(serde_json::json!({"error": {"code": "RequestTimeout", "message": "The request took too long."}})),
+        )
+            .into_response(),
+    }
+}
+
 /// Why the emulator could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
+    #[error("{0}")]
+    BadOption(String),
     #[error("--addr {addr}: {reason}")]
     BadAddress { addr: String, reason: String },
     #[error("--addr {0}: the emulator listens on loopback addresses only")]
@@ -42,7 +119,10 @@ pub enum SimError {
 impl SimError {
     /// True when the address given was wrong (a usage error), not the machine.
     pub fn is_usage(&self) -> bool {
-        matches!(self, SimError::BadAddress { .. } | SimError::NotLoopback(_))
+        matches!(
+            self,
+            SimError::BadAddress { .. } | SimError::NotLoopback(_) | SimError::BadOption(_)
+        )
     }
 }
 
@@ -131,6 +211,7 @@ pub struct SimServer {
 impl SimServer {
     /// Binds `addr` (loopback only) and serves in the background.
     pub async fn start(addr: &str, options: SimOptions) -> Result<SimServer, SimError> {
+        options.check()?;
         let addr: SocketAddr = addr.parse().map_err(|e| SimError::BadAddress {
             addr: addr.to_owned(),
             reason: format!("{e}"),
@@ -149,13 +230,7 @@ impl SimServer {
         let state = Arc::new(Mutex::new(SimState::new(&options)));
         let app = router(state.clone());
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
+        let task = tokio::spawn(serve(listener, app, rx));
         Ok(SimServer {
             addr,
             state,
@@ -193,6 +268,7 @@ pub fn router(state: Shared) -> Router {
         .merge(graph_api::routes())
         .merge(control_api::routes())
         .fallback(graph_api::unknown_path)
+        .layer(axum::middleware::from_fn(request_timeout))
         .with_state(state)
 }
 
