@@ -241,9 +241,10 @@ fn an_emulator_address_in_use_is_a_runtime_failure_and_a_bad_one_a_usage_error()
 
 #[test]
 fn damaged_or_foreign_caches_say_how_to_rebuild() {
+    use std::os::unix::fs::DirBuilderExt;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
+    std::fs::DirBuilder::new().mode(0o700).create(&data).unwrap();
     let config = dir.path().join("c.toml");
     std::fs::write(&config, "").unwrap();
     std::fs::write(data.join("cache.redb"), vec![0x42u8; 8192]).unwrap();
