@@ -43,10 +43,10 @@ enum Command {
     /// Print cached events (no network); default: today and the next 6 days
     Agenda {
         /// First day: YYYY-MM-DD, today, +Nd or -Nd [default: today]
-        #[arg(long, value_name = "DATE")]
+        #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
         from: Option<String>,
         /// Last day, inclusive: YYYY-MM-DD, today, +Nd or -Nd [default: from + 6 days]
-        #[arg(long, value_name = "DATE")]
+        #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
         to: Option<String>,
         /// Print a JSON array instead of text
         #[arg(long)]

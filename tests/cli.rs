@@ -244,7 +244,10 @@ fn damaged_or_foreign_caches_say_how_to_rebuild() {
     use std::os::unix::fs::DirBuilderExt;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    std::fs::DirBuilder::new().mode(0o700).create(&data).unwrap();
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&data)
+        .unwrap();
     let config = dir.path().join("c.toml");
     std::fs::write(&config, "").unwrap();
     std::fs::write(data.join("cache.redb"), vec![0x42u8; 8192]).unwrap();
@@ -593,4 +596,153 @@ async fn kill_dash_nine_at_random_points_never_corrupts_the_cache() {
     let o = run(&["sync"], &env.config_path(), &env.data_dir());
     assert!(o.status.success(), "{}", text(&o.stderr));
     env.assert_converged("default").await;
+}
+
+#[test]
+fn edges_are_usage_errors_or_quiet_never_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.toml");
+    std::fs::write(&config, "[ui]\ntimezone = \"UTC\"\n").unwrap();
+    let data = dir.path().join("data");
+    filled_cache(&data);
+    for args in [
+        ["agenda", "--from", "+106751991167300d"],
+        ["agenda", "--to", "-99999999999d"],
+        ["agenda", "--from", "0001-01-01"],
+    ] {
+        let out = run(&args, &config, &data);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stderr).contains("out of range"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    // `agenda | head`: a reader that stops reading ends the agenda quietly.
+    let mut child = Command::new(bin())
+        .args(["--config"])
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["agenda", "--from", "2016-12-01", "--to", "2017-01-31"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).is_empty(), "{}", text(&out.stderr));
+    // A key out of range is named as itself.
+    std::fs::write(&config, "[sync]\nfuture_days = 99999\n").unwrap();
+    let out = run(&["agenda"], &config, &data);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("sync.future_days"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_and_a_wrong_calendar_say_so_at_once() {
+    // Nothing listens where Graph should be: one attempt, not six with backoff.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.toml");
+    std::fs::write(
+        &config,
+        format!("[account]\nauthority = \"http://127.0.0.1:{port}\"\n[graph]\nbase_url = \"http://127.0.0.1:{port}/v1.0\"\n"),
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let tokens = deltacal::auth::tokens::TokenSet {
+        access_token: "a".into(),
+        refresh_token: None,
+        expires_at: chrono::Utc::now() + chrono::Duration::hours(1),
+        scope: None,
+        account: None,
+    };
+    deltacal::auth::tokens::save(&data.join("tokens.json"), &tokens).unwrap();
+    let out = run(&["sync"], &config, &data);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("offline: could not connect"), "{err}");
+    assert!(!err.contains("attempts"), "{err}");
+
+    // A calendar id the account does not have.
+    let env = Env::start(EnvOptions {
+        events: 5,
+        extra: "\n[[calendars]]\nid = \"AAMkNoSuchCalendar=\"\n".into(),
+        ..Default::default()
+    })
+    .await;
+    env.sign_in();
+    let out = run(&["sync"], &env.config_path(), &env.data_dir());
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("calendar not found: check calendars[].id (see `deltacal calendars`)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn agenda_reads_a_cache_on_read_only_media() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.toml");
+    std::fs::write(&config, "[ui]\ntimezone = \"UTC\"\n").unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    // A small tmpfs remounted read-only where this machine lets the test mount (root, as in
+    // CI). Elsewhere the same read goes through a cache opened read-only in-process.
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs"])
+        .arg(&data)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    filled_cache(&data);
+    if !mounted {
+        let store = Store::open_for_reading(&data.join("cache.redb")).unwrap();
+        assert!(
+            !store
+                .events_overlapping(
+                    None,
+                    chrono::DateTime::<chrono::Utc>::MIN_UTC,
+                    chrono::DateTime::<chrono::Utc>::MAX_UTC
+                )
+                .unwrap()
+                .is_empty()
+        );
+        return;
+    }
+    let remount = Command::new("mount")
+        .args(["-o", "remount,ro"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(remount.status.success());
+    let out = run(
+        &[
+            "agenda",
+            "--from",
+            "2016-12-01",
+            "--to",
+            "2016-12-31",
+            "--json",
+        ],
+        &config,
+        &data,
+    );
+    let _ = Command::new("umount").arg(&data).output();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let items: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(items.len(), 3);
 }
