@@ -67,6 +67,7 @@ pub fn run_sim(
     calendars: usize,
     auto_approve: bool,
     mode: crate::sim::Mode,
+    tls: bool,
 ) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
@@ -79,6 +80,7 @@ pub fn run_sim(
                 ..Default::default()
             },
             mode,
+            tls,
             ..Default::default()
         };
         let server = match crate::sim::SimServer::start(addr, options).await {
@@ -87,6 +89,9 @@ pub fn run_sim(
             Err(e) => return Err(e.into()),
         };
         println!("listening on {}", server.url());
+        if let Some(cert) = &server.cert_path {
+            println!("certificate: {}", cert.display());
+        }
         std::io::stdout().flush()?;
         tokio::signal::ctrl_c().await?;
         server.stop().await;
@@ -101,11 +106,16 @@ fn warn_loose_modes(config: &Config) {
     }
 }
 
-/// `deltacal login`.
-pub fn run_login(config: &Config) -> anyhow::Result<()> {
+/// `deltacal login` (`--browser`: in the browser).
+pub fn run_login(config: &Config, browser: bool) -> anyhow::Result<()> {
     warn_loose_modes(config);
     let _log = crate::logging::init_file(&config.log_path());
-    runtime()?.block_on(commands::sync::login(config, &mut std::io::stdout()))
+    let mut out = std::io::stdout();
+    if browser {
+        runtime()?.block_on(commands::sync::login_browser(config, &mut out))
+    } else {
+        runtime()?.block_on(commands::sync::login(config, &mut out))
+    }
 }
 
 /// `deltacal logout`.

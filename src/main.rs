@@ -34,8 +34,13 @@ enum Command {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
-    /// Sign in with a device code: prints a URL and a code, waits for approval
-    Login,
+    /// Sign in: with a device code (a URL and a code to enter), or in the browser
+    Login {
+        /// Sign in in the browser (authorization code with PKCE on a loopback redirect), for
+        /// organisations that block the device-code flow
+        #[arg(long)]
+        browser: bool,
+    },
     /// Delete the stored tokens
     Logout,
     /// Run delta rounds for every configured calendar until each is up to date
@@ -74,6 +79,9 @@ enum Command {
         /// How calendarView delta answers: `realistic` (as Microsoft 365 does) or `documented`
         #[arg(long, value_enum, default_value = "realistic")]
         mode: SimMode,
+        /// Serve https with a self-signed certificate made at start (its path is printed)
+        #[arg(long)]
+        tls: bool,
     },
     /// Run the performance suite against an in-process emulator
     Bench {
@@ -168,14 +176,17 @@ fn run(cli: Cli) -> Result<(), Failure> {
             calendars,
             auto_approve,
             mode,
+            tls,
         }) => {
             let mode = match mode {
                 SimMode::Realistic => deltacal::sim::Mode::Realistic,
                 SimMode::Documented => deltacal::sim::Mode::Documented,
             };
-            deltacal::run_sim(&addr, events, seed, calendars, auto_approve, mode)?
+            deltacal::run_sim(&addr, events, seed, calendars, auto_approve, mode, tls)?
         }
-        Some(Command::Login) => deltacal::run_login(&load().map_err(anyhow::Error::from)?)?,
+        Some(Command::Login { browser }) => {
+            deltacal::run_login(&load().map_err(anyhow::Error::from)?, browser)?
+        }
         Some(Command::Logout) => deltacal::run_logout(&load().map_err(anyhow::Error::from)?)?,
         Some(Command::Sync) => deltacal::run_sync(&load().map_err(anyhow::Error::from)?)?,
         Some(Command::Demo { events, seed }) => {

@@ -494,6 +494,20 @@ fn notifications_reload_only_what_is_visible() {
     assert_eq!(a.signin, SignIn::Hidden);
     a.update(Action::SignIn(SignInUpdate::Failed("declined".into())));
     assert_eq!(a.signin, SignIn::Failed("declined".into()));
+    // A device flow refused by policy: the browser flow starts, and the panel says so.
+    assert_eq!(
+        a.update(Action::SignIn(SignInUpdate::DeviceRefused)),
+        vec![Effect::StartBrowserSignIn]
+    );
+    a.update(Action::SignIn(SignInUpdate::BrowserUrl {
+        url: "https://login.example/authorize?x=1".into(),
+        opened: true,
+    }));
+    assert!(
+        render(&a).contains("Sign in in your browser"),
+        "{}",
+        render(&a)
+    );
 }
 
 #[test]

@@ -4,7 +4,9 @@ use oauth2::{Scope, StandardDeviceAuthorizationResponse};
 use serde::Deserialize;
 
 use super::http::OAuthHttp;
-use super::session::{AuthError, IdentityClient, SCOPES, request_failure, token_set};
+use super::session::{
+    AuthError, IdentityClient, SCOPES, device_flow_blocked, request_failure, token_set,
+};
 use super::tokens::TokenSet;
 use crate::config::Config;
 
@@ -27,9 +29,19 @@ pub async fn start(
         .add_scopes(SCOPES.iter().map(|s| Scope::new((*s).to_owned())))
         .request_async(&OAuthHttp(http))
         .await
-        .map_err(|e| match request_failure(&e) {
-            AuthError::Service(why) => AuthError::Service(format!("device code request: {why}")),
-            other => other,
+        .map_err(|e| match &e {
+            oauth2::RequestTokenError::ServerResponse(r)
+                if r.error_description()
+                    .is_some_and(|d| device_flow_blocked(d)) =>
+            {
+                AuthError::DeviceFlowBlocked
+            }
+            _ => match request_failure(&e) {
+                AuthError::Service(why) => {
+                    AuthError::Service(format!("device code request: {why}"))
+                }
+                other => other,
+            },
         })?;
     Ok(DeviceCode {
         verification_uri: details.verification_uri().to_string(),
@@ -52,6 +64,12 @@ pub async fn finish(
         .request_async(&OAuthHttp(http), tokio::time::sleep, None)
         .await
         .map_err(|e| match &e {
+            oauth2::RequestTokenError::ServerResponse(r)
+                if r.error_description()
+                    .is_some_and(|d| device_flow_blocked(d)) =>
+            {
+                AuthError::DeviceFlowBlocked
+            }
             oauth2::RequestTokenError::ServerResponse(r) => match r.error().as_ref() {
                 "authorization_declined" | "access_denied" => {
                     AuthError::Service("sign-in was declined in the browser".into())

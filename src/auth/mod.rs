@@ -1,6 +1,7 @@
-//! Signing in: the device-code flow (from the command line or as a background job for the app),
-//! the token file, and refreshing.
+//! Signing in: the device-code flow and the browser flow (authorization code with PKCE), from
+//! the command line or as background jobs for the app; the token file; refreshing.
 
+pub mod browser;
 pub mod device;
 pub mod http;
 pub mod session;

@@ -37,6 +37,10 @@ pub enum AuthError {
     Service(String),
     #[error("identity service unreachable: {0}")]
     Unreachable(String),
+    #[error(
+        "your organisation does not allow signing in with a device code (Conditional Access); sign in with `deltacal login --browser`"
+    )]
+    DeviceFlowBlocked,
     #[error("{0}")]
     File(String),
 }
@@ -46,6 +50,7 @@ impl AuthError {
         match self {
             AuthError::NotSignedIn | AuthError::SignInAgain(_) => FailureKind::SignInNeeded,
             AuthError::Service(_) => FailureKind::Server,
+            AuthError::DeviceFlowBlocked => FailureKind::Refused,
             AuthError::Unreachable(_) => FailureKind::Offline,
             AuthError::File(_) => FailureKind::Credentials,
         }
@@ -221,6 +226,19 @@ impl Session {
         }
         Ok(next)
     }
+}
+
+/// The AADSTS codes with which the platform refuses the device-code flow by policy: 53003
+/// (blocked by Conditional Access, as an authentication-flows policy that blocks the device
+/// code answers), 530033 and 530035 (remote device flow blocked by device-based policies).
+const DEVICE_FLOW_BLOCKED: [&str; 3] = ["AADSTS53003", "AADSTS530033", "AADSTS530035"];
+
+/// True when an error description is the platform refusing the device-code flow by policy.
+pub fn device_flow_blocked(description: &str) -> bool {
+    DEVICE_FLOW_BLOCKED.iter().any(|code| {
+        description.starts_with(code)
+            && !description[code.len()..].starts_with(|c: char| c.is_ascii_digit())
+    })
 }
 
 /// An oauth2 request that got no usable answer: unreachable, or a reply that was not one.

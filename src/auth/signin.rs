@@ -1,8 +1,8 @@
 //! Sign-in as a background job: the app asks for it and hears how it goes through events, the
 //! way it hears from the sync task. The job stores the tokens in the session it was given.
 
-use super::device;
 use super::session::{self, AuthError, Session};
+use super::{browser, device};
 use crate::config::Config;
 
 /// Progress of a sign-in.
@@ -10,6 +10,10 @@ use crate::config::Config;
 pub enum SignInEvent {
     /// The user must open `uri` and enter `code`.
     Code { uri: String, code: String },
+    /// The organisation refuses the device-code flow by policy: sign in in the browser.
+    DeviceRefused,
+    /// The user signs in at `url`, in the browser (`opened`: deltacal opened it).
+    BrowserUrl { url: String, opened: bool },
     /// Signed in; the tokens are stored.
     Done { account: Option<String> },
     /// The sign-in ended without tokens.
@@ -39,6 +43,39 @@ pub async fn device_flow(
     report(match result {
         Ok(account) => {
             tracing::info!("signed in from the app");
+            SignInEvent::Done { account }
+        }
+        Err(AuthError::DeviceFlowBlocked) => SignInEvent::DeviceRefused,
+        Err(e) => SignInEvent::Failed(e.to_string()),
+    });
+}
+
+/// Runs the browser flow to its end: opens the sign-in page, waits for the redirect, stores the
+/// tokens; reports each step through `report`.
+pub async fn browser_flow(
+    config: &Config,
+    session: &Session,
+    http: &reqwest::Client,
+    report: impl Fn(SignInEvent),
+) {
+    let result = async {
+        let pending = browser::start(config).await?;
+        let opened = browser::open_in_browser(pending.url());
+        report(SignInEvent::BrowserUrl {
+            url: pending.url().to_owned(),
+            opened,
+        });
+        let tokens = pending
+            .finish(http, config, browser::BROWSER_TIMEOUT)
+            .await?;
+        let account = tokens.account.clone();
+        session.set(tokens).await?;
+        Ok::<_, AuthError>(account)
+    }
+    .await;
+    report(match result {
+        Ok(account) => {
+            tracing::info!("signed in in the browser from the app");
             SignInEvent::Done { account }
         }
         Err(e) => SignInEvent::Failed(e.to_string()),

@@ -78,6 +78,46 @@ pub async fn login(config: &Config, out: &mut (impl Write + Send)) -> anyhow::Re
     Ok(())
 }
 
+/// Browser sign-in on the terminal: prints the URL (and opens it), waits for the redirect.
+pub async fn login_browser(config: &Config, out: &mut (impl Write + Send)) -> anyhow::Result<()> {
+    use crate::auth::browser;
+    tokens::check_writable(&config.token_path())?;
+    let http = crate::net::http_client();
+    let pending = browser::start(config).await?;
+    let opened = browser::open_in_browser(pending.url());
+    writeln!(
+        out,
+        "To sign in, open this page in your browser{}:\n{}",
+        if opened {
+            " (it should have opened)"
+        } else {
+            ""
+        },
+        crate::text::line(pending.url())
+    )?;
+    writeln!(
+        out,
+        "Waiting for the browser (up to {} min)...",
+        browser::BROWSER_TIMEOUT.as_secs() / 60
+    )?;
+    out.flush()?;
+    let tokens = pending
+        .finish(&http, config, browser::BROWSER_TIMEOUT)
+        .await?;
+    tokens::save(&config.token_path(), &tokens)?;
+    writeln!(
+        out,
+        "Signed in{}.",
+        tokens
+            .account
+            .as_deref()
+            .map(|a| format!(" as {}", crate::text::line(a)))
+            .unwrap_or_default()
+    )?;
+    tracing::info!("signed in in the browser");
+    Ok(())
+}
+
 pub fn logout(config: &Config, out: &mut impl Write) -> anyhow::Result<()> {
     if tokens::delete(&config.token_path())? {
         writeln!(out, "Signed out: tokens deleted (the cache is kept).")?;

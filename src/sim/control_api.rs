@@ -169,6 +169,9 @@ struct Settings {
     slow_down_next: Option<u32>,
     /// `realistic` or `documented`.
     mode: Option<String>,
+    strict_rotation: Option<bool>,
+    rotation_grace_secs: Option<u64>,
+    block_device_flow: Option<bool>,
 }
 
 async fn settings(State(sim): State<Shared>, Json(s): Json<Settings>) -> Response {
@@ -178,6 +181,7 @@ async fn settings(State(sim): State<Shared>, Json(s): Json<Settings>) -> Respons
         ("interval_secs", s.interval_secs, 3600),
         ("device_code_ttl_secs", s.device_code_ttl_secs, day),
         ("slow_down_next", s.slow_down_next.map(u64::from), 1000),
+        ("rotation_grace_secs", s.rotation_grace_secs, day),
     ] {
         if value.is_some_and(|v| v > max) {
             return control_error(StatusCode::BAD_REQUEST, format!("{name}: at most {max}"));
@@ -210,6 +214,15 @@ async fn settings(State(sim): State<Shared>, Json(s): Json<Settings>) -> Respons
     }
     if let Some(v) = s.slow_down_next {
         id.forced_slow_downs = v;
+    }
+    if let Some(v) = s.strict_rotation {
+        id.settings.strict_rotation = v;
+    }
+    if let Some(v) = s.rotation_grace_secs {
+        id.settings.rotation_grace_secs = v;
+    }
+    if let Some(v) = s.block_device_flow {
+        id.settings.block_device_flow = v;
     }
     StatusCode::NO_CONTENT.into_response()
 }

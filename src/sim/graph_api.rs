@@ -146,6 +146,7 @@ async fn calendar_event(
 }
 
 fn one_event(sim: &Shared, calendar: Option<&str>, id: &str, headers: &HeaderMap) -> Response {
+    let o = origin(sim, headers);
     let state = lock(sim);
     if !authorized(&state, headers) {
         return unauthorized();
@@ -153,7 +154,7 @@ fn one_event(sim: &Shared, calendar: Option<&str>, id: &str, headers: &HeaderMap
     let Some(owner) = owner_of(&state, calendar, id) else {
         return not_found();
     };
-    let request = PageRequest::new(String::new(), String::new(), headers, HashMap::new());
+    let request = PageRequest::new(String::new(), String::new(), o, headers, HashMap::new());
     let zone = (request.zone, request.zone_label.as_str());
     match state
         .mailbox
@@ -213,6 +214,7 @@ fn series_instances(
     headers: &HeaderMap,
     q: HashMap<String, String>,
 ) -> Response {
+    let o = origin(sim, headers);
     let state = lock(sim);
     if !authorized(&state, headers) {
         return unauthorized();
@@ -220,7 +222,7 @@ fn series_instances(
     let Some(owner) = owner_of(&state, calendar, id) else {
         return not_found();
     };
-    let request = PageRequest::new(owner.clone(), path, headers, q);
+    let request = PageRequest::new(owner.clone(), path, o, headers, q);
     let window = match request.window() {
         Ok(window) => window,
         Err(response) => return response,
@@ -343,6 +345,7 @@ impl PageRequest {
     fn new(
         calendar: String,
         path: String,
+        origin: String,
         headers: &HeaderMap,
         query: HashMap<String, String>,
     ) -> Self {
@@ -356,7 +359,7 @@ impl PageRequest {
             page_size: None,
             zone: Tz::UTC,
             zone_label: "UTC".into(),
-            origin: origin(headers),
+            origin,
         };
         let preferences = headers
             .get_all("prefer")
@@ -594,7 +597,8 @@ async fn delta_default(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let path = "/me/calendarView/delta".to_owned();
-    let request = PageRequest::new(DEFAULT_CALENDAR.to_owned(), path, &headers, q);
+    let o = origin(&sim, &headers);
+    let request = PageRequest::new(DEFAULT_CALENDAR.to_owned(), path, o, &headers, q);
     delta(sim, request, &headers).await
 }
 
@@ -605,7 +609,8 @@ async fn delta_calendar(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let path = format!("/me/calendars/{}/calendarView/delta", urlencode(&id));
-    let request = PageRequest::new(id, path, &headers, q);
+    let o = origin(&sim, &headers);
+    let request = PageRequest::new(id, path, o, &headers, q);
     delta(sim, request, &headers).await
 }
 

@@ -55,11 +55,36 @@ impl SimOptions {
 const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// Serves until `shutdown`: each connection on a task of its own, with a header timeout.
+/// A self-signed certificate for `localhost` and `127.0.0.1`, written (PEM) into `dir` for
+/// clients to trust, and the TLS acceptor that serves with it.
+fn tls_acceptor(
+    dir: &std::path::Path,
+) -> Result<(tokio_rustls::TlsAcceptor, std::path::PathBuf), SimError> {
+    let failed = |e: &dyn std::fmt::Display| SimError::Tls(e.to_string());
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])
+            .map_err(|e| failed(&e))?;
+    let path = dir.join("sim-cert.pem");
+    std::fs::write(&path, certified.cert.pem()).map_err(|e| failed(&e))?;
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| failed(&e))?
+    .with_no_client_auth()
+    .with_single_cert(vec![certified.cert.der().clone()], key)
+    .map_err(|e| failed(&e))?;
+    Ok((tokio_rustls::TlsAcceptor::from(Arc::new(config)), path))
+}
+
+/// Serves until `shutdown`: each connection on a task of its own (behind TLS with `tls`), with
+/// a header timeout.
 async fn serve(
     listener: tokio::net::TcpListener,
     app: Router,
     mut shutdown: oneshot::Receiver<()>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 ) {
     use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
     use hyper_util::server::conn::auto::Builder;
@@ -74,15 +99,28 @@ async fn serve(
             _ = &mut shutdown => break,
         };
         let service = TowerToHyperService::new(app.clone());
+        let tls = tls.clone();
         tokio::spawn(async move {
             let mut builder = Builder::new(TokioExecutor::new());
             builder
                 .http1()
                 .timer(TokioTimer::new())
                 .header_read_timeout(HEADER_TIMEOUT);
-            let _ = builder
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            match tls {
+                None => {
+                    let _ = builder
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                }
+                Some(acceptor) => {
+                    let handshake = tokio::time::timeout(HEADER_TIMEOUT, acceptor.accept(stream));
+                    if let Ok(Ok(stream)) = handshake.await {
+                        let _ = builder
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await;
+                    }
+                }
+            }
         });
     }
 }
@@ -114,6 +152,8 @@ pub enum SimError {
     NotLoopback(SocketAddr),
     #[error("cannot listen on {addr}: {cause}")]
     Listen { addr: SocketAddr, cause: String },
+    #[error("cannot set up TLS: {0}")]
+    Tls(String),
 }
 
 impl SimError {
@@ -139,6 +179,8 @@ pub struct SimOptions {
     pub anchor: NaiveDate,
     /// How calendarView delta answers.
     pub mode: Mode,
+    /// Serve https with a self-signed certificate made at start.
+    pub tls: bool,
 }
 
 impl Default for SimOptions {
@@ -150,6 +192,7 @@ impl Default for SimOptions {
             identity: IdentitySettings::default(),
             anchor: generate::today(),
             mode: Mode::default(),
+            tls: false,
         }
     }
 }
@@ -162,6 +205,8 @@ pub struct SimState {
     pub identity: Identity,
     pub anchor: NaiveDate,
     pub mode: Mode,
+    /// `http`, or `https` with `--tls`.
+    pub scheme: &'static str,
 }
 
 impl SimState {
@@ -189,6 +234,7 @@ impl SimState {
             identity: Identity::new(options.identity.clone()),
             anchor: options.anchor,
             mode: options.mode,
+            scheme: if options.tls { "https" } else { "http" },
         }
     }
 }
@@ -204,6 +250,9 @@ fn lock(shared: &Shared) -> MutexGuard<'_, SimState> {
 pub struct SimServer {
     pub addr: SocketAddr,
     pub state: Shared,
+    /// With TLS: the self-signed certificate (PEM) clients should trust.
+    pub cert_path: Option<std::path::PathBuf>,
+    _cert_dir: Option<tempfile::TempDir>,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -227,21 +276,38 @@ impl SimServer {
             .await
             .map_err(listen_error)?;
         let addr = listener.local_addr().map_err(listen_error)?;
+        let (tls, cert_dir, cert_path) = if options.tls {
+            let dir = tempfile::Builder::new()
+                .prefix("deltacal-sim-")
+                .tempdir()
+                .map_err(|e| SimError::Tls(e.to_string()))?;
+            let (acceptor, path) = tls_acceptor(dir.path())?;
+            (Some(acceptor), Some(dir), Some(path))
+        } else {
+            (None, None, None)
+        };
         let state = Arc::new(Mutex::new(SimState::new(&options)));
         let app = router(state.clone());
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve(listener, app, rx));
+        let task = tokio::spawn(serve(listener, app, rx, tls));
         Ok(SimServer {
             addr,
             state,
+            cert_path,
+            _cert_dir: cert_dir,
             shutdown: Some(tx),
             task,
         })
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (https with TLS).
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.cert_path.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// Stops serving and waits for the server task.
@@ -272,11 +338,13 @@ pub fn router(state: Shared) -> Router {
         .with_state(state)
 }
 
-/// `http://host:port` as the client reached us (links and codes point back there).
-fn origin(headers: &HeaderMap) -> String {
+/// `http(s)://host:port` as the client reached us (links and codes point back there). Takes
+/// the lock for a moment: never call it holding the lock.
+fn origin(sim: &Shared, headers: &HeaderMap) -> String {
+    let scheme = lock(sim).scheme;
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1");
-    format!("http://{host}")
+    format!("{scheme}://{host}")
 }

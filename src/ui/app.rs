@@ -103,8 +103,10 @@ pub enum Effect {
     LoadSavedStates,
     /// Ask the sync task for a round now.
     RefreshNow,
-    /// Start a sign-in in the background.
+    /// Start a sign-in in the background (device code).
     StartSignIn,
+    /// Start a sign-in in the browser, in the background.
+    StartBrowserSignIn,
     Search(String),
 }
 
@@ -272,6 +274,21 @@ impl App {
             Action::SignIn(event) => match event {
                 SignInEvent::Code { uri, code } => {
                     self.signin = SignIn::Code { uri, code };
+                    Vec::new()
+                }
+                // The organisation blocks the device code: the browser flow is what is left.
+                SignInEvent::DeviceRefused => {
+                    self.signin = SignIn::Browser {
+                        url: None,
+                        opened: false,
+                    };
+                    vec![Effect::StartBrowserSignIn]
+                }
+                SignInEvent::BrowserUrl { url, opened } => {
+                    self.signin = SignIn::Browser {
+                        url: Some(url),
+                        opened,
+                    };
                     Vec::new()
                 }
                 SignInEvent::Done { account } => {

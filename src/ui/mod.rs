@@ -103,13 +103,18 @@ async fn serve_requests(
     while let Some(request) = requests.recv().await {
         match request {
             Request::SyncNow => sync.run_now(),
-            Request::SignIn => {
+            Request::SignIn { browser } => {
                 let (engine, http, actions) = (engine.clone(), http.clone(), actions.clone());
                 tokio::spawn(async move {
                     let report = |event| {
                         let _ = actions.send(Action::SignIn(event));
                     };
-                    signin::device_flow(engine.config(), engine.session(), &http, report).await;
+                    let (config, session) = (engine.config(), engine.session());
+                    if browser {
+                        signin::browser_flow(config, session, &http, report).await;
+                    } else {
+                        signin::device_flow(config, session, &http, report).await;
+                    }
                 });
             }
         }

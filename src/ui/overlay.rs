@@ -29,7 +29,15 @@ pub struct Search {
 pub enum SignIn {
     Hidden,
     Requesting,
-    Code { uri: String, code: String },
+    Code {
+        uri: String,
+        code: String,
+    },
+    /// The browser flow: starting (no URL yet), or waiting at `url`.
+    Browser {
+        url: Option<String>,
+        opened: bool,
+    },
     Failed(String),
 }
 

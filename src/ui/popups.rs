@@ -56,6 +56,26 @@ pub fn draw_signin(frame: &mut Frame, app: &App) {
             Line::default(),
             Line::from(Span::styled(strings::signin_waiting(), theme.dim())),
         ],
+        SignIn::Browser { url: None, .. } => vec![
+            Line::from("Your organisation does not allow sign-in with a code."),
+            Line::from("Starting sign-in in your browser…"),
+        ],
+        SignIn::Browser {
+            url: Some(url),
+            opened,
+        } => vec![
+            Line::from(if *opened {
+                "Sign in in your browser (it should have opened):"
+            } else {
+                "Sign in in your browser: open"
+            }),
+            Line::from(Span::styled(
+                crate::text::line(url).into_owned(),
+                theme.accent(),
+            )),
+            Line::default(),
+            Line::from(Span::styled(strings::signin_waiting(), theme.dim())),
+        ],
         SignIn::Failed(msg) => vec![
             Line::from(Span::styled("Sign-in failed", theme.error())),
             Line::from(crate::text::line(msg).into_owned()),

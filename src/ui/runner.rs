@@ -17,8 +17,8 @@ use crate::store::{Store, StoreError};
 pub enum Request {
     /// Run a sync round now.
     SyncNow,
-    /// Start a sign-in.
-    SignIn,
+    /// Start a sign-in: in the browser, or with a device code.
+    SignIn { browser: bool },
 }
 
 /// The cache and the request channel the effects need.
@@ -77,7 +77,11 @@ impl EffectRunner {
                     continue;
                 }
                 Effect::StartSignIn => {
-                    self.send(Request::SignIn);
+                    self.send(Request::SignIn { browser: false });
+                    continue;
+                }
+                Effect::StartBrowserSignIn => {
+                    self.send(Request::SignIn { browser: true });
                     continue;
                 }
             };

@@ -52,6 +52,9 @@ impl Env {
             ..SimOptions::default()
         };
         sim_options.identity.interval_secs = 1;
+        // The real platform keeps a used refresh token valid a while; deltacal must not count
+        // on it.
+        sim_options.identity.strict_rotation = true;
         let sim = SimServer::start("127.0.0.1:0", sim_options)
             .await
             .expect("emulator starts");
