@@ -292,33 +292,18 @@ impl Config {
     /// A missing default file means all defaults; a missing explicit file is an error.
     pub fn load(explicit: Option<&Path>, data_dir: Option<&Path>) -> Result<Config, ConfigError> {
         let (file, text) = match explicit {
-            Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-                    file: path.display().to_string(),
-                    key: "(file)".into(),
-                    message: e.to_string(),
-                })?;
-                (Some(path.to_owned()), text)
-            }
+            Some(path) => (Some(path.to_owned()), read_file(path)?),
             // A demo's data dir carries the demo's config, calendars and all.
             None if data_dir
                 .is_some_and(|d| d.join(DEMO_MARKER).exists() && d.join(DEMO_CONFIG).exists()) =>
             {
                 let path = data_dir.expect("checked").join(DEMO_CONFIG);
-                let text = std::fs::read_to_string(&path).map_err(|e| ConfigError {
-                    file: path.display().to_string(),
-                    key: "(file)".into(),
-                    message: e.to_string(),
-                })?;
+                let text = read_file(&path)?;
                 (Some(path), text)
             }
             None => match paths::default_config_file() {
                 Some(path) if path.exists() => {
-                    let text = std::fs::read_to_string(&path).map_err(|e| ConfigError {
-                        file: path.display().to_string(),
-                        key: "(file)".into(),
-                        message: e.to_string(),
-                    })?;
+                    let text = read_file(&path)?;
                     (Some(path), text)
                 }
                 _ => (None, String::new()),
@@ -546,6 +531,15 @@ impl Config {
     pub fn calendar_name<'a>(&'a self, key: &'a str) -> &'a str {
         self.calendar(key).map_or(key, |c| c.name.as_str())
     }
+}
+
+/// A config file's text; an error names the file.
+fn read_file(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|e| ConfigError {
+        file: path.display().to_string(),
+        key: "(file)".into(),
+        message: e.to_string(),
+    })
 }
 
 /// Pulls the key out of serde's "unknown field `x`" message.

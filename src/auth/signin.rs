@@ -2,6 +2,7 @@
 //! way it hears from the sync task. The job stores the tokens in the session it was given.
 
 use super::session::{self, AuthError, Session};
+use super::tokens::TokenSet;
 use super::{browser, device};
 use crate::config::Config;
 
@@ -34,20 +35,10 @@ pub async fn device_flow(
             uri: code.verification_uri.clone(),
             code: code.user_code.clone(),
         });
-        let tokens = device::finish(&client, http, config, &code).await?;
-        let account = tokens.account.clone();
-        session.set(tokens).await?;
-        Ok::<_, AuthError>(account)
+        device::finish(&client, http, config, &code).await
     }
     .await;
-    report(match result {
-        Ok(account) => {
-            tracing::info!("signed in from the app");
-            SignInEvent::Done { account }
-        }
-        Err(AuthError::DeviceFlowBlocked) => SignInEvent::DeviceRefused,
-        Err(e) => SignInEvent::Failed(e.to_string()),
-    });
+    report(keep(session, result).await);
 }
 
 /// Runs the browser flow to its end: opens the sign-in page, waits for the redirect, stores the
@@ -65,19 +56,27 @@ pub async fn browser_flow(
             url: pending.url().to_owned(),
             opened,
         });
-        let tokens = pending
-            .finish(http, config, browser::BROWSER_TIMEOUT)
-            .await?;
-        let account = tokens.account.clone();
-        session.set(tokens).await?;
-        Ok::<_, AuthError>(account)
+        pending.finish(http, config, browser::BROWSER_TIMEOUT).await
     }
     .await;
-    report(match result {
+    report(keep(session, result).await);
+}
+
+/// Stores the tokens a flow ended with; what the app hears of how it ended.
+async fn keep(session: &Session, result: Result<TokenSet, AuthError>) -> SignInEvent {
+    let stored = match result {
+        Ok(tokens) => {
+            let account = tokens.account.clone();
+            session.set(tokens).await.map(|()| account)
+        }
+        Err(e) => Err(e),
+    };
+    match stored {
         Ok(account) => {
-            tracing::info!("signed in in the browser from the app");
+            tracing::info!("signed in from the app");
             SignInEvent::Done { account }
         }
+        Err(AuthError::DeviceFlowBlocked) => SignInEvent::DeviceRefused,
         Err(e) => SignInEvent::Failed(e.to_string()),
-    });
+    }
 }

@@ -64,7 +64,18 @@ pub async fn login(config: &Config, out: &mut (impl Write + Send)) -> anyhow::Re
     )?;
     out.flush()?;
     let tokens = device::finish(&client, &http, config, &code).await?;
-    tokens::save(&config.token_path(), &tokens)?;
+    save_and_say(config, &tokens, out)?;
+    tracing::info!("signed in");
+    Ok(())
+}
+
+/// Stores new tokens and says who signed in.
+fn save_and_say(
+    config: &Config,
+    tokens: &tokens::TokenSet,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    tokens::save(&config.token_path(), tokens)?;
     writeln!(
         out,
         "Signed in{}.",
@@ -74,7 +85,6 @@ pub async fn login(config: &Config, out: &mut (impl Write + Send)) -> anyhow::Re
             .map(|a| format!(" as {}", crate::text::line(a)))
             .unwrap_or_default()
     )?;
-    tracing::info!("signed in");
     Ok(())
 }
 
@@ -104,16 +114,7 @@ pub async fn login_browser(config: &Config, out: &mut (impl Write + Send)) -> an
     let tokens = pending
         .finish(&http, config, browser::BROWSER_TIMEOUT)
         .await?;
-    tokens::save(&config.token_path(), &tokens)?;
-    writeln!(
-        out,
-        "Signed in{}.",
-        tokens
-            .account
-            .as_deref()
-            .map(|a| format!(" as {}", crate::text::line(a)))
-            .unwrap_or_default()
-    )?;
+    save_and_say(config, &tokens, out)?;
     tracing::info!("signed in in the browser");
     Ok(())
 }
