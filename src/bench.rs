@@ -38,7 +38,14 @@ pub struct Figures {
     pub peak_rss_tui_mb: f64,
     /// The emulator alone serving a full round (no parsing or storing): not the bottleneck.
     pub emulator_full_round_s: f64,
+    /// A full sync with 100 ms added to every Graph request, as over a wide-area network.
+    pub wan_full_sync_s: f64,
+    /// A round of 100 changes with 100 ms added to every request.
+    pub wan_incremental_ms: f64,
 }
+
+/// What a wide-area network adds to every request in the WAN figures.
+const WAN_LATENCY: Duration = Duration::from_millis(100);
 
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
@@ -60,6 +67,16 @@ struct Bench {
 }
 
 impl Bench {
+    /// Sets what the emulator adds to every Graph request.
+    fn set_latency(&self, latency: Duration) -> anyhow::Result<()> {
+        self.sim
+            .state
+            .lock()
+            .map_err(|_| anyhow::anyhow!("emulator state poisoned"))?
+            .latency = latency;
+        Ok(())
+    }
+
     /// Tokens straight from the emulator (the browser step skipped).
     fn issue_tokens(&self) -> anyhow::Result<serde_json::Value> {
         let mut state = self
@@ -269,6 +286,29 @@ pub fn run(events: usize, mut progress: impl FnMut(&str)) -> anyhow::Result<Figu
     drop(sync_config);
     let (_, rss_sync) = bench.child(&sync_dir, &["sync"])?;
 
+    progress("sync over a wide-area network (100 ms a request)");
+    bench.set_latency(WAN_LATENCY)?;
+    let mut wan_full = Vec::new();
+    let mut wan_kept = None;
+    for run in 0..3 {
+        let (config, _) = bench.data_dir(&format!("wan-{run}"))?;
+        let engine = SyncEngine::from_config(config.clone())?;
+        let started = Instant::now();
+        runtime.block_on(engine.sync_view(&config.calendars[0]))?;
+        wan_full.push(started.elapsed().as_secs_f64());
+        wan_kept = Some((config, engine));
+    }
+    let (wan_config, wan_engine) = wan_kept.expect("three runs");
+    let mut wan_incremental = Vec::new();
+    for run in 0..3 {
+        touch_events(&bench, 100, 10 + run, false)?;
+        let started = Instant::now();
+        runtime.block_on(wan_engine.sync_view(&wan_config.calendars[0]))?;
+        wan_incremental.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    drop(wan_engine);
+    bench.set_latency(Duration::ZERO)?;
+
     let figures = Figures {
         events,
         full_sync_s: median(full),
@@ -281,6 +321,8 @@ pub fn run(events: usize, mut progress: impl FnMut(&str)) -> anyhow::Result<Figu
         peak_rss_sync_mb: rss_sync,
         peak_rss_tui_mb: rss_tui,
         emulator_full_round_s,
+        wan_full_sync_s: median(wan_full),
+        wan_incremental_ms: median(wan_incremental),
     };
     drop(bench);
     runtime.shutdown_timeout(Duration::from_secs(2));
@@ -397,6 +439,8 @@ const TARGETS: &[(&str, &str)] = &[
     ("peak_rss_sync_mb", "<= 60"),
     ("peak_rss_tui_mb", "<= 40"),
     ("emulator_full_round_s", "(not a target)"),
+    ("wan_full_sync_s", "<= 1.5 (issue 15)"),
+    ("wan_incremental_ms", "<= 150 (issue 15)"),
 ];
 
 /// The figures as a table.

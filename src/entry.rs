@@ -60,29 +60,9 @@ pub fn run_agenda(
 }
 
 /// `deltacal sim`: the emulator alone, until Ctrl-C.
-pub fn run_sim(
-    addr: &str,
-    events: usize,
-    seed: u64,
-    calendars: usize,
-    auto_approve: bool,
-    mode: crate::sim::Mode,
-    tls: bool,
-) -> anyhow::Result<()> {
+pub fn run_sim(addr: &str, options: crate::sim::SimOptions) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
-        let options = crate::sim::SimOptions {
-            events,
-            seed,
-            calendars,
-            identity: crate::sim::identity::IdentitySettings {
-                auto_approve,
-                ..Default::default()
-            },
-            mode,
-            tls,
-            ..Default::default()
-        };
         let server = match crate::sim::SimServer::start(addr, options).await {
             Ok(server) => server,
             Err(e) if e.is_usage() => return Err(UsageError(e.to_string()).into()),

@@ -82,6 +82,9 @@ enum Command {
         /// Serve https with a self-signed certificate made at start (its path is printed)
         #[arg(long)]
         tls: bool,
+        /// Add this many milliseconds to every Graph request, as a wide-area network does
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
     },
     /// Run the performance suite against an in-process emulator
     Bench {
@@ -177,12 +180,26 @@ fn run(cli: Cli) -> Result<(), Failure> {
             auto_approve,
             mode,
             tls,
+            latency_ms,
         }) => {
             let mode = match mode {
                 SimMode::Realistic => deltacal::sim::Mode::Realistic,
                 SimMode::Documented => deltacal::sim::Mode::Documented,
             };
-            deltacal::run_sim(&addr, events, seed, calendars, auto_approve, mode, tls)?
+            let options = deltacal::sim::SimOptions {
+                events,
+                seed,
+                calendars,
+                identity: deltacal::sim::identity::IdentitySettings {
+                    auto_approve,
+                    ..Default::default()
+                },
+                mode,
+                tls,
+                latency_ms,
+                ..Default::default()
+            };
+            deltacal::run_sim(&addr, options)?
         }
         Some(Command::Login { browser }) => {
             deltacal::run_login(&load().map_err(anyhow::Error::from)?, browser)?

@@ -31,6 +31,8 @@ fn bench_runs_end_to_end_and_reports_every_figure() {
         "peak_rss_sync_mb",
         "peak_rss_tui_mb",
         "emulator_full_round_s",
+        "wan_full_sync_s",
+        "wan_incremental_ms",
     ] {
         let v = figures[name]
             .as_f64()

@@ -170,6 +170,8 @@ struct Settings {
     /// `realistic` or `documented`.
     mode: Option<String>,
     strict_rotation: Option<bool>,
+    /// Added to every Graph request, in ms.
+    latency_ms: Option<u64>,
     rotation_grace_secs: Option<u64>,
     block_device_flow: Option<bool>,
 }
@@ -182,12 +184,16 @@ async fn settings(State(sim): State<Shared>, Json(s): Json<Settings>) -> Respons
         ("device_code_ttl_secs", s.device_code_ttl_secs, day),
         ("slow_down_next", s.slow_down_next.map(u64::from), 1000),
         ("rotation_grace_secs", s.rotation_grace_secs, day),
+        ("latency_ms", s.latency_ms, super::MAX_LATENCY_MS),
     ] {
         if value.is_some_and(|v| v > max) {
             return control_error(StatusCode::BAD_REQUEST, format!("{name}: at most {max}"));
         }
     }
     let mut state = lock(&sim);
+    if let Some(ms) = s.latency_ms {
+        state.latency = std::time::Duration::from_millis(ms);
+    }
     match s.mode.as_deref() {
         None => {}
         Some("realistic") => state.mode = super::Mode::Realistic,

@@ -18,6 +18,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use chrono::NaiveDate;
 use tokio::sync::oneshot;
@@ -31,6 +32,8 @@ use self::tokens::TokenTable;
 /// Limits on what the emulator is asked to hold: it must keep answering whatever it is asked.
 pub const MAX_EVENTS: usize = 1_000_000;
 pub const MAX_CALENDARS: usize = 100;
+/// The most latency added to a request (requests time out at 30 s).
+pub const MAX_LATENCY_MS: u64 = 10_000;
 
 impl SimOptions {
     fn check(&self) -> Result<(), SimError> {
@@ -38,6 +41,12 @@ impl SimOptions {
             return Err(SimError::BadOption(format!(
                 "--events {}: at most {MAX_EVENTS}",
                 self.events
+            )));
+        }
+        if self.latency_ms > MAX_LATENCY_MS {
+            return Err(SimError::BadOption(format!(
+                "--latency-ms {}: at most {MAX_LATENCY_MS}",
+                self.latency_ms
             )));
         }
         if !(1..=MAX_CALENDARS).contains(&self.calendars) {
@@ -125,6 +134,20 @@ async fn serve(
     }
 }
 
+/// Delays every Graph request by the configured latency (a round trip over a wide-area
+/// network), before it is served.
+async fn graph_latency(
+    State(sim): State<Shared>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let latency = lock(&sim).latency;
+    if !latency.is_zero() && request.uri().path().starts_with("/v1.0/") {
+        tokio::time::sleep(latency).await;
+    }
+    next.run(request).await
+}
+
 /// Answers 408 when a request is not answered in time (a body that trickles in, say).
 async fn request_timeout(
     request: axum::extract::Request,
@@ -181,6 +204,8 @@ pub struct SimOptions {
     pub mode: Mode,
     /// Serve https with a self-signed certificate made at start.
     pub tls: bool,
+    /// Added to every Graph request, as a wide-area network adds it.
+    pub latency_ms: u64,
 }
 
 impl Default for SimOptions {
@@ -193,6 +218,7 @@ impl Default for SimOptions {
             anchor: generate::today(),
             mode: Mode::default(),
             tls: false,
+            latency_ms: 0,
         }
     }
 }
@@ -207,6 +233,8 @@ pub struct SimState {
     pub mode: Mode,
     /// `http`, or `https` with `--tls`.
     pub scheme: &'static str,
+    /// Added to every Graph request.
+    pub latency: std::time::Duration,
 }
 
 impl SimState {
@@ -235,6 +263,7 @@ impl SimState {
             anchor: options.anchor,
             mode: options.mode,
             scheme: if options.tls { "https" } else { "http" },
+            latency: std::time::Duration::from_millis(options.latency_ms),
         }
     }
 }
@@ -334,6 +363,10 @@ pub fn router(state: Shared) -> Router {
         .merge(graph_api::routes())
         .merge(control_api::routes())
         .fallback(graph_api::unknown_path)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            graph_latency,
+        ))
         .layer(axum::middleware::from_fn(request_timeout))
         .with_state(state)
 }
