@@ -1,6 +1,6 @@
 //! Calendar days in the display zone: which days an event occupies, where a day starts.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 
 use crate::model::Event;
 use crate::tz::DisplayZone;
@@ -86,22 +86,41 @@ pub fn ago(then: DateTime<Utc>, now: DateTime<Utc>) -> String {
 pub const FIRST_DAY: NaiveDate = NaiveDate::from_ymd_opt(1900, 1, 1).expect("a date");
 pub const LAST_DAY: NaiveDate = NaiveDate::from_ymd_opt(9000, 12, 31).expect("a date");
 
-/// Parses a day argument: `YYYY-MM-DD`, `today`, `+Nd` or `-Nd`, between [`FIRST_DAY`] and
-/// [`LAST_DAY`].
+/// Parses a day argument, between [`FIRST_DAY`] and [`LAST_DAY`]: `YYYY-MM-DD`, `today`,
+/// `tomorrow`, `yesterday`, a weekday name (`monday` or `mon`: the next such day from today on,
+/// today included), `+Nd`/`-Nd` (days) or `+Nw`/`-Nw` (weeks).
 pub fn parse_day(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
     let text = text.trim();
-    let day = if text.eq_ignore_ascii_case("today") {
-        Some(today)
-    } else if let Some(days) = text
-        .strip_suffix('d')
-        .filter(|t| t.starts_with(['+', '-']))
-        .and_then(|t| t.parse::<i64>().ok())
-    {
-        Duration::try_days(days).and_then(|d| today.checked_add_signed(d))
-    } else {
-        let day = NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .map_err(|_| format!("`{text}` is not a date (use YYYY-MM-DD, today, +Nd or -Nd)"))?;
-        Some(day)
+    let lower = text.to_ascii_lowercase();
+    let offset = |unit: char, days_per: i64| {
+        lower
+            .strip_suffix(unit)
+            .filter(|t| t.starts_with(['+', '-']))
+            .and_then(|t| t.parse::<i64>().ok())
+            .map(|n| n.checked_mul(days_per))
+    };
+    let day = match lower.as_str() {
+        "today" => Some(today),
+        "tomorrow" => today.succ_opt(),
+        "yesterday" => today.pred_opt(),
+        _ => {
+            if let Some(days) = offset('d', 1).or_else(|| offset('w', 7)) {
+                days.and_then(Duration::try_days)
+                    .and_then(|d| today.checked_add_signed(d))
+            } else if let Ok(weekday) = lower.parse::<chrono::Weekday>() {
+                let ahead = (weekday.num_days_from_monday() + 7
+                    - today.weekday().num_days_from_monday())
+                    % 7;
+                today.checked_add_signed(Duration::days(ahead.into()))
+            } else {
+                let day = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+                    format!(
+                        "`{text}` is not a date (use YYYY-MM-DD, today, tomorrow, yesterday, a weekday, +Nd or +Nw)"
+                    )
+                })?;
+                Some(day)
+            }
+        }
     };
     day.filter(|d| (FIRST_DAY..=LAST_DAY).contains(d))
         .ok_or_else(|| format!("`{text}` is out of range ({FIRST_DAY} to {LAST_DAY})"))
@@ -121,8 +140,17 @@ mod parse_tests {
             parse_day("2016-12-09", today),
             Ok("2016-12-09".parse().unwrap())
         );
-        assert!(parse_day("tomorrow", today).is_err());
         assert!(parse_day("7d", today).is_err());
+        assert!(parse_day("someday", today).is_err());
+        // 2026-11-24 is a Tuesday.
+        let day = |s: &str| parse_day(s, today).unwrap().to_string();
+        assert_eq!(day("tomorrow"), "2026-11-25");
+        assert_eq!(day("Yesterday"), "2026-11-23");
+        assert_eq!(day("+2w"), "2026-12-08");
+        assert_eq!(day("-1w"), "2026-11-17");
+        assert_eq!(day("friday"), "2026-11-27");
+        assert_eq!(day("mon"), "2026-11-30");
+        assert_eq!(day("tuesday"), "2026-11-24", "today counts");
         for far in [
             "+106751991167300d",
             "-9999999999d",

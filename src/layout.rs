@@ -83,8 +83,8 @@ pub struct DayEntry {
     pub placement: Placement,
 }
 
-/// The events of a day, in display order: spans (all-day, multi-day) first, then timed events
-/// by start, ties broken by id so the order is stable.
+/// The events of a day, in display order: all-day events first, then the others by start, ties
+/// broken by id so the order is stable.
 pub fn day_entries(events: &[CachedEvent], config: &Config, day: NaiveDate) -> Vec<DayEntry> {
     day_buckets(events, config, day, day)
         .remove(&day)
@@ -124,8 +124,10 @@ pub fn day_buckets(
         while day <= b.min(last) {
             let row_start = day.weekday() == config.week_start;
             let placement = placement(spans, c.event.all_day, day == a, row_start);
+            // All-day events first, then the rest by start (a timed event that crosses
+            // midnight among the timed ones, in every zone).
             ranked.entry(day).or_default().push((
-                u8::from(!spans),
+                u8::from(!c.event.all_day),
                 start,
                 index,
                 DayEntry { index, placement },

@@ -746,3 +746,59 @@ fn agenda_reads_a_cache_on_read_only_media() {
     let items: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(items.len(), 3);
 }
+
+#[test]
+fn the_agenda_puts_all_day_first_and_aligns_12_hour_times() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.toml");
+    std::fs::write(
+        &config,
+        "[ui]\ntimezone = \"Asia/Tokyo\"\ntime_format = \"12h\"\n",
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let store = Store::open(&data.join("cache.redb")).unwrap();
+    let t = |s: &str| json!({"dateTime": s, "timeZone": "UTC"});
+    let items = [
+        json!({"id": "early", "subject": "Early", "start": t("2026-12-09T15:30:00"), "end": t("2026-12-09T16:00:00")}),
+        json!({"id": "night", "subject": "Night", "start": t("2026-12-09T14:00:00"), "end": t("2026-12-09T16:30:00")}),
+        json!({"id": "late", "subject": "Late", "start": t("2026-12-10T01:30:00"), "end": t("2026-12-10T02:30:00")}),
+        json!({"id": "holiday", "subject": "Holiday", "isAllDay": true, "start": t("2026-12-10T00:00:00"), "end": t("2026-12-11T00:00:00")}),
+    ];
+    let changes: Vec<Change> = items
+        .iter()
+        .map(|v| Change::from_raw(&v.to_string()).unwrap())
+        .collect();
+    let window = Window {
+        start: "2026-12-01T00:00:00Z".parse().unwrap(),
+        end: "2027-01-01T00:00:00Z".parse().unwrap(),
+    };
+    store
+        .apply_page("default", &changes, &SyncState::new(window))
+        .unwrap();
+    drop(store);
+    let out = run(
+        &["agenda", "--from", "2026-12-10", "--to", "2026-12-10"],
+        &config,
+        &data,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<String> = text(&out.stdout)
+        .lines()
+        .skip(1)
+        .map(str::to_owned)
+        .collect();
+    let subjects: Vec<&str> = lines
+        .iter()
+        .map(|l| l.split_whitespace().last().unwrap())
+        .collect();
+    // In Tokyo: the holiday, then Night (23:00 the day before, until 01:30), Early (00:30),
+    // Late (10:30).
+    assert_eq!(subjects, ["Holiday", "Night", "Early", "Late"], "{lines:?}");
+    let column = |l: &str| l.find(l.split_whitespace().last().unwrap()).unwrap();
+    let first = column(&lines[0]);
+    assert!(
+        lines.iter().all(|l| column(l) == first),
+        "aligned: {lines:?}"
+    );
+}

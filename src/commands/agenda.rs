@@ -119,10 +119,12 @@ pub fn write(
     }
     let mut day = first;
     while day <= last {
-        let todays: Vec<&CachedEvent> = events
+        let mut todays: Vec<&CachedEvent> = events
             .iter()
             .filter(|c| occupies(&c.event, &config.zone, day, day))
             .collect();
+        // All-day events first, then by start, in every zone.
+        todays.sort_by_key(|c| (!c.event.all_day, c.event.span().map(|s| s.0)));
         if !todays.is_empty() {
             writeln!(out, "{}", day.format("%a %Y-%m-%d"))?;
             for c in todays {
@@ -141,10 +143,12 @@ pub fn write(
 fn line(config: &Config, e: &Event, day: NaiveDate) -> String {
     let when = match day_times(e, day, config) {
         Some(times) => times.range(ASCII_MARKS),
-        None => "all day    ".to_owned(),
+        None => "all day".to_owned(),
     };
+    // Room for the longest time range: `10:30am-11:30am` in 12-hour time.
+    let width = if config.hour12 { 15 } else { 11 };
     let subject = text::line(e.title()).into_owned();
-    let mut out = format!("{when:<11}  {subject}");
+    let mut out = format!("{when:<width$}  {subject}");
     if e.cancelled {
         out.push_str("  [cancelled]");
     }

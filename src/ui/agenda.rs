@@ -58,10 +58,12 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                     .as_deref()
                     .map(|l| format!("  @ {}", fit(l, 40)))
                     .unwrap_or_default();
-                let rest = width.saturating_sub(16);
+                // Room for the longest time range: `10:30am–11:30am` in 12-hour time.
+                let when_width = if app.config.hour12 { 15 } else { 13 };
+                let rest = width.saturating_sub(when_width + 3);
                 let mut line = Line::from(vec![
                     Span::styled("▌", theme.calendar(color)),
-                    Span::raw(format!(" {when:<13} ")),
+                    Span::raw(format!(" {when:<when_width$} ")),
                     Span::raw(fit(
                         &format!("{}{location}", crate::text::line(subject)),
                         rest,
