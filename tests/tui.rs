@@ -780,3 +780,48 @@ fn a_failing_calendar_stays_on_the_status_bar_and_rounds_add_up() {
     assert_eq!(a.sync.last_counts.unwrap().added, 9);
     assert!(render(&a).contains("(+9 ~0 −0)"));
 }
+
+#[test]
+fn small_and_narrow_terminals_stay_readable() {
+    let mut a = app((40, 14));
+    let screen = render(&a);
+    assert!(
+        screen.lines().next().unwrap().contains("November 2026"),
+        "{screen}"
+    );
+    // The help scrolls on a short terminal, so its last row (quit) can be reached.
+    a.update(ch('?'));
+    let help = render(&a);
+    assert!(!help.contains("quit") && help.contains("scroll"), "{help}");
+    for _ in 0..20 {
+        a.update(ch('j'));
+    }
+    assert_eq!(
+        a.overlay,
+        Overlay::Help,
+        "moving keys scroll, they do not close"
+    );
+    assert!(render(&a).contains("quit"), "{}", render(&a));
+    a.update(key(KeyCode::Esc));
+    // Below the minimum size: a clear note instead of garbled cells.
+    a.update(Action::Resize {
+        width: 30,
+        height: 8,
+    });
+    assert!(render(&a).contains("terminal too small (30×8)"));
+    // At 130 columns the month would be squeezed beside the pane: the detail is a popup.
+    a.update(Action::Resize {
+        width: 130,
+        height: 30,
+    });
+    a.update(key(KeyCode::Enter));
+    assert_eq!(a.main_area().width, 130);
+    a.update(Action::Resize {
+        width: 160,
+        height: 48,
+    });
+    assert!(
+        a.main_area().width < 160,
+        "beside the month from 140 columns on"
+    );
+}

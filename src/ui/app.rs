@@ -124,6 +124,8 @@ pub struct App {
     pub sync: SyncStatus,
     pub account: Option<String>,
     pub signin: SignIn,
+    /// How far the help overlay is scrolled.
+    pub help_scroll: u16,
     pub size: (u16, u16),
     pub quit: bool,
 }
@@ -151,6 +153,7 @@ impl App {
             },
             account: None,
             signin: SignIn::Hidden,
+            help_scroll: 0,
             size,
             quit: false,
         }
@@ -479,7 +482,7 @@ impl App {
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         let state = match &mut self.overlay {
             Overlay::None => EventState::NotConsumed,
-            Overlay::Help => super::overlay::help_on_key(&key),
+            Overlay::Help => super::overlay::help_on_key(&key, &mut self.help_scroll),
             Overlay::Detail => super::overlay::detail_on_key(&key),
             Overlay::Search(search) => search.on_key(&key),
         };
@@ -599,6 +602,7 @@ impl App {
             }
             Command::Help => {
                 self.overlay = Overlay::Help;
+                self.help_scroll = 0;
                 Vec::new()
             }
             Command::Quit | Command::Interrupt => {

@@ -4,13 +4,23 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use super::app::{App, Overlay, SignIn};
-use super::{agenda, detail, month, popups, status};
+use super::{agenda, detail, geometry, month, popups, status};
 use crate::config::ViewKind;
 
 pub fn draw(frame: &mut Frame, app: &App) {
     let full = frame.area();
-    if full.width < 20 || full.height < 6 {
-        frame.render_widget(ratatui::widgets::Paragraph::new("too small"), full);
+    if full.width < geometry::MIN_WIDTH || full.height < geometry::MIN_HEIGHT {
+        let message = format!(
+            "terminal too small ({}×{}): deltacal needs {}×{}",
+            full.width,
+            full.height,
+            geometry::MIN_WIDTH,
+            geometry::MIN_HEIGHT
+        );
+        frame.render_widget(
+            ratatui::widgets::Paragraph::new(message).wrap(ratatui::widgets::Wrap { trim: true }),
+            full,
+        );
         return;
     }
     status::draw_title(frame, app, Rect::new(0, 0, full.width, 1));

@@ -6,17 +6,22 @@ use ratatui::layout::Rect;
 
 use crate::layout::MonthGrid;
 
-/// From this width on, the detail pane sits beside the view instead of over it.
-pub const SIDE_PANE_MIN_WIDTH: u16 = 120;
+/// Below this size nothing is drawn but a note: the views would be garbled.
+pub const MIN_WIDTH: u16 = 36;
+pub const MIN_HEIGHT: u16 = 10;
+
+/// The narrowest day cell the month keeps when the detail pane sits beside it.
+const MIN_CELL_BESIDE_PANE: u16 = 12;
 
 /// The width of the side pane on a terminal `total` columns wide.
 pub fn side_width(total: u16) -> u16 {
     (total * 2 / 5).max(40)
 }
 
-/// True when the detail pane, if open, sits beside the view.
+/// True when the detail pane, if open, sits beside the view: only where the month keeps
+/// readable cells beside it (else the pane is a popup over the view).
 pub fn has_side_pane(size: (u16, u16)) -> bool {
-    size.0 >= SIDE_PANE_MIN_WIDTH
+    size.0.saturating_sub(side_width(size.0)) >= 7 * MIN_CELL_BESIDE_PANE
 }
 
 /// The main area of the screen (between the title and the status bar), less the side pane

@@ -98,17 +98,40 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                     line = line.patch_style(theme.cancelled());
                 }
                 if day == app.selected && Some(entry.index) == selected_index {
-                    line = line.patch_style(Style::new().add_modifier(Modifier::UNDERLINED));
+                    // The agenda's emphasis: seen on a coloured bar too, and without colour.
+                    line = line.patch_style(theme.selected());
                 }
                 lines.push(line);
             }
             if entries.len() > shown {
                 lines.push(Line::from(Span::styled(
-                    format!("+{} more", entries.len() - shown),
+                    more_label(entries.len() - shown, inner),
                     theme.dim(),
                 )));
             }
             frame.render_widget(Paragraph::new(lines), cell);
         }
+    }
+}
+
+/// `+3 more`, or `+3` where a cell is too narrow for it: never past the cell.
+fn more_label(count: usize, width: usize) -> String {
+    let long = format!("+{count} more");
+    if cells(&long) <= width {
+        long
+    } else {
+        fit(&format!("+{count}"), width)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn more_labels_never_leave_their_cell() {
+        assert_eq!(more_label(3, 10), "+3 more");
+        assert_eq!(more_label(24, 6), "+24");
+        assert_eq!(more_label(1234, 3), "+1…");
     }
 }

@@ -120,16 +120,36 @@ impl Default for Search {
     }
 }
 
-/// The help overlay takes every key but Ctrl-C; the ones that close things close it.
-pub fn help_on_key(key: &KeyEvent) -> EventState {
+/// The help overlay takes every key but Ctrl-C: the ones that close things close it, the ones
+/// that move scroll it (a short terminal cannot show all of it).
+pub fn help_on_key(key: &KeyEvent, scroll: &mut u16) -> EventState {
     match command_for(key) {
         Some(Command::Interrupt) => NotConsumed,
         Some(Command::Close | Command::Help | Command::Quit) => {
             Consumed(Some(Intent::CloseOverlay))
         }
+        Some(Command::Down | Command::NextEvent) => {
+            *scroll = scroll.saturating_add(1).min(MAX_HELP_SCROLL);
+            Consumed(None)
+        }
+        Some(Command::Up | Command::PrevEvent) => {
+            *scroll = scroll.saturating_sub(1);
+            Consumed(None)
+        }
+        Some(Command::NextMonth) => {
+            *scroll = scroll.saturating_add(10).min(MAX_HELP_SCROLL);
+            Consumed(None)
+        }
+        Some(Command::PrevMonth) => {
+            *scroll = scroll.saturating_sub(10);
+            Consumed(None)
+        }
         _ => Consumed(None),
     }
 }
+
+/// Past the help's length; drawing clamps to what is there.
+const MAX_HELP_SCROLL: u16 = 64;
 
 /// The detail pane moves between the day's events and closes; other keys go to the view.
 pub fn detail_on_key(key: &KeyEvent) -> EventState {

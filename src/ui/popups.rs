@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::app::{App, Search, SignIn};
 use super::geometry::centered;
-use super::keys::help_rows;
+use super::keys::{Command, help_rows, hint as keys_hint};
 use super::strings;
 use super::width::fit;
 
@@ -25,14 +25,27 @@ pub fn draw_help(frame: &mut Frame, app: &App) {
         })
         .collect();
     lines.push(Line::from(Span::styled(
-        strings::MOUSE_HELP,
+        format!(" {:<10}{}", strings::MOUSE, strings::MOUSE_HELP),
         app.theme.dim(),
     )));
+    // A short terminal shows part of it at a time: it scrolls, and says so.
+    let visible = area.height.saturating_sub(2);
+    let overflow = (lines.len() as u16).saturating_sub(visible);
+    let scroll = app.help_scroll.min(overflow);
+    let title = if overflow > 0 {
+        format!(
+            " Keys ({}{} scroll) ",
+            keys_hint(Command::Up),
+            keys_hint(Command::Down)
+        )
+    } else {
+        " Keys ".to_owned()
+    };
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(" Keys ")
+        .title(title)
         .border_style(app.theme.accent());
-    frame.render_widget(Paragraph::new(lines).block(block), area);
+    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), area);
 }
 
 pub fn draw_signin(frame: &mut Frame, app: &App) {

@@ -21,16 +21,19 @@ pub fn draw_title(frame: &mut Frame, app: &App, area: Rect) {
         ViewKind::Month => app.selected.format("%B %Y").to_string(),
         ViewKind::Agenda => format!("from {}", app.selected.format("%a %-d %b %Y")),
     };
-    let line = Line::from(vec![
-        Span::styled(" deltacal ", theme.title()),
-        Span::raw(" "),
+    let mut spans = Vec::new();
+    // On a narrow terminal the heading matters more than the name.
+    if area.width >= 60 {
+        spans.extend([Span::styled(" deltacal ", theme.title()), Span::raw(" ")]);
+    }
+    spans.extend([
         Span::styled(" Month ", month),
         Span::raw(" "),
         Span::styled(" Agenda ", agenda),
         Span::raw("  "),
         Span::styled(heading, theme.header()),
     ]);
-    frame.render_widget(Paragraph::new(line), area);
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
 /// `retry in 25 s` while a retry after a failure is waiting.
@@ -95,7 +98,13 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
     let width = area.width as usize;
     let cells = super::width::cells;
     // The sync state matters most; then the last round; the account gets what is left.
-    let state = fit(&state, width.saturating_sub(hint.len() + 4).clamp(8, 48));
+    // The state (and an error) may take up to 3/5 of a wide bar.
+    let state = fit(
+        &state,
+        width
+            .saturating_sub(hint.len() + 4)
+            .clamp(8, (width * 3 / 5).max(48)),
+    );
     let middle = fit(
         &format!(" │ {last}"),
         width.saturating_sub(cells(&state) + hint.len() + 4),

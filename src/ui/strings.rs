@@ -4,7 +4,8 @@
 use super::keys::{Command, hint};
 
 /// The help overlay's row about the mouse (no key table row can say it).
-pub const MOUSE_HELP: &str = " mouse      click selects a day";
+pub const MOUSE: &str = "mouse";
+pub const MOUSE_HELP: &str = "click selects a day";
 
 /// The detail pane's last line.
 pub fn detail_hint() -> String {
