@@ -17,6 +17,7 @@ pub mod logging;
 pub mod model;
 pub mod net;
 pub mod paths;
+pub mod search;
 pub mod sim;
 pub mod store;
 pub mod sync;

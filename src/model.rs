@@ -158,7 +158,7 @@ pub struct Attendee {
 }
 
 /// One event of a calendar view, as cached.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     pub id: String,
     pub subject: Option<String>,

@@ -12,7 +12,7 @@ use deltacal::failure::FailureKind;
 use deltacal::model::{CachedEvent, Change, Event};
 use deltacal::store::{RoundCounts, Store};
 use deltacal::sync::{RoundSummary, SyncEvent};
-use deltacal::ui::app::{Action, App, Effect, Overlay, Search, SignIn, SyncState};
+use deltacal::ui::app::{Action, App, Effect, Overlay, SignIn, SyncState};
 use deltacal::ui::runner::{EffectRunner, Request};
 use deltacal::ui::theme::Theme;
 use ratatui::Terminal;
@@ -216,17 +216,22 @@ fn snapshots_of_every_view_and_overlay() {
 
         let mut s = app(size);
         s.update(ch('/'));
+        snapshot("search_empty", &s);
         for c in "re".chars() {
-            s.update(ch(c));
+            let effects = s.update(ch(c));
+            run_effects(&mut s, effects);
         }
         snapshot("search_typing", &s);
         s.update(key(KeyCode::Enter));
-        let hits: Vec<CachedEvent> = events()
-            .into_iter()
-            .filter(|c| c.event.subject.as_deref().unwrap_or("").contains("re"))
-            .collect();
-        s.update(Action::SearchResults(hits));
         snapshot("search_results", &s);
+
+        let mut p = app(size);
+        p.update(ch('g'));
+        for c in "friday!".chars() {
+            p.update(ch(c));
+        }
+        p.update(key(KeyCode::Enter));
+        snapshot("goto_error", &p);
 
         let mut g = app(size);
         g.update(Action::Sync(SyncEvent::Failed {
@@ -394,32 +399,43 @@ fn refresh_sign_in_help_and_quit() {
     assert_eq!(a.requests.try_recv(), Ok(Request::SyncNow));
 }
 
-#[test]
-fn search_types_runs_selects_and_jumps() {
-    let mut a = app((80, 24));
-    a.update(ch('/'));
-    for c in "dentist q".chars() {
-        assert!(a.update(ch(c)).is_empty(), "typing never triggers commands");
+/// Types `text` into the open search, performing what each key asks.
+fn type_text(a: &mut Harness, text: &str) -> Vec<Vec<Effect>> {
+    let mut asked = Vec::new();
+    for c in text.chars() {
+        let effects = a.update(ch(c));
+        asked.push(effects.clone());
+        run_effects(a, effects);
     }
-    a.update(key(KeyCode::Backspace));
-    a.update(key(KeyCode::Backspace));
-    assert_eq!(
-        a.update(key(KeyCode::Enter)),
-        vec![Effect::Search("dentist".into())]
-    );
-    let hits: Vec<CachedEvent> = events()
-        .into_iter()
-        .filter(|c| c.event.id == "dentist" || c.event.id == "standup")
-        .collect();
-    a.update(Action::SearchResults(hits));
-    let Overlay::Search(Search {
-        selected, results, ..
-    }) = &a.overlay
-    else {
+    asked
+}
+
+fn hit_ids(a: &App) -> Vec<String> {
+    let Overlay::Search(s) = &a.overlay else {
         panic!("search open")
     };
-    assert_eq!((*selected, results.len()), (0, 2));
-    a.update(key(KeyCode::Down));
+    s.results.iter().map(|c| c.event.id.clone()).collect()
+}
+
+#[test]
+fn search_filters_as_one_types_and_jumps() {
+    let mut a = app((80, 24));
+    a.update(ch('/'));
+    // The first letter reads the cache; the letters after it only narrow those hits.
+    let asked = type_text(&mut a, "de");
+    assert_eq!(asked[0], vec![Effect::Search("d".into())]);
+    assert!(asked[1].is_empty(), "narrowing needs no read: {asked:?}");
+    assert_eq!(hit_ids(&a), ["review", "dentist"]);
+    type_text(&mut a, "ntist q");
+    assert!(hit_ids(&a).is_empty());
+    // Deleting widens the query again, which reads the cache.
+    a.update(key(KeyCode::Backspace));
+    let effects = a.update(key(KeyCode::Backspace));
+    assert_eq!(effects, vec![Effect::Search("dentist".into())]);
+    run_effects(&mut a, effects);
+    assert_eq!(hit_ids(&a), ["dentist"]);
+    // Enter moves into the results; Enter again opens the hit on its day.
+    assert!(a.update(key(KeyCode::Enter)).is_empty());
     let effects = a.update(key(KeyCode::Enter));
     run_effects(&mut a, effects);
     assert_eq!(a.selected, d("2026-11-30"));
@@ -429,6 +445,133 @@ fn search_types_runs_selects_and_jumps() {
     a.update(ch('/'));
     a.update(key(KeyCode::Esc));
     assert_eq!(a.overlay, Overlay::None);
+}
+
+#[test]
+fn search_ignores_case_and_accents_and_looks_past_the_subject() {
+    let mut a = app((80, 24));
+    a.update(ch('/'));
+    type_text(&mut a, "CAFE");
+    assert_eq!(hit_ids(&a), ["dec"], "cafe finds Café");
+    for _ in 0..4 {
+        let effects = a.update(key(KeyCode::Backspace));
+        run_effects(&mut a, effects);
+    }
+    assert!(hit_ids(&a).is_empty(), "a blank query has no hits");
+    type_text(&mut a, "room 2.101");
+    assert_eq!(hit_ids(&a), ["review"], "the location is searched");
+}
+
+#[test]
+fn search_preselects_the_next_hit_and_moves_while_typing() {
+    let mut a = app((80, 24));
+    a.update(ch('/'));
+    type_text(&mut a, "e");
+    let Overlay::Search(s) = &a.overlay else {
+        panic!("search open")
+    };
+    let upcoming = s.selected;
+    let first_day = deltacal::days::event_days(&s.results[upcoming].event, &a.config.zone)
+        .unwrap()
+        .1;
+    assert!(
+        first_day >= a.today,
+        "the first hit from today on is selected"
+    );
+    assert!(s.results[..upcoming].iter().all(|c| {
+        deltacal::days::event_days(&c.event, &a.config.zone)
+            .unwrap()
+            .1
+            < a.today
+    }));
+    // Arrows and page keys move through the hits without leaving the query.
+    a.update(key(KeyCode::Down));
+    a.update(key(KeyCode::PageUp));
+    let Overlay::Search(s) = &a.overlay else {
+        panic!("search open")
+    };
+    assert!(s.editing);
+    assert_eq!(
+        s.selected, 0,
+        "a page up from near the top goes to the first hit"
+    );
+    a.update(key(KeyCode::PageDown));
+    let Overlay::Search(s) = &a.overlay else {
+        panic!("search open")
+    };
+    assert_eq!(s.selected, (s.results.len() - 1).min(10));
+}
+
+#[test]
+fn g_goes_to_a_typed_date_and_says_what_it_cannot_read() {
+    let mut a = app((80, 24));
+    a.update(ch('g'));
+    assert!(matches!(a.overlay, Overlay::GoTo(_)));
+    // Letters type into the prompt; none of them acts as a command.
+    for c in "2027-02-30".chars() {
+        assert!(a.update(ch(c)).is_empty());
+    }
+    assert!(!a.quit);
+    assert!(a.update(key(KeyCode::Enter)).is_empty());
+    let Overlay::GoTo(prompt) = &a.overlay else {
+        panic!("prompt stays open on a bad date")
+    };
+    assert!(
+        prompt.error.as_deref().unwrap().contains("2027-02-30"),
+        "{prompt:?}"
+    );
+    for _ in 0..2 {
+        a.update(key(KeyCode::Backspace));
+    }
+    a.update(ch('2'));
+    a.update(ch('8'));
+    let effects = a.update(key(KeyCode::Enter));
+    assert_eq!(a.overlay, Overlay::None);
+    assert_eq!(a.selected, d("2027-02-28"));
+    assert!(
+        matches!(effects.as_slice(), [Effect::Load { .. }]),
+        "{effects:?}"
+    );
+    // The CLI's relative forms work too, from today.
+    a.update(ch('g'));
+    for c in "+2w".chars() {
+        a.update(ch(c));
+    }
+    a.update(key(KeyCode::Enter));
+    assert_eq!(a.selected, a.today + chrono::Duration::weeks(2));
+    // Esc leaves without moving.
+    a.update(ch('g'));
+    a.update(ch('t'));
+    a.update(key(KeyCode::Esc));
+    assert_eq!(a.overlay, Overlay::None);
+    assert_eq!(a.selected, a.today + chrono::Duration::weeks(2));
+}
+
+#[test]
+fn m_and_a_pick_a_view() {
+    let mut a = app((80, 24));
+    a.update(ch('a'));
+    assert_eq!(a.view, ViewKind::Agenda);
+    a.update(ch('a'));
+    assert_eq!(a.view, ViewKind::Agenda, "picking, not toggling");
+    a.update(ch('m'));
+    assert_eq!(a.view, ViewKind::Month);
+}
+
+#[test]
+fn an_open_search_follows_the_cache() {
+    let mut a = app((80, 24));
+    a.update(ch('/'));
+    type_text(&mut a, "dentist");
+    let effects = a.update(Action::Sync(SyncEvent::PageApplied {
+        view: "default".into(),
+        page: 1,
+        range: Some((now(), now() + chrono::Duration::hours(1))),
+        added: 0,
+        updated: 1,
+        removed: 0,
+    }));
+    assert!(effects.contains(&Effect::Search("dentist".into())));
 }
 
 #[test]

@@ -16,6 +16,7 @@ use chrono::NaiveDate;
 
 use crate::failure::FailureKind;
 use crate::model::{CachedEvent, Change, Event, Window};
+use crate::search::Query;
 use crate::tz::DisplayZone;
 
 /// Bumped whenever a table's layout changes. A file of an older schema this version knows is
@@ -732,9 +733,8 @@ impl Store {
         Ok(events)
     }
 
-    /// Cached events whose subject contains `needle` (case-insensitive), soonest first.
-    pub fn search(&self, needle: &str, limit: usize) -> Result<Vec<CachedEvent>, StoreError> {
-        let needle = needle.to_lowercase();
+    /// Every cached event `query` matches (stubs have nothing to match yet), soonest first.
+    pub fn search(&self, query: &Query) -> Result<Vec<CachedEvent>, StoreError> {
         let read = self.read()?;
         let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
         let mut found = Vec::new();
@@ -742,14 +742,7 @@ impl Store {
             let (key, value) = entry.map_err(|e| self.err(e))?;
             let (view, start, id) = key.value();
             let event = self.decode(id, value.value().2)?;
-            if event.is_stub() {
-                continue;
-            }
-            let hit = event
-                .subject
-                .as_deref()
-                .is_some_and(|s| s.to_lowercase().contains(&needle));
-            if hit {
+            if !event.is_stub() && query.matches(&event) {
                 found.push((
                     start,
                     CachedEvent {
@@ -760,7 +753,6 @@ impl Store {
             }
         }
         found.sort_by(|a, b| (a.0, &a.1.event.id).cmp(&(b.0, &b.1.event.id)));
-        found.truncate(limit);
         Ok(found.into_iter().map(|(_, e)| e).collect())
     }
 }

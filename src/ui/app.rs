@@ -11,13 +11,14 @@ use crossterm::event::KeyEvent;
 use super::geometry;
 use super::keys::{Command, command_for};
 use super::overlay::{EventState, Intent};
-pub use super::overlay::{Overlay, Search, SignIn};
+pub use super::overlay::{GoTo, Overlay, Search, SignIn};
 use super::theme::Theme;
 use crate::auth::signin::SignInEvent;
 use crate::config::{Config, ViewKind};
 use crate::failure::FailureKind;
 use crate::layout::{MonthGrid, day_entries};
 use crate::model::CachedEvent;
+use crate::search::Query;
 use crate::store::{RoundCounts, SyncState as SavedState};
 use crate::sync::SyncEvent;
 
@@ -83,7 +84,11 @@ pub enum Action {
     LoadFailed(String),
     /// The sync states saved in the cache, by view key, for the configured calendars.
     SavedStates(Vec<(String, SavedState)>),
-    SearchResults(Vec<CachedEvent>),
+    /// The cache's answer to a search for `query`.
+    SearchResults {
+        query: String,
+        results: Vec<CachedEvent>,
+    },
 }
 
 /// Work `update` asks the effect runner to do.
@@ -345,24 +350,57 @@ impl App {
                 self.sum_rounds();
                 Vec::new()
             }
-            Action::SearchResults(results) => {
-                // Start at the first hit from today on: the next occurrence is what one wants.
-                let zone = self.config.zone;
-                let today = self.today;
-                let upcoming = results
-                    .iter()
-                    .position(|c| {
-                        crate::days::event_days(&c.event, &zone)
-                            .is_some_and(|(_, last)| last >= today)
-                    })
-                    .unwrap_or(0);
-                if let Overlay::Search(s) = &mut self.overlay {
+            Action::SearchResults { query, results } => {
+                if let Overlay::Search(s) = &mut self.overlay
+                    && s.query.trim() == query
+                {
                     s.results = results;
-                    s.selected = upcoming;
+                    s.results_for = Some(Query::new(&query));
+                    self.preselect_hit();
                 }
                 Vec::new()
             }
         }
+    }
+
+    /// Selects the first hit from today on: the next occurrence is what one wants.
+    fn preselect_hit(&mut self) {
+        let zone = self.config.zone;
+        let today = self.today;
+        if let Overlay::Search(s) = &mut self.overlay {
+            s.selected = s
+                .results
+                .iter()
+                .position(|c| {
+                    crate::days::event_days(&c.event, &zone).is_some_and(|(_, last)| last >= today)
+                })
+                .unwrap_or(0);
+        }
+    }
+
+    /// Answers a search as it is typed: a blank query has no hits; one that only adds to the
+    /// last answered query filters its hits; any other reads the cache.
+    fn run_search(&mut self, text: String) -> Vec<Effect> {
+        let Overlay::Search(s) = &mut self.overlay else {
+            return Vec::new();
+        };
+        let query = Query::new(&text);
+        if query.is_blank() {
+            s.results.clear();
+            s.results_for = None;
+            s.selected = 0;
+            return Vec::new();
+        }
+        if s.results_for
+            .as_ref()
+            .is_some_and(|last| query.narrows(last))
+        {
+            s.results.retain(|c| query.matches(&c.event));
+            s.results_for = Some(query);
+            self.preselect_hit();
+            return Vec::new();
+        }
+        vec![Effect::Search(text)]
     }
 
     fn on_sync(&mut self, event: SyncEvent) -> Vec<Effect> {
@@ -384,16 +422,23 @@ impl App {
                 let Some((a, b)) = range else {
                     return Vec::new();
                 };
+                // An open search answers from the cache as it now is.
+                let mut effects = match &self.overlay {
+                    Overlay::Search(s) if !s.query.trim().is_empty() => {
+                        vec![Effect::Search(s.query.trim().to_owned())]
+                    }
+                    _ => Vec::new(),
+                };
                 let zone = self.config.zone;
                 let changed_first = zone.date_of(a) - Duration::days(1);
                 let changed_last = zone.date_of(b) + Duration::days(1);
-                if changed_last < first || changed_first > last {
-                    return Vec::new();
+                if changed_last >= first && changed_first <= last {
+                    effects.push(Effect::LoadDays {
+                        first: changed_first.max(first),
+                        last: changed_last.min(last),
+                    });
                 }
-                vec![Effect::LoadDays {
-                    first: changed_first.max(first),
-                    last: changed_last.min(last),
-                }]
+                effects
             }
             SyncEvent::RoundFinished(summary) => {
                 self.sync.failures.remove(&summary.view);
@@ -485,6 +530,7 @@ impl App {
             Overlay::Help => super::overlay::help_on_key(&key, &mut self.help_scroll),
             Overlay::Detail => super::overlay::detail_on_key(&key),
             Overlay::Search(search) => search.on_key(&key),
+            Overlay::GoTo(prompt) => prompt.on_key(&key),
         };
         let state = match state {
             EventState::NotConsumed => self.signin.on_key(&key),
@@ -510,12 +556,24 @@ impl App {
                 self.signin = SignIn::Hidden;
                 Vec::new()
             }
-            Intent::RunSearch(query) => vec![Effect::Search(query)],
+            Intent::RunSearch(query) => self.run_search(query),
             Intent::StepEvent(step) => {
                 self.step_event(step);
                 Vec::new()
             }
             Intent::OpenHit => self.open_search_hit(),
+            Intent::GoTo(text) => match crate::days::parse_day(&text, self.today) {
+                Ok(day) => {
+                    self.overlay = Overlay::None;
+                    self.select(day)
+                }
+                Err(e) => {
+                    if let Overlay::GoTo(prompt) = &mut self.overlay {
+                        prompt.error = Some(e);
+                    }
+                    Vec::new()
+                }
+            },
         }
     }
 
@@ -570,6 +628,18 @@ impl App {
                     ViewKind::Agenda => ViewKind::Month,
                 };
                 self.load_if_needed()
+            }
+            Command::MonthView => {
+                self.view = ViewKind::Month;
+                self.load_if_needed()
+            }
+            Command::AgendaView => {
+                self.view = ViewKind::Agenda;
+                self.load_if_needed()
+            }
+            Command::GoTo => {
+                self.overlay = Overlay::GoTo(GoTo::default());
+                Vec::new()
             }
             Command::NextEvent => {
                 self.step_event(1);

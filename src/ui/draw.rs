@@ -35,6 +35,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Overlay::Detail => detail::draw(frame, app),
         Overlay::Help => popups::draw_help(frame, app),
         Overlay::Search(s) => popups::draw_search(frame, app, s),
+        Overlay::GoTo(g) => popups::draw_goto(frame, app, g),
     }
     if app.signin != SignIn::Hidden {
         popups::draw_signin(frame, app);

@@ -14,6 +14,9 @@ pub enum Command {
     PrevMonth,
     Today,
     ToggleView,
+    MonthView,
+    AgendaView,
+    GoTo,
     NextEvent,
     PrevEvent,
     Open,
@@ -121,6 +124,21 @@ pub const BINDINGS: &[Binding] = &[
         help: "month / agenda",
     },
     Binding {
+        keys: &[Char('m')],
+        command: Command::MonthView,
+        help: "month view",
+    },
+    Binding {
+        keys: &[Char('a')],
+        command: Command::AgendaView,
+        help: "agenda view",
+    },
+    Binding {
+        keys: &[Char('g')],
+        command: Command::GoTo,
+        help: "go to a date",
+    },
+    Binding {
         keys: &[Char(']')],
         command: Command::NextEvent,
         help: "next event of the day",
@@ -148,7 +166,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: &[Char('/')],
         command: Command::Search,
-        help: "search subjects",
+        help: "search events",
     },
     Binding {
         keys: &[Char('s')],

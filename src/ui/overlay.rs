@@ -6,6 +6,7 @@ use crossterm::event::KeyEvent;
 
 use super::keys::{Command, command_for, text_command_for, typed_char};
 use crate::model::CachedEvent;
+use crate::search::Query;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
@@ -13,14 +14,25 @@ pub enum Overlay {
     Detail,
     Help,
     Search(Search),
+    GoTo(GoTo),
+}
+
+/// The `g` prompt: a date in the CLI's forms (`2026-12-24`, `tomorrow`, `fri`, `+2w`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GoTo {
+    pub text: String,
+    /// Why the last Enter could not go anywhere.
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Search {
     pub query: String,
-    /// Typing into the query (Enter runs it).
+    /// Typing into the query; the results follow as one types, and Enter moves into them.
     pub editing: bool,
     pub results: Vec<CachedEvent>,
+    /// The query `results` answer; a longer query is answered by filtering them.
+    pub results_for: Option<Query>,
     pub selected: usize,
 }
 
@@ -49,6 +61,8 @@ pub enum Intent {
     RunSearch(String),
     /// Go to the selected search hit and show its details.
     OpenHit,
+    /// Go to the date typed into the `g` prompt.
+    GoTo(String),
     /// Select the day's next (1) or previous (-1) event.
     StepEvent(i64),
 }
@@ -62,14 +76,23 @@ pub enum EventState {
 
 use EventState::{Consumed, NotConsumed};
 
+/// How far the page keys move through search results.
+const SEARCH_PAGE: i64 = 10;
+
 impl Search {
     pub fn new() -> Search {
         Search {
             query: String::new(),
             editing: true,
             results: Vec::new(),
+            results_for: None,
             selected: 0,
         }
+    }
+
+    fn step(&mut self, by: i64) {
+        let last = self.results.len().saturating_sub(1);
+        self.selected = self.selected.saturating_add_signed(by as isize).min(last);
     }
 
     /// While typing, the search takes every key but Ctrl-C; over its results it takes the keys
@@ -78,29 +101,54 @@ impl Search {
         if self.editing {
             if let Some(c) = typed_char(key) {
                 self.query.push(c);
-                return Consumed(None);
+                return Consumed(Some(Intent::RunSearch(self.query.trim().to_owned())));
             }
             return match text_command_for(key) {
                 Some(Command::Interrupt) => NotConsumed,
                 Some(Command::DeleteBack) => {
                     self.query.pop();
-                    Consumed(None)
+                    Consumed(Some(Intent::RunSearch(self.query.trim().to_owned())))
                 }
                 Some(Command::Close) => Consumed(Some(Intent::CloseOverlay)),
                 Some(Command::Open) if !self.query.trim().is_empty() => {
                     self.editing = false;
-                    Consumed(Some(Intent::RunSearch(self.query.trim().to_owned())))
+                    Consumed(None)
+                }
+                // The keys that do not type move through the results as they come.
+                Some(Command::Up | Command::PrevEvent) => {
+                    self.step(-1);
+                    Consumed(None)
+                }
+                Some(Command::Down | Command::NextEvent) => {
+                    self.step(1);
+                    Consumed(None)
+                }
+                Some(Command::PrevMonth) => {
+                    self.step(-SEARCH_PAGE);
+                    Consumed(None)
+                }
+                Some(Command::NextMonth) => {
+                    self.step(SEARCH_PAGE);
+                    Consumed(None)
                 }
                 _ => Consumed(None),
             };
         }
         match command_for(key) {
             Some(Command::Up | Command::PrevEvent) => {
-                self.selected = self.selected.saturating_sub(1);
+                self.step(-1);
                 Consumed(None)
             }
             Some(Command::Down | Command::NextEvent) => {
-                self.selected = (self.selected + 1).min(self.results.len().saturating_sub(1));
+                self.step(1);
+                Consumed(None)
+            }
+            Some(Command::PrevMonth) => {
+                self.step(-SEARCH_PAGE);
+                Consumed(None)
+            }
+            Some(Command::NextMonth) => {
+                self.step(SEARCH_PAGE);
                 Consumed(None)
             }
             Some(Command::Open) => Consumed(Some(Intent::OpenHit)),
@@ -110,6 +158,30 @@ impl Search {
                 Consumed(None)
             }
             _ => NotConsumed,
+        }
+    }
+}
+
+impl GoTo {
+    /// Takes every key but Ctrl-C while the date is typed.
+    pub fn on_key(&mut self, key: &KeyEvent) -> EventState {
+        if let Some(c) = typed_char(key) {
+            self.text.push(c);
+            self.error = None;
+            return Consumed(None);
+        }
+        match text_command_for(key) {
+            Some(Command::Interrupt) => NotConsumed,
+            Some(Command::DeleteBack) => {
+                self.text.pop();
+                self.error = None;
+                Consumed(None)
+            }
+            Some(Command::Close) => Consumed(Some(Intent::CloseOverlay)),
+            Some(Command::Open) if !self.text.trim().is_empty() => {
+                Consumed(Some(Intent::GoTo(self.text.trim().to_owned())))
+            }
+            _ => Consumed(None),
         }
     }
 }

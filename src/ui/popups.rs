@@ -5,7 +5,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::app::{App, Search, SignIn};
+use super::app::{App, GoTo, Search, SignIn};
 use super::geometry::centered;
 use super::keys::{Command, help_rows, hint as keys_hint};
 use super::strings;
@@ -107,37 +107,38 @@ pub fn draw_signin(frame: &mut Frame, app: &App) {
 }
 
 pub fn draw_search(frame: &mut Frame, app: &App, search: &Search) {
-    let area = centered(app.size, 70, 18);
+    let area = centered(app.size, 76, 18);
     frame.render_widget(Clear, area);
     let theme = &app.theme;
     let inner = area.width.saturating_sub(2) as usize;
     let cursor = if search.editing { "▏" } else { "" };
-    let mut lines = vec![Line::from(vec![
-        Span::styled("/ ", theme.accent()),
-        Span::raw(fit(&search.query, inner.saturating_sub(4))),
-        Span::raw(cursor),
-    ])];
-    lines.push(Line::default());
-    if search.editing {
-        lines.push(Line::from(Span::styled(
-            strings::search_hint(),
-            theme.dim(),
-        )));
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled("/ ", theme.accent()),
+            Span::raw(fit(&search.query, inner.saturating_sub(4))),
+            Span::raw(cursor),
+        ]),
+        Line::default(),
+    ];
+    // The query line, the gap and the hint line leave this many rows for hits.
+    let room = area.height.saturating_sub(5) as usize;
+    if search.query.trim().is_empty() {
+        for text in strings::SEARCH_EMPTY {
+            lines.push(Line::from(Span::styled(fit(text, inner), theme.dim())));
+        }
     } else if search.results.is_empty() {
         lines.push(Line::from(Span::styled(
-            "No cached event has that in its subject.",
+            "Nothing in the cache matches.",
             theme.dim(),
         )));
     } else {
-        let room = area.height.saturating_sub(5) as usize;
+        // The list scrolls to keep the selected hit in view.
         let skip = search.selected.saturating_sub(room.saturating_sub(1));
         for (i, c) in search.results.iter().enumerate().skip(skip).take(room) {
-            let day = crate::days::event_days(&c.event, &app.config.zone)
-                .map(|d| d.0.format("%a %-d %b %Y").to_string())
-                .unwrap_or_default();
+            let (day, time) = hit_when(app, &c.event);
             let mut line = Line::from(vec![
-                Span::styled(format!("{day:<16} "), theme.dim()),
-                Span::raw(fit(c.event.title(), inner.saturating_sub(17))),
+                Span::styled(format!("{day:<15} {time:>7}  "), theme.dim()),
+                Span::raw(fit(c.event.title(), inner.saturating_sub(25))),
             ]);
             if i == search.selected {
                 line = line.patch_style(theme.selected());
@@ -145,10 +146,69 @@ pub fn draw_search(frame: &mut Frame, app: &App, search: &Search) {
             lines.push(line);
         }
     }
-    let title = format!(" Search ({}) ", search.results.len());
+    while lines.len() < room + 2 {
+        lines.push(Line::default());
+    }
+    let hint = if search.editing {
+        strings::search_typing_hint()
+    } else {
+        strings::search_results_hint()
+    };
+    lines.push(Line::from(Span::styled(fit(&hint, inner), theme.dim())));
+    let title = if search.results.is_empty() {
+        " Search ".to_owned()
+    } else {
+        format!(
+            " Search ({}/{}) ",
+            search.selected + 1,
+            search.results.len()
+        )
+    };
     let block = Block::default()
         .borders(Borders::ALL)
         .title(title)
         .border_style(theme.accent());
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+pub fn draw_goto(frame: &mut Frame, app: &App, prompt: &GoTo) {
+    let area = centered(app.size, 72, 7);
+    frame.render_widget(Clear, area);
+    let theme = &app.theme;
+    let inner = area.width.saturating_sub(2) as usize;
+    let lines = vec![
+        Line::from(vec![
+            Span::styled("Date: ", theme.accent()),
+            Span::raw(fit(&prompt.text, inner.saturating_sub(8))),
+            Span::raw("▏"),
+        ]),
+        Line::from(Span::styled(fit(strings::GOTO_FORMS, inner), theme.dim())),
+        match &prompt.error {
+            Some(e) => Line::from(Span::styled(fit(e, inner), theme.error())),
+            None => Line::default(),
+        },
+        Line::default(),
+        Line::from(Span::styled(fit(&strings::goto_hint(), inner), theme.dim())),
+    ];
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" Go to ")
+        .border_style(theme.accent());
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// A hit's first day and start time in the display zone (`all day` for all-day events).
+fn hit_when(app: &App, event: &crate::model::Event) -> (String, String) {
+    let day = crate::days::event_days(event, &app.config.zone)
+        .map(|d| d.0.format("%a %-d %b %Y").to_string())
+        .unwrap_or_default();
+    let time = if event.all_day {
+        "all day".to_owned()
+    } else {
+        event
+            .span()
+            .map(|(start, _)| crate::days::clock(&app.config, start))
+            .unwrap_or_default()
+    };
+    (day, time)
 }

@@ -10,6 +10,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::app::{Action, App, Effect, Visible};
 use crate::config::Config;
+use crate::search::Query;
 use crate::store::{Store, StoreError};
 
 /// What the app asks of a background task. Nothing else flows back from the UI.
@@ -26,9 +27,6 @@ pub struct EffectRunner {
     store: Arc<Store>,
     requests: UnboundedSender<Request>,
 }
-
-/// How many search hits are read at most.
-const SEARCH_LIMIT: usize = 200;
 
 impl EffectRunner {
     pub fn new(store: Arc<Store>, requests: UnboundedSender<Request>) -> EffectRunner {
@@ -68,8 +66,8 @@ impl EffectRunner {
                     Ok(states) => Action::SavedStates(states),
                     Err(e) => Action::LoadFailed(e.to_string()),
                 },
-                Effect::Search(query) => match self.store.search(&query, SEARCH_LIMIT) {
-                    Ok(results) => Action::SearchResults(results),
+                Effect::Search(query) => match self.store.search(&Query::new(&query)) {
+                    Ok(results) => Action::SearchResults { query, results },
                     Err(e) => Action::LoadFailed(e.to_string()),
                 },
                 Effect::RefreshNow => {

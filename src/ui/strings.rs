@@ -17,14 +17,42 @@ pub fn detail_hint() -> String {
     )
 }
 
-/// Under the search query while typing.
-pub fn search_hint() -> String {
+/// Under the search results while typing: the keys that do not type.
+pub fn search_typing_hint() -> String {
     format!(
-        "{} search · {} close",
+        "↑↓ PgUp PgDn move · {} to the results · {} close",
         hint(Command::Open),
         hint(Command::Close)
     )
 }
+
+/// Under the search results while moving through them.
+pub fn search_results_hint() -> String {
+    format!(
+        "{} open · {} edit · {} close",
+        hint(Command::Open),
+        hint(Command::Search),
+        hint(Command::Close)
+    )
+}
+
+/// In the search popup before anything is typed.
+pub const SEARCH_EMPTY: [&str; 2] = [
+    "Type to search subjects, places, people and notes.",
+    "Case and accents do not matter: cafe finds Café.",
+];
+
+/// Under the `g` prompt.
+pub fn goto_hint() -> String {
+    format!(
+        "{} go · {} close",
+        hint(Command::Open),
+        hint(Command::Close)
+    )
+}
+
+/// The forms the `g` prompt takes, as the CLI's DATE.
+pub const GOTO_FORMS: &str = "2026-12-24, today, tomorrow, fri, +3d, -2w";
 
 /// Under a device code while the sign-in waits.
 pub fn signin_waiting() -> String {
