@@ -132,8 +132,12 @@ pub fn draw_search(frame: &mut Frame, app: &App, search: &Search) {
             theme.dim(),
         )));
     } else {
-        // The list scrolls to keep the selected hit in view.
-        let skip = search.selected.saturating_sub(room.saturating_sub(1));
+        // The selected hit sits a quarter down the list: a few earlier hits above it, the ones
+        // that follow below (the preselected hit is the next one from today).
+        let skip = search
+            .selected
+            .saturating_sub(room / 4)
+            .min(search.results.len().saturating_sub(room));
         for (i, c) in search.results.iter().enumerate().skip(skip).take(room) {
             let (day, time) = hit_when(app, &c.event);
             let mut line = Line::from(vec![
