@@ -548,6 +548,44 @@ fn g_goes_to_a_typed_date_and_says_what_it_cannot_read() {
 }
 
 #[test]
+fn the_agenda_scrolls_to_keep_the_selected_event_in_sight() {
+    let mut a = app((80, 10));
+    a.update(ch('a'));
+    let day = a.selected;
+    let busy: Vec<CachedEvent> = (0..20)
+        .map(|i| {
+            let start = format!("{day}T{:02}:{:02}:00", 2 + i / 2, (i % 2) * 30);
+            let end = format!("{day}T{:02}:{:02}:00", 2 + i / 2, (i % 2) * 30 + 15);
+            event(
+                "default",
+                json!({"id": format!("busy{i}"), "subject": format!("Meeting number {i}"),
+                       "start": t(&start), "end": t(&end)}),
+            )
+        })
+        .collect();
+    let (first, last) = (a.visible.first, a.visible.last);
+    a.update(Action::Loaded(deltacal::ui::app::Visible {
+        first,
+        last,
+        events: busy,
+    }));
+    assert!(render(&a).contains("Meeting number 0"));
+    for _ in 0..15 {
+        a.update(ch(']'));
+    }
+    let screen = render(&a);
+    assert!(screen.contains("Meeting number 15"), "{screen}");
+    assert!(
+        !screen.contains("Meeting number 0 "),
+        "scrolled past the first: {screen}"
+    );
+    for _ in 0..15 {
+        a.update(ch('['));
+    }
+    assert!(render(&a).contains("Meeting number 0"));
+}
+
+#[test]
 fn m_and_a_pick_a_view() {
     let mut a = app((80, 24));
     a.update(ch('a'));
@@ -653,11 +691,82 @@ fn notifications_reload_only_what_is_visible() {
     );
 }
 
+fn click(column: u16, row: u16) -> Action {
+    Action::Click {
+        column,
+        row,
+        double: false,
+    }
+}
+
+#[test]
+fn tab_clicks_switch_views_the_wheel_moves_and_a_double_click_opens() {
+    let mut a = app((80, 24));
+    let screen = render(&a);
+    let title = screen.lines().next().unwrap();
+    let agenda_col = title.find("Agenda").unwrap() as u16;
+    let month_col = title.find("Month").unwrap() as u16;
+    a.update(click(agenda_col, 0));
+    assert_eq!(a.view, ViewKind::Agenda);
+    // The title keeps its tabs where they were drawn, at every width.
+    a.update(Action::Resize {
+        width: 50,
+        height: 20,
+    });
+    let title = render(&a).lines().next().unwrap().to_owned();
+    a.update(click(title.find("Month").unwrap() as u16, 0));
+    assert_eq!(a.view, ViewKind::Month);
+    a.update(Action::Resize {
+        width: 80,
+        height: 24,
+    });
+    assert!(
+        a.update(click(month_col + 30, 0)).is_empty(),
+        "the heading is no tab"
+    );
+    // The wheel moves as the arrows do: a week in the month, a day in the agenda.
+    let start = a.selected;
+    a.update(Action::Wheel { down: true });
+    assert_eq!(a.selected, start + chrono::Duration::days(7));
+    a.update(Action::Wheel { down: false });
+    a.update(ch('a'));
+    a.update(Action::Wheel { down: true });
+    assert_eq!(a.selected, start + chrono::Duration::days(1));
+    // In the help it scrolls the help.
+    a.update(Action::Resize {
+        width: 80,
+        height: 12,
+    });
+    a.update(ch('?'));
+    a.update(Action::Wheel { down: true });
+    assert_eq!(a.help_scroll, 1);
+    a.update(key(KeyCode::Esc));
+    // A double click on a day of the month selects it and opens its first event.
+    a.update(Action::Resize {
+        width: 80,
+        height: 24,
+    });
+    a.update(ch('m'));
+    a.update(ch('t'));
+    let load = a.reload();
+    run_effects(&mut a, vec![load]);
+    let screen = render(&a);
+    let row = screen.lines().position(|l| l.contains("24 today")).unwrap() as u16;
+    let effects = a.update(Action::Click {
+        column: 14,
+        row: row + 1,
+        double: true,
+    });
+    run_effects(&mut a, effects);
+    assert_eq!(a.selected, d("2026-11-24"));
+    assert_eq!(a.overlay, Overlay::Detail);
+}
+
 #[test]
 fn clicks_select_days_and_resizes_relayout() {
     let mut a = app((80, 24));
     // The grid starts on line 2 (title, weekday header); 80 columns make 7 columns of 11-12.
-    let effects = a.update(Action::Click { column: 1, row: 3 });
+    let effects = a.update(click(1, 3));
     assert_eq!(a.selected, d("2026-10-26"), "top-left cell");
     assert_eq!(
         effects,
@@ -670,19 +779,13 @@ fn clicks_select_days_and_resizes_relayout() {
     a.update(ch('t'));
     let reload = a.reload();
     run_effects(&mut a, vec![reload]);
-    a.update(Action::Click {
-        column: 79,
-        row: 22,
-    });
+    a.update(click(79, 22));
     assert_eq!(a.selected, d("2026-12-06"), "bottom-right cell");
     a.update(Action::Resize {
         width: 160,
         height: 48,
     });
-    a.update(Action::Click {
-        column: 70,
-        row: 20,
-    });
+    a.update(click(70, 20));
     assert_eq!(
         a.selected.format("%Y-%m").to_string(),
         "2026-12",

@@ -15,10 +15,14 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let theme = &app.theme;
     let width = area.width as usize;
     let mut lines: Vec<Line> = Vec::new();
+    let height = area.height as usize;
+    // The selected day comes first; when its events overflow the view, it scrolls by `skip`
+    // lines to keep the selected event in sight.
+    let mut skip = 0;
     let mut day = app.selected;
     let end = app.selected + Duration::days(AGENDA_DAYS);
     let buckets = day_buckets(&app.visible.events, &app.config, day, end);
-    while day < end && lines.len() < area.height as usize {
+    while day < end && lines.len() < skip + height {
         let entries = buckets.get(&day).map(Vec::as_slice).unwrap_or_default();
         let is_selected = day == app.selected;
         if !entries.is_empty() || is_selected || day == app.today {
@@ -74,11 +78,13 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 }
                 if is_selected && pos == app.selected_event {
                     line = line.patch_style(theme.selected());
+                    skip = (lines.len() + 1).saturating_sub(height);
                 }
                 lines.push(line);
             }
         }
         day += Duration::days(1);
     }
+    lines.drain(..skip.min(lines.len()));
     frame.render_widget(Paragraph::new(lines), area);
 }

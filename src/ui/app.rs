@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use crossterm::event::KeyEvent;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::geometry;
 use super::keys::{Command, command_for};
@@ -61,9 +61,15 @@ pub struct SyncStatus {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     Key(KeyEvent),
+    /// A left click; `double` when it is the second on the same cell in quick succession.
     Click {
         column: u16,
         row: u16,
+        double: bool,
+    },
+    /// The mouse wheel: it moves as the arrow keys do wherever it is turned.
+    Wheel {
+        down: bool,
     },
     Resize {
         width: u16,
@@ -255,14 +261,14 @@ impl App {
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
         match action {
             Action::Key(key) => self.on_key(key),
-            Action::Click { column, row } => {
-                if self.view != ViewKind::Month || self.overlay != Overlay::None {
-                    return Vec::new();
-                }
-                match geometry::day_at(self.main_area(), &self.grid(), column, row) {
-                    Some(day) => self.select(day),
-                    None => Vec::new(),
-                }
+            Action::Click {
+                column,
+                row,
+                double,
+            } => self.on_click(column, row, double),
+            Action::Wheel { down } => {
+                let code = if down { KeyCode::Down } else { KeyCode::Up };
+                self.on_key(KeyEvent::new(code, KeyModifiers::NONE))
             }
             Action::Resize { width, height } => {
                 self.size = (width, height);
@@ -521,6 +527,32 @@ impl App {
         } else {
             SyncState::Error(text)
         }
+    }
+
+    /// A click on a view tab switches to it; one on a day of the month selects it, and a
+    /// double click there opens its event.
+    fn on_click(&mut self, column: u16, row: u16, double: bool) -> Vec<Effect> {
+        if self.overlay != Overlay::None && self.overlay != Overlay::Detail {
+            return Vec::new();
+        }
+        if row == 0 {
+            return match geometry::tab_at(self.size.0, column) {
+                Some(ViewKind::Month) => self.on_command(Command::MonthView),
+                Some(ViewKind::Agenda) => self.on_command(Command::AgendaView),
+                None => Vec::new(),
+            };
+        }
+        if self.view != ViewKind::Month {
+            return Vec::new();
+        }
+        let Some(day) = geometry::day_at(self.main_area(), &self.grid(), column, row) else {
+            return Vec::new();
+        };
+        let effects = self.select(day);
+        if double {
+            self.on_command(Command::Open);
+        }
+        effects
     }
 
     /// The open overlay is offered the key first, then the sign-in panel, then the key table.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Sender;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, KeyEventKind, MouseButton, MouseEventKind};
 use tokio::sync::broadcast::error::RecvError;
@@ -13,18 +13,41 @@ use tokio::sync::broadcast::error::RecvError;
 use super::app::Action;
 use crate::sync::SyncEvent;
 
-/// The action a terminal event stands for, if any.
-pub fn action_for(event: Event) -> Option<Action> {
-    match event {
-        Event::Key(key) if key.kind != KeyEventKind::Release => Some(Action::Key(key)),
-        Event::Mouse(m) if m.kind == MouseEventKind::Down(MouseButton::Left) => {
-            Some(Action::Click {
-                column: m.column,
-                row: m.row,
-            })
+/// Two clicks on the same cell within this long are a double click.
+const DOUBLE_CLICK: Duration = Duration::from_millis(400);
+
+/// Turns terminal events into actions; remembers the last click to tell a double click.
+#[derive(Default)]
+pub struct Translator {
+    last_click: Option<(Instant, u16, u16)>,
+}
+
+impl Translator {
+    /// The action a terminal event stands for, if any; `at` is when it was read.
+    pub fn action_for(&mut self, event: Event, at: Instant) -> Option<Action> {
+        match event {
+            Event::Key(key) if key.kind != KeyEventKind::Release => Some(Action::Key(key)),
+            Event::Mouse(m) => match m.kind {
+                MouseEventKind::Down(MouseButton::Left) => {
+                    let double = self.last_click.is_some_and(|(then, column, row)| {
+                        (column, row) == (m.column, m.row)
+                            && at.duration_since(then) <= DOUBLE_CLICK
+                    });
+                    // A third click starts a new pair.
+                    self.last_click = (!double).then_some((at, m.column, m.row));
+                    Some(Action::Click {
+                        column: m.column,
+                        row: m.row,
+                        double,
+                    })
+                }
+                MouseEventKind::ScrollUp => Some(Action::Wheel { down: false }),
+                MouseEventKind::ScrollDown => Some(Action::Wheel { down: true }),
+                _ => None,
+            },
+            Event::Resize(width, height) => Some(Action::Resize { width, height }),
+            _ => None,
         }
-        Event::Resize(width, height) => Some(Action::Resize { width, height }),
-        _ => None,
     }
 }
 
@@ -40,12 +63,13 @@ impl TerminalInput {
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
         let thread = std::thread::spawn(move || {
+            let mut translator = Translator::default();
             // Polling with a timeout lets the thread notice `stop` between events.
             while !stopped.load(Ordering::Relaxed) {
                 match crossterm::event::poll(Duration::from_millis(100)) {
                     Ok(true) => match crossterm::event::read() {
                         Ok(event) => {
-                            if let Some(action) = action_for(event)
+                            if let Some(action) = translator.action_for(event, Instant::now())
                                 && actions.send(action).is_err()
                             {
                                 break;
@@ -88,5 +112,55 @@ pub async fn forward_sync_events(
         if actions.send(action).is_err() {
             break;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crossterm::event::{KeyModifiers, MouseEvent};
+
+    use super::*;
+
+    fn mouse(kind: MouseEventKind, column: u16, row: u16) -> Event {
+        Event::Mouse(MouseEvent {
+            kind,
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    }
+
+    fn is_double(action: Option<Action>) -> bool {
+        match action {
+            Some(Action::Click { double, .. }) => double,
+            other => panic!("not a click: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn two_quick_clicks_on_one_cell_are_a_double_click() {
+        let mut t = Translator::default();
+        let down = MouseEventKind::Down(MouseButton::Left);
+        let t0 = Instant::now();
+        assert!(!is_double(t.action_for(mouse(down, 3, 4), t0)));
+        assert!(is_double(
+            t.action_for(mouse(down, 3, 4), t0 + Duration::from_millis(200))
+        ));
+        // A third click starts a new pair; a slow or moved second click is a single one.
+        assert!(!is_double(
+            t.action_for(mouse(down, 3, 4), t0 + Duration::from_millis(300))
+        ));
+        assert!(!is_double(
+            t.action_for(mouse(down, 3, 4), t0 + Duration::from_millis(900))
+        ));
+        assert!(!is_double(t.action_for(
+            mouse(down, 5, 4),
+            t0 + Duration::from_millis(1000)
+        )));
+        assert_eq!(
+            t.action_for(mouse(MouseEventKind::ScrollDown, 0, 0), t0),
+            Some(Action::Wheel { down: true })
+        );
+        assert_eq!(t.action_for(mouse(MouseEventKind::Moved, 0, 0), t0), None);
     }
 }

@@ -4,7 +4,36 @@
 use chrono::NaiveDate;
 use ratatui::layout::Rect;
 
+use crate::config::ViewKind;
 use crate::layout::MonthGrid;
+
+/// The title line: the name (on terminals wide enough), then a tab per view.
+pub const TITLE_NAME: &str = " deltacal ";
+pub const VIEW_TABS: [(ViewKind, &str); 2] =
+    [(ViewKind::Month, " Month "), (ViewKind::Agenda, " Agenda ")];
+
+/// Whether the title line has room for the name before the tabs.
+pub fn title_shows_name(width: u16) -> bool {
+    width >= 60
+}
+
+/// The view whose tab is at `column` of the title line.
+pub fn tab_at(width: u16, column: u16) -> Option<ViewKind> {
+    // The name and each tab are followed by one blank column.
+    let mut x = if title_shows_name(width) {
+        TITLE_NAME.len() as u16 + 1
+    } else {
+        0
+    };
+    for (kind, label) in VIEW_TABS {
+        let w = label.len() as u16;
+        if (x..x + w).contains(&column) {
+            return Some(kind);
+        }
+        x += w + 1;
+    }
+    None
+}
 
 /// Below this size nothing is drawn but a note: the views would be garbled.
 pub const MIN_WIDTH: u16 = 36;

@@ -6,6 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::app::{App, SyncState};
+use super::geometry;
 use super::strings;
 use super::width::fit;
 use crate::config::ViewKind;
@@ -13,26 +14,27 @@ use crate::days::ago;
 
 pub fn draw_title(frame: &mut Frame, app: &App, area: Rect) {
     let theme = &app.theme;
-    let (month, agenda) = match app.view {
-        ViewKind::Month => (theme.selected(), theme.dim()),
-        ViewKind::Agenda => (theme.dim(), theme.selected()),
-    };
     let heading = match app.view {
         ViewKind::Month => app.selected.format("%B %Y").to_string(),
         ViewKind::Agenda => format!("from {}", app.selected.format("%a %-d %b %Y")),
     };
     let mut spans = Vec::new();
     // On a narrow terminal the heading matters more than the name.
-    if area.width >= 60 {
-        spans.extend([Span::styled(" deltacal ", theme.title()), Span::raw(" ")]);
+    if geometry::title_shows_name(area.width) {
+        spans.extend([
+            Span::styled(geometry::TITLE_NAME, theme.title()),
+            Span::raw(" "),
+        ]);
     }
-    spans.extend([
-        Span::styled(" Month ", month),
-        Span::raw(" "),
-        Span::styled(" Agenda ", agenda),
-        Span::raw("  "),
-        Span::styled(heading, theme.header()),
-    ]);
+    for (kind, label) in geometry::VIEW_TABS {
+        let style = if kind == app.view {
+            theme.selected()
+        } else {
+            theme.dim()
+        };
+        spans.extend([Span::styled(label, style), Span::raw(" ")]);
+    }
+    spans.extend([Span::raw(" "), Span::styled(heading, theme.header())]);
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
