@@ -225,6 +225,12 @@ fn snapshots_of_every_view_and_overlay() {
         s.update(key(KeyCode::Enter));
         snapshot("search_results", &s);
 
+        // October 2026 starts before the window (30 days back from 24 Nov).
+        let mut o = app(size);
+        let effects = o.update(ch('p'));
+        run_effects(&mut o, effects);
+        snapshot("month_partly_outside_window", &o);
+
         let mut p = app(size);
         p.update(ch('g'));
         for c in "friday!".chars() {
@@ -583,6 +589,29 @@ fn the_agenda_scrolls_to_keep_the_selected_event_in_sight() {
         a.update(ch('['));
     }
     assert!(render(&a).contains("Meeting number 0"));
+}
+
+#[test]
+fn days_outside_the_sync_window_say_so() {
+    let mut a = app((100, 30));
+    assert_eq!(a.synced_days(), (d("2026-10-25"), d("2027-11-24")));
+    assert!(!render(&a).contains("not synced"), "November is all synced");
+    a.update(ch('g'));
+    for c in "2028-01-10".chars() {
+        a.update(ch(c));
+    }
+    let effects = a.update(key(KeyCode::Enter));
+    run_effects(&mut a, effects);
+    let screen = render(&a);
+    assert!(screen.contains("not synced"), "{screen}");
+    assert!(
+        screen.contains("synced 25 Oct 2026 – 24 Nov 2027"),
+        "{screen}"
+    );
+    a.update(ch('a'));
+    let screen = render(&a);
+    assert!(screen.contains("  not synced"), "{screen}");
+    assert!(!screen.contains("no events"), "{screen}");
 }
 
 #[test]

@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::app::{AGENDA_DAYS, App};
+use super::strings;
 use super::width::fit;
 use crate::layout::{Placement, TUI_MARKS, day_buckets, day_times};
 
@@ -41,7 +42,12 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 ));
             }
             lines.push(Line::from(spans));
-            if entries.is_empty() {
+            if !app.is_synced(day) {
+                lines.push(Line::from(Span::styled(
+                    format!("  {}", strings::NOT_SYNCED),
+                    theme.dim(),
+                )));
+            } else if entries.is_empty() {
                 lines.push(Line::from(Span::styled("  no events", theme.dim())));
             }
             for (pos, entry) in entries.iter().enumerate() {

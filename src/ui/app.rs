@@ -193,6 +193,22 @@ impl App {
         MonthGrid::for_day(self.selected, self.config.week_start)
     }
 
+    /// The first and last display-zone days the sync window covers today: days outside it have
+    /// no events because nothing is synced there, not because the calendar is free.
+    pub fn synced_days(&self) -> (NaiveDate, NaiveDate) {
+        let window = self.config.window.on(self.today);
+        let zone = self.config.zone;
+        (
+            zone.date_of(window.start),
+            zone.date_of(window.end - Duration::seconds(1)),
+        )
+    }
+
+    pub fn is_synced(&self, day: NaiveDate) -> bool {
+        let (first, last) = self.synced_days();
+        (first..=last).contains(&day)
+    }
+
     /// The area the view draws in (less the side pane when the detail pane is beside it).
     pub fn main_area(&self) -> ratatui::layout::Rect {
         geometry::main_area(self.size, self.overlay == Overlay::Detail)

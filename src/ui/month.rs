@@ -8,6 +8,7 @@ use ratatui::widgets::Paragraph;
 
 use super::app::App;
 use super::geometry::month_cells;
+use super::strings;
 use super::width::{cells, fit};
 use crate::layout::{Placement, day_buckets, time_label, weekday_names};
 
@@ -54,6 +55,12 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 ));
             }
             lines.push(Line::from(head));
+            if !app.is_synced(day) {
+                lines.push(Line::from(Span::styled(
+                    fit(strings::NOT_SYNCED, inner),
+                    theme.dim(),
+                )));
+            }
             let entries = buckets.get(&day).map(Vec::as_slice).unwrap_or_default();
             let room = h.saturating_sub(1) as usize;
             let shown = if entries.len() > room {

@@ -1,11 +1,12 @@
 //! The title line and the status bar.
 
+use chrono::Datelike;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::app::{App, SyncState};
+use super::app::{AGENDA_DAYS, App, SyncState};
 use super::geometry;
 use super::strings;
 use super::width::fit;
@@ -35,6 +36,25 @@ pub fn draw_title(frame: &mut Frame, app: &App, area: Rect) {
         spans.extend([Span::styled(label, style), Span::raw(" ")]);
     }
     spans.extend([Span::raw(" "), Span::styled(heading, theme.header())]);
+    // Empty days outside the window are unknown, not free: the title says where it ends.
+    let (first, last) = match app.view {
+        ViewKind::Month => {
+            let first = app.selected.with_day(1).unwrap_or(app.selected);
+            let next = first.checked_add_months(chrono::Months::new(1));
+            (first, next.map_or(first, |d| d - chrono::Duration::days(1)))
+        }
+        ViewKind::Agenda => (
+            app.selected,
+            app.selected + chrono::Duration::days(AGENDA_DAYS - 1),
+        ),
+    };
+    if !app.is_synced(first) || !app.is_synced(last) {
+        let (from, to) = app.synced_days();
+        spans.push(Span::styled(
+            format!("  {}", strings::outside_window(from, to)),
+            theme.dim(),
+        ));
+    }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 

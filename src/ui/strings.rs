@@ -80,3 +80,15 @@ pub fn sign_in_needed() -> String {
 pub fn help_hint() -> String {
     format!(" {} help ", hint(Command::Help))
 }
+
+/// In a day outside the sync window, where events would be.
+pub const NOT_SYNCED: &str = "not synced";
+
+/// After the heading when the view shows days outside the sync window.
+pub fn outside_window(first: chrono::NaiveDate, last: chrono::NaiveDate) -> String {
+    format!(
+        "synced {} – {}",
+        first.format("%-d %b %Y"),
+        last.format("%-d %b %Y")
+    )
+}
