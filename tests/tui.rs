@@ -614,6 +614,96 @@ fn days_outside_the_sync_window_say_so() {
     assert!(!screen.contains("no events"), "{screen}");
 }
 
+/// The visible days with `events` in place of what the cache holds.
+fn show_events(a: &mut Harness, events: Vec<CachedEvent>) {
+    let (first, last) = (a.visible.first, a.visible.last);
+    a.update(Action::Loaded(deltacal::ui::app::Visible {
+        first,
+        last,
+        events,
+    }));
+}
+
+fn long_event() -> CachedEvent {
+    let attendees: Vec<Value> = (0..60)
+        .map(|i| {
+            json!({"emailAddress": {"name": format!("Person {i}"), "address": format!("p{i}@contoso.com")},
+                   "type": "required", "status": {"response": if i % 3 == 0 { "accepted" } else { "none" }}})
+        })
+        .collect();
+    event(
+        "default",
+        json!({"id": "long", "subject": "All hands", "type": "occurrence", "seriesMasterId": "m1",
+               "start": t("2026-11-24T16:00:00"), "end": t("2026-11-24T17:00:00"),
+               "onlineMeeting": {"joinUrl": "https://teams.microsoft.com/l/meetup-join/19%3ameeting_abc%40thread.v2/0"},
+               "attendees": attendees, "bodyPreview": "Last line of the notes."}),
+    )
+}
+
+#[test]
+fn the_detail_pane_scrolls_with_the_page_keys_and_the_wheel() {
+    for size in [(80, 24), (160, 48)] {
+        let mut a = app(size);
+        show_events(&mut a, vec![long_event()]);
+        a.update(key(KeyCode::Enter));
+        assert_eq!(a.overlay, Overlay::Detail);
+        let top = render(&a);
+        assert!(top.contains("more below"), "{top}");
+        assert!(top.contains("Repeats"), "the series is named: {top}");
+        assert!(!top.contains("Last line of the notes."));
+        for _ in 0..12 {
+            a.update(key(KeyCode::PageDown));
+        }
+        let screen = render(&a);
+        assert!(screen.contains("Last line of the notes."), "{screen}");
+        let name = format!("detail_scrolled_{}x{}", size.0, size.1);
+        insta::assert_snapshot!(name, screen);
+        // Scrolling up past the top stops there; the wheel scrolls too.
+        for _ in 0..60 {
+            a.update(key(KeyCode::PageUp));
+        }
+        assert_eq!(a.detail_scroll, 0);
+        a.update(Action::Wheel { down: true });
+        assert_eq!(a.detail_scroll, 3);
+        assert_eq!(
+            a.overlay,
+            Overlay::Detail,
+            "the wheel scrolls, it does not close"
+        );
+    }
+}
+
+#[test]
+fn the_open_event_stays_open_through_reloads_and_a_deleted_one_closes_with_a_note() {
+    let mut a = app((80, 24));
+    let day = a.selected;
+    let at = |id: &str, h: u32| {
+        event(
+            "default",
+            json!({"id": id, "subject": format!("Meeting {id}"),
+                   "start": t(&format!("{day}T{h:02}:00:00")), "end": t(&format!("{day}T{h:02}:30:00"))}),
+        )
+    };
+    show_events(&mut a, vec![at("b", 10), at("c", 11)]);
+    a.update(ch(']'));
+    a.update(key(KeyCode::Enter));
+    assert_eq!(a.selected_event().unwrap().event.id, "c");
+    // An event added before it moves it down the day; the pane stays on it.
+    show_events(&mut a, vec![at("a", 9), at("b", 10), at("c", 11)]);
+    assert_eq!(a.overlay, Overlay::Detail);
+    assert_eq!(a.selected_event().unwrap().event.id, "c");
+    // Deleted: the pane closes and says so, instead of showing its neighbour.
+    show_events(&mut a, vec![at("a", 9), at("b", 10)]);
+    assert_eq!(a.overlay, Overlay::None);
+    let screen = render(&a);
+    assert!(screen.contains("deleted or moved"), "{screen}");
+    a.update(ch('l'));
+    assert!(
+        !render(&a).contains("deleted or moved"),
+        "the note goes with the next key"
+    );
+}
+
 #[test]
 fn m_and_a_pick_a_view() {
     let mut a = app((80, 24));

@@ -25,6 +25,9 @@ use crate::sync::SyncEvent;
 /// How many days the agenda loads from the selected day on.
 pub const AGENDA_DAYS: i64 = 45;
 
+/// The status bar's note when the event open in the detail pane leaves its day.
+pub const NOTE_OPEN_EVENT_GONE: &str = "The open event was deleted or moved off this day.";
+
 /// The events of the visible days: all the UI holds in memory.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Visible {
@@ -137,6 +140,13 @@ pub struct App {
     pub signin: SignIn,
     /// How far the help overlay is scrolled.
     pub help_scroll: u16,
+    /// How far the detail pane is scrolled.
+    pub detail_scroll: u16,
+    /// The event the detail pane shows, (view, id): reloads keep it selected, and if it is
+    /// gone the pane closes with a note rather than showing another event.
+    pub detail_of: Option<(String, String)>,
+    /// A one-line note on the status bar until the next key.
+    pub note: Option<String>,
     pub size: (u16, u16),
     pub quit: bool,
 }
@@ -165,6 +175,9 @@ impl App {
             account: None,
             signin: SignIn::Hidden,
             help_scroll: 0,
+            detail_scroll: 0,
+            detail_of: None,
+            note: None,
             size,
             quit: false,
         }
@@ -253,6 +266,9 @@ impl App {
         if day != self.selected {
             self.selected = day;
             self.selected_event = 0;
+            // An open pane follows the selection to the new day.
+            self.detail_of = None;
+            self.detail_scroll = 0;
         }
         self.load_if_needed()
     }
@@ -262,6 +278,45 @@ impl App {
         let n = self.day_events(self.selected).len();
         let moved = self.selected_event.saturating_add_signed(step as isize);
         self.selected_event = moved.min(n.saturating_sub(1));
+        if step != 0 && self.overlay == Overlay::Detail {
+            self.show_detail();
+        }
+    }
+
+    /// Opens (or points) the detail pane at the selected event, scrolled to its top.
+    fn show_detail(&mut self) {
+        self.detail_of = self
+            .selected_event()
+            .map(|c| (c.view.clone(), c.event.id.clone()));
+        self.detail_scroll = 0;
+        self.overlay = Overlay::Detail;
+    }
+
+    /// After a load: the open pane stays on its event wherever the day's order moved it; an
+    /// event no longer on the day closes the pane with a note. A pane with no event yet (the
+    /// day changed under it) takes the day's selected event.
+    fn keep_open_event(&mut self) {
+        if self.overlay != Overlay::Detail {
+            return;
+        }
+        let Some((view, id)) = self.detail_of.clone() else {
+            if self.selected_event().is_some() {
+                self.show_detail();
+            }
+            return;
+        };
+        let found = self.day_events(self.selected).iter().position(|&i| {
+            let c = &self.visible.events[i];
+            c.view == view && c.event.id == id
+        });
+        match found {
+            Some(pos) => self.selected_event = pos,
+            None => {
+                self.overlay = Overlay::None;
+                self.detail_of = None;
+                self.note = Some(NOTE_OPEN_EVENT_GONE.into());
+            }
+        }
     }
 
     fn shift_months(&self, months: i32) -> NaiveDate {
@@ -282,6 +337,9 @@ impl App {
                 row,
                 double,
             } => self.on_click(column, row, double),
+            Action::Wheel { down } if self.overlay == Overlay::Detail => {
+                self.on_intent(Intent::ScrollDetail(if down { 3 } else { -3 }))
+            }
             Action::Wheel { down } => {
                 let code = if down { KeyCode::Down } else { KeyCode::Up };
                 self.on_key(KeyEvent::new(code, KeyModifiers::NONE))
@@ -339,6 +397,7 @@ impl App {
             Action::Loaded(visible) => {
                 self.visible = visible;
                 self.step_event(0);
+                self.keep_open_event();
                 Vec::new()
             }
             Action::LoadedDays(fresh) => {
@@ -356,6 +415,7 @@ impl App {
                     .events
                     .dedup_by(|a, b| a.event.id == b.event.id && a.view == b.view);
                 self.step_event(0);
+                self.keep_open_event();
                 Vec::new()
             }
             Action::LoadFailed(message) => {
@@ -573,6 +633,7 @@ impl App {
 
     /// The open overlay is offered the key first, then the sign-in panel, then the key table.
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        self.note = None;
         let state = match &mut self.overlay {
             Overlay::None => EventState::NotConsumed,
             Overlay::Help => super::overlay::help_on_key(&key, &mut self.help_scroll),
@@ -605,6 +666,10 @@ impl App {
                 Vec::new()
             }
             Intent::RunSearch(query) => self.run_search(query),
+            Intent::ScrollDetail(by) => {
+                self.detail_scroll = self.detail_scroll.saturating_add_signed(by);
+                Vec::new()
+            }
             Intent::StepEvent(step) => {
                 self.step_event(step);
                 Vec::new()
@@ -637,22 +702,18 @@ impl App {
         self.overlay = Overlay::None;
         let mut effects = day.map(|d| self.select(d)).unwrap_or_default();
         self.overlay = Overlay::Detail;
-        // Select the hit among its day's events once they are loaded.
-        if self
-            .visible
-            .events
-            .iter()
-            .any(|e| e.event.id == hit.event.id)
-        {
-            let day_events = self.day_events(self.selected);
-            if let Some(pos) = day_events
-                .iter()
-                .position(|&i| self.visible.events[i].event.id == hit.event.id)
-            {
-                self.selected_event = pos;
+        self.detail_of = Some((hit.view.clone(), hit.event.id.clone()));
+        self.detail_scroll = 0;
+        // Select the hit among its day's events now if they are loaded, else once they are.
+        if effects.is_empty() {
+            self.keep_open_event();
+            if self.overlay != Overlay::Detail {
+                // Loaded, but from before the hit's latest change: read the day again.
+                self.overlay = Overlay::Detail;
+                self.detail_of = Some((hit.view, hit.event.id));
+                self.note = None;
+                effects.push(self.reload());
             }
-        } else {
-            effects.push(self.reload());
         }
         effects
     }
@@ -699,7 +760,7 @@ impl App {
             }
             Command::Open => {
                 if self.selected_event().is_some() {
-                    self.overlay = Overlay::Detail;
+                    self.show_detail();
                 }
                 Vec::new()
             }

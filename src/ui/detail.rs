@@ -31,12 +31,14 @@ pub fn draw(frame: &mut Frame, app: &App) {
     let theme = &app.theme;
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(" Event ")
         .border_style(theme.accent());
     let Some(c) = app.selected_event() else {
         let area = pane_area(app, &[Line::from("No event selected.")]);
         frame.render_widget(Clear, area);
-        frame.render_widget(Paragraph::new("No event selected.").block(block), area);
+        frame.render_widget(
+            Paragraph::new("No event selected.").block(block.title(" Event ")),
+            area,
+        );
         return;
     };
     let e = &c.event;
@@ -79,11 +81,24 @@ pub fn draw(frame: &mut Frame, app: &App) {
             Span::raw(text::line(&o.display()).into_owned()),
         ]));
     }
+    match e.kind.as_deref() {
+        Some("occurrence") => lines.push(Line::from(vec![
+            label("Repeats"),
+            Span::raw("an occurrence of a recurring series"),
+        ])),
+        Some("exception") => lines.push(Line::from(vec![
+            label("Repeats"),
+            Span::raw("a changed occurrence of a recurring series"),
+        ])),
+        _ => {}
+    }
     if let Some(url) = &e.online_meeting_url {
-        lines.push(Line::from(vec![
-            label("Join"),
-            Span::styled(text::line(url).into_owned(), theme.accent()),
-        ]));
+        // The link gets a line of its own, so that it wraps as late as the pane allows.
+        lines.push(Line::from(label("Join")));
+        lines.push(Line::from(Span::styled(
+            text::line(url).into_owned(),
+            theme.accent(),
+        )));
     }
     if !e.categories.is_empty() {
         let cats: Vec<String> = e
@@ -124,11 +139,22 @@ pub fn draw(frame: &mut Frame, app: &App) {
         theme.dim(),
     )));
     let area = pane_area(app, &lines);
+    // A long event scrolls; the title says so while there is more than fits.
+    let inner = area.width.saturating_sub(2).max(1) as usize;
+    let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
+    let overflow = rows.saturating_sub(area.height.saturating_sub(2) as usize) as u16;
+    let scroll = app.detail_scroll.min(overflow);
+    let block = if overflow > 0 {
+        block.title(strings::detail_scroll_title(scroll, overflow))
+    } else {
+        block.title(" Event ")
+    };
     frame.render_widget(Clear, area);
     frame.render_widget(
         Paragraph::new(lines)
             .block(block)
-            .wrap(Wrap { trim: false }),
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
         area,
     );
 }

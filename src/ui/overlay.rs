@@ -61,6 +61,8 @@ pub enum Intent {
     RunSearch(String),
     /// Go to the selected search hit and show its details.
     OpenHit,
+    /// Scroll the detail pane by this many lines.
+    ScrollDetail(i16),
     /// Go to the date typed into the `g` prompt.
     GoTo(String),
     /// Select the day's next (1) or previous (-1) event.
@@ -75,6 +77,9 @@ pub enum EventState {
 }
 
 use EventState::{Consumed, NotConsumed};
+
+/// How far the page keys scroll the detail pane.
+const DETAIL_PAGE: i16 = 8;
 
 /// How far the page keys move through search results.
 const SEARCH_PAGE: i64 = 10;
@@ -229,6 +234,8 @@ pub fn detail_on_key(key: &KeyEvent) -> EventState {
         Some(Command::Close | Command::Open) => Consumed(Some(Intent::CloseOverlay)),
         Some(Command::Down | Command::NextEvent) => Consumed(Some(Intent::StepEvent(1))),
         Some(Command::Up | Command::PrevEvent) => Consumed(Some(Intent::StepEvent(-1))),
+        Some(Command::NextMonth) => Consumed(Some(Intent::ScrollDetail(DETAIL_PAGE))),
+        Some(Command::PrevMonth) => Consumed(Some(Intent::ScrollDetail(-DETAIL_PAGE))),
         _ => NotConsumed,
     }
 }

@@ -105,6 +105,7 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
         ),
     };
     let last = match (app.sync.last_completed, app.sync.last_counts) {
+        _ if app.note.is_some() => app.note.clone().unwrap_or_default(),
         (Some(t), Some(c)) => format!(
             "synced {} (+{} ~{} −{})",
             ago(t, app.now),

@@ -17,6 +17,17 @@ pub fn detail_hint() -> String {
     )
 }
 
+/// The detail pane's title while it has more than fits: where it is, and the keys that scroll.
+pub fn detail_scroll_title(scroll: u16, overflow: u16) -> String {
+    // The page keys' second names: `n` and `p` scroll too, but PgUp PgDn say what they do.
+    let keys = "PgUp PgDn";
+    match (scroll, scroll >= overflow) {
+        (0, _) => format!(" Event (more below: {keys}) "),
+        (_, true) => format!(" Event (end: {keys}) "),
+        _ => format!(" Event (line {}: {keys}) ", scroll + 1),
+    }
+}
+
 /// Under the search results while typing: the keys that do not type.
 pub fn search_typing_hint() -> String {
     format!(
