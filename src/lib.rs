@@ -22,6 +22,7 @@ pub mod sim;
 pub mod store;
 pub mod sync;
 pub mod text;
+pub mod timegrid;
 pub mod tz;
 pub mod ui;
 
