@@ -127,7 +127,35 @@ impl Default for UiSection {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ViewKind {
     Month,
+    Week,
+    Day,
     Agenda,
+}
+
+impl ViewKind {
+    /// The order `Tab` cycles through.
+    pub const ALL: [ViewKind; 4] = [
+        ViewKind::Month,
+        ViewKind::Week,
+        ViewKind::Day,
+        ViewKind::Agenda,
+    ];
+
+    /// The view after this one in the `Tab` cycle.
+    pub fn next(self) -> ViewKind {
+        let i = ViewKind::ALL.iter().position(|&v| v == self).unwrap_or(0);
+        ViewKind::ALL[(i + 1) % ViewKind::ALL.len()]
+    }
+
+    /// The name the config and the title use.
+    pub fn name(self) -> &'static str {
+        match self {
+            ViewKind::Month => "month",
+            ViewKind::Week => "week",
+            ViewKind::Day => "day",
+            ViewKind::Agenda => "agenda",
+        }
+    }
 }
 
 /// The window a calendar view is synced over.
@@ -458,10 +486,18 @@ impl Config {
                 graph_id: None,
             });
         }
-        let view = match parsed.ui.view.as_str() {
-            "month" => ViewKind::Month,
-            "agenda" => ViewKind::Agenda,
-            other => return Err(fail("ui.view", format!("`{other}` is not month or agenda"))),
+        let view = match ViewKind::ALL
+            .into_iter()
+            .find(|v| v.name() == parsed.ui.view.as_str())
+        {
+            Some(view) => view,
+            None => {
+                let other = &parsed.ui.view;
+                return Err(fail(
+                    "ui.view",
+                    format!("`{other}` is not month, week, day or agenda"),
+                ));
+            }
         };
         let week_start = parsed
             .ui
@@ -587,7 +623,11 @@ mod tests {
             parse("[graph]\npage_size = 0\n").unwrap_err().key,
             "graph.page_size"
         );
-        assert_eq!(parse("[ui]\nview = \"week\"\n").unwrap_err().key, "ui.view");
+        assert_eq!(parse("[ui]\nview = \"year\"\n").unwrap_err().key, "ui.view");
+        for view in ["month", "week", "day", "agenda"] {
+            let config = parse(&format!("[ui]\nview = \"{view}\"\n")).unwrap();
+            assert_eq!(config.view.name(), view);
+        }
         assert_eq!(
             parse("[ui]\ntimezone = \"Mars/Base\"\n").unwrap_err().key,
             "ui.timezone"

@@ -269,16 +269,12 @@ fn prepare_demo_dir(dir: &Path) -> anyhow::Result<std::fs::File> {
 
 /// The demo's config as a file: its calendars and emulator, and the user's display settings.
 fn demo_config_text(config: &Config) -> String {
-    use crate::config::ViewKind;
     let mut text = format!(
         "# Written by `deltacal demo`: `status` and `agenda` on this dir read it.\n[account]\nclient_id = \"{}\"\nauthority = \"{}\"\n\n[graph]\nbase_url = \"{}\"\n\n[ui]\nview = \"{}\"\nweek_start = \"{}\"\ntime_format = \"{}\"\ntimezone = \"{}\"\n",
         config.client_id,
         config.authority.as_str().trim_end_matches('/'),
         config.base_url,
-        match config.view {
-            ViewKind::Month => "month",
-            ViewKind::Agenda => "agenda",
-        },
+        config.view.name(),
         config.week_start.to_string().to_lowercase(),
         if config.hour12 { "12h" } else { "24h" },
         match config.zone {

@@ -225,6 +225,32 @@ fn snapshots_of_every_view_and_overlay() {
         s.update(key(KeyCode::Enter));
         snapshot("search_results", &s);
 
+        let mut w = app(size);
+        w.update(ch('w'));
+        let effects = w.update(key(KeyCode::Down));
+        run_effects(&mut w, effects);
+        snapshot("week", &w);
+        let effects = w.update(ch('d'));
+        run_effects(&mut w, effects);
+        snapshot("day", &w);
+        // The offsite runs from Thursday 16:00 into Friday: on both days of the grid.
+        let effects = w.update(ch('l'));
+        run_effects(&mut w, effects);
+        let effects = w.update(ch('l'));
+        run_effects(&mut w, effects);
+        snapshot("day_crossing_midnight", &w);
+        let mut v = app(size);
+        v.update(ch('w'));
+        show_events(&mut v, overlapping());
+        snapshot("week_overlapping", &v);
+        if size == (80, 24) {
+            v.update(Action::Resize {
+                width: 36,
+                height: 10,
+            });
+            snapshot("week_minimum", &v);
+        }
+
         // October 2026 starts before the window (30 days back from 24 Nov).
         let mut o = app(size);
         let effects = o.update(ch('p'));
@@ -252,7 +278,7 @@ fn snapshots_of_every_view_and_overlay() {
         snapshot("signin", &g);
 
         let mut v = app(size);
-        let effects = v.update(key(KeyCode::Tab));
+        let effects = v.update(ch('a'));
         run_effects(&mut v, effects);
         assert_eq!(v.view, ViewKind::Agenda);
         snapshot("agenda", &v);
@@ -306,7 +332,7 @@ fn arrow_keys_and_vim_keys_move_the_selected_day() {
         assert_eq!((a.selected - before).num_days(), days, "{k:?}");
     }
     // In the agenda, up and down move a day.
-    a.update(ch('v'));
+    a.update(ch('a'));
     let before = a.selected;
     a.update(ch('j'));
     assert_eq!((a.selected - before).num_days(), 1);
@@ -339,9 +365,9 @@ fn month_keys_today_and_view_toggle() {
     a.update(ch('t'));
     assert_eq!(a.selected, d("2026-11-24"));
     a.update(key(KeyCode::Tab));
-    assert_eq!(a.view, ViewKind::Agenda);
+    assert_eq!(a.view, ViewKind::Week);
     a.update(ch('v'));
-    assert_eq!(a.view, ViewKind::Month);
+    assert_eq!(a.view, ViewKind::Day);
 }
 
 #[test]
@@ -704,6 +730,121 @@ fn the_open_event_stays_open_through_reloads_and_a_deleted_one_closes_with_a_not
     );
 }
 
+/// Four events on the selected day that overlap in pairs and threes, and one alone.
+fn overlapping() -> Vec<CachedEvent> {
+    let at = |id: &str, from: &str, to: &str| {
+        event(
+            "default",
+            json!({"id": id, "subject": format!("Meeting {id}"),
+                   "start": t(&format!("2026-11-24T{from}:00")), "end": t(&format!("2026-11-24T{to}:00"))}),
+        )
+    };
+    vec![
+        at("a", "09:00", "10:30"),
+        at("b", "09:30", "11:00"),
+        at("c", "10:30", "12:00"),
+        at("d", "10:45", "11:30"),
+        at("e", "14:00", "15:00"),
+    ]
+}
+
+#[test]
+fn week_and_day_keys() {
+    let mut a = app((100, 30));
+    // Tab cycles through the four views; w and d pick one.
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        a.update(key(KeyCode::Tab));
+        seen.push(a.view);
+    }
+    assert_eq!(
+        seen,
+        [
+            ViewKind::Week,
+            ViewKind::Day,
+            ViewKind::Agenda,
+            ViewKind::Month
+        ]
+    );
+    let effects = a.update(ch('w'));
+    assert_eq!(a.view, ViewKind::Week);
+    assert_eq!(
+        effects,
+        vec![Effect::Load {
+            first: d("2026-11-23"),
+            last: d("2026-11-29")
+        }],
+        "the week from the configured week start"
+    );
+    run_effects(&mut a, effects);
+    // Up and down move through the day's events; ] and [ too; PgDn is a week on.
+    show_events(&mut a, overlapping());
+    a.update(key(KeyCode::Down));
+    a.update(key(KeyCode::Down));
+    assert_eq!(a.selected_event().unwrap().event.id, "c");
+    a.update(ch('['));
+    assert_eq!(a.selected_event().unwrap().event.id, "b");
+    a.update(key(KeyCode::Up));
+    assert_eq!(a.selected_event().unwrap().event.id, "a");
+    assert_eq!(a.selected, d("2026-11-24"));
+    a.update(key(KeyCode::PageDown));
+    assert_eq!(a.selected, d("2026-12-01"));
+    let effects = a.update(ch('d'));
+    assert_eq!(
+        effects,
+        vec![Effect::Load {
+            first: d("2026-12-01"),
+            last: d("2026-12-01")
+        }]
+    );
+    a.update(key(KeyCode::Right));
+    assert_eq!(a.selected, d("2026-12-02"));
+    assert!(render(&a).contains("Wednesday 2 December 2026"));
+}
+
+#[test]
+fn the_week_grid_places_overlaps_side_by_side_and_follows_the_selection() {
+    let mut a = app((100, 14));
+    a.update(ch('d'));
+    show_events(&mut a, overlapping());
+    let screen = render(&a);
+    // a and b overlap: side by side on the 09:00 and 09:30 rows.
+    let row = screen
+        .lines()
+        .find(|l| l.contains("09:00 Meeting a"))
+        .unwrap();
+    assert!(
+        row.contains("09:30 Meeting b") || screen.contains("09:30 Meeting b"),
+        "{screen}"
+    );
+    let a_col = row.find("09:00 Meeting a").unwrap();
+    let b_line = screen
+        .lines()
+        .find(|l| l.contains("09:30 Meeting b"))
+        .unwrap();
+    assert!(
+        b_line.find("09:30 Meeting b").unwrap() > a_col + 10,
+        "{screen}"
+    );
+    // A late event scrolls the grid to it when selected.
+    let mut late = overlapping();
+    late.push(event(
+        "default",
+        json!({"id": "z", "subject": "Late call", "start": t("2026-11-24T22:00:00"), "end": t("2026-11-24T23:00:00")}),
+    ));
+    show_events(&mut a, late);
+    assert!(!render(&a).contains("Late call"));
+    for _ in 0..5 {
+        a.update(key(KeyCode::Down));
+    }
+    let screen = render(&a);
+    assert!(screen.contains("Late call"), "{screen}");
+    assert!(
+        !screen.contains("08:00"),
+        "scrolled to the evening: {screen}"
+    );
+}
+
 #[test]
 fn m_and_a_pick_a_view() {
     let mut a = app((80, 24));
@@ -827,14 +968,24 @@ fn tab_clicks_switch_views_the_wheel_moves_and_a_double_click_opens() {
     let month_col = title.find("Month").unwrap() as u16;
     a.update(click(agenda_col, 0));
     assert_eq!(a.view, ViewKind::Agenda);
-    // The title keeps its tabs where they were drawn, at every width.
+    let week_col = title.find("Week").unwrap() as u16;
+    a.update(click(week_col, 0));
+    assert_eq!(a.view, ViewKind::Week);
+    a.update(click(month_col, 0));
+    assert_eq!(a.view, ViewKind::Month);
+    // A narrow title shows only the current view's tab, and clicks go by what it shows.
+    a.update(click(agenda_col, 0));
     a.update(Action::Resize {
         width: 50,
         height: 20,
     });
     let title = render(&a).lines().next().unwrap().to_owned();
-    a.update(click(title.find("Month").unwrap() as u16, 0));
-    assert_eq!(a.view, ViewKind::Month);
+    assert!(!title.contains("Month"), "{title}");
+    a.update(click(title.find("Agenda").unwrap() as u16, 0));
+    assert_eq!(a.view, ViewKind::Agenda);
+    a.update(click(month_col, 0));
+    assert_eq!(a.view, ViewKind::Agenda, "no tab there at this width");
+    a.update(ch('m'));
     a.update(Action::Resize {
         width: 80,
         height: 24,
@@ -1063,8 +1214,26 @@ mod pty {
             writer.write_all(keys).unwrap();
             writer.flush().unwrap();
         };
+        // Tab and v cycle month -> week -> day -> agenda -> month.
+        press(b"v");
+        wait_for(&parser, "the week view", |s| {
+            s.contents().contains("12:00") && s.contents().contains(" – ")
+        });
+        let today = chrono::Utc::now().format("%A %-d %B").to_string();
+        press(b"\t");
+        wait_for(&parser, "the day view", |s| s.contents().contains(&today));
         press(b"v");
         wait_for(&parser, "the agenda", |s| s.contents().contains("from "));
+        press(b"v");
+        let month = chrono::Utc::now().format("%B %Y").to_string();
+        wait_for(&parser, "the month", |s| {
+            let title = s.contents().lines().next().unwrap_or("").to_owned();
+            title.contains(&month) && !title.contains("from ")
+        });
+        press(b"a");
+        wait_for(&parser, "the agenda again", |s| {
+            s.contents().contains("from ")
+        });
         press(b"?");
         wait_for(&parser, "the help overlay", |s| {
             s.contents().contains("this help")

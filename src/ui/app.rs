@@ -195,11 +195,24 @@ impl App {
                 let g = self.grid();
                 (g.start, g.end())
             }
+            ViewKind::Week => {
+                let first = self.week_start();
+                (first, first + Duration::days(6))
+            }
+            ViewKind::Day => (self.selected, self.selected),
             ViewKind::Agenda => (
                 self.selected,
                 self.selected + Duration::days(AGENDA_DAYS - 1),
             ),
         }
+    }
+
+    /// The first day of the selected day's week.
+    pub fn week_start(&self) -> NaiveDate {
+        let back = (self.selected.weekday().num_days_from_monday() + 7
+            - self.config.week_start.num_days_from_monday())
+            % 7;
+        self.selected - Duration::days(back.into())
     }
 
     pub fn grid(&self) -> MonthGrid {
@@ -612,9 +625,8 @@ impl App {
             return Vec::new();
         }
         if row == 0 {
-            return match geometry::tab_at(self.size.0, column) {
-                Some(ViewKind::Month) => self.on_command(Command::MonthView),
-                Some(ViewKind::Agenda) => self.on_command(Command::AgendaView),
+            return match geometry::tab_at(self.size.0, self.view, column) {
+                Some(view) => self.show_view(view),
                 None => Vec::new(),
             };
         }
@@ -718,34 +730,41 @@ impl App {
         effects
     }
 
+    fn show_view(&mut self, view: ViewKind) -> Vec<Effect> {
+        self.view = view;
+        self.load_if_needed()
+    }
+
     fn on_command(&mut self, command: Command) -> Vec<Effect> {
+        let time_grid = matches!(self.view, ViewKind::Week | ViewKind::Day);
         let day_step = match self.view {
             ViewKind::Month => 7,
-            ViewKind::Agenda => 1,
+            _ => 1,
         };
         match command {
             Command::Left => self.select(self.selected - Duration::days(1)),
             Command::Right => self.select(self.selected + Duration::days(1)),
+            // The time grids move through the day's events; the others through days.
+            Command::Up if time_grid => {
+                self.step_event(-1);
+                Vec::new()
+            }
+            Command::Down if time_grid => {
+                self.step_event(1);
+                Vec::new()
+            }
             Command::Up => self.select(self.selected - Duration::days(day_step)),
             Command::Down => self.select(self.selected + Duration::days(day_step)),
+            Command::NextMonth if time_grid => self.select(self.selected + Duration::days(7)),
+            Command::PrevMonth if time_grid => self.select(self.selected - Duration::days(7)),
             Command::NextMonth => self.select(self.shift_months(1)),
             Command::PrevMonth => self.select(self.shift_months(-1)),
             Command::Today => self.select(self.today),
-            Command::ToggleView => {
-                self.view = match self.view {
-                    ViewKind::Month => ViewKind::Agenda,
-                    ViewKind::Agenda => ViewKind::Month,
-                };
-                self.load_if_needed()
-            }
-            Command::MonthView => {
-                self.view = ViewKind::Month;
-                self.load_if_needed()
-            }
-            Command::AgendaView => {
-                self.view = ViewKind::Agenda;
-                self.load_if_needed()
-            }
+            Command::ToggleView => self.show_view(self.view.next()),
+            Command::MonthView => self.show_view(ViewKind::Month),
+            Command::WeekView => self.show_view(ViewKind::Week),
+            Command::DayView => self.show_view(ViewKind::Day),
+            Command::AgendaView => self.show_view(ViewKind::Agenda),
             Command::GoTo => {
                 self.overlay = Overlay::GoTo(GoTo::default());
                 Vec::new()

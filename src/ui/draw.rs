@@ -4,7 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use super::app::{App, Overlay, SignIn};
-use super::{agenda, detail, geometry, month, popups, status};
+use super::{agenda, detail, geometry, month, popups, status, week};
 use crate::config::ViewKind;
 
 pub fn draw(frame: &mut Frame, app: &App) {
@@ -27,6 +27,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     let main = app.main_area().intersection(full);
     match app.view {
         ViewKind::Month => month::draw(frame, app, main),
+        ViewKind::Week | ViewKind::Day => week::draw(frame, app, main),
         ViewKind::Agenda => agenda::draw(frame, app, main),
     }
     status::draw_status(frame, app, Rect::new(0, full.height - 1, full.width, 1));

@@ -9,30 +9,44 @@ use crate::layout::MonthGrid;
 
 /// The title line: the name (on terminals wide enough), then a tab per view.
 pub const TITLE_NAME: &str = " deltacal ";
-pub const VIEW_TABS: [(ViewKind, &str); 2] =
-    [(ViewKind::Month, " Month "), (ViewKind::Agenda, " Agenda ")];
+pub const VIEW_TABS: [(ViewKind, &str); 4] = [
+    (ViewKind::Month, " Month "),
+    (ViewKind::Week, " Week "),
+    (ViewKind::Day, " Day "),
+    (ViewKind::Agenda, " Agenda "),
+];
 
 /// Whether the title line has room for the name before the tabs.
 pub fn title_shows_name(width: u16) -> bool {
     width >= 60
 }
 
-/// The view whose tab is at `column` of the title line.
-pub fn tab_at(width: u16, column: u16) -> Option<ViewKind> {
+/// The tabs the title line shows and the column each starts at: all four where there is room,
+/// else only the current view's (the heading matters more).
+pub fn title_tabs(width: u16, current: ViewKind) -> Vec<(ViewKind, &'static str, u16)> {
     // The name and each tab are followed by one blank column.
     let mut x = if title_shows_name(width) {
         TITLE_NAME.len() as u16 + 1
     } else {
         0
     };
+    let mut tabs = Vec::new();
     for (kind, label) in VIEW_TABS {
-        let w = label.len() as u16;
-        if (x..x + w).contains(&column) {
-            return Some(kind);
+        if width < 60 && kind != current {
+            continue;
         }
-        x += w + 1;
+        tabs.push((kind, label, x));
+        x += label.len() as u16 + 1;
     }
-    None
+    tabs
+}
+
+/// The view whose tab is at `column` of the title line.
+pub fn tab_at(width: u16, current: ViewKind, column: u16) -> Option<ViewKind> {
+    title_tabs(width, current)
+        .into_iter()
+        .find(|&(_, label, x)| (x..x + label.len() as u16).contains(&column))
+        .map(|(kind, _, _)| kind)
 }
 
 /// Below this size nothing is drawn but a note: the views would be garbled.

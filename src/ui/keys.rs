@@ -15,6 +15,8 @@ pub enum Command {
     Today,
     ToggleView,
     MonthView,
+    WeekView,
+    DayView,
     AgendaView,
     GoTo,
     NextEvent,
@@ -96,22 +98,22 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: &[Code(KeyCode::Up), Char('k')],
         command: Command::Up,
-        help: "previous week (agenda: day)",
+        help: "previous week (agenda: day; week, day: event)",
     },
     Binding {
         keys: &[Code(KeyCode::Down), Char('j')],
         command: Command::Down,
-        help: "next week (agenda: day)",
+        help: "next week (agenda: day; week, day: event)",
     },
     Binding {
         keys: &[Char('n'), Code(KeyCode::PageDown)],
         command: Command::NextMonth,
-        help: "next month",
+        help: "next month (week, day: week)",
     },
     Binding {
         keys: &[Char('p'), Code(KeyCode::PageUp)],
         command: Command::PrevMonth,
-        help: "previous month",
+        help: "previous month (week, day: week)",
     },
     Binding {
         keys: &[Char('t')],
@@ -121,12 +123,22 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: &[Code(KeyCode::Tab), Char('v')],
         command: Command::ToggleView,
-        help: "month / agenda",
+        help: "next view: month, week, day, agenda",
     },
     Binding {
         keys: &[Char('m')],
         command: Command::MonthView,
         help: "month view",
+    },
+    Binding {
+        keys: &[Char('w')],
+        command: Command::WeekView,
+        help: "week view",
+    },
+    Binding {
+        keys: &[Char('d')],
+        command: Command::DayView,
+        help: "day view",
     },
     Binding {
         keys: &[Char('a')],
@@ -279,7 +291,10 @@ mod tests {
     fn labels_and_hints_come_from_the_keys() {
         let rows = help_rows();
         assert_eq!(rows[0], ("← h".to_owned(), "previous day"));
-        assert_eq!(rows[4], ("n PgDn".to_owned(), "next month"));
+        assert_eq!(
+            rows[4],
+            ("n PgDn".to_owned(), "next month (week, day: week)")
+        );
         assert_eq!(rows.last().unwrap(), &("q Ctrl-C".to_owned(), "quit"));
         assert_eq!(hint(Command::Close), "Esc");
         assert_eq!(hint(Command::Up), "↑");

@@ -20,6 +20,7 @@ pub mod status;
 pub mod strings;
 pub mod terminal;
 pub mod theme;
+pub mod week;
 pub mod width;
 
 use std::sync::Arc;

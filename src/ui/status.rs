@@ -17,6 +17,15 @@ pub fn draw_title(frame: &mut Frame, app: &App, area: Rect) {
     let theme = &app.theme;
     let heading = match app.view {
         ViewKind::Month => app.selected.format("%B %Y").to_string(),
+        ViewKind::Week => {
+            let first = app.week_start();
+            format!(
+                "{} – {}",
+                first.format("%-d %b"),
+                (first + chrono::Duration::days(6)).format("%-d %b %Y")
+            )
+        }
+        ViewKind::Day => app.selected.format("%A %-d %B %Y").to_string(),
         ViewKind::Agenda => format!("from {}", app.selected.format("%a %-d %b %Y")),
     };
     let mut spans = Vec::new();
@@ -27,7 +36,7 @@ pub fn draw_title(frame: &mut Frame, app: &App, area: Rect) {
             Span::raw(" "),
         ]);
     }
-    for (kind, label) in geometry::VIEW_TABS {
+    for (kind, label, _) in geometry::title_tabs(area.width, app.view) {
         let style = if kind == app.view {
             theme.selected()
         } else {
@@ -43,6 +52,7 @@ pub fn draw_title(frame: &mut Frame, app: &App, area: Rect) {
             let next = first.checked_add_months(chrono::Months::new(1));
             (first, next.map_or(first, |d| d - chrono::Duration::days(1)))
         }
+        ViewKind::Week | ViewKind::Day => app.wanted_range(),
         ViewKind::Agenda => (
             app.selected,
             app.selected + chrono::Duration::days(AGENDA_DAYS - 1),

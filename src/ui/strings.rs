@@ -103,3 +103,6 @@ pub fn outside_window(first: chrono::NaiveDate, last: chrono::NaiveDate) -> Stri
         last.format("%-d %b %Y")
     )
 }
+
+/// After the time beside the line that marks the current time on today's column.
+pub const NOW: &str = "▸";

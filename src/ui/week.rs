@@ -1,0 +1,303 @@
+//! Drawing the week and day views: a header of days, the all-day strip, and the time grid with
+//! hour labels, events placed by `timegrid` and the current time marked on today.
+
+use chrono::{NaiveDate, Timelike};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
+
+use super::app::App;
+use super::strings;
+use super::width::fit;
+use crate::config::ViewKind;
+use crate::days::clock;
+use crate::timegrid::{DAY_MINUTES, Placed, place_day, strip_events};
+
+/// The hour the grid shows first when nothing selected is earlier: the working day.
+const WORK_START_HOUR: u32 = 8;
+
+/// The most rows the all-day strip takes (the last says how many more there are).
+const MAX_STRIP_ROWS: usize = 3;
+
+pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+    let (first, last) = app.wanted_range();
+    let days: Vec<NaiveDate> = first.iter_days().take_while(|d| *d <= last).collect();
+    let theme = &app.theme;
+    let label_w: u16 = if app.config.hour12 { 5 } else { 6 };
+    let columns = day_columns(area, label_w, days.len());
+    if area.height < 4 || columns.is_empty() {
+        return;
+    }
+    // The header: one label per day.
+    for (day, &(x, w)) in days.iter().zip(&columns) {
+        let mut style = theme.header();
+        if *day == app.today {
+            style = theme.today();
+        }
+        if *day == app.selected {
+            style = style.patch(theme.selected());
+        }
+        let text = if app.view == ViewKind::Day {
+            day.format("%A %-d %B").to_string()
+        } else {
+            day.format("%a %-d").to_string()
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(fit(&text, w as usize), style)),
+            Rect::new(x, area.y, w, 1),
+        );
+    }
+    let selected_index = app
+        .day_events(app.selected)
+        .get(app.selected_event)
+        .copied();
+    // The all-day strip: lanes of bars, as many as fit in its rows.
+    let strip = strip_events(&app.visible.events, &app.config, first, last);
+    let lanes = strip_lanes(&strip);
+    let strip_rows = lanes
+        .len()
+        .min(MAX_STRIP_ROWS)
+        .min(area.height as usize / 4);
+    for (row, lane) in lanes.iter().take(strip_rows).enumerate() {
+        let y = area.y + 1 + row as u16;
+        let hidden = lanes.len() - strip_rows;
+        if row + 1 == strip_rows && hidden > 0 {
+            frame.render_widget(
+                Paragraph::new(Span::styled(
+                    format!("+{} more all-day", hidden + 1),
+                    theme.dim(),
+                )),
+                Rect::new(columns[0].0, y, area.right() - columns[0].0, 1),
+            );
+            break;
+        }
+        for &(index, a, b) in lane {
+            let from = days.iter().position(|d| *d >= a).unwrap_or(0);
+            let to = days.iter().rposition(|d| *d <= b).unwrap_or(days.len() - 1);
+            let x = columns[from].0;
+            let w = columns[to].0 + columns[to].1 - x - 1;
+            let c = &app.visible.events[index];
+            let color = app.config.calendar(&c.view).and_then(|s| s.color);
+            let prefix = if a < first { "← " } else { "" };
+            let mut style = theme.span(color);
+            if c.event.cancelled {
+                style = style.patch(theme.cancelled());
+            }
+            if Some(index) == selected_index {
+                style = style.patch(theme.selected());
+            }
+            let text = fit(&format!("{prefix}{}", c.event.title()), w as usize);
+            let pad = (w as usize).saturating_sub(super::width::cells(&text));
+            frame.render_widget(
+                Paragraph::new(Span::styled(format!("{text}{}", " ".repeat(pad)), style)),
+                Rect::new(x, y, w, 1),
+            );
+        }
+    }
+    // The grid: the hours that fit at a row or more each (the whole day when it can), scrolled
+    // to keep the selected event in sight.
+    let top = area.y + 1 + strip_rows as u16;
+    let height = area.bottom().saturating_sub(top);
+    let hours_shown = u32::from(height).clamp(1, 24);
+    let placed: Vec<(NaiveDate, Vec<Placed>)> = days
+        .iter()
+        .map(|d| (*d, place_day(&app.visible.events, &app.config, *d)))
+        .collect();
+    let focus = placed
+        .iter()
+        .find(|(d, _)| *d == app.selected)
+        .and_then(|(_, p)| p.iter().find(|p| Some(p.index) == selected_index));
+    let first_hour = first_hour(focus, hours_shown);
+    let row_of = |minute: u32| -> i64 {
+        (i64::from(minute) - i64::from(first_hour * 60)) * i64::from(height)
+            / i64::from(hours_shown * 60)
+    };
+    let row_of_end = |minute: u32| -> i64 {
+        let d = i64::from(hours_shown * 60);
+        ((i64::from(minute) - i64::from(first_hour * 60)) * i64::from(height) + d - 1).div_euclid(d)
+    };
+    for h in 0..hours_shown {
+        let hour = first_hour + h;
+        let y = top + row_of(hour * 60) as u16;
+        if y >= area.bottom() {
+            break;
+        }
+        let label = hour_label(hour, app.config.hour12);
+        frame.render_widget(
+            Paragraph::new(Span::styled(label, theme.dim())),
+            Rect::new(area.x, y, label_w, 1),
+        );
+    }
+    // Now, on today: a line across the day's column under the events.
+    if let Some(i) = days.iter().position(|d| *d == app.today) {
+        let local = app.config.zone.local(app.now);
+        let row = row_of(local.hour() * 60 + local.minute());
+        if (0..i64::from(height)).contains(&row) {
+            let (x, w) = columns[i];
+            let y = top + row as u16;
+            frame.render_widget(
+                Paragraph::new(Span::styled("─".repeat(w as usize), theme.today())),
+                Rect::new(x, y, w, 1),
+            );
+            let now = format!("{}{}", clock(&app.config, app.now), strings::NOW);
+            frame.render_widget(
+                Paragraph::new(Span::styled(now, theme.today())),
+                Rect::new(area.x, y, label_w, 1),
+            );
+        }
+    }
+    for ((day, placed), &(x, w)) in placed.iter().zip(&columns) {
+        for p in placed {
+            let a = row_of(p.start).max(0);
+            // The end rounds up: a 13:00–14:30 event covers the 14:00 row too.
+            let b = row_of_end(p.end).max(a + 1).min(i64::from(height));
+            if a >= i64::from(height) || b <= 0 {
+                continue;
+            }
+            let sub = (w.saturating_sub(1) as usize / p.columns.max(1)).max(1) as u16;
+            let ex = x + sub * p.column as u16;
+            let ew = if p.column + 1 == p.columns {
+                (x + w.saturating_sub(1)).saturating_sub(ex).max(1)
+            } else {
+                sub.saturating_sub(1).max(1)
+            };
+            let rect = Rect::new(ex, top + a as u16, ew, (b - a) as u16);
+            let c = &app.visible.events[p.index];
+            let color = app.config.calendar(&c.view).and_then(|s| s.color);
+            let mut style = theme.span(color);
+            if c.event.cancelled {
+                style = style.patch(theme.cancelled());
+            }
+            if *day == app.selected && Some(p.index) == selected_index {
+                style = style.patch(theme.selected()).add_modifier(Modifier::BOLD);
+            }
+            let time = match c.event.span() {
+                Some((start, _)) if p.start > 0 || app.config.zone.date_of(start) == *day => {
+                    clock(&app.config, start)
+                }
+                _ => "→".to_owned(),
+            };
+            // Too narrow for words (many overlapping events): a bar in the calendar's colour.
+            let text = if ew < 4 {
+                "▌".repeat(rect.height as usize)
+            } else {
+                format!("{time} {}", crate::text::line(c.event.title()))
+            };
+            frame.render_widget(Clear, rect);
+            if rect.height == 1 {
+                let line = fit(&text, rect.width as usize);
+                frame.render_widget(Paragraph::new(line).style(style), rect);
+                continue;
+            }
+            // The rows below the words show how long it runs, with or without colour.
+            let mut lines = vec![Line::from(text)];
+            lines.extend((1..rect.height).map(|_| Line::from("│")));
+            frame.render_widget(
+                Paragraph::new(lines).style(style).wrap(Wrap { trim: true }),
+                rect,
+            );
+        }
+    }
+}
+
+/// The x and width of each day's column, right of the hour labels.
+fn day_columns(area: Rect, label_w: u16, days: usize) -> Vec<(u16, u16)> {
+    let left = area.x + label_w;
+    let room = area.right().saturating_sub(left);
+    if days == 0 || room < days as u16 {
+        return Vec::new();
+    }
+    (0..days as u16)
+        .map(|i| {
+            let x = left + room * i / days as u16;
+            let next = left + room * (i + 1) / days as u16;
+            (x, next - x)
+        })
+        .collect()
+}
+
+/// The strip's bars in lanes: each bar in the first lane where it does not overlap another.
+fn strip_lanes(strip: &[(usize, NaiveDate, NaiveDate)]) -> Vec<Vec<(usize, NaiveDate, NaiveDate)>> {
+    let mut lanes: Vec<Vec<(usize, NaiveDate, NaiveDate)>> = Vec::new();
+    for &bar in strip {
+        match lanes
+            .iter_mut()
+            .find(|lane| lane.last().is_none_or(|last| last.2 < bar.1))
+        {
+            Some(lane) => lane.push(bar),
+            None => lanes.push(vec![bar]),
+        }
+    }
+    lanes
+}
+
+/// The first hour the grid shows: the working day, moved just enough to show the selected event.
+fn first_hour(focus: Option<&Placed>, hours_shown: u32) -> u32 {
+    let latest = 24 - hours_shown;
+    let mut first = WORK_START_HOUR.min(latest);
+    if let Some(p) = focus {
+        let start_hour = p.start / 60;
+        let end_hour = p.end.min(DAY_MINUTES - 1).div_ceil(60);
+        if start_hour < first {
+            first = start_hour;
+        } else if end_hour > first + hours_shown {
+            first = end_hour.saturating_sub(hours_shown).min(start_hour);
+        }
+    }
+    first.min(latest)
+}
+
+fn hour_label(hour: u32, hour12: bool) -> String {
+    if hour12 {
+        let h = match hour % 12 {
+            0 => 12,
+            h => h,
+        };
+        format!("{h:>2}{}", if hour < 12 { "a" } else { "p" })
+    } else {
+        format!("{hour:02}:00")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn placed(start: u32, end: u32) -> Placed {
+        Placed {
+            index: 0,
+            start,
+            end,
+            column: 0,
+            columns: 1,
+        }
+    }
+
+    #[test]
+    fn the_grid_starts_at_work_and_moves_to_show_the_selection() {
+        assert_eq!(first_hour(None, 10), 8);
+        assert_eq!(first_hour(Some(&placed(6 * 60, 7 * 60)), 10), 6);
+        assert_eq!(first_hour(Some(&placed(20 * 60, 21 * 60)), 10), 11);
+        assert_eq!(first_hour(Some(&placed(23 * 60, DAY_MINUTES)), 10), 14);
+        assert_eq!(first_hour(Some(&placed(9 * 60, 10 * 60)), 10), 8);
+        assert_eq!(first_hour(None, 24), 0, "a tall grid shows the whole day");
+    }
+
+    #[test]
+    fn columns_share_the_room_and_lanes_do_not_overlap() {
+        let cols = day_columns(Rect::new(0, 0, 76, 10), 6, 7);
+        assert_eq!(cols.len(), 7);
+        assert_eq!(cols[0].0, 6);
+        assert_eq!(cols[6].0 + cols[6].1, 76);
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let lanes = strip_lanes(&[
+            (0, d("2026-11-23"), d("2026-11-25")),
+            (1, d("2026-11-24"), d("2026-11-24")),
+            (2, d("2026-11-26"), d("2026-11-27")),
+        ]);
+        assert_eq!(lanes.len(), 2);
+        assert_eq!(lanes[0].iter().map(|b| b.0).collect::<Vec<_>>(), [0, 2]);
+    }
+}
