@@ -95,20 +95,37 @@ impl Search {
         }
     }
 
-    fn step(&mut self, by: i64) {
+    /// How far a moving key moves the selection through the hits, if it is one.
+    fn step_for(command: Option<Command>) -> Option<i64> {
+        match command? {
+            Command::Up | Command::PrevEvent => Some(-1),
+            Command::Down | Command::NextEvent => Some(1),
+            Command::PrevMonth => Some(-SEARCH_PAGE),
+            Command::NextMonth => Some(SEARCH_PAGE),
+            _ => None,
+        }
+    }
+
+    fn step(&mut self, by: i64) -> EventState {
         let last = self.results.len().saturating_sub(1);
         self.selected = self.selected.saturating_add_signed(by as isize).min(last);
+        Consumed(None)
     }
 
     /// While typing, the search takes every key but Ctrl-C; over its results it takes the keys
-    /// that move, open and close, and lets the rest through.
+    /// that move, open and close, and lets the rest through. The keys that do not type move
+    /// through the results in both.
     pub fn on_key(&mut self, key: &KeyEvent) -> EventState {
         if self.editing {
             if let Some(c) = typed_char(key) {
                 self.query.push(c);
                 return Consumed(Some(Intent::RunSearch(self.query.trim().to_owned())));
             }
-            return match text_command_for(key) {
+            let command = text_command_for(key);
+            if let Some(by) = Search::step_for(command) {
+                return self.step(by);
+            }
+            return match command {
                 Some(Command::Interrupt) => NotConsumed,
                 Some(Command::DeleteBack) => {
                     self.query.pop();
@@ -119,43 +136,14 @@ impl Search {
                     self.editing = false;
                     Consumed(None)
                 }
-                // The keys that do not type move through the results as they come.
-                Some(Command::Up | Command::PrevEvent) => {
-                    self.step(-1);
-                    Consumed(None)
-                }
-                Some(Command::Down | Command::NextEvent) => {
-                    self.step(1);
-                    Consumed(None)
-                }
-                Some(Command::PrevMonth) => {
-                    self.step(-SEARCH_PAGE);
-                    Consumed(None)
-                }
-                Some(Command::NextMonth) => {
-                    self.step(SEARCH_PAGE);
-                    Consumed(None)
-                }
                 _ => Consumed(None),
             };
         }
-        match command_for(key) {
-            Some(Command::Up | Command::PrevEvent) => {
-                self.step(-1);
-                Consumed(None)
-            }
-            Some(Command::Down | Command::NextEvent) => {
-                self.step(1);
-                Consumed(None)
-            }
-            Some(Command::PrevMonth) => {
-                self.step(-SEARCH_PAGE);
-                Consumed(None)
-            }
-            Some(Command::NextMonth) => {
-                self.step(SEARCH_PAGE);
-                Consumed(None)
-            }
+        let command = command_for(key);
+        if let Some(by) = Search::step_for(command) {
+            return self.step(by);
+        }
+        match command {
             Some(Command::Open) => Consumed(Some(Intent::OpenHit)),
             Some(Command::Close | Command::Quit) => Consumed(Some(Intent::CloseOverlay)),
             Some(Command::Search) => {
