@@ -163,6 +163,8 @@ pub struct Event {
     pub id: String,
     pub subject: Option<String>,
     pub body_preview: Option<String>,
+    /// The full body as Graph sends it (HTML or text), shown as text in the detail pane.
+    pub body: Option<Body>,
     pub start: Option<EventTime>,
     pub end: Option<EventTime>,
     pub all_day: bool,
@@ -186,6 +188,48 @@ pub struct Event {
     pub ical_uid: Option<String>,
 }
 
+/// An event's body: HTML (Graph's default) or plain text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Body {
+    pub html: bool,
+    pub content: String,
+}
+
+impl Body {
+    fn from_wire(w: &WireBody<'_>) -> Option<Body> {
+        let content = w.content.as_deref().filter(|c| !c.trim().is_empty())?;
+        Some(Body {
+            html: !w
+                .content_type
+                .as_deref()
+                .is_some_and(|t| t.eq_ignore_ascii_case("text")),
+            content: content.to_owned(),
+        })
+    }
+
+    /// The body as readable text, still unsanitised: HTML through html2text, with links kept
+    /// as numbered references listed at the end. Lines are left long for the pane to wrap;
+    /// a body past [`BODY_TEXT_LIMIT`] bytes is cut there first (a pasted log, an inline image).
+    pub fn text(&self) -> String {
+        let mut end = self.content.len().min(BODY_TEXT_LIMIT);
+        while !self.content.is_char_boundary(end) {
+            end -= 1;
+        }
+        let content = &self.content[..end];
+        if !self.html {
+            return content.to_owned();
+        }
+        html2text::from_read(content.as_bytes(), BODY_TEXT_WIDTH)
+            .unwrap_or_else(|_| content.to_owned())
+    }
+}
+
+/// How much of a body the detail pane converts and shows.
+pub const BODY_TEXT_LIMIT: usize = 256 * 1024;
+
+/// The line width html2text lays out at: wide, so that the pane's own wrapping decides.
+const BODY_TEXT_WIDTH: usize = 400;
+
 /// Why a delta item could not be used.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ParseError {
@@ -207,6 +251,8 @@ struct WireEvent<'a> {
     subject: Option<Cow<'a, str>>,
     #[serde(borrow)]
     body_preview: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    body: Option<WireBody<'a>>,
     #[serde(borrow)]
     start: Option<WireTime<'a>>,
     #[serde(borrow)]
@@ -249,6 +295,15 @@ struct WireEvent<'a> {
     etag: Option<Cow<'a, str>>,
     #[serde(borrow, rename = "iCalUId")]
     ical_uid: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct WireBody<'a> {
+    #[serde(borrow)]
+    content_type: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    content: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -386,6 +441,7 @@ impl Event {
             id,
             subject: owned(&w.subject),
             body_preview: owned(&w.body_preview),
+            body: w.body.as_ref().and_then(Body::from_wire),
             start: wire_time(&w.start, all_day),
             end: wire_time(&w.end, all_day),
             all_day,
@@ -545,6 +601,41 @@ impl Change {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bodies_keep_their_kind_and_html_reads_as_text() {
+        let html = Event::from_graph(
+            &serde_json::json!({"id": "1", "body": {"contentType": "html",
+            "content": "<p>Hello <a href=\"https://example.com/x\">there</a></p>"}}),
+        )
+        .unwrap();
+        let body = html.body.as_ref().unwrap();
+        assert!(body.html);
+        let text = body.text();
+        assert!(
+            text.contains("Hello") && text.contains("https://example.com/x"),
+            "{text}"
+        );
+        assert!(!text.contains("<p>"));
+        let plain = Event::from_graph(
+            &serde_json::json!({"id": "2", "body": {"contentType": "text",
+            "content": "line one\n<not a tag>"}}),
+        )
+        .unwrap();
+        assert_eq!(plain.body.unwrap().text(), "line one\n<not a tag>");
+        let empty = Event::from_graph(
+            &serde_json::json!({"id": "3", "body": {"contentType": "html",
+            "content": "  "}}),
+        )
+        .unwrap();
+        assert_eq!(empty.body, None);
+        // A huge body is cut at the limit, on a character boundary.
+        let long = Body {
+            html: false,
+            content: "é".repeat(BODY_TEXT_LIMIT),
+        };
+        assert!(long.text().len() <= BODY_TEXT_LIMIT);
+    }
     use serde_json::json;
 
     fn at(s: &str) -> DateTime<Utc> {

@@ -846,6 +846,38 @@ fn the_week_grid_places_overlaps_side_by_side_and_follows_the_selection() {
 }
 
 #[test]
+fn the_detail_pane_shows_the_html_body_as_text_with_its_links() {
+    let mut a = app((100, 30));
+    let html = "<html><head><style>p { color: red }</style></head><body><p>Agenda: <b>budget</b> \
+                review</p><ul><li>Q3 numbers</li><li>Hiring \u{1b}[2J plan</li></ul>\
+                <p>See <a href=\"https://contoso.sharepoint.com/doc\">the deck</a>.</p></body></html>";
+    let e = event(
+        "default",
+        json!({"id": "html", "subject": "Budget", "start": t("2026-11-24T09:00:00"), "end": t("2026-11-24T10:00:00"),
+               "bodyPreview": "Agenda: budget review", "body": {"contentType": "html", "content": html}}),
+    );
+    show_events(&mut a, vec![e]);
+    a.update(key(KeyCode::Enter));
+    let screen = render(&a);
+    for want in [
+        "budget review",
+        "Q3 numbers",
+        "the deck",
+        "https://contoso.sharepoint.com/doc",
+    ] {
+        assert!(screen.contains(want), "{want}: {screen}");
+    }
+    assert!(
+        !screen.contains("<p>") && !screen.contains("color: red"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains('\u{1b}'),
+        "server text is sanitised: {screen}"
+    );
+}
+
+#[test]
 fn m_and_a_pick_a_view() {
     let mut a = app((80, 24));
     a.update(ch('a'));

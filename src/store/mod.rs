@@ -22,9 +22,9 @@ use crate::tz::DisplayZone;
 /// Bumped whenever a table's layout changes. A file of an older schema this version knows is
 /// emptied and rebuilt by the next sync (the cache is a mirror); any other is refused with
 /// advice to rebuild.
-pub const SCHEMA_VERSION: u64 = 5;
+pub const SCHEMA_VERSION: u64 = 6;
 /// The schemas of earlier releases: 3 kept raw JSON, 4 had no series tables.
-const OLDER_SCHEMAS: [u64; 2] = [3, 4];
+const OLDER_SCHEMAS: [u64; 3] = [3, 4, 5];
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 /// An event row: (end ms, generation that last wrote it, event record in postcard).

@@ -127,9 +127,14 @@ pub fn draw(frame: &mut Frame, app: &App) {
             )));
         }
     }
-    if let Some(preview) = e.body_preview.as_deref().filter(|p| !p.trim().is_empty()) {
+    // The full body when Graph sent one, else the preview.
+    let notes = match &e.body {
+        Some(body) => Some(body.text()),
+        None => e.body_preview.clone(),
+    };
+    if let Some(notes) = notes.filter(|n| !n.trim().is_empty()) {
         lines.push(Line::default());
-        for l in text::block(preview).lines() {
+        for l in text::block(notes.trim_end()).lines() {
             lines.push(Line::from(l.to_owned()));
         }
     }
