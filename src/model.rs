@@ -163,7 +163,9 @@ pub struct Event {
     pub id: String,
     pub subject: Option<String>,
     pub body_preview: Option<String>,
-    /// The full body as Graph sends it (HTML or text), shown as text in the detail pane.
+    /// The full body as Graph sends it (HTML or text), shown as text in the detail pane. Not
+    /// in the serialised record: the cache keeps bodies in a table of their own.
+    #[serde(skip)]
     pub body: Option<Body>,
     pub start: Option<EventTime>,
     pub end: Option<EventTime>,

@@ -15,16 +15,16 @@ use serde::{Deserialize, Serialize};
 use chrono::NaiveDate;
 
 use crate::failure::FailureKind;
-use crate::model::{CachedEvent, Change, Event, Window};
+use crate::model::{Body, CachedEvent, Change, Event, Window};
 use crate::search::Query;
 use crate::tz::DisplayZone;
 
 /// Bumped whenever a table's layout changes. A file of an older schema this version knows is
 /// emptied and rebuilt by the next sync (the cache is a mirror); any other is refused with
 /// advice to rebuild.
-pub const SCHEMA_VERSION: u64 = 6;
+pub const SCHEMA_VERSION: u64 = 7;
 /// The schemas of earlier releases: 3 kept raw JSON, 4 had no series tables.
-const OLDER_SCHEMAS: [u64; 3] = [3, 4, 5];
+const OLDER_SCHEMAS: [u64; 4] = [3, 4, 5, 6];
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 /// An event row: (end ms, generation that last wrote it, event record in postcard).
@@ -43,6 +43,9 @@ const MASTERS: TableDefinition<(&str, &str), MasterRow> = TableDefinition::new("
 /// (view, master id, instance id) -> (): the instances of each series, so a series can be
 /// reconciled or removed as a whole.
 const SERIES: TableDefinition<(&str, &str, &str), ()> = TableDefinition::new("series");
+/// (view, id) -> the event's body in postcard. Kept apart from the event rows, which every view
+/// reads in bulk, because only the detail pane reads a body, one at a time.
+const BODIES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("bodies");
 /// view -> the longest event duration ever stored, in ms (only grows until a sweep).
 const LONGEST: TableDefinition<&str, i64> = TableDefinition::new("longest");
 /// view -> SyncState as JSON.
@@ -427,6 +430,7 @@ impl Store {
             txn.open_table(SYNC).map_err(|e| self.err(e))?;
             txn.open_table(MASTERS).map_err(|e| self.err(e))?;
             txn.open_table(SERIES).map_err(|e| self.err(e))?;
+            txn.open_table(BODIES).map_err(|e| self.err(e))?;
         }
         txn.commit().map_err(|e| self.err(e))?;
         let read = self.read()?;
@@ -734,6 +738,22 @@ impl Store {
     }
 
     /// Every cached event `query` matches (stubs have nothing to match yet), soonest first.
+    /// The body of one event, if the server sent one.
+    pub fn body(&self, view: &str, id: &str) -> Result<Option<Body>, StoreError> {
+        let read = self.read()?;
+        let bodies = match read.open_table(BODIES) {
+            Ok(table) => table,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(self.err(e)),
+        };
+        let Some(bytes) = bodies.get((view, id)).map_err(|e| self.err(e))? else {
+            return Ok(None);
+        };
+        postcard::from_bytes(bytes.value())
+            .map(Some)
+            .map_err(|e| self.damaged(format!("body of event {id}: {e}")))
+    }
+
     pub fn search(&self, query: &Query) -> Result<Vec<CachedEvent>, StoreError> {
         let read = self.read()?;
         let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;

@@ -212,7 +212,7 @@ proptest! {
 /// sync state and all, and the next sync refills it with a full round.
 #[test]
 fn caches_of_earlier_schemas_are_emptied_for_a_full_round() {
-    for old in [3u64, 4] {
+    for old in [3u64, 4, 5, 6] {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cache.redb");
         let raw: redb::TableDefinition<(&str, i64, &str), &str> = redb::TableDefinition::new("raw");
@@ -254,4 +254,62 @@ fn caches_of_earlier_schemas_are_emptied_for_a_full_round() {
         let schema = read.open_table(META).unwrap().get("schema").unwrap();
         assert_eq!(schema.map(|v| v.value()), Some(SCHEMA_VERSION));
     }
+}
+
+#[test]
+fn bodies_live_apart_from_the_rows_and_go_with_their_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("cache.redb")).unwrap();
+    let window = Window {
+        start: base(),
+        end: base() + Duration::days(30),
+    };
+    let t = |h: i64| json!({"dateTime": (base() + Duration::hours(h)).format("%Y-%m-%dT%H:%M:%S").to_string(), "timeZone": "UTC"});
+    let with_body = |body: serde_json::Value| Change::Upsert {
+        event: Box::new(
+            Event::from_graph(
+                &json!({"id": "e1", "subject": "s", "start": t(2), "end": t(3), "body": body}),
+            )
+            .unwrap(),
+        ),
+    };
+    let state = SyncState::new(window);
+    store
+        .apply_page(
+            "default",
+            &[with_body(
+                json!({"contentType": "html", "content": "<p>hi</p>"}),
+            )],
+            &state,
+        )
+        .unwrap();
+    let rows = store
+        .events_overlapping(None, base(), base() + Duration::days(1))
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        rows[0].event.body, None,
+        "the rows every view reads carry no body"
+    );
+    let body = store.body("default", "e1").unwrap().unwrap();
+    assert!(body.html && body.content.contains("hi"));
+    // An update without a body drops the old one; a removal takes it too.
+    store
+        .apply_page("default", &[with_body(json!(null))], &state)
+        .unwrap();
+    assert_eq!(store.body("default", "e1").unwrap(), None);
+    store
+        .apply_page(
+            "default",
+            &[with_body(
+                json!({"contentType": "text", "content": "plain"}),
+            )],
+            &state,
+        )
+        .unwrap();
+    assert!(store.body("default", "e1").unwrap().is_some());
+    store
+        .apply_page("default", &[Change::Remove { id: "e1".into() }], &state)
+        .unwrap();
+    assert_eq!(store.body("default", "e1").unwrap(), None);
 }

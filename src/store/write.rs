@@ -7,10 +7,10 @@ use std::rc::Rc;
 use redb::{ReadableTable, Table, WriteTransaction};
 
 use super::{
-    EVENTS, EventRow, IDS, LONGEST, MASTERS, MasterRow, NO_SPAN, PageOutcome, SERIES, Store,
-    StoreError, SyncState, to_ms,
+    BODIES, EVENTS, EventRow, IDS, LONGEST, MASTERS, MasterRow, NO_SPAN, PageOutcome, SERIES,
+    Store, StoreError, SyncState, to_ms,
 };
-use crate::model::{Change, Event};
+use crate::model::{Body, Change, Event};
 
 /// The error of a failed table operation, without borrowing the whole writer.
 fn failed<E: std::fmt::Display>(store: &Store) -> impl Fn(E) -> StoreError + '_ {
@@ -26,6 +26,7 @@ pub(super) struct Writer<'s, 't> {
     ids: Table<'t, (&'static str, &'static str), i64>,
     masters: Table<'t, (&'static str, &'static str), MasterRow>,
     series: Table<'t, (&'static str, &'static str, &'static str), ()>,
+    bodies: Table<'t, (&'static str, &'static str), &'static [u8]>,
     longest_table: Table<'t, &'static str, i64>,
     longest: i64,
     longest_before: i64,
@@ -57,6 +58,7 @@ impl<'s, 't> Writer<'s, 't> {
             ids: txn.open_table(IDS).map_err(err)?,
             masters: txn.open_table(MASTERS).map_err(err)?,
             series: txn.open_table(SERIES).map_err(err)?,
+            bodies: txn.open_table(BODIES).map_err(err)?,
             longest_table,
             longest,
             longest_before: longest,
@@ -150,7 +152,7 @@ impl<'s, 't> Writer<'s, 't> {
 
     /// Stores a series master, and shows its occurrences with its properties from now on.
     pub(super) fn put_master(&mut self, master: &Event) -> Result<(), StoreError> {
-        let record = postcard::to_allocvec(master).map_err(failed(self.store))?;
+        let record = self.record(master)?;
         self.masters
             .insert(
                 (self.view, master.id.as_str()),
@@ -191,8 +193,7 @@ impl<'s, 't> Writer<'s, 't> {
         if !event.is_occurrence() {
             return Ok(());
         }
-        let record =
-            postcard::to_allocvec(&event.with_series(master)).map_err(failed(self.store))?;
+        let record = self.record(&event.with_series(master))?;
         self.events
             .insert((self.view, start, id), (end, generation, record.as_slice()))
             .map_err(failed(self.store))?;
@@ -210,7 +211,19 @@ impl<'s, 't> Writer<'s, 't> {
             .get((self.view, id))
             .map_err(failed(self.store))?
         {
-            Some(row) => Some(Rc::new(self.store.decode(id, row.value().1)?)),
+            Some(row) => {
+                let mut master = self.store.decode(id, row.value().1)?;
+                // Its occurrences are stored with its body too.
+                master.body = match self
+                    .bodies
+                    .get((self.view, id))
+                    .map_err(failed(self.store))?
+                {
+                    Some(bytes) => postcard::from_bytes(bytes.value()).ok(),
+                    None => None,
+                };
+                Some(Rc::new(master))
+            }
             None => None,
         };
         self.known_masters.insert(id.to_owned(), found.clone());
@@ -279,6 +292,7 @@ impl<'s, 't> Writer<'s, 't> {
         self.masters
             .remove((self.view, master))
             .map_err(failed(self.store))?;
+        self.put_body(master, None)?;
         self.known_masters.insert(master.to_owned(), None);
         Ok(())
     }
@@ -303,7 +317,7 @@ impl<'s, 't> Writer<'s, 't> {
             .span()
             .map(|(a, b)| (to_ms(a), to_ms(b)))
             .unwrap_or((NO_SPAN, NO_SPAN));
-        let record = postcard::to_allocvec(event).map_err(failed(self.store))?;
+        let record = self.record(event)?;
         self.events
             .insert(
                 (self.view, start, id),
@@ -330,8 +344,35 @@ impl<'s, 't> Writer<'s, 't> {
         Ok(())
     }
 
+    /// An event's record for its row (which never holds the body); the body goes to, or
+    /// leaves, the body table.
+    fn record(&mut self, event: &Event) -> Result<Vec<u8>, StoreError> {
+        self.put_body(&event.id, event.body.as_ref())?;
+        postcard::to_allocvec(event).map_err(failed(self.store))
+    }
+
+    fn put_body(&mut self, id: &str, body: Option<&Body>) -> Result<(), StoreError> {
+        match body {
+            Some(body) => {
+                let bytes = postcard::to_allocvec(body).map_err(failed(self.store))?;
+                self.bodies
+                    .insert((self.view, id), bytes.as_slice())
+                    .map_err(failed(self.store))?;
+            }
+            None => {
+                self.bodies
+                    .remove((self.view, id))
+                    .map_err(failed(self.store))?;
+            }
+        }
+        Ok(())
+    }
+
     /// Removes an event; removing an unknown id does nothing.
     pub(super) fn remove(&mut self, id: &str) -> Result<(), StoreError> {
+        self.bodies
+            .remove((self.view, id))
+            .map_err(failed(self.store))?;
         if let Some(bytes) = self.take_row(id)? {
             self.outcome.removed += 1;
             let event = self.store.decode(id, &bytes)?;

@@ -17,7 +17,7 @@ use crate::auth::signin::SignInEvent;
 use crate::config::{Config, ViewKind};
 use crate::failure::FailureKind;
 use crate::layout::{MonthGrid, day_entries};
-use crate::model::CachedEvent;
+use crate::model::{Body, CachedEvent};
 use crate::search::Query;
 use crate::store::{RoundCounts, SyncState as SavedState};
 use crate::sync::SyncEvent;
@@ -98,6 +98,12 @@ pub enum Action {
         query: String,
         results: Vec<CachedEvent>,
     },
+    /// The body of an event, read for the detail pane.
+    BodyLoaded {
+        view: String,
+        id: String,
+        body: Option<Body>,
+    },
 }
 
 /// Work `update` asks the effect runner to do.
@@ -122,6 +128,11 @@ pub enum Effect {
     /// Start a sign-in in the browser, in the background.
     StartBrowserSignIn,
     Search(String),
+    /// Read the body of the event the detail pane shows.
+    LoadBody {
+        view: String,
+        id: String,
+    },
 }
 
 pub struct App {
@@ -145,6 +156,8 @@ pub struct App {
     /// The event the detail pane shows, (view, id): reloads keep it selected, and if it is
     /// gone the pane closes with a note rather than showing another event.
     pub detail_of: Option<(String, String)>,
+    /// The body read for the detail pane: whose it is, (view, id), and the body if it has one.
+    pub detail_body: Option<((String, String), Option<Body>)>,
     /// A one-line note on the status bar until the next key.
     pub note: Option<String>,
     pub size: (u16, u16),
@@ -177,6 +190,7 @@ impl App {
             help_scroll: 0,
             detail_scroll: 0,
             detail_of: None,
+            detail_body: None,
             note: None,
             size,
             quit: false,
@@ -343,6 +357,24 @@ impl App {
     }
 
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        let mut effects = self.on_action(action);
+        // The detail pane reads its event's body once, whatever opened or moved it.
+        if self.overlay == Overlay::Detail
+            && let Some((view, id)) = self
+                .selected_event()
+                .map(|c| (c.view.clone(), c.event.id.clone()))
+            && self
+                .detail_body
+                .as_ref()
+                .is_none_or(|(key, _)| *key != (view.clone(), id.clone()))
+        {
+            self.detail_body = Some(((view.clone(), id.clone()), None));
+            effects.push(Effect::LoadBody { view, id });
+        }
+        effects
+    }
+
+    fn on_action(&mut self, action: Action) -> Vec<Effect> {
         match action {
             Action::Key(key) => self.on_key(key),
             Action::Click {
@@ -443,6 +475,16 @@ impl App {
                     }
                 }
                 self.sum_rounds();
+                Vec::new()
+            }
+            Action::BodyLoaded { view, id, body } => {
+                if self
+                    .detail_body
+                    .as_ref()
+                    .is_some_and(|(key, _)| *key == (view.clone(), id.clone()))
+                {
+                    self.detail_body = Some(((view, id), body));
+                }
                 Vec::new()
             }
             Action::SearchResults { query, results } => {

@@ -127,8 +127,12 @@ pub fn draw(frame: &mut Frame, app: &App) {
             )));
         }
     }
-    // The full body when Graph sent one, else the preview.
-    let notes = match &e.body {
+    // The full body when Graph sent one (read when the pane opened), else the preview.
+    let body = match &app.detail_body {
+        Some(((view, id), body)) if *view == c.view && *id == e.id => body.as_ref(),
+        _ => None,
+    };
+    let notes = match body.or(e.body.as_ref()) {
         Some(body) => Some(body.text()),
         None => e.body_preview.clone(),
     };

@@ -70,6 +70,10 @@ impl EffectRunner {
                     Ok(results) => Action::SearchResults { query, results },
                     Err(e) => Action::LoadFailed(e.to_string()),
                 },
+                Effect::LoadBody { view, id } => match self.store.body(&view, &id) {
+                    Ok(body) => Action::BodyLoaded { view, id, body },
+                    Err(e) => Action::LoadFailed(e.to_string()),
+                },
                 Effect::RefreshNow => {
                     self.send(Request::SyncNow);
                     continue;
