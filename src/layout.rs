@@ -331,3 +331,61 @@ mod tests {
         );
     }
 }
+
+/// One row of the agenda view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgendaRow {
+    /// A day's heading.
+    Day(NaiveDate),
+    /// Under a heading, a day without events.
+    Empty(NaiveDate),
+    /// The `pos`-th event of `day`.
+    Event {
+        day: NaiveDate,
+        pos: usize,
+        entry: DayEntry,
+    },
+}
+
+/// What the agenda shows in `height` rows: from `selected` on, over `days` days, the days that
+/// have events (and the selected day and today even without), each a heading and its events.
+/// When the selected day's events overflow, the rows scroll to keep event `selected_event`
+/// in sight. Drawing and clicks both go by these rows.
+pub fn agenda_rows(
+    events: &[CachedEvent],
+    config: &Config,
+    selected: NaiveDate,
+    selected_event: usize,
+    today: NaiveDate,
+    days: i64,
+    height: usize,
+) -> Vec<AgendaRow> {
+    let mut rows = Vec::new();
+    let mut skip = 0;
+    let end = selected + Duration::days(days);
+    let buckets = day_buckets(events, config, selected, end);
+    let mut day = selected;
+    while day < end && rows.len() < skip + height {
+        let entries = buckets.get(&day).map(Vec::as_slice).unwrap_or_default();
+        if !entries.is_empty() || day == selected || day == today {
+            rows.push(AgendaRow::Day(day));
+            if entries.is_empty() {
+                rows.push(AgendaRow::Empty(day));
+            }
+            for (pos, entry) in entries.iter().enumerate() {
+                if day == selected && pos == selected_event {
+                    skip = (rows.len() + 1).saturating_sub(height);
+                }
+                rows.push(AgendaRow::Event {
+                    day,
+                    pos,
+                    entry: entry.clone(),
+                });
+            }
+        }
+        day += Duration::days(1);
+    }
+    rows.drain(..skip.min(rows.len()));
+    rows.truncate(height);
+    rows
+}

@@ -1076,6 +1076,39 @@ fn tab_clicks_switch_views_the_wheel_moves_and_a_double_click_opens() {
 }
 
 #[test]
+fn agenda_clicks_select_events_and_a_double_click_opens_one() {
+    let mut a = app((80, 24));
+    let effects = a.update(ch('a'));
+    run_effects(&mut a, effects);
+    let screen = render(&a);
+    let row = screen
+        .lines()
+        .position(|l| l.contains("Design review"))
+        .unwrap() as u16;
+    a.update(click(20, row));
+    assert_eq!(a.selected_event().unwrap().event.id, "review");
+    assert_eq!(a.overlay, Overlay::None);
+    // A heading is no event; a double click on an event opens it.
+    let head = screen
+        .lines()
+        .position(|l| l.contains("Tue 24 Nov"))
+        .unwrap() as u16;
+    assert!(a.update(click(5, head)).is_empty());
+    let standup = screen
+        .lines()
+        .position(|l| l.contains("Daily standup"))
+        .unwrap() as u16;
+    let effects = a.update(Action::Click {
+        column: 20,
+        row: standup,
+        double: true,
+    });
+    run_effects(&mut a, effects);
+    assert_eq!(a.overlay, Overlay::Detail);
+    assert_eq!(a.selected_event().unwrap().event.id, "standup");
+}
+
+#[test]
 fn clicks_select_days_and_resizes_relayout() {
     let mut a = app((80, 24));
     // The grid starts on line 2 (title, weekday header); 80 columns make 7 columns of 11-12.

@@ -1,56 +1,48 @@
 //! Drawing the agenda view: days with their events in order, from the selected day on.
 
-use chrono::Duration;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::app::{AGENDA_DAYS, App};
+use super::app::App;
 use super::strings;
 use super::width::fit;
-use crate::layout::{Placement, TUI_MARKS, day_buckets, day_times};
+use crate::layout::{AgendaRow, Placement, TUI_MARKS, day_times};
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let theme = &app.theme;
     let width = area.width as usize;
     let mut lines: Vec<Line> = Vec::new();
-    let height = area.height as usize;
-    // The selected day comes first; when its events overflow the view, it scrolls by `skip`
-    // lines to keep the selected event in sight.
-    let mut skip = 0;
-    let mut day = app.selected;
-    let end = app.selected + Duration::days(AGENDA_DAYS);
-    let buckets = day_buckets(&app.visible.events, &app.config, day, end);
-    while day < end && lines.len() < skip + height {
-        let entries = buckets.get(&day).map(Vec::as_slice).unwrap_or_default();
-        let is_selected = day == app.selected;
-        if !entries.is_empty() || is_selected || day == app.today {
-            let mut head = Style::new().add_modifier(Modifier::BOLD);
-            if day == app.today {
-                head = theme.today();
+    for row in app.agenda_rows(area.height as usize) {
+        match row {
+            AgendaRow::Day(day) => {
+                let mut head = Style::new().add_modifier(Modifier::BOLD);
+                if day == app.today {
+                    head = theme.today();
+                }
+                if day == app.selected {
+                    head = head.patch(theme.selected());
+                }
+                let mut spans = vec![Span::styled(day.format("%a %-d %b %Y").to_string(), head)];
+                if day == app.today {
+                    spans.push(Span::styled(
+                        "  today",
+                        theme.today().remove_modifier(Modifier::UNDERLINED),
+                    ));
+                }
+                lines.push(Line::from(spans));
             }
-            if is_selected {
-                head = head.patch(theme.selected());
+            AgendaRow::Empty(day) => {
+                let text = if app.is_synced(day) {
+                    "no events"
+                } else {
+                    strings::NOT_SYNCED
+                };
+                lines.push(Line::from(Span::styled(format!("  {text}"), theme.dim())));
             }
-            let mut spans = vec![Span::styled(day.format("%a %-d %b %Y").to_string(), head)];
-            if day == app.today {
-                spans.push(Span::styled(
-                    "  today",
-                    theme.today().remove_modifier(Modifier::UNDERLINED),
-                ));
-            }
-            lines.push(Line::from(spans));
-            if !app.is_synced(day) {
-                lines.push(Line::from(Span::styled(
-                    format!("  {}", strings::NOT_SYNCED),
-                    theme.dim(),
-                )));
-            } else if entries.is_empty() {
-                lines.push(Line::from(Span::styled("  no events", theme.dim())));
-            }
-            for (pos, entry) in entries.iter().enumerate() {
+            AgendaRow::Event { day, pos, entry } => {
                 let c = &app.visible.events[entry.index];
                 let color = app.config.calendar(&c.view).and_then(|s| s.color);
                 let when = match (entry.placement, day_times(&c.event, day, &app.config)) {
@@ -82,15 +74,12 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 if c.event.cancelled {
                     line = line.patch_style(theme.cancelled());
                 }
-                if is_selected && pos == app.selected_event {
+                if day == app.selected && pos == app.selected_event {
                     line = line.patch_style(theme.selected());
-                    skip = (lines.len() + 1).saturating_sub(height);
                 }
                 lines.push(line);
             }
         }
-        day += Duration::days(1);
     }
-    lines.drain(..skip.min(lines.len()));
     frame.render_widget(Paragraph::new(lines), area);
 }

@@ -16,7 +16,7 @@ use super::theme::Theme;
 use crate::auth::signin::SignInEvent;
 use crate::config::{Config, ViewKind};
 use crate::failure::FailureKind;
-use crate::layout::{MonthGrid, day_entries};
+use crate::layout::{AgendaRow, MonthGrid, day_entries};
 use crate::model::{Body, CachedEvent};
 use crate::search::Query;
 use crate::store::{RoundCounts, SyncState as SavedState};
@@ -219,6 +219,19 @@ impl App {
                 self.selected + Duration::days(AGENDA_DAYS - 1),
             ),
         }
+    }
+
+    /// The agenda's rows in `height` lines of screen.
+    pub fn agenda_rows(&self, height: usize) -> Vec<AgendaRow> {
+        crate::layout::agenda_rows(
+            &self.visible.events,
+            &self.config,
+            self.selected,
+            self.selected_event,
+            self.today,
+            AGENDA_DAYS,
+            height,
+        )
     }
 
     /// The first day of the selected day's week.
@@ -671,6 +684,25 @@ impl App {
                 Some(view) => self.show_view(view),
                 None => Vec::new(),
             };
+        }
+        if self.view == ViewKind::Agenda {
+            // A click on an event selects it; a double click opens it too.
+            let area = self.main_area();
+            if !(area.y..area.bottom()).contains(&row) || column >= area.right() {
+                return Vec::new();
+            }
+            let rows = self.agenda_rows(area.height as usize);
+            let Some(AgendaRow::Event { day, pos, .. }) = rows.get(usize::from(row - area.y))
+            else {
+                return Vec::new();
+            };
+            let (day, pos) = (*day, *pos);
+            let effects = self.select(day);
+            self.selected_event = pos;
+            if self.overlay == Overlay::Detail || double {
+                self.on_command(Command::Open);
+            }
+            return effects;
         }
         if self.view != ViewKind::Month {
             return Vec::new();
