@@ -145,14 +145,29 @@ async fn calendar_event(
     one_event(&sim, Some(&cal), &id, &headers)
 }
 
-fn one_event(sim: &Shared, calendar: Option<&str>, id: &str, headers: &HeaderMap) -> Response {
-    let o = origin(sim, headers);
+/// The emulator's state and the calendar that holds event `id`, for a request that reads
+/// one event or its series: 401 without a valid token, 404 when no (such) calendar holds it.
+fn event_owner<'s>(
+    sim: &'s Shared,
+    calendar: Option<&str>,
+    id: &str,
+    headers: &HeaderMap,
+) -> Result<(std::sync::MutexGuard<'s, SimState>, String), Response> {
     let state = lock(sim);
     if !authorized(&state, headers) {
-        return unauthorized();
+        return Err(unauthorized());
     }
-    let Some(owner) = owner_of(&state, calendar, id) else {
-        return not_found();
+    match owner_of(&state, calendar, id) {
+        Some(owner) => Ok((state, owner)),
+        None => Err(not_found()),
+    }
+}
+
+fn one_event(sim: &Shared, calendar: Option<&str>, id: &str, headers: &HeaderMap) -> Response {
+    let o = origin(sim, headers);
+    let (state, owner) = match event_owner(sim, calendar, id, headers) {
+        Ok(found) => found,
+        Err(response) => return response,
     };
     let request = PageRequest::new(String::new(), String::new(), o, headers, HashMap::new());
     let zone = (request.zone, request.zone_label.as_str());
@@ -215,12 +230,9 @@ fn series_instances(
     q: HashMap<String, String>,
 ) -> Response {
     let o = origin(sim, headers);
-    let state = lock(sim);
-    if !authorized(&state, headers) {
-        return unauthorized();
-    }
-    let Some(owner) = owner_of(&state, calendar, id) else {
-        return not_found();
+    let (state, owner) = match event_owner(sim, calendar, id, headers) {
+        Ok(found) => found,
+        Err(response) => return response,
     };
     let request = PageRequest::new(owner.clone(), path, o, headers, q);
     let window = match request.window() {
