@@ -212,6 +212,14 @@ fn stderr_lines(out: &Output) -> Vec<String> {
         .collect()
 }
 
+/// The one line a failed command says: it must have exited 1 and said nothing else.
+fn the_one_error(out: &Output) -> String {
+    assert_eq!(out.status.code(), Some(1), "{:?}", stderr_lines(out));
+    let err = stderr_lines(out);
+    assert_eq!(err.len(), 1, "{err:?}");
+    err.into_iter().next().unwrap_or_default()
+}
+
 fn peak_mb(out: &Output) -> f64 {
     String::from_utf8_lossy(&out.stderr)
         .lines()
@@ -234,8 +242,7 @@ async fn escapes_in_every_server_string_never_reach_a_terminal_or_the_log() {
     // A Graph error code and message.
     let (config, data) = setup(dir.path(), &origin, false);
     let out = deltacal(&config, &data, &["sync"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stderr_lines(&out).len(), 1, "{:?}", stderr_lines(&out));
+    the_one_error(&out);
     assert_clean("sync stderr", &out.stderr);
     assert_clean("sync stdout", &out.stdout);
 
@@ -243,8 +250,7 @@ async fn escapes_in_every_server_string_never_reach_a_terminal_or_the_log() {
     std::fs::create_dir_all(dir.path().join("refresh")).unwrap();
     let (config, data) = setup(&dir.path().join("refresh"), &origin, true);
     let out = deltacal(&config, &data, &["sync"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stderr_lines(&out).len(), 1, "{:?}", stderr_lines(&out));
+    the_one_error(&out);
     assert_clean("refresh stderr", &out.stderr);
 
     // An OAuth error from the device-code request.
@@ -277,10 +283,8 @@ async fn an_endless_body_fails_that_request_with_memory_bounded() {
     let dir = tempfile::tempdir().unwrap();
     let (config, data) = setup(dir.path(), &origin, false);
     let out = deltacal(&config, &data, &["sync"]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr_lines(&out);
-    assert_eq!(err.len(), 1, "{err:?}");
-    assert!(err[0].contains("larger than"), "{}", err[0]);
+    let err = the_one_error(&out);
+    assert!(err.contains("larger than"), "{}", err);
     let peak = peak_mb(&out);
     assert!(peak < 200.0, "peak memory {peak} MB");
 }
@@ -293,13 +297,11 @@ async fn rounds_that_never_end_stop_with_one_line_and_start_afresh() {
         let dir = tempfile::tempdir().unwrap();
         let (config, data) = setup(dir.path(), &origin, false);
         let out = deltacal(&config, &data, &["sync"]);
-        assert_eq!(out.status.code(), Some(1));
-        let err = stderr_lines(&out);
-        assert_eq!(err.len(), 1, "{err:?}");
+        let err = the_one_error(&out);
         assert!(
-            err[0].contains("empty pages") && err[0].contains("starts afresh"),
+            err.contains("empty pages") && err.contains("starts afresh"),
             "{}",
-            err[0]
+            err
         );
         assert!(h.delta_requests.load(Ordering::SeqCst) < 100);
         let store = deltacal::store::Store::open(&data.join("cache.redb")).unwrap();
@@ -345,11 +347,9 @@ async fn a_link_with_userinfo_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let (config, data) = setup(dir.path(), &origin, false);
     let out = deltacal(&config, &data, &["sync"]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr_lines(&out);
-    assert_eq!(err.len(), 1, "{err:?}");
-    assert!(err[0].contains("refusing to follow a link"), "{}", err[0]);
-    assert!(!err[0].contains("secret"), "{}", err[0]);
+    let err = the_one_error(&out);
+    assert!(err.contains("refusing to follow a link"), "{}", err);
+    assert!(!err.contains("secret"), "{}", err);
     assert_eq!(
         h.delta_requests.load(Ordering::SeqCst),
         1,
@@ -415,13 +415,11 @@ async fn a_full_disk_during_a_refresh_keeps_the_sign_in() {
         std::fs::create_dir(data.join("tokens.json.tmp")).unwrap();
     }
     let out = deltacal(&config, &data, &["sync"]);
-    assert_eq!(out.status.code(), Some(1));
-    let err = stderr_lines(&out);
-    assert_eq!(err.len(), 1, "{err:?}");
+    let err = the_one_error(&out);
     assert!(
-        err[0].contains("token file") && err[0].contains("sign-in is kept"),
+        err.contains("token file") && err.contains("sign-in is kept"),
         "{}",
-        err[0]
+        err
     );
     assert_eq!(
         h.token_requests.load(Ordering::SeqCst),
