@@ -85,6 +85,7 @@ pub fn place_day(events: &[CachedEvent], config: &Config, day: NaiveDate) -> Vec
         if start >= group_end && !column_ends.is_empty() {
             close_group(&mut placed[group_start..], column_ends.len());
             group_start = placed.len();
+            group_end = 0;
             column_ends.clear();
         }
         let column = match column_ends.iter().position(|&e| e <= start) {
@@ -98,9 +99,6 @@ pub fn place_day(events: &[CachedEvent], config: &Config, day: NaiveDate) -> Vec
             }
         };
         group_end = group_end.max(end);
-        if placed.len() == group_start {
-            group_end = end;
-        }
         placed.push(Placed {
             index,
             start,

@@ -373,14 +373,13 @@ impl App {
         let mut effects = self.on_action(action);
         // The detail pane reads its event's body once, whatever opened or moved it.
         if self.overlay == Overlay::Detail
-            && let Some((view, id)) = self
-                .selected_event()
-                .map(|c| (c.view.clone(), c.event.id.clone()))
+            && let Some(c) = self.selected_event()
             && self
                 .detail_body
                 .as_ref()
-                .is_none_or(|(key, _)| *key != (view.clone(), id.clone()))
+                .is_none_or(|((view, id), _)| *view != c.view || *id != c.event.id)
         {
+            let (view, id) = (c.view.clone(), c.event.id.clone());
             self.detail_body = Some(((view.clone(), id.clone()), None));
             effects.push(Effect::LoadBody { view, id });
         }
@@ -494,7 +493,7 @@ impl App {
                 if self
                     .detail_body
                     .as_ref()
-                    .is_some_and(|(key, _)| *key == (view.clone(), id.clone()))
+                    .is_some_and(|((v, i), _)| *v == view && *i == id)
                 {
                     self.detail_body = Some(((view, id), body));
                 }
