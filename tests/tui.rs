@@ -846,6 +846,92 @@ fn the_week_grid_places_overlaps_side_by_side_and_follows_the_selection() {
 }
 
 #[test]
+fn grid_clicks_select_events_and_the_grid_scrolls_by_hours() {
+    let mut a = app((160, 14));
+    let effects = a.update(ch('w'));
+    run_effects(&mut a, effects);
+    let mut events = overlapping();
+    events.push(event(
+        "default",
+        json!({"id": "trip", "subject": "Offsite", "all_day": true, "isAllDay": true,
+               "start": t("2026-11-25T00:00:00"), "end": t("2026-11-27T00:00:00")}),
+    ));
+    show_events(&mut a, events);
+    let screen = render(&a);
+    // A click on a timed event selects it and its day; the pane stays closed.
+    let (row, line) = screen
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains("Meeting e"))
+        .unwrap();
+    let col = line.find("Meeting e").unwrap() as u16;
+    a.update(click(col, row as u16));
+    assert_eq!(a.selected, d("2026-11-24"));
+    assert_eq!(a.selected_event().unwrap().event.id, "e");
+    assert_eq!(a.overlay, Overlay::None);
+    // A click on an all-day bar selects that event on the day under the pointer.
+    let (row, line) = screen
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains("Offsite"))
+        .unwrap();
+    let col = line.find("Offsite").unwrap() as u16;
+    a.update(click(col + 25, row as u16));
+    assert_eq!(a.selected_event().unwrap().event.id, "trip");
+    assert_eq!(a.selected, d("2026-11-26"), "{screen}");
+    // A click on empty grid does nothing; a double click on an event opens it.
+    assert!(a.update(click(155, 12)).is_empty());
+    assert_eq!(a.selected_event().unwrap().event.id, "trip");
+    let screen = render(&a);
+    let (row, line) = screen
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.starts_with("09:00"))
+        .unwrap();
+    let col = line.rfind("09:00").unwrap() as u16;
+    assert!(col > 20, "Meeting a starts there: {screen}");
+    let effects = a.update(Action::Click {
+        column: col,
+        row: row as u16,
+        double: true,
+    });
+    run_effects(&mut a, effects);
+    assert_eq!(a.selected_event().unwrap().event.id, "a");
+    assert_eq!(a.overlay, Overlay::Detail);
+    a.update(key(KeyCode::Esc));
+    // J and the wheel show later hours, K earlier; moving the selection follows it again.
+    let before = render(&a);
+    assert!(before.contains("08:00"), "{before}");
+    a.update(ch('J'));
+    let later = render(&a);
+    assert!(
+        !later.contains("08:00") && later.contains("09:00"),
+        "{later}"
+    );
+    a.update(Action::Wheel { down: true });
+    a.update(Action::Wheel { down: true });
+    assert!(!render(&a).contains("10:00 "), "{}", render(&a));
+    for _ in 0..30 {
+        a.update(Action::Wheel { down: true });
+    }
+    let bottom = render(&a);
+    assert!(
+        bottom.contains("23:00"),
+        "scrolls to the day's end: {bottom}"
+    );
+    for _ in 0..30 {
+        a.update(ch('K'));
+    }
+    assert!(render(&a).contains("00:00"), "{}", render(&a));
+    a.update(ch(']'));
+    assert!(
+        render(&a).contains("08:00") && render(&a).contains("09:30"),
+        "the selection brings the grid back to it: {}",
+        render(&a)
+    );
+}
+
+#[test]
 fn the_detail_pane_shows_the_html_body_as_text_with_its_links() {
     let mut a = app((100, 30));
     let html = "<html><head><style>p { color: red }</style></head><body><p>Agenda: <b>budget</b> \

@@ -153,6 +153,9 @@ pub struct App {
     pub help_scroll: u16,
     /// How far the detail pane is scrolled.
     pub detail_scroll: u16,
+    /// The first hour the week and day grids show, once the user scrolls them; `None` follows
+    /// the selected event. Moving the selection returns to following.
+    pub grid_hour: Option<u32>,
     /// The event the detail pane shows, (view, id): reloads keep it selected, and if it is
     /// gone the pane closes with a note rather than showing another event.
     pub detail_of: Option<(String, String)>,
@@ -189,6 +192,7 @@ impl App {
             signin: SignIn::Hidden,
             help_scroll: 0,
             detail_scroll: 0,
+            grid_hour: None,
             detail_of: None,
             detail_body: None,
             note: None,
@@ -306,6 +310,7 @@ impl App {
         if day != self.selected {
             self.selected = day;
             self.selected_event = 0;
+            self.grid_hour = None;
             // An open pane follows the selection to the new day.
             self.detail_of = None;
             self.detail_scroll = 0;
@@ -318,6 +323,9 @@ impl App {
         let n = self.day_events(self.selected).len();
         let moved = self.selected_event.saturating_add_signed(step as isize);
         self.selected_event = moved.min(n.saturating_sub(1));
+        if step != 0 {
+            self.grid_hour = None;
+        }
         if step != 0 && self.overlay == Overlay::Detail {
             self.show_detail();
         }
@@ -396,6 +404,10 @@ impl App {
             } => self.on_click(column, row, double),
             Action::Wheel { down } if self.overlay == Overlay::Detail => {
                 self.on_intent(Intent::ScrollDetail(if down { 3 } else { -3 }))
+            }
+            Action::Wheel { down } if self.is_time_grid() => {
+                self.scroll_grid(if down { 1 } else { -1 });
+                Vec::new()
             }
             Action::Wheel { down } => {
                 let code = if down { KeyCode::Down } else { KeyCode::Up };
@@ -703,8 +715,22 @@ impl App {
             }
             return effects;
         }
-        if self.view != ViewKind::Month {
-            return Vec::new();
+        if self.is_time_grid() {
+            // A click on an event (timed or all-day) selects it; a double click opens it.
+            let Some(grid) = super::week::layout(self, self.main_area()) else {
+                return Vec::new();
+            };
+            let Some((day, index)) = grid.event_at(column, row) else {
+                return Vec::new();
+            };
+            let effects = self.select(day);
+            if let Some(pos) = self.day_events(day).iter().position(|&i| i == index) {
+                self.selected_event = pos;
+                if self.overlay == Overlay::Detail || double {
+                    self.on_command(Command::Open);
+                }
+            }
+            return effects;
         }
         let Some(day) = geometry::day_at(self.main_area(), &self.grid(), column, row) else {
             return Vec::new();
@@ -714,6 +740,20 @@ impl App {
             self.on_command(Command::Open);
         }
         effects
+    }
+
+    /// Whether the view is a time grid (week or day).
+    fn is_time_grid(&self) -> bool {
+        matches!(self.view, ViewKind::Week | ViewKind::Day)
+    }
+
+    /// Scrolls the week or day grid by `hours`, from wherever it shows now.
+    fn scroll_grid(&mut self, hours: i32) {
+        if let Some(grid) = super::week::layout(self, self.main_area()) {
+            let latest = 24 - grid.hours_shown;
+            let hour = grid.first_hour.saturating_add_signed(hours).min(latest);
+            self.grid_hour = Some(hour);
+        }
     }
 
     /// The open overlay is offered the key first, then the sign-in panel, then the key table.
@@ -848,6 +888,14 @@ impl App {
             }
             Command::PrevEvent => {
                 self.step_event(-1);
+                Vec::new()
+            }
+            Command::EarlierHours => {
+                self.scroll_grid(-1);
+                Vec::new()
+            }
+            Command::LaterHours => {
+                self.scroll_grid(1);
                 Vec::new()
             }
             Command::Open => {

@@ -21,6 +21,8 @@ pub enum Command {
     GoTo,
     NextEvent,
     PrevEvent,
+    EarlierHours,
+    LaterHours,
     Open,
     Close,
     Refresh,
@@ -159,6 +161,16 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[Char('[')],
         command: Command::PrevEvent,
         help: "previous event of the day",
+    },
+    Binding {
+        keys: &[Char('K')],
+        command: Command::EarlierHours,
+        help: "week, day: earlier hours",
+    },
+    Binding {
+        keys: &[Char('J')],
+        command: Command::LaterHours,
+        help: "week, day: later hours",
     },
     Binding {
         keys: &[Code(KeyCode::Enter)],

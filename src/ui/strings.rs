@@ -5,7 +5,7 @@ use super::keys::{Command, hint};
 
 /// The help overlay's row about the mouse (no key table row can say it).
 pub const MOUSE: &str = "mouse";
-pub const MOUSE_HELP: &str = "click: day, tab · double: open · wheel";
+pub const MOUSE_HELP: &str = "click: day, event, tab · double: open · wheel";
 
 /// The detail pane's last line.
 pub fn detail_hint() -> String {

@@ -1,5 +1,7 @@
-//! Drawing the week and day views: a header of days, the all-day strip, and the time grid with
-//! hour labels, events placed by `timegrid` and the current time marked on today.
+//! The week and day views: a header of days, the all-day strip, and the time grid with hour
+//! labels, events placed by `timegrid` and the current time marked on today. Where everything
+//! sits is computed once by [`layout`] (plain arithmetic, no terminal), shared by drawing and by
+//! mouse clicks.
 
 use chrono::{NaiveDate, Timelike};
 use ratatui::Frame;
@@ -21,17 +23,159 @@ const WORK_START_HOUR: u32 = 8;
 /// The most rows the all-day strip takes (the last says how many more there are).
 const MAX_STRIP_ROWS: usize = 3;
 
-pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+/// Where the parts of a week or day view sit in its area.
+pub struct GridLayout {
+    pub days: Vec<NaiveDate>,
+    /// The x and width of each day's column.
+    pub columns: Vec<(u16, u16)>,
+    pub label_w: u16,
+    /// The all-day strip's bars: (index into the visible events, where it is drawn, whether it
+    /// began before the first day shown).
+    pub bars: Vec<(usize, Rect, bool)>,
+    /// The row saying how many more all-day events there are, and how many.
+    pub more: Option<(Rect, usize)>,
+    /// The first row of the grid, its height, the first hour shown and how many hours fit.
+    pub top: u16,
+    pub height: u16,
+    pub first_hour: u32,
+    pub hours_shown: u32,
+    /// The timed events: their day, their place in it, and where they are drawn.
+    pub events: Vec<(NaiveDate, Placed, Rect)>,
+}
+
+impl GridLayout {
+    /// The grid row of a wall-clock minute (negative or past the end when it is not shown).
+    pub fn row_of(&self, minute: u32) -> i64 {
+        (i64::from(minute) - i64::from(self.first_hour * 60)) * i64::from(self.height)
+            / i64::from(self.hours_shown * 60)
+    }
+
+    /// The row an end minute reaches, rounded up: a 13:00–14:30 event covers the 14:00 row.
+    fn row_of_end(&self, minute: u32) -> i64 {
+        let d = i64::from(self.hours_shown * 60);
+        ((i64::from(minute) - i64::from(self.first_hour * 60)) * i64::from(self.height) + d - 1)
+            .div_euclid(d)
+    }
+
+    /// The event drawn under a screen cell (a timed event or an all-day bar), and its day.
+    pub fn event_at(&self, column: u16, row: u16) -> Option<(NaiveDate, usize)> {
+        let hit = |r: &Rect| (r.x..r.right()).contains(&column) && (r.y..r.bottom()).contains(&row);
+        if let Some(&(index, _, _)) = self.bars.iter().find(|(_, r, _)| hit(r)) {
+            // An all-day bar belongs to the day under the pointer.
+            let day = self
+                .columns
+                .iter()
+                .position(|&(x, w)| (x..x + w).contains(&column))
+                .map(|i| self.days[i])?;
+            return Some((day, index));
+        }
+        // The last drawn is on top where rows overlap.
+        self.events
+            .iter()
+            .rev()
+            .find(|(_, _, r)| hit(r))
+            .map(|(day, p, _)| (*day, p.index))
+    }
+}
+
+/// Where everything of the week or day view goes in `area`; `None` when it does not fit.
+pub fn layout(app: &App, area: Rect) -> Option<GridLayout> {
     let (first, last) = app.wanted_range();
     let days: Vec<NaiveDate> = first.iter_days().take_while(|d| *d <= last).collect();
-    let theme = &app.theme;
     let label_w: u16 = if app.config.hour12 { 5 } else { 6 };
     let columns = day_columns(area, label_w, days.len());
     if area.height < 4 || columns.is_empty() {
-        return;
+        return None;
     }
+    let selected_index = app
+        .day_events(app.selected)
+        .get(app.selected_event)
+        .copied();
+    // The all-day strip: lanes of bars, as many as fit in its rows.
+    let strip = strip_events(&app.visible.events, &app.config, first, last);
+    let lanes = strip_lanes(&strip);
+    let strip_rows = lanes
+        .len()
+        .min(MAX_STRIP_ROWS)
+        .min(area.height as usize / 4);
+    let mut bars = Vec::new();
+    let mut more = None;
+    for (row, lane) in lanes.iter().take(strip_rows).enumerate() {
+        let y = area.y + 1 + row as u16;
+        let hidden = lanes.len() - strip_rows;
+        if row + 1 == strip_rows && hidden > 0 {
+            let x = columns[0].0;
+            more = Some((Rect::new(x, y, area.right() - x, 1), hidden + 1));
+            break;
+        }
+        for &(index, a, b) in lane {
+            let from = days.iter().position(|d| *d >= a).unwrap_or(0);
+            let to = days.iter().rposition(|d| *d <= b).unwrap_or(days.len() - 1);
+            let x = columns[from].0;
+            let w = columns[to].0 + columns[to].1 - x - 1;
+            bars.push((index, Rect::new(x, y, w, 1), a < first));
+        }
+    }
+    // The grid: the hours that fit at a row or more each (the whole day when it can), scrolled
+    // where the user scrolled it, else to keep the selected event in sight.
+    let top = area.y + 1 + strip_rows as u16;
+    let height = area.bottom().saturating_sub(top);
+    let hours_shown = u32::from(height).clamp(1, 24);
+    let placed: Vec<(NaiveDate, Vec<Placed>)> = days
+        .iter()
+        .map(|d| (*d, place_day(&app.visible.events, &app.config, *d)))
+        .collect();
+    let focus = placed
+        .iter()
+        .find(|(d, _)| *d == app.selected)
+        .and_then(|(_, p)| p.iter().find(|p| Some(p.index) == selected_index));
+    let first_hour = match app.grid_hour {
+        Some(hour) => hour.min(24 - hours_shown),
+        None => first_hour(focus, hours_shown),
+    };
+    let mut grid = GridLayout {
+        days,
+        columns,
+        label_w,
+        bars,
+        more,
+        top,
+        height,
+        first_hour,
+        hours_shown,
+        events: Vec::new(),
+    };
+    for ((day, placed), &(x, w)) in placed.into_iter().zip(&grid.columns) {
+        for p in placed {
+            let a = grid.row_of(p.start).max(0);
+            let b = grid
+                .row_of_end(p.end)
+                .max(a + 1)
+                .min(i64::from(grid.height));
+            if a >= i64::from(grid.height) || b <= 0 {
+                continue;
+            }
+            let sub = (w.saturating_sub(1) as usize / p.columns.max(1)).max(1) as u16;
+            let ex = x + sub * p.column as u16;
+            let ew = if p.column + 1 == p.columns {
+                (x + w.saturating_sub(1)).saturating_sub(ex).max(1)
+            } else {
+                sub.saturating_sub(1).max(1)
+            };
+            let rect = Rect::new(ex, top + a as u16, ew, (b - a) as u16);
+            grid.events.push((day, p, rect));
+        }
+    }
+    Some(grid)
+}
+
+pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
+    let Some(grid) = layout(app, area) else {
+        return;
+    };
+    let theme = &app.theme;
     // The header: one label per day.
-    for (day, &(x, w)) in days.iter().zip(&columns) {
+    for (day, &(x, w)) in grid.days.iter().zip(&grid.columns) {
         let mut style = theme.header();
         if *day == app.today {
             style = theme.today();
@@ -53,74 +197,35 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         .day_events(app.selected)
         .get(app.selected_event)
         .copied();
-    // The all-day strip: lanes of bars, as many as fit in its rows.
-    let strip = strip_events(&app.visible.events, &app.config, first, last);
-    let lanes = strip_lanes(&strip);
-    let strip_rows = lanes
-        .len()
-        .min(MAX_STRIP_ROWS)
-        .min(area.height as usize / 4);
-    for (row, lane) in lanes.iter().take(strip_rows).enumerate() {
-        let y = area.y + 1 + row as u16;
-        let hidden = lanes.len() - strip_rows;
-        if row + 1 == strip_rows && hidden > 0 {
-            frame.render_widget(
-                Paragraph::new(Span::styled(
-                    format!("+{} more all-day", hidden + 1),
-                    theme.dim(),
-                )),
-                Rect::new(columns[0].0, y, area.right() - columns[0].0, 1),
-            );
-            break;
+    for &(index, rect, continued) in &grid.bars {
+        let c = &app.visible.events[index];
+        let color = app.config.calendar(&c.view).and_then(|s| s.color);
+        let prefix = if continued { "← " } else { "" };
+        let mut style = theme.span(color);
+        if c.event.cancelled {
+            style = style.patch(theme.cancelled());
         }
-        for &(index, a, b) in lane {
-            let from = days.iter().position(|d| *d >= a).unwrap_or(0);
-            let to = days.iter().rposition(|d| *d <= b).unwrap_or(days.len() - 1);
-            let x = columns[from].0;
-            let w = columns[to].0 + columns[to].1 - x - 1;
-            let c = &app.visible.events[index];
-            let color = app.config.calendar(&c.view).and_then(|s| s.color);
-            let prefix = if a < first { "← " } else { "" };
-            let mut style = theme.span(color);
-            if c.event.cancelled {
-                style = style.patch(theme.cancelled());
-            }
-            if Some(index) == selected_index {
-                style = style.patch(theme.selected());
-            }
-            let text = fit(&format!("{prefix}{}", c.event.title()), w as usize);
-            let pad = (w as usize).saturating_sub(super::width::cells(&text));
-            frame.render_widget(
-                Paragraph::new(Span::styled(format!("{text}{}", " ".repeat(pad)), style)),
-                Rect::new(x, y, w, 1),
-            );
+        if Some(index) == selected_index {
+            style = style.patch(theme.selected());
         }
+        let w = rect.width as usize;
+        let text = fit(&format!("{prefix}{}", c.event.title()), w);
+        let pad = w.saturating_sub(super::width::cells(&text));
+        frame.render_widget(
+            Paragraph::new(Span::styled(format!("{text}{}", " ".repeat(pad)), style)),
+            rect,
+        );
     }
-    // The grid: the hours that fit at a row or more each (the whole day when it can), scrolled
-    // to keep the selected event in sight.
-    let top = area.y + 1 + strip_rows as u16;
-    let height = area.bottom().saturating_sub(top);
-    let hours_shown = u32::from(height).clamp(1, 24);
-    let placed: Vec<(NaiveDate, Vec<Placed>)> = days
-        .iter()
-        .map(|d| (*d, place_day(&app.visible.events, &app.config, *d)))
-        .collect();
-    let focus = placed
-        .iter()
-        .find(|(d, _)| *d == app.selected)
-        .and_then(|(_, p)| p.iter().find(|p| Some(p.index) == selected_index));
-    let first_hour = first_hour(focus, hours_shown);
-    let row_of = |minute: u32| -> i64 {
-        (i64::from(minute) - i64::from(first_hour * 60)) * i64::from(height)
-            / i64::from(hours_shown * 60)
-    };
-    let row_of_end = |minute: u32| -> i64 {
-        let d = i64::from(hours_shown * 60);
-        ((i64::from(minute) - i64::from(first_hour * 60)) * i64::from(height) + d - 1).div_euclid(d)
-    };
-    for h in 0..hours_shown {
-        let hour = first_hour + h;
-        let y = top + row_of(hour * 60) as u16;
+    if let Some((rect, count)) = grid.more {
+        frame.render_widget(
+            Paragraph::new(Span::styled(format!("+{count} more all-day"), theme.dim())),
+            rect,
+        );
+    }
+    let (top, height, label_w) = (grid.top, grid.height, grid.label_w);
+    for h in 0..grid.hours_shown {
+        let hour = grid.first_hour + h;
+        let y = top + grid.row_of(hour * 60) as u16;
         if y >= area.bottom() {
             break;
         }
@@ -131,11 +236,11 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         );
     }
     // Now, on today: a line across the day's column under the events.
-    if let Some(i) = days.iter().position(|d| *d == app.today) {
+    if let Some(i) = grid.days.iter().position(|d| *d == app.today) {
         let local = app.config.zone.local(app.now);
-        let row = row_of(local.hour() * 60 + local.minute());
+        let row = grid.row_of(local.hour() * 60 + local.minute());
         if (0..i64::from(height)).contains(&row) {
-            let (x, w) = columns[i];
+            let (x, w) = grid.columns[i];
             let y = top + row as u16;
             frame.render_widget(
                 Paragraph::new(Span::styled("─".repeat(w as usize), theme.today())),
@@ -148,57 +253,42 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             );
         }
     }
-    for ((day, placed), &(x, w)) in placed.iter().zip(&columns) {
-        for p in placed {
-            let a = row_of(p.start).max(0);
-            // The end rounds up: a 13:00–14:30 event covers the 14:00 row too.
-            let b = row_of_end(p.end).max(a + 1).min(i64::from(height));
-            if a >= i64::from(height) || b <= 0 {
-                continue;
-            }
-            let sub = (w.saturating_sub(1) as usize / p.columns.max(1)).max(1) as u16;
-            let ex = x + sub * p.column as u16;
-            let ew = if p.column + 1 == p.columns {
-                (x + w.saturating_sub(1)).saturating_sub(ex).max(1)
-            } else {
-                sub.saturating_sub(1).max(1)
-            };
-            let rect = Rect::new(ex, top + a as u16, ew, (b - a) as u16);
-            let c = &app.visible.events[p.index];
-            let color = app.config.calendar(&c.view).and_then(|s| s.color);
-            let mut style = theme.span(color);
-            if c.event.cancelled {
-                style = style.patch(theme.cancelled());
-            }
-            if *day == app.selected && Some(p.index) == selected_index {
-                style = style.patch(theme.selected()).add_modifier(Modifier::BOLD);
-            }
-            let time = match c.event.span() {
-                Some((start, _)) if p.start > 0 || app.config.zone.date_of(start) == *day => {
-                    clock(&app.config, start)
-                }
-                _ => "→".to_owned(),
-            };
-            // Too narrow for words (many overlapping events): a bar in the calendar's colour.
-            let text = if ew < 4 {
-                "▌".repeat(rect.height as usize)
-            } else {
-                format!("{time} {}", crate::text::line(c.event.title()))
-            };
-            frame.render_widget(Clear, rect);
-            if rect.height == 1 {
-                let line = fit(&text, rect.width as usize);
-                frame.render_widget(Paragraph::new(line).style(style), rect);
-                continue;
-            }
-            // The rows below the words show how long it runs, with or without colour.
-            let mut lines = vec![Line::from(text)];
-            lines.extend((1..rect.height).map(|_| Line::from("│")));
-            frame.render_widget(
-                Paragraph::new(lines).style(style).wrap(Wrap { trim: true }),
-                rect,
-            );
+    for (day, p, rect) in &grid.events {
+        let rect = *rect;
+        let c = &app.visible.events[p.index];
+        let color = app.config.calendar(&c.view).and_then(|s| s.color);
+        let mut style = theme.span(color);
+        if c.event.cancelled {
+            style = style.patch(theme.cancelled());
         }
+        if *day == app.selected && Some(p.index) == selected_index {
+            style = style.patch(theme.selected()).add_modifier(Modifier::BOLD);
+        }
+        let time = match c.event.span() {
+            Some((start, _)) if p.start > 0 || app.config.zone.date_of(start) == *day => {
+                clock(&app.config, start)
+            }
+            _ => "→".to_owned(),
+        };
+        // Too narrow for words (many overlapping events): a bar in the calendar's colour.
+        let text = if rect.width < 4 {
+            "▌".repeat(rect.height as usize)
+        } else {
+            format!("{time} {}", crate::text::line(c.event.title()))
+        };
+        frame.render_widget(Clear, rect);
+        if rect.height == 1 {
+            let line = fit(&text, rect.width as usize);
+            frame.render_widget(Paragraph::new(line).style(style), rect);
+            continue;
+        }
+        // The rows below the words show how long it runs, with or without colour.
+        let mut lines = vec![Line::from(text)];
+        lines.extend((1..rect.height).map(|_| Line::from("│")));
+        frame.render_widget(
+            Paragraph::new(lines).style(style).wrap(Wrap { trim: true }),
+            rect,
+        );
     }
 }
 
