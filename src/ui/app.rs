@@ -9,6 +9,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::geometry;
+use super::grid::{GridInput, GridLayout};
 use super::keys::{Command, command_for};
 use super::overlay::{EventState, Intent};
 pub use super::overlay::{GoTo, Overlay, Search, SignIn};
@@ -717,7 +718,7 @@ impl App {
         }
         if self.is_time_grid() {
             // A click on an event (timed or all-day) selects it; a double click opens it.
-            let Some(grid) = super::week::layout(self, self.main_area()) else {
+            let Some(grid) = self.time_grid(self.main_area()) else {
                 return Vec::new();
             };
             let Some((day, index)) = grid.event_at(column, row) else {
@@ -742,6 +743,24 @@ impl App {
         effects
     }
 
+    /// Where the week or day view puts everything in `area`.
+    pub fn time_grid(&self, area: ratatui::layout::Rect) -> Option<GridLayout> {
+        let (first, last) = self.wanted_range();
+        let input = GridInput {
+            events: &self.visible.events,
+            config: &self.config,
+            first,
+            last,
+            selected: self.selected,
+            selected_index: self
+                .day_events(self.selected)
+                .get(self.selected_event)
+                .copied(),
+            grid_hour: self.grid_hour,
+        };
+        super::grid::layout(&input, area)
+    }
+
     /// Whether the view is a time grid (week or day).
     fn is_time_grid(&self) -> bool {
         matches!(self.view, ViewKind::Week | ViewKind::Day)
@@ -749,7 +768,7 @@ impl App {
 
     /// Scrolls the week or day grid by `hours`, from wherever it shows now.
     fn scroll_grid(&mut self, hours: i32) {
-        if let Some(grid) = super::week::layout(self, self.main_area()) {
+        if let Some(grid) = self.time_grid(self.main_area()) {
             let latest = 24 - grid.hours_shown;
             let hour = grid.first_hour.saturating_add_signed(hours).min(latest);
             self.grid_hour = Some(hour);

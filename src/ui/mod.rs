@@ -11,6 +11,7 @@ pub mod detail;
 pub mod draw;
 pub mod event;
 pub mod geometry;
+pub mod grid;
 pub mod keys;
 pub mod month;
 pub mod overlay;
