@@ -13,6 +13,7 @@ pub mod days;
 pub mod failure;
 pub mod graph;
 pub mod layout;
+pub mod links;
 pub mod logging;
 pub mod model;
 pub mod net;

@@ -666,6 +666,85 @@ fn long_event() -> CachedEvent {
     )
 }
 
+/// What a real terminal is sent for a frame of `app` (two frames: the second shows what the
+/// buffer diff sends when nothing changed).
+fn terminal_bytes(app: &App) -> (String, String) {
+    use ratatui::backend::CrosstermBackend;
+    use ratatui::layout::Rect;
+    use ratatui::{TerminalOptions, Viewport};
+    #[derive(Clone, Default)]
+    struct Sink(Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Sink {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let sink = Sink::default();
+    let take = || String::from_utf8(std::mem::take(&mut *sink.0.lock().unwrap())).unwrap();
+    let area = Rect::new(0, 0, app.size.0, app.size.1);
+    let backend = CrosstermBackend::new(sink.clone());
+    let mut terminal = Terminal::with_options(
+        backend,
+        TerminalOptions {
+            viewport: Viewport::Fixed(area),
+        },
+    )
+    .unwrap();
+    terminal.draw(|f| deltacal::ui::draw::draw(f, app)).unwrap();
+    let first = take();
+    terminal.draw(|f| deltacal::ui::draw::draw(f, app)).unwrap();
+    let second = take();
+    (first, second)
+}
+
+#[test]
+fn a_long_join_link_stays_on_one_line_as_a_hyperlink() {
+    let link = format!(
+        "https://teams.microsoft.com/l/meetup-join/19%3ameeting_{}%40thread.v2/0?context=%7b%22Tid%22%3a%22{}%22%7d",
+        "a".repeat(60),
+        "b".repeat(36)
+    );
+    for size in [(80, 24), (160, 48)] {
+        let mut a = app(size);
+        let e = event(
+            "default",
+            json!({"id": "call", "subject": "Call", "start": t("2026-11-24T09:00:00"), "end": t("2026-11-24T10:00:00"),
+                   "onlineMeeting": {"joinUrl": link}}),
+        );
+        show_events(&mut a, vec![e]);
+        a.update(key(KeyCode::Enter));
+        // On screen: one line, cut with a mark, and nothing of the link on the line after it.
+        let screen = render(&a);
+        let lines: Vec<&str> = screen.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| l.contains("https://teams.microsoft.com/l/meetup-join/"))
+            .unwrap_or_else(|| panic!("{screen}"));
+        assert!(lines[at].contains('…'), "{screen}");
+        assert!(!lines[at + 1].contains("bbbb"), "not wrapped: {screen}");
+        // To the terminal: the whole link behind the cut text, once, and not resent unchanged.
+        a.hyperlinks = true;
+        let (first, second) = terminal_bytes(&a);
+        let osc = format!("\x1b]8;;{link}\x1b\\https://teams.microsoft.com/l/meetup-join/");
+        assert_eq!(first.matches(&osc).count(), 1, "{first:?}");
+        assert!(first.contains("…\x1b]8;;\x1b\\"), "{first:?}");
+        assert!(!second.contains("\x1b]8;;"), "{second:?}");
+        // A link that is not a web address is shown, never made a hyperlink.
+        let e = event(
+            "default",
+            json!({"id": "call", "subject": "Call", "start": t("2026-11-24T09:00:00"), "end": t("2026-11-24T10:00:00"),
+                   "onlineMeeting": {"joinUrl": "javascript:alert(1)"}}),
+        );
+        show_events(&mut a, vec![e]);
+        let (first, _) = terminal_bytes(&a);
+        assert!(!first.contains("\x1b]8;;"), "{first:?}");
+    }
+}
+
 #[test]
 fn the_detail_pane_scrolls_with_the_page_keys_and_the_wheel() {
     for size in [(80, 24), (160, 48)] {

@@ -165,6 +165,8 @@ pub struct App {
     /// A one-line note on the status bar until the next key.
     pub note: Option<String>,
     pub size: (u16, u16),
+    /// Whether links are drawn as OSC 8 hyperlinks (on a real terminal; off in snapshots).
+    pub hyperlinks: bool,
     pub quit: bool,
 }
 
@@ -198,6 +200,7 @@ impl App {
             detail_body: None,
             note: None,
             size,
+            hyperlinks: false,
             quit: false,
         }
     }

@@ -1,13 +1,17 @@
 //! Drawing the detail pane of the selected event: a side pane on wide terminals, a popup
 //! otherwise.
 
+use std::num::NonZeroU16;
+
 use ratatui::Frame;
+use ratatui::buffer::{Buffer, CellDiffOption};
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::app::App;
+use super::width::fit;
 use super::{geometry, strings};
 use crate::layout::when;
 use crate::text;
@@ -92,13 +96,19 @@ pub fn draw(frame: &mut Frame, app: &App) {
         ])),
         _ => {}
     }
-    if let Some(url) = &e.online_meeting_url {
-        // The link gets a line of its own, so that it wraps as late as the pane allows.
+    // The join link on one line of its own, never wrapped: cut to the pane's width if it must
+    // be, with the whole link behind it as a hyperlink (`o` opens it, `y` copies it).
+    let join = e
+        .online_meeting_url
+        .as_deref()
+        .map(|raw| (raw, crate::links::web_url(raw)));
+    let mut join_link = None;
+    if let Some((raw, url)) = join {
+        let inner = geometry::detail_area(app.size, &[]).width.saturating_sub(2) as usize;
         lines.push(Line::from(label("Join")));
-        lines.push(Line::from(Span::styled(
-            text::line(url).into_owned(),
-            theme.accent(),
-        )));
+        let shown = fit(url.as_ref().map_or(raw, |u| u.as_str()), inner);
+        lines.push(Line::from(Span::styled(shown.clone(), theme.accent())));
+        join_link = url.ok().map(|u| (shown, u));
     }
     if !e.categories.is_empty() {
         let cats: Vec<String> = e
@@ -166,4 +176,36 @@ pub fn draw(frame: &mut Frame, app: &App) {
             .scroll((scroll, 0)),
         area,
     );
+    if app.hyperlinks
+        && let Some((shown, url)) = join_link
+    {
+        hyperlink(frame.buffer_mut(), area, &shown, &url);
+    }
+}
+
+/// Makes the row of `area` that shows `shown` a hyperlink to `url` (OSC 8): the first cell
+/// carries the whole sequence and covers the text's width, which the other cells keep as plain
+/// characters for the buffer's diff. Terminals without OSC 8 show the text alone.
+pub fn hyperlink(buf: &mut Buffer, area: Rect, shown: &str, url: &url::Url) {
+    // One cell per character (a URL is ASCII, the cut mark one cell), so cells spell it.
+    let width = shown.chars().count() as u16;
+    let Some(forced) = NonZeroU16::new(width) else {
+        return;
+    };
+    if super::width::cells(shown) != usize::from(width) {
+        return;
+    }
+    let x = area.x + 1;
+    if x + width > area.right() {
+        return;
+    }
+    for y in area.top()..area.bottom() {
+        let row: String = (x..x + width).map(|cx| buf[(cx, y)].symbol()).collect();
+        if row == shown {
+            buf[(x, y)]
+                .set_symbol(&crate::links::osc8(url, shown))
+                .set_diff_option(CellDiffOption::ForcedWidth(forced));
+            return;
+        }
+    }
 }

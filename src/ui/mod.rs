@@ -55,6 +55,7 @@ pub fn run(engine: Arc<SyncEngine>, runtime: &tokio::runtime::Runtime) -> anyhow
         Utc::now(),
         size,
     );
+    app.hyperlinks = true;
     let (request_tx, request_rx) = tokio::sync::mpsc::unbounded_channel();
     let runner = EffectRunner::new(engine.store().clone(), request_tx);
     // The first frame comes from the cache and the token file, before any network.
