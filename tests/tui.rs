@@ -56,7 +56,8 @@ fn events() -> Vec<CachedEvent> {
         ),
         event(
             "AAMkTeam=",
-            json!({"id": "review", "subject": "Design review: the new \u{1b}[31mcalendar\u{1b}[0m grid", "start": t("2026-11-24T13:00:00"), "end": t("2026-11-24T14:30:00"), "location": {"displayName": "Room 2.101"}}),
+            json!({"id": "review", "subject": "Design review: the new \u{1b}[31mcalendar\u{1b}[0m grid", "start": t("2026-11-24T13:00:00"), "end": t("2026-11-24T14:30:00"), "location": {"displayName": "Room 2.101"},
+            "body": {"contentType": "html", "content": "<html><head><style>.mock { x: 1 }</style></head><body><p>Bring the <b>Z&uuml;rich</b> Zürich mock-ups</p></body></html>"}}),
         ),
         event(
             "default",
@@ -492,6 +493,21 @@ fn search_ignores_case_and_accents_and_looks_past_the_subject() {
     assert!(hit_ids(&a).is_empty(), "a blank query has no hits");
     type_text(&mut a, "room 2.101");
     assert_eq!(hit_ids(&a), ["review"], "the location is searched");
+    // The full body is searched by its words (not its markup), also while narrowing.
+    for _ in 0..10 {
+        let effects = a.update(key(KeyCode::Backspace));
+        run_effects(&mut a, effects);
+    }
+    type_text(&mut a, "zurich mo");
+    assert_eq!(hit_ids(&a), ["review"], "the body is searched");
+    type_text(&mut a, "ck-ups");
+    assert_eq!(hit_ids(&a), ["review"], "and narrowed in memory");
+    for _ in 0..15 {
+        let effects = a.update(key(KeyCode::Backspace));
+        run_effects(&mut a, effects);
+    }
+    type_text(&mut a, "mock {");
+    assert!(hit_ids(&a).is_empty(), "styles are no words");
 }
 
 #[test]

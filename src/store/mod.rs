@@ -754,15 +754,43 @@ impl Store {
             .map_err(|e| self.damaged(format!("body of event {id}: {e}")))
     }
 
+    /// Every cached event the query matches, by its fields or by its body's words; an event
+    /// found by its body carries the body, so that narrowing the search can test it again.
     pub fn search(&self, query: &Query) -> Result<Vec<CachedEvent>, StoreError> {
         let read = self.read()?;
         let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
+        let bodies = match read.open_table(BODIES) {
+            Ok(table) => Some(table),
+            Err(redb::TableError::TableDoesNotExist(_)) => None,
+            Err(e) => return Err(self.err(e)),
+        };
         let mut found = Vec::new();
         for entry in events.iter().map_err(|e| self.err(e))? {
             let (key, value) = entry.map_err(|e| self.err(e))?;
             let (view, start, id) = key.value();
-            let event = self.decode(id, value.value().2)?;
-            if !event.is_stub() && query.matches(&event) {
+            let mut event = self.decode(id, value.value().2)?;
+            if event.is_stub() {
+                continue;
+            }
+            let hit = query.matches(&event) || {
+                let bytes = match &bodies {
+                    Some(table) => table.get((view, id)).map_err(|e| self.err(e))?,
+                    None => None,
+                };
+                match bytes {
+                    Some(bytes) => {
+                        let body: Body = postcard::from_bytes(bytes.value())
+                            .map_err(|e| self.damaged(format!("body of event {id}: {e}")))?;
+                        let matched = query.matches_body(&body);
+                        if matched {
+                            event.body = Some(body);
+                        }
+                        matched
+                    }
+                    None => false,
+                }
+            };
+            if hit {
                 found.push((
                     start,
                     CachedEvent {
