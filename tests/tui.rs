@@ -761,6 +761,121 @@ fn a_long_join_link_stays_on_one_line_as_a_hyperlink() {
     }
 }
 
+/// A desktop that records what it was asked to open and copy.
+#[derive(Clone, Default)]
+struct FakeDesktop {
+    opened: Arc<std::sync::Mutex<Vec<String>>>,
+    copied: Arc<std::sync::Mutex<Vec<String>>>,
+    broken: bool,
+}
+
+impl deltacal::ui::runner::Desktop for FakeDesktop {
+    fn open(&self, url: &str) -> bool {
+        self.opened.lock().unwrap().push(url.to_owned());
+        !self.broken
+    }
+    fn copy(&self, text: &str) -> bool {
+        self.copied.lock().unwrap().push(text.to_owned());
+        !self.broken
+    }
+}
+
+#[test]
+fn o_opens_and_y_copies_the_join_link_else_the_web_link_through_the_runner() {
+    let mut a = app((100, 30));
+    let desktop = FakeDesktop::default();
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let dir = tempfile::tempdir().unwrap();
+    a.runner =
+        EffectRunner::new(fixture_store(dir.path()), tx).with_desktop(Box::new(desktop.clone()));
+    let press = |a: &mut Harness, c: char| {
+        let effects = a.update(ch(c));
+        run_effects(a, effects);
+    };
+    // The standup (selected first on its day) has a Teams link.
+    let effects = a.update(Action::Key(KeyEvent::new(
+        KeyCode::Char('t'),
+        KeyModifiers::NONE,
+    )));
+    run_effects(&mut a, effects);
+    let mut events = vec![event(
+        "default",
+        json!({"id": "standup", "subject": "Daily standup", "start": t("2026-11-24T09:00:00"), "end": t("2026-11-24T09:15:00"),
+               "onlineMeeting": {"joinUrl": "https://teams.microsoft.com/l/meetup-join/abc"},
+               "webLink": "https://outlook.office365.com/owa/?itemid=1"}),
+    )];
+    events.push(event(
+        "default",
+        json!({"id": "web", "subject": "Web only", "start": t("2026-11-24T10:00:00"), "end": t("2026-11-24T11:00:00"),
+               "webLink": "https://outlook.office365.com/owa/?itemid=2"}),
+    ));
+    events.push(event(
+        "default",
+        json!({"id": "bad", "subject": "Odd link", "start": t("2026-11-24T12:00:00"), "end": t("2026-11-24T13:00:00"),
+               "onlineMeeting": {"joinUrl": "javascript:alert(1)"}}),
+    ));
+    events.push(event(
+        "default",
+        json!({"id": "none", "subject": "No link", "start": t("2026-11-24T14:00:00"), "end": t("2026-11-24T15:00:00")}),
+    ));
+    show_events(&mut a, events);
+    press(&mut a, 'o');
+    assert_eq!(
+        *desktop.opened.lock().unwrap(),
+        ["https://teams.microsoft.com/l/meetup-join/abc"]
+    );
+    assert!(
+        render(&a).contains("Opening the join link in the browser."),
+        "{}",
+        render(&a)
+    );
+    press(&mut a, 'y');
+    assert_eq!(
+        *desktop.copied.lock().unwrap(),
+        ["https://teams.microsoft.com/l/meetup-join/abc"]
+    );
+    assert!(render(&a).contains("Copied the join link"));
+    // The next event has only a web link; then one whose link is no web address; then none.
+    press(&mut a, ']');
+    press(&mut a, 'o');
+    assert_eq!(
+        desktop.opened.lock().unwrap()[1],
+        "https://outlook.office365.com/owa/?itemid=2"
+    );
+    assert!(render(&a).contains("Opening the web link"));
+    press(&mut a, ']');
+    press(&mut a, 'o');
+    press(&mut a, 'y');
+    assert_eq!(desktop.opened.lock().unwrap().len(), 2, "never opened");
+    assert_eq!(desktop.copied.lock().unwrap().len(), 1, "never copied");
+    assert!(render(&a).contains("only http and https"), "{}", render(&a));
+    press(&mut a, ']');
+    press(&mut a, 'o');
+    assert!(
+        render(&a).contains("no join link and no web link"),
+        "{}",
+        render(&a)
+    );
+    // From the detail pane too; a failing opener says so.
+    let broken = FakeDesktop {
+        broken: true,
+        ..FakeDesktop::default()
+    };
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    a.runner = EffectRunner::new(fixture_store(dir.path()), tx).with_desktop(Box::new(broken));
+    press(&mut a, '[');
+    press(&mut a, '[');
+    press(&mut a, '[');
+    a.update(key(KeyCode::Enter));
+    press(&mut a, 'o');
+    assert_eq!(a.overlay, Overlay::Detail);
+    assert!(
+        render(&a).contains("Could not start a browser"),
+        "{}",
+        render(&a)
+    );
+}
+
 #[test]
 fn the_detail_pane_scrolls_with_the_page_keys_and_the_wheel() {
     for size in [(80, 24), (160, 48)] {

@@ -99,6 +99,8 @@ pub enum Action {
         query: String,
         results: Vec<CachedEvent>,
     },
+    /// What became of opening or copying a link: the status bar's note.
+    LinkDone(String),
     /// The body of an event, read for the detail pane.
     BodyLoaded {
         view: String,
@@ -133,6 +135,16 @@ pub enum Effect {
     LoadBody {
         view: String,
         id: String,
+    },
+    /// Open a checked web link in the browser; `what` names it for the status bar.
+    OpenLink {
+        url: String,
+        what: &'static str,
+    },
+    /// Put a checked web link on the clipboard (OSC 52).
+    CopyLink {
+        url: String,
+        what: &'static str,
     },
 }
 
@@ -505,6 +517,10 @@ impl App {
                 self.sum_rounds();
                 Vec::new()
             }
+            Action::LinkDone(note) => {
+                self.note = Some(note);
+                Vec::new()
+            }
             Action::BodyLoaded { view, id, body } => {
                 if self
                     .detail_body
@@ -764,6 +780,29 @@ impl App {
         super::grid::layout(&input, area)
     }
 
+    /// `o` and `y`: the selected event's join link (else its web link), checked to be a web
+    /// address, handed to the effect runner; the status bar says what is missing otherwise.
+    fn act_on_link(&mut self, command: Command) -> Vec<Effect> {
+        let Some(c) = self.selected_event() else {
+            self.note = Some("No event selected.".into());
+            return Vec::new();
+        };
+        match crate::links::event_link(&c.event) {
+            Ok((kind, url)) => {
+                let (url, what) = (url.to_string(), kind.name());
+                if command == Command::OpenLink {
+                    vec![Effect::OpenLink { url, what }]
+                } else {
+                    vec![Effect::CopyLink { url, what }]
+                }
+            }
+            Err(no_link) => {
+                self.note = Some(no_link.to_string());
+                Vec::new()
+            }
+        }
+    }
+
     /// Whether the view is a time grid (week or day).
     fn is_time_grid(&self) -> bool {
         matches!(self.view, ViewKind::Week | ViewKind::Day)
@@ -912,6 +951,7 @@ impl App {
                 self.step_event(-1);
                 Vec::new()
             }
+            Command::OpenLink | Command::CopyLink => self.act_on_link(command),
             Command::EarlierHours => {
                 self.scroll_grid(-1);
                 Vec::new()

@@ -23,6 +23,8 @@ pub enum Command {
     PrevEvent,
     EarlierHours,
     LaterHours,
+    OpenLink,
+    CopyLink,
     Open,
     Close,
     Refresh,
@@ -176,6 +178,16 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[Code(KeyCode::Enter)],
         command: Command::Open,
         help: "event details",
+    },
+    Binding {
+        keys: &[Char('o')],
+        command: Command::OpenLink,
+        help: "open the join link (else the web link)",
+    },
+    Binding {
+        keys: &[Char('y')],
+        command: Command::CopyLink,
+        help: "copy the join link (else the web link)",
     },
     Binding {
         keys: &[Code(KeyCode::Esc)],

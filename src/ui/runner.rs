@@ -22,15 +22,51 @@ pub enum Request {
     SignIn { browser: bool },
 }
 
+/// What the app hands to the world outside the terminal: a browser for links, and the
+/// clipboard. Tests replace it to see what would have been opened or copied.
+pub trait Desktop {
+    /// Opens a checked web link; false when no browser could be started.
+    fn open(&self, url: &str) -> bool;
+    /// Puts text on the clipboard; false when it could not be sent.
+    fn copy(&self, text: &str) -> bool;
+}
+
+/// The user's desktop: `$BROWSER` or the platform's opener, and the terminal's clipboard
+/// through OSC 52 (which works over ssh too; terminals that do not support it ignore it).
+pub struct SystemDesktop;
+
+impl Desktop for SystemDesktop {
+    fn open(&self, url: &str) -> bool {
+        crate::auth::browser::open_in_browser(url)
+    }
+
+    fn copy(&self, text: &str) -> bool {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        out.write_all(crate::links::osc52(text).as_bytes()).is_ok() && out.flush().is_ok()
+    }
+}
+
 /// The cache and the request channel the effects need.
 pub struct EffectRunner {
     store: Arc<Store>,
     requests: UnboundedSender<Request>,
+    desktop: Box<dyn Desktop>,
 }
 
 impl EffectRunner {
     pub fn new(store: Arc<Store>, requests: UnboundedSender<Request>) -> EffectRunner {
-        EffectRunner { store, requests }
+        EffectRunner {
+            store,
+            requests,
+            desktop: Box::new(SystemDesktop),
+        }
+    }
+
+    /// The same runner with links and the clipboard going to `desktop`.
+    pub fn with_desktop(mut self, desktop: Box<dyn Desktop>) -> EffectRunner {
+        self.desktop = desktop;
+        self
     }
 
     /// Reads what the first frame shows.
@@ -82,6 +118,18 @@ impl EffectRunner {
                     self.send(Request::SignIn { browser: false });
                     continue;
                 }
+                Effect::OpenLink { url, what } => Action::LinkDone(if self.desktop.open(&url) {
+                    format!("Opening the {what} in the browser.")
+                } else {
+                    format!(
+                        "Could not start a browser for the {what}; set $BROWSER, or copy it with y."
+                    )
+                }),
+                Effect::CopyLink { url, what } => Action::LinkDone(if self.desktop.copy(&url) {
+                    format!("Copied the {what} to the clipboard (OSC 52).")
+                } else {
+                    format!("Could not copy the {what}.")
+                }),
                 Effect::StartBrowserSignIn => {
                     self.send(Request::SignIn { browser: true });
                     continue;
