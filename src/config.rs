@@ -563,6 +563,28 @@ impl Config {
         self.calendars.iter().find(|c| c.key == key)
     }
 
+    /// The configured calendar a command line names: by its name (ignoring case), its Graph
+    /// id or its key; the error lists what the config has.
+    pub fn find_calendar(&self, name_or_id: &str) -> Result<&CalendarSpec, String> {
+        let wanted = name_or_id.trim();
+        self.calendars
+            .iter()
+            .find(|c| c.key == wanted || c.graph_id.as_deref() == Some(wanted))
+            .or_else(|| {
+                self.calendars
+                    .iter()
+                    .find(|c| c.name.to_lowercase() == wanted.to_lowercase())
+            })
+            .ok_or_else(|| {
+                let names: Vec<&str> = self.calendars.iter().map(|c| c.name.as_str()).collect();
+                format!(
+                    "no configured calendar is named or has the id {:?} (configured: {}); `deltacal calendars` lists the account's",
+                    crate::text::line(wanted),
+                    names.join(", ")
+                )
+            })
+    }
+
     /// The name to show for a calendar view: its configured name, else its key.
     pub fn calendar_name<'a>(&'a self, key: &'a str) -> &'a str {
         self.calendar(key).map_or(key, |c| c.name.as_str())

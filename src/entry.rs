@@ -20,9 +20,20 @@ pub fn run_agenda(
     config: &Config,
     from: Option<&str>,
     to: Option<&str>,
+    calendar: Option<&str>,
     json: bool,
 ) -> anyhow::Result<()> {
     warn_loose_modes(config);
+    let views: Vec<String> = match calendar {
+        Some(wanted) => vec![
+            config
+                .find_calendar(wanted)
+                .map_err(|e| UsageError(format!("--calendar: {e}")))?
+                .key
+                .clone(),
+        ],
+        None => config.calendars.iter().map(|c| c.key.clone()).collect(),
+    };
     let today = commands::agenda::today(config);
     let first = match from {
         Some(f) => parse_day(f, today).map_err(|e| UsageError(format!("--from: {e}")))?,
@@ -41,7 +52,7 @@ pub fn run_agenda(
         ))
         .into());
     }
-    let events = match commands::agenda::events_in_days(config, first, last) {
+    let events = match commands::agenda::events_of_views(config, &views, first, last) {
         // Nothing synced yet is no failure: a note, and an empty agenda.
         Err(e @ commands::agenda::AgendaError::NoCache(_)) => {
             eprintln!("deltacal: {e}");

@@ -53,6 +53,9 @@ enum Command {
         /// Last day, inclusive: YYYY-MM-DD, today, +Nd or -Nd [default: from + 6 days]
         #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
         to: Option<String>,
+        /// Only this configured calendar: its name, id or key
+        #[arg(long, value_name = "NAME_OR_ID")]
+        calendar: Option<String>,
         /// Print a JSON array instead of text
         #[arg(long)]
         json: bool,
@@ -161,9 +164,20 @@ fn closed_stdout(error: &anyhow::Error) -> bool {
 fn run(cli: Cli) -> Result<(), Failure> {
     let load = || Config::load(cli.config.as_deref(), cli.data_dir.as_deref());
     match cli.command {
-        Some(Command::Agenda { from, to, json }) => {
+        Some(Command::Agenda {
+            from,
+            to,
+            calendar,
+            json,
+        }) => {
             let config = load().map_err(anyhow::Error::from)?;
-            deltacal::run_agenda(&config, from.as_deref(), to.as_deref(), json)?;
+            deltacal::run_agenda(
+                &config,
+                from.as_deref(),
+                to.as_deref(),
+                calendar.as_deref(),
+                json,
+            )?;
         }
         Some(Command::Status) => {
             let config = load().map_err(anyhow::Error::from)?;

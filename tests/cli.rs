@@ -81,7 +81,9 @@ const SAMPLE: &str = r##"[
  {"@odata.etag":"W/\"EZ9r3czxY0m2jz8c45czkwAAFXcvIQ==\"","subject":"Plan shopping list","body":{"contentType":"html","content":""},
   "start":{"dateTime":"2016-12-09T20:30:00.0000000","timeZone":"UTC"},"end":{"dateTime":"2016-12-09T22:00:00.0000000","timeZone":"UTC"},
   "attendees":[],"organizer":{"emailAddress":{"name":"Samantha Booth","address":"samanthab@contoso.com"}},"id":"AAMkADNVxRAAA="},
- {"subject":"Rest!","start":{"dateTime":"2016-12-12T02:00:00.0000000","timeZone":"UTC"},"end":{"dateTime":"2016-12-12T07:30:00.0000000","timeZone":"UTC"},
+ {"subject":"Rest!","type":"exception","seriesMasterId":"AAMkMaster=",
+  "attendees":[{"type":"required","status":{"response":"tentativelyAccepted"},"emailAddress":{"name":"Alex Wilber","address":"alexw@contoso.com"}}],
+  "start":{"dateTime":"2016-12-12T02:00:00.0000000","timeZone":"UTC"},"end":{"dateTime":"2016-12-12T07:30:00.0000000","timeZone":"UTC"},
   "location":{"displayName":"Home"},"organizer":{"emailAddress":{"name":"Samantha Booth","address":"samanthab@contoso.com"}},"id":"AAMkADj1HuAAA="},
  {"subject":"Holiday \u001b[31mred\u001b[0m\u0007","isAllDay":true,"showAs":"free","isCancelled":true,
   "start":{"dateTime":"2016-12-10T00:00:00.0000000","timeZone":"UTC"},"end":{"dateTime":"2016-12-12T00:00:00.0000000","timeZone":"UTC"},
@@ -135,15 +137,20 @@ fn agenda_json_over_a_filled_cache() {
             {"id": "AAMkADNVxRAAA=", "calendar": "default", "subject": "Plan shopping list",
              "start": "2016-12-09T20:30:00Z", "end": "2016-12-09T22:00:00Z", "all_day": false,
              "location": null, "organizer": "Samantha Booth <samanthab@contoso.com>",
-             "show_as": null, "cancelled": false, "online_meeting_url": null, "web_link": null},
+             "show_as": null, "cancelled": false, "online_meeting_url": null, "web_link": null,
+             "calendar_name": "Calendar", "attendees": [], "series_master_id": null, "event_type": null},
             {"id": "AAMkAllDay=", "calendar": "default", "subject": "Holiday \u{1b}[31mred\u{1b}[0m\u{7}",
              "start": "2016-12-10T00:00:00Z", "end": "2016-12-12T00:00:00Z", "all_day": true,
              "location": null, "organizer": null, "show_as": "free", "cancelled": true,
-             "online_meeting_url": "https://teams.example/j/1", "web_link": "https://outlook.example/x"},
+             "online_meeting_url": "https://teams.example/j/1", "web_link": "https://outlook.example/x",
+             "calendar_name": "Calendar", "attendees": [], "series_master_id": null, "event_type": null},
             {"id": "AAMkADj1HuAAA=", "calendar": "default", "subject": "Rest!",
              "start": "2016-12-12T02:00:00Z", "end": "2016-12-12T07:30:00Z", "all_day": false,
              "location": "Home", "organizer": "Samantha Booth <samanthab@contoso.com>",
-             "show_as": null, "cancelled": false, "online_meeting_url": null, "web_link": null}
+             "show_as": null, "cancelled": false, "online_meeting_url": null, "web_link": null,
+             "calendar_name": "Calendar",
+             "attendees": [{"name": "Alex Wilber", "address": "alexw@contoso.com", "response": "tentativelyAccepted"}],
+             "series_master_id": "AAMkMaster=", "event_type": "exception"}
         ])
     );
     // Windows zone names are converted: 10:00 Pacific is 18:00 UTC.
@@ -161,6 +168,34 @@ fn agenda_json_over_a_filled_cache() {
     );
     let items: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(items[0]["start"], "2017-01-05T18:00:00Z");
+    // --calendar by name (any case), id or key; an unknown one is a usage error naming it.
+    for name in ["calendar", "default"] {
+        let out = run(
+            &[
+                "agenda",
+                "--from",
+                "2016-12-09",
+                "--to",
+                "2016-12-12",
+                "--calendar",
+                name,
+                "--json",
+            ],
+            &config,
+            &data,
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let items: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(items.as_array().unwrap().len(), 3);
+    }
+    let out = run(&["agenda", "--calendar", "Work"], &config, &data);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("--calendar") && err.contains("\"Work\"") && err.contains("Calendar"),
+        "{err}"
+    );
 
     // The text form: grouped by day, control characters stripped.
     let out = run(

@@ -27,10 +27,25 @@ pub struct AgendaItem {
     pub cancelled: bool,
     pub online_meeting_url: Option<String>,
     pub web_link: Option<String>,
+    /// The calendar's name in the config (its key when it has none).
+    pub calendar_name: String,
+    pub attendees: Vec<AgendaAttendee>,
+    pub series_master_id: Option<String>,
+    /// `singleInstance`, `occurrence`, `exception` (Graph's `type`).
+    pub event_type: Option<String>,
+}
+
+/// An attendee in `agenda --json`.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct AgendaAttendee {
+    pub name: Option<String>,
+    pub address: Option<String>,
+    /// Graph's response: `none`, `accepted`, `tentativelyAccepted`, `declined`, ...
+    pub response: Option<String>,
 }
 
 impl AgendaItem {
-    pub fn new(view: &str, e: &Event) -> AgendaItem {
+    pub fn new(config: &Config, view: &str, e: &Event) -> AgendaItem {
         // The span, as the text agenda and the TUI show it: an end before the start is the start.
         let span = e.span();
         let rfc = |t: Option<chrono::DateTime<Utc>>| {
@@ -53,6 +68,18 @@ impl AgendaItem {
             cancelled: e.cancelled,
             online_meeting_url: e.online_meeting_url.clone(),
             web_link: e.web_link.clone(),
+            calendar_name: config.calendar_name(view).to_owned(),
+            attendees: e
+                .attendees
+                .iter()
+                .map(|a| AgendaAttendee {
+                    name: a.person.name.clone(),
+                    address: a.person.address.clone(),
+                    response: a.response.clone(),
+                })
+                .collect(),
+            series_master_id: e.series_master_id.clone(),
+            event_type: e.kind.clone(),
         }
     }
 }
@@ -81,13 +108,23 @@ pub fn events_in_days(
     first: NaiveDate,
     last: NaiveDate,
 ) -> Result<Vec<CachedEvent>, AgendaError> {
+    let views: Vec<String> = config.calendars.iter().map(|c| c.key.clone()).collect();
+    events_of_views(config, &views, first, last)
+}
+
+/// The same, for some of the configured calendars (by view key).
+pub fn events_of_views(
+    config: &Config,
+    views: &[String],
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Result<Vec<CachedEvent>, AgendaError> {
     let path = config.cache_path();
     if !path.exists() {
         return Err(AgendaError::NoCache(path));
     }
-    let views: Vec<String> = config.calendars.iter().map(|c| c.key.clone()).collect();
     let read = Store::open_for_reading(&path)
-        .and_then(|store| store.events_in_days(&views, &config.zone, first, last));
+        .and_then(|store| store.events_in_days(views, &config.zone, first, last));
     match read {
         Err(e) if e.is_damaged() => Err(AgendaError::MovedAside {
             cause: e.to_string(),
@@ -109,7 +146,7 @@ pub fn write(
     if json {
         let items: Vec<AgendaItem> = events
             .iter()
-            .map(|c| AgendaItem::new(&c.view, &c.event))
+            .map(|c| AgendaItem::new(config, &c.view, &c.event))
             .collect();
         serde_json::to_writer_pretty(&mut *out, &items)?;
         return writeln!(out);
