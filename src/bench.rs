@@ -32,6 +32,8 @@ pub struct Figures {
     pub incremental_series_ms: f64,
     pub resync_410_s: f64,
     pub agenda_ms: f64,
+    /// `next --json`, whole process, as a status bar runs it every few seconds.
+    pub next_ms: f64,
     pub first_frame_ms: f64,
     pub redraw_ms: f64,
     pub peak_rss_sync_mb: f64,
@@ -254,6 +256,13 @@ pub fn run(events: usize, mut progress: impl FnMut(&str)) -> anyhow::Result<Figu
         agenda.push(t.as_secs_f64() * 1000.0);
     }
 
+    progress("next");
+    let mut next = Vec::new();
+    for _ in 0..10 {
+        let (t, _) = bench.child(&dir, &["next", "--json"])?;
+        next.push(t.as_secs_f64() * 1000.0);
+    }
+
     progress("first frame and redraw");
     let mut first = Vec::new();
     for _ in 0..10 {
@@ -316,6 +325,7 @@ pub fn run(events: usize, mut progress: impl FnMut(&str)) -> anyhow::Result<Figu
         incremental_series_ms: median(incremental_series),
         resync_410_s: median(resync),
         agenda_ms: median(agenda),
+        next_ms: median(next),
         first_frame_ms: median(first),
         redraw_ms: median(redraw),
         peak_rss_sync_mb: rss_sync,
@@ -434,6 +444,7 @@ const TARGETS: &[(&str, &str)] = &[
     ("incremental_series_ms", "(not a target)"),
     ("resync_410_s", "<= 0.7"),
     ("agenda_ms", "<= 15"),
+    ("next_ms", "<= 15"),
     ("first_frame_ms", "<= 30"),
     ("redraw_ms", "<= 3"),
     ("peak_rss_sync_mb", "<= 60"),

@@ -70,6 +70,21 @@ pub fn run_agenda(
     Ok(())
 }
 
+/// `deltacal next`: the event in progress and the next one, from the cache; nothing (or nulls)
+/// when there is none, and before the first sync.
+pub fn run_next(config: &Config, json: bool) -> anyhow::Result<()> {
+    let now = chrono::Utc::now();
+    let found = match commands::next::find(config, now) {
+        Err(commands::agenda::AgendaError::NoCache(_)) => Default::default(),
+        other => other?,
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    commands::next::write(config, &found, now, json, &mut out)?;
+    out.flush()?;
+    Ok(())
+}
+
 /// `deltacal sim`: the emulator alone, until Ctrl-C.
 pub fn run_sim(addr: &str, options: crate::sim::SimOptions) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;

@@ -60,6 +60,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The event in progress and the next one, from the cache (for status bars)
+    Next {
+        /// Print JSON: {"now": EVENT or null, "next": EVENT or null}
+        #[arg(long)]
+        json: bool,
+    },
     /// Account, calendars, window, event counts, last round, token state
     Status,
     /// Run the Graph and identity emulator alone
@@ -178,6 +184,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 calendar.as_deref(),
                 json,
             )?;
+        }
+        Some(Command::Next { json }) => {
+            deltacal::run_next(&load().map_err(anyhow::Error::from)?, json)?;
         }
         Some(Command::Status) => {
             let config = load().map_err(anyhow::Error::from)?;

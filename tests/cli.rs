@@ -837,3 +837,79 @@ fn the_agenda_puts_all_day_first_and_aligns_12_hour_times() {
         "aligned: {lines:?}"
     );
 }
+
+/// A cache holding `items` (Graph JSON) in the default calendar, with a window around now.
+fn cache_with(data: &std::path::Path, items: &[Value]) {
+    let store = Store::open(&data.join("cache.redb")).unwrap();
+    let changes: Vec<Change> = items
+        .iter()
+        .map(|v| Change::from_raw(&v.to_string()).unwrap())
+        .collect();
+    let now = chrono::Utc::now();
+    let window = Window {
+        start: now - chrono::Duration::days(30),
+        end: now + chrono::Duration::days(60),
+    };
+    let mut state = SyncState::new(window);
+    state.generation = 1;
+    store.apply_page("default", &changes, &state).unwrap();
+}
+
+#[test]
+fn next_names_the_event_in_progress_and_the_next_with_time_left_and_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.toml");
+    std::fs::write(&config, "[ui]\ntimezone = \"UTC\"\n").unwrap();
+    let data = dir.path().join("data");
+    // Before any sync: nothing, and success.
+    let out = run(&["next", "--json"], &config, &data);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        serde_json::from_slice::<Value>(&out.stdout).unwrap(),
+        json!({"now": null, "next": null})
+    );
+    let now = chrono::Utc::now();
+    let at = |minutes: i64| {
+        let t = now + chrono::Duration::minutes(minutes);
+        json!({"dateTime": t.format("%Y-%m-%dT%H:%M:%S").to_string(), "timeZone": "UTC"})
+    };
+    cache_with(
+        &data,
+        &[
+            json!({"id": "call", "subject": "Call with \u{1b}[2JAda", "start": at(-10), "end": at(20),
+                   "onlineMeeting": {"joinUrl": "https://teams.microsoft.com/l/meetup-join/1"}}),
+            json!({"id": "declined", "subject": "Skipped", "start": at(30), "end": at(40),
+                   "responseStatus": {"response": "declined"}}),
+            json!({"id": "review", "subject": "Review", "start": at(90), "end": at(120),
+                   "webLink": "https://outlook.office365.com/owa/?itemid=r"}),
+        ],
+    );
+    let out = run(&["next", "--json"], &config, &data);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let found: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(found["now"]["id"], "call");
+    assert_eq!(
+        found["now"]["join_url"],
+        "https://teams.microsoft.com/l/meetup-join/1"
+    );
+    let left = found["now"]["minutes"].as_i64().unwrap();
+    assert!((19..=21).contains(&left), "{found}");
+    assert_eq!(found["next"]["id"], "review", "the declined one is skipped");
+    assert_eq!(
+        found["next"]["join_url"],
+        "https://outlook.office365.com/owa/?itemid=r"
+    );
+    assert!((89..=91).contains(&found["next"]["minutes"].as_i64().unwrap()));
+    assert_eq!(found["next"]["calendar_name"], "Calendar");
+    // The text form: a line each, sanitised.
+    let out = run(&["next"], &config, &data);
+    let shown = text(&out.stdout);
+    assert_eq!(shown.lines().count(), 2, "{shown}");
+    assert!(shown.starts_with("now: "), "{shown}");
+    assert!(shown.contains("Call with [2JAda  (ends in "), "{shown:?}");
+    assert!(
+        shown.contains("next: ") && shown.contains("(starts in 1 h 3"),
+        "{shown}"
+    );
+    assert!(!shown.contains('\u{1b}'));
+}

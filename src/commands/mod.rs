@@ -1,5 +1,6 @@
 //! The non-interactive commands, each a function of the config that writes to a stream.
 
 pub mod agenda;
+pub mod next;
 pub mod status;
 pub mod sync;
