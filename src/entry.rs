@@ -6,6 +6,7 @@ use std::path::Path;
 use crate::commands;
 use crate::config::Config;
 use crate::days::parse_day;
+use chrono::NaiveDate;
 
 /// A usage mistake on the command line (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -14,6 +15,48 @@ pub struct UsageError(pub String);
 
 /// The longest agenda: ten years, as long as a sync window reaches either way.
 const MAX_AGENDA_DAYS: i64 = 3660;
+
+/// The calendars a command reads: the one `--calendar` names, else every configured one.
+fn chosen_views(config: &Config, calendar: Option<&str>) -> Result<Vec<String>, UsageError> {
+    Ok(match calendar {
+        Some(wanted) => vec![
+            config
+                .find_calendar(wanted)
+                .map_err(|e| UsageError(format!("--calendar: {e}")))?
+                .key
+                .clone(),
+        ],
+        None => config.calendars.iter().map(|c| c.key.clone()).collect(),
+    })
+}
+
+/// `--from` and `--to` as days, with the command's defaults, checked.
+fn day_range(
+    config: &Config,
+    from: Option<&str>,
+    to: Option<&str>,
+    default_first: NaiveDate,
+    default_days: i64,
+) -> Result<(NaiveDate, NaiveDate), UsageError> {
+    let today = commands::agenda::today(config);
+    let first = match from {
+        Some(f) => parse_day(f, today).map_err(|e| UsageError(format!("--from: {e}")))?,
+        None => default_first,
+    };
+    let last = match to {
+        Some(t) => parse_day(t, today).map_err(|e| UsageError(format!("--to: {e}")))?,
+        None => first + chrono::Duration::days(default_days),
+    };
+    if last < first {
+        return Err(UsageError(format!("--to {last} is before --from {first}")));
+    }
+    if (last - first).num_days() > MAX_AGENDA_DAYS {
+        return Err(UsageError(format!(
+            "--to {last} is more than {MAX_AGENDA_DAYS} days after --from {first}"
+        )));
+    }
+    Ok((first, last))
+}
 
 /// `deltacal agenda`.
 pub fn run_agenda(
@@ -24,34 +67,9 @@ pub fn run_agenda(
     json: bool,
 ) -> anyhow::Result<()> {
     warn_loose_modes(config);
-    let views: Vec<String> = match calendar {
-        Some(wanted) => vec![
-            config
-                .find_calendar(wanted)
-                .map_err(|e| UsageError(format!("--calendar: {e}")))?
-                .key
-                .clone(),
-        ],
-        None => config.calendars.iter().map(|c| c.key.clone()).collect(),
-    };
+    let views = chosen_views(config, calendar)?;
     let today = commands::agenda::today(config);
-    let first = match from {
-        Some(f) => parse_day(f, today).map_err(|e| UsageError(format!("--from: {e}")))?,
-        None => today,
-    };
-    let last = match to {
-        Some(t) => parse_day(t, today).map_err(|e| UsageError(format!("--to: {e}")))?,
-        None => first + chrono::Duration::days(6),
-    };
-    if last < first {
-        return Err(UsageError(format!("--to {last} is before --from {first}")).into());
-    }
-    if (last - first).num_days() > MAX_AGENDA_DAYS {
-        return Err(UsageError(format!(
-            "--to {last} is more than {MAX_AGENDA_DAYS} days after --from {first}"
-        ))
-        .into());
-    }
+    let (first, last) = day_range(config, from, to, today, 6)?;
     let events = match commands::agenda::events_of_views(config, &views, first, last) {
         // Nothing synced yet is no failure: a note, and an empty agenda.
         Err(e @ commands::agenda::AgendaError::NoCache(_)) => {
@@ -66,6 +84,39 @@ pub fn run_agenda(
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     commands::agenda::write(config, &events, first, last, json, &mut out)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// `deltacal export --ics`: the cached events of the range (default: the whole sync window) as
+/// an iCalendar file on stdout.
+pub fn run_export(
+    config: &Config,
+    from: Option<&str>,
+    to: Option<&str>,
+    calendar: Option<&str>,
+) -> anyhow::Result<()> {
+    warn_loose_modes(config);
+    let views = chosen_views(config, calendar)?;
+    let today = commands::agenda::today(config);
+    let window = config.window.on(today);
+    let zone = config.zone;
+    let (synced_first, synced_last) = (
+        zone.date_of(window.start),
+        zone.date_of(window.end - chrono::Duration::seconds(1)),
+    );
+    let default_days = (synced_last - synced_first).num_days().min(MAX_AGENDA_DAYS);
+    let (first, last) = day_range(config, from, to, synced_first, default_days)?;
+    let events = match commands::agenda::events_of_views(config, &views, first, last) {
+        Err(e @ commands::agenda::AgendaError::NoCache(_)) => {
+            eprintln!("deltacal: {e}");
+            Vec::new()
+        }
+        other => other?,
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    out.write_all(commands::export::ics(config, &events, chrono::Utc::now()).as_bytes())?;
     out.flush()?;
     Ok(())
 }

@@ -60,6 +60,21 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print cached events as iCalendar (RFC 5545); default: the whole sync window
+    Export {
+        /// iCalendar output (the only format, required)
+        #[arg(long, required = true)]
+        ics: bool,
+        /// First day: YYYY-MM-DD, today, +Nd or -Nd [default: the window's first day]
+        #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
+        from: Option<String>,
+        /// Last day, inclusive [default: the window's last day]
+        #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
+        to: Option<String>,
+        /// Only this configured calendar: its name, id or key
+        #[arg(long, value_name = "NAME_OR_ID")]
+        calendar: Option<String>,
+    },
     /// The event in progress and the next one, from the cache (for status bars)
     Next {
         /// Print JSON: {"now": EVENT or null, "next": EVENT or null}
@@ -184,6 +199,15 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 calendar.as_deref(),
                 json,
             )?;
+        }
+        Some(Command::Export {
+            ics: _,
+            from,
+            to,
+            calendar,
+        }) => {
+            let config = load().map_err(anyhow::Error::from)?;
+            deltacal::run_export(&config, from.as_deref(), to.as_deref(), calendar.as_deref())?;
         }
         Some(Command::Next { json }) => {
             deltacal::run_next(&load().map_err(anyhow::Error::from)?, json)?;

@@ -913,3 +913,67 @@ fn next_names_the_event_in_progress_and_the_next_with_time_left_and_link() {
     );
     assert!(!shown.contains('\u{1b}'));
 }
+
+#[test]
+fn export_writes_the_cache_as_icalendar_that_parses_back() {
+    use icalendar::{Component, EventLike};
+    use std::str::FromStr;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.toml");
+    std::fs::write(&config, "[ui]\ntimezone = \"UTC\"\n").unwrap();
+    let data = dir.path().join("data");
+    filled_cache(&data);
+    let out = run(
+        &[
+            "export",
+            "--ics",
+            "--from",
+            "2016-12-09",
+            "--to",
+            "2016-12-12",
+        ],
+        &config,
+        &data,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let ics = text(&out.stdout);
+    let calendar = icalendar::Calendar::from_str(&ics).expect("the export parses");
+    let events: Vec<&icalendar::Event> = calendar.events().collect();
+    let summaries: Vec<&str> = events.iter().filter_map(|e| e.get_summary()).collect();
+    assert_eq!(
+        summaries,
+        ["Plan shopping list", "Holiday [31mred[0m", "Rest!"]
+    );
+    assert_eq!(events[1].property_value("DTSTART"), Some("20161210"));
+    assert_eq!(events[1].property_value("STATUS"), Some("CANCELLED"));
+    assert!(!ics.contains('\u{1b}'));
+    // The default range is the whole window; `--ics` is required; a bad range is a usage error.
+    let out = run(
+        &[
+            "export",
+            "--ics",
+            "--from",
+            "2016-12-01",
+            "--to",
+            "2017-02-01",
+        ],
+        &config,
+        &data,
+    );
+    let all = icalendar::Calendar::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(all.events().count(), 4);
+    assert_eq!(run(&["export"], &config, &data).status.code(), Some(2));
+    let out = run(
+        &[
+            "export",
+            "--ics",
+            "--from",
+            "2017-01-01",
+            "--to",
+            "2016-01-01",
+        ],
+        &config,
+        &data,
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
