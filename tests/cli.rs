@@ -916,7 +916,7 @@ fn next_names_the_event_in_progress_and_the_next_with_time_left_and_link() {
 
 #[test]
 fn export_writes_the_cache_as_icalendar_that_parses_back() {
-    use icalendar::{Component, EventLike};
+    use icalendar::Component;
     use std::str::FromStr;
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("c.toml");
