@@ -295,6 +295,63 @@ impl CalendarColor {
             .into_iter()
             .find(|c| c.name().eq_ignore_ascii_case(name))
     }
+
+    /// The palette colour of a calendar's colour in Graph: by the hue of its `#rrggbb` when
+    /// the user picked one, else by its colour name; None for `auto` (the theme's default).
+    pub fn from_graph(color: Option<&str>, hex: Option<&str>) -> Option<CalendarColor> {
+        if let Some(rgb) = hex.and_then(parse_hex) {
+            return Some(by_hue(rgb));
+        }
+        Some(match color? {
+            "lightBlue" => CalendarColor::LightBlue,
+            "lightGreen" => CalendarColor::LightGreen,
+            "lightOrange" | "lightBrown" => CalendarColor::Yellow,
+            "lightGray" => CalendarColor::Gray,
+            "lightYellow" => CalendarColor::LightYellow,
+            "lightTeal" => CalendarColor::Cyan,
+            "lightPink" => CalendarColor::LightMagenta,
+            "lightRed" => CalendarColor::LightRed,
+            _ => return None,
+        })
+    }
+}
+
+/// The palette colour of an RGB colour's hue. Outlook's calendar colours are pastels, which by
+/// plain distance would all be nearest to gray; by hue they keep their family.
+fn by_hue((r, g, b): (u8, u8, u8)) -> CalendarColor {
+    let (r, g, b) = (f64::from(r), f64::from(g), f64::from(b));
+    let max = r.max(g).max(b);
+    let min = r.min(g).min(b);
+    if max == 0.0 || (max - min) / max < 0.15 {
+        return CalendarColor::Gray;
+    }
+    let d = max - min;
+    let hue = if max == r {
+        60.0 * ((g - b) / d).rem_euclid(6.0)
+    } else if max == g {
+        60.0 * ((b - r) / d + 2.0)
+    } else {
+        60.0 * ((r - g) / d + 4.0)
+    };
+    match hue {
+        h if !(15.0..345.0).contains(&h) => CalendarColor::LightRed,
+        h if h < 45.0 => CalendarColor::Yellow,
+        h if h < 75.0 => CalendarColor::LightYellow,
+        h if h < 165.0 => CalendarColor::LightGreen,
+        h if h < 200.0 => CalendarColor::Cyan,
+        h if h < 260.0 => CalendarColor::LightBlue,
+        _ => CalendarColor::LightMagenta,
+    }
+}
+
+/// `#rrggbb` as numbers.
+fn parse_hex(hex: &str) -> Option<(u8, u8, u8)> {
+    let h = hex.trim().strip_prefix('#')?;
+    if h.len() != 6 || !h.is_ascii() {
+        return None;
+    }
+    let byte = |i: usize| u8::from_str_radix(&h[i..i + 2], 16).ok();
+    Some((byte(0)?, byte(2)?, byte(4)?))
 }
 
 /// True when a URL may be used: https anywhere, http only on loopback.
@@ -678,5 +735,21 @@ mod tests {
             .unwrap();
         let w = c.window.on("2026-11-24".parse().unwrap());
         assert_eq!(w.start.to_rfc3339(), "2016-12-01T00:00:00+00:00");
+    }
+
+    #[test]
+    fn graph_colours_map_to_the_palette_by_name_and_by_hue() {
+        let c = |name: Option<&str>, hex: Option<&str>| CalendarColor::from_graph(name, hex);
+        assert_eq!(c(Some("lightBlue"), None), Some(CalendarColor::LightBlue));
+        assert_eq!(c(Some("auto"), None), None);
+        assert_eq!(c(None, Some("#a6d1f5")), Some(CalendarColor::LightBlue));
+        assert_eq!(c(None, Some("#87d28e")), Some(CalendarColor::LightGreen));
+        assert_eq!(c(None, Some("#fcab73")), Some(CalendarColor::Yellow));
+        assert_eq!(c(None, Some("#f88c9b")), Some(CalendarColor::LightRed));
+        assert_eq!(c(None, Some("#c0c0c0")), Some(CalendarColor::Gray));
+        assert_eq!(
+            c(Some("lightGreen"), Some("#zzz")),
+            Some(CalendarColor::LightGreen)
+        );
     }
 }

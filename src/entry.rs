@@ -181,6 +181,18 @@ pub fn run_logout(config: &Config) -> anyhow::Result<()> {
 }
 
 /// `deltacal sync`.
+/// `deltacal calendars`: the account's calendars from Graph.
+pub fn run_calendars(config: &Config, json: bool) -> anyhow::Result<()> {
+    warn_loose_modes(config);
+    let _log = crate::logging::init_file(&config.log_path());
+    let config = std::sync::Arc::new(config.clone());
+    runtime()?.block_on(commands::calendars::list(
+        config,
+        json,
+        &mut std::io::stdout(),
+    ))
+}
+
 pub fn run_sync(config: &Config) -> anyhow::Result<()> {
     warn_loose_modes(config);
     let _log = crate::logging::init_file(&config.log_path());

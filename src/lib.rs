@@ -18,6 +18,7 @@ pub mod logging;
 pub mod model;
 pub mod net;
 pub mod paths;
+pub mod prefs;
 pub mod search;
 pub mod sim;
 pub mod store;

@@ -60,6 +60,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The account's calendars from Graph, which ones the config syncs, and how to add others
+    Calendars {
+        /// Print a JSON array instead of text
+        #[arg(long)]
+        json: bool,
+    },
     /// Print cached events as iCalendar (RFC 5545); default: the whole sync window
     Export {
         /// iCalendar output (the only format, required)
@@ -208,6 +214,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }) => {
             let config = load().map_err(anyhow::Error::from)?;
             deltacal::run_export(&config, from.as_deref(), to.as_deref(), calendar.as_deref())?;
+        }
+        Some(Command::Calendars { json }) => {
+            deltacal::run_calendars(&load().map_err(anyhow::Error::from)?, json)?;
         }
         Some(Command::Next { json }) => {
             deltacal::run_next(&load().map_err(anyhow::Error::from)?, json)?;

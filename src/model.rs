@@ -147,6 +147,21 @@ impl Person {
     }
 }
 
+/// A calendar of the account, as Graph's `/me/calendars` lists it. Text is as the server sent
+/// it: sanitise before showing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarInfo {
+    pub id: String,
+    pub name: String,
+    /// Graph's colour name (`auto`, `lightBlue`, ...).
+    pub color: Option<String>,
+    /// The colour as `#rrggbb`, when the user picked one (empty for `auto`).
+    pub hex_color: Option<String>,
+    pub owner: Option<Person>,
+    pub can_edit: bool,
+    pub is_default: bool,
+}
+
 /// An attendee and their answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attendee {

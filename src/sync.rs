@@ -46,6 +46,8 @@ pub enum SyncEvent {
     RetryAt {
         at: DateTime<Utc>,
     },
+    /// The account's calendars were listed and saved in the cache (names, colours).
+    CalendarsListed,
 }
 
 /// What one completed round did.
@@ -343,6 +345,15 @@ impl SyncEngine {
 
     pub fn config(&self) -> &Arc<Config> {
         &self.config
+    }
+
+    /// Lists the account's calendars from Graph and keeps the list in the cache, where the
+    /// views find Graph's names and colours.
+    pub async fn list_calendars(&self) -> Result<Vec<crate::model::CalendarInfo>, SyncError> {
+        let calendars = self.graph.list_calendars().await?;
+        self.store.save_calendar_list(&calendars)?;
+        self.emit(SyncEvent::CalendarsListed);
+        Ok(calendars)
     }
 
     fn emit(&self, event: SyncEvent) {
@@ -713,6 +724,7 @@ pub fn spawn_background(engine: Arc<SyncEngine>, interval: Duration) -> SyncHand
     let (tx, mut rx) = mpsc::channel::<()>(1);
     tokio::spawn(async move {
         let mut failed_before = 0;
+        let mut listed = false;
         loop {
             let failures: Vec<FailureKind> = engine
                 .sync_all()
@@ -720,6 +732,13 @@ pub fn spawn_background(engine: Arc<SyncEngine>, interval: Duration) -> SyncHand
                 .into_iter()
                 .filter_map(|(_, result)| result.err().map(|e| e.kind()))
                 .collect();
+            // Once a session, after a round that worked: the calendars' names and colours.
+            if failures.is_empty() && !listed {
+                match engine.list_calendars().await {
+                    Ok(_) => listed = true,
+                    Err(e) => tracing::warn!(error = %e, "listing the calendars failed"),
+                }
+            }
             let wait = next_round_in(&failures, failed_before, interval);
             failed_before = if failures.is_empty() {
                 0

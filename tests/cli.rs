@@ -977,3 +977,75 @@ fn export_writes_the_cache_as_icalendar_that_parses_back() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calendars_lists_every_page_marks_what_is_synced_and_says_how_to_add_the_rest() {
+    let env = Env::start(EnvOptions {
+        events: 5,
+        calendars: 12,
+        ..Default::default()
+    })
+    .await;
+    env.sign_in();
+    // The config syncs only the default calendar.
+    let toml = std::fs::read_to_string(env.config_path()).unwrap();
+    let cut = toml.find("\n[[calendars]]").unwrap();
+    std::fs::write(env.config_path(), &toml[..cut]).unwrap();
+    let out = run(
+        &["calendars", "--json"],
+        &env.config_path(),
+        &env.data_dir(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let items: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let items = items.as_array().unwrap();
+    assert_eq!(items.len(), 12, "both pages of ten");
+    // The realistic emulator leaves isDefaultCalendar out; /me/calendar says which it is.
+    let defaults: Vec<&Value> = items.iter().filter(|c| c["is_default"] == true).collect();
+    assert_eq!(defaults.len(), 1);
+    assert_eq!(defaults[0]["name"], "Calendar");
+    assert_eq!(defaults[0]["synced"], true);
+    assert_eq!(items.iter().filter(|c| c["synced"] == true).count(), 1);
+    let shared = &items[3];
+    assert_eq!(shared["can_edit"], false);
+    assert_eq!(shared["owner"], "Dana Swope <danas@contoso.com>");
+    assert_eq!(items[1]["color"], "lightBlue");
+    assert!(
+        items[1]["config"].as_str().unwrap().contains(
+            "[[calendars]]\nid = \"AAMkCal0001AAA=\"\nname = \"Calendar 2\"\ncolor = \"lightblue\""
+        ),
+        "{}",
+        items[1]["config"]
+    );
+    // The text form says how to add one; pasting those lines makes it synced.
+    let out = run(&["calendars"], &env.config_path(), &env.data_dir());
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains(
+            "Calendar  [default, can edit, owner Samantha Booth <samanthab@contoso.com>]  synced"
+        ),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("Calendar 4  [yellow, read-only, owner Dana Swope"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("to sync it, add to the config:\n      [[calendars]]"),
+        "{shown}"
+    );
+    let mut toml = toml[..cut].to_owned();
+    toml.push_str("\n[[calendars]]\nid = \"default\"\nname = \"Calendar\"\n\n");
+    toml.push_str(items[1]["config"].as_str().unwrap());
+    std::fs::write(env.config_path(), &toml).unwrap();
+    let out = run(
+        &["calendars", "--json"],
+        &env.config_path(),
+        &env.data_dir(),
+    );
+    let items: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(items[1]["synced"], true, "{toml}");
+    // The list is kept in the cache for the views' colours.
+    let store = Store::open_for_reading(&env.data_dir().join("cache.redb")).unwrap();
+    assert_eq!(store.calendar_list().unwrap().len(), 12);
+}

@@ -215,6 +215,10 @@ fn snapshots_of_every_view_and_overlay() {
         snapshot("help", &a);
         a.update(key(KeyCode::Esc));
 
+        a.update(ch('c'));
+        snapshot("calendars", &a);
+        a.update(key(KeyCode::Esc));
+
         let mut s = app(size);
         s.update(ch('/'));
         snapshot("search_empty", &s);
@@ -873,6 +877,96 @@ fn o_opens_and_y_copies_the_join_link_else_the_web_link_through_the_runner() {
         render(&a).contains("Could not start a browser"),
         "{}",
         render(&a)
+    );
+}
+
+#[test]
+fn the_calendars_panel_shows_hides_and_remembers_and_graph_colours_fill_in() {
+    use deltacal::config::CalendarColor;
+    use deltacal::model::CalendarInfo;
+    let mut a = app((100, 30));
+    let effects = a.update(ch('a'));
+    run_effects(&mut a, effects);
+    assert!(render(&a).contains("Design review"));
+    a.update(ch('c'));
+    let screen = render(&a);
+    assert!(
+        screen.contains("[x] ██ Calendar") && screen.contains("[x] ██ Team"),
+        "{screen}"
+    );
+    // Space hides the selected calendar (the second): the views and the search leave it out,
+    // and the choice goes to the background to be written down.
+    a.update(key(KeyCode::Down));
+    let effects = a.update(ch(' '));
+    assert!(matches!(effects[0], Effect::SaveHidden(ref h) if h.contains("AAMkTeam=")));
+    run_effects(&mut a, effects);
+    assert_eq!(
+        a.requests.try_recv().unwrap(),
+        Request::SaveHidden(["AAMkTeam=".to_owned()].into())
+    );
+    let screen = render(&a);
+    assert!(screen.contains("[ ] ██ Team"), "{screen}");
+    a.update(key(KeyCode::Esc));
+    assert!(!render(&a).contains("Design review"), "{}", render(&a));
+    a.update(ch('/'));
+    type_text(&mut a, "design");
+    assert!(hit_ids(&a).is_empty(), "a hidden calendar is not searched");
+    a.update(key(KeyCode::Esc));
+    // Enter shows it again.
+    a.update(ch('c'));
+    a.update(key(KeyCode::Down));
+    let effects = a.update(key(KeyCode::Enter));
+    run_effects(&mut a, effects);
+    a.update(ch('c'));
+    assert!(render(&a).contains("Design review"));
+    // What the data dir remembers is read at start.
+    let dir = tempfile::tempdir().unwrap();
+    deltacal::prefs::save_hidden(dir.path(), &["AAMkTeam=".to_owned()].into()).unwrap();
+    let mut config = Config::from_toml(CONFIG, None, dir.path().to_owned()).unwrap();
+    let mut b = app((100, 30));
+    b.config = Arc::new(config.clone());
+    let effects = b.start();
+    run_effects(&mut b, effects);
+    assert!(b.hidden.contains("AAMkTeam="));
+    assert!(b.visible.events.iter().all(|c| c.view != "AAMkTeam="));
+    // Colours: the config's, else the calendar's colour in Outlook.
+    for cal in &mut config.calendars {
+        cal.color = None;
+    }
+    b.config = Arc::new(config);
+    assert_eq!(b.calendar_color("AAMkTeam="), None);
+    b.update(Action::CalendarList(vec![
+        CalendarInfo {
+            id: "AAMkDefault=".into(),
+            name: "Calendar".into(),
+            color: Some("auto".into()),
+            is_default: true,
+            ..CalendarInfo::default()
+        },
+        CalendarInfo {
+            id: "AAMkTeam=".into(),
+            name: "Team".into(),
+            color: Some("lightGreen".into()),
+            hex_color: Some("#fcab73".into()),
+            ..CalendarInfo::default()
+        },
+        CalendarInfo {
+            id: "AAMkOther=".into(),
+            name: "Other".into(),
+            ..CalendarInfo::default()
+        },
+    ]));
+    assert_eq!(b.calendar_color("default"), None, "auto is the theme's");
+    assert_eq!(
+        b.calendar_color("AAMkTeam="),
+        Some(CalendarColor::Yellow),
+        "the hex colour wins, nearest in the palette"
+    );
+    b.update(ch('c'));
+    assert!(
+        render(&b).contains("1 more in the account"),
+        "{}",
+        render(&b)
     );
 }
 

@@ -1,6 +1,7 @@
 //! The non-interactive commands, each a function of the config that writes to a stream.
 
 pub mod agenda;
+pub mod calendars;
 pub mod export;
 pub mod next;
 pub mod status;

@@ -8,10 +8,10 @@ use rand::RngExt;
 use reqwest::header::{HeaderValue, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
 
-use super::wire::{DeltaPage, PageLink, parse_error, parse_list, parse_page};
+use super::wire::{DeltaPage, PageLink, parse_calendars, parse_error, parse_list, parse_page};
 use crate::auth::session::{AuthError, Session};
 use crate::failure::FailureKind;
-use crate::model::{Change, Event, Window};
+use crate::model::{CalendarInfo, Change, Event, Window};
 use crate::net;
 
 /// How hard to try before a round gives up (keeping its state token).
@@ -93,6 +93,9 @@ impl GraphError {
 }
 
 /// A Graph client bound to one origin (scheme, host and port of `graph.base_url`).
+/// The most pages of calendars read: 10 a page, far more calendars than anyone keeps.
+const MAX_CALENDAR_PAGES: usize = 100;
+
 #[derive(Clone)]
 pub struct GraphClient {
     http: reqwest::Client,
@@ -204,6 +207,62 @@ impl GraphClient {
                 None => return Ok(Some(instances)),
             }
         }
+    }
+
+    /// The account's calendars (`/me/calendars`, every page: Graph sends 10 at a time). Which
+    /// is the default comes from `isDefaultCalendar`, or, where the server leaves it out, from
+    /// `/me/calendar`.
+    pub async fn list_calendars(&self) -> Result<Vec<CalendarInfo>, GraphError> {
+        let mut link = self.me_url(&["calendars"]).to_string();
+        let mut calendars: Vec<CalendarInfo> = Vec::new();
+        let mut said_default = false;
+        for _ in 0..MAX_CALENDAR_PAGES {
+            let parse = |body: &[u8]| parse_calendars(body).map_err(|e| e.to_string());
+            let (page, next) = match self.fetch(&link, parse).await? {
+                Fetched::Found(page) => page,
+                Fetched::NotFound => return Err(GraphError::CalendarNotFound),
+            };
+            for (mut calendar, is_default) in page {
+                said_default |= is_default.is_some();
+                calendar.is_default = is_default == Some(true);
+                if !calendars.iter().any(|c| c.id == calendar.id) {
+                    calendars.push(calendar);
+                }
+            }
+            match next {
+                Some(next) => link = self.check_link(&next)?.to_string(),
+                None => break,
+            }
+        }
+        if !said_default {
+            let url = self.me_url(&["calendar"]);
+            let parse = |body: &[u8]| {
+                #[derive(serde::Deserialize)]
+                struct Id {
+                    id: String,
+                }
+                serde_json::from_slice::<Id>(body)
+                    .map(|i| i.id)
+                    .map_err(|e| e.to_string())
+            };
+            if let Fetched::Found(id) = self.fetch(url.as_str(), parse).await? {
+                for c in &mut calendars {
+                    c.is_default = c.id == id;
+                }
+            }
+        }
+        Ok(calendars)
+    }
+
+    /// `/me/…` under the base URL.
+    fn me_url(&self, path: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        {
+            let mut segments = url.path_segments_mut().expect("base_url is http(s)");
+            segments.pop_if_empty().push("me");
+            segments.extend(path);
+        }
+        url
     }
 
     /// `/me/events/{id}` (or `/me/calendars/{cal}/events/{id}`), with `/instances` over a window.

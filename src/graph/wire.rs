@@ -111,6 +111,78 @@ pub fn parse_list(body: &[u8]) -> Result<(Vec<crate::model::Event>, Option<Strin
     Ok((events, wire.next_link))
 }
 
+/// A page of calendars: each with whether the server said it is the default, and the next
+/// page's link.
+pub type CalendarPage = (
+    Vec<(crate::model::CalendarInfo, Option<bool>)>,
+    Option<String>,
+);
+
+/// One page of `/me/calendars`: each calendar with whether the server said it is the default
+/// (v1.0 has been seen to leave `isDefaultCalendar` out), and the next page's link.
+pub fn parse_calendars(body: &[u8]) -> Result<CalendarPage, WireError> {
+    #[derive(Deserialize)]
+    struct WireList<'a> {
+        #[serde(borrow)]
+        value: Vec<&'a RawValue>,
+        #[serde(rename = "@odata.nextLink")]
+        next_link: Option<String>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct WireCalendar {
+        id: Option<String>,
+        name: Option<String>,
+        color: Option<String>,
+        hex_color: Option<String>,
+        owner: Option<WireOwner>,
+        can_edit: Option<bool>,
+        is_default_calendar: Option<bool>,
+    }
+    #[derive(Deserialize)]
+    struct WireOwner {
+        name: Option<String>,
+        address: Option<String>,
+    }
+    let text = page_text(body);
+    let wire: WireList<'_> =
+        serde_json::from_str(&text).map_err(|e| WireError::Json(e.to_string()))?;
+    let mut calendars = Vec::with_capacity(wire.value.len());
+    for raw in wire.value {
+        let c = match serde_json::from_str::<WireCalendar>(raw.get()) {
+            Ok(WireCalendar { id: Some(id), .. }) if id.trim().is_empty() => continue,
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "skipping an unusable calendar");
+                continue;
+            }
+        };
+        let Some(id) = c.id else {
+            tracing::warn!("skipping a calendar without an id");
+            continue;
+        };
+        let owner = c.owner.and_then(|o| {
+            (o.name.is_some() || o.address.is_some()).then_some(crate::model::Person {
+                name: o.name,
+                address: o.address,
+            })
+        });
+        calendars.push((
+            crate::model::CalendarInfo {
+                name: c.name.unwrap_or_else(|| id.clone()),
+                id,
+                color: c.color,
+                hex_color: c.hex_color.filter(|h| !h.is_empty()),
+                owner,
+                can_edit: c.can_edit.unwrap_or(false),
+                is_default: false,
+            },
+            c.is_default_calendar,
+        ));
+    }
+    Ok((calendars, wire.next_link))
+}
+
 /// `(code, message)` from Graph's error body, or a placeholder when the body is not one.
 pub fn parse_error(body: &[u8]) -> (String, String) {
     #[derive(Deserialize)]

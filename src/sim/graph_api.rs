@@ -27,6 +27,7 @@ pub fn routes() -> Router<Shared> {
     Router::new()
         .route("/v1.0/me", get(me))
         .route("/v1.0/me/calendars", get(calendars))
+        .route("/v1.0/me/calendar", get(default_calendar))
         .route("/v1.0/me/calendarView/delta", get(delta_default))
         .route(
             "/v1.0/me/calendars/{id}/calendarView/delta",
@@ -322,21 +323,80 @@ async fn me(State(sim): State<Shared>, headers: HeaderMap) -> Response {
     .into_response()
 }
 
-async fn calendars(State(sim): State<Shared>, headers: HeaderMap) -> Response {
+/// Graph's calendar resource for the mailbox's `i`th calendar. Every third one after the
+/// default is shared by a colleague and read-only, as shared calendars are.
+fn calendar_json(state: &SimState, i: usize) -> Value {
+    let c = &state.mailbox.calendars[i];
+    let shared = i > 0 && i.is_multiple_of(3);
+    let owner = if shared {
+        json!({"name": "Dana Swope", "address": "danas@contoso.com"})
+    } else {
+        json!({"name": "Samantha Booth", "address": "samanthab@contoso.com"})
+    };
+    let hex = match c.color.as_str() {
+        "lightBlue" => "#a6d1f5",
+        "lightGreen" => "#87d28e",
+        "lightOrange" => "#fcab73",
+        "lightRed" => "#f88c9b",
+        _ => "",
+    };
+    let mut v = json!({"id": c.id, "name": c.name, "color": c.color, "hexColor": hex,
+        "changeKey": format!("ck{i}"), "canShare": !shared, "canViewPrivateItems": !shared,
+        "canEdit": !shared, "isRemovable": i > 0, "owner": owner});
+    // Documented v1.0 says `isDefaultCalendar`; accounts have been seen without it (the
+    // default calendar is then what `/me/calendar` answers).
+    if state.mode == Mode::Documented {
+        v["isDefaultCalendar"] = json!(i == 0);
+    }
+    v
+}
+
+/// How many calendars a page of `/me/calendars` holds, whatever the client prefers.
+const CALENDARS_PAGE: usize = 10;
+
+/// `GET /me/calendars`: ten to a page, `$skip` in the next link, as Graph pages it.
+async fn calendars(
+    State(sim): State<Shared>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let base = origin(&sim, &headers);
     let state = lock(&sim);
     if !authorized(&state, &headers) {
         return unauthorized();
     }
-    let value: Vec<Value> = state
-        .mailbox
-        .calendars
-        .iter()
-        .enumerate()
-        .map(|(i, c)| json!({"id": c.id, "name": c.name, "color": c.color, "isDefaultCalendar": i == 0,
-                             "canEdit": true, "owner": {"name": "Samantha Booth", "address": "samanthab@contoso.com"}}))
+    let skip: usize = match query.get("$skip").map(|s| s.parse()) {
+        None => 0,
+        Some(Ok(n)) => n,
+        Some(Err(_)) => {
+            return graph_error(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                "Invalid $skip value.",
+            );
+        }
+    };
+    let total = state.mailbox.calendars.len();
+    let value: Vec<Value> = (skip..total.min(skip + CALENDARS_PAGE))
+        .map(|i| calendar_json(&state, i))
         .collect();
-    Json(json!({"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#me/calendars", "value": value}))
-        .into_response()
+    let mut body = json!({"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users('sim-user-1')/calendars", "value": value});
+    if skip + CALENDARS_PAGE < total {
+        body["@odata.nextLink"] = json!(format!(
+            "{base}/v1.0/me/calendars?$skip={}",
+            skip + CALENDARS_PAGE
+        ));
+    }
+    Json(body).into_response()
+}
+
+/// `GET /me/calendar`: the default calendar.
+async fn default_calendar(State(sim): State<Shared>, headers: HeaderMap) -> Response {
+    let state = lock(&sim);
+    if !authorized(&state, &headers) {
+        return unauthorized();
+    }
+    Json(calendar_json(&state, 0)).into_response()
 }
 
 /// One delta request, as the route and its headers describe it.

@@ -811,6 +811,7 @@ fn widen_for_all_day(from: DateTime<Utc>, to: DateTime<Utc>) -> (DateTime<Utc>, 
     (from - Duration::days(1), to + Duration::days(1))
 }
 
+mod keep;
 mod series;
 #[cfg(test)]
 mod tests;

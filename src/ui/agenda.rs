@@ -44,7 +44,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             }
             AgendaRow::Event { day, pos, entry } => {
                 let c = &app.visible.events[entry.index];
-                let color = app.config.calendar(&c.view).and_then(|s| s.color);
+                let color = app.calendar_color(&c.view);
                 let when = match (entry.placement, day_times(&c.event, day, &app.config)) {
                     _ if c.event.all_day => "all day".to_owned(),
                     (Placement::SpanContinues | Placement::TimedContinues, _) => {

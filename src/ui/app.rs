@@ -11,14 +11,15 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::geometry;
 use super::grid::{GridInput, GridLayout};
 use super::keys::{Command, command_for};
+pub use super::overlay::{CalendarsPanel, GoTo, Overlay, Search, SignIn};
 use super::overlay::{EventState, Intent};
-pub use super::overlay::{GoTo, Overlay, Search, SignIn};
 use super::theme::Theme;
 use crate::auth::signin::SignInEvent;
+use crate::config::CalendarColor;
 use crate::config::{Config, ViewKind};
 use crate::failure::FailureKind;
 use crate::layout::{AgendaRow, MonthGrid, day_entries};
-use crate::model::{Body, CachedEvent};
+use crate::model::{Body, CachedEvent, CalendarInfo};
 use crate::search::Query;
 use crate::store::{RoundCounts, SyncState as SavedState};
 use crate::sync::SyncEvent;
@@ -101,6 +102,10 @@ pub enum Action {
     },
     /// What became of opening or copying a link: the status bar's note.
     LinkDone(String),
+    /// The account's calendars as the cache last saw them listed.
+    CalendarList(Vec<CalendarInfo>),
+    /// The calendars hidden from the views, as remembered in the data dir.
+    HiddenCalendars(std::collections::BTreeSet<String>),
     /// The body of an event, read for the detail pane.
     BodyLoaded {
         view: String,
@@ -136,6 +141,12 @@ pub enum Effect {
         view: String,
         id: String,
     },
+    /// Read the account's calendars as the cache keeps them.
+    LoadCalendarList,
+    /// Read which calendars the user hid.
+    LoadHidden,
+    /// Remember which calendars are hidden (in the background: the UI writes nothing).
+    SaveHidden(std::collections::BTreeSet<String>),
     /// Open a checked web link in the browser; `what` names it for the status bar.
     OpenLink {
         url: String,
@@ -177,6 +188,10 @@ pub struct App {
     /// A one-line note on the status bar until the next key.
     pub note: Option<String>,
     pub size: (u16, u16),
+    /// The account's calendars as Graph listed them: names and colours.
+    pub calendar_list: Vec<CalendarInfo>,
+    /// The view keys of the calendars hidden from the views and the search.
+    pub hidden: std::collections::BTreeSet<String>,
     /// Whether links are drawn as OSC 8 hyperlinks (on a real terminal; off in snapshots).
     pub hyperlinks: bool,
     pub quit: bool,
@@ -212,14 +227,43 @@ impl App {
             detail_body: None,
             note: None,
             size,
+            calendar_list: Vec::new(),
+            hidden: std::collections::BTreeSet::new(),
             hyperlinks: false,
             quit: false,
         }
     }
 
-    /// What to read before the first frame: the days on screen and the last rounds.
+    /// What to read before the first frame: the hidden calendars (whose answer loads the days
+    /// on screen), the last rounds and the calendars' names and colours.
     pub fn start(&self) -> Vec<Effect> {
-        vec![self.reload(), Effect::LoadSavedStates]
+        vec![
+            Effect::LoadHidden,
+            Effect::LoadSavedStates,
+            Effect::LoadCalendarList,
+        ]
+    }
+
+    /// A calendar's colour: the config's, else the one it has in Outlook.
+    pub fn calendar_color(&self, view: &str) -> Option<CalendarColor> {
+        let spec = self.config.calendar(view)?;
+        spec.color.or_else(|| {
+            let listed = self.calendar_list.iter().find(|c| match &spec.graph_id {
+                Some(id) => c.id == *id,
+                None => c.is_default,
+            })?;
+            CalendarColor::from_graph(listed.color.as_deref(), listed.hex_color.as_deref())
+        })
+    }
+
+    /// The configured calendars that are shown, by view key.
+    pub fn shown_views(&self) -> Vec<String> {
+        self.config
+            .calendars
+            .iter()
+            .filter(|c| !self.hidden.contains(&c.key))
+            .map(|c| c.key.clone())
+            .collect()
     }
 
     /// The days the current view shows.
@@ -517,6 +561,14 @@ impl App {
                 self.sum_rounds();
                 Vec::new()
             }
+            Action::CalendarList(list) => {
+                self.calendar_list = list;
+                Vec::new()
+            }
+            Action::HiddenCalendars(hidden) => {
+                self.hidden = hidden;
+                vec![self.reload()]
+            }
             Action::LinkDone(note) => {
                 self.note = Some(note);
                 Vec::new()
@@ -536,6 +588,7 @@ impl App {
                     && s.query.trim() == query
                 {
                     s.results = results;
+                    s.results.retain(|c| !self.hidden.contains(&c.view));
                     s.results_for = Some(Query::new(&query));
                     self.preselect_hit();
                 }
@@ -647,6 +700,7 @@ impl App {
                 self.sync.retry_at = Some(at);
                 Vec::new()
             }
+            SyncEvent::CalendarsListed => vec![Effect::LoadCalendarList],
         }
     }
 
@@ -826,6 +880,7 @@ impl App {
             Overlay::Detail => super::overlay::detail_on_key(&key),
             Overlay::Search(search) => search.on_key(&key),
             Overlay::GoTo(prompt) => prompt.on_key(&key),
+            Overlay::Calendars(panel) => panel.on_key(&key, self.config.calendars.len()),
         };
         let state = match state {
             EventState::NotConsumed => self.signin.on_key(&key),
@@ -861,6 +916,15 @@ impl App {
                 Vec::new()
             }
             Intent::OpenHit => self.open_search_hit(),
+            Intent::ToggleCalendar(index) => {
+                let Some(cal) = self.config.calendars.get(index) else {
+                    return Vec::new();
+                };
+                if !self.hidden.remove(&cal.key) {
+                    self.hidden.insert(cal.key.clone());
+                }
+                vec![Effect::SaveHidden(self.hidden.clone()), self.reload()]
+            }
             Intent::GoTo(text) => match crate::days::parse_day(&text, self.today) {
                 Ok(day) => {
                     self.overlay = Overlay::None;
@@ -952,6 +1016,10 @@ impl App {
                 Vec::new()
             }
             Command::OpenLink | Command::CopyLink => self.act_on_link(command),
+            Command::Calendars => {
+                self.overlay = Overlay::Calendars(CalendarsPanel::default());
+                Vec::new()
+            }
             Command::EarlierHours => {
                 self.scroll_grid(-1);
                 Vec::new()

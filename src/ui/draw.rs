@@ -37,6 +37,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Overlay::Help => popups::draw_help(frame, app),
         Overlay::Search(s) => popups::draw_search(frame, app, s),
         Overlay::GoTo(g) => popups::draw_goto(frame, app, g),
+        Overlay::Calendars(panel) => popups::draw_calendars(frame, app, panel),
     }
     if app.signin != SignIn::Hidden {
         popups::draw_signin(frame, app);

@@ -25,6 +25,7 @@ pub enum Command {
     LaterHours,
     OpenLink,
     CopyLink,
+    Calendars,
     Open,
     Close,
     Refresh,
@@ -195,6 +196,11 @@ pub const BINDINGS: &[Binding] = &[
         help: "close",
     },
     Binding {
+        keys: &[Char('c')],
+        command: Command::Calendars,
+        help: "calendars: colours, show or hide",
+    },
+    Binding {
         keys: &[Char('r')],
         command: Command::Refresh,
         help: "sync now",
@@ -304,7 +310,8 @@ mod tests {
             command_for(&KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
             Some(Command::Interrupt)
         );
-        assert_eq!(command_for(&press('c')), None);
+        assert_eq!(command_for(&press('c')), Some(Command::Calendars));
+        assert_eq!(command_for(&press('x')), None);
         let backspace = KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE);
         assert_eq!(command_for(&backspace), None);
         assert_eq!(text_command_for(&backspace), Some(Command::DeleteBack));

@@ -106,6 +106,14 @@ async fn serve_requests(
     while let Some(request) = requests.recv().await {
         match request {
             Request::SyncNow => sync.run_now(),
+            Request::SaveHidden(hidden) => {
+                let dir = engine.config().data_dir.clone();
+                tokio::task::spawn_blocking(move || {
+                    if let Err(e) = crate::prefs::save_hidden(&dir, &hidden) {
+                        tracing::warn!(error = %e, "could not remember the hidden calendars");
+                    }
+                });
+            }
             Request::SignIn { browser } => {
                 let (engine, http, actions) = (engine.clone(), http.clone(), actions.clone());
                 tokio::spawn(async move {

@@ -70,7 +70,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             };
             for entry in entries.iter().take(shown) {
                 let c = &app.visible.events[entry.index];
-                let color = app.config.calendar(&c.view).and_then(|s| s.color);
+                let color = app.calendar_color(&c.view);
                 let subject = c.event.title();
                 let mut line = match entry.placement {
                     Placement::SpanStart | Placement::SpanContinues => {

@@ -15,6 +15,40 @@ pub enum Overlay {
     Help,
     Search(Search),
     GoTo(GoTo),
+    Calendars(CalendarsPanel),
+}
+
+/// The `c` panel: the configured calendars with their colours, each shown or hidden.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CalendarsPanel {
+    /// The selected row: an index into the configured calendars.
+    pub selected: usize,
+}
+
+impl CalendarsPanel {
+    /// Takes every key but Ctrl-C: the moving keys move, Space and Enter show or hide the
+    /// selected calendar, the closing keys (and `c` again) close.
+    pub fn on_key(&mut self, key: &KeyEvent, rows: usize) -> EventState {
+        if typed_char(key) == Some(' ') {
+            return Consumed(Some(Intent::ToggleCalendar(self.selected)));
+        }
+        match command_for(key) {
+            Some(Command::Interrupt) => NotConsumed,
+            Some(Command::Close | Command::Quit | Command::Calendars) => {
+                Consumed(Some(Intent::CloseOverlay))
+            }
+            Some(Command::Open) => Consumed(Some(Intent::ToggleCalendar(self.selected))),
+            Some(Command::Down | Command::NextEvent) => {
+                self.selected = (self.selected + 1).min(rows.saturating_sub(1));
+                Consumed(None)
+            }
+            Some(Command::Up | Command::PrevEvent) => {
+                self.selected = self.selected.saturating_sub(1);
+                Consumed(None)
+            }
+            _ => Consumed(None),
+        }
+    }
 }
 
 /// The `g` prompt: a date in the CLI's forms (`2026-12-24`, `tomorrow`, `fri`, `+2w`).
@@ -67,6 +101,8 @@ pub enum Intent {
     GoTo(String),
     /// Select the day's next (1) or previous (-1) event.
     StepEvent(i64),
+    /// Show or hide the configured calendar at this index.
+    ToggleCalendar(usize),
 }
 
 /// Whether a key was used, as gitui's components report it.

@@ -5,7 +5,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::app::{App, GoTo, Search, SignIn};
+use super::app::{App, CalendarsPanel, GoTo, Search, SignIn};
 use super::geometry::centered;
 use super::keys::{Command, help_rows, hint as keys_hint};
 use super::strings;
@@ -197,6 +197,89 @@ pub fn draw_goto(frame: &mut Frame, app: &App, prompt: &GoTo) {
     let block = Block::default()
         .borders(Borders::ALL)
         .title(" Go to ")
+        .border_style(theme.accent());
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// The calendars panel: a legend of the configured calendars (colour, name, whose it is) with
+/// a mark for each shown one, and how many more the account has.
+pub fn draw_calendars(frame: &mut Frame, app: &App, panel: &CalendarsPanel) {
+    let theme = &app.theme;
+    let cals = &app.config.calendars;
+    let more = app
+        .calendar_list
+        .iter()
+        .filter(|l| {
+            !cals.iter().any(|c| match &c.graph_id {
+                Some(id) => *id == l.id,
+                None => l.is_default,
+            })
+        })
+        .count();
+    let height = cals.len() as u16 + 4 + u16::from(more > 0);
+    let area = centered(app.size, 64, height);
+    frame.render_widget(Clear, area);
+    let inner = area.width.saturating_sub(2) as usize;
+    let mut lines = Vec::new();
+    // Scrolled to keep the selected row in sight on a short terminal.
+    let rows = area.height.saturating_sub(4 + u16::from(more > 0)).max(1) as usize;
+    let first = panel.selected.saturating_sub(rows - 1);
+    for (i, cal) in cals.iter().enumerate().skip(first).take(rows) {
+        let shown = !app.hidden.contains(&cal.key);
+        let listed = app.calendar_list.iter().find(|l| match &cal.graph_id {
+            Some(id) => l.id == *id,
+            None => l.is_default,
+        });
+        let mut about = Vec::new();
+        if listed.is_some_and(|l| l.is_default) {
+            about.push("default".to_owned());
+        }
+        if let Some(owner) = listed.and_then(|l| l.owner.as_ref())
+            && listed.is_some_and(|l| !l.can_edit)
+        {
+            about.push(format!(
+                "{}'s, read-only",
+                owner.name.as_deref().unwrap_or("shared")
+            ));
+        }
+        let mark = if shown { "[x]" } else { "[ ]" };
+        let name = crate::text::line(&cal.name).into_owned();
+        let about = if about.is_empty() {
+            String::new()
+        } else {
+            format!("  ({})", about.join(", "))
+        };
+        let text = fit(&format!(" {name}{about}"), inner.saturating_sub(7));
+        let mut style = Style::new();
+        if i == panel.selected {
+            style = style.patch(theme.selected());
+        }
+        if !shown {
+            style = style.patch(theme.dim());
+        }
+        lines.push(Line::from(vec![
+            Span::styled(format!("{mark} "), style),
+            Span::styled("██", theme.calendar(app.calendar_color(&cal.key))),
+            Span::styled(text, style),
+        ]));
+    }
+    lines.push(Line::default());
+    if more > 0 {
+        lines.push(Line::from(Span::styled(
+            fit(
+                &format!("{more} more in the account: `deltacal calendars` shows how to add them"),
+                inner,
+            ),
+            theme.dim(),
+        )));
+    }
+    lines.push(Line::from(Span::styled(
+        fit(&strings::calendars_hint(), inner),
+        theme.dim(),
+    )));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" Calendars ")
         .border_style(theme.accent());
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }

@@ -14,12 +14,14 @@ use crate::search::Query;
 use crate::store::{Store, StoreError};
 
 /// What the app asks of a background task. Nothing else flows back from the UI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
     /// Run a sync round now.
     SyncNow,
     /// Start a sign-in: in the browser, or with a device code.
     SignIn { browser: bool },
+    /// Remember these calendars as hidden (a file in the data dir).
+    SaveHidden(std::collections::BTreeSet<String>),
 }
 
 /// What the app hands to the world outside the terminal: a browser for links, and the
@@ -87,13 +89,13 @@ impl EffectRunner {
         while let Some(effect) = queue.pop_front() {
             let action = match effect {
                 Effect::Load { first, last } => {
-                    match load_days(&self.store, &app.config, first, last) {
+                    match load_days(&self.store, &app.shown_views(), &app.config, first, last) {
                         Ok(visible) => Action::Loaded(visible),
                         Err(e) => Action::LoadFailed(e.to_string()),
                     }
                 }
                 Effect::LoadDays { first, last } => {
-                    match load_days(&self.store, &app.config, first, last) {
+                    match load_days(&self.store, &app.shown_views(), &app.config, first, last) {
                         Ok(fresh) => Action::LoadedDays(fresh),
                         Err(e) => Action::LoadFailed(e.to_string()),
                     }
@@ -116,6 +118,17 @@ impl EffectRunner {
                 }
                 Effect::StartSignIn => {
                     self.send(Request::SignIn { browser: false });
+                    continue;
+                }
+                Effect::LoadCalendarList => match self.store.calendar_list() {
+                    Ok(list) => Action::CalendarList(list),
+                    Err(e) => Action::LoadFailed(e.to_string()),
+                },
+                Effect::LoadHidden => {
+                    Action::HiddenCalendars(crate::prefs::load_hidden(&app.config.data_dir))
+                }
+                Effect::SaveHidden(hidden) => {
+                    self.send(Request::SaveHidden(hidden));
                     continue;
                 }
                 Effect::OpenLink { url, what } => Action::LinkDone(if self.desktop.open(&url) {
@@ -145,18 +158,18 @@ impl EffectRunner {
     }
 }
 
-/// The events of the configured calendars on `[first, last]` (display-zone days).
+/// The events of the shown calendars on `[first, last]` (display-zone days).
 fn load_days(
     store: &Store,
+    views: &[String],
     config: &Config,
     first: NaiveDate,
     last: NaiveDate,
 ) -> Result<Visible, StoreError> {
-    let views: Vec<String> = config.calendars.iter().map(|c| c.key.clone()).collect();
     Ok(Visible {
         first: Some(first),
         last: Some(last),
-        events: store.events_in_days(&views, &config.zone, first, last)?,
+        events: store.events_in_days(views, &config.zone, first, last)?,
     })
 }
 

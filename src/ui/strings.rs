@@ -62,6 +62,15 @@ pub fn goto_hint() -> String {
     )
 }
 
+/// The key hint of the calendars panel.
+pub fn calendars_hint() -> String {
+    format!(
+        "Space/{} show or hide · {} close",
+        hint(Command::Open),
+        hint(Command::Close)
+    )
+}
+
 /// The forms the `g` prompt takes, as the CLI's DATE.
 pub const GOTO_FORMS: &str = "2026-12-24, today, tomorrow, fri, +3d, -2w";
 

@@ -44,7 +44,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         .copied();
     for &(index, rect, continued) in &grid.bars {
         let c = &app.visible.events[index];
-        let color = app.config.calendar(&c.view).and_then(|s| s.color);
+        let color = app.calendar_color(&c.view);
         let prefix = if continued { "← " } else { "" };
         let mut style = theme.span(color);
         if c.event.cancelled {
@@ -101,7 +101,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     for (day, p, rect) in &grid.events {
         let rect = *rect;
         let c = &app.visible.events[p.index];
-        let color = app.config.calendar(&c.view).and_then(|s| s.color);
+        let color = app.calendar_color(&c.view);
         let mut style = theme.span(color);
         if c.event.cancelled {
             style = style.patch(theme.cancelled());

@@ -1,0 +1,90 @@
+//! What the cache keeps besides events: the account's calendars as Graph last listed them
+//! (names and colours for the views), and which reminders were shown (so that none is shown
+//! twice across restarts). Small JSON values in a table of their own; a cache without the
+//! table (older, or not yet written) simply has none.
+
+use redb::TableDefinition;
+
+use super::{Store, StoreError};
+use crate::model::CalendarInfo;
+
+/// name -> JSON.
+const KEEP: TableDefinition<&str, &[u8]> = TableDefinition::new("keep");
+
+const CALENDARS: &str = "calendars";
+const REMINDED: &str = "reminded";
+
+impl Store {
+    fn keep_get<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+        let read = self.read()?;
+        let table = match read.open_table(KEEP) {
+            Ok(table) => table,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(self.err(e)),
+        };
+        let Some(bytes) = table.get(key).map_err(|e| self.err(e))? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(bytes.value())
+            .map(Some)
+            .map_err(|e| self.damaged(format!("{key}: {e}")))
+    }
+
+    fn keep_put<T: serde::Serialize>(&self, key: &str, value: &T) -> Result<(), StoreError> {
+        let bytes = serde_json::to_vec(value).map_err(|e| self.err(e))?;
+        let txn = self.write()?;
+        {
+            let mut table = txn.open_table(KEEP).map_err(|e| self.err(e))?;
+            table
+                .insert(key, bytes.as_slice())
+                .map_err(|e| self.err(e))?;
+        }
+        txn.commit().map_err(|e| self.err(e))
+    }
+
+    /// The account's calendars as last listed (empty before the first listing).
+    pub fn calendar_list(&self) -> Result<Vec<CalendarInfo>, StoreError> {
+        Ok(self.keep_get(CALENDARS)?.unwrap_or_default())
+    }
+
+    pub fn save_calendar_list(&self, calendars: &[CalendarInfo]) -> Result<(), StoreError> {
+        self.keep_put(CALENDARS, &calendars)
+    }
+
+    /// The reminders already shown: (view, event id, the start they were for, in ms).
+    pub fn reminded(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+        Ok(self.keep_get(REMINDED)?.unwrap_or_default())
+    }
+
+    pub fn save_reminded(&self, shown: &[(String, String, i64)]) -> Result<(), StoreError> {
+        self.keep_put(REMINDED, &shown)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_values_round_trip_and_start_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("c.redb")).unwrap();
+        assert!(store.calendar_list().unwrap().is_empty());
+        assert!(store.reminded().unwrap().is_empty());
+        let cal = CalendarInfo {
+            id: "AAMk=".into(),
+            name: "Work".into(),
+            color: Some("lightBlue".into()),
+            is_default: true,
+            ..CalendarInfo::default()
+        };
+        store
+            .save_calendar_list(std::slice::from_ref(&cal))
+            .unwrap();
+        assert_eq!(store.calendar_list().unwrap(), [cal]);
+        store
+            .save_reminded(&[("default".into(), "e1".into(), 1_700_000_000_000)])
+            .unwrap();
+        assert_eq!(store.reminded().unwrap().len(), 1);
+    }
+}
