@@ -33,6 +33,34 @@ struct FileConfig {
     sync: SyncSection,
     calendars: Vec<CalendarSection>,
     ui: UiSection,
+    reminders: RemindersSection,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RemindersSection {
+    enabled: bool,
+    default_minutes: u32,
+    command: Option<String>,
+}
+
+impl Default for RemindersSection {
+    fn default() -> Self {
+        RemindersSection {
+            enabled: true,
+            default_minutes: 15,
+            command: None,
+        }
+    }
+}
+
+/// `[reminders]`: whether events remind, the lead for events that name none, and a command to
+/// run (the event as JSON on stdin) instead of a desktop notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemindersConfig {
+    pub enabled: bool,
+    pub default_minutes: u32,
+    pub command: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -221,6 +249,7 @@ pub struct Config {
     pub week_start: chrono::Weekday,
     pub hour12: bool,
     pub zone: DisplayZone,
+    pub reminders: RemindersConfig,
 }
 
 /// The file that marks a data dir as a demo's.
@@ -583,6 +612,23 @@ impl Config {
                     fail("ui.timezone", format!("`{name}` is not an IANA zone name"))
                 })?),
             };
+        let r = &parsed.reminders;
+        if r.default_minutes > 4 * 7 * 24 * 60 {
+            return Err(fail(
+                "reminders.default_minutes",
+                format!("{} is more than four weeks", r.default_minutes),
+            ));
+        }
+        let command = r
+            .command
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty());
+        let reminders = RemindersConfig {
+            enabled: r.enabled,
+            default_minutes: r.default_minutes,
+            command: command.map(str::to_owned),
+        };
         Ok(Config {
             config_file: file,
             data_dir,
@@ -600,6 +646,7 @@ impl Config {
             week_start,
             hour12,
             zone,
+            reminders,
         })
     }
 

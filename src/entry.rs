@@ -193,6 +193,20 @@ pub fn run_calendars(config: &Config, json: bool) -> anyhow::Result<()> {
     ))
 }
 
+/// `deltacal remind`: background sync and reminders, no UI, until SIGINT or SIGTERM.
+pub fn run_remind(config: &Config) -> anyhow::Result<()> {
+    if !config.reminders.enabled {
+        return Err(UsageError(
+            "reminders are off in the config ([reminders] enabled = false)".into(),
+        )
+        .into());
+    }
+    warn_loose_modes(config);
+    let _log = crate::logging::init_file(&config.log_path());
+    let config = std::sync::Arc::new(config.clone());
+    runtime()?.block_on(commands::remind::run(config))
+}
+
 pub fn run_sync(config: &Config) -> anyhow::Result<()> {
     warn_loose_modes(config);
     let _log = crate::logging::init_file(&config.log_path());

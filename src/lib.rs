@@ -19,6 +19,7 @@ pub mod model;
 pub mod net;
 pub mod paths;
 pub mod prefs;
+pub mod remind;
 pub mod search;
 pub mod sim;
 pub mod store;

@@ -60,6 +60,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// No UI: keep the cache in sync and show reminders, until SIGINT or SIGTERM
+    Remind,
     /// The account's calendars from Graph, which ones the config syncs, and how to add others
     Calendars {
         /// Print a JSON array instead of text
@@ -215,6 +217,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let config = load().map_err(anyhow::Error::from)?;
             deltacal::run_export(&config, from.as_deref(), to.as_deref(), calendar.as_deref())?;
         }
+        Some(Command::Remind) => deltacal::run_remind(&load().map_err(anyhow::Error::from)?)?,
         Some(Command::Calendars { json }) => {
             deltacal::run_calendars(&load().map_err(anyhow::Error::from)?, json)?;
         }

@@ -203,6 +203,9 @@ pub struct Event {
     pub change_key: Option<String>,
     pub etag: Option<String>,
     pub ical_uid: Option<String>,
+    /// Graph's `isReminderOn` and `reminderMinutesBeforeStart` (an occurrence has its series').
+    pub reminder_on: Option<bool>,
+    pub reminder_minutes: Option<u32>,
 }
 
 /// An event's body: HTML (Graph's default) or plain text.
@@ -312,6 +315,8 @@ struct WireEvent<'a> {
     etag: Option<Cow<'a, str>>,
     #[serde(borrow, rename = "iCalUId")]
     ical_uid: Option<Cow<'a, str>>,
+    is_reminder_on: Option<bool>,
+    reminder_minutes_before_start: Option<i64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -484,6 +489,12 @@ impl Event {
             change_key: owned(&w.change_key),
             etag: owned(&w.etag),
             ical_uid: owned(&w.ical_uid),
+            reminder_on: w.is_reminder_on,
+            // A negative or absurd lead (over four weeks) is none at all.
+            reminder_minutes: w
+                .reminder_minutes_before_start
+                .and_then(|m| u32::try_from(m).ok())
+                .filter(|m| *m <= 4 * 7 * 24 * 60),
         })
     }
 

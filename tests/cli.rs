@@ -45,13 +45,28 @@ fn help_lists_every_command() {
         "status",
         "sim",
         "bench",
+        "calendars",
+        "next",
+        "export",
+        "remind",
         "--config",
         "--data-dir",
     ] {
         assert!(help.contains(cmd), "--help lacks {cmd}:\n{help}");
     }
     for cmd in [
-        "demo", "login", "logout", "sync", "agenda", "status", "sim", "bench",
+        "demo",
+        "login",
+        "logout",
+        "sync",
+        "agenda",
+        "status",
+        "sim",
+        "bench",
+        "calendars",
+        "next",
+        "export",
+        "remind",
     ] {
         assert!(
             Command::new(bin())
@@ -1048,4 +1063,113 @@ async fn calendars_lists_every_page_marks_what_is_synced_and_says_how_to_add_the
     // The list is kept in the cache for the views' colours.
     let store = Store::open_for_reading(&env.data_dir().join("cache.redb")).unwrap();
     assert_eq!(store.calendar_list().unwrap().len(), 12);
+}
+
+/// Sends SIGTERM (or SIGINT) and waits: the exit status.
+fn stop(mut child: Reaped, signal: &str) -> std::process::ExitStatus {
+    let mut c = child.0.take().unwrap();
+    Command::new("kill")
+        .args([signal, &c.id().to_string()])
+        .status()
+        .unwrap();
+    c.wait().unwrap()
+}
+
+/// Waits until `file` has `n` lines (the reminder command appends one per reminder).
+async fn wait_for_lines(file: &std::path::Path, n: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        let lines: Vec<Value> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        if lines.len() >= n {
+            return lines;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{n} reminders never came: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remind_runs_the_command_once_per_reminder_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let got = dir.path().join("reminders.jsonl");
+    let env = Env::start(EnvOptions {
+        events: 5,
+        extra: format!(
+            "\n[reminders]\ncommand = \"cat >> '{}'; echo >> '{}'\"\n",
+            got.display(),
+            got.display()
+        ),
+        ..Default::default()
+    })
+    .await;
+    env.sign_in();
+    let soon = |minutes: i64| {
+        let t = chrono::Utc::now() + chrono::Duration::minutes(minutes);
+        json!({"dateTime": t.format("%Y-%m-%dT%H:%M:%S").to_string(), "timeZone": "UTC"})
+    };
+    let post = |subject: &str, lead: i64| {
+        json!({"subject": subject, "start": soon(3), "end": soon(33), "isReminderOn": true,
+               "reminderMinutesBeforeStart": lead,
+               "onlineMeeting": {"joinUrl": "https://teams.microsoft.com/l/meetup-join/r"}})
+    };
+    let (status, _) = env
+        .control(Method::POST, "/sim/events", Some(post("Standup soon", 5)))
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED);
+    // Not yet due (a 1-minute lead, 3 minutes ahead): it must not come.
+    env.control(Method::POST, "/sim/events", Some(post("Later", 1)))
+        .await;
+    let spawn = || {
+        Reaped(Some(
+            Command::new(bin())
+                .arg("remind")
+                .env("DELTACAL_CONFIG", env.config_path())
+                .env("DELTACAL_DATA_DIR", env.data_dir())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        ))
+    };
+    let child = spawn();
+    let lines = wait_for_lines(&got, 1).await;
+    assert_eq!(lines[0]["subject"], "Standup soon");
+    assert_eq!(lines[0]["reminder_minutes"], 5);
+    assert!((2..=3).contains(&lines[0]["minutes_to_start"].as_i64().unwrap()));
+    assert_eq!(
+        lines[0]["join_url"],
+        "https://teams.microsoft.com/l/meetup-join/r"
+    );
+    assert_eq!(
+        stop(child, "-TERM").code(),
+        Some(0),
+        "SIGTERM ends it cleanly"
+    );
+    // A restart does not repeat it; a new event due now comes once.
+    env.control(Method::POST, "/sim/events", Some(post("Review soon", 10)))
+        .await;
+    let child = spawn();
+    let lines = wait_for_lines(&got, 2).await;
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[1]["subject"], "Review soon");
+    assert_eq!(stop(child, "-INT").code(), Some(0), "so does SIGINT");
+    // Off in the config: a usage error.
+    let toml = std::fs::read_to_string(env.config_path()).unwrap();
+    std::fs::write(
+        env.config_path(),
+        toml.replace("[reminders]\n", "[reminders]\nenabled = false\n"),
+    )
+    .unwrap();
+    let out = run(&["remind"], &env.config_path(), &env.data_dir());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("reminders are off"));
 }

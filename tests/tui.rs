@@ -971,6 +971,70 @@ fn the_calendars_panel_shows_hides_and_remembers_and_graph_colours_fill_in() {
 }
 
 #[test]
+fn a_reminder_banner_stays_until_dismissed_joins_with_o_and_snoozes_with_z() {
+    use deltacal::remind::schedule::Due;
+    let mut a = app((100, 30));
+    let desktop = FakeDesktop::default();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let dir = tempfile::tempdir().unwrap();
+    a.runner =
+        EffectRunner::new(fixture_store(dir.path()), tx).with_desktop(Box::new(desktop.clone()));
+    let due = |id: &str| {
+        let c = events().into_iter().find(|c| c.event.id == id).unwrap();
+        let (start, end) = c.event.span().unwrap();
+        Due {
+            event: c,
+            start,
+            end,
+            lead: chrono::Duration::minutes(15),
+        }
+    };
+    // The clock is 10:00; the review starts at 13:00, the standup began at 09:00.
+    a.update(Action::Reminder(Box::new(due("review"))));
+    a.update(Action::Reminder(Box::new(due("standup"))));
+    let screen = render(&a);
+    let banner = screen.lines().rev().nth(1).unwrap();
+    assert!(
+        banner.contains("⏰ Design review: the new [31mcalendar[0m grid in 180 min (+1 more)"),
+        "{screen}"
+    );
+    assert!(banner.contains("o join · z snooze · x dismiss"), "{banner}");
+    // Keys pass through it: moving the selection leaves it up.
+    a.update(ch('l'));
+    assert_eq!(a.reminders.len(), 2);
+    // z snoozes the first: it goes back to the reminder loop, and the next shows.
+    let effects = a.update(ch('z'));
+    run_effects(&mut a, effects);
+    match rx.try_recv().unwrap() {
+        Request::Snooze { due, until } => {
+            assert_eq!(due.event.event.id, "review");
+            assert!(until > chrono::Utc::now() + chrono::Duration::minutes(4));
+        }
+        other => panic!("{other:?}"),
+    }
+    let screen = render(&a);
+    assert!(
+        screen.contains("⏰ Daily standup began 60 min ago"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("09:00-09:15 · Teams · https://te"),
+        "{screen}"
+    );
+    // o joins the meeting the banner is about, whatever is selected.
+    let effects = a.update(ch('o'));
+    run_effects(&mut a, effects);
+    assert_eq!(
+        *desktop.opened.lock().unwrap(),
+        ["https://teams.microsoft.com/l/meetup-join/abc"]
+    );
+    assert_eq!(a.reminders.len(), 1, "joining does not dismiss");
+    a.update(ch('x'));
+    assert!(a.reminders.is_empty());
+    assert!(!render(&a).contains('⏰'));
+}
+
+#[test]
 fn the_detail_pane_scrolls_with_the_page_keys_and_the_wheel() {
     for size in [(80, 24), (160, 48)] {
         let mut a = app(size);

@@ -4,5 +4,6 @@ pub mod agenda;
 pub mod calendars;
 pub mod export;
 pub mod next;
+pub mod remind;
 pub mod status;
 pub mod sync;

@@ -5,8 +5,21 @@
 
 use redb::TableDefinition;
 
+use serde::{Deserialize, Serialize};
+
 use super::{Store, StoreError};
 use crate::model::CalendarInfo;
+
+/// A reminder that was shown: of which event, for which start (a moved event reminds again),
+/// until when it lasts (after its end the mark is dropped), and when a snoozed one is due again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReminderMark {
+    pub view: String,
+    pub id: String,
+    pub start_ms: i64,
+    pub end_ms: i64,
+    pub snoozed_until_ms: Option<i64>,
+}
 
 /// name -> JSON.
 const KEEP: TableDefinition<&str, &[u8]> = TableDefinition::new("keep");
@@ -51,12 +64,12 @@ impl Store {
         self.keep_put(CALENDARS, &calendars)
     }
 
-    /// The reminders already shown: (view, event id, the start they were for, in ms).
-    pub fn reminded(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+    /// The reminders already shown.
+    pub fn reminded(&self) -> Result<Vec<ReminderMark>, StoreError> {
         Ok(self.keep_get(REMINDED)?.unwrap_or_default())
     }
 
-    pub fn save_reminded(&self, shown: &[(String, String, i64)]) -> Result<(), StoreError> {
+    pub fn save_reminded(&self, shown: &[ReminderMark]) -> Result<(), StoreError> {
         self.keep_put(REMINDED, &shown)
     }
 }
@@ -82,9 +95,14 @@ mod tests {
             .save_calendar_list(std::slice::from_ref(&cal))
             .unwrap();
         assert_eq!(store.calendar_list().unwrap(), [cal]);
-        store
-            .save_reminded(&[("default".into(), "e1".into(), 1_700_000_000_000)])
-            .unwrap();
+        let mark = ReminderMark {
+            view: "default".into(),
+            id: "e1".into(),
+            start_ms: 1_700_000_000_000,
+            end_ms: 1_700_000_360_000,
+            snoozed_until_ms: None,
+        };
+        store.save_reminded(std::slice::from_ref(&mark)).unwrap();
         assert_eq!(store.reminded().unwrap().len(), 1);
     }
 }

@@ -22,9 +22,9 @@ use crate::tz::DisplayZone;
 /// Bumped whenever a table's layout changes. A file of an older schema this version knows is
 /// emptied and rebuilt by the next sync (the cache is a mirror); any other is refused with
 /// advice to rebuild.
-pub const SCHEMA_VERSION: u64 = 7;
-/// The schemas of earlier releases: 3 kept raw JSON, 4 had no series tables.
-const OLDER_SCHEMAS: [u64; 4] = [3, 4, 5, 6];
+pub const SCHEMA_VERSION: u64 = 8;
+/// The schemas of earlier releases: 3 kept raw JSON, 4 had no series tables, 7 no reminders.
+const OLDER_SCHEMAS: [u64; 5] = [3, 4, 5, 6, 7];
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 /// An event row: (end ms, generation that last wrote it, event record in postcard).
@@ -812,6 +812,7 @@ fn widen_for_all_day(from: DateTime<Utc>, to: DateTime<Utc>) -> (DateTime<Utc>, 
 }
 
 mod keep;
+pub use keep::ReminderMark;
 mod series;
 #[cfg(test)]
 mod tests;

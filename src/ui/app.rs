@@ -20,12 +20,16 @@ use crate::config::{Config, ViewKind};
 use crate::failure::FailureKind;
 use crate::layout::{AgendaRow, MonthGrid, day_entries};
 use crate::model::{Body, CachedEvent, CalendarInfo};
+use crate::remind::schedule::Due;
 use crate::search::Query;
 use crate::store::{RoundCounts, SyncState as SavedState};
 use crate::sync::SyncEvent;
 
 /// How many days the agenda loads from the selected day on.
 pub const AGENDA_DAYS: i64 = 45;
+
+/// How long `z` snoozes a reminder.
+pub const SNOOZE_MINUTES: i64 = 5;
 
 /// The status bar's note when the event open in the detail pane leaves its day.
 pub const NOTE_OPEN_EVENT_GONE: &str = "The open event was deleted or moved off this day.";
@@ -104,6 +108,8 @@ pub enum Action {
     LinkDone(String),
     /// The account's calendars as the cache last saw them listed.
     CalendarList(Vec<CalendarInfo>),
+    /// A reminder fell due: a banner until dismissed or snoozed.
+    Reminder(Box<Due>),
     /// The calendars hidden from the views, as remembered in the data dir.
     HiddenCalendars(std::collections::BTreeSet<String>),
     /// The body of an event, read for the detail pane.
@@ -115,7 +121,7 @@ pub enum Action {
 }
 
 /// Work `update` asks the effect runner to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Read the events of these days from the cache (everything on screen).
     Load {
@@ -143,6 +149,8 @@ pub enum Effect {
     },
     /// Read the account's calendars as the cache keeps them.
     LoadCalendarList,
+    /// Show this reminder again in a while.
+    Snooze(Box<Due>),
     /// Read which calendars the user hid.
     LoadHidden,
     /// Remember which calendars are hidden (in the background: the UI writes nothing).
@@ -190,6 +198,8 @@ pub struct App {
     pub size: (u16, u16),
     /// The account's calendars as Graph listed them: names and colours.
     pub calendar_list: Vec<CalendarInfo>,
+    /// Reminders shown as a banner, oldest first, until dismissed or snoozed.
+    pub reminders: Vec<Due>,
     /// The view keys of the calendars hidden from the views and the search.
     pub hidden: std::collections::BTreeSet<String>,
     /// Whether links are drawn as OSC 8 hyperlinks (on a real terminal; off in snapshots).
@@ -228,6 +238,7 @@ impl App {
             note: None,
             size,
             calendar_list: Vec::new(),
+            reminders: Vec::new(),
             hidden: std::collections::BTreeSet::new(),
             hyperlinks: false,
             quit: false,
@@ -561,6 +572,14 @@ impl App {
                 self.sum_rounds();
                 Vec::new()
             }
+            Action::Reminder(due) => {
+                let same = |d: &Due| {
+                    d.event.view == due.event.view && d.event.event.id == due.event.event.id
+                };
+                self.reminders.retain(|d| !same(d));
+                self.reminders.push(*due);
+                Vec::new()
+            }
             Action::CalendarList(list) => {
                 self.calendar_list = list;
                 Vec::new()
@@ -837,7 +856,9 @@ impl App {
     /// `o` and `y`: the selected event's join link (else its web link), checked to be a web
     /// address, handed to the effect runner; the status bar says what is missing otherwise.
     fn act_on_link(&mut self, command: Command) -> Vec<Effect> {
-        let Some(c) = self.selected_event() else {
+        // The reminder banner's event first: `o` joins the meeting it is about.
+        let banner = self.reminders.first().map(|d| d.event.clone());
+        let Some(c) = banner.as_ref().or(self.selected_event()) else {
             self.note = Some("No event selected.".into());
             return Vec::new();
         };
@@ -1016,6 +1037,23 @@ impl App {
                 Vec::new()
             }
             Command::OpenLink | Command::CopyLink => self.act_on_link(command),
+            Command::Snooze => match self.reminders.first().cloned() {
+                Some(due) => {
+                    self.reminders.remove(0);
+                    self.note = Some(format!(
+                        "Snoozed: {} will remind again in {SNOOZE_MINUTES} min.",
+                        crate::text::line(due.event.event.title())
+                    ));
+                    vec![Effect::Snooze(Box::new(due))]
+                }
+                None => Vec::new(),
+            },
+            Command::Dismiss => {
+                if !self.reminders.is_empty() {
+                    self.reminders.remove(0);
+                }
+                Vec::new()
+            }
             Command::Calendars => {
                 self.overlay = Overlay::Calendars(CalendarsPanel::default());
                 Vec::new()

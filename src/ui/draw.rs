@@ -31,6 +31,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
         ViewKind::Agenda => agenda::draw(frame, app, main),
     }
     status::draw_status(frame, app, Rect::new(0, full.height - 1, full.width, 1));
+    if !app.reminders.is_empty() {
+        status::draw_reminder(frame, app, Rect::new(0, full.height - 2, full.width, 1));
+    }
     match &app.overlay {
         Overlay::None => {}
         Overlay::Detail => detail::draw(frame, app),

@@ -26,6 +26,8 @@ pub enum Command {
     OpenLink,
     CopyLink,
     Calendars,
+    Snooze,
+    Dismiss,
     Open,
     Close,
     Refresh,
@@ -183,7 +185,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: &[Char('o')],
         command: Command::OpenLink,
-        help: "open the join link (else the web link)",
+        help: "open the join link (else the web link; of the reminder when one shows)",
     },
     Binding {
         keys: &[Char('y')],
@@ -194,6 +196,16 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[Code(KeyCode::Esc)],
         command: Command::Close,
         help: "close",
+    },
+    Binding {
+        keys: &[Char('z')],
+        command: Command::Snooze,
+        help: "reminder: snooze 5 min",
+    },
+    Binding {
+        keys: &[Char('x')],
+        command: Command::Dismiss,
+        help: "reminder: dismiss",
     },
     Binding {
         keys: &[Char('c')],
@@ -311,7 +323,8 @@ mod tests {
             Some(Command::Interrupt)
         );
         assert_eq!(command_for(&press('c')), Some(Command::Calendars));
-        assert_eq!(command_for(&press('x')), None);
+        assert_eq!(command_for(&press('x')), Some(Command::Dismiss));
+        assert_eq!(command_for(&press('u')), None);
         let backspace = KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE);
         assert_eq!(command_for(&backspace), None);
         assert_eq!(text_command_for(&backspace), Some(Command::DeleteBack));

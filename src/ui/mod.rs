@@ -102,10 +102,28 @@ async fn serve_requests(
 ) {
     let interval = Duration::from_secs(engine.config().interval_secs);
     let sync = spawn_background(engine.clone(), interval);
+    // Reminders come to the app as banners; snoozes go back to their loop.
+    let (reminder_control, control_rx) = tokio::sync::mpsc::unbounded_channel();
+    if engine.config().reminders.enabled {
+        let reminders = actions.clone();
+        tokio::spawn(crate::remind::watch::watch(
+            engine.store().clone(),
+            engine.config().clone(),
+            engine.subscribe(),
+            control_rx,
+            move |due| {
+                let _ = reminders.send(Action::Reminder(Box::new(due)));
+                std::future::ready(())
+            },
+        ));
+    }
     let http = crate::net::http_client();
     while let Some(request) = requests.recv().await {
         match request {
             Request::SyncNow => sync.run_now(),
+            Request::Snooze { due, until } => {
+                let _ = reminder_control.send(crate::remind::watch::Control::Snooze { due, until });
+            }
             Request::SaveHidden(hidden) => {
                 let dir = engine.config().data_dir.clone();
                 tokio::task::spawn_blocking(move || {

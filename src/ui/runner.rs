@@ -14,7 +14,7 @@ use crate::search::Query;
 use crate::store::{Store, StoreError};
 
 /// What the app asks of a background task. Nothing else flows back from the UI.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Request {
     /// Run a sync round now.
     SyncNow,
@@ -22,6 +22,11 @@ pub enum Request {
     SignIn { browser: bool },
     /// Remember these calendars as hidden (a file in the data dir).
     SaveHidden(std::collections::BTreeSet<String>),
+    /// Show this reminder again at `until`.
+    Snooze {
+        due: Box<crate::remind::schedule::Due>,
+        until: chrono::DateTime<chrono::Utc>,
+    },
 }
 
 /// What the app hands to the world outside the terminal: a browser for links, and the
@@ -126,6 +131,12 @@ impl EffectRunner {
                 },
                 Effect::LoadHidden => {
                     Action::HiddenCalendars(crate::prefs::load_hidden(&app.config.data_dir))
+                }
+                Effect::Snooze(due) => {
+                    let until =
+                        chrono::Utc::now() + chrono::Duration::minutes(super::app::SNOOZE_MINUTES);
+                    self.send(Request::Snooze { due, until });
+                    continue;
                 }
                 Effect::SaveHidden(hidden) => {
                     self.send(Request::SaveHidden(hidden));

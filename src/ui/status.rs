@@ -77,6 +77,29 @@ fn retry(app: &App) -> Option<String> {
     ))
 }
 
+/// The reminder banner, above the status bar: the first reminder due, how many more wait, and
+/// the keys that act on it.
+pub fn draw_reminder(frame: &mut Frame, app: &App, area: Rect) {
+    let Some(due) = app.reminders.first() else {
+        return;
+    };
+    let (title, body) = crate::remind::deliver::words(&app.config, due, app.now);
+    let more = match app.reminders.len() {
+        1 => String::new(),
+        n => format!(" (+{} more)", n - 1),
+    };
+    let keys = strings::reminder_hint();
+    let room = (area.width as usize).saturating_sub(super::width::cells(&keys) + 1);
+    let text = fit(&format!(" ⏰ {title}{more} · {body}"), room);
+    let pad = room.saturating_sub(super::width::cells(&text));
+    let line = Line::from(vec![
+        Span::styled(format!("{text}{} ", " ".repeat(pad)), app.theme.today()),
+        Span::styled(keys, app.theme.today()),
+    ]);
+    frame.render_widget(ratatui::widgets::Clear, area);
+    frame.render_widget(Paragraph::new(line), area);
+}
+
 pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
     let theme = &app.theme;
     let account = app

@@ -62,6 +62,16 @@ pub fn goto_hint() -> String {
     )
 }
 
+/// The keys of the reminder banner.
+pub fn reminder_hint() -> String {
+    format!(
+        "{} join · {} snooze · {} dismiss",
+        hint(Command::OpenLink),
+        hint(Command::Snooze),
+        hint(Command::Dismiss)
+    )
+}
+
 /// The key hint of the calendars panel.
 pub fn calendars_hint() -> String {
     format!(
