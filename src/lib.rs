@@ -12,6 +12,7 @@ pub mod config;
 pub mod days;
 pub mod failure;
 pub mod graph;
+pub mod json;
 pub mod layout;
 pub mod links;
 pub mod logging;

@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::schedule::Due;
-use crate::commands::agenda::AgendaItem;
 use crate::config::Config;
+use crate::json::AgendaItem;
 use crate::text;
 
 /// How long a reminder command may run before it is left behind.
