@@ -94,7 +94,7 @@ impl Default for GraphSection {
     fn default() -> Self {
         GraphSection {
             base_url: "https://graph.microsoft.com/v1.0".into(),
-            page_size: 100,
+            page_size: DEFAULT_PAGE_SIZE,
             max_attempts: 6,
             retry_base_ms: 1000,
         }
@@ -189,7 +189,8 @@ impl ViewKind {
 /// The window a calendar view is synced over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WindowSpec {
-    /// Moves with the days: today - past .. today + future (whole UTC days).
+    /// Moves with the days: at least today - past .. today + future (whole UTC days), anchored
+    /// so that it moves every [`ROLL_DAYS`] days, not daily (see [`WindowSpec::on`]).
     Rolling {
         past_days: u32,
         future_days: u32,
@@ -198,7 +199,11 @@ pub enum WindowSpec {
 }
 
 impl WindowSpec {
-    /// The window on a given day.
+    /// The window synced on a given day. A rolling one is anchored on the last day (counted
+    /// from 1970-01-01) that is a multiple of [`ROLL_DAYS`]: it runs from `past_days` before the
+    /// anchor to `future_days` + `ROLL_DAYS` after it, which covers `today - past_days ..=
+    /// today + future_days` on every day until the next anchor. So the window (and with it a
+    /// full round) changes once every `ROLL_DAYS` days; the days between cost nothing.
     pub fn on(&self, today: NaiveDate) -> Window {
         match *self {
             WindowSpec::Fixed(w) => w,
@@ -208,9 +213,12 @@ impl WindowSpec {
             } => {
                 let midnight =
                     |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
+                let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date");
+                let anchor =
+                    today - Duration::days((today - epoch).num_days().rem_euclid(ROLL_DAYS));
                 Window {
-                    start: midnight(today - Duration::days(past_days.into())),
-                    end: midnight(today + Duration::days(i64::from(future_days) + 1)),
+                    start: midnight(anchor - Duration::days(past_days.into())),
+                    end: midnight(anchor + Duration::days(i64::from(future_days) + ROLL_DAYS)),
                 }
             }
         }
@@ -256,6 +264,17 @@ pub struct Config {
 pub const DEMO_MARKER: &str = ".deltacal-demo";
 /// The config a demo leaves in its data dir, read when no config file is named.
 pub const DEMO_CONFIG: &str = "demo-config.toml";
+
+/// The page size asked of Graph (`Prefer: odata.maxpagesize`): the most Outlook's APIs hand out
+/// in one page. Graph treats it as a hint (a series is never split), so pages may be larger,
+/// and each round trip brings as much as it can: over a wide-area network round trips are what
+/// a full sync costs.
+pub const DEFAULT_PAGE_SIZE: u32 = 1000;
+
+/// How many days a rolling window's anchor stays put: the window synced reaches this many days
+/// further ahead than `future_days`, and moves (a full round) once in this many days instead
+/// of daily.
+pub const ROLL_DAYS: i64 = 28;
 
 /// The colours a calendar can be given: the terminal's basic palette, by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -722,7 +741,7 @@ mod tests {
     fn empty_file_means_defaults() {
         let c = parse("").unwrap();
         assert_eq!(c.client_id, DEFAULT_CLIENT_ID);
-        assert_eq!(c.page_size, 100);
+        assert_eq!(c.page_size, DEFAULT_PAGE_SIZE);
         assert_eq!(c.calendars[0].key, "default");
     }
 
@@ -775,9 +794,25 @@ mod tests {
     #[test]
     fn windows_roll_or_stay_fixed() {
         let c = parse("[sync]\npast_days = 1\nfuture_days = 2\n").unwrap();
+        // Anchored on 2026-11-19 (day 20,776 since 1970, a multiple of 28).
         let w = c.window.on("2026-11-24".parse().unwrap());
-        assert_eq!(w.start.to_rfc3339(), "2026-11-23T00:00:00+00:00");
-        assert_eq!(w.end.to_rfc3339(), "2026-11-27T00:00:00+00:00");
+        assert_eq!(w.start.to_rfc3339(), "2026-11-18T00:00:00+00:00");
+        assert_eq!(w.end.to_rfc3339(), "2026-12-19T00:00:00+00:00");
+        // Every day it covers what the config asks, and it moves once in ROLL_DAYS days.
+        let first: NaiveDate = "2026-10-01".parse().unwrap();
+        let mut moves = 0;
+        let mut last = None;
+        for d in first.iter_days().take(112) {
+            let w = c.window.on(d);
+            let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).unwrap().and_utc();
+            assert!(w.start <= midnight(d - Duration::days(1)), "{d}");
+            assert!(w.end >= midnight(d + Duration::days(3)), "{d}");
+            if last.is_some_and(|l| l != w) {
+                moves += 1;
+            }
+            last = Some(w);
+        }
+        assert_eq!(moves, 4, "112 days, one move every 28");
         let c = parse("[sync]\nstart = \"2016-12-01T00:00:00Z\"\nend = \"2016-12-30T00:00:00Z\"\n")
             .unwrap();
         let w = c.window.on("2026-11-24".parse().unwrap());

@@ -323,7 +323,6 @@ fn demo_config(config_file: Option<&Path>, data_dir: &Path) -> anyhow::Result<Co
     let mut config = Config::load(config_file, Some(data_dir))?;
     config.client_id = "deltacal-demo".into();
     config.tenant = "common".into();
-    config.page_size = 100;
     config.window = crate::config::WindowSpec::Rolling {
         past_days: 30,
         future_days: 365,

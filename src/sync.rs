@@ -274,6 +274,9 @@ pub struct SyncEngine {
     store: Arc<Store>,
     graph: GraphClient,
     events: broadcast::Sender<SyncEvent>,
+    /// The day the rolling window is computed for, when not today's (the bench and the tests
+    /// move the days without waiting for them).
+    today: std::sync::Mutex<Option<chrono::NaiveDate>>,
 }
 
 /// Runs a store operation off the async threads.
@@ -296,6 +299,7 @@ impl SyncEngine {
             store,
             graph,
             events,
+            today: std::sync::Mutex::new(None),
         }
     }
 
@@ -356,6 +360,19 @@ impl SyncEngine {
         Ok(calendars)
     }
 
+    /// Runs the next rounds as if today were `day` (None: the real today), for measuring and
+    /// testing how the rolling window moves.
+    pub fn set_today(&self, day: Option<chrono::NaiveDate>) {
+        *self.today.lock().unwrap_or_else(|e| e.into_inner()) = day;
+    }
+
+    fn today(&self) -> chrono::NaiveDate {
+        self.today
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(|| Utc::now().date_naive())
+    }
+
     fn emit(&self, event: SyncEvent) {
         // Nobody listening is fine: `deltacal sync` has no UI.
         let _ = self.events.send(event);
@@ -401,20 +418,22 @@ impl SyncEngine {
     /// round began; an incremental round follows at once so the cache ends up current.
     pub async fn sync_view(&self, cal: &CalendarSpec) -> Result<RoundSummary, SyncError> {
         let started = Instant::now();
-        let result = match self.round(cal).await {
-            Ok((first, true)) => self.round(cal).await.map(|(more, _)| RoundSummary {
-                counts: RoundCounts {
-                    added: first.counts.added + more.counts.added,
-                    updated: first.counts.updated + more.counts.updated,
-                    removed: first.counts.removed + more.counts.removed,
-                    pages: first.counts.pages + more.counts.pages,
-                },
+        let result = self.rounds(cal).await.map(|summaries| {
+            let last = summaries.last().cloned().expect("at least one round");
+            let mut counts = RoundCounts::default();
+            for s in &summaries {
+                counts.added += s.counts.added;
+                counts.updated += s.counts.updated;
+                counts.removed += s.counts.removed;
+                counts.pages += s.counts.pages;
+            }
+            RoundSummary {
+                counts,
                 seconds: started.elapsed().as_secs_f64(),
-                full: first.full || more.full,
-                ..more
-            }),
-            other => other.map(|(summary, _)| summary),
-        };
+                full: summaries.iter().any(|s| s.full),
+                ..last
+            }
+        });
         if let Err(e) = &result {
             tracing::warn!(view = %cal.key, error = %e, "round failed");
             self.emit(SyncEvent::Failed {
@@ -426,20 +445,57 @@ impl SyncEngine {
         result
     }
 
-    /// One round to a delta link; also says whether it resumed an interrupted round.
-    async fn round(&self, cal: &CalendarSpec) -> Result<(RoundSummary, bool), SyncError> {
+    /// The rounds one sync of a view takes: one, or a resumed round and the incremental round
+    /// after it, or, when the rolling window moved, an incremental round of the old window
+    /// (which brings every tracked series current) and the full round of the new one.
+    async fn rounds(&self, cal: &CalendarSpec) -> Result<Vec<RoundSummary>, SyncError> {
+        let mut summaries = Vec::new();
+        let mut caught_up = false;
+        loop {
+            let (summary, next) = self.round(cal, caught_up).await?;
+            summaries.push(summary);
+            match next {
+                After::Done => return Ok(summaries),
+                After::Resumed if summaries.len() < 3 => {}
+                After::CaughtUp if !caught_up => caught_up = true,
+                _ => return Ok(summaries),
+            }
+        }
+    }
+
+    /// One round to a delta link; also says what must follow it. `caught_up`: the round before
+    /// it, in this sync, brought the old window current.
+    async fn round(
+        &self,
+        cal: &CalendarSpec,
+        caught_up: bool,
+    ) -> Result<(RoundSummary, After), SyncError> {
         let started = Instant::now();
         let key = cal.key.clone();
-        let window = self.config.window.on(Utc::now().date_naive());
+        let window = self.config.window.on(self.today());
         let k = key.clone();
         let saved = blocking(&self.store, move |s| s.sync_state(&k)).await?;
         let mut state = saved.unwrap_or_else(|| SyncState::new(window));
+        let mut catching_up = false;
         if state.window != window {
-            // The window moved (a new day, or a new config): re-anchor through a full round
-            // whose sweep drops what fell out. The old cache stays visible meanwhile.
-            tracing::info!(view = %key, "window changed, running a full round");
-            state.window = window;
-            state.link = None;
+            if !caught_up && matches!(state.link, Some(SavedLink::Delta(_))) {
+                // First an incremental round of the old window: it brings every series the
+                // cache tracks up to date, so the full round after it need not fetch their
+                // masters again.
+                catching_up = true;
+            } else {
+                // The window moved (a new day, or a new config): re-anchor through a full
+                // round whose sweep drops what fell out. The old cache stays visible meanwhile.
+                tracing::info!(view = %key, "window changed, running a full round");
+                state.current_masters = if caught_up {
+                    let k = key.clone();
+                    blocking(&self.store, move |s| s.tracked_masters(&k)).await?
+                } else {
+                    Default::default()
+                };
+                state.window = window;
+                state.link = None;
+            }
         }
         if let Some(SavedLink::Next(link) | SavedLink::Delta(link)) = &state.link
             && self.graph.check_link(link).is_err()
@@ -473,6 +529,8 @@ impl SyncEngine {
                     resets += 1;
                     guard = ProgressGuard::new(&state.window);
                     state.link = None;
+                    // Starting over: every series' master is fetched again.
+                    state.current_masters.clear();
                     url = self.begin_round(cal, &mut state);
                     full = true;
                     self.emit(SyncEvent::RoundStarted {
@@ -510,6 +568,7 @@ impl SyncEngine {
             if last {
                 next.last_completed = Some(Utc::now());
                 next.full_round = false;
+                next.current_masters.clear();
             }
             let job = CommitJob {
                 changes: page.changes,
@@ -548,7 +607,14 @@ impl SyncEngine {
                 };
                 tracing::info!(view = %key, ?summary.counts, seconds = summary.seconds, "round finished");
                 self.emit(SyncEvent::RoundFinished(summary.clone()));
-                return Ok((summary, resumed));
+                let after = if catching_up {
+                    After::CaughtUp
+                } else if resumed {
+                    After::Resumed
+                } else {
+                    After::Done
+                };
+                return Ok((summary, after));
             }
             url = match &state.link {
                 Some(SavedLink::Next(u)) => u.clone(),
@@ -653,6 +719,17 @@ impl SyncEngine {
             });
         }
     }
+}
+
+/// What follows a round in the same sync of a view.
+enum After {
+    Done,
+    /// It finished a round a crash or failure interrupted: an incremental round follows, so
+    /// the cache ends up current.
+    Resumed,
+    /// It brought the old window current before the window moves: the re-anchoring full round
+    /// follows.
+    CaughtUp,
 }
 
 /// One fix of a series after a round.

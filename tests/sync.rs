@@ -487,3 +487,64 @@ async fn failures_carry_their_kind_to_the_notification() {
         .unwrap_err();
     assert_eq!(err.kind(), FailureKind::Offline, "{err}");
 }
+
+/// Graph requests the emulator has served.
+async fn graph_requests(env: &Env) -> u64 {
+    let (_, body) = env.control(Method::GET, "/sim/stats", None).await;
+    serde_json::from_str::<Value>(&body).unwrap()["graph_requests"]
+        .as_u64()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rolling_window_moves_once_in_four_weeks_not_daily() {
+    let env = Env::start(EnvOptions {
+        events: 300,
+        page_size: 20,
+        ..Default::default()
+    })
+    .await;
+    env.sign_in();
+    let engine = env.engine();
+    let cal = env.config.calendars[0].clone();
+    let today = chrono::Utc::now().date_naive();
+    // The anchor day falls inside the days below, and series churn before it: the masters the
+    // re-anchoring round keeps must be the server's.
+    engine.set_today(Some(today));
+    let before = graph_requests(&env).await;
+    assert!(engine.sync_view(&cal).await.unwrap().full);
+    let full = graph_requests(&env).await - before;
+    let before = graph_requests(&env).await;
+    engine.sync_view(&cal).await.unwrap();
+    let quiet = graph_requests(&env).await - before;
+    let mut per_day = Vec::new();
+    let mut full_rounds = 0;
+    for day in 1..=56 {
+        env.control(
+            Method::POST,
+            &format!("/sim/churn?count=3&seed={day}&series={}", day % 2 == 0),
+            None,
+        )
+        .await;
+        engine.set_today(Some(today + chrono::Duration::days(day)));
+        let before = graph_requests(&env).await;
+        let summary = engine.sync_view(&cal).await.unwrap();
+        full_rounds += usize::from(summary.full);
+        per_day.push(graph_requests(&env).await - before);
+    }
+    assert_eq!(full_rounds, 2, "one re-anchoring in 28 days: {per_day:?}");
+    let extra: u64 = per_day.iter().map(|r| r - quiet).sum();
+    let churn_rounds: u64 = 56; // each day's round carries its churn: a page or a few
+    assert!(
+        extra.saturating_sub(churn_rounds * 2) * 100 <= full * 56 * 5,
+        "the window's moving cost {extra} requests over 56 days; a full round is {full}: {per_day:?}"
+    );
+    // The cache holds what the server lists for the window it was last synced for.
+    drop(engine);
+    let window = env.config.window.on(today + chrono::Duration::days(56));
+    assert_eq!(
+        env.cache("default"),
+        env.truth_in("default", window).await,
+        "after re-anchoring twice, the cache is the server's window"
+    );
+}

@@ -640,7 +640,7 @@ fn the_agenda_scrolls_to_keep_the_selected_event_in_sight() {
 #[test]
 fn days_outside_the_sync_window_say_so() {
     let mut a = app((100, 30));
-    assert_eq!(a.synced_days(), (d("2026-10-25"), d("2027-11-24")));
+    assert_eq!(a.synced_days(), (d("2026-10-20"), d("2027-12-16")));
     assert!(!render(&a).contains("not synced"), "November is all synced");
     a.update(ch('g'));
     for c in "2028-01-10".chars() {
@@ -651,7 +651,7 @@ fn days_outside_the_sync_window_say_so() {
     let screen = render(&a);
     assert!(screen.contains("not synced"), "{screen}");
     assert!(
-        screen.contains("synced 25 Oct 2026 – 24 Nov 2027"),
+        screen.contains("synced 20 Oct 2026 – 16 Dec 2027"),
         "{screen}"
     );
     a.update(ch('a'));

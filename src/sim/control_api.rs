@@ -25,6 +25,7 @@ pub fn routes() -> Router<Shared> {
         .route("/sim/faults", post(add_fault).delete(clear_faults))
         .route("/sim/settings", post(settings))
         .route("/sim/device-polls", get(device_polls))
+        .route("/sim/stats", get(stats))
 }
 
 #[derive(Deserialize)]
@@ -271,4 +272,10 @@ async fn truth(State(sim): State<Shared>, Query(q): Query<TruthQuery>) -> Respon
         }
         Err(e) => mailbox_error(e),
     }
+}
+
+/// `GET /sim/stats`: how many Graph requests the emulator has served.
+async fn stats(State(sim): State<Shared>) -> Response {
+    let requests = lock(&sim).graph_requests;
+    Json(json!({"graph_requests": requests})).into_response()
 }

@@ -134,15 +134,22 @@ async fn serve(
     }
 }
 
-/// Delays every Graph request by the configured latency (a round trip over a wide-area
-/// network), before it is served.
+/// Counts every Graph request and delays it by the configured latency (a round trip over a
+/// wide-area network), before it is served.
 async fn graph_latency(
     State(sim): State<Shared>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let latency = lock(&sim).latency;
-    if !latency.is_zero() && request.uri().path().starts_with("/v1.0/") {
+    let graph = request.uri().path().starts_with("/v1.0/");
+    let latency = {
+        let mut state = lock(&sim);
+        if graph {
+            state.graph_requests += 1;
+        }
+        state.latency
+    };
+    if !latency.is_zero() && graph {
         tokio::time::sleep(latency).await;
     }
     next.run(request).await
@@ -235,6 +242,8 @@ pub struct SimState {
     pub scheme: &'static str,
     /// Added to every Graph request.
     pub latency: std::time::Duration,
+    /// Graph requests served so far (`GET /sim/stats`).
+    pub graph_requests: u64,
 }
 
 impl SimState {
@@ -264,6 +273,7 @@ impl SimState {
             mode: options.mode,
             scheme: if options.tls { "https" } else { "http" },
             latency: std::time::Duration::from_millis(options.latency_ms),
+            graph_requests: 0,
         }
     }
 }

@@ -138,6 +138,11 @@ pub struct SyncState {
     /// instances (the real service does not report a deleted occurrence).
     #[serde(default)]
     pub pending_instances: BTreeSet<String>,
+    /// Series whose cached master is current at the start of this full round (it re-anchors a
+    /// window whose incremental rounds, just caught up, delivered every change of them): their
+    /// stubs need no fetch of the master. Empty outside such a round.
+    #[serde(default)]
+    pub current_masters: BTreeSet<String>,
 }
 
 impl SyncState {
@@ -153,6 +158,7 @@ impl SyncState {
             last_counts: None,
             pending_masters: BTreeSet::new(),
             pending_instances: BTreeSet::new(),
+            current_masters: BTreeSet::new(),
         }
     }
 }
@@ -583,6 +589,31 @@ impl Store {
         serde_json::from_slice(bytes.value())
             .map(Some)
             .map_err(|e| self.damaged(format!("sync state of {view}: {e}")))
+    }
+
+    /// The series of a view that have an instance in the cache (their changes reach the view's
+    /// incremental rounds).
+    pub fn tracked_masters(&self, view: &str) -> Result<BTreeSet<String>, StoreError> {
+        let read = self.read()?;
+        let series = read.open_table(SERIES).map_err(|e| self.err(e))?;
+        let ids = read.open_table(IDS).map_err(|e| self.err(e))?;
+        let mut masters = BTreeSet::new();
+        for entry in series.range((view, "", "")..).map_err(|e| self.err(e))? {
+            let (key, _) = entry.map_err(|e| self.err(e))?;
+            let (v, master, instance) = key.value();
+            if v != view {
+                break;
+            }
+            if !masters.contains(master)
+                && ids
+                    .get((view, instance))
+                    .map_err(|e| self.err(e))?
+                    .is_some()
+            {
+                masters.insert(master.to_owned());
+            }
+        }
+        Ok(masters)
     }
 
     /// Every view the cache has state for, in name order.

@@ -130,7 +130,12 @@ impl<'s, 't> Writer<'s, 't> {
                     // window): fetch it once this round, as it may have changed. Until then a
                     // cached one serves, kept from this round's sweep. In an incremental round
                     // the series changed without its master: reconcile it through its instances.
-                    self.restamp_master(master)?;
+                    let cached = self.restamp_master(master)?;
+                    if cached && full && state.current_masters.contains(master) {
+                        // Re-anchoring a window kept current: the cached master is the
+                        // server's (shown with its stubs at once).
+                        continue;
+                    }
                     state.pending_masters.insert(master.to_owned());
                     if !full {
                         state.pending_instances.insert(master.to_owned());

@@ -151,7 +151,15 @@ impl Env {
     /// The server's truth for a calendar, as `/me/calendarView` lists it (occurrences with
     /// their series' properties, no masters): id -> what a user sees of it.
     pub async fn truth(&self, calendar: &str) -> BTreeMap<String, String> {
-        let w = self.window();
+        self.truth_in(calendar, self.window()).await
+    }
+
+    /// The server's events of a calendar overlapping `w`, as [`Env::cache`] shows them.
+    pub async fn truth_in(
+        &self,
+        calendar: &str,
+        w: deltacal::model::Window,
+    ) -> BTreeMap<String, String> {
         let url = format!(
             "/sim/events?calendar={}&start={}&end={}",
             urlencode(calendar),
