@@ -266,6 +266,18 @@ impl Store {
     /// Opens an existing cache to read it, also where it cannot be written (read-only media, a
     /// file or dir without write permission).
     pub fn open_for_reading(path: &Path) -> Result<Store, StoreError> {
+        // Read-only first: no write lock, nothing written or synced (the scripts that only
+        // read start faster). A file that needs repair or a schema rebuild is opened to write.
+        if let Ok(db) = redb::ReadOnlyDatabase::open(path) {
+            let store = Store {
+                db: Db::ReadOnly(db),
+                path: path.to_owned(),
+            };
+            match store.check_schema() {
+                Err(StoreError::ReadOnly { .. }) => {}
+                checked => return checked.map(|()| store),
+            }
+        }
         match Store::open(path) {
             Err(StoreError::ReadOnly { .. }) | Err(StoreError::Io { .. }) => {
                 let db = redb::ReadOnlyDatabase::open(path).map_err(|e| open_error(path, e))?;
