@@ -418,7 +418,10 @@ impl SyncEngine {
     /// round began; an incremental round follows at once so the cache ends up current.
     pub async fn sync_view(&self, cal: &CalendarSpec) -> Result<RoundSummary, SyncError> {
         let started = Instant::now();
-        let result = self.rounds(cal).await.map(|summaries| {
+        let result = self.rounds(cal).await.map(|mut summaries| {
+            if summaries.len() == 1 {
+                return summaries.remove(0);
+            }
             let last = summaries.last().cloned().expect("at least one round");
             let mut counts = RoundCounts::default();
             for s in &summaries {
@@ -517,6 +520,7 @@ impl SyncEngine {
         // Pages commit in order on one blocking thread, each with its own link, while the next
         // pages are fetched and parsed: a small queue lets fetching run ahead of the disk.
         let mut committer = Committer::start(self.store.clone(), &key);
+        let mut prefetch = MasterPrefetch::new(&self.graph, cal.graph_id.as_deref());
         loop {
             while let Ok(committed) = committer.results.try_recv() {
                 let (outcome, _) = committed?;
@@ -558,6 +562,9 @@ impl SyncEngine {
                 tracing::warn!(view = %key, %stall, "round made no progress, stopped");
                 return Err(SyncError::Stalled(stall));
             }
+            if state.full_round {
+                prefetch.page(&page.changes, &state.current_masters);
+            }
             let last = matches!(page.link, PageLink::Delta(_));
             let sweep = last && state.full_round;
             let mut next = state.clone();
@@ -594,7 +601,15 @@ impl SyncEngine {
                     .saved
                     .ok_or_else(|| SyncError::Task("the last page was not committed".into()))?;
                 let mut counts = saved.last_counts.unwrap_or_default();
-                let fixed = self.complete_series(cal, &saved, &mut page_no).await?;
+                let prefetched = std::mem::replace(
+                    &mut prefetch,
+                    MasterPrefetch::new(&self.graph, cal.graph_id.as_deref()),
+                )
+                .finish()
+                .await;
+                let fixed = self
+                    .complete_series(cal, &saved, &mut page_no, prefetched)
+                    .await?;
                 counts.added += fixed.added;
                 counts.updated += fixed.updated;
                 counts.removed += fixed.removed;
@@ -632,6 +647,7 @@ impl SyncEngine {
         cal: &CalendarSpec,
         saved: &SyncState,
         page_no: &mut u64,
+        mut prefetched: std::collections::HashMap<String, Result<Option<Event>, GraphError>>,
     ) -> Result<PageOutcome, SyncError> {
         let mut total = PageOutcome::default();
         if saved.pending_masters.is_empty() && saved.pending_instances.is_empty() {
@@ -661,6 +677,29 @@ impl SyncEngine {
             .chain(saved.pending_instances.iter().map(|m| (m.clone(), false)))
             .collect();
         let window = saved.window;
+        // Masters fetched during the round serve as they are; one whose fetch failed (after
+        // its retries) stays pending until the next round, as a fetch here would.
+        let mut ready = Vec::new();
+        let jobs: Vec<(String, bool)> = jobs
+            .into_iter()
+            .filter(|(master, master_only)| match prefetched.remove(master) {
+                Some(Ok(found)) if *master_only => {
+                    ready.push(match found {
+                        Some(event) => SeriesFix::Master(Box::new(event)),
+                        None => SeriesFix::Gone(master.clone()),
+                    });
+                    false
+                }
+                Some(Err(e)) if *master_only => {
+                    tracing::warn!(view = %cal.key, %master, error = %e, "series not completed; tried again next round");
+                    false
+                }
+                _ => true,
+            })
+            .collect();
+        for fix in ready {
+            commit(fix).await?;
+        }
         let fetches = jobs
             .into_iter()
             .map(|(master, master_only)| self.fetch_series(calendar, master, master_only, window));
@@ -718,6 +757,80 @@ impl SyncEngine {
                 removed: outcome.removed,
             });
         }
+    }
+}
+
+/// Masters of a full round's stubs, fetched while the round's pages are still coming: over a
+/// wide-area network their round trips then overlap the pages' instead of following them.
+/// One slot of Outlook's four concurrent requests per mailbox stays with the pages.
+struct MasterPrefetch {
+    graph: GraphClient,
+    calendar: Option<String>,
+    slots: Arc<tokio::sync::Semaphore>,
+    asked: std::collections::HashSet<String>,
+    running: tokio::task::JoinSet<(String, Result<Option<Event>, GraphError>)>,
+}
+
+impl MasterPrefetch {
+    fn new(graph: &GraphClient, calendar: Option<&str>) -> MasterPrefetch {
+        MasterPrefetch {
+            graph: graph.clone(),
+            calendar: calendar.map(str::to_owned),
+            slots: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_REQUESTS - 1)),
+            asked: Default::default(),
+            running: tokio::task::JoinSet::new(),
+        }
+    }
+
+    /// Starts fetching the masters a page's stubs need that the page itself does not carry
+    /// (`known`: masters the cache already holds current).
+    fn page(&mut self, changes: &[Change], known: &std::collections::BTreeSet<String>) {
+        let carried: std::collections::HashSet<&str> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Upsert { event } if event.is_series_master() => Some(event.id.as_str()),
+                _ => None,
+            })
+            .collect();
+        for change in changes {
+            let Change::Upsert { event } = change else {
+                continue;
+            };
+            let Some(master) = event.series_master_id.as_deref() else {
+                continue;
+            };
+            if !event.is_stub()
+                || carried.contains(master)
+                || known.contains(master)
+                || !self.asked.insert(master.to_owned())
+            {
+                continue;
+            }
+            let (graph, calendar, slots) = (
+                self.graph.clone(),
+                self.calendar.clone(),
+                self.slots.clone(),
+            );
+            let master = master.to_owned();
+            self.running.spawn(async move {
+                let _slot = slots.acquire_owned().await;
+                let found = graph.get_event(calendar.as_deref(), &master).await;
+                (master, found)
+            });
+        }
+    }
+
+    /// Everything fetched, once the round is over.
+    async fn finish(
+        mut self,
+    ) -> std::collections::HashMap<String, Result<Option<Event>, GraphError>> {
+        let mut fetched = std::collections::HashMap::new();
+        while let Some(done) = self.running.join_next().await {
+            if let Ok((master, found)) = done {
+                fetched.insert(master, found);
+            }
+        }
+        fetched
     }
 }
 
