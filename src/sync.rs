@@ -3,6 +3,7 @@
 //!
 //! The engine knows nothing of terminals. It sends small [`SyncEvent`]s on a broadcast channel.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -647,7 +648,7 @@ impl SyncEngine {
         cal: &CalendarSpec,
         saved: &SyncState,
         page_no: &mut u64,
-        mut prefetched: std::collections::HashMap<String, Result<Option<Event>, GraphError>>,
+        mut prefetched: HashMap<String, Option<Event>>,
     ) -> Result<PageOutcome, SyncError> {
         let mut total = PageOutcome::default();
         if saved.pending_masters.is_empty() && saved.pending_instances.is_empty() {
@@ -677,21 +678,16 @@ impl SyncEngine {
             .chain(saved.pending_instances.iter().map(|m| (m.clone(), false)))
             .collect();
         let window = saved.window;
-        // Masters fetched during the round serve as they are; one whose fetch failed (after
-        // its retries) stays pending until the next round, as a fetch here would.
+        // Masters fetched during the round serve as they are; the others are fetched now.
         let mut ready = Vec::new();
         let jobs: Vec<(String, bool)> = jobs
             .into_iter()
             .filter(|(master, master_only)| match prefetched.remove(master) {
-                Some(Ok(found)) if *master_only => {
+                Some(found) if *master_only => {
                     ready.push(match found {
                         Some(event) => SeriesFix::Master(Box::new(event)),
                         None => SeriesFix::Gone(master.clone()),
                     });
-                    false
-                }
-                Some(Err(e)) if *master_only => {
-                    tracing::warn!(view = %cal.key, %master, error = %e, "series not completed; tried again next round");
                     false
                 }
                 _ => true,
@@ -762,28 +758,58 @@ impl SyncEngine {
 
 /// Masters of a full round's stubs, fetched while the round's pages are still coming: over a
 /// wide-area network their round trips then overlap the pages' instead of following them.
-/// One slot of Outlook's four concurrent requests per mailbox stays with the pages.
+/// They go twenty to a JSON batch, one batch at a time (Outlook runs four of a batch's requests
+/// at once; one batch thread and the pages stay within its limits). What a batch could not
+/// bring (a throttled item, a failed batch) is left to `complete_series`.
 struct MasterPrefetch {
-    graph: GraphClient,
-    calendar: Option<String>,
-    slots: Arc<tokio::sync::Semaphore>,
     asked: std::collections::HashSet<String>,
-    running: tokio::task::JoinSet<(String, Result<Option<Event>, GraphError>)>,
+    queue: Option<mpsc::UnboundedSender<String>>,
+    worker: tokio::task::JoinHandle<HashMap<String, Option<Event>>>,
 }
 
 impl MasterPrefetch {
     fn new(graph: &GraphClient, calendar: Option<&str>) -> MasterPrefetch {
+        let (queue, mut ids) = mpsc::unbounded_channel::<String>();
+        let (graph, calendar) = (graph.clone(), calendar.map(str::to_owned));
+        let worker = tokio::spawn(async move {
+            let mut fetched = HashMap::new();
+            while let Some(first) = ids.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < crate::graph::client::BATCH_LIMIT {
+                    match ids.try_recv() {
+                        Ok(id) => batch.push(id),
+                        Err(_) => break,
+                    }
+                }
+                match graph.get_events_batch(calendar.as_deref(), &batch).await {
+                    Ok(answers) => {
+                        for (id, answer) in answers {
+                            match answer {
+                                Ok(found) => {
+                                    fetched.insert(id, found);
+                                }
+                                Err(e) => {
+                                    tracing::debug!(%id, error = %e, "batched master not fetched")
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        tracing::info!(error = %e, "a batch of masters failed; fetched one by one")
+                    }
+                }
+            }
+            fetched
+        });
         MasterPrefetch {
-            graph: graph.clone(),
-            calendar: calendar.map(str::to_owned),
-            slots: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_REQUESTS - 1)),
             asked: Default::default(),
-            running: tokio::task::JoinSet::new(),
+            queue: Some(queue),
+            worker,
         }
     }
 
-    /// Starts fetching the masters a page's stubs need that the page itself does not carry
-    /// (`known`: masters the cache already holds current).
+    /// Queues the masters a page's stubs need that the page itself does not carry (`known`:
+    /// masters the cache already holds current).
     fn page(&mut self, changes: &[Change], known: &std::collections::BTreeSet<String>) {
         let carried: std::collections::HashSet<&str> = changes
             .iter()
@@ -799,38 +825,29 @@ impl MasterPrefetch {
             let Some(master) = event.series_master_id.as_deref() else {
                 continue;
             };
-            if !event.is_stub()
-                || carried.contains(master)
-                || known.contains(master)
-                || !self.asked.insert(master.to_owned())
+            if event.is_stub()
+                && !carried.contains(master)
+                && !known.contains(master)
+                && self.asked.insert(master.to_owned())
+                && let Some(queue) = &self.queue
             {
-                continue;
+                let _ = queue.send(master.to_owned());
             }
-            let (graph, calendar, slots) = (
-                self.graph.clone(),
-                self.calendar.clone(),
-                self.slots.clone(),
-            );
-            let master = master.to_owned();
-            self.running.spawn(async move {
-                let _slot = slots.acquire_owned().await;
-                let found = graph.get_event(calendar.as_deref(), &master).await;
-                (master, found)
-            });
         }
     }
 
-    /// Everything fetched, once the round is over.
-    async fn finish(
-        mut self,
-    ) -> std::collections::HashMap<String, Result<Option<Event>, GraphError>> {
-        let mut fetched = std::collections::HashMap::new();
-        while let Some(done) = self.running.join_next().await {
-            if let Ok((master, found)) = done {
-                fetched.insert(master, found);
-            }
-        }
-        fetched
+    /// Everything fetched (a master's id to the master, or None when the server has none),
+    /// once the round is over.
+    async fn finish(mut self) -> HashMap<String, Option<Event>> {
+        self.queue = None;
+        (&mut self.worker).await.unwrap_or_default()
+    }
+}
+
+impl Drop for MasterPrefetch {
+    fn drop(&mut self) {
+        // A round that stops early stops its fetches too.
+        self.worker.abort();
     }
 }
 

@@ -757,6 +757,41 @@ async fn answers_as_microsoft_365_does() {
     .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 
+    // JSON batching: each read with its own status; more than twenty are refused.
+    let batch = |n: usize| {
+        let mut requests = vec![
+            json!({"id": "1", "method": "GET", "url": format!("/me/events/{master}")}),
+            json!({"id": "2", "method": "GET", "url": "/me/events/AAMkNone%3D"}),
+        ];
+        requests.extend((3..=n).map(|i| json!({"id": i.to_string(), "method": "GET", "url": format!("/me/events/{master}")})));
+        json!({ "requests": requests })
+    };
+    let answer = env
+        .http
+        .post(format!("{}/v1.0/$batch", env.sim.url()))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(batch(2).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let answer: Value = serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap();
+    assert_eq!(answer["responses"][0]["status"], 200);
+    assert_eq!(answer["responses"][0]["body"]["subject"], "Weekly sync");
+    assert_eq!(answer["responses"][1]["id"], "2");
+    assert_eq!(answer["responses"][1]["status"], 404);
+    let too_many = env
+        .http
+        .post(format!("{}/v1.0/$batch", env.sim.url()))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(batch(21).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_many.status(), StatusCode::BAD_REQUEST);
+
     // An occurrence deleted: no @removed for it; the master comes again. An event added far
     // outside the window comes as @removed, though the client never saw it.
     let occurrence = items[2]["id"].as_str().unwrap().to_owned();

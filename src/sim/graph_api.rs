@@ -28,6 +28,7 @@ pub fn routes() -> Router<Shared> {
         .route("/v1.0/me", get(me))
         .route("/v1.0/me/calendars", get(calendars))
         .route("/v1.0/me/calendar", get(default_calendar))
+        .route("/v1.0/$batch", axum::routing::post(batch))
         .route("/v1.0/me/calendarView/delta", get(delta_default))
         .route(
             "/v1.0/me/calendars/{id}/calendarView/delta",
@@ -186,6 +187,72 @@ fn one_event(sim: &Shared, calendar: Option<&str>, id: &str, headers: &HeaderMap
             .into_response(),
         None => not_found(),
     }
+}
+
+/// The most requests a JSON batch may hold.
+const BATCH_LIMIT: usize = 20;
+
+/// `POST /$batch`: JSON batching of event reads (`GET /me/events/{id}`,
+/// `/me/calendars/{cal}/events/{id}`), each answered in the batch's body with its own status,
+/// as Graph answers them; more than twenty requests, or others, are refused as Graph does.
+async fn batch(State(sim): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    if !authorized(&lock(&sim), &headers) {
+        return unauthorized();
+    }
+    #[derive(serde::Deserialize)]
+    struct Batch {
+        requests: Vec<Item>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Item {
+        id: String,
+        method: String,
+        url: String,
+    }
+    let Ok(batch) = serde_json::from_slice::<Batch>(&body) else {
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "Invalid batch payload format.",
+        );
+    };
+    if batch.requests.len() > BATCH_LIMIT {
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "Number of batch request steps exceeds the maximum of 20.",
+        );
+    }
+    let mut responses = Vec::new();
+    for item in batch.requests {
+        let decode = |s: &str| {
+            url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
+        let path = item.url.split('?').next().unwrap_or("");
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        let answer = match (item.method.as_str(), segments.as_slice()) {
+            ("GET", ["me", "events", id]) => one_event(&sim, None, &decode(id), &headers),
+            ("GET", ["me", "calendars", cal, "events", id]) => {
+                one_event(&sim, Some(&decode(cal)), &decode(id), &headers)
+            }
+            _ => graph_error(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                "The emulator batches event reads only.",
+            ),
+        };
+        let status = answer.status().as_u16();
+        let bytes = axum::body::to_bytes(answer.into_body(), usize::MAX)
+            .await
+            .unwrap_or_default();
+        let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        responses.push(json!({"id": item.id, "status": status,
+            "headers": {"Content-Type": "application/json"}, "body": body}));
+    }
+    Json(json!({"responses": responses})).into_response()
 }
 
 /// The calendar holding an event, if it is the one the path names (any, for `/me/events`).
