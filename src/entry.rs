@@ -70,6 +70,20 @@ pub fn run_agenda(
     let views = chosen_views(config, calendar)?;
     let today = commands::agenda::today(config);
     let (first, last) = day_range(config, from, to, today, 6)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if json && views.len() == 1 {
+        // One calendar: its events stream from the cache in order, none held.
+        match commands::agenda::write_json_streamed(config, &views[0], first, last, &mut out) {
+            Err(e @ commands::agenda::AgendaError::NoCache(_)) => {
+                eprintln!("deltacal: {e}");
+                writeln!(out, "[]")?;
+            }
+            other => other?,
+        }
+        out.flush()?;
+        return Ok(());
+    }
     let events = match commands::agenda::events_of_views(config, &views, first, last) {
         // Nothing synced yet is no failure: a note, and an empty agenda.
         Err(e @ commands::agenda::AgendaError::NoCache(_)) => {
@@ -81,8 +95,6 @@ pub fn run_agenda(
         }
         other => other?,
     };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
     commands::agenda::write(config, &events, first, last, json, &mut out)?;
     out.flush()?;
     Ok(())

@@ -1,80 +1,103 @@
 //! The JSON shapes scripts read (`agenda --json`, `next --json`, the reminder command's input):
-//! every field present, `null` when unknown, times in RFC 3339 UTC.
+//! every field present, `null` when unknown, times in RFC 3339 UTC. They borrow from the events
+//! they describe: a year's agenda serialises without copying its text.
 
-use chrono::{SecondsFormat, Utc};
-use serde::Serialize;
+use chrono::{DateTime, Utc};
+use serde::{Serialize, Serializer};
 
 use crate::config::Config;
 use crate::model::Event;
 
 /// One event of `agenda --json`: every field present, `null` when unknown.
 #[derive(Debug, Serialize, PartialEq)]
-pub struct AgendaItem {
-    pub id: String,
-    pub calendar: String,
-    pub subject: Option<String>,
-    pub start: Option<String>,
-    pub end: Option<String>,
+pub struct AgendaItem<'a> {
+    pub id: &'a str,
+    pub calendar: &'a str,
+    pub subject: Option<&'a str>,
+    #[serde(serialize_with = "rfc3339")]
+    pub start: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "rfc3339")]
+    pub end: Option<DateTime<Utc>>,
     pub all_day: bool,
-    pub location: Option<String>,
+    pub location: Option<&'a str>,
     pub organizer: Option<String>,
-    pub show_as: Option<String>,
+    pub show_as: Option<&'a str>,
     pub cancelled: bool,
-    pub online_meeting_url: Option<String>,
-    pub web_link: Option<String>,
+    pub online_meeting_url: Option<&'a str>,
+    pub web_link: Option<&'a str>,
     /// The calendar's name in the config (its key when it has none).
-    pub calendar_name: String,
-    pub attendees: Vec<AgendaAttendee>,
-    pub series_master_id: Option<String>,
+    pub calendar_name: &'a str,
+    pub attendees: Vec<AgendaAttendee<'a>>,
+    pub series_master_id: Option<&'a str>,
     /// `singleInstance`, `occurrence`, `exception` (Graph's `type`).
-    pub event_type: Option<String>,
+    pub event_type: Option<&'a str>,
 }
 
 /// An attendee in `agenda --json`.
 #[derive(Debug, Serialize, PartialEq)]
-pub struct AgendaAttendee {
-    pub name: Option<String>,
-    pub address: Option<String>,
+pub struct AgendaAttendee<'a> {
+    pub name: Option<&'a str>,
+    pub address: Option<&'a str>,
     /// Graph's response: `none`, `accepted`, `tentativelyAccepted`, `declined`, ...
-    pub response: Option<String>,
+    pub response: Option<&'a str>,
 }
 
-impl AgendaItem {
-    pub fn new(config: &Config, view: &str, e: &Event) -> AgendaItem {
+/// `2016-12-09T20:30:00Z`, written straight into the output (the format parsed once).
+fn rfc3339<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    use chrono::format::{Fixed, Item, Numeric, Pad};
+    const RFC3339_Z: &[Item<'static>] = &[
+        Item::Numeric(Numeric::Year, Pad::Zero),
+        Item::Literal("-"),
+        Item::Numeric(Numeric::Month, Pad::Zero),
+        Item::Literal("-"),
+        Item::Numeric(Numeric::Day, Pad::Zero),
+        Item::Literal("T"),
+        Item::Numeric(Numeric::Hour, Pad::Zero),
+        Item::Literal(":"),
+        Item::Numeric(Numeric::Minute, Pad::Zero),
+        Item::Literal(":"),
+        Item::Numeric(Numeric::Second, Pad::Zero),
+        Item::Fixed(Fixed::TimezoneOffsetZ),
+    ];
+    match t {
+        Some(t) => s.collect_str(&t.format_with_items(RFC3339_Z.iter())),
+        None => s.serialize_none(),
+    }
+}
+
+impl<'a> AgendaItem<'a> {
+    pub fn new(config: &'a Config, view: &'a str, e: &'a Event) -> AgendaItem<'a> {
         // The span, as the text agenda and the TUI show it: an end before the start is the start.
         let span = e.span();
-        let rfc = |t: Option<chrono::DateTime<Utc>>| {
-            t.map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
-        };
         AgendaItem {
-            id: e.id.clone(),
-            calendar: view.to_owned(),
-            subject: e.subject.clone(),
-            start: rfc(span.map(|s| s.0)),
-            end: rfc(span.map(|s| s.1)),
+            id: &e.id,
+            calendar: view,
+            subject: e.subject.as_deref(),
+            start: span.map(|s| s.0),
+            end: span.map(|s| s.1),
             all_day: e.all_day,
-            location: e.location.clone(),
+            location: e.location.as_deref(),
             organizer: e
                 .organizer
                 .as_ref()
                 .map(|p| p.display())
                 .filter(|s| !s.is_empty()),
-            show_as: e.show_as.clone(),
+            show_as: e.show_as.as_deref(),
             cancelled: e.cancelled,
-            online_meeting_url: e.online_meeting_url.clone(),
-            web_link: e.web_link.clone(),
-            calendar_name: config.calendar_name(view).to_owned(),
+            online_meeting_url: e.online_meeting_url.as_deref(),
+            web_link: e.web_link.as_deref(),
+            calendar_name: config.calendar_name(view),
             attendees: e
                 .attendees
                 .iter()
                 .map(|a| AgendaAttendee {
-                    name: a.person.name.clone(),
-                    address: a.person.address.clone(),
-                    response: a.response.clone(),
+                    name: a.person.name.as_deref(),
+                    address: a.person.address.as_deref(),
+                    response: a.response.as_deref(),
                 })
                 .collect(),
-            series_master_id: e.series_master_id.clone(),
-            event_type: e.kind.clone(),
+            series_master_id: e.series_master_id.as_deref(),
+            event_type: e.kind.as_deref(),
         }
     }
 }

@@ -27,6 +27,8 @@ pub enum AgendaError {
     },
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
 }
 
 /// Cached events of the configured calendars that occupy any day of `[first, last]` in the
@@ -61,6 +63,47 @@ pub fn events_of_views(
         }),
         other => Ok(other?),
     }
+}
+
+/// Writes one calendar's JSON agenda straight from the cache, one event at a time (a year of a
+/// busy calendar never sits in memory); the same bytes as [`write`] for its events.
+pub fn write_json_streamed(
+    config: &Config,
+    view: &str,
+    first: NaiveDate,
+    last: NaiveDate,
+    out: &mut impl Write,
+) -> Result<(), AgendaError> {
+    let path = config.cache_path();
+    if !path.exists() {
+        return Err(AgendaError::NoCache(path));
+    }
+    let store = match Store::open_for_reading(&path) {
+        Err(e) if e.is_damaged() => {
+            return Err(AgendaError::MovedAside {
+                cause: e.to_string(),
+                aside: Store::move_aside(&path)?,
+            });
+        }
+        other => other?,
+    };
+    let mut count = 0usize;
+    out.write_all(b"[")?;
+    store.visit_days(
+        &[view.to_owned()],
+        &config.zone,
+        first,
+        last,
+        |view, event| {
+            out.write_all(if count == 0 { b"\n" } else { b",\n" })?;
+            serde_json::to_writer(&mut *out, &AgendaItem::new(config, view, &event))
+                .map_err(std::io::Error::from)?;
+            count += 1;
+            Ok::<(), AgendaError>(())
+        },
+    )?;
+    out.write_all(if count == 0 { b"]\n" } else { b"\n]\n" })?;
+    Ok(())
 }
 
 /// Writes the agenda as JSON or as text grouped under day headings.

@@ -76,9 +76,9 @@ pub fn find(config: &Config, now: DateTime<Utc>) -> Result<Next, AgendaError> {
 /// One event of `next --json`: the agenda's fields, the minutes until it ends or starts, and
 /// the link to join it.
 #[derive(Debug, Serialize)]
-struct NextItem {
+struct NextItem<'a> {
     #[serde(flatten)]
-    event: AgendaItem,
+    event: AgendaItem<'a>,
     /// Whole minutes until it ends (in progress) or starts (next), rounded up.
     minutes: i64,
     /// The join link, else the web link, when it is a web address.
@@ -86,9 +86,9 @@ struct NextItem {
 }
 
 #[derive(Serialize)]
-struct NextJson {
-    now: Option<NextItem>,
-    next: Option<NextItem>,
+struct NextJson<'a> {
+    now: Option<NextItem<'a>>,
+    next: Option<NextItem<'a>>,
 }
 
 fn minutes_until(now: DateTime<Utc>, then: DateTime<Utc>) -> i64 {
@@ -114,21 +114,28 @@ pub fn write(
     json: bool,
     out: &mut impl Write,
 ) -> std::io::Result<()> {
-    let item = |c: &CachedEvent, at: DateTime<Utc>| NextItem {
-        event: AgendaItem::new(config, &c.view, &c.event),
-        minutes: minutes_until(now, at),
-        join_url: crate::links::event_link(&c.event)
-            .ok()
-            .map(|(_, url)| url.to_string()),
-    };
+    fn item<'a>(
+        config: &'a Config,
+        c: &'a CachedEvent,
+        now: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> NextItem<'a> {
+        NextItem {
+            event: AgendaItem::new(config, &c.view, &c.event),
+            minutes: minutes_until(now, at),
+            join_url: crate::links::event_link(&c.event)
+                .ok()
+                .map(|(_, url)| url.to_string()),
+        }
+    }
     let current = found
         .current
         .as_ref()
-        .and_then(|c| Some(item(c, c.event.span()?.1)));
+        .and_then(|c| Some(item(config, c, now, c.event.span()?.1)));
     let next = found
         .next
         .as_ref()
-        .and_then(|c| Some(item(c, c.event.span()?.0)));
+        .and_then(|c| Some(item(config, c, now, c.event.span()?.0)));
     if json {
         serde_json::to_writer(&mut *out, &NextJson { now: current, next })?;
         return writeln!(out);

@@ -20,15 +20,15 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 /// What a reminder command reads on stdin: the event as `agenda --json` has it, plus when it
 /// starts relative to now, how long before it was meant to remind, and its join link.
 #[derive(Debug, Serialize)]
-pub struct ReminderJson {
+pub struct ReminderJson<'a> {
     #[serde(flatten)]
-    pub event: AgendaItem,
+    pub event: AgendaItem<'a>,
     pub minutes_to_start: i64,
     pub reminder_minutes: i64,
     pub join_url: Option<String>,
 }
 
-pub fn reminder_json(config: &Config, due: &Due, now: DateTime<Utc>) -> ReminderJson {
+pub fn reminder_json<'a>(config: &'a Config, due: &'a Due, now: DateTime<Utc>) -> ReminderJson<'a> {
     ReminderJson {
         event: AgendaItem::new(config, &due.event.view, &due.event.event),
         minutes_to_start: due.minutes_to_start(now),

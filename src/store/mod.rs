@@ -656,11 +656,32 @@ impl Store {
                 &all_views
             }
         };
+        let mut found = Vec::new();
+        self.visit_overlapping(views, from, to, |view, start, event| {
+            found.push((start, view.to_owned(), event));
+            Ok::<(), StoreError>(())
+        })?;
+        found.sort_by(|a, b| (a.0, &a.2.id).cmp(&(b.0, &b.2.id)));
+        Ok(found
+            .into_iter()
+            .map(|(_, view, event)| CachedEvent { view, event })
+            .collect())
+    }
+
+    /// Calls `f` with each shown event of `views` overlapping `[from, to)`, view by view, each
+    /// view's in order of start then id, without holding them: a year of events streams
+    /// through in the memory of one.
+    pub fn visit_overlapping<E: From<StoreError>>(
+        &self,
+        views: &[String],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        mut f: impl FnMut(&str, i64, Event) -> Result<(), E>,
+    ) -> Result<(), E> {
         let read = self.read()?;
         let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
         let longest = read.open_table(LONGEST).map_err(|e| self.err(e))?;
         let (from_ms, to_ms) = (to_ms(from), to_ms(to));
-        let mut found = Vec::new();
         for view in views {
             let span = longest
                 .get(view.as_str())
@@ -681,16 +702,34 @@ impl Store {
                     let event = self.decode(id, bytes)?;
                     // A stub shows once its master is known.
                     if !event.is_stub() {
-                        found.push((start, id.to_owned(), view.clone(), event));
+                        f(view, start, event)?;
                     }
                 }
             }
         }
-        found.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-        Ok(found
-            .into_iter()
-            .map(|(_, _, view, event)| CachedEvent { view, event })
-            .collect())
+        Ok(())
+    }
+
+    /// [`Store::visit_overlapping`] for the events that occupy a day of `[first, last]` in
+    /// `zone`.
+    pub fn visit_days<E: From<StoreError>>(
+        &self,
+        views: &[String],
+        zone: &DisplayZone,
+        first: NaiveDate,
+        last: NaiveDate,
+        mut f: impl FnMut(&str, Event) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let (from, to) = widen_for_all_day(
+            zone.days_range(first, last).0,
+            zone.days_range(first, last).1,
+        );
+        self.visit_overlapping(views, from, to, |view, _, event| {
+            if crate::days::occupies(&event, zone, first, last) {
+                f(view, event)?;
+            }
+            Ok(())
+        })
     }
 
     /// Where an event's rows are: its start, from the id table.
