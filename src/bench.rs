@@ -48,6 +48,12 @@ pub struct Figures {
     pub wan_incremental_ms: f64,
     /// Graph requests of a full round of the calendar.
     pub full_round_requests: u64,
+    /// At 100,000 events (an emulator of its own, a separate process): a full sync, a month
+    /// change in the TUI, the TUI's peak memory, and the emulator's.
+    pub full_sync_100k_s: f64,
+    pub month_switch_ms_100k: f64,
+    pub peak_rss_tui_mb_100k: f64,
+    pub sim_peak_rss_mb_100k: f64,
     /// Graph requests the rolling window's moving costs per day, beyond a round that finds
     /// nothing new: averaged over `ROLL_DAYS` days, one of which re-anchors the window.
     pub window_roll_requests: f64,
@@ -129,10 +135,20 @@ impl Bench {
 
     /// Runs this binary with `args` on `data_dir`; returns wall time and peak RSS in MB.
     fn child(&self, data_dir: &Path, args: &[&str]) -> anyhow::Result<(Duration, f64)> {
+        self.child_with(&self.config_file(), data_dir, args)
+    }
+
+    /// [`Bench::child`] with another config file.
+    fn child_with(
+        &self,
+        config_file: &Path,
+        data_dir: &Path,
+        args: &[&str],
+    ) -> anyhow::Result<(Duration, f64)> {
         let started = Instant::now();
         let child = Command::new(&self.exe)
             .arg("--config")
-            .arg(self.config_file())
+            .arg(config_file)
             .arg("--data-dir")
             .arg(data_dir)
             .args(args)
@@ -315,6 +331,9 @@ pub fn run(events: usize, mut progress: impl FnMut(&str)) -> anyhow::Result<Figu
     progress("the rolling window moving day by day");
     let (full_round_requests, window_roll_requests) = runtime.block_on(window_roll(&bench))?;
 
+    progress("100,000 events");
+    let big = runtime.block_on(at_100k(&bench))?;
+
     progress("sync over a wide-area network (100 ms a request)");
     bench.set_latency(WAN_LATENCY)?;
     let mut wan_full = Vec::new();
@@ -356,6 +375,10 @@ pub fn run(events: usize, mut progress: impl FnMut(&str)) -> anyhow::Result<Figu
         wan_incremental_ms: median(wan_incremental),
         full_round_requests,
         window_roll_requests,
+        full_sync_100k_s: big.full_sync_s,
+        month_switch_ms_100k: big.month_switch_ms,
+        peak_rss_tui_mb_100k: big.rss_tui_mb,
+        sim_peak_rss_mb_100k: big.sim_rss_mb,
     };
     drop(bench);
     runtime.shutdown_timeout(Duration::from_secs(2));
@@ -460,6 +483,132 @@ pub fn frame_workload(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The figures at 100,000 events.
+struct Big {
+    full_sync_s: f64,
+    month_switch_ms: f64,
+    rss_tui_mb: f64,
+    sim_rss_mb: f64,
+}
+
+/// Runs an emulator of 100,000 events as a process of its own (so its memory is its own),
+/// signs in to it as a user would (device code, approved through its control API), syncs it
+/// fully, then measures month changes and the TUI's memory on that cache.
+async fn at_100k(bench: &Bench) -> anyhow::Result<Big> {
+    use std::io::BufRead;
+    let mut sim = Command::new(&bench.exe)
+        .args([
+            "sim",
+            "--addr",
+            "127.0.0.1:0",
+            "--events",
+            "100000",
+            "--seed",
+            "42",
+        ])
+        .env("DELTACAL_REPORT_PEAK_RSS", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let mut line = String::new();
+    std::io::BufReader::new(sim.stdout.take().expect("piped")).read_line(&mut line)?;
+    let Some(url) = line.trim().strip_prefix("listening on ").map(str::to_owned) else {
+        let _ = sim.kill();
+        anyhow::bail!("the 100,000-event emulator did not start: {line}");
+    };
+    let result = async {
+        let http = reqwest::Client::new();
+        let form = |pairs: &[(&str, &str)]| {
+            url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(pairs)
+                .finish()
+        };
+        let post = |path: String, body: String| {
+            http.post(format!("{url}{path}"))
+                .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+        };
+        let json = |bytes: &[u8]| serde_json::from_slice::<serde_json::Value>(bytes);
+        let code = json(
+            &post(
+                "/common/oauth2/v2.0/devicecode".into(),
+                form(&[("client_id", "bench"), ("scope", "Calendars.Read offline_access")]),
+            )
+            .await?
+            .bytes()
+            .await?,
+        )?;
+        let user_code = code["user_code"].as_str().unwrap_or_default();
+        post("/sim/approve".into(), form(&[("user_code", user_code)])).await?;
+        let t = json(
+            &post(
+                "/common/oauth2/v2.0/token".into(),
+                form(&[
+                    ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+                    ("client_id", "bench"),
+                    ("device_code", code["device_code"].as_str().unwrap_or_default()),
+                ]),
+            )
+            .await?
+            .bytes()
+            .await?,
+        )?;
+        let dir = bench.root.path().join("100k");
+        let config_file = bench.root.path().join("config-100k.toml");
+        std::fs::write(
+            &config_file,
+            format!("[account]\nauthority = \"{url}\"\nclient_id = \"bench\"\n[graph]\nbase_url = \"{url}/v1.0\"\n[ui]\ntimezone = \"UTC\"\n"),
+        )?;
+        let config = Arc::new(Config::load(Some(&config_file), Some(&dir))?);
+        let set = TokenSet {
+            access_token: t["access_token"].as_str().unwrap_or_default().into(),
+            refresh_token: t["refresh_token"].as_str().map(str::to_owned),
+            expires_at: Utc::now() + chrono::Duration::hours(1),
+            scope: None,
+            account: Some("Bench <bench@contoso.com>".into()),
+        };
+        if set.access_token.is_empty() {
+            anyhow::bail!("the 100,000-event emulator gave no token: {t}");
+        }
+        tokens::save(&config.token_path(), &set)?;
+        let engine = SyncEngine::from_config(config.clone())?;
+        let started = Instant::now();
+        engine.sync_view(&config.calendars[0]).await?;
+        let full_sync_s = started.elapsed().as_secs_f64();
+        drop(engine);
+        let (runner, mut app, mut terminal) = first_frame(&config, (160, 48))?;
+        let mut switches = Vec::new();
+        for key in "nnnnpppp".chars() {
+            let key = crossterm::event::KeyEvent::new(
+                crossterm::event::KeyCode::Char(key),
+                crossterm::event::KeyModifiers::NONE,
+            );
+            let started = Instant::now();
+            runner.dispatch(&mut app, Action::Key(key));
+            terminal.draw(|f| crate::ui::draw::draw(f, &app))?;
+            switches.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        drop((runner, app, terminal));
+        let (_, rss_tui_mb) = bench.child_with(&config_file, &dir, &["bench-frame"])?;
+        Ok::<_, anyhow::Error>((full_sync_s, median(switches), rss_tui_mb))
+    }
+    .await;
+    // The emulator reports its peak memory as it exits on SIGINT.
+    Command::new("kill")
+        .args(["-INT", &sim.id().to_string()])
+        .status()?;
+    let (_, sim_kb) = wait_with_rusage(sim).unwrap_or((false, -1));
+    let (full_sync_s, month_switch_ms, rss_tui_mb) = result?;
+    Ok(Big {
+        full_sync_s,
+        month_switch_ms,
+        rss_tui_mb,
+        sim_rss_mb: sim_kb as f64 / 1024.0,
+    })
+}
+
 /// Requests of a full round, and the requests per day the window's moving adds to the rounds
 /// of `ROLL_DAYS` days in a row (one round a day, as the background sync runs at least).
 async fn window_roll(bench: &Bench) -> anyhow::Result<(u64, f64)> {
@@ -510,6 +659,10 @@ const TARGETS: &[(&str, &str)] = &[
     ("wan_full_sync_s", "<= 1.5"),
     ("wan_incremental_ms", "<= 150"),
     ("full_round_requests", "(not a target)"),
+    ("full_sync_100k_s", "<= 2.5"),
+    ("month_switch_ms_100k", "<= 20"),
+    ("peak_rss_tui_mb_100k", "<= 40"),
+    ("sim_peak_rss_mb_100k", "<= 400"),
     ("window_roll_requests", "<= 5 % of full_round_requests"),
 ];
 
