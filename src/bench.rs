@@ -138,6 +138,14 @@ impl Bench {
         self.child_with(&self.config_file(), data_dir, args)
     }
 
+    /// The median wall time of `runs` runs of [`Bench::child`], in ms.
+    fn child_ms(&self, data_dir: &Path, args: &[&str], runs: usize) -> anyhow::Result<f64> {
+        let times = (0..runs)
+            .map(|_| Ok(self.child(data_dir, args)?.0.as_secs_f64() * 1000.0))
+            .collect::<anyhow::Result<Vec<f64>>>()?;
+        Ok(median(times))
+    }
+
     /// [`Bench::child`] with another config file.
     fn child_with(
         &self,
@@ -270,31 +278,19 @@ pub fn run(events: usize, mut progress: impl FnMut(&str)) -> anyhow::Result<Figu
     drop(engine);
 
     progress("agenda");
-    let mut agenda = Vec::new();
-    for _ in 0..10 {
-        let (t, _) = bench.child(
-            &dir,
-            &["agenda", "--from", "today", "--to", "+29d", "--json"],
-        )?;
-        agenda.push(t.as_secs_f64() * 1000.0);
-    }
-
+    let agenda = bench.child_ms(
+        &dir,
+        &["agenda", "--from", "today", "--to", "+29d", "--json"],
+        10,
+    )?;
     progress("a year's agenda");
-    let mut agenda_365d = Vec::new();
-    for _ in 0..5 {
-        let (t, _) = bench.child(
-            &dir,
-            &["agenda", "--from", "today", "--to", "+364d", "--json"],
-        )?;
-        agenda_365d.push(t.as_secs_f64() * 1000.0);
-    }
-
+    let agenda_365d = bench.child_ms(
+        &dir,
+        &["agenda", "--from", "today", "--to", "+364d", "--json"],
+        5,
+    )?;
     progress("next");
-    let mut next = Vec::new();
-    for _ in 0..10 {
-        let (t, _) = bench.child(&dir, &["next", "--json"])?;
-        next.push(t.as_secs_f64() * 1000.0);
-    }
+    let next = bench.child_ms(&dir, &["next", "--json"], 10)?;
 
     progress("first frame and redraw");
     let mut first = Vec::new();
@@ -363,9 +359,9 @@ pub fn run(events: usize, mut progress: impl FnMut(&str)) -> anyhow::Result<Figu
         incremental_sync_ms: median(incremental),
         incremental_series_ms: median(incremental_series),
         resync_410_s: median(resync),
-        agenda_ms: median(agenda),
-        agenda_365d_ms: median(agenda_365d),
-        next_ms: median(next),
+        agenda_ms: agenda,
+        agenda_365d_ms: agenda_365d,
+        next_ms: next,
         first_frame_ms: median(first),
         redraw_ms: median(redraw),
         peak_rss_sync_mb: rss_sync,

@@ -106,6 +106,15 @@ const SAMPLE: &str = r##"[
  {"subject":"Next month","start":{"dateTime":"2017-01-05T10:00:00","timeZone":"Pacific Standard Time"},"end":{"dateTime":"2017-01-05T11:00:00","timeZone":"Pacific Standard Time"},"id":"AAMkLater="}
 ]"##;
 
+/// A temp dir with a config in UTC and the path of a data dir in it (not created).
+fn utc_dirs() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.toml");
+    std::fs::write(&config, "[ui]\ntimezone = \"UTC\"\n").unwrap();
+    let data = dir.path().join("data");
+    (dir, config, data)
+}
+
 fn filled_cache(data: &std::path::Path) {
     let store = Store::open(&data.join("cache.redb")).unwrap();
     let items: Vec<Value> = serde_json::from_str(SAMPLE).unwrap();
@@ -127,10 +136,7 @@ fn filled_cache(data: &std::path::Path) {
 
 #[test]
 fn agenda_json_over_a_filled_cache() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("c.toml");
-    std::fs::write(&config, "[ui]\ntimezone = \"UTC\"\n").unwrap();
-    let data = dir.path().join("data");
+    let (_dir, config, data) = utc_dirs();
     filled_cache(&data);
     let out = run(
         &[
@@ -650,10 +656,7 @@ async fn kill_dash_nine_at_random_points_never_corrupts_the_cache() {
 
 #[test]
 fn edges_are_usage_errors_or_quiet_never_panics() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("c.toml");
-    std::fs::write(&config, "[ui]\ntimezone = \"UTC\"\n").unwrap();
-    let data = dir.path().join("data");
+    let (_dir, config, data) = utc_dirs();
     filled_cache(&data);
     for args in [
         ["agenda", "--from", "+106751991167300d"],
@@ -746,10 +749,7 @@ async fn offline_and_a_wrong_calendar_say_so_at_once() {
 
 #[test]
 fn agenda_reads_a_cache_on_read_only_media() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("c.toml");
-    std::fs::write(&config, "[ui]\ntimezone = \"UTC\"\n").unwrap();
-    let data = dir.path().join("data");
+    let (_dir, config, data) = utc_dirs();
     std::fs::create_dir(&data).unwrap();
     // A small tmpfs remounted read-only where this machine lets the test mount (root, as in
     // CI). Elsewhere the same read goes through a cache opened read-only in-process.
@@ -872,10 +872,7 @@ fn cache_with(data: &std::path::Path, items: &[Value]) {
 
 #[test]
 fn next_names_the_event_in_progress_and_the_next_with_time_left_and_link() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("c.toml");
-    std::fs::write(&config, "[ui]\ntimezone = \"UTC\"\n").unwrap();
-    let data = dir.path().join("data");
+    let (_dir, config, data) = utc_dirs();
     // Before any sync: nothing, and success.
     let out = run(&["next", "--json"], &config, &data);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -933,10 +930,7 @@ fn next_names_the_event_in_progress_and_the_next_with_time_left_and_link() {
 fn export_writes_the_cache_as_icalendar_that_parses_back() {
     use icalendar::Component;
     use std::str::FromStr;
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("c.toml");
-    std::fs::write(&config, "[ui]\ntimezone = \"UTC\"\n").unwrap();
-    let data = dir.path().join("data");
+    let (_dir, config, data) = utc_dirs();
     filled_cache(&data);
     let out = run(
         &[

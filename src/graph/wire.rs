@@ -88,15 +88,17 @@ pub fn parse_page(body: &[u8]) -> Result<DeltaPage, WireError> {
     })
 }
 
+/// A page of a plain Graph list (not a delta): its items, unparsed, and the next page's link.
+#[derive(Deserialize)]
+struct WireList<'a> {
+    #[serde(borrow)]
+    value: Vec<&'a RawValue>,
+    #[serde(rename = "@odata.nextLink")]
+    next_link: Option<String>,
+}
+
 /// A list of events (a series' instances) and the link to the rest, if any.
 pub fn parse_list(body: &[u8]) -> Result<(Vec<crate::model::Event>, Option<String>), WireError> {
-    #[derive(Deserialize)]
-    struct WireList<'a> {
-        #[serde(borrow)]
-        value: Vec<&'a RawValue>,
-        #[serde(rename = "@odata.nextLink")]
-        next_link: Option<String>,
-    }
     let text = page_text(body);
     let wire: WireList<'_> =
         serde_json::from_str(&text).map_err(|e| WireError::Json(e.to_string()))?;
@@ -121,13 +123,6 @@ pub type CalendarPage = (
 /// One page of `/me/calendars`: each calendar with whether the server said it is the default
 /// (v1.0 has been seen to leave `isDefaultCalendar` out), and the next page's link.
 pub fn parse_calendars(body: &[u8]) -> Result<CalendarPage, WireError> {
-    #[derive(Deserialize)]
-    struct WireList<'a> {
-        #[serde(borrow)]
-        value: Vec<&'a RawValue>,
-        #[serde(rename = "@odata.nextLink")]
-        next_link: Option<String>,
-    }
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct WireCalendar {
