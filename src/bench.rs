@@ -201,7 +201,11 @@ fn wait_with_rusage(child: std::process::Child) -> anyhow::Result<(bool, i64)> {
 }
 
 /// Runs the suite and returns the figures. `progress` hears what is being measured.
-pub fn run(events: usize, mut progress: impl FnMut(&str)) -> anyhow::Result<Figures> {
+pub fn run(
+    events: usize,
+    large_events: usize,
+    mut progress: impl FnMut(&str),
+) -> anyhow::Result<Figures> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -327,8 +331,8 @@ pub fn run(events: usize, mut progress: impl FnMut(&str)) -> anyhow::Result<Figu
     progress("the rolling window moving day by day");
     let (full_round_requests, window_roll_requests) = runtime.block_on(window_roll(&bench))?;
 
-    progress("100,000 events");
-    let big = runtime.block_on(at_100k(&bench))?;
+    progress("the large calendar (100,000 events unless --large-events says otherwise)");
+    let big = runtime.block_on(at_large(&bench, large_events))?;
 
     progress("sync over a wide-area network (100 ms a request)");
     bench.set_latency(WAN_LATENCY)?;
@@ -487,21 +491,14 @@ struct Big {
     sim_rss_mb: f64,
 }
 
-/// Runs an emulator of 100,000 events as a process of its own (so its memory is its own),
+/// Runs an emulator of `events` events (100,000 for the figures) as a process of its own (so its memory is its own),
 /// signs in to it as a user would (device code, approved through its control API), syncs it
 /// fully, then measures month changes and the TUI's memory on that cache.
-async fn at_100k(bench: &Bench) -> anyhow::Result<Big> {
+async fn at_large(bench: &Bench, events: usize) -> anyhow::Result<Big> {
     use std::io::BufRead;
     let mut sim = Command::new(&bench.exe)
-        .args([
-            "sim",
-            "--addr",
-            "127.0.0.1:0",
-            "--events",
-            "100000",
-            "--seed",
-            "42",
-        ])
+        .args(["sim", "--addr", "127.0.0.1:0", "--seed", "42", "--events"])
+        .arg(events.to_string())
         .env("DELTACAL_REPORT_PEAK_RSS", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -409,11 +409,11 @@ fn demo_config_text(config: &Config) -> String {
 }
 
 /// `deltacal bench`.
-pub fn run_bench(events: usize, json: bool) -> anyhow::Result<()> {
-    if events == 0 {
-        return Err(UsageError("--events must be at least 1".into()).into());
+pub fn run_bench(events: usize, large_events: usize, json: bool) -> anyhow::Result<()> {
+    if events == 0 || large_events == 0 {
+        return Err(UsageError("--events and --large-events must be at least 1".into()).into());
     }
-    let figures = crate::bench::run(events, |what| {
+    let figures = crate::bench::run(events, large_events, |what| {
         if !json {
             eprintln!("measuring {what}...");
         }

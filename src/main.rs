@@ -123,6 +123,9 @@ enum Command {
         /// Events in the benchmark calendar
         #[arg(long, default_value_t = 10_000)]
         events: usize,
+        /// Events in the large calendar of the `*_100k` figures
+        #[arg(long, default_value_t = 100_000)]
+        large_events: usize,
         /// Print JSON instead of a table
         #[arg(long)]
         json: bool,
@@ -268,7 +271,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Demo { events, seed }) => {
             deltacal::run_demo(cli.data_dir.as_deref(), cli.config.as_deref(), events, seed)?
         }
-        Some(Command::Bench { events, json }) => deltacal::run_bench(events, json)?,
+        Some(Command::Bench {
+            events,
+            large_events,
+            json,
+        }) => deltacal::run_bench(events, large_events, json)?,
         Some(Command::BenchFrame) => {
             deltacal::run_bench_frame(&load().map_err(anyhow::Error::from)?)?
         }

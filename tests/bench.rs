@@ -8,7 +8,14 @@ use serde_json::Value;
 #[test]
 fn bench_runs_end_to_end_and_reports_every_figure() {
     let out = Command::new(env!("CARGO_BIN_EXE_deltacal"))
-        .args(["bench", "--events", "300", "--json"])
+        .args([
+            "bench",
+            "--events",
+            "300",
+            "--large-events",
+            "1000",
+            "--json",
+        ])
         .env_remove("DELTACAL_CONFIG")
         .env_remove("DELTACAL_DATA_DIR")
         .output()
@@ -33,6 +40,12 @@ fn bench_runs_end_to_end_and_reports_every_figure() {
         "emulator_full_round_s",
         "wan_full_sync_s",
         "wan_incremental_ms",
+        "agenda_365d_ms",
+        "next_ms",
+        "full_sync_100k_s",
+        "month_switch_ms_100k",
+        "peak_rss_tui_mb_100k",
+        "sim_peak_rss_mb_100k",
     ] {
         let v = figures[name]
             .as_f64()

@@ -105,13 +105,18 @@ impl DerefMut for Harness {
 
 /// A cache holding `events()`, each in its calendar view.
 fn fixture_store(dir: &std::path::Path) -> Arc<Store> {
+    fixture_store_with(dir, events())
+}
+
+fn fixture_store_with(dir: &std::path::Path, fixture: Vec<CachedEvent>) -> Arc<Store> {
     let store = Store::open(&dir.join("cache.redb")).unwrap();
     let window = deltacal::model::Window {
         start: "2026-01-01T00:00:00Z".parse().unwrap(),
         end: "2028-01-01T00:00:00Z".parse().unwrap(),
     };
     for view in ["default", "AAMkTeam="] {
-        let changes: Vec<Change> = events()
+        let changes: Vec<Change> = fixture
+            .clone()
             .into_iter()
             .filter(|c| c.view == view)
             .map(|c| Change::Upsert {
@@ -125,10 +130,14 @@ fn fixture_store(dir: &std::path::Path) -> Arc<Store> {
 }
 
 fn app(size: (u16, u16)) -> Harness {
+    app_with(size, events())
+}
+
+fn app_with(size: (u16, u16), fixture: Vec<CachedEvent>) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let config = Arc::new(Config::from_toml(CONFIG, None, dir.path().to_owned()).unwrap());
     let (requests_tx, requests) = tokio::sync::mpsc::unbounded_channel();
-    let runner = EffectRunner::new(fixture_store(dir.path()), requests_tx);
+    let runner = EffectRunner::new(fixture_store_with(dir.path(), fixture), requests_tx);
     let app = App::new(config, Theme { color: false }, now(), size);
     let mut app = Harness {
         app,
@@ -620,6 +629,7 @@ fn the_agenda_scrolls_to_keep_the_selected_event_in_sight() {
         first,
         last,
         events: busy,
+        ..Default::default()
     }));
     assert!(render(&a).contains("Meeting number 0"));
     for _ in 0..15 {
@@ -667,6 +677,7 @@ fn show_events(a: &mut Harness, events: Vec<CachedEvent>) {
         first,
         last,
         events,
+        ..Default::default()
     }));
 }
 
@@ -1032,6 +1043,83 @@ fn a_reminder_banner_stays_until_dismissed_joins_with_o_and_snoozes_with_z() {
     a.update(ch('x'));
     assert!(a.reminders.is_empty());
     assert!(!render(&a).contains('⏰'));
+}
+
+#[test]
+fn the_month_reads_only_what_its_cells_show_and_all_of_the_selected_day() {
+    // Sixty short meetings on Wednesday the 25th, a two-day event across it, and one on the
+    // 26th; the selection starts on the 24th.
+    let mut fixture = events();
+    for i in 0..60 {
+        let (h, m) = (8 + i / 6, (i % 6) * 10);
+        fixture.push(event(
+            "default",
+            json!({"id": format!("busy{i:02}"), "subject": format!("Busy {i:02}"),
+                   "start": t(&format!("2026-11-25T{h:02}:{m:02}:00")), "end": t(&format!("2026-11-25T{h:02}:{:02}:00", m + 5))}),
+        ));
+    }
+    fixture.push(event(
+        "default",
+        json!({"id": "conf", "subject": "Conference", "start": t("2026-11-25T09:00:00"), "end": t("2026-11-26T17:00:00")}),
+    ));
+    let mut a = app_with((80, 24), fixture);
+    let on = |a: &Harness, day: &str| {
+        let day = d(day);
+        a.visible
+            .events
+            .iter()
+            .filter(|c| deltacal::days::occupies(&c.event, &a.config.zone, day, day))
+            .count()
+    };
+    let read = on(&a, "2026-11-25");
+    assert!(
+        read < 40,
+        "the 25th is read up to its cap, not wholly: {read}"
+    );
+    assert_eq!(
+        read + a.visible.hidden[&d("2026-11-25")],
+        62,
+        "the rest is counted (with the trip)"
+    );
+    // The cell says how many more there are, counting those not read.
+    let screen = render(&a);
+    let more: usize = screen
+        .lines()
+        .flat_map(|l| l.split("+").skip(1))
+        .filter_map(|rest| rest.split(' ').next()?.parse().ok())
+        .max()
+        .unwrap();
+    assert!(more > 55, "{screen}");
+    // Selecting the day reads it whole; ] steps through all of its events.
+    let effects = a.update(ch('l'));
+    assert_eq!(
+        effects,
+        vec![Effect::LoadDays {
+            first: d("2026-11-25"),
+            last: d("2026-11-25")
+        }]
+    );
+    run_effects(&mut a, effects);
+    assert_eq!(on(&a, "2026-11-25"), 62);
+    assert!(
+        a.visible
+            .hidden
+            .get(&d("2026-11-25"))
+            .is_none_or(|n| *n == 0)
+    );
+    for _ in 0..70 {
+        a.update(ch(']'));
+    }
+    assert_eq!(
+        a.selected_event().unwrap().event.id,
+        "busy59",
+        "the last of all 62"
+    );
+    // The week view reads everything it shows.
+    let effects = a.update(ch('w'));
+    run_effects(&mut a, effects);
+    assert!(a.visible.hidden.is_empty());
+    assert_eq!(on(&a, "2026-11-25"), 62);
 }
 
 #[test]

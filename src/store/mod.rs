@@ -3,7 +3,7 @@
 //! Every table is declared here. A page of changes and the link that follows it commit in one
 //! write transaction, so the cache and its sync state never disagree, whatever stops the process.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
@@ -708,6 +708,80 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// Like [`Store::events_in_days`], for a view that can show only a few events a day (the
+    /// month): of the events that begin and end on one day, shorter than a day, only the first
+    /// `cap` by start are read, and the rest of each day only counted (the count is returned by
+    /// day). Events that span days, and every event of `full` (the selected day, whose events
+    /// the keys step through), are read whole. Which events to read is decided from the keys
+    /// and the rows' end times, before any record is decoded: that is what a month of a dense
+    /// calendar costs.
+    pub fn events_in_days_capped(
+        &self,
+        views: &[String],
+        zone: &DisplayZone,
+        first: NaiveDate,
+        last: NaiveDate,
+        cap: usize,
+        full: NaiveDate,
+    ) -> Result<(Vec<CachedEvent>, BTreeMap<NaiveDate, usize>), StoreError> {
+        let (from, to) = zone.days_range(first, last);
+        let (from, to) = widen_for_all_day(from, to);
+        let read = self.read()?;
+        let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
+        let longest = read.open_table(LONGEST).map_err(|e| self.err(e))?;
+        let (lo_ms, hi_ms) = (to_ms(from), to_ms(to));
+        let mut found = Vec::new();
+        let mut read_per_day: BTreeMap<NaiveDate, usize> = BTreeMap::new();
+        let mut hidden: BTreeMap<NaiveDate, usize> = BTreeMap::new();
+        const LONG_MS: i64 = 23 * 3600 * 1000;
+        for view in views {
+            let span = longest
+                .get(view.as_str())
+                .map_err(|e| self.err(e))?
+                .map(|v| v.value())
+                .unwrap_or(0);
+            let lower = (
+                view.as_str(),
+                lo_ms.saturating_sub(span).max(NO_SPAN + 1),
+                "",
+            );
+            let upper = (view.as_str(), hi_ms, "");
+            for entry in events.range(lower..upper).map_err(|e| self.err(e))? {
+                let (key, value) = entry.map_err(|e| self.err(e))?;
+                let (_, start, id) = key.value();
+                let (end, _, bytes) = value.value();
+                if !(end > lo_ms || (end == start && start >= lo_ms)) {
+                    continue;
+                }
+                let day = zone.date_of(from_ms(start));
+                let last_day = zone.date_of(from_ms(end.max(start + 1) - 1));
+                let whole = end - start >= LONG_MS
+                    || day != last_day
+                    || day == full
+                    || day < first
+                    || day > last;
+                if !whole {
+                    let n = read_per_day.entry(day).or_default();
+                    if *n >= cap {
+                        *hidden.entry(day).or_default() += 1;
+                        continue;
+                    }
+                    *n += 1;
+                }
+                let event = self.decode(id, bytes)?;
+                if !event.is_stub() && crate::days::occupies(&event, zone, first, last) {
+                    found.push((start, view.clone(), event));
+                }
+            }
+        }
+        found.sort_by(|a, b| (a.0, &a.2.id).cmp(&(b.0, &b.2.id)));
+        let found = found
+            .into_iter()
+            .map(|(_, view, event)| CachedEvent { view, event })
+            .collect();
+        Ok((found, hidden))
     }
 
     /// [`Store::visit_overlapping`] for the events that occupy a day of `[first, last]` in

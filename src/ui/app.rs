@@ -40,6 +40,8 @@ pub struct Visible {
     pub first: Option<NaiveDate>,
     pub last: Option<NaiveDate>,
     pub events: Vec<CachedEvent>,
+    /// Events the month left unread, by the day they begin on: only counted, for "+N more".
+    pub hidden: BTreeMap<NaiveDate, usize>,
 }
 
 /// What the sync task is doing, as the status bar tells it.
@@ -309,6 +311,13 @@ impl App {
         )
     }
 
+    /// What the month view reads of each day: at most as many short events as the tallest cell
+    /// could show (the rest are counted), and every event of the selected day. None for the
+    /// other views, which show every event they load.
+    pub fn month_cap(&self) -> Option<(usize, NaiveDate)> {
+        (self.view == ViewKind::Month).then_some((usize::from(self.size.1).max(1), self.selected))
+    }
+
     /// The first day of the selected day's week.
     pub fn week_start(&self) -> NaiveDate {
         let back = (self.selected.weekday().num_days_from_monday() + 7
@@ -386,7 +395,15 @@ impl App {
             self.detail_of = None;
             self.detail_scroll = 0;
         }
-        self.load_if_needed()
+        let mut effects = self.load_if_needed();
+        // The month read only some of a busy day's events: the selected day needs them all.
+        if effects.is_empty() && self.visible.hidden.get(&day).is_some_and(|n| *n > 0) {
+            effects.push(Effect::LoadDays {
+                first: day,
+                last: day,
+            });
+        }
+        effects
     }
 
     /// Moves the selection among the selected day's events, staying within them.
@@ -549,6 +566,10 @@ impl App {
                     .events
                     .retain(|c| !crate::days::occupies(&c.event, &zone, first, last));
                 self.visible.events.extend(fresh.events);
+                self.visible
+                    .hidden
+                    .retain(|day, _| !(first..=last).contains(day));
+                self.visible.hidden.extend(fresh.hidden);
                 let key = |c: &CachedEvent| (c.event.span().map(|s| s.0), c.event.id.clone());
                 self.visible.events.sort_by_key(key);
                 self.visible

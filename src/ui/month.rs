@@ -62,9 +62,11 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 )));
             }
             let entries = buckets.get(&day).map(Vec::as_slice).unwrap_or_default();
+            // Events the month did not read count too.
+            let total = entries.len() + app.visible.hidden.get(&day).copied().unwrap_or(0);
             let room = h.saturating_sub(1) as usize;
-            let shown = if entries.len() > room {
-                room.saturating_sub(1)
+            let shown = if total > room {
+                room.saturating_sub(1).min(entries.len())
             } else {
                 entries.len()
             };
@@ -110,9 +112,9 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 }
                 lines.push(line);
             }
-            if entries.len() > shown {
+            if total > shown {
                 lines.push(Line::from(Span::styled(
-                    more_label(entries.len() - shown, inner),
+                    more_label(total - shown, inner),
                     theme.dim(),
                 )));
             }

@@ -93,14 +93,12 @@ impl EffectRunner {
         let mut queue: VecDeque<Effect> = effects.into();
         while let Some(effect) = queue.pop_front() {
             let action = match effect {
-                Effect::Load { first, last } => {
-                    match load_days(&self.store, &app.shown_views(), &app.config, first, last) {
-                        Ok(visible) => Action::Loaded(visible),
-                        Err(e) => Action::LoadFailed(e.to_string()),
-                    }
-                }
+                Effect::Load { first, last } => match load_days(&self.store, app, first, last) {
+                    Ok(visible) => Action::Loaded(visible),
+                    Err(e) => Action::LoadFailed(e.to_string()),
+                },
                 Effect::LoadDays { first, last } => {
-                    match load_days(&self.store, &app.shown_views(), &app.config, first, last) {
+                    match load_days(&self.store, app, first, last) {
                         Ok(fresh) => Action::LoadedDays(fresh),
                         Err(e) => Action::LoadFailed(e.to_string()),
                     }
@@ -169,18 +167,27 @@ impl EffectRunner {
     }
 }
 
-/// The events of the shown calendars on `[first, last]` (display-zone days).
+/// The events of the shown calendars on `[first, last]` (display-zone days), as much of them
+/// as the view can show.
 fn load_days(
     store: &Store,
-    views: &[String],
-    config: &Config,
+    app: &App,
     first: NaiveDate,
     last: NaiveDate,
 ) -> Result<Visible, StoreError> {
+    let (views, zone) = (app.shown_views(), &app.config.zone);
+    let (events, hidden) = match app.month_cap() {
+        Some((cap, full)) => store.events_in_days_capped(&views, zone, first, last, cap, full)?,
+        None => (
+            store.events_in_days(&views, zone, first, last)?,
+            Default::default(),
+        ),
+    };
     Ok(Visible {
         first: Some(first),
         last: Some(last),
-        events: store.events_in_days(views, &config.zone, first, last)?,
+        events,
+        hidden,
     })
 }
 
