@@ -315,7 +315,19 @@ impl App {
     /// could show (the rest are counted), and every event of the selected day. None for the
     /// other views, which show every event they load.
     pub fn month_cap(&self) -> Option<(usize, NaiveDate)> {
-        (self.view == ViewKind::Month).then_some((usize::from(self.size.1).max(1), self.selected))
+        if self.view != ViewKind::Month {
+            return None;
+        }
+        // The tallest week row, less its day-number line: more no cell can show. Taken for the
+        // narrower main area (the side pane open), where rows are as tall.
+        let cells = geometry::month_cells(self.main_area(), &self.grid());
+        let tallest = cells
+            .rows
+            .iter()
+            .map(|&(_, h)| usize::from(h))
+            .max()
+            .unwrap_or(1);
+        Some((tallest.max(1), self.selected))
     }
 
     /// The first day of the selected day's week.
@@ -502,7 +514,12 @@ impl App {
                 self.on_key(KeyEvent::new(code, KeyModifiers::NONE))
             }
             Action::Resize { width, height } => {
+                let taller = height > self.size.1 || width != self.size.0;
                 self.size = (width, height);
+                // Taller month cells can show events the month did not read.
+                if self.view == ViewKind::Month && taller && !self.visible.hidden.is_empty() {
+                    return vec![self.reload()];
+                }
                 Vec::new()
             }
             Action::Tick(now) => {
