@@ -121,15 +121,7 @@ impl Bench {
     fn data_dir(&self, name: &str) -> anyhow::Result<(Arc<Config>, PathBuf)> {
         let dir = self.root.path().join(name);
         let config = Config::from_toml(&self.config_text(), Some(self.config_file()), dir.clone())?;
-        let t = self.issue_tokens()?;
-        let set = TokenSet {
-            access_token: t["access_token"].as_str().unwrap_or_default().into(),
-            refresh_token: t["refresh_token"].as_str().map(str::to_owned),
-            expires_at: Utc::now() + chrono::Duration::hours(1),
-            scope: None,
-            account: Some("Bench <bench@contoso.com>".into()),
-        };
-        tokens::save(&config.token_path(), &set)?;
+        save_tokens(&config, &self.issue_tokens()?)?;
         Ok((Arc::new(config), dir))
     }
 
@@ -483,6 +475,22 @@ pub fn frame_workload(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Stores the tokens an emulator's token endpoint answered, as a sign-in would.
+fn save_tokens(config: &Config, t: &serde_json::Value) -> anyhow::Result<()> {
+    let set = TokenSet {
+        access_token: t["access_token"].as_str().unwrap_or_default().into(),
+        refresh_token: t["refresh_token"].as_str().map(str::to_owned),
+        expires_at: Utc::now() + chrono::Duration::hours(1),
+        scope: None,
+        account: Some("Bench <bench@contoso.com>".into()),
+    };
+    if set.access_token.is_empty() {
+        anyhow::bail!("the emulator gave no access token: {t}");
+    }
+    tokens::save(&config.token_path(), &set)?;
+    Ok(())
+}
+
 /// The figures at 100,000 events.
 struct Big {
     full_sync_s: f64,
@@ -555,17 +563,7 @@ async fn at_large(bench: &Bench, events: usize) -> anyhow::Result<Big> {
             format!("[account]\nauthority = \"{url}\"\nclient_id = \"bench\"\n[graph]\nbase_url = \"{url}/v1.0\"\n[ui]\ntimezone = \"UTC\"\n"),
         )?;
         let config = Arc::new(Config::load(Some(&config_file), Some(&dir))?);
-        let set = TokenSet {
-            access_token: t["access_token"].as_str().unwrap_or_default().into(),
-            refresh_token: t["refresh_token"].as_str().map(str::to_owned),
-            expires_at: Utc::now() + chrono::Duration::hours(1),
-            scope: None,
-            account: Some("Bench <bench@contoso.com>".into()),
-        };
-        if set.access_token.is_empty() {
-            anyhow::bail!("the 100,000-event emulator gave no token: {t}");
-        }
-        tokens::save(&config.token_path(), &set)?;
+        save_tokens(&config, &t)?;
         let engine = SyncEngine::from_config(config.clone())?;
         let started = Instant::now();
         engine.sync_view(&config.calendars[0]).await?;

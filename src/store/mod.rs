@@ -53,6 +53,9 @@ const SYNC: TableDefinition<&str, &[u8]> = TableDefinition::new("sync_state");
 
 const NO_SPAN: i64 = i64::MIN;
 
+/// A key of the events table: (view, start ms, id).
+type EventKey<'a> = (&'a str, i64, &'a str);
+
 /// A problem with the cache file.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -668,6 +671,26 @@ impl Store {
             .collect())
     }
 
+    /// The keys of a view's events table to scan for events overlapping `[from_ms, to_ms)`:
+    /// from `from_ms` less the view's longest event (one that began earlier may still last).
+    fn scan_bounds<'v>(
+        &self,
+        longest: &redb::ReadOnlyTable<&'static str, i64>,
+        view: &'v str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<(EventKey<'v>, EventKey<'v>), StoreError> {
+        let span = longest
+            .get(view)
+            .map_err(|e| self.err(e))?
+            .map(|v| v.value())
+            .unwrap_or(0);
+        Ok((
+            (view, from_ms.saturating_sub(span).max(NO_SPAN + 1), ""),
+            (view, to_ms, ""),
+        ))
+    }
+
     /// Calls `f` with each shown event of `views` overlapping `[from, to)`, view by view, each
     /// view's in order of start then id, without holding them: a year of events streams
     /// through in the memory of one.
@@ -683,17 +706,7 @@ impl Store {
         let longest = read.open_table(LONGEST).map_err(|e| self.err(e))?;
         let (from_ms, to_ms) = (to_ms(from), to_ms(to));
         for view in views {
-            let span = longest
-                .get(view.as_str())
-                .map_err(|e| self.err(e))?
-                .map(|v| v.value())
-                .unwrap_or(0);
-            let lower = (
-                view.as_str(),
-                from_ms.saturating_sub(span).max(NO_SPAN + 1),
-                "",
-            );
-            let upper = (view.as_str(), to_ms, "");
+            let (lower, upper) = self.scan_bounds(&longest, view, from_ms, to_ms)?;
             for entry in events.range(lower..upper).map_err(|e| self.err(e))? {
                 let (key, value) = entry.map_err(|e| self.err(e))?;
                 let (_, start, id) = key.value();
@@ -737,17 +750,7 @@ impl Store {
         let mut hidden: BTreeMap<NaiveDate, usize> = BTreeMap::new();
         const LONG_MS: i64 = 23 * 3600 * 1000;
         for view in views {
-            let span = longest
-                .get(view.as_str())
-                .map_err(|e| self.err(e))?
-                .map(|v| v.value())
-                .unwrap_or(0);
-            let lower = (
-                view.as_str(),
-                lo_ms.saturating_sub(span).max(NO_SPAN + 1),
-                "",
-            );
-            let upper = (view.as_str(), hi_ms, "");
+            let (lower, upper) = self.scan_bounds(&longest, view, lo_ms, hi_ms)?;
             for entry in events.range(lower..upper).map_err(|e| self.err(e))? {
                 let (key, value) = entry.map_err(|e| self.err(e))?;
                 let (_, start, id) = key.value();
