@@ -5,7 +5,6 @@ use std::io::Write;
 use chrono::{NaiveDate, Utc};
 
 use crate::config::Config;
-use crate::days::occupies;
 use crate::layout::{ASCII_MARKS, day_times};
 use crate::model::{CachedEvent, Event};
 use crate::store::Store;
@@ -128,23 +127,22 @@ pub fn write(
     if events.is_empty() {
         return writeln!(out, "No events from {first} to {last}.");
     }
-    let mut day = first;
-    while day <= last {
-        let mut todays: Vec<&CachedEvent> = events
-            .iter()
-            .filter(|c| occupies(&c.event, &config.zone, day, day))
-            .collect();
+    // Each event into the days it occupies, in one pass (not one pass a day).
+    let mut days: std::collections::BTreeMap<NaiveDate, Vec<&CachedEvent>> = Default::default();
+    for c in events {
+        let Some((a, b)) = crate::days::event_days(&c.event, &config.zone) else {
+            continue;
+        };
+        for day in a.max(first).iter_days().take_while(|d| *d <= b.min(last)) {
+            days.entry(day).or_default().push(c);
+        }
+    }
+    for (day, mut todays) in days {
         // All-day events first, then by start, in every zone.
         todays.sort_by_key(|c| (!c.event.all_day, c.event.span().map(|s| s.0)));
-        if !todays.is_empty() {
-            writeln!(out, "{}", day.format("%a %Y-%m-%d"))?;
-            for c in todays {
-                writeln!(out, "  {}", line(config, &c.event, day))?;
-            }
-        }
-        day = day.succ_opt().unwrap_or(day);
-        if day == NaiveDate::MAX {
-            break;
+        writeln!(out, "{}", day.format("%a %Y-%m-%d"))?;
+        for c in todays {
+            writeln!(out, "  {}", line(config, &c.event, day))?;
         }
     }
     Ok(())
