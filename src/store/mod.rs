@@ -699,6 +699,20 @@ impl Store {
         views: &[String],
         from: DateTime<Utc>,
         to: DateTime<Utc>,
+        f: impl FnMut(&str, i64, Event) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.scan(views, from, to, |_, _| true, f)
+    }
+
+    /// The scan behind the reads by time: each row of `views` overlapping `[from, to)` that
+    /// `keep` (given its start and end in ms, before the record is decoded) wants is decoded,
+    /// and handed to `f` unless it is a stub (which shows once its master is known).
+    fn scan<E: From<StoreError>>(
+        &self,
+        views: &[String],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        mut keep: impl FnMut(i64, i64) -> bool,
         mut f: impl FnMut(&str, i64, Event) -> Result<(), E>,
     ) -> Result<(), E> {
         let read = self.read()?;
@@ -711,9 +725,9 @@ impl Store {
                 let (key, value) = entry.map_err(|e| self.err(e))?;
                 let (_, start, id) = key.value();
                 let (end, _, bytes) = value.value();
-                if end > from_ms || (end == start && start >= from_ms) {
+                let overlaps = end > from_ms || (end == start && start >= from_ms);
+                if overlaps && keep(start, end) {
                     let event = self.decode(id, bytes)?;
-                    // A stub shows once its master is known.
                     if !event.is_stub() {
                         f(view, start, event)?;
                     }
@@ -721,6 +735,25 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// [`Store::scan`] over the events that occupy a day of `[first, last]` in `zone`.
+    fn scan_days<E: From<StoreError>>(
+        &self,
+        views: &[String],
+        zone: &DisplayZone,
+        (first, last): (NaiveDate, NaiveDate),
+        keep: impl FnMut(i64, i64) -> bool,
+        mut f: impl FnMut(&str, i64, Event) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let (from, to) = zone.days_range(first, last);
+        let (from, to) = widen_for_all_day(from, to);
+        self.scan(views, from, to, keep, |view, start, event| {
+            if crate::days::occupies(&event, zone, first, last) {
+                f(view, start, event)?;
+            }
+            Ok(())
+        })
     }
 
     /// Like [`Store::events_in_days`], for a view that can show only a few events a day (the
@@ -739,46 +772,33 @@ impl Store {
         cap: usize,
         full: NaiveDate,
     ) -> Result<(Vec<CachedEvent>, BTreeMap<NaiveDate, usize>), StoreError> {
-        let (from, to) = zone.days_range(first, last);
-        let (from, to) = widen_for_all_day(from, to);
-        let read = self.read()?;
-        let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
-        let longest = read.open_table(LONGEST).map_err(|e| self.err(e))?;
-        let (lo_ms, hi_ms) = (to_ms(from), to_ms(to));
-        let mut found = Vec::new();
+        const LONG_MS: i64 = 23 * 3600 * 1000;
         let mut read_per_day: BTreeMap<NaiveDate, usize> = BTreeMap::new();
         let mut hidden: BTreeMap<NaiveDate, usize> = BTreeMap::new();
-        const LONG_MS: i64 = 23 * 3600 * 1000;
-        for view in views {
-            let (lower, upper) = self.scan_bounds(&longest, view, lo_ms, hi_ms)?;
-            for entry in events.range(lower..upper).map_err(|e| self.err(e))? {
-                let (key, value) = entry.map_err(|e| self.err(e))?;
-                let (_, start, id) = key.value();
-                let (end, _, bytes) = value.value();
-                if !(end > lo_ms || (end == start && start >= lo_ms)) {
-                    continue;
-                }
-                let day = zone.date_of(from_ms(start));
-                let last_day = zone.date_of(from_ms(end.max(start + 1) - 1));
-                let whole = end - start >= LONG_MS
-                    || day != last_day
-                    || day == full
-                    || day < first
-                    || day > last;
-                if !whole {
-                    let n = read_per_day.entry(day).or_default();
-                    if *n >= cap {
-                        *hidden.entry(day).or_default() += 1;
-                        continue;
-                    }
-                    *n += 1;
-                }
-                let event = self.decode(id, bytes)?;
-                if !event.is_stub() && crate::days::occupies(&event, zone, first, last) {
-                    found.push((start, view.clone(), event));
-                }
+        let keep = |start: i64, end: i64| {
+            let day = zone.date_of(from_ms(start));
+            let last_day = zone.date_of(from_ms(end.max(start + 1) - 1));
+            let whole = end - start >= LONG_MS
+                || day != last_day
+                || day == full
+                || day < first
+                || day > last;
+            if whole {
+                return true;
             }
-        }
+            let n = read_per_day.entry(day).or_default();
+            if *n >= cap {
+                *hidden.entry(day).or_default() += 1;
+                return false;
+            }
+            *n += 1;
+            true
+        };
+        let mut found = Vec::new();
+        self.scan_days(views, zone, (first, last), keep, |view, start, event| {
+            found.push((start, view.to_owned(), event));
+            Ok::<(), StoreError>(())
+        })?;
         found.sort_by(|a, b| (a.0, &a.2.id).cmp(&(b.0, &b.2.id)));
         let found = found
             .into_iter()
@@ -797,16 +817,13 @@ impl Store {
         last: NaiveDate,
         mut f: impl FnMut(&str, Event) -> Result<(), E>,
     ) -> Result<(), E> {
-        let (from, to) = widen_for_all_day(
-            zone.days_range(first, last).0,
-            zone.days_range(first, last).1,
-        );
-        self.visit_overlapping(views, from, to, |view, _, event| {
-            if crate::days::occupies(&event, zone, first, last) {
-                f(view, event)?;
-            }
-            Ok(())
-        })
+        self.scan_days(
+            views,
+            zone,
+            (first, last),
+            |_, _| true,
+            |view, _, event| f(view, event),
+        )
     }
 
     /// Where an event's rows are: its start, from the id table.
