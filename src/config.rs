@@ -236,6 +236,17 @@ pub struct CalendarSpec {
     pub graph_id: Option<String>,
 }
 
+impl CalendarSpec {
+    /// Whether this configured calendar is `listed`, one of the account's calendars as Graph
+    /// lists them: by id, or the default one when the config names none.
+    pub fn is(&self, listed: &crate::model::CalendarInfo) -> bool {
+        match &self.graph_id {
+            Some(id) => *id == listed.id,
+            None => listed.is_default,
+        }
+    }
+}
+
 /// The whole, checked configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -706,6 +717,16 @@ impl Config {
                     names.join(", ")
                 )
             })
+    }
+
+    /// The first and last display-zone days the sync window covers on `today`: days outside
+    /// it have no events because nothing is synced there, not because the calendar is free.
+    pub fn synced_days(&self, today: NaiveDate) -> (NaiveDate, NaiveDate) {
+        let window = self.window.on(today);
+        (
+            self.zone.date_of(window.start),
+            self.zone.date_of(window.end - Duration::seconds(1)),
+        )
     }
 
     /// The name to show for a calendar view: its configured name, else its key.

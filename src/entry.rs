@@ -111,12 +111,7 @@ pub fn run_export(
     warn_loose_modes(config);
     let views = chosen_views(config, calendar)?;
     let today = commands::agenda::today(config);
-    let window = config.window.on(today);
-    let zone = config.zone;
-    let (synced_first, synced_last) = (
-        zone.date_of(window.start),
-        zone.date_of(window.end - chrono::Duration::seconds(1)),
-    );
+    let (synced_first, synced_last) = config.synced_days(today);
     let default_days = (synced_last - synced_first).num_days().min(MAX_AGENDA_DAYS);
     let (first, last) = day_range(config, from, to, synced_first, default_days)?;
     let events = match commands::agenda::events_of_views(config, &views, first, last) {

@@ -31,10 +31,7 @@ struct CalendarItem {
 /// Whether a configured calendar is this listed one: by id, or the default one when the
 /// config names none.
 pub fn syncs(config: &Config, listed: &CalendarInfo) -> bool {
-    config.calendars.iter().any(|c| match &c.graph_id {
-        Some(id) => *id == listed.id,
-        None => listed.is_default,
-    })
+    config.calendars.iter().any(|c| c.is(listed))
 }
 
 /// The `[[calendars]]` entry that syncs a calendar, in TOML (quoted by the toml crate).

@@ -261,10 +261,7 @@ impl App {
     pub fn calendar_color(&self, view: &str) -> Option<CalendarColor> {
         let spec = self.config.calendar(view)?;
         spec.color.or_else(|| {
-            let listed = self.calendar_list.iter().find(|c| match &spec.graph_id {
-                Some(id) => c.id == *id,
-                None => c.is_default,
-            })?;
+            let listed = self.calendar_list.iter().find(|c| spec.is(c))?;
             CalendarColor::from_graph(listed.color.as_deref(), listed.hex_color.as_deref())
         })
     }
@@ -345,12 +342,7 @@ impl App {
     /// The first and last display-zone days the sync window covers today: days outside it have
     /// no events because nothing is synced there, not because the calendar is free.
     pub fn synced_days(&self) -> (NaiveDate, NaiveDate) {
-        let window = self.config.window.on(self.today);
-        let zone = self.config.zone;
-        (
-            zone.date_of(window.start),
-            zone.date_of(window.end - Duration::seconds(1)),
-        )
+        self.config.synced_days(self.today)
     }
 
     pub fn is_synced(&self, day: NaiveDate) -> bool {

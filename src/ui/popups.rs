@@ -209,12 +209,7 @@ pub fn draw_calendars(frame: &mut Frame, app: &App, panel: &CalendarsPanel) {
     let more = app
         .calendar_list
         .iter()
-        .filter(|l| {
-            !cals.iter().any(|c| match &c.graph_id {
-                Some(id) => *id == l.id,
-                None => l.is_default,
-            })
-        })
+        .filter(|l| !cals.iter().any(|c| c.is(l)))
         .count();
     let height = cals.len() as u16 + 4 + u16::from(more > 0);
     let area = centered(app.size, 64, height);
@@ -226,10 +221,7 @@ pub fn draw_calendars(frame: &mut Frame, app: &App, panel: &CalendarsPanel) {
     let first = panel.selected.saturating_sub(rows - 1);
     for (i, cal) in cals.iter().enumerate().skip(first).take(rows) {
         let shown = !app.hidden.contains(&cal.key);
-        let listed = app.calendar_list.iter().find(|l| match &cal.graph_id {
-            Some(id) => l.id == *id,
-            None => l.is_default,
-        });
+        let listed = app.calendar_list.iter().find(|l| cal.is(l));
         let mut about = Vec::new();
         if listed.is_some_and(|l| l.is_default) {
             about.push("default".to_owned());
