@@ -140,13 +140,12 @@ pub fn write(
         serde_json::to_writer(&mut *out, &NextJson { now: current, next })?;
         return writeln!(out);
     }
-    for (label, item, verb) in [("now", current, "ends"), ("next", next, "starts")] {
-        let Some(item) = item else { continue };
-        let Some(c) = [&found.current, &found.next]
-            .into_iter()
-            .flatten()
-            .find(|c| c.event.id == item.event.id)
-        else {
+    let lines = [
+        ("now", &found.current, current, "ends"),
+        ("next", &found.next, next, "starts"),
+    ];
+    for (label, event, item, verb) in lines {
+        let (Some(c), Some(item)) = (event, item) else {
             continue;
         };
         let Some((start, end)) = c.event.span() else {

@@ -59,16 +59,15 @@ pub async fn watch<F, Fut>(
         let now = Utc::now();
         let read = {
             let (store, config) = (store.clone(), config.clone());
-            tokio::task::spawn_blocking(move || read(&store, &config)).await
+            tokio::task::spawn_blocking(move || read(&store, &config).map_err(|e| e.to_string()))
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|read| read)
         };
         let (events, mut marks) = match read {
-            Ok(Ok(found)) => found,
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "reminders could not read the cache");
-                (Vec::new(), Vec::new())
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "reminders could not read the cache");
+            Ok(found) => found,
+            Err(error) => {
+                tracing::warn!(%error, "reminders could not read the cache");
                 (Vec::new(), Vec::new())
             }
         };
