@@ -18,6 +18,8 @@ const MAX_STRIP_ROWS: usize = 3;
 /// Where the parts of a week or day view sit in its area.
 pub struct GridLayout {
     pub days: Vec<NaiveDate>,
+    /// The selected event, as an index into the visible events (as the input gave it).
+    pub selected_index: Option<usize>,
     /// The x and width of each day's column.
     pub columns: Vec<(u16, u16)>,
     pub label_w: u16,
@@ -144,6 +146,7 @@ pub fn layout(input: &GridInput, area: Rect) -> Option<GridLayout> {
     };
     let mut grid = GridLayout {
         days,
+        selected_index,
         columns,
         label_w,
         bars,

@@ -38,10 +38,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             Rect::new(x, area.y, w, 1),
         );
     }
-    let selected_index = app
-        .day_events(app.selected)
-        .get(app.selected_event)
-        .copied();
+    let selected_index = grid.selected_index;
     for &(index, rect, continued) in &grid.bars {
         let c = &app.visible.events[index];
         let color = app.calendar_color(&c.view);
