@@ -315,8 +315,9 @@ impl App {
         if self.view != ViewKind::Month {
             return None;
         }
-        // The tallest week row, less its day-number line: more no cell can show. Taken for the
-        // narrower main area (the side pane open), where rows are as tall.
+        // The tallest week row's height: a cell shows its day number and at most one line less
+        // of events, so more than this no cell can show (the side pane narrows the month, it
+        // does not make rows taller).
         let cells = geometry::month_cells(self.main_area(), &self.grid());
         let tallest = cells
             .rows
