@@ -602,12 +602,8 @@ impl SyncEngine {
                     .saved
                     .ok_or_else(|| SyncError::Task("the last page was not committed".into()))?;
                 let mut counts = saved.last_counts.unwrap_or_default();
-                let prefetched = std::mem::replace(
-                    &mut prefetch,
-                    MasterPrefetch::new(&self.graph, cal.graph_id.as_deref()),
-                )
-                .finish()
-                .await;
+                // The round ends here: what was fetched during it serves the series.
+                let prefetched = prefetch.finish().await;
                 let fixed = self
                     .complete_series(cal, &saved, &mut page_no, prefetched)
                     .await?;
