@@ -12,14 +12,77 @@ pub fn event_days(event: &Event, zone: &DisplayZone) -> Option<(NaiveDate, Naive
     if let Some(dates) = event.all_day_dates() {
         return Some(dates);
     }
-    let (start, end) = event.span()?;
-    let first = zone.date_of(start);
+    Some(span_days(event.span()?, zone))
+}
+
+/// [`event_days`] of a timed event from its span alone.
+pub fn span_days(
+    (start, end): (DateTime<Utc>, DateTime<Utc>),
+    zone: &DisplayZone,
+) -> (NaiveDate, NaiveDate) {
+    days_by(start, end, |t| zone.date_of(t))
+}
+
+/// The first and last day of `[start, end)`, each instant's day told by `date_of`.
+fn days_by<T>(start: T, end: T, date_of: impl Fn(T) -> NaiveDate) -> (NaiveDate, NaiveDate)
+where
+    T: PartialOrd + Copy + std::ops::Sub<Duration, Output = T>,
+{
+    let first = date_of(start);
     let last = if end > start {
-        zone.date_of(end - Duration::milliseconds(1))
+        date_of(end - Duration::milliseconds(1))
     } else {
         first
     };
-    Some((first, last.max(first)))
+    (first, last.max(first))
+}
+
+/// The days of `[first, last]` in a zone, for telling the days of many spans: one zone
+/// conversion a day instead of two a span (the month asks for tens of thousands).
+pub struct DayTable {
+    first: NaiveDate,
+    /// The instants the days `first ..= last + 1` start, in order.
+    midnights: Vec<DateTime<Utc>>,
+}
+
+impl DayTable {
+    pub fn new(zone: &DisplayZone, first: NaiveDate, last: NaiveDate) -> DayTable {
+        let midnights = first
+            .iter_days()
+            .take_while(|d| *d <= last.succ_opt().unwrap_or(last))
+            .map(|d| {
+                // Where midnight does not exist (a clock change at midnight), the day starts
+                // at the first quarter hour that is in it: offsets are whole quarter hours.
+                let mut start = zone.midnight(d);
+                for _ in 0..16 {
+                    if zone.date_of(start) >= d {
+                        break;
+                    }
+                    start += Duration::minutes(15);
+                }
+                start
+            })
+            .collect();
+        DayTable { first, midnights }
+    }
+
+    /// The day of `t`: a day before `first` reads as the day before it, one after `last` as
+    /// the day after it.
+    fn date_of(&self, t: DateTime<Utc>) -> NaiveDate {
+        let after = self.midnights.partition_point(|m| *m <= t);
+        match after.checked_sub(1) {
+            None => self.first.pred_opt().unwrap_or(self.first),
+            Some(i) => self.first + Duration::days(i as i64),
+        }
+    }
+
+    /// [`span_days`], each day outside `[first, last]` read as the one next to it.
+    pub fn span_days(
+        &self,
+        (start, end): (DateTime<Utc>, DateTime<Utc>),
+    ) -> (NaiveDate, NaiveDate) {
+        days_by(start, end, |t| self.date_of(t))
+    }
 }
 
 /// True when the event occupies any day of `[first, last]`.

@@ -17,7 +17,7 @@ use crate::failure::FailureKind;
 use crate::graph::client::{GraphClient, GraphError};
 use crate::graph::wire::PageLink;
 use crate::model::{Change, Event, Window};
-use crate::store::{PageOutcome, RoundCounts, SavedLink, Store, StoreError, SyncState};
+use crate::store::{PageOutcome, RoundCounts, SavedLink, SeriesFix, Store, StoreError, SyncState};
 
 /// A notification from the sync engine.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,6 +94,9 @@ impl SyncError {
 
 /// Pages fetched ahead of the cache writer, at most.
 const COMMIT_QUEUE: usize = 4;
+
+/// Series fixes (masters, instance lists) written in one transaction, at most.
+const FIX_GROUP: usize = 256;
 
 /// Requests Outlook serves at once for one mailbox.
 const CONCURRENT_REQUESTS: usize = 4;
@@ -652,14 +655,12 @@ impl SyncEngine {
         }
         let calendar = cal.graph_id.as_deref();
         let view = cal.key.clone();
-        let mut commit = async |fix: SeriesFix| -> Result<(), SyncError> {
+        let mut commit = async |fixes: Vec<SeriesFix>| -> Result<(), SyncError> {
+            if fixes.is_empty() {
+                return Ok(());
+            }
             let v = view.clone();
-            let outcome = blocking(&self.store, move |s| match &fix {
-                SeriesFix::Master(master) => s.save_master(&v, master),
-                SeriesFix::Instances(master, list) => s.reconcile_series(&v, master, list),
-                SeriesFix::Gone(master) => s.drop_series(&v, master),
-            })
-            .await?;
+            let outcome = blocking(&self.store, move |s| s.fix_series(&v, &fixes)).await?;
             total.added += outcome.added;
             total.updated += outcome.updated;
             total.removed += outcome.removed;
@@ -689,21 +690,31 @@ impl SyncEngine {
                 _ => true,
             })
             .collect();
-        for fix in ready {
-            commit(fix).await?;
+        // A transaction for a few hundred series at a time: fewer commits, and the views
+        // still fill in as they go.
+        let mut ready = ready.into_iter().peekable();
+        while ready.peek().is_some() {
+            commit(ready.by_ref().take(FIX_GROUP).collect()).await?;
         }
         let fetches = jobs
             .into_iter()
             .map(|(master, master_only)| self.fetch_series(calendar, master, master_only, window));
-        let mut fetched = futures_util::stream::iter(fetches).buffer_unordered(CONCURRENT_REQUESTS);
-        while let Some((master, fix)) = fetched.next().await {
-            match fix {
-                Ok(fix) => commit(fix).await?,
-                // The series stays pending: its stubs show once its master is known.
-                Err(e) => {
-                    tracing::warn!(view = %cal.key, %master, error = %e, "series not completed; tried again next round");
+        // What has arrived while the last fixes were written is written together.
+        let mut fetched = futures_util::stream::iter(fetches)
+            .buffer_unordered(CONCURRENT_REQUESTS)
+            .ready_chunks(FIX_GROUP);
+        while let Some(arrived) = fetched.next().await {
+            let mut fixes = Vec::with_capacity(arrived.len());
+            for (master, fix) in arrived {
+                match fix {
+                    Ok(fix) => fixes.push(fix),
+                    // The series stays pending: its stubs show once its master is known.
+                    Err(e) => {
+                        tracing::warn!(view = %cal.key, %master, error = %e, "series not completed; tried again next round");
+                    }
                 }
             }
+            commit(fixes).await?;
         }
         Ok(total)
     }
@@ -856,13 +867,6 @@ enum After {
     /// It brought the old window current before the window moves: the re-anchoring full round
     /// follows.
     CaughtUp,
-}
-
-/// One fix of a series after a round.
-enum SeriesFix {
-    Master(Box<Event>),
-    Instances(String, Vec<Event>),
-    Gone(String),
 }
 
 #[cfg(test)]

@@ -1123,6 +1123,58 @@ fn the_month_reads_only_what_its_cells_show_and_all_of_the_selected_day() {
 }
 
 #[test]
+fn a_capped_month_draws_what_reading_every_event_would() {
+    // A dense month: all-day events of one to nine days, timed events across midnight and
+    // across days, and short meetings, far more than a cell holds, on the selected day and
+    // away from it, in both calendars.
+    let mut fixture = events();
+    let day = |n: i64| d("2026-11-01") + chrono::Duration::days(n);
+    let at = |n: i64, hm: &str| t(&format!("{}T{hm}:00", day(n)));
+    for i in 0..40i64 {
+        let (first, len) = (5 + (i * 7) % 24, 1 + i % 9);
+        let view = if i % 3 == 0 { "AAMkTeam=" } else { "default" };
+        fixture.push(event(
+            view,
+            json!({"id": format!("away{i:02}"), "subject": format!("Away {i:02}"), "isAllDay": true,
+                   "start": at(first, "00:00"), "end": at(first + len, "00:00")}),
+        ));
+    }
+    for i in 0..30i64 {
+        let first = 5 + (i * 5) % 26;
+        fixture.push(event(
+            "default",
+            json!({"id": format!("late{i:02}"), "subject": format!("Late {i:02}"),
+                   "start": at(first, "22:30"), "end": at(first + 1 + i % 3, "01:00")}),
+        ));
+    }
+    for i in 0..400i64 {
+        let (n, h, m) = (3 + i % 30, 7 + (i / 30) % 10, (i % 4) * 15);
+        fixture.push(event(
+            "default",
+            json!({"id": format!("meet{i:03}"), "subject": format!("Meet {i:03}"),
+                   "start": at(n, &format!("{h:02}:{m:02}")), "end": at(n, &format!("{:02}:{m:02}", h + 1))}),
+        ));
+    }
+    for size in [(80, 24), (120, 40), (160, 48)] {
+        let mut a = app_with(size, fixture.clone());
+        let capped = render(&a);
+        let (first, last) = (a.visible.first.unwrap(), a.visible.last.unwrap());
+        let read = a.visible.events.len();
+        assert!(
+            a.visible.hidden.values().sum::<usize>() > 50,
+            "at {size:?} the month read {read} events and counted the rest"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let whole = fixture_store_with(dir.path(), fixture.clone())
+            .events_in_days(&a.shown_views(), &a.config.zone, first, last)
+            .unwrap();
+        assert!(whole.len() > read + 50, "at {size:?}");
+        show_events(&mut a, whole);
+        assert_eq!(capped, render(&a), "at {size:?}");
+    }
+}
+
+#[test]
 fn the_detail_pane_scrolls_with_the_page_keys_and_the_wheel() {
     for size in [(80, 24), (160, 48)] {
         let mut a = app(size);

@@ -3,7 +3,7 @@
 //! Every table is declared here. A page of changes and the link that follows it commit in one
 //! write transaction, so the cache and its sync state never disagree, whatever stops the process.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
@@ -12,8 +12,9 @@ use redb::{
 };
 use serde::{Deserialize, Serialize};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
+use crate::days::DayTable;
 use crate::failure::FailureKind;
 use crate::model::{Body, CachedEvent, Change, Event, Window};
 use crate::search::Query;
@@ -22,9 +23,10 @@ use crate::tz::DisplayZone;
 /// Bumped whenever a table's layout changes. A file of an older schema this version knows is
 /// emptied and rebuilt by the next sync (the cache is a mirror); any other is refused with
 /// advice to rebuild.
-pub const SCHEMA_VERSION: u64 = 8;
-/// The schemas of earlier releases: 3 kept raw JSON, 4 had no series tables, 7 no reminders.
-const OLDER_SCHEMAS: [u64; 5] = [3, 4, 5, 6, 7];
+pub const SCHEMA_VERSION: u64 = 9;
+/// The schemas of earlier releases: 3 kept raw JSON, 4 had no series tables, 7 no reminders,
+/// 8 no time index.
+const OLDER_SCHEMAS: [u64; 6] = [3, 4, 5, 6, 7, 8];
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 /// An event row: (end ms, generation that last wrote it, event record in postcard).
@@ -33,6 +35,15 @@ type EventRow = (i64, u64, &'static [u8]);
 /// one range scan from `a - longest` to `b` that yields the records themselves, `longest` being
 /// the view's longest event. Events without a start sit at `NO_SPAN` and are never in range.
 const EVENTS: TableDefinition<(&str, i64, &str), EventRow> = TableDefinition::new("events");
+/// A time index row: (end ms, first and last date of an all-day event in days from CE, or
+/// [`NOT_ALL_DAY`] twice), enough to tell the days an event occupies in any zone.
+type TimesRow = (i64, i32, i32);
+const NOT_ALL_DAY: i32 = i32::MIN;
+/// (view, start ms, id) -> [`TimesRow`]: the keys of [`EVENTS`] with the event's times alone,
+/// a few dozen bytes a row where an event row is most of a kilobyte. The month reads these to
+/// decide which events its cells can show before it reads any row: six weeks of a dense
+/// calendar are a few hundred pages here and thousands in `EVENTS`. Written with every row.
+const TIMES: TableDefinition<(&str, i64, &str), TimesRow> = TableDefinition::new("times");
 /// (view, id) -> start ms: finds an event's row when it changes or goes.
 const IDS: TableDefinition<(&str, &str), i64> = TableDefinition::new("ids");
 /// A series master row: (generation that last wrote it, event record in postcard).
@@ -52,6 +63,46 @@ const LONGEST: TableDefinition<&str, i64> = TableDefinition::new("longest");
 const SYNC: TableDefinition<&str, &[u8]> = TableDefinition::new("sync_state");
 
 const NO_SPAN: i64 = i64::MIN;
+
+/// An event's times as the time index keeps them.
+struct Timing {
+    start: i64,
+    end: i64,
+    /// An all-day event's dates, first and last.
+    all_day: Option<(NaiveDate, NaiveDate)>,
+}
+
+impl Timing {
+    fn row(event: &Event, end: i64) -> TimesRow {
+        let day = |d: NaiveDate| d.num_days_from_ce();
+        match event.all_day_dates() {
+            Some((a, b)) => (end, day(a), day(b)),
+            None => (end, NOT_ALL_DAY, NOT_ALL_DAY),
+        }
+    }
+
+    fn from_row(start: i64, (end, first, last): TimesRow) -> Timing {
+        let date = NaiveDate::from_num_days_from_ce_opt;
+        let all_day = match (first, date(first), date(last)) {
+            (NOT_ALL_DAY, ..) => None,
+            (_, Some(a), Some(b)) => Some((a, b)),
+            _ => None,
+        };
+        Timing {
+            start,
+            end,
+            all_day,
+        }
+    }
+
+    /// The days the event occupies, as [`crate::days::event_days`] tells them (a day outside
+    /// the table's read as the one next to it).
+    fn days(&self, table: &DayTable) -> (NaiveDate, NaiveDate) {
+        self.all_day.unwrap_or_else(|| {
+            table.span_days((from_ms(self.start), from_ms(self.end.max(self.start))))
+        })
+    }
+}
 
 /// A key of the events table: (view, start ms, id).
 type EventKey<'a> = (&'a str, i64, &'a str);
@@ -335,9 +386,23 @@ impl Store {
     pub fn verify(&self) -> Result<(), StoreError> {
         let read = self.read()?;
         let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
+        let times = read.open_table(TIMES).map_err(|e| self.err(e))?;
+        let mut indexed = times.iter().map_err(|e| self.damaged(e))?;
         for entry in events.iter().map_err(|e| self.damaged(e))? {
             let (key, value) = entry.map_err(|e| self.damaged(e))?;
-            self.decode(key.value().2, value.value().2)?;
+            let (view, start, id) = key.value();
+            let (end, _, bytes) = value.value();
+            let event = self.decode(id, bytes)?;
+            // The time index has the same keys in the same order, with the row's times.
+            let index = indexed.next().transpose().map_err(|e| self.damaged(e))?;
+            if !index.is_some_and(|(k, v)| {
+                k.value() == (view, start, id) && v.value() == Timing::row(&event, end)
+            }) {
+                return Err(self.damaged(format!("event {id}: its time index row differs")));
+            }
+        }
+        if indexed.next().is_some() {
+            return Err(self.damaged("the time index has rows of events not stored"));
         }
         let masters = read.open_table(MASTERS).map_err(|e| self.err(e))?;
         for entry in masters.iter().map_err(|e| self.damaged(e))? {
@@ -446,6 +511,7 @@ impl Store {
                     .map_err(|e| self.err(e))?;
             }
             txn.open_table(EVENTS).map_err(|e| self.err(e))?;
+            txn.open_table(TIMES).map_err(|e| self.err(e))?;
             txn.open_table(IDS).map_err(|e| self.err(e))?;
             txn.open_table(LONGEST).map_err(|e| self.err(e))?;
             txn.open_table(SYNC).map_err(|e| self.err(e))?;
@@ -701,37 +767,58 @@ impl Store {
         to: DateTime<Utc>,
         f: impl FnMut(&str, i64, Event) -> Result<(), E>,
     ) -> Result<(), E> {
-        self.scan(views, from, to, |_, _| true, f)
+        self.scan(views, (from, to), None, f)
     }
 
-    /// The scan behind the reads by time: each row of `views` overlapping `[from, to)` that
-    /// `keep` (given its start and end in ms, before the record is decoded) wants is decoded,
-    /// and handed to `f` unless it is a stub (which shows once its master is known).
+    /// The scan behind the reads by time: each event of `views` overlapping `[from, to)` is
+    /// decoded and handed to `f`, unless it is a stub (which shows once its master is known).
+    /// With a `filter`, the scan steps through the time index instead of the rows, and reads
+    /// only the rows whose times the filter wants: for reads that pass most rows by.
     fn scan<E: From<StoreError>>(
         &self,
         views: &[String],
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        mut keep: impl FnMut(i64, i64) -> bool,
+        (from, to): (DateTime<Utc>, DateTime<Utc>),
+        mut filter: Option<&mut dyn FnMut(&Timing) -> bool>,
         mut f: impl FnMut(&str, i64, Event) -> Result<(), E>,
     ) -> Result<(), E> {
         let read = self.read()?;
         let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
+        let times = read.open_table(TIMES).map_err(|e| self.err(e))?;
         let longest = read.open_table(LONGEST).map_err(|e| self.err(e))?;
         let (from_ms, to_ms) = (to_ms(from), to_ms(to));
+        let overlaps = |start: i64, end: i64| end > from_ms || (end == start && start >= from_ms);
+        let mut emit = |view: &str, start: i64, id: &str, bytes: &[u8]| -> Result<(), E> {
+            let event = self.decode(id, bytes)?;
+            if !event.is_stub() {
+                f(view, start, event)?;
+            }
+            Ok(())
+        };
         for view in views {
             let (lower, upper) = self.scan_bounds(&longest, view, from_ms, to_ms)?;
-            for entry in events.range(lower..upper).map_err(|e| self.err(e))? {
-                let (key, value) = entry.map_err(|e| self.err(e))?;
-                let (_, start, id) = key.value();
-                let (end, _, bytes) = value.value();
-                let overlaps = end > from_ms || (end == start && start >= from_ms);
-                if overlaps && keep(start, end) {
-                    let event = self.decode(id, bytes)?;
-                    if !event.is_stub() {
-                        f(view, start, event)?;
+            let Some(filter) = filter.as_mut() else {
+                for entry in events.range(lower..upper).map_err(|e| self.err(e))? {
+                    let (key, value) = entry.map_err(|e| self.err(e))?;
+                    let (_, start, id) = key.value();
+                    let (end, _, bytes) = value.value();
+                    if overlaps(start, end) {
+                        emit(view, start, id, bytes)?;
                     }
                 }
+                continue;
+            };
+            for entry in times.range(lower..upper).map_err(|e| self.err(e))? {
+                let (key, value) = entry.map_err(|e| self.err(e))?;
+                let (_, start, id) = key.value();
+                let timing = Timing::from_row(start, value.value());
+                if !overlaps(start, timing.end) || !filter(&timing) {
+                    continue;
+                }
+                let row = events
+                    .get((view.as_str(), start, id))
+                    .map_err(|e| self.err(e))?
+                    .ok_or_else(|| self.damaged(format!("event {id}: indexed, not stored")))?;
+                emit(view, start, id, row.value().2)?;
             }
         }
         Ok(())
@@ -743,12 +830,12 @@ impl Store {
         views: &[String],
         zone: &DisplayZone,
         (first, last): (NaiveDate, NaiveDate),
-        keep: impl FnMut(i64, i64) -> bool,
+        filter: Option<&mut dyn FnMut(&Timing) -> bool>,
         mut f: impl FnMut(&str, i64, Event) -> Result<(), E>,
     ) -> Result<(), E> {
         let (from, to) = zone.days_range(first, last);
         let (from, to) = widen_for_all_day(from, to);
-        self.scan(views, from, to, keep, |view, start, event| {
+        self.scan(views, (from, to), filter, |view, start, event| {
             if crate::days::occupies(&event, zone, first, last) {
                 f(view, start, event)?;
             }
@@ -757,12 +844,12 @@ impl Store {
     }
 
     /// Like [`Store::events_in_days`], for a view that can show only a few events a day (the
-    /// month): of the events that begin and end on one day, shorter than a day, only the first
-    /// `cap` by start are read, and the rest of each day only counted (the count is returned by
-    /// day). Events that span days, and every event of `full` (the selected day, whose events
-    /// the keys step through), are read whole. Which events to read is decided from the keys
-    /// and the rows' end times, before any record is decoded: that is what a month of a dense
-    /// calendar costs.
+    /// month): a day lists its all-day events and then the others, each by start, so of each
+    /// kind only the first `cap` that occupy a day are read, and the rest of each day only
+    /// counted (the count is returned by day). An event that spans days is read if a day it
+    /// occupies has room for it. Every event of `full` (the selected day, whose events the keys
+    /// step through) is read. Which events to read is decided from the time index before any
+    /// row is read: that is what a month of a dense calendar costs.
     pub fn events_in_days_capped(
         &self,
         views: &[String],
@@ -772,33 +859,44 @@ impl Store {
         cap: usize,
         full: NaiveDate,
     ) -> Result<(Vec<CachedEvent>, BTreeMap<NaiveDate, usize>), StoreError> {
-        const LONG_MS: i64 = 23 * 3600 * 1000;
-        let mut read_per_day: BTreeMap<NaiveDate, usize> = BTreeMap::new();
+        // Per day and kind (all-day or not): the events read that occupy it.
+        let mut read_per_day: HashMap<(NaiveDate, bool), usize> = HashMap::new();
         let mut hidden: BTreeMap<NaiveDate, usize> = BTreeMap::new();
-        let keep = |start: i64, end: i64| {
-            let day = zone.date_of(from_ms(start));
-            let last_day = zone.date_of(from_ms(end.max(start + 1) - 1));
-            let whole = end - start >= LONG_MS
-                || day != last_day
-                || day == full
-                || day < first
-                || day > last;
-            if whole {
+        let table = DayTable::new(zone, first, last);
+        let mut keep = |timing: &Timing| {
+            let (a, b) = timing.days(&table);
+            if a <= full && full <= b {
                 return true;
             }
-            let n = read_per_day.entry(day).or_default();
-            if *n >= cap {
-                *hidden.entry(day).or_default() += 1;
+            let (a, b) = (a.max(first), b.min(last));
+            if a > b {
+                // Outside the grid: nothing to show or count.
                 return false;
             }
-            *n += 1;
-            true
+            let kind = timing.all_day.is_some();
+            let days = || a.iter_days().take_while(move |d| *d <= b);
+            let room = days().any(|d| read_per_day.get(&(d, kind)).copied().unwrap_or(0) < cap);
+            for d in days() {
+                if room {
+                    *read_per_day.entry((d, kind)).or_default() += 1;
+                } else {
+                    *hidden.entry(d).or_default() += 1;
+                }
+            }
+            room
         };
         let mut found = Vec::new();
-        self.scan_days(views, zone, (first, last), keep, |view, start, event| {
-            found.push((start, view.to_owned(), event));
-            Ok::<(), StoreError>(())
-        })?;
+        // The month passes over most of a dense calendar's rows: it steps through the index.
+        self.scan_days(
+            views,
+            zone,
+            (first, last),
+            Some(&mut keep),
+            |view, start, event| {
+                found.push((start, view.to_owned(), event));
+                Ok::<(), StoreError>(())
+            },
+        )?;
         found.sort_by(|a, b| (a.0, &a.2.id).cmp(&(b.0, &b.2.id)));
         let found = found
             .into_iter()
@@ -817,13 +915,9 @@ impl Store {
         last: NaiveDate,
         mut f: impl FnMut(&str, Event) -> Result<(), E>,
     ) -> Result<(), E> {
-        self.scan_days(
-            views,
-            zone,
-            (first, last),
-            |_, _| true,
-            |view, _, event| f(view, event),
-        )
+        self.scan_days(views, zone, (first, last), None, |view, _, event| {
+            f(view, event)
+        })
     }
 
     /// Where an event's rows are: its start, from the id table.
@@ -990,6 +1084,7 @@ fn widen_for_all_day(from: DateTime<Utc>, to: DateTime<Utc>) -> (DateTime<Utc>, 
 mod keep;
 pub use keep::ReminderMark;
 mod series;
+pub use series::SeriesFix;
 #[cfg(test)]
 mod tests;
 mod write;

@@ -1,34 +1,43 @@
 //! The fixes a recurring series needs after a round (its master fetched, its instances
-//! reconciled), each committed with the view's pending lists in one transaction.
+//! reconciled), committed with the view's pending lists in the same transaction.
 
 use super::{PageOutcome, Store, StoreError, Writer};
 use crate::model::Event;
 
+/// What a round learnt about a series after its pages.
+#[derive(Debug, Clone)]
+pub enum SeriesFix {
+    /// Its master, fetched: its stubs show from now on.
+    Master(Box<Event>),
+    /// Its instances in the window (the server's whole list): the real service reports no
+    /// deleted occurrence, so this is how one goes.
+    Instances(String, Vec<Event>),
+    /// The server no longer has it: its master and every instance go.
+    Gone(String),
+}
+
+impl SeriesFix {
+    /// The series' master id.
+    pub fn master(&self) -> &str {
+        match self {
+            SeriesFix::Master(master) => &master.id,
+            SeriesFix::Instances(master, _) | SeriesFix::Gone(master) => master,
+        }
+    }
+}
+
 impl Store {
     /// Stores a series master fetched after a round; its stubs show from now on.
     pub fn save_master(&self, view: &str, master: &Event) -> Result<PageOutcome, StoreError> {
-        self.fix_series(
-            view,
-            &master.id,
-            |writer| writer.put_master(master),
-            true,
-            false,
-        )
+        self.fix_series(view, &[SeriesFix::Master(Box::new(master.clone()))])
     }
 
     /// Removes a series the server no longer has: its master and every instance.
     pub fn drop_series(&self, view: &str, master: &str) -> Result<PageOutcome, StoreError> {
-        self.fix_series(
-            view,
-            master,
-            |writer| writer.remove_series(master),
-            true,
-            true,
-        )
+        self.fix_series(view, &[SeriesFix::Gone(master.to_owned())])
     }
 
-    /// Makes a series' cached instances exactly `instances` (the server's list for the window):
-    /// the real service reports no deleted occurrence, so this is how one goes.
+    /// Makes a series' cached instances exactly `instances` (the server's list for the window).
     pub fn reconcile_series(
         &self,
         view: &str,
@@ -37,48 +46,48 @@ impl Store {
     ) -> Result<PageOutcome, StoreError> {
         self.fix_series(
             view,
-            master,
-            |writer| {
-                let keep: std::collections::HashSet<&str> =
-                    instances.iter().map(|e| e.id.as_str()).collect();
-                for id in writer.instance_ids(master)? {
-                    if !keep.contains(id.as_str()) {
-                        writer.remove(&id)?;
-                    }
-                }
-                for instance in instances {
-                    writer.upsert(instance)?;
-                }
-                Ok(())
-            },
-            false,
-            true,
+            &[SeriesFix::Instances(master.to_owned(), instances.to_vec())],
         )
     }
 
-    /// Runs one fix of a series in a transaction of its own, and takes the series off the view's
-    /// pending lists it names, in the same transaction.
-    fn fix_series(
-        &self,
-        view: &str,
-        master: &str,
-        fix: impl FnOnce(&mut Writer<'_, '_>) -> Result<(), StoreError>,
-        master_done: bool,
-        instances_done: bool,
-    ) -> Result<PageOutcome, StoreError> {
+    /// Applies fixes of series in one transaction, and takes each series off the view's pending
+    /// lists it names, in the same transaction. One transaction for many: the masters a full
+    /// round fetched arrive by the thousand on a large calendar, and a transaction apiece would
+    /// pay its fixed price (and fsync) for each.
+    pub fn fix_series(&self, view: &str, fixes: &[SeriesFix]) -> Result<PageOutcome, StoreError> {
         let txn = self.write()?;
         let Some(mut state) = self.state_in(&txn, view)? else {
             return Ok(PageOutcome::default());
         };
         let mut writer = Writer::open(self, &txn, view, state.generation)?;
-        fix(&mut writer)?;
+        for fix in fixes {
+            let master = fix.master();
+            match fix {
+                SeriesFix::Master(event) => {
+                    writer.put_master(event)?;
+                    state.pending_masters.remove(master);
+                }
+                SeriesFix::Gone(_) => {
+                    writer.remove_series(master)?;
+                    state.pending_masters.remove(master);
+                    state.pending_instances.remove(master);
+                }
+                SeriesFix::Instances(_, instances) => {
+                    let keep: std::collections::HashSet<&str> =
+                        instances.iter().map(|e| e.id.as_str()).collect();
+                    for id in writer.instance_ids(master)? {
+                        if !keep.contains(id.as_str()) {
+                            writer.remove(&id)?;
+                        }
+                    }
+                    for instance in instances {
+                        writer.upsert(instance)?;
+                    }
+                    state.pending_instances.remove(master);
+                }
+            }
+        }
         let outcome = writer.finish()?;
-        if master_done {
-            state.pending_masters.remove(master);
-        }
-        if instances_done {
-            state.pending_instances.remove(master);
-        }
         self.save_state_in(&txn, view, &state)?;
         txn.commit().map_err(|e| self.err(e))?;
         Ok(outcome)

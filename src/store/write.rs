@@ -8,7 +8,7 @@ use redb::{ReadableTable, Table, WriteTransaction};
 
 use super::{
     BODIES, EVENTS, EventRow, IDS, LONGEST, MASTERS, MasterRow, NO_SPAN, PageOutcome, SERIES,
-    Store, StoreError, SyncState, to_ms,
+    Store, StoreError, SyncState, TIMES, TimesRow, Timing, to_ms,
 };
 use crate::model::{Body, Change, Event};
 
@@ -23,6 +23,7 @@ pub(super) struct Writer<'s, 't> {
     view: &'s str,
     generation: u64,
     events: Table<'t, (&'static str, i64, &'static str), EventRow>,
+    times: Table<'t, (&'static str, i64, &'static str), TimesRow>,
     ids: Table<'t, (&'static str, &'static str), i64>,
     masters: Table<'t, (&'static str, &'static str), MasterRow>,
     series: Table<'t, (&'static str, &'static str, &'static str), ()>,
@@ -55,6 +56,7 @@ impl<'s, 't> Writer<'s, 't> {
             view,
             generation,
             events: txn.open_table(EVENTS).map_err(err)?,
+            times: txn.open_table(TIMES).map_err(err)?,
             ids: txn.open_table(IDS).map_err(err)?,
             masters: txn.open_table(MASTERS).map_err(err)?,
             series: txn.open_table(SERIES).map_err(err)?,
@@ -329,6 +331,9 @@ impl<'s, 't> Writer<'s, 't> {
                 (end, self.generation, record.as_slice()),
             )
             .map_err(failed(self.store))?;
+        self.times
+            .insert((self.view, start, id), Timing::row(event, end))
+            .map_err(failed(self.store))?;
         self.ids
             .insert((self.view, id), start)
             .map_err(failed(self.store))?;
@@ -402,6 +407,9 @@ impl<'s, 't> Writer<'s, 't> {
         };
         let row = self
             .events
+            .remove((self.view, start, id))
+            .map_err(failed(self.store))?;
+        self.times
             .remove((self.view, start, id))
             .map_err(failed(self.store))?;
         let (end, bytes) = row

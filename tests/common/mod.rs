@@ -221,6 +221,11 @@ impl Env {
         let cache = self.cache(view);
         assert_eq!(cache.len(), truth.len(), "event counts differ");
         assert_eq!(cache, truth, "cache differs from the server's truth");
+        // Every record decodes, and the time index matches the rows.
+        Store::open(&self.config.cache_path())
+            .unwrap()
+            .verify()
+            .unwrap();
     }
 }
 
