@@ -23,10 +23,10 @@ use crate::tz::DisplayZone;
 /// Bumped whenever a table's layout changes. A file of an older schema this version knows is
 /// emptied and rebuilt by the next sync (the cache is a mirror); any other is refused with
 /// advice to rebuild.
-pub const SCHEMA_VERSION: u64 = 9;
+pub const SCHEMA_VERSION: u64 = 10;
 /// The schemas of earlier releases: 3 kept raw JSON, 4 had no series tables, 7 no reminders,
-/// 8 no time index.
-const OLDER_SCHEMAS: [u64; 6] = [3, 4, 5, 6, 7, 8];
+/// 8 no time index, 9 bodies in a table of their own.
+const OLDER_SCHEMAS: [u64; 7] = [3, 4, 5, 6, 7, 8, 9];
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 /// An event row: (end ms, generation that last wrote it, event record in postcard).
@@ -44,19 +44,22 @@ const NOT_ALL_DAY: i32 = i32::MIN;
 /// decide which events its cells can show before it reads any row: six weeks of a dense
 /// calendar are a few hundred pages here and thousands in `EVENTS`. Written with every row.
 const TIMES: TableDefinition<(&str, i64, &str), TimesRow> = TableDefinition::new("times");
-/// (view, id) -> start ms: finds an event's row when it changes or goes.
-const IDS: TableDefinition<(&str, &str), i64> = TableDefinition::new("ids");
-/// A series master row: (generation that last wrote it, event record in postcard).
-type MasterRow = (u64, &'static [u8]);
+/// An id row: (start ms, the event's body in postcard, or nothing when it has none).
+type IdRow = (i64, &'static [u8]);
+/// (view, id) -> [`IdRow`]: finds an event's row when it changes or goes, and keeps its body
+/// apart from the rows that every view reads in bulk (only the detail pane and search read a
+/// body). One table for both: an event's id and body are written together, and on a large
+/// calendar every table keyed by id costs a full round a page write per event.
+const IDS: TableDefinition<(&str, &str), IdRow> = TableDefinition::new("ids");
+/// A series master row: (generation that last wrote it, event record in postcard, its body
+/// in postcard or nothing).
+type MasterRow = (u64, &'static [u8], &'static [u8]);
 /// (view, master id) -> [`MasterRow`]: the properties of each series, which its occurrences
 /// are stored with. Masters are never shown themselves.
 const MASTERS: TableDefinition<(&str, &str), MasterRow> = TableDefinition::new("masters");
 /// (view, master id, instance id) -> (): the instances of each series, so a series can be
 /// reconciled or removed as a whole.
 const SERIES: TableDefinition<(&str, &str, &str), ()> = TableDefinition::new("series");
-/// (view, id) -> the event's body in postcard. Kept apart from the event rows, which every view
-/// reads in bulk, because only the detail pane reads a body, one at a time.
-const BODIES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("bodies");
 /// view -> the longest event duration ever stored, in ms (only grows until a sweep).
 const LONGEST: TableDefinition<&str, i64> = TableDefinition::new("longest");
 /// view -> SyncState as JSON.
@@ -407,7 +410,14 @@ impl Store {
         let masters = read.open_table(MASTERS).map_err(|e| self.err(e))?;
         for entry in masters.iter().map_err(|e| self.damaged(e))? {
             let (key, value) = entry.map_err(|e| self.damaged(e))?;
-            self.decode(key.value().1, value.value().1)?;
+            let (_, record, body) = value.value();
+            self.decode(key.value().1, record)?;
+            self.decode_body(key.value().1, body)?;
+        }
+        let ids = read.open_table(IDS).map_err(|e| self.err(e))?;
+        for entry in ids.iter().map_err(|e| self.damaged(e))? {
+            let (key, value) = entry.map_err(|e| self.damaged(e))?;
+            self.decode_body(key.value().1, value.value().1)?;
         }
         for view in self.views()? {
             self.sync_state(&view)?;
@@ -517,7 +527,6 @@ impl Store {
             txn.open_table(SYNC).map_err(|e| self.err(e))?;
             txn.open_table(MASTERS).map_err(|e| self.err(e))?;
             txn.open_table(SERIES).map_err(|e| self.err(e))?;
-            txn.open_table(BODIES).map_err(|e| self.err(e))?;
         }
         txn.commit().map_err(|e| self.err(e))?;
         let read = self.read()?;
@@ -637,6 +646,16 @@ impl Store {
 
     fn decode(&self, id: &str, bytes: &[u8]) -> Result<Event, StoreError> {
         postcard::from_bytes(bytes).map_err(|e| self.damaged(format!("event {id}: {e}")))
+    }
+
+    /// A body as an id or master row keeps it: empty when the event has none.
+    fn decode_body(&self, id: &str, bytes: &[u8]) -> Result<Option<Body>, StoreError> {
+        if bytes.is_empty() {
+            return Ok(None);
+        }
+        postcard::from_bytes(bytes)
+            .map(Some)
+            .map_err(|e| self.damaged(format!("body of event {id}: {e}")))
     }
 
     /// Removes every event of `view` written by a generation older than `generation`.
@@ -932,7 +951,7 @@ impl Store {
         Ok(ids
             .get((view, id))
             .map_err(|e| self.err(e))?
-            .map(|v| v.value()))
+            .map(|v| v.value().0))
     }
 
     /// One cached event.
@@ -1011,17 +1030,11 @@ impl Store {
     /// The body of one event, if the server sent one.
     pub fn body(&self, view: &str, id: &str) -> Result<Option<Body>, StoreError> {
         let read = self.read()?;
-        let bodies = match read.open_table(BODIES) {
-            Ok(table) => table,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-            Err(e) => return Err(self.err(e)),
-        };
-        let Some(bytes) = bodies.get((view, id)).map_err(|e| self.err(e))? else {
+        let ids = read.open_table(IDS).map_err(|e| self.err(e))?;
+        let Some(row) = ids.get((view, id)).map_err(|e| self.err(e))? else {
             return Ok(None);
         };
-        postcard::from_bytes(bytes.value())
-            .map(Some)
-            .map_err(|e| self.damaged(format!("body of event {id}: {e}")))
+        self.decode_body(id, row.value().1)
     }
 
     /// Every cached event the query matches, by its fields or by its body's words; an event
@@ -1029,11 +1042,7 @@ impl Store {
     pub fn search(&self, query: &Query) -> Result<Vec<CachedEvent>, StoreError> {
         let read = self.read()?;
         let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
-        let bodies = match read.open_table(BODIES) {
-            Ok(table) => Some(table),
-            Err(redb::TableError::TableDoesNotExist(_)) => None,
-            Err(e) => return Err(self.err(e)),
-        };
+        let ids = read.open_table(IDS).map_err(|e| self.err(e))?;
         let mut found = Vec::new();
         for entry in events.iter().map_err(|e| self.err(e))? {
             let (key, value) = entry.map_err(|e| self.err(e))?;
@@ -1043,21 +1052,16 @@ impl Store {
                 continue;
             }
             let hit = query.matches(&event) || {
-                let bytes = match &bodies {
-                    Some(table) => table.get((view, id)).map_err(|e| self.err(e))?,
+                let body = match ids.get((view, id)).map_err(|e| self.err(e))? {
+                    Some(row) => self.decode_body(id, row.value().1)?,
                     None => None,
                 };
-                match bytes {
-                    Some(bytes) => {
-                        let body: Body = postcard::from_bytes(bytes.value())
-                            .map_err(|e| self.damaged(format!("body of event {id}: {e}")))?;
-                        let matched = query.matches_body(&body);
-                        if matched {
-                            event.body = Some(body);
-                        }
-                        matched
+                match body {
+                    Some(body) if query.matches_body(&body) => {
+                        event.body = Some(body);
+                        true
                     }
-                    None => false,
+                    _ => false,
                 }
             };
             if hit {

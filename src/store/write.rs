@@ -7,10 +7,10 @@ use std::rc::Rc;
 use redb::{ReadableTable, Table, WriteTransaction};
 
 use super::{
-    BODIES, EVENTS, EventRow, IDS, LONGEST, MASTERS, MasterRow, NO_SPAN, PageOutcome, SERIES,
-    Store, StoreError, SyncState, TIMES, TimesRow, Timing, to_ms,
+    EVENTS, EventRow, IDS, IdRow, LONGEST, MASTERS, MasterRow, NO_SPAN, PageOutcome, SERIES, Store,
+    StoreError, SyncState, TIMES, TimesRow, Timing, to_ms,
 };
-use crate::model::{Body, Change, Event};
+use crate::model::{Change, Event};
 
 /// The error of a failed table operation, without borrowing the whole writer.
 fn failed<E: std::fmt::Display>(store: &Store) -> impl Fn(E) -> StoreError + '_ {
@@ -24,10 +24,9 @@ pub(super) struct Writer<'s, 't> {
     generation: u64,
     events: Table<'t, (&'static str, i64, &'static str), EventRow>,
     times: Table<'t, (&'static str, i64, &'static str), TimesRow>,
-    ids: Table<'t, (&'static str, &'static str), i64>,
+    ids: Table<'t, (&'static str, &'static str), IdRow>,
     masters: Table<'t, (&'static str, &'static str), MasterRow>,
     series: Table<'t, (&'static str, &'static str, &'static str), ()>,
-    bodies: Table<'t, (&'static str, &'static str), &'static [u8]>,
     longest_table: Table<'t, &'static str, i64>,
     longest: i64,
     longest_before: i64,
@@ -60,7 +59,6 @@ impl<'s, 't> Writer<'s, 't> {
             ids: txn.open_table(IDS).map_err(err)?,
             masters: txn.open_table(MASTERS).map_err(err)?,
             series: txn.open_table(SERIES).map_err(err)?,
-            bodies: txn.open_table(BODIES).map_err(err)?,
             longest_table,
             longest,
             longest_before: longest,
@@ -159,11 +157,11 @@ impl<'s, 't> Writer<'s, 't> {
 
     /// Stores a series master, and shows its occurrences with its properties from now on.
     pub(super) fn put_master(&mut self, master: &Event) -> Result<(), StoreError> {
-        let record = self.record(master)?;
+        let (record, body) = self.encode(master)?;
         self.masters
             .insert(
                 (self.view, master.id.as_str()),
-                (self.generation, record.as_slice()),
+                (self.generation, record.as_slice(), body.as_slice()),
             )
             .map_err(failed(self.store))?;
         self.known_masters
@@ -181,7 +179,7 @@ impl<'s, 't> Writer<'s, 't> {
             .ids
             .get((self.view, id))
             .map_err(failed(self.store))?
-            .map(|v| v.value())
+            .map(|v| v.value().0)
         else {
             return Ok(());
         };
@@ -200,9 +198,13 @@ impl<'s, 't> Writer<'s, 't> {
         if !event.is_occurrence() {
             return Ok(());
         }
-        let record = self.record(&event.with_series(master))?;
+        // The occurrence's properties and body are its series'.
+        let (record, body) = self.encode(&event.with_series(master))?;
         self.events
             .insert((self.view, start, id), (end, generation, record.as_slice()))
+            .map_err(failed(self.store))?;
+        self.ids
+            .insert((self.view, id), (start, body.as_slice()))
             .map_err(failed(self.store))?;
         self.outcome.touch(start, end);
         Ok(())
@@ -219,16 +221,10 @@ impl<'s, 't> Writer<'s, 't> {
             .map_err(failed(self.store))?
         {
             Some(row) => {
-                let mut master = self.store.decode(id, row.value().1)?;
-                // Its occurrences are stored with its body too.
-                master.body = match self
-                    .bodies
-                    .get((self.view, id))
-                    .map_err(failed(self.store))?
-                {
-                    Some(bytes) => postcard::from_bytes(bytes.value()).ok(),
-                    None => None,
-                };
+                let (_, record, body) = row.value();
+                let mut master = self.store.decode(id, record)?;
+                // Its occurrences are stored with its body too (a damaged one is left out).
+                master.body = self.store.decode_body(id, body).ok().flatten();
                 Some(Rc::new(master))
             }
             None => None,
@@ -240,17 +236,23 @@ impl<'s, 't> Writer<'s, 't> {
     /// Stamps a cached master with this generation, so a full round's sweep keeps it.
     /// False when the master is not cached.
     fn restamp_master(&mut self, id: &str) -> Result<bool, StoreError> {
-        let record = match self
+        let (record, body) = match self
             .masters
             .get((self.view, id))
             .map_err(failed(self.store))?
         {
             Some(row) if row.value().0 == self.generation => return Ok(true),
-            Some(row) => row.value().1.to_vec(),
+            Some(row) => {
+                let (_, record, body) = row.value();
+                (record.to_vec(), body.to_vec())
+            }
             None => return Ok(false),
         };
         self.masters
-            .insert((self.view, id), (self.generation, record.as_slice()))
+            .insert(
+                (self.view, id),
+                (self.generation, record.as_slice(), body.as_slice()),
+            )
             .map_err(failed(self.store))?;
         Ok(true)
     }
@@ -299,7 +301,6 @@ impl<'s, 't> Writer<'s, 't> {
         self.masters
             .remove((self.view, master))
             .map_err(failed(self.store))?;
-        self.put_body(master, None)?;
         self.known_masters.insert(master.to_owned(), None);
         Ok(())
     }
@@ -319,12 +320,21 @@ impl<'s, 't> Writer<'s, 't> {
             _ => event,
         };
         let id = event.id.as_str();
-        let existed = self.take_row(id)?.is_some();
         let (start, end) = event
             .span()
             .map(|(a, b)| (to_ms(a), to_ms(b)))
             .unwrap_or((NO_SPAN, NO_SPAN));
-        let record = self.record(event)?;
+        let (record, body) = self.encode(event)?;
+        // The id row is replaced in one step; the old one says where the old rows are.
+        let old_start = self
+            .ids
+            .insert((self.view, id), (start, body.as_slice()))
+            .map_err(failed(self.store))?
+            .map(|v| v.value().0);
+        let existed = old_start.is_some();
+        if let Some(old_start) = old_start {
+            self.drop_rows(id, old_start)?;
+        }
         self.events
             .insert(
                 (self.view, start, id),
@@ -333,9 +343,6 @@ impl<'s, 't> Writer<'s, 't> {
             .map_err(failed(self.store))?;
         self.times
             .insert((self.view, start, id), Timing::row(event, end))
-            .map_err(failed(self.store))?;
-        self.ids
-            .insert((self.view, id), start)
             .map_err(failed(self.store))?;
         if let Some(master) = event.series_master_id.as_deref() {
             self.series
@@ -354,35 +361,19 @@ impl<'s, 't> Writer<'s, 't> {
         Ok(())
     }
 
-    /// An event's record for its row (which never holds the body); the body goes to, or
-    /// leaves, the body table.
-    fn record(&mut self, event: &Event) -> Result<Vec<u8>, StoreError> {
-        self.put_body(&event.id, event.body.as_ref())?;
-        postcard::to_allocvec(event).map_err(failed(self.store))
-    }
-
-    fn put_body(&mut self, id: &str, body: Option<&Body>) -> Result<(), StoreError> {
-        match body {
-            Some(body) => {
-                let bytes = postcard::to_allocvec(body).map_err(failed(self.store))?;
-                self.bodies
-                    .insert((self.view, id), bytes.as_slice())
-                    .map_err(failed(self.store))?;
-            }
-            None => {
-                self.bodies
-                    .remove((self.view, id))
-                    .map_err(failed(self.store))?;
-            }
-        }
-        Ok(())
+    /// An event's record for its row, and its body for its id row (empty when it has none):
+    /// the rows every view reads in bulk never hold a body.
+    fn encode(&self, event: &Event) -> Result<(Vec<u8>, Vec<u8>), StoreError> {
+        let record = postcard::to_allocvec(event).map_err(failed(self.store))?;
+        let body = match &event.body {
+            Some(body) => postcard::to_allocvec(body).map_err(failed(self.store))?,
+            None => Vec::new(),
+        };
+        Ok((record, body))
     }
 
     /// Removes an event; removing an unknown id does nothing.
     pub(super) fn remove(&mut self, id: &str) -> Result<(), StoreError> {
-        self.bodies
-            .remove((self.view, id))
-            .map_err(failed(self.store))?;
         if let Some(bytes) = self.take_row(id)? {
             self.outcome.removed += 1;
             let event = self.store.decode(id, &bytes)?;
@@ -401,10 +392,16 @@ impl<'s, 't> Writer<'s, 't> {
             .ids
             .remove((self.view, id))
             .map_err(failed(self.store))?
-            .map(|v| v.value())
+            .map(|v| v.value().0)
         else {
             return Ok(None);
         };
+        self.drop_rows(id, start).map(Some)
+    }
+
+    /// Takes out the event and time index rows of an event that starts at `start`, marking its
+    /// days changed; its record (empty if its row was missing).
+    fn drop_rows(&mut self, id: &str, start: i64) -> Result<Vec<u8>, StoreError> {
         let row = self
             .events
             .remove((self.view, start, id))
@@ -419,7 +416,7 @@ impl<'s, 't> Writer<'s, 't> {
             })
             .unwrap_or((start, Vec::new()));
         self.outcome.touch(start, end);
-        Ok(Some(bytes))
+        Ok(bytes)
     }
 
     /// Removes every event and master of the view that an older generation wrote: the end of a
