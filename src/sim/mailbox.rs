@@ -610,10 +610,20 @@ impl Mailbox {
             return Some(event.rendered.clone());
         }
         let mut json = if stub {
-            let full = event.json();
+            // Only the stub's keys are read out of the rendered event: a full round of a large
+            // calendar is mostly stubs, and parsing each whole event took most of the round.
+            let keys: StubKeys<'_> = serde_json::from_str(event.rendered.get()).ok()?;
             let mut stub = json!({});
-            for key in ["@odata.type", "@odata.etag", "id", "seriesMasterId", "type"] {
-                stub[key] = full[key].clone();
+            for (key, raw) in [
+                ("@odata.type", keys.odata_type),
+                ("@odata.etag", keys.etag),
+                ("id", keys.id),
+                ("seriesMasterId", keys.series_master_id),
+                ("type", keys.kind),
+            ] {
+                stub[key] = raw
+                    .and_then(|raw| serde_json::from_str(raw.get()).ok())
+                    .unwrap_or(Value::Null);
             }
             stub
         } else {
@@ -627,6 +637,21 @@ impl Mailbox {
         }
         Some(Arc::from(to_raw_value(&json).expect("JSON serialises")))
     }
+}
+
+/// The keys of an event that its stub keeps, borrowed from its rendered JSON.
+#[derive(serde::Deserialize)]
+struct StubKeys<'a> {
+    #[serde(rename = "@odata.type", borrow)]
+    odata_type: Option<&'a RawValue>,
+    #[serde(rename = "@odata.etag", borrow)]
+    etag: Option<&'a RawValue>,
+    #[serde(borrow)]
+    id: Option<&'a RawValue>,
+    #[serde(rename = "seriesMasterId", borrow)]
+    series_master_id: Option<&'a RawValue>,
+    #[serde(rename = "type", borrow)]
+    kind: Option<&'a RawValue>,
 }
 
 impl SimEvent {
