@@ -344,19 +344,33 @@ impl Generator {
         let zone = ZONES.choose(&mut self.rng).expect("non-empty");
         let minutes = if subject.contains("standup") { 15 } else { 60 };
         let start = first.and_hms_opt(hour, 0, 0).expect("valid");
+        // Some series are all-day (a weekly day at home): their stubs say nothing of being
+        // all-day, as the real service's do not, until their master is known.
+        let all_day = self.rng.random_bool(0.15);
+        let (subject, zone, start, minutes) = if all_day {
+            let midnight = first.and_hms_opt(0, 0, 0).expect("midnight");
+            ("Working from home".to_owned(), "UTC", midnight, 24 * 60)
+        } else {
+            (subject, *zone, start, minutes)
+        };
         let master = self.base(
             &subject,
             zone,
             start,
             start + Duration::minutes(minutes),
-            false,
+            all_day,
         );
         let instances = (0..count)
             .map(|i| {
                 let mut start = start + Duration::weeks(i as i64);
                 let exception = self.rng.random_bool(0.1);
                 if exception {
-                    start += Duration::hours(1);
+                    // Moved: by an hour, or an all-day one to the next day.
+                    start += if all_day {
+                        Duration::days(1)
+                    } else {
+                        Duration::hours(1)
+                    };
                 }
                 let mut e = master.clone();
                 e["start"] = self.time(start, zone);

@@ -313,3 +313,46 @@ fn bodies_live_apart_from_the_rows_and_go_with_their_events() {
         .unwrap();
     assert_eq!(store.body("default", "e1").unwrap(), None);
 }
+
+#[test]
+fn an_all_day_series_whose_master_comes_late_is_indexed_as_all_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("cache.redb")).unwrap();
+    let window = Window {
+        start: base(),
+        end: base() + Duration::days(30),
+    };
+    let day = base().date_naive() + Duration::days(2);
+    let at = |d: chrono::NaiveDate, h: u32| json!({"dateTime": format!("{d}T{h:02}:00:00"), "timeZone": "UTC"});
+    let upsert = |v: serde_json::Value| Change::Upsert {
+        event: Box::new(Event::from_graph(&v).unwrap()),
+    };
+    // A stub says nothing of being all-day: its times read as midnights until its master
+    // comes. A timed event starts at the same instant, first by id.
+    let page = [
+        upsert(json!({"id": "a0", "subject": "Early", "start": at(day, 0), "end": at(day, 1)})),
+        upsert(
+            json!({"id": "o1", "type": "occurrence", "seriesMasterId": "m",
+                      "start": at(day, 0), "end": at(day + Duration::days(1), 0)}),
+        ),
+    ];
+    let mut state = SyncState::new(window);
+    state.full_round = true;
+    store.apply_page("default", &page, &state).unwrap();
+    let master = Event::from_graph(
+        &json!({"id": "m", "type": "seriesMaster", "subject": "Holiday",
+        "isAllDay": true, "start": at(day, 0), "end": at(day + Duration::days(1), 0)}),
+    )
+    .unwrap();
+    store.save_master("default", &master).unwrap();
+    store.verify().unwrap();
+    // With room for one event of each kind a day, the holiday is the day's all-day event.
+    let zone = crate::tz::DisplayZone::Named(chrono_tz::Tz::UTC);
+    let views = ["default".to_owned()];
+    let (read, hidden) = store
+        .events_in_days_capped(&views, &zone, day, day, 1, day + Duration::days(7))
+        .unwrap();
+    let ids: Vec<&str> = read.iter().map(|c| c.event.id.as_str()).collect();
+    assert_eq!(ids, ["a0", "o1"], "{hidden:?}");
+    assert!(read[1].event.all_day);
+}

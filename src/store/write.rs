@@ -198,10 +198,15 @@ impl<'s, 't> Writer<'s, 't> {
         if !event.is_occurrence() {
             return Ok(());
         }
-        // The occurrence's properties and body are its series'.
-        let (record, body) = self.encode(&event.with_series(master))?;
+        // The occurrence's properties and body are its series', and so is being all-day,
+        // which the time index tells the month.
+        let shown = event.with_series(master);
+        let (record, body) = self.encode(&shown)?;
         self.events
             .insert((self.view, start, id), (end, generation, record.as_slice()))
+            .map_err(failed(self.store))?;
+        self.times
+            .insert((self.view, start, id), Timing::row(&shown, end))
             .map_err(failed(self.store))?;
         self.ids
             .insert((self.view, id), (start, body.as_slice()))
