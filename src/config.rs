@@ -287,6 +287,9 @@ pub const DEFAULT_PAGE_SIZE: u32 = 1000;
 /// of daily.
 pub const ROLL_DAYS: i64 = 28;
 
+/// The longest range Graph's calendarView serves, in days.
+pub const MAX_VIEW_DAYS: i64 = 1825;
+
 /// The colours a calendar can be given: the terminal's basic palette, by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CalendarColor {
@@ -550,16 +553,30 @@ impl Config {
             (Some(_), None) => return Err(fail("sync.end", "sync.start needs sync.end".into())),
             (None, Some(_)) => return Err(fail("sync.start", "sync.end needs sync.start".into())),
         };
-        for (key, days) in [
-            ("sync.past_days", parsed.sync.past_days),
-            ("sync.future_days", parsed.sync.future_days),
-        ] {
-            if days > 3650 {
+        // Graph lists a calendar view of at most 1825 days, and the rolling window reaches
+        // ROLL_DAYS further than it is asked to (it is anchored, see WindowSpec::on).
+        match &window {
+            WindowSpec::Rolling {
+                past_days,
+                future_days,
+            } if i64::from(*past_days) + i64::from(*future_days) + ROLL_DAYS > MAX_VIEW_DAYS => {
                 return Err(fail(
-                    key,
-                    "windows are limited to ten years each way".into(),
+                    "sync.future_days",
+                    format!(
+                        "past_days + future_days is {}: Graph lists at most {MAX_VIEW_DAYS} days, \
+                         {ROLL_DAYS} of them kept for the rolling window, so at most {}",
+                        u64::from(*past_days) + u64::from(*future_days),
+                        MAX_VIEW_DAYS - ROLL_DAYS
+                    ),
                 ));
             }
+            WindowSpec::Fixed(w) if w.end - w.start > Duration::days(MAX_VIEW_DAYS) => {
+                return Err(fail(
+                    "sync.end",
+                    format!("Graph lists at most {MAX_VIEW_DAYS} days from sync.start"),
+                ));
+            }
+            _ => {}
         }
         if parsed.sync.interval_secs < 10 {
             return Err(fail("sync.interval_secs", "must be at least 10".into()));
@@ -810,6 +827,22 @@ mod tests {
                 .key,
             "calendars[0].color"
         );
+    }
+
+    #[test]
+    fn windows_fit_what_graph_lists_rolling_days_included() {
+        // 1825 days at most; the rolling window reaches 28 days further than asked.
+        assert!(parse("[sync]\npast_days = 365\nfuture_days = 1432\n").is_ok());
+        let e = parse("[sync]\npast_days = 365\nfuture_days = 1433\n").unwrap_err();
+        assert_eq!(e.key, "sync.future_days");
+        assert!(e.message.contains("at most 1797"), "{}", e.message);
+        let fixed = |end: &str| {
+            parse(&format!(
+                "[sync]\nstart = \"2020-01-01T00:00:00Z\"\nend = \"{end}\"\n"
+            ))
+        };
+        assert!(fixed("2024-12-30T00:00:00Z").is_ok());
+        assert_eq!(fixed("2024-12-31T00:00:00Z").unwrap_err().key, "sync.end");
     }
 
     #[test]

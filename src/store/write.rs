@@ -272,30 +272,32 @@ impl<'s, 't> Writer<'s, 't> {
         {
             return Ok(true);
         }
-        Ok(self.instances(id)?.next().is_some())
+        Ok(self.instances(id)?.next().transpose()?.is_some())
     }
 
+    /// The instance ids of a series the view holds, in id order; a read that fails is an error,
+    /// not the end of the list.
     fn instances(
         &self,
         master: &str,
-    ) -> Result<impl Iterator<Item = String> + use<'_>, StoreError> {
+    ) -> Result<impl Iterator<Item = Result<String, StoreError>> + use<'_>, StoreError> {
         let range = self
             .series
             .range((self.view, master, "")..)
             .map_err(failed(self.store))?;
         let (view, master) = (self.view.to_owned(), master.to_owned());
         Ok(range
-            .map_while(Result::ok)
-            .map(move |(key, _)| {
+            .map(move |entry| {
+                let (key, _) = entry.map_err(failed(self.store))?;
                 let (v, m, id) = key.value();
-                (v == view && m == master).then(|| id.to_owned())
+                Ok((v == view && m == master).then(|| id.to_owned()))
             })
-            .map_while(|id| id))
+            .map_while(Result::transpose))
     }
 
     /// Every instance id of a series the view holds.
     pub(super) fn instance_ids(&self, master: &str) -> Result<Vec<String>, StoreError> {
-        Ok(self.instances(master)?.collect())
+        self.instances(master)?.collect()
     }
 
     /// Removes a series: its master and every instance.
