@@ -54,6 +54,15 @@ const ALL_DAY: &[&str] = &[
     "Company offsite",
 ];
 
+/// Weekly all-day series.
+const ALL_DAY_SERIES: &[&str] = &[
+    "Working from home",
+    "On call",
+    "No-meeting day",
+    "Office day",
+    "Bins out",
+];
+
 const MULTI_DAY: &[&str] = &[
     "Vacation 🌴",
     "Conference: RustConf",
@@ -346,10 +355,11 @@ impl Generator {
         let start = first.and_hms_opt(hour, 0, 0).expect("valid");
         // Some series are all-day (a weekly day at home): their stubs say nothing of being
         // all-day, as the real service's do not, until their master is known.
-        let all_day = self.rng.random_bool(0.15);
+        let all_day = self.rng.random_bool(0.1);
         let (subject, zone, start, minutes) = if all_day {
             let midnight = first.and_hms_opt(0, 0, 0).expect("midnight");
-            ("Working from home".to_owned(), "UTC", midnight, 24 * 60)
+            let subject = ALL_DAY_SERIES.choose(&mut self.rng).expect("non-empty");
+            (subject.to_string(), "UTC", midnight, 24 * 60)
         } else {
             (subject, *zone, start, minutes)
         };
