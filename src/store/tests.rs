@@ -256,14 +256,20 @@ fn caches_of_earlier_schemas_are_emptied_for_a_full_round() {
     }
 }
 
-#[test]
-fn bodies_live_apart_from_the_rows_and_go_with_their_events() {
+/// An empty store in a temporary dir (kept while the first is held), and a window of 30 days.
+fn month_store() -> (tempfile::TempDir, Store, Window) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("cache.redb")).unwrap();
     let window = Window {
         start: base(),
         end: base() + Duration::days(30),
     };
+    (dir, store, window)
+}
+
+#[test]
+fn bodies_live_apart_from_the_rows_and_go_with_their_events() {
+    let (_dir, store, window) = month_store();
     let t = |h: i64| json!({"dateTime": (base() + Duration::hours(h)).format("%Y-%m-%dT%H:%M:%S").to_string(), "timeZone": "UTC"});
     let with_body = |body: serde_json::Value| Change::Upsert {
         event: Box::new(
@@ -316,12 +322,7 @@ fn bodies_live_apart_from_the_rows_and_go_with_their_events() {
 
 #[test]
 fn an_all_day_series_whose_master_comes_late_is_indexed_as_all_day() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("cache.redb")).unwrap();
-    let window = Window {
-        start: base(),
-        end: base() + Duration::days(30),
-    };
+    let (_dir, store, window) = month_store();
     let day = base().date_naive() + Duration::days(2);
     let at = |d: chrono::NaiveDate, h: u32| json!({"dateTime": format!("{d}T{h:02}:00:00"), "timeZone": "UTC"});
     let upsert = |v: serde_json::Value| Change::Upsert {
