@@ -766,30 +766,22 @@ async fn answers_as_microsoft_365_does() {
         requests.extend((3..=n).map(|i| json!({"id": i.to_string(), "method": "GET", "url": format!("/me/events/{master}")})));
         json!({ "requests": requests })
     };
-    let answer = env
-        .http
-        .post(format!("{}/v1.0/$batch", env.sim.url()))
-        .bearer_auth(&token)
-        .header("content-type", "application/json")
-        .body(batch(2).to_string())
-        .send()
-        .await
-        .unwrap();
+    let post_batch = |n: usize| {
+        env.http
+            .post(format!("{}/v1.0/$batch", env.sim.url()))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(batch(n).to_string())
+            .send()
+    };
+    let answer = post_batch(2).await.unwrap();
     assert_eq!(answer.status(), StatusCode::OK);
     let answer: Value = serde_json::from_slice(&answer.bytes().await.unwrap()).unwrap();
     assert_eq!(answer["responses"][0]["status"], 200);
     assert_eq!(answer["responses"][0]["body"]["subject"], "Weekly sync");
     assert_eq!(answer["responses"][1]["id"], "2");
     assert_eq!(answer["responses"][1]["status"], 404);
-    let too_many = env
-        .http
-        .post(format!("{}/v1.0/$batch", env.sim.url()))
-        .bearer_auth(&token)
-        .header("content-type", "application/json")
-        .body(batch(21).to_string())
-        .send()
-        .await
-        .unwrap();
+    let too_many = post_batch(21).await.unwrap();
     assert_eq!(too_many.status(), StatusCode::BAD_REQUEST);
 
     // An occurrence deleted: no @removed for it; the master comes again. An event added far
