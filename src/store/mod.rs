@@ -746,14 +746,16 @@ impl Store {
         };
         let mut found = Vec::new();
         self.visit_overlapping(views, from, to, |view, start, event| {
-            found.push((start, view.to_owned(), event));
+            found.push((
+                start,
+                CachedEvent {
+                    view: view.to_owned(),
+                    event,
+                },
+            ));
             Ok::<(), StoreError>(())
         })?;
-        found.sort_by(|a, b| (a.0, &a.2.id).cmp(&(b.0, &b.2.id)));
-        Ok(found
-            .into_iter()
-            .map(|(_, view, event)| CachedEvent { view, event })
-            .collect())
+        Ok(by_start(found))
     }
 
     /// The keys of a view's events table to scan for events overlapping `[from_ms, to_ms)`:
@@ -912,16 +914,17 @@ impl Store {
             (first, last),
             Some(&mut keep),
             |view, start, event| {
-                found.push((start, view.to_owned(), event));
+                found.push((
+                    start,
+                    CachedEvent {
+                        view: view.to_owned(),
+                        event,
+                    },
+                ));
                 Ok::<(), StoreError>(())
             },
         )?;
-        found.sort_by(|a, b| (a.0, &a.2.id).cmp(&(b.0, &b.2.id)));
-        let found = found
-            .into_iter()
-            .map(|(_, view, event)| CachedEvent { view, event })
-            .collect();
-        Ok((found, hidden))
+        Ok((by_start(found), hidden))
     }
 
     /// [`Store::visit_overlapping`] for the events that occupy a day of `[first, last]` in
@@ -1031,10 +1034,20 @@ impl Store {
     pub fn body(&self, view: &str, id: &str) -> Result<Option<Body>, StoreError> {
         let read = self.read()?;
         let ids = read.open_table(IDS).map_err(|e| self.err(e))?;
-        let Some(row) = ids.get((view, id)).map_err(|e| self.err(e))? else {
-            return Ok(None);
-        };
-        self.decode_body(id, row.value().1)
+        self.body_in(&ids, view, id)
+    }
+
+    /// An event's body from its id row, if it has one.
+    fn body_in(
+        &self,
+        ids: &redb::ReadOnlyTable<(&'static str, &'static str), IdRow>,
+        view: &str,
+        id: &str,
+    ) -> Result<Option<Body>, StoreError> {
+        match ids.get((view, id)).map_err(|e| self.err(e))? {
+            Some(row) => self.decode_body(id, row.value().1),
+            None => Ok(None),
+        }
     }
 
     /// Every cached event the query matches, by its fields or by its body's words; an event
@@ -1052,11 +1065,7 @@ impl Store {
                 continue;
             }
             let hit = query.matches(&event) || {
-                let body = match ids.get((view, id)).map_err(|e| self.err(e))? {
-                    Some(row) => self.decode_body(id, row.value().1)?,
-                    None => None,
-                };
-                match body {
+                match self.body_in(&ids, view, id)? {
                     Some(body) if query.matches_body(&body) => {
                         event.body = Some(body);
                         true
@@ -1074,9 +1083,15 @@ impl Store {
                 ));
             }
         }
-        found.sort_by(|a, b| (a.0, &a.1.event.id).cmp(&(b.0, &b.1.event.id)));
-        Ok(found.into_iter().map(|(_, e)| e).collect())
+        Ok(by_start(found))
     }
+}
+
+/// Events read with their start in ms, in the order every list shows them: by start, then id,
+/// the calendars interleaved.
+fn by_start(mut found: Vec<(i64, CachedEvent)>) -> Vec<CachedEvent> {
+    found.sort_by(|a, b| (a.0, &a.1.event.id).cmp(&(b.0, &b.1.event.id)));
+    found.into_iter().map(|(_, e)| e).collect()
 }
 
 /// Widens a range by a day on each side: all-day events are stored at the midnights of the
