@@ -24,10 +24,11 @@ pub fn span_days(
 }
 
 /// The first and last day of `[start, end)`, each instant's day told by `date_of`.
-fn days_by<T>(start: T, end: T, date_of: impl Fn(T) -> NaiveDate) -> (NaiveDate, NaiveDate)
-where
-    T: PartialOrd + Copy + std::ops::Sub<Duration, Output = T>,
-{
+fn days_by(
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    date_of: impl Fn(DateTime<Utc>) -> NaiveDate,
+) -> (NaiveDate, NaiveDate) {
     let first = date_of(start);
     let last = if end > start {
         date_of(end - Duration::milliseconds(1))
@@ -50,18 +51,7 @@ impl DayTable {
         let midnights = first
             .iter_days()
             .take_while(|d| *d <= last.succ_opt().unwrap_or(last))
-            .map(|d| {
-                // Where midnight does not exist (a clock change at midnight), the day starts
-                // at the first quarter hour that is in it: offsets are whole quarter hours.
-                let mut start = zone.midnight(d);
-                for _ in 0..16 {
-                    if zone.date_of(start) >= d {
-                        break;
-                    }
-                    start += Duration::minutes(15);
-                }
-                start
-            })
+            .map(|d| zone.midnight(d))
             .collect();
         DayTable { first, midnights }
     }
@@ -115,6 +105,25 @@ mod tests {
             event_days(&e, &tokyo),
             Some((d("2026-11-25"), d("2026-11-25")))
         );
+    }
+
+    #[test]
+    fn a_day_table_tells_days_as_the_zone_does_where_midnight_is_skipped() {
+        // Santiago's clocks go from 00:00 to 01:00 on 6 September 2026.
+        let zone = DisplayZone::Named(chrono_tz::Tz::America__Santiago);
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let table = DayTable::new(&zone, d("2026-09-05"), d("2026-09-07"));
+        let from: DateTime<Utc> = "2026-09-05T00:00:00Z".parse().unwrap();
+        for quarter in 0..4 * 24 * 4 {
+            let start = from + Duration::minutes(15 * quarter);
+            for minutes in [15, 60, 300] {
+                let span = (start, start + Duration::minutes(minutes));
+                let (a, b) = span_days(span, &zone);
+                if a >= d("2026-09-05") && b <= d("2026-09-07") {
+                    assert_eq!(table.span_days(span), (a, b), "{span:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -28,15 +28,12 @@ impl DisplayZone {
         self.local(t).date()
     }
 
-    /// The instant a day starts in this zone.
+    /// The instant a day starts in this zone (where a clock change skips midnight, the first
+    /// instant of the day).
     pub fn midnight(&self, d: NaiveDate) -> DateTime<Utc> {
         let local = d.and_hms_opt(0, 0, 0).expect("midnight exists");
         match self {
-            DisplayZone::Local => Local
-                .from_local_datetime(&local)
-                .earliest()
-                .map(|t| t.with_timezone(&Utc))
-                .unwrap_or_else(|| local.and_utc()),
+            DisplayZone::Local => first_instant_from(local, &Local),
             DisplayZone::Named(z) => local_to_utc(local, *z),
         }
     }
@@ -85,6 +82,12 @@ pub fn resolve(name: &str) -> Option<Tz> {
 /// Interprets a wall-clock time in a zone. Gaps (spring forward) move to the first valid
 /// instant after the gap; folds (fall back) take the earlier instant, as Outlook does.
 pub fn local_to_utc(local: NaiveDateTime, tz: Tz) -> DateTime<Utc> {
+    first_instant_from(local, &tz)
+}
+
+/// The first instant at or after the wall-clock time `local` in `tz`: the earlier of two when
+/// the clock went back, the end of the gap when it went forward.
+fn first_instant_from<Z: TimeZone>(local: NaiveDateTime, tz: &Z) -> DateTime<Utc> {
     match tz.from_local_datetime(&local) {
         LocalResult::Single(t) => t.with_timezone(&Utc),
         LocalResult::Ambiguous(early, _) => early.with_timezone(&Utc),
