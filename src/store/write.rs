@@ -202,12 +202,7 @@ impl<'s, 't> Writer<'s, 't> {
         // which the time index tells the month.
         let shown = event.with_series(master);
         let (record, body) = self.encode(&shown)?;
-        self.events
-            .insert((self.view, start, id), (end, generation, record.as_slice()))
-            .map_err(failed(self.store))?;
-        self.times
-            .insert((self.view, start, id), Timing::row(&shown, end))
-            .map_err(failed(self.store))?;
+        self.put_row(&shown, (start, end), generation, &record)?;
         self.ids
             .insert((self.view, id), (start, body.as_slice()))
             .map_err(failed(self.store))?;
@@ -339,18 +334,15 @@ impl<'s, 't> Writer<'s, 't> {
             .map_err(failed(self.store))?
             .map(|v| v.value().0);
         let existed = old_start.is_some();
-        if let Some(old_start) = old_start {
+        if let Some(old_start) = old_start
+            && old_start != start
+        {
             self.drop_rows(id, old_start)?;
         }
-        self.events
-            .insert(
-                (self.view, start, id),
-                (end, self.generation, record.as_slice()),
-            )
-            .map_err(failed(self.store))?;
-        self.times
-            .insert((self.view, start, id), Timing::row(event, end))
-            .map_err(failed(self.store))?;
+        // At the same start the rows are overwritten in place; the old end still changed.
+        if let Some(old_end) = self.put_row(event, (start, end), self.generation, &record)? {
+            self.outcome.touch(start, old_end);
+        }
         if let Some(master) = event.series_master_id.as_deref() {
             self.series
                 .insert((self.view, master, id), ())
@@ -366,6 +358,27 @@ impl<'s, 't> Writer<'s, 't> {
             self.outcome.added += 1;
         }
         Ok(())
+    }
+
+    /// Writes an event's row and, with it, its time index row: the one place both are written,
+    /// so that they cannot disagree. The end of the row it replaced, if any.
+    fn put_row(
+        &mut self,
+        event: &Event,
+        (start, end): (i64, i64),
+        generation: u64,
+        record: &[u8],
+    ) -> Result<Option<i64>, StoreError> {
+        let key = (self.view, start, event.id.as_str());
+        let old_end = self
+            .events
+            .insert(key, (end, generation, record))
+            .map_err(failed(self.store))?
+            .map(|old| old.value().0);
+        self.times
+            .insert(key, Timing::row(event, end))
+            .map_err(failed(self.store))?;
+        Ok(old_end)
     }
 
     /// An event's record for its row, and its body for its id row (empty when it has none):
