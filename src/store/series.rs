@@ -27,29 +27,6 @@ impl SeriesFix {
 }
 
 impl Store {
-    /// Stores a series master fetched after a round; its stubs show from now on.
-    pub fn save_master(&self, view: &str, master: &Event) -> Result<PageOutcome, StoreError> {
-        self.fix_series(view, &[SeriesFix::Master(Box::new(master.clone()))])
-    }
-
-    /// Removes a series the server no longer has: its master and every instance.
-    pub fn drop_series(&self, view: &str, master: &str) -> Result<PageOutcome, StoreError> {
-        self.fix_series(view, &[SeriesFix::Gone(master.to_owned())])
-    }
-
-    /// Makes a series' cached instances exactly `instances` (the server's list for the window).
-    pub fn reconcile_series(
-        &self,
-        view: &str,
-        master: &str,
-        instances: &[Event],
-    ) -> Result<PageOutcome, StoreError> {
-        self.fix_series(
-            view,
-            &[SeriesFix::Instances(master.to_owned(), instances.to_vec())],
-        )
-    }
-
     /// Applies fixes of series in one transaction, and takes each series off the view's pending
     /// lists it names, in the same transaction. One transaction for many: the masters a full
     /// round fetched arrive by the thousand on a large calendar, and a transaction apiece would

@@ -345,7 +345,9 @@ fn an_all_day_series_whose_master_comes_late_is_indexed_as_all_day() {
         "isAllDay": true, "start": at(day, 0), "end": at(day + Duration::days(1), 0)}),
     )
     .unwrap();
-    store.save_master("default", &master).unwrap();
+    store
+        .fix_series("default", &[super::SeriesFix::Master(Box::new(master))])
+        .unwrap();
     store.verify().unwrap();
     // With room for one event of each kind a day, the holiday is the day's all-day event.
     let zone = crate::tz::DisplayZone::Named(chrono_tz::Tz::UTC);
