@@ -745,16 +745,7 @@ impl Store {
             }
         };
         let mut found = Vec::new();
-        self.visit_overlapping(views, from, to, |view, start, event| {
-            found.push((
-                start,
-                CachedEvent {
-                    view: view.to_owned(),
-                    event,
-                },
-            ));
-            Ok::<(), StoreError>(())
-        })?;
+        self.visit_overlapping(views, from, to, push_to(&mut found))?;
         Ok(by_start(found))
     }
 
@@ -913,16 +904,7 @@ impl Store {
             zone,
             (first, last),
             Some(&mut keep),
-            |view, start, event| {
-                found.push((
-                    start,
-                    CachedEvent {
-                        view: view.to_owned(),
-                        event,
-                    },
-                ));
-                Ok::<(), StoreError>(())
-            },
+            push_to(&mut found),
         )?;
         Ok((by_start(found), hidden))
     }
@@ -1084,6 +1066,22 @@ impl Store {
             }
         }
         Ok(by_start(found))
+    }
+}
+
+/// A visitor of a scan that keeps what it is handed, for [`by_start`].
+fn push_to(
+    found: &mut Vec<(i64, CachedEvent)>,
+) -> impl FnMut(&str, i64, Event) -> Result<(), StoreError> + '_ {
+    |view, start, event| {
+        found.push((
+            start,
+            CachedEvent {
+                view: view.to_owned(),
+                event,
+            },
+        ));
+        Ok(())
     }
 }
 
