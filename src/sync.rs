@@ -17,7 +17,9 @@ use crate::failure::FailureKind;
 use crate::graph::client::{GraphClient, GraphError};
 use crate::graph::wire::PageLink;
 use crate::model::{Change, Event, Window};
-use crate::store::{PageOutcome, RoundCounts, SavedLink, SeriesFix, Store, StoreError, SyncState};
+use crate::store::{
+    PageJob, PageOutcome, RoundCounts, SavedLink, SeriesFix, Store, StoreError, SyncState,
+};
 
 /// A notification from the sync engine.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,7 +95,12 @@ impl SyncError {
 }
 
 /// Pages fetched ahead of the cache writer, at most.
-const COMMIT_QUEUE: usize = 4;
+const COMMIT_QUEUE: usize = 8;
+/// At most this many queued pages commit in one transaction. The writer is the slowest part of
+/// a full round on a large calendar, so pages queue up; committing them together pays the
+/// transaction's price (the copied B-tree pages, the fsync) once, where a page apiece paid it
+/// for each. A slow network leaves the queue empty, and every page commits as it lands.
+const COMMIT_GROUP: usize = 8;
 
 /// Series fixes (masters, instance lists) written in one transaction, at most.
 const FIX_GROUP: usize = 256;
@@ -199,10 +206,21 @@ struct CommitJob {
     sweep: bool,
 }
 
+impl CommitJob {
+    fn page(&self) -> PageJob<'_> {
+        PageJob {
+            changes: &self.changes,
+            next: &self.state,
+            sweep: self.sweep,
+        }
+    }
+}
+
 type CommitResult = Result<(PageOutcome, SyncState), StoreError>;
 
-/// The in-order page committer of one round: pages commit one by one on a blocking thread,
-/// each with its own link, while the round fetches the next ones.
+/// The in-order page committer of one round: pages commit in order on a blocking thread, each
+/// with its own link (the pages queued together in one transaction, with the last one's), while
+/// the round fetches the next ones.
 struct Committer {
     jobs: mpsc::Sender<CommitJob>,
     results: mpsc::UnboundedReceiver<CommitResult>,
@@ -225,15 +243,28 @@ impl Committer {
         let (done, results) = mpsc::unbounded_channel();
         let key = key.to_owned();
         let handle = tokio::task::spawn_blocking(move || {
+            let mut jobs = Vec::with_capacity(COMMIT_GROUP);
             while let Some(job) = queue.blocking_recv() {
-                let result = if job.sweep {
-                    store.apply_page_and_sweep(&key, &job.changes, &job.state)
-                } else {
-                    store.apply_page(&key, &job.changes, &job.state)
-                };
-                let failed = result.is_err();
-                if done.send(result).is_err() || failed {
-                    break;
+                jobs.push(job);
+                while jobs.len() < COMMIT_GROUP
+                    && let Ok(job) = queue.try_recv()
+                {
+                    jobs.push(job);
+                }
+                let pages: Vec<PageJob<'_>> = jobs.iter().map(CommitJob::page).collect();
+                let committed = store.commit_pages(&key, &pages);
+                drop(pages);
+                jobs.clear();
+                match committed {
+                    Ok(pages) => {
+                        if pages.into_iter().any(|page| done.send(Ok(page)).is_err()) {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = done.send(Err(e));
+                        break;
+                    }
                 }
             }
         });

@@ -23,10 +23,11 @@ use crate::tz::DisplayZone;
 /// Bumped whenever a table's layout changes. A file of an older schema this version knows is
 /// emptied and rebuilt by the next sync (the cache is a mirror); any other is refused with
 /// advice to rebuild.
-pub const SCHEMA_VERSION: u64 = 10;
+pub const SCHEMA_VERSION: u64 = 11;
 /// The schemas of earlier releases: 3 kept raw JSON, 4 had no series tables, 7 no reminders,
-/// 8 no time index, 9 bodies in a table of their own.
-const OLDER_SCHEMAS: [u64; 7] = [3, 4, 5, 6, 7, 8, 9];
+/// 8 no time index, 9 bodies in a table of their own, 10 occurrences stored with their
+/// series' properties.
+const OLDER_SCHEMAS: [u64; 8] = [3, 4, 5, 6, 7, 8, 9, 10];
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 /// An event row: (end ms, generation that last wrote it, event record in postcard).
@@ -54,8 +55,9 @@ const IDS: TableDefinition<(&str, &str), IdRow> = TableDefinition::new("ids");
 /// A series master row: (generation that last wrote it, event record in postcard, its body
 /// in postcard or nothing).
 type MasterRow = (u64, &'static [u8], &'static [u8]);
-/// (view, master id) -> [`MasterRow`]: the properties of each series, which its occurrences
-/// are stored with. Masters are never shown themselves.
+/// (view, master id) -> [`MasterRow`]: the properties of each series, stored once here: its
+/// occurrences are stored as they came (stubs) and completed with them when read (see
+/// `shown`). Masters are never shown themselves.
 const MASTERS: TableDefinition<(&str, &str), MasterRow> = TableDefinition::new("masters");
 /// (view, master id, instance id) -> (): the instances of each series, so a series can be
 /// reconciled or removed as a whole.
@@ -66,6 +68,11 @@ const LONGEST: TableDefinition<&str, i64> = TableDefinition::new("longest");
 const SYNC: TableDefinition<&str, &[u8]> = TableDefinition::new("sync_state");
 
 const NO_SPAN: i64 = i64::MIN;
+
+/// redb's page cache, for reads and the pages a write transaction changes. A full round of a
+/// large calendar commits several pages per transaction, whose changed pages must stay here until
+/// the commit (an evicted one is written early and read back); a small calendar never fills it.
+const CACHE_BYTES: usize = 64 * 1024 * 1024;
 
 /// An event's times as the time index keeps them.
 struct Timing {
@@ -220,6 +227,14 @@ impl SyncState {
     }
 }
 
+/// A page to commit: its changes, the state that follows it, and whether it ends a full round
+/// (the sweep).
+pub struct PageJob<'a> {
+    pub changes: &'a [Change],
+    pub next: &'a SyncState,
+    pub sweep: bool,
+}
+
 /// What one committed page did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PageOutcome {
@@ -309,7 +324,7 @@ impl Store {
         }
         let db = Database::builder()
             .set_concurrency_mode(ConcurrencyMode::MultiWriter)
-            .set_cache_size(16 * 1024 * 1024)
+            .set_cache_size(CACHE_BYTES)
             .create(path)
             .map_err(|e| open_error(path, e))?;
         let store = Store {
@@ -390,13 +405,15 @@ impl Store {
         let read = self.read()?;
         let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
         let times = read.open_table(TIMES).map_err(|e| self.err(e))?;
+        let masters = read.open_table(MASTERS).map_err(|e| self.err(e))?;
+        let mut series = Masters::default();
         let mut indexed = times.iter().map_err(|e| self.damaged(e))?;
         for entry in events.iter().map_err(|e| self.damaged(e))? {
             let (key, value) = entry.map_err(|e| self.damaged(e))?;
             let (view, start, id) = key.value();
             let (end, _, bytes) = value.value();
-            let event = self.decode(id, bytes)?;
-            // The time index has the same keys in the same order, with the row's times.
+            let event = series.complete(self, &masters, view, self.decode(id, bytes)?)?;
+            // The time index has the same keys in the same order, with the times the row shows.
             let index = indexed.next().transpose().map_err(|e| self.damaged(e))?;
             if !index.is_some_and(|(k, v)| {
                 k.value() == (view, start, id) && v.value() == Timing::row(&event, end)
@@ -407,7 +424,6 @@ impl Store {
         if indexed.next().is_some() {
             return Err(self.damaged("the time index has rows of events not stored"));
         }
-        let masters = read.open_table(MASTERS).map_err(|e| self.err(e))?;
         for entry in masters.iter().map_err(|e| self.damaged(e))? {
             let (key, value) = entry.map_err(|e| self.damaged(e))?;
             let (_, record, body) = value.value();
@@ -579,10 +595,46 @@ impl Store {
         next: &SyncState,
         sweep: bool,
     ) -> Result<(PageOutcome, SyncState), StoreError> {
+        let mut done = self.commit_pages(
+            view,
+            &[PageJob {
+                changes,
+                next,
+                sweep,
+            }],
+        )?;
+        Ok(done.pop().expect("one page in, one out"))
+    }
+
+    /// Commits pages in order, in one transaction: each applied with the state that follows
+    /// it, as if each had committed alone. What each did and the state saved after it.
+    pub fn commit_pages(
+        &self,
+        view: &str,
+        pages: &[PageJob<'_>],
+    ) -> Result<Vec<(PageOutcome, SyncState)>, StoreError> {
         // Every commit is durable: the cache is shared with other deltacal processes, where
         // redb allows no other kind, and a page that survives a crash need not be fetched again.
         let txn = self.write()?;
-        let previous = self.state_in(&txn, view)?;
+        let mut done = Vec::with_capacity(pages.len());
+        for page in pages {
+            done.push(self.apply_in(&txn, view, page)?);
+        }
+        txn.commit().map_err(|e| self.err(e))?;
+        Ok(done)
+    }
+
+    fn apply_in(
+        &self,
+        txn: &WriteTransaction,
+        view: &str,
+        &PageJob {
+            changes,
+            next,
+            sweep,
+        }: &PageJob<'_>,
+    ) -> Result<(PageOutcome, SyncState), StoreError> {
+        let previous = self.state_in(txn, view)?;
         let mut state = next.clone();
         // The store keeps the pending series: the engine's copy is from the round's start.
         state.pending_masters = previous
@@ -594,7 +646,7 @@ impl Store {
             .map(|p| p.pending_instances.clone())
             .unwrap_or_default();
         let full = next.full_round || sweep;
-        let mut writer = Writer::open(self, &txn, view, next.generation)?;
+        let mut writer = Writer::open(self, txn, view, next.generation)?;
         writer.apply(changes, full, &mut state)?;
         if sweep {
             writer.sweep()?;
@@ -609,8 +661,7 @@ impl Store {
         if matches!(state.link, Some(SavedLink::Delta(_))) {
             state.last_counts = Some(state.progress);
         }
-        self.save_state_in(&txn, view, &state)?;
-        txn.commit().map_err(|e| self.err(e))?;
+        self.save_state_in(txn, view, &state)?;
         Ok((outcome, state))
     }
 
@@ -783,7 +834,8 @@ impl Store {
     }
 
     /// The scan behind the reads by time: each event of `views` overlapping `[from, to)` is
-    /// decoded and handed to `f`, unless it is a stub (which shows once its master is known).
+    /// decoded, completed with its series, and handed to `f`, unless it is a stub (which shows
+    /// once its master is known).
     /// With a `filter`, the scan steps through the time index instead of the rows, and reads
     /// only the rows whose times the filter wants: for reads that pass most rows by.
     fn scan<E: From<StoreError>>(
@@ -797,11 +849,13 @@ impl Store {
         let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
         let times = read.open_table(TIMES).map_err(|e| self.err(e))?;
         let longest = read.open_table(LONGEST).map_err(|e| self.err(e))?;
+        let masters = read.open_table(MASTERS).map_err(|e| self.err(e))?;
+        let mut series = Masters::default();
         let (from_ms, to_ms) = (to_ms(from), to_ms(to));
         let overlaps = |start: i64, end: i64| end > from_ms || (end == start && start >= from_ms);
         let mut emit = |view: &str, start: i64, id: &str, bytes: &[u8]| -> Result<(), E> {
             let event = self.decode(id, bytes)?;
-            if !event.is_stub() {
+            if let Some(event) = series.shown(self, &masters, view, event)? {
                 f(view, start, event)?;
             }
             Ok(())
@@ -950,7 +1004,11 @@ impl Store {
         let Some(row) = events.get((view, start, id)).map_err(|e| self.err(e))? else {
             return Err(self.damaged(format!("event {id} is indexed but missing")));
         };
-        self.decode(id, row.value().2).map(Some)
+        let masters = read.open_table(MASTERS).map_err(|e| self.err(e))?;
+        let event = self.decode(id, row.value().2)?;
+        Masters::default()
+            .complete(self, &masters, view, event)
+            .map(Some)
     }
 
     /// Every event of a view as (id, version, generation), in id order.
@@ -1016,20 +1074,18 @@ impl Store {
     pub fn body(&self, view: &str, id: &str) -> Result<Option<Body>, StoreError> {
         let read = self.read()?;
         let ids = read.open_table(IDS).map_err(|e| self.err(e))?;
-        self.body_in(&ids, view, id)
-    }
-
-    /// An event's body from its id row, if it has one.
-    fn body_in(
-        &self,
-        ids: &redb::ReadOnlyTable<(&'static str, &'static str), IdRow>,
-        view: &str,
-        id: &str,
-    ) -> Result<Option<Body>, StoreError> {
-        match ids.get((view, id)).map_err(|e| self.err(e))? {
-            Some(row) => self.decode_body(id, row.value().1),
-            None => Ok(None),
-        }
+        let Some(row) = ids.get((view, id)).map_err(|e| self.err(e))? else {
+            return Ok(None);
+        };
+        let (start, own) = row.value();
+        // Whether the event shows its series' body is in its record.
+        let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
+        let Some(event) = events.get((view, start, id)).map_err(|e| self.err(e))? else {
+            return Err(self.damaged(format!("event {id} is indexed but missing")));
+        };
+        let event = self.decode(id, event.value().2)?;
+        let masters = read.open_table(MASTERS).map_err(|e| self.err(e))?;
+        shown::body_shown(self, &masters, view, &event, own)
     }
 
     /// Every cached event the query matches, by its fields or by its body's words; an event
@@ -1038,16 +1094,20 @@ impl Store {
         let read = self.read()?;
         let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
         let ids = read.open_table(IDS).map_err(|e| self.err(e))?;
+        let masters = read.open_table(MASTERS).map_err(|e| self.err(e))?;
+        let mut series = Masters::default();
         let mut found = Vec::new();
         for entry in events.iter().map_err(|e| self.err(e))? {
             let (key, value) = entry.map_err(|e| self.err(e))?;
             let (view, start, id) = key.value();
-            let mut event = self.decode(id, value.value().2)?;
-            if event.is_stub() {
+            let event = self.decode(id, value.value().2)?;
+            let Some(mut event) = series.shown(self, &masters, view, event)? else {
                 continue;
-            }
+            };
             let hit = query.matches(&event) || {
-                match self.body_in(&ids, view, id)? {
+                let own = ids.get((view, id)).map_err(|e| self.err(e))?;
+                let own = own.as_ref().map(|row| row.value().1).unwrap_or_default();
+                match shown::body_shown(self, &masters, view, &event, own)? {
                     Some(body) if query.matches_body(&body) => {
                         event.body = Some(body);
                         true
@@ -1102,6 +1162,8 @@ mod keep;
 pub use keep::ReminderMark;
 mod series;
 pub use series::SeriesFix;
+mod shown;
+use shown::Masters;
 #[cfg(test)]
 mod tests;
 mod write;

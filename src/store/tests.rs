@@ -359,3 +359,84 @@ fn an_all_day_series_whose_master_comes_late_is_indexed_as_all_day() {
     assert_eq!(ids, ["a0", "o1"], "{hidden:?}");
     assert!(read[1].event.all_day);
 }
+
+#[test]
+fn an_occurrence_is_stored_as_it_came_and_shows_its_series_as_it_is_now() {
+    let (_dir, store, window) = month_store();
+    let t = |h: i64| json!({"dateTime": (base() + Duration::hours(h)).format("%Y-%m-%dT%H:%M:%S").to_string(), "timeZone": "UTC"});
+    let upsert = |v: serde_json::Value| Change::Upsert {
+        event: Box::new(Event::from_graph(&v).unwrap()),
+    };
+    let master = |subject: &str, body: &str| {
+        super::SeriesFix::Master(Box::new(
+            Event::from_graph(
+                &json!({"id": "m", "type": "seriesMaster", "subject": subject,
+                "start": t(2), "end": t(3), "body": {"contentType": "text", "content": body}}),
+            )
+            .unwrap(),
+        ))
+    };
+    let raw_row = || {
+        let read = store.read().unwrap();
+        let events = read.open_table(super::EVENTS).unwrap();
+        let ids = read.open_table(super::IDS).unwrap();
+        let start = ids.get(("default", "o1")).unwrap().unwrap().value().0;
+        let row = events.get(("default", start, "o1")).unwrap().unwrap();
+        row.value().2.to_vec()
+    };
+    let mut state = SyncState::new(window);
+    state.full_round = true;
+    let stub = json!({"id": "o1", "type": "occurrence", "seriesMasterId": "m",
+                      "start": t(26), "end": t(27)});
+    store
+        .apply_page("default", &[upsert(stub)], &state)
+        .unwrap();
+    let day = || {
+        store
+            .events_overlapping(None, base(), base() + Duration::days(2))
+            .unwrap()
+    };
+    assert!(day().is_empty(), "a stub shows once its master is known");
+    let stored = raw_row();
+    store
+        .fix_series("default", &[master("Standup", "agenda: none")])
+        .unwrap();
+    let shown = day();
+    assert_eq!(shown.len(), 1);
+    assert_eq!(shown[0].event.subject.as_deref(), Some("Standup"));
+    assert_eq!(
+        shown[0].event.start,
+        store.event("default", "o1").unwrap().unwrap().start
+    );
+    let body = store.body("default", "o1").unwrap().unwrap();
+    assert_eq!(body.content, "agenda: none");
+    assert_eq!(
+        raw_row(),
+        stored,
+        "the master's coming rewrites no occurrence"
+    );
+    // The series changes: its occurrence shows it as it is now, its row untouched.
+    store
+        .fix_series("default", &[master("Daily sync", "agenda: demos")])
+        .unwrap();
+    let shown = day();
+    assert_eq!(shown[0].event.subject.as_deref(), Some("Daily sync"));
+    assert_eq!(
+        store.body("default", "o1").unwrap().unwrap().content,
+        "agenda: demos"
+    );
+    let found = store.search(&crate::search::Query::new("demos")).unwrap();
+    assert_eq!(
+        found.len(),
+        1,
+        "search finds an occurrence by its series' body"
+    );
+    assert_eq!(raw_row(), stored);
+    store.verify().unwrap();
+    // The series goes: its occurrences with it.
+    store
+        .fix_series("default", &[super::SeriesFix::Gone("m".into())])
+        .unwrap();
+    assert!(day().is_empty());
+    assert_eq!(store.body("default", "o1").unwrap(), None);
+}

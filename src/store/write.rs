@@ -1,11 +1,13 @@
 //! One write transaction's work on a view: its tables opened once, changes applied, series kept
 //! whole, the sweep at the end of a full round.
 
-use std::collections::{BTreeSet, HashMap};
+use std::borrow::Cow;
+use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use redb::{ReadableTable, Table, WriteTransaction};
 
+use super::shown::Masters;
 use super::{
     EVENTS, EventRow, IDS, IdRow, LONGEST, MASTERS, MasterRow, NO_SPAN, PageOutcome, SERIES, Store,
     StoreError, SyncState, TIMES, TimesRow, Timing, to_ms,
@@ -31,8 +33,8 @@ pub(super) struct Writer<'s, 't> {
     longest: i64,
     longest_before: i64,
     outcome: PageOutcome,
-    /// Masters decoded in this transaction (None: not cached).
-    known_masters: HashMap<String, Option<Rc<Event>>>,
+    /// Masters decoded in this transaction.
+    known_masters: Masters,
 }
 
 impl<'s, 't> Writer<'s, 't> {
@@ -63,7 +65,7 @@ impl<'s, 't> Writer<'s, 't> {
             longest,
             longest_before: longest,
             outcome: PageOutcome::default(),
-            known_masters: HashMap::new(),
+            known_masters: Masters::default(),
         })
     }
 
@@ -155,7 +157,8 @@ impl<'s, 't> Writer<'s, 't> {
         Ok(())
     }
 
-    /// Stores a series master, and shows its occurrences with its properties from now on.
+    /// Stores a series master: its occurrences show its properties from now on (they are
+    /// completed with them when read).
     pub(super) fn put_master(&mut self, master: &Event) -> Result<(), StoreError> {
         let (record, body) = self.encode(master)?;
         self.masters
@@ -165,16 +168,16 @@ impl<'s, 't> Writer<'s, 't> {
             )
             .map_err(failed(self.store))?;
         self.known_masters
-            .insert(master.id.clone(), Some(Rc::new(master.clone())));
+            .set(self.view, &master.id, Some(Rc::new(master.clone())));
         for id in self.instance_ids(&master.id)? {
-            self.show_with_series(&id, master)?;
+            self.reindex_with_series(&id, master)?;
         }
         Ok(())
     }
 
-    /// Rewrites a cached occurrence with its series' properties, in place: same row, same
-    /// generation (a full round's sweep must still see whether the round brought it).
-    fn show_with_series(&mut self, id: &str, master: &Event) -> Result<(), StoreError> {
+    /// A cached occurrence shows its series' properties, being all-day among them: its time
+    /// index row, which the month reads, follows the master. Its days are marked changed.
+    fn reindex_with_series(&mut self, id: &str, master: &Event) -> Result<(), StoreError> {
         let Some(start) = self
             .ids
             .get((self.view, id))
@@ -183,54 +186,33 @@ impl<'s, 't> Writer<'s, 't> {
         else {
             return Ok(());
         };
-        let Some((end, generation, bytes)) = self
+        let Some((end, event)) = self
             .events
             .get((self.view, start, id))
             .map_err(failed(self.store))?
             .map(|v| {
-                let (end, generation, bytes) = v.value();
-                (end, generation, bytes.to_vec())
+                let (end, _, bytes) = v.value();
+                self.store.decode(id, bytes).map(|event| (end, event))
             })
+            .transpose()?
         else {
             return Ok(());
         };
-        let event = self.store.decode(id, &bytes)?;
         if !event.is_occurrence() {
             return Ok(());
         }
-        // The occurrence's properties and body are its series', and so is being all-day,
-        // which the time index tells the month.
-        let shown = event.with_series(master);
-        let (record, body) = self.encode(&shown)?;
-        self.put_row(&shown, (start, end), generation, &record)?;
-        self.ids
-            .insert((self.view, id), (start, body.as_slice()))
-            .map_err(failed(self.store))?;
+        let row = Timing::row(&event.with_series(master), end);
+        let key = (self.view, start, id);
+        let indexed = self
+            .times
+            .get(key)
+            .map_err(failed(self.store))?
+            .map(|v| v.value());
+        if indexed != Some(row) {
+            self.times.insert(key, row).map_err(failed(self.store))?;
+        }
         self.outcome.touch(start, end);
         Ok(())
-    }
-
-    /// A series' master, decoded once per transaction.
-    fn master(&mut self, id: &str) -> Result<Option<Rc<Event>>, StoreError> {
-        if let Some(found) = self.known_masters.get(id) {
-            return Ok(found.clone());
-        }
-        let found = match self
-            .masters
-            .get((self.view, id))
-            .map_err(failed(self.store))?
-        {
-            Some(row) => {
-                let (_, record, body) = row.value();
-                let mut master = self.store.decode(id, record)?;
-                // Its occurrences are stored with its body too (a damaged one is left out).
-                master.body = self.store.decode_body(id, body).ok().flatten();
-                Some(Rc::new(master))
-            }
-            None => None,
-        };
-        self.known_masters.insert(id.to_owned(), found.clone());
-        Ok(found)
     }
 
     /// Stamps a cached master with this generation, so a full round's sweep keeps it.
@@ -303,26 +285,24 @@ impl<'s, 't> Writer<'s, 't> {
         self.masters
             .remove((self.view, master))
             .map_err(failed(self.store))?;
-        self.known_masters.insert(master.to_owned(), None);
+        self.known_masters.set(self.view, master, None);
         Ok(())
     }
 
-    /// Adds or replaces an event (not a master). An occurrence is stored with its series'
-    /// properties when the master is known; a stub whose master is not stays hidden until it is.
+    /// Adds or replaces an event (not a master). An occurrence is stored as it came, and its
+    /// time index row as it shows: with its series' properties when the master is known (a
+    /// stub whose master is not stays hidden until it is).
     pub(super) fn upsert(&mut self, event: &Event) -> Result<(), StoreError> {
-        let shown;
-        let event = match event.series_master_id.as_deref() {
-            Some(master) if event.is_occurrence() => match self.master(master)? {
-                Some(master) => {
-                    shown = event.with_series(&master);
-                    &shown
-                }
-                None => event,
-            },
-            _ => event,
-        };
+        let shown =
+            match self
+                .known_masters
+                .series_of(self.store, &self.masters, self.view, event)?
+            {
+                Some(master) => Cow::Owned(event.with_series(&master)),
+                None => Cow::Borrowed(event),
+            };
         let id = event.id.as_str();
-        let (start, end) = event
+        let (start, end) = shown
             .span()
             .map(|(a, b)| (to_ms(a), to_ms(b)))
             .unwrap_or((NO_SPAN, NO_SPAN));
@@ -340,7 +320,7 @@ impl<'s, 't> Writer<'s, 't> {
             self.drop_rows(id, old_start)?;
         }
         // At the same start the rows are overwritten in place; the old end still changed.
-        if let Some(old_end) = self.put_row(event, (start, end), self.generation, &record)? {
+        if let Some(old_end) = self.put_row(&shown, (start, end), &record)? {
             self.outcome.touch(start, old_end);
         }
         if let Some(master) = event.series_master_id.as_deref() {
@@ -360,23 +340,23 @@ impl<'s, 't> Writer<'s, 't> {
         Ok(())
     }
 
-    /// Writes an event's row and, with it, its time index row: the one place both are written,
-    /// so that they cannot disagree. The end of the row it replaced, if any.
+    /// Writes an event's row (its `record`) and, with it, its time index row (the times of
+    /// `shown`, the event completed with its series): the one place both are written, so that
+    /// they cannot disagree. The end of the row it replaced, if any.
     fn put_row(
         &mut self,
-        event: &Event,
+        shown: &Event,
         (start, end): (i64, i64),
-        generation: u64,
         record: &[u8],
     ) -> Result<Option<i64>, StoreError> {
-        let key = (self.view, start, event.id.as_str());
+        let key = (self.view, start, shown.id.as_str());
         let old_end = self
             .events
-            .insert(key, (end, generation, record))
+            .insert(key, (end, self.generation, record))
             .map_err(failed(self.store))?
             .map(|old| old.value().0);
         self.times
-            .insert(key, Timing::row(event, end))
+            .insert(key, Timing::row(shown, end))
             .map_err(failed(self.store))?;
         Ok(old_end)
     }

@@ -1,0 +1,122 @@
+//! What a cached row shows. An occurrence is stored as it came (on the real service a stub:
+//! its series, its times, nothing to show) and completed with its series' properties when it is
+//! read, so a series' properties are stored once, in its master row: a changed master rewrites
+//! no occurrence, and a full round of a dense calendar writes a fraction of the bytes.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use redb::ReadableTable;
+
+use super::{MasterRow, Store, StoreError};
+use crate::model::{Body, Event};
+
+/// The masters of one view decoded once per transaction, read or write (None: not cached).
+#[derive(Default)]
+pub(super) struct Masters {
+    view: String,
+    known: HashMap<String, Option<Rc<Event>>>,
+}
+
+/// The table of masters, as a read or a write transaction opens it.
+pub(super) trait MasterTable:
+    ReadableTable<(&'static str, &'static str), MasterRow>
+{
+}
+impl<T: ReadableTable<(&'static str, &'static str), MasterRow>> MasterTable for T {}
+
+impl Masters {
+    /// The memo of `view`: a read that moves on to another view starts afresh.
+    fn of(&mut self, view: &str) -> &mut HashMap<String, Option<Rc<Event>>> {
+        if self.view != view {
+            view.clone_into(&mut self.view);
+            self.known.clear();
+        }
+        &mut self.known
+    }
+
+    /// A series' master, if the view holds it.
+    pub(super) fn get(
+        &mut self,
+        store: &Store,
+        table: &impl MasterTable,
+        view: &str,
+        id: &str,
+    ) -> Result<Option<Rc<Event>>, StoreError> {
+        if let Some(found) = self.of(view).get(id) {
+            return Ok(found.clone());
+        }
+        let found = match table.get((view, id)).map_err(|e| store.err(e))? {
+            Some(row) => Some(Rc::new(store.decode(id, row.value().1)?)),
+            None => None,
+        };
+        self.of(view).insert(id.to_owned(), found.clone());
+        Ok(found)
+    }
+
+    /// Records a master a write stored (Some) or removed (None).
+    pub(super) fn set(&mut self, view: &str, id: &str, master: Option<Rc<Event>>) {
+        self.of(view).insert(id.to_owned(), master);
+    }
+
+    /// The master whose properties `event` shows: its series' when it is an occurrence and the
+    /// view holds the master.
+    pub(super) fn series_of(
+        &mut self,
+        store: &Store,
+        table: &impl MasterTable,
+        view: &str,
+        event: &Event,
+    ) -> Result<Option<Rc<Event>>, StoreError> {
+        match event.series_master_id.as_deref() {
+            Some(master) if event.is_occurrence() => self.get(store, table, view, master),
+            _ => Ok(None),
+        }
+    }
+
+    /// The event a row holds, completed with its series' properties when it is an occurrence
+    /// whose master the view holds; as stored otherwise.
+    pub(super) fn complete(
+        &mut self,
+        store: &Store,
+        table: &impl MasterTable,
+        view: &str,
+        event: Event,
+    ) -> Result<Event, StoreError> {
+        Ok(match self.series_of(store, table, view, &event)? {
+            Some(master) => event.with_series(&master),
+            None => event,
+        })
+    }
+
+    /// What a row shows: its completed event, or nothing for a stub whose master is not known
+    /// yet (it shows once it is).
+    pub(super) fn shown(
+        &mut self,
+        store: &Store,
+        table: &impl MasterTable,
+        view: &str,
+        event: Event,
+    ) -> Result<Option<Event>, StoreError> {
+        let event = self.complete(store, table, view, event)?;
+        Ok((!event.is_stub()).then_some(event))
+    }
+}
+
+/// The body an event shows: an occurrence's is its series' (when the view holds the master),
+/// any other's its own, from its id row (`own`, empty when it has none).
+pub(super) fn body_shown(
+    store: &Store,
+    masters: &impl MasterTable,
+    view: &str,
+    event: &Event,
+    own: &[u8],
+) -> Result<Option<Body>, StoreError> {
+    if let Some(master) = event.series_master_id.as_deref()
+        && event.is_occurrence()
+        && let Some(row) = masters.get((view, master)).map_err(|e| store.err(e))?
+    {
+        return store.decode_body(master, row.value().2);
+    }
+    store.decode_body(&event.id, own)
+}
