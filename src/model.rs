@@ -542,25 +542,49 @@ impl Event {
 
     /// A stub completed with its series' properties; its own id, times and version stay.
     pub fn with_series(&self, master: &Event) -> Event {
-        let mut event = master.clone();
-        event.id.clone_from(&self.id);
-        event.kind.clone_from(&self.kind);
-        event.series_master_id.clone_from(&self.series_master_id);
-        event.change_key.clone_from(&self.change_key);
-        event.etag.clone_from(&self.etag);
-        event.last_modified.clone_from(&self.last_modified);
-        event.cancelled = master.cancelled || self.cancelled;
+        self.clone().completed_by(master)
+    }
+
+    /// [`Event::with_series`], taking the stub: what is its own moves, only the series'
+    /// properties are copied (every read of an occurrence does this).
+    pub fn completed_by(self, master: &Event) -> Event {
         // A stub does not say it is all-day: its series does, and its times are those dates.
-        let date = |t: &EventTime| match (t, master.all_day) {
+        let date = |t: EventTime| match (t, master.all_day) {
             (EventTime::At(at), true) => EventTime::AllDay {
                 date: at.date_naive(),
-                utc: *at,
+                utc: at,
             },
-            (t, _) => t.clone(),
+            (t, _) => t,
         };
-        event.start = self.start.as_ref().map(date);
-        event.end = self.end.as_ref().map(date);
-        event
+        // Every field named, so that a new one must be placed on one side or the other.
+        Event {
+            id: self.id,
+            kind: self.kind,
+            series_master_id: self.series_master_id,
+            change_key: self.change_key,
+            etag: self.etag,
+            last_modified: self.last_modified,
+            cancelled: master.cancelled || self.cancelled,
+            start: self.start.map(date),
+            end: self.end.map(date),
+            subject: master.subject.clone(),
+            body_preview: master.body_preview.clone(),
+            body: master.body.clone(),
+            all_day: master.all_day,
+            location: master.location.clone(),
+            organizer: master.organizer.clone(),
+            attendees: master.attendees.clone(),
+            show_as: master.show_as.clone(),
+            online_meeting_url: master.online_meeting_url.clone(),
+            web_link: master.web_link.clone(),
+            categories: master.categories.clone(),
+            sensitivity: master.sensitivity.clone(),
+            importance: master.importance.clone(),
+            response: master.response.clone(),
+            ical_uid: master.ical_uid.clone(),
+            reminder_on: master.reminder_on,
+            reminder_minutes: master.reminder_minutes,
+        }
     }
 
     /// The version marker to compare with the server: changeKey, else the etag.

@@ -52,13 +52,16 @@ type IdRow = (i64, &'static [u8]);
 /// body). One table for both: an event's id and body are written together, and on a large
 /// calendar every table keyed by id costs a full round a page write per event.
 const IDS: TableDefinition<(&str, &str), IdRow> = TableDefinition::new("ids");
-/// A series master row: (generation that last wrote it, event record in postcard, its body
-/// in postcard or nothing).
-type MasterRow = (u64, &'static [u8], &'static [u8]);
+/// A series master row: (generation that last wrote it, event record in postcard).
+type MasterRow = (u64, &'static [u8]);
 /// (view, master id) -> [`MasterRow`]: the properties of each series, stored once here: its
 /// occurrences are stored as they came (stubs) and completed with them when read (see
 /// `shown`). Masters are never shown themselves.
 const MASTERS: TableDefinition<(&str, &str), MasterRow> = TableDefinition::new("masters");
+/// (view, master id) -> a series' body in postcard (no row when it has none): apart from the
+/// masters, which every read of an occurrence reads, where only the detail pane and search
+/// want a body.
+const MASTER_BODIES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("master_bodies");
 /// (view, master id, instance id) -> (): the instances of each series, so a series can be
 /// reconciled or removed as a whole.
 const SERIES: TableDefinition<(&str, &str, &str), ()> = TableDefinition::new("series");
@@ -426,9 +429,16 @@ impl Store {
         }
         for entry in masters.iter().map_err(|e| self.damaged(e))? {
             let (key, value) = entry.map_err(|e| self.damaged(e))?;
-            let (_, record, body) = value.value();
-            self.decode(key.value().1, record)?;
-            self.decode_body(key.value().1, body)?;
+            self.decode(key.value().1, value.value().1)?;
+        }
+        let bodies = read.open_table(MASTER_BODIES).map_err(|e| self.err(e))?;
+        for entry in bodies.iter().map_err(|e| self.damaged(e))? {
+            let (key, value) = entry.map_err(|e| self.damaged(e))?;
+            let (view, id) = key.value();
+            if masters.get((view, id)).map_err(|e| self.err(e))?.is_none() {
+                return Err(self.damaged(format!("the body of series {id} has no master")));
+            }
+            self.decode_body(id, value.value())?;
         }
         let ids = read.open_table(IDS).map_err(|e| self.err(e))?;
         for entry in ids.iter().map_err(|e| self.damaged(e))? {
@@ -542,6 +552,7 @@ impl Store {
             txn.open_table(LONGEST).map_err(|e| self.err(e))?;
             txn.open_table(SYNC).map_err(|e| self.err(e))?;
             txn.open_table(MASTERS).map_err(|e| self.err(e))?;
+            txn.open_table(MASTER_BODIES).map_err(|e| self.err(e))?;
             txn.open_table(SERIES).map_err(|e| self.err(e))?;
         }
         txn.commit().map_err(|e| self.err(e))?;
@@ -1085,7 +1096,8 @@ impl Store {
         };
         let event = self.decode(id, event.value().2)?;
         let masters = read.open_table(MASTERS).map_err(|e| self.err(e))?;
-        shown::body_shown(self, &masters, view, &event, own)
+        let bodies = read.open_table(MASTER_BODIES).map_err(|e| self.err(e))?;
+        shown::body_shown(self, (&masters, &bodies), view, &event, own)
     }
 
     /// Every cached event the query matches, by its fields or by its body's words; an event
@@ -1095,6 +1107,7 @@ impl Store {
         let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
         let ids = read.open_table(IDS).map_err(|e| self.err(e))?;
         let masters = read.open_table(MASTERS).map_err(|e| self.err(e))?;
+        let bodies = read.open_table(MASTER_BODIES).map_err(|e| self.err(e))?;
         let mut series = Masters::default();
         let mut found = Vec::new();
         for entry in events.iter().map_err(|e| self.err(e))? {
@@ -1107,7 +1120,7 @@ impl Store {
             let hit = query.matches(&event) || {
                 let own = ids.get((view, id)).map_err(|e| self.err(e))?;
                 let own = own.as_ref().map(|row| row.value().1).unwrap_or_default();
-                match shown::body_shown(self, &masters, view, &event, own)? {
+                match shown::body_shown(self, (&masters, &bodies), view, &event, own)? {
                     Some(body) if query.matches_body(&body) => {
                         event.body = Some(body);
                         true

@@ -84,7 +84,7 @@ impl Masters {
         event: Event,
     ) -> Result<Event, StoreError> {
         Ok(match self.series_of(store, table, view, &event)? {
-            Some(master) => event.with_series(&master),
+            Some(master) => event.completed_by(&master),
             None => event,
         })
     }
@@ -103,20 +103,34 @@ impl Masters {
     }
 }
 
-/// The body an event shows: an occurrence's is its series' (when the view holds the master),
-/// any other's its own, from its id row (`own`, empty when it has none).
+/// The masters' bodies, as a read or a write transaction opens them.
+pub(super) trait BodyTable:
+    ReadableTable<(&'static str, &'static str), &'static [u8]>
+{
+}
+impl<T: ReadableTable<(&'static str, &'static str), &'static [u8]>> BodyTable for T {}
+
+/// The body an event shows: an occurrence's is its series' when the view holds the master
+/// (`masters`; `bodies`, their bodies), any other's its own, from its id row (`own`, empty
+/// when it has none).
 pub(super) fn body_shown(
     store: &Store,
-    masters: &impl MasterTable,
+    (masters, bodies): (&impl MasterTable, &impl BodyTable),
     view: &str,
     event: &Event,
     own: &[u8],
 ) -> Result<Option<Body>, StoreError> {
     if let Some(master) = event.series_master_id.as_deref()
         && event.is_occurrence()
-        && let Some(row) = masters.get((view, master)).map_err(|e| store.err(e))?
+        && masters
+            .get((view, master))
+            .map_err(|e| store.err(e))?
+            .is_some()
     {
-        return store.decode_body(master, row.value().2);
+        return match bodies.get((view, master)).map_err(|e| store.err(e))? {
+            Some(body) => store.decode_body(master, body.value()),
+            None => Ok(None),
+        };
     }
     store.decode_body(&event.id, own)
 }

@@ -9,8 +9,8 @@ use redb::{ReadableTable, Table, WriteTransaction};
 
 use super::shown::Masters;
 use super::{
-    EVENTS, EventRow, IDS, IdRow, LONGEST, MASTERS, MasterRow, NO_SPAN, PageOutcome, SERIES, Store,
-    StoreError, SyncState, TIMES, TimesRow, Timing, to_ms,
+    EVENTS, EventRow, IDS, IdRow, LONGEST, MASTER_BODIES, MASTERS, MasterRow, NO_SPAN, PageOutcome,
+    SERIES, Store, StoreError, SyncState, TIMES, TimesRow, Timing, to_ms,
 };
 use crate::model::{Change, Event};
 
@@ -28,6 +28,7 @@ pub(super) struct Writer<'s, 't> {
     times: Table<'t, (&'static str, i64, &'static str), TimesRow>,
     ids: Table<'t, (&'static str, &'static str), IdRow>,
     masters: Table<'t, (&'static str, &'static str), MasterRow>,
+    master_bodies: Table<'t, (&'static str, &'static str), &'static [u8]>,
     series: Table<'t, (&'static str, &'static str, &'static str), ()>,
     longest_table: Table<'t, &'static str, i64>,
     longest: i64,
@@ -60,6 +61,7 @@ impl<'s, 't> Writer<'s, 't> {
             times: txn.open_table(TIMES).map_err(err)?,
             ids: txn.open_table(IDS).map_err(err)?,
             masters: txn.open_table(MASTERS).map_err(err)?,
+            master_bodies: txn.open_table(MASTER_BODIES).map_err(err)?,
             series: txn.open_table(SERIES).map_err(err)?,
             longest_table,
             longest,
@@ -161,12 +163,16 @@ impl<'s, 't> Writer<'s, 't> {
     /// completed with them when read).
     pub(super) fn put_master(&mut self, master: &Event) -> Result<(), StoreError> {
         let (record, body) = self.encode(master)?;
+        let key = (self.view, master.id.as_str());
         self.masters
-            .insert(
-                (self.view, master.id.as_str()),
-                (self.generation, record.as_slice(), body.as_slice()),
-            )
+            .insert(key, (self.generation, record.as_slice()))
             .map_err(failed(self.store))?;
+        if body.is_empty() {
+            self.master_bodies.remove(key)
+        } else {
+            self.master_bodies.insert(key, body.as_slice())
+        }
+        .map_err(failed(self.store))?;
         self.known_masters
             .set(self.view, &master.id, Some(Rc::new(master.clone())));
         for id in self.instance_ids(&master.id)? {
@@ -218,23 +224,17 @@ impl<'s, 't> Writer<'s, 't> {
     /// Stamps a cached master with this generation, so a full round's sweep keeps it.
     /// False when the master is not cached.
     fn restamp_master(&mut self, id: &str) -> Result<bool, StoreError> {
-        let (record, body) = match self
+        let record = match self
             .masters
             .get((self.view, id))
             .map_err(failed(self.store))?
         {
             Some(row) if row.value().0 == self.generation => return Ok(true),
-            Some(row) => {
-                let (_, record, body) = row.value();
-                (record.to_vec(), body.to_vec())
-            }
+            Some(row) => row.value().1.to_vec(),
             None => return Ok(false),
         };
         self.masters
-            .insert(
-                (self.view, id),
-                (self.generation, record.as_slice(), body.as_slice()),
-            )
+            .insert((self.view, id), (self.generation, record.as_slice()))
             .map_err(failed(self.store))?;
         Ok(true)
     }
@@ -282,10 +282,19 @@ impl<'s, 't> Writer<'s, 't> {
         for id in self.instance_ids(master)? {
             self.remove(&id)?;
         }
-        self.masters
-            .remove((self.view, master))
-            .map_err(failed(self.store))?;
+        self.drop_master(master)?;
         self.known_masters.set(self.view, master, None);
+        Ok(())
+    }
+
+    /// Takes out a master's row and its body's.
+    fn drop_master(&mut self, id: &str) -> Result<(), StoreError> {
+        self.masters
+            .remove((self.view, id))
+            .map_err(failed(self.store))?;
+        self.master_bodies
+            .remove((self.view, id))
+            .map_err(failed(self.store))?;
         Ok(())
     }
 
@@ -461,9 +470,7 @@ impl<'s, 't> Writer<'s, 't> {
             }
         }
         for id in &stale_masters {
-            self.masters
-                .remove((view, id.as_str()))
-                .map_err(failed(self.store))?;
+            self.drop_master(id)?;
         }
         // A sweep is the one moment the longest duration can be recomputed exactly.
         self.longest = longest;
