@@ -228,7 +228,7 @@ pub fn run(
     let mut kept = None;
     for run in 0..3 {
         let (config, dir) = bench.data_dir(&format!("full-{run}"))?;
-        let engine = SyncEngine::from_config(config.clone())?;
+        let engine = sync_engine(&config)?;
         let started = Instant::now();
         runtime.block_on(engine.sync_view(&config.calendars[0]))?;
         full.push(started.elapsed().as_secs_f64());
@@ -332,7 +332,7 @@ pub fn run(
     let mut wan_kept = None;
     for run in 0..3 {
         let (config, _) = bench.data_dir(&format!("wan-{run}"))?;
-        let engine = SyncEngine::from_config(config.clone())?;
+        let engine = sync_engine(&config)?;
         let started = Instant::now();
         runtime.block_on(engine.sync_view(&config.calendars[0]))?;
         wan_full.push(started.elapsed().as_secs_f64());
@@ -475,6 +475,11 @@ pub fn frame_workload(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The engine the sync figures measure: `deltacal sync`'s (its cache size among them).
+fn sync_engine(config: &Arc<Config>) -> anyhow::Result<SyncEngine> {
+    Ok(SyncEngine::for_sync_command(config.clone())?.0)
+}
+
 /// Stores the tokens an emulator's token endpoint answered, as a sign-in would.
 fn save_tokens(config: &Config, t: &serde_json::Value) -> anyhow::Result<()> {
     let set = TokenSet {
@@ -564,7 +569,7 @@ async fn at_large(bench: &Bench, events: usize) -> anyhow::Result<Big> {
         )?;
         let config = Arc::new(Config::load(Some(&config_file), Some(&dir))?);
         save_tokens(&config, &t)?;
-        let engine = SyncEngine::from_config(config.clone())?;
+        let engine = sync_engine(&config)?;
         let started = Instant::now();
         engine.sync_view(&config.calendars[0]).await?;
         let full_sync_s = started.elapsed().as_secs_f64();
@@ -612,7 +617,7 @@ async fn window_roll(bench: &Bench) -> anyhow::Result<(u64, f64)> {
             .graph_requests)
     };
     let (config, _) = bench.data_dir("roll")?;
-    let engine = SyncEngine::from_config(config.clone())?;
+    let engine = sync_engine(&config)?;
     let cal = &config.calendars[0];
     let today = Utc::now().date_naive();
     engine.set_today(Some(today));

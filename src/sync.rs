@@ -18,7 +18,8 @@ use crate::graph::client::{GraphClient, GraphError};
 use crate::graph::wire::PageLink;
 use crate::model::{Change, Event, Window};
 use crate::store::{
-    PageJob, PageOutcome, RoundCounts, SavedLink, SeriesFix, Store, StoreError, SyncState,
+    CacheSize, PageJob, PageOutcome, RoundCounts, SavedLink, SeriesFix, Store, StoreError,
+    SyncState,
 };
 
 /// A notification from the sync engine.
@@ -338,25 +339,28 @@ impl SyncEngine {
         }
     }
 
-    /// Opens the cache and the session named by the config. A cache damaged so that it does not
-    /// open is moved aside and started anew.
+    /// Opens the cache and the session named by the config, for a process that stays (the TUI):
+    /// a small cache. A cache damaged so that it does not open is moved aside and started anew.
     pub fn from_config(config: Arc<Config>) -> Result<SyncEngine, SyncError> {
-        SyncEngine::open(config, false).map(|(engine, _)| engine)
+        SyncEngine::open(config, false, CacheSize::Resident).map(|(engine, _)| engine)
     }
 
-    /// Like [`SyncEngine::from_config`], reading every cached record first: any damage is
-    /// found now, and the cache moved aside and rebuilt. Returns where a damaged cache went.
-    pub fn from_config_verified(
+    /// The engine of `deltacal sync`: the cache of a process that syncs and exits, every cached
+    /// record read first (any damage is found now, and the cache moved aside and rebuilt).
+    /// Returns where a damaged cache went.
+    pub fn for_sync_command(
         config: Arc<Config>,
     ) -> Result<(SyncEngine, Option<std::path::PathBuf>), SyncError> {
-        SyncEngine::open(config, true)
+        SyncEngine::open(config, true, CacheSize::OneShot)
     }
 
-    fn open(
+    /// Opens the cache (reading every record first with `verify`) and the session.
+    pub fn open(
         config: Arc<Config>,
         verify: bool,
+        cache: CacheSize,
     ) -> Result<(SyncEngine, Option<std::path::PathBuf>), SyncError> {
-        let (store, moved) = Store::open_or_rebuild(&config.cache_path(), verify)?;
+        let (store, moved) = Store::open_or_rebuild(&config.cache_path(), verify, cache)?;
         let store = Arc::new(store);
         let http = crate::net::http_client();
         let session = Arc::new(Session::load(&config, http.clone())?);

@@ -10,7 +10,7 @@ use crate::sync::SyncEngine;
 /// Runs a round per calendar; prints one line each. Fails (after trying every calendar) with the
 /// first calendar's error.
 pub async fn sync(config: Arc<Config>, out: &mut (impl Write + Send)) -> anyhow::Result<()> {
-    let (engine, moved) = SyncEngine::from_config_verified(config)?;
+    let (engine, moved) = SyncEngine::for_sync_command(config)?;
     if let Some(aside) = moved {
         eprintln!(
             "deltacal: the cache was damaged; it is now {} and a new one is filled from the server",

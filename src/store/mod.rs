@@ -72,10 +72,28 @@ const SYNC: TableDefinition<&str, &[u8]> = TableDefinition::new("sync_state");
 
 const NO_SPAN: i64 = i64::MIN;
 
-/// redb's page cache, for reads and the pages a write transaction changes. A full round of a
-/// large calendar commits several pages per transaction, whose changed pages must stay here until
-/// the commit (an evicted one is written early and read back); a small calendar never fills it.
-const CACHE_BYTES: usize = 64 * 1024 * 1024;
+/// How much of the file redb keeps in memory, for reads and for the pages a write transaction
+/// changes, by what the process is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheSize {
+    /// 16 MB: a process that stays (the TUI, the reminder daemon) or only reads. A month of a
+    /// dense calendar is a few hundred pages.
+    Resident,
+    /// 64 MB: `deltacal sync`, which exits when its rounds are done. A full round of a large
+    /// calendar commits several pages per transaction (see the sync engine's committer), and
+    /// the pages each changes must stay here until it commits: an evicted one is written early
+    /// and read back. A calendar of a few thousand events never fills either.
+    OneShot,
+}
+
+impl CacheSize {
+    fn bytes(self) -> usize {
+        match self {
+            CacheSize::Resident => 16 * 1024 * 1024,
+            CacheSize::OneShot => 64 * 1024 * 1024,
+        }
+    }
+}
 
 /// An event's times as the time index keeps them.
 struct Timing {
@@ -319,6 +337,11 @@ impl Store {
     /// Opens (or creates) the cache. Several deltacal processes may have it open at once.
     /// Opens (or creates) the cache. Several deltacal processes may have it open at once.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
+        Store::open_with(path, CacheSize::Resident)
+    }
+
+    /// [`Store::open`] with a cache of the size given.
+    pub fn open_with(path: &Path, cache: CacheSize) -> Result<Store, StoreError> {
         if let Some(parent) = path.parent() {
             crate::paths::ensure_private_dir(parent).map_err(|e| StoreError::Io {
                 path: path.to_owned(),
@@ -327,7 +350,7 @@ impl Store {
         }
         let db = Database::builder()
             .set_concurrency_mode(ConcurrencyMode::MultiWriter)
-            .set_cache_size(CACHE_BYTES)
+            .set_cache_size(cache.bytes())
             .create(path)
             .map_err(|e| open_error(path, e))?;
         let store = Store {
@@ -375,8 +398,9 @@ impl Store {
     pub fn open_or_rebuild(
         path: &Path,
         verify: bool,
+        cache: CacheSize,
     ) -> Result<(Store, Option<PathBuf>), StoreError> {
-        let opened = Store::open(path).and_then(|store| {
+        let opened = Store::open_with(path, cache).and_then(|store| {
             if verify {
                 store.verify()?;
             }
@@ -386,7 +410,7 @@ impl Store {
             Err(StoreError::Damaged { cause, .. }) => {
                 let aside = Store::move_aside(path)?;
                 tracing::warn!(cause = %cause, aside = %aside.display(), "damaged cache moved aside");
-                Ok((Store::open(path)?, Some(aside)))
+                Ok((Store::open_with(path, cache)?, Some(aside)))
             }
             other => other.map(|store| (store, None)),
         }

@@ -440,3 +440,48 @@ fn an_occurrence_is_stored_as_it_came_and_shows_its_series_as_it_is_now() {
     assert!(day().is_empty());
     assert_eq!(store.body("default", "o1").unwrap(), None);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+    /// Pages committed together (as the committer does with pages that queued up) leave what
+    /// they would have left committed one by one: the same events and the same saved state.
+    #[test]
+    fn pages_committed_together_equal_pages_committed_alone(
+        pages in proptest::collection::vec(
+            (proptest::collection::vec(item(), 0..12), any::<bool>()), 1..6),
+        split in 0usize..6,
+    ) {
+        let (_a, alone, window) = month_store();
+        let (_b, together, _) = month_store();
+        let mut jobs = Vec::new();
+        for (round, (items, sweep)) in pages.iter().enumerate() {
+            let changes: Vec<Change> = items.iter().map(change).collect();
+            let mut state = SyncState::new(window);
+            state.generation = 2;
+            state.round = 1;
+            state.full_round = true;
+            state.link = Some(SavedLink::Next(format!("page {round}")));
+            jobs.push((changes, state, *sweep));
+        }
+        for (changes, state, sweep) in &jobs {
+            if *sweep {
+                alone.apply_page_and_sweep("default", changes, state).unwrap();
+            } else {
+                alone.apply_page("default", changes, state).unwrap();
+            }
+        }
+        let pages: Vec<super::PageJob<'_>> = jobs
+            .iter()
+            .map(|(changes, next, sweep)| super::PageJob { changes, next, sweep: *sweep })
+            .collect();
+        // Two transactions, split anywhere: the second starts from what the first saved.
+        let split = split.min(pages.len());
+        let mut outcomes = together.commit_pages("default", &pages[..split]).unwrap();
+        outcomes.extend(together.commit_pages("default", &pages[split..]).unwrap());
+        prop_assert_eq!(outcomes.len(), pages.len());
+        prop_assert_eq!(alone.versions("default").unwrap(), together.versions("default").unwrap());
+        prop_assert_eq!(alone.sync_state("default").unwrap(), together.sync_state("default").unwrap());
+        prop_assert_eq!(outcomes.last().map(|(_, s)| s.clone()), alone.sync_state("default").unwrap());
+        together.verify().unwrap();
+    }
+}
