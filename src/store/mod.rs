@@ -30,7 +30,8 @@ pub const SCHEMA_VERSION: u64 = 11;
 const OLDER_SCHEMAS: [u64; 8] = [3, 4, 5, 6, 7, 8, 9, 10];
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
-/// An event row: (end ms, generation that last wrote it, event record in postcard).
+/// An event row: (end ms, generation that last wrote it, event record in postcard: an
+/// occurrence's as the server sent it, which reads complete with its series).
 type EventRow = (i64, u64, &'static [u8]);
 /// (view, start ms, id) -> [`EventRow`]. Keyed by start so that "events overlapping [a, b)" is
 /// one range scan from `a - longest` to `b` that yields the records themselves, `longest` being
@@ -40,10 +41,11 @@ const EVENTS: TableDefinition<(&str, i64, &str), EventRow> = TableDefinition::ne
 /// [`NOT_ALL_DAY`] twice), enough to tell the days an event occupies in any zone.
 type TimesRow = (i64, i32, i32);
 const NOT_ALL_DAY: i32 = i32::MIN;
-/// (view, start ms, id) -> [`TimesRow`]: the keys of [`EVENTS`] with the event's times alone,
-/// a few dozen bytes a row where an event row is most of a kilobyte. The month reads these to
-/// decide which events its cells can show before it reads any row: six weeks of a dense
-/// calendar are a few hundred pages here and thousands in `EVENTS`. Written with every row.
+/// (view, start ms, id) -> [`TimesRow`]: the keys of [`EVENTS`] with the event's times as it
+/// shows (an occurrence is all-day when its series is), a few dozen bytes a row where an event
+/// row is hundreds. The month reads these to decide which events its cells can show before it
+/// reads any row: six weeks of a dense calendar are a few hundred pages here and thousands in
+/// `EVENTS`. Written with every row, and again when a series' master comes or changes.
 const TIMES: TableDefinition<(&str, i64, &str), TimesRow> = TableDefinition::new("times");
 /// An id row: (start ms, the event's body in postcard, or nothing when it has none).
 type IdRow = (i64, &'static [u8]);

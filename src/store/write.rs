@@ -87,7 +87,8 @@ impl<'s, 't> Writer<'s, 't> {
                 _ => None,
             })
             .collect();
-        // Masters first, so that the occurrences of this page are stored with their series.
+        // Masters first, so that the occurrences of this page are indexed as their series shows
+        // them (all-day or not).
         let masters_first =
             changes
                 .iter()
