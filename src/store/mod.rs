@@ -38,8 +38,9 @@ type EventRow = (i64, u64, &'static [u8]);
 /// the view's longest event. Events without a start sit at `NO_SPAN` and are never in range.
 const EVENTS: TableDefinition<(&str, i64, &str), EventRow> = TableDefinition::new("events");
 /// A time index row: (end ms, first and last date of an all-day event in days from CE, or
-/// [`NOT_ALL_DAY`] twice), enough to tell the days an event occupies in any zone.
-type TimesRow = (i64, i32, i32);
+/// [`NOT_ALL_DAY`] twice, whether the event shows), enough to tell the days an event occupies
+/// in any zone. An event that does not show is a stub whose master is not known yet.
+type TimesRow = (i64, i32, i32, bool);
 const NOT_ALL_DAY: i32 = i32::MIN;
 /// (view, start ms, id) -> [`TimesRow`]: the keys of [`EVENTS`] with the event's times as it
 /// shows (an occurrence is all-day when its series is), a few dozen bytes a row where an event
@@ -106,26 +107,30 @@ struct Timing {
 }
 
 impl Timing {
+    /// The index row of `event` as it shows (completed with its series).
     fn row(event: &Event, end: i64) -> TimesRow {
         let day = |d: NaiveDate| d.num_days_from_ce();
+        let shows = !event.is_stub();
         match event.all_day_dates() {
-            Some((a, b)) => (end, day(a), day(b)),
-            None => (end, NOT_ALL_DAY, NOT_ALL_DAY),
+            Some((a, b)) => (end, day(a), day(b), shows),
+            None => (end, NOT_ALL_DAY, NOT_ALL_DAY, shows),
         }
     }
 
-    fn from_row(start: i64, (end, first, last): TimesRow) -> Timing {
+    /// The times of an index row; none when its event shows nothing (a stub whose master is not
+    /// known yet): a read neither reads nor counts it.
+    fn from_row(start: i64, (end, first, last, shows): TimesRow) -> Option<Timing> {
         let date = NaiveDate::from_num_days_from_ce_opt;
         let all_day = match (first, date(first), date(last)) {
             (NOT_ALL_DAY, ..) => None,
             (_, Some(a), Some(b)) => Some((a, b)),
             _ => None,
         };
-        Timing {
+        shows.then_some(Timing {
             start,
             end,
             all_day,
-        }
+        })
     }
 
     /// The days the event occupies, as [`crate::days::event_days`] tells them (a day outside
@@ -913,7 +918,9 @@ impl Store {
             for entry in times.range(lower..upper).map_err(|e| self.err(e))? {
                 let (key, value) = entry.map_err(|e| self.err(e))?;
                 let (_, start, id) = key.value();
-                let timing = Timing::from_row(start, value.value());
+                let Some(timing) = Timing::from_row(start, value.value()) else {
+                    continue;
+                };
                 if !overlaps(start, timing.end) || !filter(&timing) {
                     continue;
                 }

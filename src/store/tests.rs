@@ -485,3 +485,51 @@ proptest! {
         together.verify().unwrap();
     }
 }
+
+#[test]
+fn the_month_neither_reads_nor_counts_a_stub_until_its_master_comes() {
+    let (_dir, store, window) = month_store();
+    let day = base().date_naive() + Duration::days(3);
+    let at = |h: u32| json!({"dateTime": format!("{day}T{h:02}:00:00"), "timeZone": "UTC"});
+    let upsert = |v: serde_json::Value| Change::Upsert {
+        event: Box::new(Event::from_graph(&v).unwrap()),
+    };
+    let page = [
+        upsert(json!({"id": "a1", "subject": "Review", "start": at(9), "end": at(10)})),
+        upsert(
+            json!({"id": "o1", "type": "occurrence", "seriesMasterId": "m",
+                      "start": at(8), "end": at(9)}),
+        ),
+    ];
+    let mut state = SyncState::new(window);
+    state.full_round = true;
+    store.apply_page("default", &page, &state).unwrap();
+    store.verify().unwrap();
+    let zone = crate::tz::DisplayZone::Named(chrono_tz::Tz::UTC);
+    let views = ["default".to_owned()];
+    // Room for one event a day, the selected day elsewhere.
+    let month = || {
+        store
+            .events_in_days_capped(&views, &zone, day, day, 1, day + Duration::days(7))
+            .unwrap()
+    };
+    let (read, hidden) = month();
+    let ids: Vec<&str> = read.iter().map(|c| c.event.id.as_str()).collect();
+    assert_eq!(ids, ["a1"]);
+    assert_eq!(
+        hidden.get(&day),
+        None,
+        "no \"+1 more\" for what shows nothing"
+    );
+    let master = Event::from_graph(&json!({"id": "m", "type": "seriesMaster",
+        "subject": "Standup", "start": at(8), "end": at(9)}))
+    .unwrap();
+    store
+        .fix_series("default", &[super::SeriesFix::Master(Box::new(master))])
+        .unwrap();
+    store.verify().unwrap();
+    let (read, hidden) = month();
+    let ids: Vec<&str> = read.iter().map(|c| c.event.id.as_str()).collect();
+    assert_eq!(ids, ["o1"], "the occurrence comes first, by start");
+    assert_eq!(hidden.get(&day), Some(&1));
+}
