@@ -355,7 +355,7 @@ impl SyncEngine {
     }
 
     /// Opens the cache (reading every record first with `verify`) and the session.
-    pub fn open(
+    fn open(
         config: Arc<Config>,
         verify: bool,
         cache: CacheSize,

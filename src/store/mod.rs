@@ -342,7 +342,6 @@ fn open_error(path: &Path, e: redb::DatabaseError) -> StoreError {
 
 impl Store {
     /// Opens (or creates) the cache. Several deltacal processes may have it open at once.
-    /// Opens (or creates) the cache. Several deltacal processes may have it open at once.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         Store::open_with(path, CacheSize::Resident)
     }
@@ -1130,7 +1129,7 @@ impl Store {
         let event = self.decode(id, event.value().2)?;
         let masters = read.open_table(MASTERS).map_err(|e| self.err(e))?;
         let bodies = read.open_table(MASTER_BODIES).map_err(|e| self.err(e))?;
-        shown::body_shown(self, (&masters, &bodies), view, &event, own)
+        Masters::default().body(self, (&masters, &bodies), view, &event, own)
     }
 
     /// Every cached event the query matches, by its fields or by its body's words; an event
@@ -1153,7 +1152,7 @@ impl Store {
             let hit = query.matches(&event) || {
                 let own = ids.get((view, id)).map_err(|e| self.err(e))?;
                 let own = own.as_ref().map(|row| row.value().1).unwrap_or_default();
-                match shown::body_shown(self, (&masters, &bodies), view, &event, own)? {
+                match series.body(self, (&masters, &bodies), view, &event, own)? {
                     Some(body) if query.matches_body(&body) => {
                         event.body = Some(body);
                         true

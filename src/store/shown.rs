@@ -101,6 +101,29 @@ impl Masters {
         let event = self.complete(store, table, view, event)?;
         Ok((!event.is_stub()).then_some(event))
     }
+
+    /// The body an event shows: an occurrence's is its series' when the view holds the master
+    /// (`bodies`, the masters' bodies), any other's its own, from its id row (`own`, empty
+    /// when it has none).
+    pub(super) fn body(
+        &mut self,
+        store: &Store,
+        (table, bodies): (&impl MasterTable, &impl BodyTable),
+        view: &str,
+        event: &Event,
+        own: &[u8],
+    ) -> Result<Option<Body>, StoreError> {
+        let Some(master) = self.series_of(store, table, view, event)? else {
+            return store.decode_body(&event.id, own);
+        };
+        match bodies
+            .get((view, master.id.as_str()))
+            .map_err(|e| store.err(e))?
+        {
+            Some(body) => store.decode_body(&master.id, body.value()),
+            None => Ok(None),
+        }
+    }
 }
 
 /// The masters' bodies, as a read or a write transaction opens them.
@@ -109,28 +132,3 @@ pub(super) trait BodyTable:
 {
 }
 impl<T: ReadableTable<(&'static str, &'static str), &'static [u8]>> BodyTable for T {}
-
-/// The body an event shows: an occurrence's is its series' when the view holds the master
-/// (`masters`; `bodies`, their bodies), any other's its own, from its id row (`own`, empty
-/// when it has none).
-pub(super) fn body_shown(
-    store: &Store,
-    (masters, bodies): (&impl MasterTable, &impl BodyTable),
-    view: &str,
-    event: &Event,
-    own: &[u8],
-) -> Result<Option<Body>, StoreError> {
-    if let Some(master) = event.series_master_id.as_deref()
-        && event.is_occurrence()
-        && masters
-            .get((view, master))
-            .map_err(|e| store.err(e))?
-            .is_some()
-    {
-        return match bodies.get((view, master)).map_err(|e| store.err(e))? {
-            Some(body) => store.decode_body(master, body.value()),
-            None => Ok(None),
-        };
-    }
-    store.decode_body(&event.id, own)
-}
