@@ -18,7 +18,12 @@ pub const DEFAULT_CLIENT_ID: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
 
 /// A configuration problem: names the file and the key. Exit code 2.
 #[derive(Debug, thiserror::Error)]
-#[error("config {file}: {key}: {message}")]
+#[error(
+    "config {}: {}: {}",
+    crate::text::bounded(.file, 200),
+    crate::text::bounded(.key, 100),
+    crate::text::bounded(.message, 300)
+)]
 pub struct ConfigError {
     pub file: String,
     pub key: String,
@@ -752,13 +757,43 @@ impl Config {
     }
 }
 
-/// A config file's text; an error names the file.
+/// A config file is a few kilobytes; one larger than this is not one (`/dev/zero`, a mistake).
+const MAX_CONFIG_FILE: u64 = 1024 * 1024;
+
+/// A config file's text; an error names the file. The file decides what runs (`reminders.
+/// command`, through `sh -c`) and where the refresh token goes (`account.authority`), so one
+/// that another user owns or anyone may write is refused, as is anything but a regular file of
+/// reasonable size. A symlink is followed (dotfile managers link config files) and its target
+/// checked.
 fn read_file(path: &Path) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path).map_err(|e| ConfigError {
-        file: path.display().to_string(),
+    let error = |message: String| ConfigError {
+        file: crate::text::bounded(&path.display().to_string(), 200),
         key: "(file)".into(),
-        message: e.to_string(),
-    })
+        message,
+    };
+    let (bytes, meta) = crate::paths::read_file_capped(path, MAX_CONFIG_FILE, true)
+        .map_err(|e| error(e.to_string()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        if meta.uid() != me && meta.uid() != 0 {
+            return Err(error(format!(
+                "belongs to another user (uid {}), and it decides what deltacal runs and where it signs in; use a config file of your own",
+                meta.uid()
+            )));
+        }
+        if meta.mode() & 0o002 != 0 {
+            return Err(error(format!(
+                "anyone may write it (mode {:o}), and it decides what deltacal runs and where it signs in; run `chmod o-w` on it",
+                meta.mode() & 0o777
+            )));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = meta;
+    String::from_utf8(bytes).map_err(|e| error(format!("not UTF-8 text: {e}")))
 }
 
 /// Pulls the key out of serde's "unknown field `x`" message.

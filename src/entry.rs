@@ -66,7 +66,7 @@ pub fn run_agenda(
     calendar: Option<&str>,
     json: bool,
 ) -> anyhow::Result<()> {
-    warn_loose_modes(config);
+    check_data_dir(config)?;
     let views = chosen_views(config, calendar)?;
     let today = commands::agenda::today(config);
     let (first, last) = day_range(config, from, to, today, 6)?;
@@ -108,7 +108,7 @@ pub fn run_export(
     to: Option<&str>,
     calendar: Option<&str>,
 ) -> anyhow::Result<()> {
-    warn_loose_modes(config);
+    check_data_dir(config)?;
     let views = chosen_views(config, calendar)?;
     let today = commands::agenda::today(config);
     let (synced_first, synced_last) = config.synced_days(today);
@@ -131,6 +131,7 @@ pub fn run_export(
 /// `deltacal next`: the event in progress and the next one, from the cache; nothing (or nulls)
 /// when there is none, and before the first sync.
 pub fn run_next(config: &Config, json: bool) -> anyhow::Result<()> {
+    check_data_dir(config)?;
     let now = chrono::Utc::now();
     let found = match commands::next::find(config, now) {
         Err(commands::agenda::AgendaError::NoCache(_)) => Default::default(),
@@ -163,16 +164,21 @@ pub fn run_sim(addr: &str, options: crate::sim::SimOptions) -> anyhow::Result<()
     })
 }
 
-/// Repairs loose modes on the data dir and token file, saying so on stderr.
-fn warn_loose_modes(config: &Config) {
-    for warning in crate::paths::check_private(&config.data_dir) {
+/// Checks the data dir and the token file, repairing loose modes and saying so on stderr; a
+/// data dir deltacal must not use (not a dir, another user's, shared, not private) is a usage
+/// error, with nothing changed.
+pub fn check_data_dir(config: &Config) -> anyhow::Result<()> {
+    let warnings =
+        crate::paths::check_private(&config.data_dir).map_err(|e| UsageError(e.to_string()))?;
+    for warning in warnings {
         eprintln!("deltacal: warning: {warning}");
     }
+    Ok(())
 }
 
 /// `deltacal login` (`--browser`: in the browser).
 pub fn run_login(config: &Config, browser: bool) -> anyhow::Result<()> {
-    warn_loose_modes(config);
+    check_data_dir(config)?;
     let _log = crate::logging::init_file(&config.log_path());
     let mut out = std::io::stdout();
     if browser {
@@ -184,13 +190,14 @@ pub fn run_login(config: &Config, browser: bool) -> anyhow::Result<()> {
 
 /// `deltacal logout`.
 pub fn run_logout(config: &Config) -> anyhow::Result<()> {
+    check_data_dir(config)?;
     commands::sync::logout(config, &mut std::io::stdout())
 }
 
 /// `deltacal sync`.
 /// `deltacal calendars`: the account's calendars from Graph.
 pub fn run_calendars(config: &Config, json: bool) -> anyhow::Result<()> {
-    warn_loose_modes(config);
+    check_data_dir(config)?;
     let _log = crate::logging::init_file(&config.log_path());
     let config = std::sync::Arc::new(config.clone());
     runtime()?.block_on(commands::calendars::list(
@@ -208,14 +215,14 @@ pub fn run_remind(config: &Config) -> anyhow::Result<()> {
         )
         .into());
     }
-    warn_loose_modes(config);
+    check_data_dir(config)?;
     let _log = crate::logging::init_file(&config.log_path());
     let config = std::sync::Arc::new(config.clone());
     runtime()?.block_on(commands::remind::run(config))
 }
 
 pub fn run_sync(config: &Config) -> anyhow::Result<()> {
-    warn_loose_modes(config);
+    check_data_dir(config)?;
     let _log = crate::logging::init_file(&config.log_path());
     let config = std::sync::Arc::new(config.clone());
     runtime()?.block_on(commands::sync::sync(config, &mut std::io::stdout()))
@@ -428,6 +435,7 @@ pub fn run_bench_frame(config: &Config) -> anyhow::Result<()> {
 
 /// `deltacal`: the TUI on the configured account.
 pub fn run_tui(config: &Config) -> anyhow::Result<()> {
+    check_data_dir(config)?;
     let _log = crate::logging::init_file(&config.log_path());
     let runtime = runtime()?;
     let engine = std::sync::Arc::new(crate::sync::SyncEngine::from_config(std::sync::Arc::new(

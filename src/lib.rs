@@ -15,6 +15,7 @@ pub mod graph;
 pub mod json;
 pub mod layout;
 pub mod links;
+pub mod lockfile;
 pub mod logging;
 pub mod model;
 pub mod net;

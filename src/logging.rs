@@ -10,11 +10,22 @@ use tracing_subscriber::EnvFilter;
 pub fn init_file(path: &Path) -> Option<WorkerGuard> {
     let dir = path.parent()?;
     crate::paths::ensure_private_dir(dir).ok()?;
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .ok()?;
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    // Never through a symlink someone put in its place (it would append to their target),
+    // and private from its first byte.
+    crate::paths::private_no_follow(&mut options);
+    let file = match options.open(path) {
+        Ok(file) if file.metadata().is_ok_and(|m| m.is_file()) => file,
+        Ok(_) | Err(_) => {
+            eprintln!(
+                "deltacal: warning: not logging: {} is not a file of deltacal's (a symlink or another kind of file)",
+                path.display()
+            );
+            return None;
+        }
+    };
+    crate::paths::repair_mode(path, 0o600);
     let (writer, guard) = tracing_appender::non_blocking(Sanitizing(file));
     let filter = EnvFilter::try_from_env("DELTACAL_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()

@@ -141,6 +141,9 @@ enum SimMode {
     Documented,
 }
 
+/// The longest error line printed, in characters.
+const MAX_ERROR_CHARS: usize = 500;
+
 /// An error and the exit code it maps to.
 struct Failure {
     code: u8,
@@ -178,8 +181,12 @@ fn main() -> ExitCode {
                 .map(|e| e.to_string())
                 .collect::<Vec<_>>()
                 .join(": ");
-            // Server text reaches messages: whatever it holds, one clean line.
-            eprintln!("deltacal: {}", deltacal::text::line(&msg));
+            // Server text reaches messages: whatever it holds, one clean line, and a short
+            // one: an error quotes what it refuses (a value, a file name), which may be huge.
+            eprintln!(
+                "deltacal: {}",
+                deltacal::text::bounded(&msg, MAX_ERROR_CHARS)
+            );
             ExitCode::from(f.code)
         }
     }
@@ -229,9 +236,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Some(Command::Status) => {
             let config = load().map_err(anyhow::Error::from)?;
-            for warning in deltacal::paths::check_private(&config.data_dir) {
-                eprintln!("deltacal: warning: {warning}");
-            }
+            deltacal::check_data_dir(&config)?;
             deltacal::commands::status::write(&config, &mut std::io::stdout().lock())?;
         }
         Some(Command::Sim {

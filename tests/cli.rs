@@ -1153,3 +1153,37 @@ async fn remind_runs_the_command_once_per_reminder_across_restarts() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("reminders are off"));
 }
+
+/// Files that are not deltacal's to use are refused with one short line and exit 2, nothing
+/// changed: a device as the data dir or the config, an endless config, a config anyone may
+/// write; a huge argument is quoted short.
+#[test]
+fn local_files_and_arguments_deltacal_must_not_use_are_refused_in_one_short_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "").unwrap();
+    let null_mode = std::fs::metadata("/dev/null").unwrap().permissions().mode();
+    let out = run(&["status"], &config, std::path::Path::new("/dev/null"));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("is not a directory"));
+    assert_eq!(
+        std::fs::metadata("/dev/null").unwrap().permissions().mode(),
+        null_mode,
+        "/dev/null is left as it was"
+    );
+    let data = dir.path().join("data");
+    let out = run(&["agenda"], std::path::Path::new("/dev/zero"), &data);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("not a regular file"));
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let out = run(&["agenda"], &config, &data);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("anyone may write it"));
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let huge = "x".repeat(100_000);
+    let out = run(&["agenda", "--calendar", &huge], &config, &data);
+    assert_eq!(out.status.code(), Some(2));
+    let line = text(&out.stderr);
+    assert_eq!(line.lines().count(), 1, "{line}");
+    assert!(line.chars().count() < 600, "{} chars", line.chars().count());
+}

@@ -12,7 +12,7 @@ use oauth2::{
 use tokio::sync::Mutex;
 
 use super::http::{OAuthHttp, OAuthHttpError};
-use super::tokens::{self, TokenSet};
+use super::tokens::{self, FileStamp, TokenSet};
 use crate::config::Config;
 use crate::failure::FailureKind;
 
@@ -21,6 +21,9 @@ pub const SCOPES: &[&str] = &["offline_access", "Calendars.Read", "User.Read"];
 
 /// Refresh when the access token has less than this left.
 const REFRESH_MARGIN_SECS: i64 = 300;
+/// A token another process got is taken up when it has at least this left (it may have been
+/// issued for less than [`REFRESH_MARGIN_SECS`]).
+const ADOPT_MARGIN_SECS: i64 = 30;
 
 /// The oauth2 client with the device-authorization and token endpoints set.
 pub type IdentityClient =
@@ -31,6 +34,8 @@ pub type IdentityClient =
 pub enum AuthError {
     #[error("not signed in: run `deltacal login` (or press `s` in the app)")]
     NotSignedIn,
+    #[error("signed out (by `deltacal logout`): run `deltacal login` to sign in again")]
+    SignedOut,
     #[error("sign-in expired ({0}): run `deltacal login` again")]
     SignInAgain(String),
     #[error("identity service: {0}")]
@@ -48,7 +53,9 @@ pub enum AuthError {
 impl AuthError {
     pub fn kind(&self) -> FailureKind {
         match self {
-            AuthError::NotSignedIn | AuthError::SignInAgain(_) => FailureKind::SignInNeeded,
+            AuthError::NotSignedIn | AuthError::SignedOut | AuthError::SignInAgain(_) => {
+                FailureKind::SignInNeeded
+            }
             AuthError::Service(_) => FailureKind::Server,
             AuthError::DeviceFlowBlocked => FailureKind::Refused,
             AuthError::Unreachable(_) => FailureKind::Offline,
@@ -106,95 +113,187 @@ pub fn token_set(
     }
 }
 
-/// Tokens in memory and on disk, refreshed as needed. One refresh at a time.
+/// What a session holds: the tokens and the version of the token file they came from.
+struct Held {
+    tokens: Option<TokenSet>,
+    /// The token file's version these tokens match (None: there was no file).
+    seen: Option<FileStamp>,
+    /// The file was there and is gone: someone ran `deltacal logout`.
+    signed_out: bool,
+    /// Tokens in memory that the token file does not hold yet (saving them failed).
+    unsaved: bool,
+}
+
+/// Tokens in memory and on disk, refreshed as needed, following the token file: several
+/// deltacal processes share one. One refresh at a time in a process (a mutex) and across
+/// processes (the token file's lock, under which the file is read again first, so a refresh
+/// token another process just spent is never spent twice).
 pub struct Session {
     client: IdentityClient,
     http: reqwest::Client,
     path: PathBuf,
-    tokens: Mutex<Option<TokenSet>>,
-    /// Tokens in memory that the token file does not hold yet (saving them failed).
-    unsaved: std::sync::atomic::AtomicBool,
+    held: Mutex<Held>,
 }
 
 impl Session {
     pub fn load(config: &Config, http: reqwest::Client) -> Result<Session, AuthError> {
-        let current =
-            tokens::load(&config.token_path()).map_err(|e| AuthError::File(e.to_string()))?;
+        let path = config.token_path();
+        let (tokens, seen) = match tokens::load_stamped(&path).map_err(file_error)? {
+            Some((tokens, stamp)) => (Some(tokens), Some(stamp)),
+            None => (None, None),
+        };
         Ok(Session {
             client: identity_client(config)?,
             http,
-            path: config.token_path(),
-            tokens: Mutex::new(current),
-            unsaved: std::sync::atomic::AtomicBool::new(false),
+            path,
+            held: Mutex::new(Held {
+                tokens,
+                seen,
+                signed_out: false,
+                unsaved: false,
+            }),
         })
     }
 
     pub async fn account(&self) -> Option<String> {
-        self.tokens
-            .lock()
-            .await
-            .as_ref()
-            .and_then(|t| t.account.clone())
+        let mut held = self.held.lock().await;
+        let _ = self.follow(&mut held);
+        held.tokens.as_ref().and_then(|t| t.account.clone())
     }
 
     /// Stores new tokens (after a sign-in).
     pub async fn set(&self, new: TokenSet) -> Result<(), AuthError> {
-        tokens::save(&self.path, &new).map_err(|e| AuthError::File(e.to_string()))?;
-        *self.tokens.lock().await = Some(new);
+        let mut held = self.held.lock().await;
+        let stamp = self
+            .under_lock(move |path| tokens::save_locked(path, &new).map(|stamp| (new, stamp)))
+            .await?;
+        let (new, stamp) = stamp;
+        *held = Held {
+            tokens: Some(new),
+            seen: Some(stamp),
+            signed_out: false,
+            unsaved: false,
+        };
         Ok(())
     }
 
     /// Re-reads the token file (another process may have signed in or refreshed).
     pub async fn reload(&self) -> Result<(), AuthError> {
-        let current = tokens::load(&self.path).map_err(|e| AuthError::File(e.to_string()))?;
-        *self.tokens.lock().await = current;
-        Ok(())
+        let mut held = self.held.lock().await;
+        held.seen = None;
+        held.unsaved = false;
+        self.follow(&mut held)
     }
 
     /// A usable access token, refreshed first if it is about to expire.
     pub async fn access_token(&self) -> Result<String, AuthError> {
-        let mut guard = self.tokens.lock().await;
-        let current = guard.as_ref().ok_or(AuthError::NotSignedIn)?;
-        self.save_if_unsaved(current);
+        let mut held = self.held.lock().await;
+        self.follow(&mut held)?;
+        let current = self.current(&held)?;
         if current.fresh(Utc::now(), REFRESH_MARGIN_SECS) {
             return Ok(current.access_token.clone());
         }
-        let refreshed = self.refresh(current).await?;
-        let token = refreshed.access_token.clone();
-        *guard = Some(refreshed);
-        Ok(token)
+        let stale = current.access_token.clone();
+        self.refresh(&mut held, &stale).await
     }
 
-    /// After a 401 with `rejected`: refresh, unless another task already did.
+    /// After a 401 with `rejected`: refresh, unless another task or process already did.
     pub async fn refresh_after_rejection(&self, rejected: &str) -> Result<String, AuthError> {
-        let mut guard = self.tokens.lock().await;
-        let current = guard.as_ref().ok_or(AuthError::NotSignedIn)?;
+        let mut held = self.held.lock().await;
+        self.follow(&mut held)?;
+        let current = self.current(&held)?;
         if current.access_token != rejected {
             return Ok(current.access_token.clone());
         }
-        let refreshed = self.refresh(current).await?;
-        let token = refreshed.access_token.clone();
-        *guard = Some(refreshed);
-        Ok(token)
+        self.refresh(&mut held, rejected).await
     }
 
-    /// Saves tokens that an earlier save could not.
-    fn save_if_unsaved(&self, current: &TokenSet) {
-        use std::sync::atomic::Ordering;
-        if self.unsaved.load(Ordering::Relaxed) && tokens::save(&self.path, current).is_ok() {
-            self.unsaved.store(false, Ordering::Relaxed);
-            tracing::info!("tokens kept in memory are saved now");
+    fn current<'a>(&self, held: &'a Held) -> Result<&'a TokenSet, AuthError> {
+        match &held.tokens {
+            Some(tokens) => Ok(tokens),
+            None if held.signed_out => Err(AuthError::SignedOut),
+            None => Err(AuthError::NotSignedIn),
         }
     }
 
-    /// Refreshes. The sign-in survives a full disk: room for the new tokens is reserved before
-    /// the server is asked (it may rotate the refresh token, and the old one then dies), and
-    /// new tokens that still cannot be written are kept in memory and saved later.
-    async fn refresh(&self, current: &TokenSet) -> Result<TokenSet, AuthError> {
+    /// Takes up what another process wrote to the token file since this one last read it: a
+    /// refresh, a new sign-in, or a logout (which this process then keeps to: it never writes
+    /// the file back). Saves tokens an earlier save could not, if the file is as it was.
+    fn follow(&self, held: &mut Held) -> Result<(), AuthError> {
+        let now = tokens::stamp(&self.path).map_err(file_error)?;
+        if now == held.seen {
+            if held.unsaved
+                && let Some(current) = &held.tokens
+                && let Ok(stamp) = tokens::save(&self.path, current)
+            {
+                held.seen = Some(stamp);
+                held.unsaved = false;
+                tracing::info!("tokens kept in memory are saved now");
+            }
+            return Ok(());
+        }
+        let Some((tokens, stamp)) = tokens::load_stamped(&self.path).map_err(file_error)? else {
+            if held.tokens.is_some() || held.seen.is_some() {
+                tracing::info!("the token file is gone (signed out by another process)");
+                held.signed_out = true;
+            }
+            held.tokens = None;
+            held.seen = None;
+            held.unsaved = false;
+            return Ok(());
+        };
+        if held.tokens.as_ref() != Some(&tokens) {
+            tracing::info!("tokens taken from the token file (another process wrote it)");
+        }
+        *held = Held {
+            tokens: Some(tokens),
+            seen: Some(stamp),
+            signed_out: false,
+            unsaved: false,
+        };
+        Ok(())
+    }
+
+    /// Runs `f` on the token file's path with the file's lock held, off the async threads.
+    async fn under_lock<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&std::path::Path) -> Result<T, tokens::TokenFileError> + Send + 'static,
+    ) -> Result<T, AuthError> {
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let _lock = tokens::lock(&path)?;
+            f(&path)
+        })
+        .await
+        .map_err(|e| AuthError::File(format!("token file task failed: {e}")))?
+        .map_err(file_error)
+    }
+
+    /// Refreshes to replace the access token `stale`, with the token file's lock held across
+    /// the request: first the file is read again, and where another process has already
+    /// replaced `stale` with a token still good for a while, that one is taken instead of
+    /// spending the refresh token again (a rotated one may be refused the second time). The sign-in survives a full disk: room for the new tokens is
+    /// reserved before the server is asked (it may rotate the refresh token, and the old one
+    /// then dies), and new tokens that still cannot be written are kept in memory and saved
+    /// later.
+    async fn refresh(&self, held: &mut Held, stale: &str) -> Result<String, AuthError> {
+        let path = self.path.clone();
+        let lock = tokio::task::spawn_blocking(move || tokens::lock(&path))
+            .await
+            .map_err(|e| AuthError::File(format!("token file task failed: {e}")))?
+            .map_err(file_error)?;
+        // Whatever another process wrote while this one waited for the lock.
+        if !held.unsaved {
+            self.follow(held)?;
+        }
+        let current = self.current(held)?.clone();
+        if current.access_token != stale && current.fresh(Utc::now(), ADOPT_MARGIN_SECS) {
+            return Ok(current.access_token);
+        }
         let Some(refresh) = &current.refresh_token else {
             return Err(AuthError::SignInAgain("no refresh token stored".into()));
         };
-        let reservation = tokens::Reservation::new(&self.path, Some(current)).map_err(|e| {
+        let reservation = tokens::Reservation::new(&self.path, Some(&current)).map_err(|e| {
             AuthError::File(format!(
                 "{e}; the sign-in is kept, refreshed once it can be saved"
             ))
@@ -217,15 +316,25 @@ impl Session {
             current.account.clone(),
         );
         match reservation.commit(&next) {
-            Ok(()) => tracing::info!("access token refreshed"),
+            Ok(stamp) => {
+                tracing::info!("access token refreshed");
+                held.seen = Some(stamp);
+                held.unsaved = false;
+            }
             Err(e) => {
-                self.unsaved
-                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                held.unsaved = true;
                 tracing::warn!(error = %e, "refreshed tokens kept in memory; saved once the disk lets us");
             }
         }
-        Ok(next)
+        drop(lock);
+        let token = next.access_token.clone();
+        held.tokens = Some(next);
+        Ok(token)
     }
+}
+
+fn file_error(e: tokens::TokenFileError) -> AuthError {
+    AuthError::File(e.to_string())
 }
 
 /// The AADSTS codes with which the platform refuses the device-code flow by policy: 53003

@@ -47,39 +47,95 @@ pub enum TokenFileError {
     Damaged { path: PathBuf, cause: String },
 }
 
+/// A token file is a few kilobytes; one larger than this is not one (a device, a mistake).
+const MAX_TOKEN_FILE: u64 = 1024 * 1024;
+
+/// How long a process waits for another to finish with the token file (a refresh is one
+/// request to the identity platform, bounded by the HTTP client's timeouts).
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Reads the token file; None when nobody is signed in. A file others may read is made
-/// private again (0600), with a warning.
+/// private again (0600), with a warning. Needs no lock: the file is only ever replaced whole.
 pub fn load(path: &Path) -> Result<Option<TokenSet>, TokenFileError> {
-    crate::paths::repair_mode(path, 0o600);
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(TokenFileError::Io {
-                path: path.to_owned(),
-                cause: e.to_string(),
-            });
+    Ok(load_stamped(path)?.map(|(tokens, _)| tokens))
+}
+
+/// What identifies one version of the token file: every write renames a new file into place,
+/// so a new version has a new inode even within the clock's resolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStamp {
+    inode: u64,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl FileStamp {
+    fn of(meta: &std::fs::Metadata) -> FileStamp {
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(meta);
+        #[cfg(not(unix))]
+        let inode = 0;
+        FileStamp {
+            inode,
+            len: meta.len(),
+            modified: meta.modified().ok(),
         }
+    }
+}
+
+/// The token file's current version, without reading it; None when there is none.
+pub fn stamp(path: &Path) -> Result<Option<FileStamp>, TokenFileError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) => Ok(Some(FileStamp::of(&meta))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_error(path)(e)),
+    }
+}
+
+/// [`load`], with the version read.
+pub fn load_stamped(path: &Path) -> Result<Option<(TokenSet, FileStamp)>, TokenFileError> {
+    crate::paths::repair_mode(path, 0o600);
+    let (bytes, meta) = match crate::paths::read_regular_file(path, MAX_TOKEN_FILE) {
+        Ok(read) => read,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_error(path)(e)),
     };
     serde_json::from_slice(&bytes)
-        .map(Some)
+        .map(|tokens| Some((tokens, FileStamp::of(&meta))))
         .map_err(|e| TokenFileError::Damaged {
             path: path.to_owned(),
-            cause: e.to_string(),
+            cause: crate::text::bounded(&e.to_string(), 200),
         })
+}
+
+/// The lock that every writer of the token file holds (a refresh, a sign-in, a logout), so that
+/// writes never interleave and a refresh token is spent by one process only: `tokens.lock`.
+pub fn lock_path(path: &Path) -> PathBuf {
+    path.with_extension("lock")
+}
+
+/// Takes the token file's lock, waiting up to [`LOCK_WAIT`]. Blocks the calling thread.
+pub fn lock(path: &Path) -> Result<crate::lockfile::LockFile, TokenFileError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    crate::paths::ensure_private_dir(dir).map_err(io_error(path))?;
+    crate::lockfile::LockFile::acquire(&lock_path(path), LOCK_WAIT).map_err(|e| {
+        TokenFileError::Io {
+            path: path.to_owned(),
+            cause: e.to_string(),
+        }
+    })
 }
 
 /// Room kept in a reservation beyond the current tokens: new ones may be a little longer.
 const RESERVE_MARGIN: usize = 8 * 1024;
 
-/// A temp file beside the token file, already holding enough bytes for the tokens to come:
-/// made before tokens are asked for, so a full disk is found before the server rotates the
-/// refresh token, not after. Removed when dropped unless committed.
+/// A temp file of its own beside the token file (created 0600, a name no other process uses),
+/// already holding enough bytes for the tokens to come: made before tokens are asked for, so a
+/// full disk is found before the server rotates the refresh token, not after. Removed when
+/// dropped unless committed. Made and committed under the token file's [`lock`].
 pub struct Reservation {
     path: PathBuf,
-    tmp: PathBuf,
-    file: Option<std::fs::File>,
-    committed: bool,
+    file: Option<tempfile::NamedTempFile>,
 }
 
 impl Reservation {
@@ -88,35 +144,28 @@ impl Reservation {
         let io = io_error(path);
         let dir = path.parent().unwrap_or(Path::new("."));
         crate::paths::ensure_private_dir(dir).map_err(&io)?;
-        let tmp = path.with_extension("json.tmp");
-        let _ = std::fs::remove_file(&tmp);
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut reservation = Reservation {
-            path: path.to_owned(),
-            tmp: tmp.clone(),
-            file: None,
-            committed: false,
-        };
-        let mut file = options.open(&tmp).map_err(&io)?;
+        // tempfile creates the file exclusively, with mode 0600, under a random name.
+        let mut file = tempfile::Builder::new()
+            .prefix(".tokens.")
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(&io)?;
         let size = current
             .map(|t| serde_json::to_vec_pretty(t).map(|j| j.len()).unwrap_or(0))
             .unwrap_or(0)
             + RESERVE_MARGIN;
         // Real bytes, written and synced: a sparse length would not prove the room is there.
         file.write_all(&vec![b' '; size]).map_err(&io)?;
-        file.sync_all().map_err(&io)?;
-        reservation.file = Some(file);
-        Ok(reservation)
+        file.as_file().sync_all().map_err(&io)?;
+        Ok(Reservation {
+            path: path.to_owned(),
+            file: Some(file),
+        })
     }
 
     /// Writes `tokens` into the reserved room and puts the file in place of the old one.
-    pub fn commit(mut self, tokens: &TokenSet) -> Result<(), TokenFileError> {
+    /// Returns the new file's version.
+    pub fn commit(mut self, tokens: &TokenSet) -> Result<FileStamp, TokenFileError> {
         use std::io::{Seek, SeekFrom};
         let io = io_error(&self.path);
         let mut file = self
@@ -126,20 +175,25 @@ impl Reservation {
         let json = serde_json::to_vec_pretty(tokens).expect("tokens serialise");
         file.seek(SeekFrom::Start(0)).map_err(&io)?;
         file.write_all(&json).map_err(&io)?;
-        file.set_len(json.len() as u64).map_err(&io)?;
-        file.sync_all().map_err(&io)?;
-        std::fs::rename(&self.tmp, &self.path).map_err(&io)?;
-        self.committed = true;
-        Ok(())
+        file.as_file().set_len(json.len() as u64).map_err(&io)?;
+        file.as_file().sync_all().map_err(&io)?;
+        let placed = file.persist(&self.path).map_err(|e| io(e.error))?;
+        let stamp = FileStamp::of(&placed.metadata().map_err(&io)?);
+        // The rename itself is durable only once the dir is synced.
+        sync_dir(&self.path);
+        Ok(stamp)
     }
 }
 
-impl Drop for Reservation {
-    fn drop(&mut self) {
-        // Not committed, or committing failed: no temp file is left behind.
-        if !self.committed {
-            let _ = std::fs::remove_file(&self.tmp);
-        }
+fn sync_dir(path: &Path) {
+    if let Some(dir) = path.parent()
+        && let Ok(dir) = std::fs::File::open(if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        })
+    {
+        let _ = dir.sync_all();
     }
 }
 
@@ -150,10 +204,16 @@ fn io_error(path: &Path) -> impl Fn(std::io::Error) -> TokenFileError + '_ {
     }
 }
 
-/// Writes the token file: a temp file created with mode 0600, then renamed over the old one,
-/// so the secrets are never readable by others, not even for a moment. Nothing is left behind
-/// when it fails.
-pub fn save(path: &Path, tokens: &TokenSet) -> Result<(), TokenFileError> {
+/// Writes the token file under its lock: a temp file created with mode 0600, then renamed over
+/// the old one, so the secrets are never readable by others, not even for a moment. Nothing is
+/// left behind when it fails.
+pub fn save(path: &Path, tokens: &TokenSet) -> Result<FileStamp, TokenFileError> {
+    let _lock = lock(path)?;
+    save_locked(path, tokens)
+}
+
+/// [`save`] by a caller that holds the lock already.
+pub fn save_locked(path: &Path, tokens: &TokenSet) -> Result<FileStamp, TokenFileError> {
     Reservation::new(path, Some(tokens))?.commit(tokens)
 }
 
@@ -162,10 +222,14 @@ pub fn check_writable(path: &Path) -> Result<(), TokenFileError> {
     Reservation::new(path, None).map(drop)
 }
 
-/// Deletes the token file; true if there was one.
+/// Deletes the token file under its lock; true if there was one.
 pub fn delete(path: &Path) -> Result<bool, TokenFileError> {
+    let _lock = lock(path)?;
     match std::fs::remove_file(path) {
-        Ok(()) => Ok(true),
+        Ok(()) => {
+            sync_dir(path);
+            Ok(true)
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
         Err(e) => Err(TokenFileError::Io {
             path: path.to_owned(),
@@ -201,5 +265,44 @@ mod tests {
         assert!(!format!("{tokens:?}").contains("secret"));
         assert!(delete(&path).unwrap());
         assert_eq!(load(&path).unwrap(), None);
+    }
+
+    /// Two writers at once (two processes refreshing): each has a temp file of its own, so
+    /// neither can put the other's half-written reservation in place of the token file.
+    #[test]
+    fn two_reservations_at_once_do_not_touch_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokens.json");
+        let tokens = TokenSet {
+            access_token: "a".into(),
+            refresh_token: Some("r".into()),
+            expires_at: Utc::now(),
+            scope: None,
+            account: None,
+        };
+        let first = Reservation::new(&path, Some(&tokens)).unwrap();
+        let second = Reservation::new(&path, Some(&tokens)).unwrap();
+        first.commit(&tokens).unwrap();
+        drop(second);
+        assert_eq!(load(&path).unwrap(), Some(tokens));
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["tokens.json"], "nothing else is left behind");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_token_file_that_is_a_symlink_or_endless_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tokens.json");
+        std::os::unix::fs::symlink("/dev/zero", &path).unwrap();
+        let error = load(&path).unwrap_err().to_string();
+        assert!(error.contains("symlink"), "{error}");
+        std::fs::remove_file(&path).unwrap();
+        std::fs::write(&path, vec![b' '; 2 * 1024 * 1024]).unwrap();
+        let error = load(&path).unwrap_err().to_string();
+        assert!(error.contains("more than"), "{error}");
     }
 }
