@@ -16,6 +16,7 @@ use crate::config::{CalendarSpec, Config};
 use crate::failure::FailureKind;
 use crate::graph::client::{GraphClient, GraphError};
 use crate::graph::wire::PageLink;
+use crate::lockfile::LockFile;
 use crate::model::{Change, Event, Window};
 use crate::store::{
     CacheSize, PageJob, PageOutcome, RoundCounts, SavedLink, SeriesFix, Store, StoreError,
@@ -52,6 +53,13 @@ pub enum SyncEvent {
     },
     /// The account's calendars were listed and saved in the cache (names, colours).
     CalendarsListed,
+    /// Another deltacal process committed a change to the cache: `range` is the time range
+    /// whose events changed (None: none did, or, with `view` None too, too much to say: read
+    /// all that is shown again).
+    CacheChanged {
+        view: Option<String>,
+        range: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    },
 }
 
 /// What one completed round did.
@@ -62,6 +70,9 @@ pub struct RoundSummary {
     pub counts: RoundCounts,
     pub seconds: f64,
     pub full: bool,
+    /// Another deltacal process ran the round while this one waited for it: nothing was
+    /// fetched here.
+    pub by_another: bool,
 }
 
 /// Why a round stopped. The cache and the saved link stay valid.
@@ -75,6 +86,8 @@ pub enum SyncError {
     Store(#[from] StoreError),
     #[error("cache task failed: {0}")]
     Task(String),
+    #[error(transparent)]
+    Lock(#[from] crate::lockfile::LockError),
     #[error("{0}; the round was stopped, the cache kept, and the next sync starts afresh")]
     Stalled(Stall),
 }
@@ -86,6 +99,9 @@ impl SyncError {
             SyncError::Auth(e) => e.kind(),
             SyncError::Store(e) => e.kind(),
             SyncError::Task(_) => FailureKind::Cache,
+            // Busy: another process's round went on for too long; the next try may be free.
+            SyncError::Lock(crate::lockfile::LockError::Busy { .. }) => FailureKind::Server,
+            SyncError::Lock(_) => FailureKind::Cache,
             SyncError::Stalled(_) => FailureKind::Server,
         }
     }
@@ -304,6 +320,41 @@ impl Committer {
     }
 }
 
+/// How long a process waits for another's round of the same view before it gives up (a full
+/// round of a large calendar over a slow link takes a minute or two).
+const ROUND_WAIT: Duration = Duration::from_secs(600);
+
+/// The lock file of a view's rounds in the data dir: named by a hash of the view's key, since
+/// a Graph calendar id is long and may hold characters a file name should not.
+fn round_lock_path(data_dir: &std::path::Path, view: &str) -> std::path::PathBuf {
+    // FNV-1a: stable across builds and platforms, so every deltacal binary picks the same file.
+    let hash = view.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    data_dir.join(format!("round-{hash:016x}.lock"))
+}
+
+/// One summary for the rounds one sync of a view took.
+fn merge_rounds(mut summaries: Vec<RoundSummary>, seconds: f64) -> RoundSummary {
+    if summaries.len() == 1 {
+        return summaries.remove(0);
+    }
+    let last = summaries.last().cloned().expect("at least one round");
+    let mut counts = RoundCounts::default();
+    for s in &summaries {
+        counts.added += s.counts.added;
+        counts.updated += s.counts.updated;
+        counts.removed += s.counts.removed;
+        counts.pages += s.counts.pages;
+    }
+    RoundSummary {
+        counts,
+        seconds,
+        full: summaries.iter().any(|s| s.full),
+        ..last
+    }
+}
+
 /// Runs delta rounds and reports them.
 pub struct SyncEngine {
     config: Arc<Config>,
@@ -457,25 +508,30 @@ impl SyncEngine {
     /// round began; an incremental round follows at once so the cache ends up current.
     pub async fn sync_view(&self, cal: &CalendarSpec) -> Result<RoundSummary, SyncError> {
         let started = Instant::now();
-        let result = self.rounds(cal).await.map(|mut summaries| {
-            if summaries.len() == 1 {
-                return summaries.remove(0);
+        let result = match self.take_round(cal).await {
+            Ok(Some(lock)) => {
+                let result = self
+                    .rounds(cal)
+                    .await
+                    .map(|summaries| merge_rounds(summaries, started.elapsed().as_secs_f64()));
+                drop(lock);
+                result
             }
-            let last = summaries.last().cloned().expect("at least one round");
-            let mut counts = RoundCounts::default();
-            for s in &summaries {
-                counts.added += s.counts.added;
-                counts.updated += s.counts.updated;
-                counts.removed += s.counts.removed;
-                counts.pages += s.counts.pages;
+            Ok(None) => {
+                tracing::info!(view = %cal.key, "brought up to date by another deltacal process");
+                let summary = RoundSummary {
+                    view: cal.key.clone(),
+                    name: cal.name.clone(),
+                    counts: RoundCounts::default(),
+                    seconds: started.elapsed().as_secs_f64(),
+                    full: false,
+                    by_another: true,
+                };
+                self.emit(SyncEvent::RoundFinished(summary.clone()));
+                Ok(summary)
             }
-            RoundSummary {
-                counts,
-                seconds: started.elapsed().as_secs_f64(),
-                full: summaries.iter().any(|s| s.full),
-                ..last
-            }
-        });
+            Err(e) => Err(e),
+        };
         if let Err(e) = &result {
             tracing::warn!(view = %cal.key, error = %e, "round failed");
             self.emit(SyncEvent::Failed {
@@ -485,6 +541,34 @@ impl SyncEngine {
             });
         }
         result
+    }
+
+    /// Takes the view's round lock, which one process at a time holds for a round of that view
+    /// (only the newest few links of a view stay valid, so two rounds at once make each
+    /// other's links stale, and each would fetch what the other fetches). When another process
+    /// holds it, waits for its round to end: None when that round brought the view up to date
+    /// meanwhile (there is nothing left to do), else the lock, to run a round here.
+    async fn take_round(&self, cal: &CalendarSpec) -> Result<Option<LockFile>, SyncError> {
+        let path = round_lock_path(&self.config.data_dir, &cal.key);
+        let taken = path.clone();
+        let lock = tokio::task::spawn_blocking(move || LockFile::try_acquire(&taken))
+            .await
+            .map_err(|e| SyncError::Task(e.to_string()))??;
+        if let Some(lock) = lock {
+            return Ok(Some(lock));
+        }
+        tracing::info!(view = %cal.key, "a round of this view is running in another deltacal process; waiting for it");
+        let asked = Utc::now();
+        let lock = tokio::task::spawn_blocking(move || LockFile::acquire(&path, ROUND_WAIT))
+            .await
+            .map_err(|e| SyncError::Task(e.to_string()))??;
+        let key = cal.key.clone();
+        let state = blocking(&self.store, move |s| s.sync_state(&key)).await?;
+        let done_meanwhile = state.is_some_and(|s| {
+            matches!(s.link, Some(SavedLink::Delta(_)))
+                && s.last_completed.is_some_and(|at| at >= asked)
+        });
+        Ok((!done_meanwhile).then_some(lock))
     }
 
     /// The rounds one sync of a view takes: one, or a resumed round and the incremental round
@@ -654,6 +738,7 @@ impl SyncEngine {
                     counts,
                     seconds: started.elapsed().as_secs_f64(),
                     full,
+                    by_another: false,
                 };
                 tracing::info!(view = %key, ?summary.counts, seconds = summary.seconds, "round finished");
                 self.emit(SyncEvent::RoundFinished(summary.clone()));
@@ -925,6 +1010,75 @@ mod tests {
             next_round_in(&[FailureKind::Throttled], 2, hour),
             Duration::from_secs(60)
         );
+    }
+}
+
+/// How often a process that shows the cache looks for other processes' commits: a read of
+/// the last change number, a few microseconds.
+pub const CACHE_WATCH: Duration = Duration::from_millis(500);
+
+/// Follows the cache for commits of other deltacal processes (a `deltacal sync` from cron, the
+/// reminder service, another TUI) and passes them on as notifications: what they changed as
+/// [`SyncEvent::CacheChanged`], and each round they completed as [`SyncEvent::RoundFinished`]
+/// with that round's counts, so the views follow the cache whoever wrote it. Stops with the
+/// engine's last subscriber.
+pub fn spawn_cache_watch(engine: Arc<SyncEngine>, every: Duration) {
+    tokio::spawn(async move {
+        let Ok(mut seen) = blocking(&engine.store, |s| s.last_change()).await else {
+            return;
+        };
+        loop {
+            tokio::time::sleep(every).await;
+            if engine.events.receiver_count() == 0 {
+                return;
+            }
+            let found = blocking(&engine.store, move |s| s.changes_after(seen)).await;
+            let (last, changes) = match found {
+                Ok(found) => found,
+                Err(e) => {
+                    tracing::debug!(error = %e, "reading the cache's changes failed");
+                    continue;
+                }
+            };
+            seen = last;
+            let Some(changes) = changes else {
+                engine.emit(SyncEvent::CacheChanged {
+                    view: None,
+                    range: None,
+                });
+                continue;
+            };
+            for change in changes {
+                engine.emit(SyncEvent::CacheChanged {
+                    view: Some(change.view.clone()),
+                    range: change.range,
+                });
+                if change.completed {
+                    engine.announce_round_by_another(&change.view).await;
+                }
+            }
+        }
+    });
+}
+
+impl SyncEngine {
+    /// Passes on a round another process completed, with the counts it saved.
+    async fn announce_round_by_another(&self, view: &str) {
+        let Some(cal) = self.config.calendars.iter().find(|c| c.key == view) else {
+            return;
+        };
+        let key = view.to_owned();
+        let Ok(Some(state)) = blocking(&self.store, move |s| s.sync_state(&key)).await else {
+            return;
+        };
+        self.emit(SyncEvent::RoundFinished(RoundSummary {
+            view: cal.key.clone(),
+            name: cal.name.clone(),
+            counts: state.last_counts.unwrap_or_default(),
+            seconds: 0.0,
+            full: false,
+            by_another: true,
+        }));
     }
 }
 

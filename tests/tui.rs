@@ -1509,6 +1509,38 @@ fn an_open_search_follows_the_cache() {
     assert!(effects.contains(&Effect::Search("dentist".into())));
 }
 
+/// Another process's commit reloads the days it changed that are on screen, and leaves the
+/// status bar's sync state (this process's own) as it was; one too far behind reloads all.
+#[test]
+fn another_processs_commits_reload_what_they_changed() {
+    let mut a = app((80, 24));
+    let changed = |range| {
+        Action::Sync(SyncEvent::CacheChanged {
+            view: Some("default".into()),
+            range,
+        })
+    };
+    let before = a.sync.state.clone();
+    let inside = (Utc::now().min(now()), now() + chrono::Duration::hours(1));
+    let effects = a.update(changed(Some(inside)));
+    assert!(
+        effects.iter().any(|e| matches!(e, Effect::LoadDays { .. })),
+        "{effects:?}"
+    );
+    assert_eq!(a.sync.state, before);
+    let far = (
+        "2027-06-01T00:00:00Z".parse().unwrap(),
+        "2027-06-02T00:00:00Z".parse().unwrap(),
+    );
+    assert!(a.update(changed(Some(far))).is_empty());
+    assert!(a.update(changed(None)).is_empty(), "nothing shown changed");
+    let everything = a.update(Action::Sync(SyncEvent::CacheChanged {
+        view: None,
+        range: None,
+    }));
+    assert_eq!(everything.len(), 1, "{everything:?}");
+}
+
 #[test]
 fn notifications_reload_only_what_is_visible() {
     let mut a = app((80, 24));
@@ -1552,6 +1584,7 @@ fn notifications_reload_only_what_is_visible() {
         },
         seconds: 0.1,
         full: false,
+        by_another: false,
     };
     a.update(Action::Sync(SyncEvent::RoundFinished(summary)));
     assert_eq!(a.sync.state, SyncState::Idle);
@@ -1942,6 +1975,7 @@ fn a_failing_calendar_stays_on_the_status_bar_and_rounds_add_up() {
         },
         seconds: 0.1,
         full: false,
+        by_another: false,
     };
     a.update(Action::Sync(SyncEvent::Failed {
         view: "AAMkTeam=".into(),

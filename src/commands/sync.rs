@@ -20,6 +20,13 @@ pub async fn sync(config: Arc<Config>, out: &mut (impl Write + Send)) -> anyhow:
     let mut first_error = None;
     for (cal, result) in engine.sync_all().await {
         match result {
+            Ok(s) if s.by_another => writeln!(
+                out,
+                "{} [{}]: brought up to date by another deltacal process, {:.2} s",
+                crate::text::line(&cal.name),
+                cal.key,
+                s.seconds
+            )?,
             Ok(s) => writeln!(
                 out,
                 "{} [{}]: {} added, {} updated, {} removed, {} pages, {:.2} s",

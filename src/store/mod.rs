@@ -72,6 +72,16 @@ const SERIES: TableDefinition<(&str, &str, &str), ()> = TableDefinition::new("se
 const LONGEST: TableDefinition<&str, i64> = TableDefinition::new("longest");
 /// view -> SyncState as JSON.
 const SYNC: TableDefinition<&str, &[u8]> = TableDefinition::new("sync_state");
+/// A change row: (the id of the process that committed it, view, first and last ms of the
+/// events it changed, or [`NO_SPAN`] twice when it changed none, whether it ended a round).
+type ChangeRow = (u32, &'static str, i64, i64, bool);
+/// change number -> [`ChangeRow`]: every commit that changes what a view shows or how it is
+/// synced, numbered, so that every process that shows the cache (the TUI, `remind`) can see
+/// another process's commits by polling the last number, a read of one small table, and
+/// re-read only the days they changed. The last [`CHANGES_KEPT`] are kept.
+const CHANGES: TableDefinition<u64, ChangeRow> = TableDefinition::new("changes");
+/// Changes kept in [`CHANGES`]: a reader further behind re-reads what it shows.
+const CHANGES_KEPT: u64 = 512;
 
 const NO_SPAN: i64 = i64::MIN;
 
@@ -186,6 +196,17 @@ pub enum SavedLink {
     Next(String),
     /// Between rounds: the start of the next incremental round.
     Delta(String),
+}
+
+/// A commit another process made to the cache.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CacheChange {
+    /// The view it changed.
+    pub view: String,
+    /// The time range of the events it changed, if it changed any.
+    pub range: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// It ended a round of the view.
+    pub completed: bool,
 }
 
 /// Counts of one round, as shown by `sync`, `status` and the status bar.
@@ -340,6 +361,40 @@ fn open_error(path: &Path, e: redb::DatabaseError) -> StoreError {
     }
 }
 
+/// How long an open waits for a process whose lock refuses it (an older deltacal, or one
+/// that is repairing the file after a crash) before it reports the cache in use.
+const OPEN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Runs `open` until it is not refused for a lock another process holds, for [`OPEN_WAIT`] at
+/// most: a lock that will be let go soon is waited for, not reported.
+fn wait_while_refused<T>(
+    mut open: impl FnMut() -> Result<T, redb::DatabaseError>,
+) -> Result<T, redb::DatabaseError> {
+    let started = std::time::Instant::now();
+    let mut nap = std::time::Duration::from_millis(5);
+    loop {
+        match open() {
+            Err(redb::DatabaseError::DatabaseAlreadyOpen) if started.elapsed() < OPEN_WAIT => {
+                std::thread::sleep(nap);
+                nap = (nap * 2).min(std::time::Duration::from_millis(200));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Opens the file read-only in the same multi-process mode as the writers, so a reader (a
+/// status bar's `next` every few seconds) shares the file with them: a read-only open in
+/// redb's default mode locks the whole file and refuses every writer while it is open.
+fn open_read_only(path: &Path) -> Result<redb::ReadOnlyDatabase, redb::DatabaseError> {
+    wait_while_refused(|| {
+        Database::builder()
+            .set_concurrency_mode(ConcurrencyMode::MultiWriter)
+            .set_cache_size(CacheSize::Resident.bytes())
+            .open_read_only(path)
+    })
+}
+
 impl Store {
     /// Opens (or creates) the cache. Several deltacal processes may have it open at once.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
@@ -354,11 +409,13 @@ impl Store {
                 cause: e.to_string(),
             })?;
         }
-        let db = Database::builder()
-            .set_concurrency_mode(ConcurrencyMode::MultiWriter)
-            .set_cache_size(cache.bytes())
-            .create(path)
-            .map_err(|e| open_error(path, e))?;
+        let db = wait_while_refused(|| {
+            Database::builder()
+                .set_concurrency_mode(ConcurrencyMode::MultiWriter)
+                .set_cache_size(cache.bytes())
+                .create(path)
+        })
+        .map_err(|e| open_error(path, e))?;
         let store = Store {
             db: Db::Writable(db),
             path: path.to_owned(),
@@ -372,7 +429,7 @@ impl Store {
     pub fn open_for_reading(path: &Path) -> Result<Store, StoreError> {
         // Read-only first: no write lock, nothing written or synced (the scripts that only
         // read start faster). A file that needs repair or a schema rebuild is opened to write.
-        if let Ok(db) = redb::ReadOnlyDatabase::open(path) {
+        if let Ok(db) = open_read_only(path) {
             let store = Store {
                 db: Db::ReadOnly(db),
                 path: path.to_owned(),
@@ -384,7 +441,7 @@ impl Store {
         }
         match Store::open(path) {
             Err(StoreError::ReadOnly { .. }) | Err(StoreError::Io { .. }) => {
-                let db = redb::ReadOnlyDatabase::open(path).map_err(|e| open_error(path, e))?;
+                let db = open_read_only(path).map_err(|e| open_error(path, e))?;
                 let store = Store {
                     db: Db::ReadOnly(db),
                     path: path.to_owned(),
@@ -699,10 +756,12 @@ impl Store {
             .map(|p| p.progress)
             .unwrap_or_default();
         state.progress.add(&outcome);
-        if matches!(state.link, Some(SavedLink::Delta(_))) {
+        let completed = matches!(state.link, Some(SavedLink::Delta(_)));
+        if completed {
             state.last_counts = Some(state.progress);
         }
         self.save_state_in(txn, view, &state)?;
+        self.note_change(txn, view, outcome.range, completed)?;
         Ok((outcome, state))
     }
 
@@ -734,6 +793,81 @@ impl Store {
             .insert(view, bytes.as_slice())
             .map_err(|e| self.err(e))?;
         Ok(())
+    }
+
+    /// Numbers a commit's change of `view` in [`CHANGES`], in the commit's transaction.
+    pub(crate) fn note_change(
+        &self,
+        txn: &WriteTransaction,
+        view: &str,
+        range: Option<(DateTime<Utc>, DateTime<Utc>)>,
+        completed: bool,
+    ) -> Result<(), StoreError> {
+        let mut changes = txn.open_table(CHANGES).map_err(|e| self.err(e))?;
+        let last = changes
+            .last()
+            .map_err(|e| self.err(e))?
+            .map_or(0, |(k, _)| k.value());
+        let (from, to) = range.map_or((NO_SPAN, NO_SPAN), |(a, b)| (to_ms(a), to_ms(b)));
+        let number = last + 1;
+        changes
+            .insert(number, (std::process::id(), view, from, to, completed))
+            .map_err(|e| self.err(e))?;
+        if number > CHANGES_KEPT {
+            changes
+                .remove(number - CHANGES_KEPT)
+                .map_err(|e| self.err(e))?;
+        }
+        Ok(())
+    }
+
+    /// The number of the last commit that changed a view (0 before any).
+    pub fn last_change(&self) -> Result<u64, StoreError> {
+        let read = self.read()?;
+        let changes = match read.open_table(CHANGES) {
+            Ok(table) => table,
+            // A cache no process has written to since it was made.
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(0),
+            Err(e) => return Err(self.err(e)),
+        };
+        Ok(changes
+            .last()
+            .map_err(|e| self.err(e))?
+            .map_or(0, |(k, _)| k.value()))
+    }
+
+    /// The commits after number `seen` made by other processes than this one, and the last
+    /// number; None for the commits when `seen` is so far behind that some are no longer
+    /// kept (the reader then re-reads all it shows).
+    pub fn changes_after(&self, seen: u64) -> Result<(u64, Option<Vec<CacheChange>>), StoreError> {
+        let read = self.read()?;
+        let changes = match read.open_table(CHANGES) {
+            Ok(table) => table,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok((0, Some(Vec::new()))),
+            Err(e) => return Err(self.err(e)),
+        };
+        let first = changes.first().map_err(|e| self.err(e))?;
+        let Some((first, _)) = first else {
+            return Ok((seen, Some(Vec::new())));
+        };
+        let mut last = seen;
+        let lost = first.value() > seen + 1;
+        let mut found = Vec::new();
+        let me = std::process::id();
+        for entry in changes.range(seen + 1..).map_err(|e| self.err(e))? {
+            let (key, value) = entry.map_err(|e| self.err(e))?;
+            last = key.value();
+            let (pid, view, from, to, completed) = value.value();
+            if pid == me {
+                continue;
+            }
+            found.push(CacheChange {
+                view: view.to_owned(),
+                range: (from != NO_SPAN).then(|| (from_ms(from), from_ms(to))),
+                completed,
+            });
+        }
+        Ok((last, (!lost).then_some(found)))
     }
 
     fn decode(&self, id: &str, bytes: &[u8]) -> Result<Event, StoreError> {

@@ -66,6 +66,7 @@ impl Store {
         }
         let outcome = writer.finish()?;
         self.save_state_in(&txn, view, &state)?;
+        self.note_change(&txn, view, outcome.range, false)?;
         txn.commit().map_err(|e| self.err(e))?;
         Ok(outcome)
     }

@@ -533,3 +533,39 @@ fn the_month_neither_reads_nor_counts_a_stub_until_its_master_comes() {
     assert_eq!(ids, ["o1"], "the occurrence comes first, by start");
     assert_eq!(hidden.get(&day), Some(&1));
 }
+
+/// A reader that keeps the cache open (a status bar's `next`, a script) never refuses a
+/// writer (the TUI, `sync`, `remind`), and a writer never refuses a reader; both see each
+/// other's commits. Each `Store` is its own open of the file, as another process's would be.
+#[test]
+fn readers_and_writers_share_the_cache() {
+    let (dir, writer, window) = month_store();
+    let path = dir.path().join("cache.redb");
+    let item = |id, version| {
+        change(&Item::Upsert {
+            id,
+            start_h: 2,
+            len_h: 1,
+            all_day: false,
+            version,
+        })
+    };
+    writer
+        .apply_page("default", &[item(1, 1)], &SyncState::new(window))
+        .unwrap();
+    let reader = Store::open_for_reading(&path).unwrap();
+    assert!(
+        matches!(reader.db, super::Db::ReadOnly(_)),
+        "opened read-only"
+    );
+    // A second writer opens while the reader holds the file, and commits.
+    let second = Store::open(&path).expect("a reader does not lock out a writer");
+    second
+        .apply_page("default", &[item(2, 1)], &SyncState::new(window))
+        .unwrap();
+    assert_eq!(reader.versions("default").unwrap().len(), 2);
+    // And another reader opens beside both writers.
+    let again = Store::open_for_reading(&path).expect("writers do not lock out a reader");
+    assert_eq!(again.versions("default").unwrap().len(), 2);
+    drop((writer, second, reader, again));
+}

@@ -698,32 +698,12 @@ impl App {
                 view, page, range, ..
             } => {
                 self.sync.state = SyncState::Syncing { view, page };
-                // Re-read only the changed days that are on screen (a day of slack on each side:
-                // all-day events sit at the midnights of the server's zone).
-                let (Some(first), Some(last)) = (self.visible.first, self.visible.last) else {
-                    return vec![self.reload()];
-                };
-                let Some((a, b)) = range else {
-                    return Vec::new();
-                };
-                // An open search answers from the cache as it now is.
-                let mut effects = match &self.overlay {
-                    Overlay::Search(s) if !s.query.trim().is_empty() => {
-                        vec![Effect::Search(s.query.trim().to_owned())]
-                    }
-                    _ => Vec::new(),
-                };
-                let zone = self.config.zone;
-                let changed_first = zone.date_of(a) - Duration::days(1);
-                let changed_last = zone.date_of(b) + Duration::days(1);
-                if changed_last >= first && changed_first <= last {
-                    effects.push(Effect::LoadDays {
-                        first: changed_first.max(first),
-                        last: changed_last.min(last),
-                    });
-                }
-                effects
+                self.reload_changed(range)
             }
+            // Another process's commit: what it changed is read again; the sync state here is
+            // this process's own.
+            SyncEvent::CacheChanged { view: None, .. } => vec![self.reload()],
+            SyncEvent::CacheChanged { range, .. } => self.reload_changed(range),
             SyncEvent::RoundFinished(summary) => {
                 self.sync.failures.remove(&summary.view);
                 self.sync
@@ -752,6 +732,34 @@ impl App {
             }
             SyncEvent::CalendarsListed => vec![Effect::LoadCalendarList],
         }
+    }
+
+    /// Re-reads only the changed days that are on screen (a day of slack on each side:
+    /// all-day events sit at the midnights of the server's zone), and an open search.
+    fn reload_changed(&mut self, range: Option<(DateTime<Utc>, DateTime<Utc>)>) -> Vec<Effect> {
+        let (Some(first), Some(last)) = (self.visible.first, self.visible.last) else {
+            return vec![self.reload()];
+        };
+        let Some((a, b)) = range else {
+            return Vec::new();
+        };
+        // An open search answers from the cache as it now is.
+        let mut effects = match &self.overlay {
+            Overlay::Search(s) if !s.query.trim().is_empty() => {
+                vec![Effect::Search(s.query.trim().to_owned())]
+            }
+            _ => Vec::new(),
+        };
+        let zone = self.config.zone;
+        let changed_first = zone.date_of(a) - Duration::days(1);
+        let changed_last = zone.date_of(b) + Duration::days(1);
+        if changed_last >= first && changed_first <= last {
+            effects.push(Effect::LoadDays {
+                first: changed_first.max(first),
+                last: changed_last.min(last),
+            });
+        }
+        effects
     }
 
     /// The status bar's last round: the latest of any calendar, the counts of all summed.

@@ -102,6 +102,8 @@ async fn serve_requests(
 ) {
     let interval = Duration::from_secs(engine.config().interval_secs);
     let sync = spawn_background(engine.clone(), interval);
+    // What other deltacal processes commit reaches the views too.
+    crate::sync::spawn_cache_watch(engine.clone(), crate::sync::CACHE_WATCH);
     // Reminders come to the app as banners; snoozes go back to their loop.
     let (reminder_control, control_rx) = tokio::sync::mpsc::unbounded_channel();
     if engine.config().reminders.enabled {
