@@ -53,6 +53,14 @@ pub enum SyncEvent {
     },
     /// The account's calendars were listed and saved in the cache (names, colours).
     CalendarsListed,
+    /// A request failed in a way that may heal and waits until `until` to be tried again:
+    /// throttled by the server (`kind` Throttled, honouring its Retry-After) or a server error
+    /// backing off. The round goes on after it.
+    Waiting {
+        until: DateTime<Utc>,
+        kind: FailureKind,
+        reason: String,
+    },
     /// Another deltacal process committed a change to the cache: `range` is the time range
     /// whose events changed (None: none did, or, with `view` None too, too much to say: read
     /// all that is shown again).
@@ -379,8 +387,16 @@ async fn blocking<T: Send + 'static>(
 }
 
 impl SyncEngine {
-    pub fn new(config: Arc<Config>, store: Arc<Store>, graph: GraphClient) -> SyncEngine {
+    pub fn new(config: Arc<Config>, store: Arc<Store>, mut graph: GraphClient) -> SyncEngine {
         let (events, _) = broadcast::channel(1024);
+        let waits = events.clone();
+        graph.report_waits(move |wait| {
+            let _ = waits.send(SyncEvent::Waiting {
+                until: wait.until,
+                kind: wait.kind,
+                reason: wait.reason,
+            });
+        });
         SyncEngine {
             config,
             store,

@@ -548,3 +548,31 @@ async fn the_rolling_window_moves_once_in_four_weeks_not_daily() {
         "after re-anchoring twice, the cache is the server's window"
     );
 }
+
+/// A 429 with Retry-After, and a 503 backing off, are announced with when the request goes on,
+/// so the status bar can say "throttled by the server, retry at …" instead of "syncing page 1".
+#[tokio::test]
+async fn waits_before_retries_are_announced() {
+    let env = Env::start(EnvOptions::default()).await;
+    env.sign_in();
+    let engine = env.engine();
+    let mut events = engine.subscribe();
+    env.fault(json!({"status": 429, "retry_after": 1, "count": 1}))
+        .await;
+    let asked = chrono::Utc::now();
+    engine.sync_view(&env.config.calendars[0]).await.unwrap();
+    let mut waits = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        if let SyncEvent::Waiting { until, kind, .. } = event {
+            waits.push((until, kind));
+        }
+    }
+    assert_eq!(waits.len(), 1, "{waits:?}");
+    let (until, kind) = waits[0];
+    assert_eq!(kind, FailureKind::Throttled);
+    assert!(
+        until >= asked + chrono::Duration::milliseconds(900),
+        "{until} after {asked}"
+    );
+    env.assert_converged("default").await;
+}

@@ -1961,6 +1961,166 @@ mod pty {
             !s.alternate_screen() && !s.hide_cursor()
         });
     }
+
+    /// A demo in a pseudo-terminal, its first sync on screen.
+    struct Demo {
+        _dir: tempfile::TempDir,
+        pty: Box<dyn portable_pty::MasterPty + Send>,
+        child: KillOnDrop,
+        parser: Arc<Mutex<vt100::Parser>>,
+        writer: Box<dyn Write + Send>,
+    }
+
+    impl Demo {
+        fn start() -> Demo {
+            let dir = tempfile::tempdir().unwrap();
+            let config = dir.path().join("config.toml");
+            std::fs::write(&config, "[ui]\ntimezone = \"UTC\"\n").unwrap();
+            let pty = native_pty_system()
+                .openpty(PtySize {
+                    rows: 30,
+                    cols: 100,
+                    pixel_width: 0,
+                    pixel_height: 0,
+                })
+                .unwrap();
+            let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_deltacal"));
+            cmd.args(["demo", "--events", "50", "--data-dir"]);
+            cmd.arg(dir.path().join("demo-data"));
+            cmd.env("DELTACAL_CONFIG", &config);
+            cmd.env("TERM", "xterm-256color");
+            cmd.env_remove("DELTACAL_DATA_DIR");
+            let child = KillOnDrop(pty.slave.spawn_command(cmd).unwrap());
+            drop(pty.slave);
+            let mut reader = pty.master.try_clone_reader().unwrap();
+            let writer = pty.master.take_writer().unwrap();
+            let parser = Arc::new(Mutex::new(vt100::Parser::new(
+                30.try_into().unwrap(),
+                100.try_into().unwrap(),
+                0,
+            )));
+            let feed = parser.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 8192];
+                while let Ok(n) = reader.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    feed.lock().unwrap().process(&buf[..n]);
+                }
+            });
+            wait_for(&parser, "a completed sync", |s| {
+                s.alternate_screen() && s.contents().contains("synced just now")
+            });
+            Demo {
+                _dir: dir,
+                pty: pty.master,
+                child,
+                parser,
+                writer,
+            }
+        }
+
+        fn pid(&self) -> i32 {
+            self.child.0.process_id().expect("a child process") as i32
+        }
+
+        /// The terminal's line discipline as the program left it: echo and line editing on
+        /// (cooked, as a shell expects), or off (raw).
+        fn cooked(&self) -> bool {
+            let fd = self.pty.as_raw_fd().expect("a unix pty");
+            let mut termios: libc::termios = unsafe { std::mem::zeroed() };
+            // SAFETY: fd is the open master of the pty; termios is a valid out-pointer.
+            assert_eq!(unsafe { libc::tcgetattr(fd, &mut termios) }, 0);
+            let local = termios.c_lflag;
+            local & libc::ECHO != 0 && local & libc::ICANON != 0 && local & libc::ISIG != 0
+        }
+
+        fn signal(&self, signal: i32) {
+            // SAFETY: the pid is our own child's.
+            assert_eq!(unsafe { libc::kill(self.pid(), signal) }, 0);
+        }
+
+        /// The process state letter in /proc (`T` stopped, `S`/`R` running).
+        fn state(&self) -> char {
+            let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap();
+            let after = stat
+                .rsplit_once(')')
+                .expect("stat has the command in parens")
+                .1;
+            after.trim_start().chars().next().unwrap()
+        }
+
+        fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                if let Some(status) = self.child.0.try_wait().unwrap() {
+                    return status;
+                }
+                assert!(Instant::now() < deadline, "deltacal did not exit");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+
+        /// The terminal is the shell's again: main screen, cursor shown, mouse tracking off,
+        /// and cooked.
+        fn assert_handed_back(&self, what: &str) {
+            wait_for(&self.parser, what, |s| {
+                !s.alternate_screen()
+                    && !s.hide_cursor()
+                    && s.mouse_protocol_mode() == vt100::MouseProtocolMode::None
+            });
+            assert!(self.cooked(), "{what}: the terminal is left raw");
+        }
+    }
+
+    /// SIGTERM, SIGHUP, SIGINT and SIGQUIT each end the app with the terminal restored.
+    #[test]
+    fn every_quitting_signal_restores_the_terminal() {
+        for (signal, name) in [
+            (libc::SIGTERM, "SIGTERM"),
+            (libc::SIGHUP, "SIGHUP"),
+            (libc::SIGINT, "SIGINT"),
+            (libc::SIGQUIT, "SIGQUIT"),
+        ] {
+            let mut demo = Demo::start();
+            assert!(!demo.cooked(), "the app runs raw");
+            demo.signal(signal);
+            demo.assert_handed_back(name);
+            let status = demo.wait_exit();
+            assert!(status.success(), "{name}: exit status {status:?}");
+        }
+    }
+
+    /// Ctrl-Z and SIGTSTP suspend like any full-screen program: the terminal is handed back
+    /// and the process stops; continued (`fg`), it takes the terminal again and redraws.
+    #[test]
+    fn ctrl_z_and_sigtstp_suspend_and_fg_comes_back() {
+        let mut demo = Demo::start();
+        for how in ["Ctrl-Z", "SIGTSTP"] {
+            if how == "Ctrl-Z" {
+                demo.writer.write_all(b"\x1a").unwrap();
+                demo.writer.flush().unwrap();
+            } else {
+                demo.signal(libc::SIGTSTP);
+            }
+            demo.assert_handed_back(how);
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while demo.state() != 'T' {
+                assert!(Instant::now() < deadline, "{how}: the process did not stop");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            demo.signal(libc::SIGCONT);
+            wait_for(&demo.parser, "the app again", |s| {
+                s.alternate_screen() && s.contents().contains("synced")
+            });
+            assert!(!demo.cooked(), "{how}: raw again after fg");
+        }
+        demo.writer.write_all(b"q").unwrap();
+        demo.writer.flush().unwrap();
+        assert!(demo.wait_exit().success());
+        demo.assert_handed_back("quit");
+    }
 }
 
 #[test]
@@ -2062,4 +2222,66 @@ fn small_and_narrow_terminals_stay_readable() {
         a.main_area().width < 160,
         "beside the month from 140 columns on"
     );
+}
+
+/// A round waiting out the server's Retry-After says so on the status bar, with when it goes
+/// on, and `r` explains why it does not sync now instead of seeming to do nothing.
+#[test]
+fn a_throttled_round_says_until_when_and_r_says_why() {
+    let mut a = app((120, 24));
+    let until = now() + chrono::Duration::minutes(5);
+    a.update(Action::Sync(SyncEvent::Waiting {
+        until,
+        kind: FailureKind::Throttled,
+        reason: "HTTP 429 ApplicationThrottled: slow down".into(),
+    }));
+    let at = deltacal::days::clock(&a.config, until);
+    let screen = render(&a);
+    assert!(
+        screen.contains(&format!("throttled by the server, retry at {at}")),
+        "{screen}"
+    );
+    assert!(a.update(ch('r')).is_empty(), "no round can go sooner");
+    assert!(
+        a.note.as_deref().is_some_and(|n| n.contains(&at)),
+        "{:?}",
+        a.note
+    );
+    // A server error backing off is said the same way.
+    a.update(Action::Sync(SyncEvent::Waiting {
+        until,
+        kind: FailureKind::Server,
+        reason: "HTTP 503".into(),
+    }));
+    assert!(render(&a).contains(&format!("server trouble, retry at {at}")));
+    // The next page ends the wait.
+    a.update(Action::Sync(SyncEvent::PageApplied {
+        view: "default".into(),
+        page: 1,
+        range: None,
+        added: 0,
+        updated: 0,
+        removed: 0,
+    }));
+    assert!(matches!(a.sync.state, SyncState::Syncing { .. }));
+}
+
+/// When Graph refuses the tokens of a sign-in that just succeeded, the app does not start
+/// another at once (each would bring a new code, over and over): it says so and waits for `s`.
+#[test]
+fn a_sign_in_refused_right_after_it_is_not_started_again_by_itself() {
+    let mut a = app((80, 24));
+    let refused = Action::Sync(SyncEvent::Failed {
+        view: "default".into(),
+        message: "sign-in expired".into(),
+        kind: FailureKind::SignInNeeded,
+    });
+    assert_eq!(a.update(refused.clone()), vec![Effect::StartSignIn]);
+    assert_eq!(
+        a.update(Action::SignIn(SignInUpdate::Done { account: None })),
+        vec![Effect::RefreshNow]
+    );
+    assert!(a.update(refused).is_empty(), "no new sign-in by itself");
+    assert!(a.note.as_deref().is_some_and(|n| n.contains("refuses")));
+    assert_eq!(a.update(ch('s')), vec![Effect::StartSignIn]);
 }

@@ -106,6 +106,20 @@ pub struct GraphClient {
     page_size: u32,
     session: Arc<Session>,
     retry: RetryPolicy,
+    /// Told of every wait before a retry of a second or more, so that whoever shows the sync
+    /// can say why nothing moves (throttled until 14:05) instead of "syncing page 1".
+    on_wait: Option<Arc<dyn Fn(RetryWait) + Send + Sync>>,
+}
+
+/// A wait before a request is tried again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryWait {
+    /// When the request is tried again.
+    pub until: chrono::DateTime<chrono::Utc>,
+    /// Why: throttled (429), or the server failing (5xx, broken answers).
+    pub kind: FailureKind,
+    /// What the server said, sanitised and short.
+    pub reason: String,
 }
 
 impl GraphClient {
@@ -121,12 +135,18 @@ impl GraphClient {
             page_size,
             session,
             retry: RetryPolicy::default(),
+            on_wait: None,
         }
     }
 
     pub fn with_retry(mut self, retry: RetryPolicy) -> GraphClient {
         self.retry = retry;
         self
+    }
+
+    /// Calls `report` before every wait of a second or more between tries of a request.
+    pub fn report_waits(&mut self, report: impl Fn(RetryWait) + Send + Sync + 'static) {
+        self.on_wait = Some(Arc::new(report));
     }
 
     pub fn session(&self) -> &Arc<Session> {
@@ -501,6 +521,16 @@ impl GraphClient {
                 });
             }
             tracing::warn!(attempt, delay_ms = delay.as_millis() as u64, %reason, "transient Graph failure, retrying");
+            if let Some(report) = &self.on_wait
+                && delay >= Duration::from_secs(1)
+            {
+                report(RetryWait {
+                    until: chrono::Utc::now()
+                        + chrono::Duration::from_std(delay).unwrap_or_default(),
+                    kind,
+                    reason: crate::text::bounded(&reason, 120),
+                });
+            }
             tokio::time::sleep(delay).await;
         }
     }

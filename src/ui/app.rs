@@ -13,6 +13,7 @@ use super::grid::{GridInput, GridLayout};
 use super::keys::{Command, command_for};
 pub use super::overlay::{CalendarsPanel, GoTo, Overlay, Search, SignIn};
 use super::overlay::{EventState, Intent};
+use super::strings;
 use super::theme::Theme;
 use crate::auth::signin::SignInEvent;
 use crate::config::CalendarColor;
@@ -48,7 +49,17 @@ pub struct Visible {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SyncState {
     Idle,
-    Syncing { view: String, page: u64 },
+    Syncing {
+        view: String,
+        page: u64,
+    },
+    /// A request of the round waits to be tried again: throttled by the server, or backing off
+    /// from its errors.
+    Waiting {
+        until: DateTime<Utc>,
+        kind: FailureKind,
+        reason: String,
+    },
     Error(String),
     Offline(String),
     SignedOut,
@@ -67,6 +78,9 @@ pub struct SyncStatus {
     pub failures: BTreeMap<String, (FailureKind, String)>,
     /// When the next round starts, after a failure that may heal.
     pub retry_at: Option<DateTime<Utc>>,
+    /// When the last sign-in in the app succeeded: a sign-in the server refuses again right
+    /// after it is not started again by itself (each would bring a new code at once).
+    pub signed_in_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -88,6 +102,10 @@ pub enum Action {
     },
     /// Time passes: the clock the screen shows, and a new day.
     Tick(DateTime<Utc>),
+    /// SIGTERM, SIGHUP, SIGINT or SIGQUIT: quit as `q` does, the terminal restored.
+    Terminate,
+    /// SIGTSTP: suspend as Ctrl-Z does.
+    Suspend,
     Sync(SyncEvent),
     /// Sync notifications were lost: re-read what is on screen.
     Reload,
@@ -207,7 +225,12 @@ pub struct App {
     /// Whether links are drawn as OSC 8 hyperlinks (on a real terminal; off in snapshots).
     pub hyperlinks: bool,
     pub quit: bool,
+    /// Ctrl-Z (or SIGTSTP): the loop gives the terminal back and stops until `fg`.
+    pub suspend: bool,
 }
+
+/// How soon after a sign-in a refusal of the new tokens stops the app starting another.
+const SIGN_IN_REFUSED_AGAIN: Duration = Duration::minutes(5);
 
 impl App {
     pub fn new(config: Arc<Config>, theme: Theme, now: DateTime<Utc>, size: (u16, u16)) -> App {
@@ -229,6 +252,7 @@ impl App {
                 rounds: BTreeMap::new(),
                 failures: BTreeMap::new(),
                 retry_at: None,
+                signed_in_at: None,
             },
             account: None,
             signin: SignIn::Hidden,
@@ -243,6 +267,7 @@ impl App {
             reminders: Vec::new(),
             hidden: std::collections::BTreeSet::new(),
             hyperlinks: false,
+            suspend: false,
             quit: false,
         }
     }
@@ -490,6 +515,14 @@ impl App {
     fn on_action(&mut self, action: Action) -> Vec<Effect> {
         match action {
             Action::Key(key) => self.on_key(key),
+            Action::Terminate => {
+                self.quit = true;
+                Vec::new()
+            }
+            Action::Suspend => {
+                self.suspend = true;
+                Vec::new()
+            }
             Action::Click {
                 column,
                 row,
@@ -550,6 +583,7 @@ impl App {
                     self.signin = SignIn::Hidden;
                     self.account = account;
                     self.sync.state = SyncState::Idle;
+                    self.sync.signed_in_at = Some(self.now);
                     vec![Effect::RefreshNow]
                 }
                 SignInEvent::Failed(message) => {
@@ -721,9 +755,31 @@ impl App {
                 self.sync.failures.insert(view, (kind, message));
                 self.sync.state = self.failure_state();
                 if kind == FailureKind::SignInNeeded && self.signin == SignIn::Hidden {
+                    // Refused again right after a sign-in: starting another at once would
+                    // loop, a new code a second; the user decides.
+                    if self
+                        .sync
+                        .signed_in_at
+                        .is_some_and(|at| self.now - at < SIGN_IN_REFUSED_AGAIN)
+                    {
+                        self.note = Some(strings::sign_in_refused_again());
+                        return Vec::new();
+                    }
                     self.signin = SignIn::Requesting;
                     return vec![Effect::StartSignIn];
                 }
+                Vec::new()
+            }
+            SyncEvent::Waiting {
+                until,
+                kind,
+                reason,
+            } => {
+                self.sync.state = SyncState::Waiting {
+                    until,
+                    kind,
+                    reason,
+                };
                 Vec::new()
             }
             SyncEvent::RetryAt { at } => {
@@ -934,6 +990,11 @@ impl App {
     /// The open overlay is offered the key first, then the sign-in panel, then the key table.
     fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         self.note = None;
+        // Like Ctrl-C, whatever is open or being typed.
+        if command_for(&key) == Some(Command::Suspend) {
+            self.suspend = true;
+            return Vec::new();
+        }
         let state = match &mut self.overlay {
             Overlay::None => EventState::NotConsumed,
             Overlay::Help => super::overlay::help_on_key(&key, &mut self.help_scroll),
@@ -1117,7 +1178,22 @@ impl App {
             }
             // Only a text field binds it, and the search consumes it there.
             Command::DeleteBack => Vec::new(),
-            Command::Refresh => vec![Effect::RefreshNow],
+            // A round waiting out the server's Retry-After cannot go sooner: say so, rather
+            // than seem to do nothing.
+            Command::Refresh => match &self.sync.state {
+                SyncState::Waiting { until, kind, .. } => {
+                    self.note = Some(strings::waiting_why(
+                        *kind,
+                        &crate::days::clock(&self.config, *until),
+                    ));
+                    Vec::new()
+                }
+                SyncState::Syncing { .. } => {
+                    self.note = Some(strings::syncing_already());
+                    Vec::new()
+                }
+                _ => vec![Effect::RefreshNow],
+            },
             Command::Search => {
                 self.overlay = Overlay::Search(Search::new());
                 Vec::new()
@@ -1133,6 +1209,10 @@ impl App {
             }
             Command::Quit | Command::Interrupt => {
                 self.quit = true;
+                Vec::new()
+            }
+            Command::Suspend => {
+                self.suspend = true;
                 Vec::new()
             }
         }

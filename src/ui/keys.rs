@@ -37,6 +37,8 @@ pub enum Command {
     Quit,
     /// Ctrl-C: quits from anywhere, whatever is open or being typed.
     Interrupt,
+    /// Ctrl-Z: suspends the app to the shell (`fg` brings it back), from anywhere.
+    Suspend,
     /// In a text field: delete the character before the cursor.
     DeleteBack,
 }
@@ -241,6 +243,11 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[Ctrl('c')],
         command: Command::Interrupt,
         help: "quit",
+    },
+    Binding {
+        keys: &[Ctrl('z')],
+        command: Command::Suspend,
+        help: "suspend to the shell (fg comes back)",
     },
 ];
 

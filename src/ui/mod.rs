@@ -72,6 +72,7 @@ pub fn run(engine: Arc<SyncEngine>, runtime: &tokio::runtime::Runtime) -> anyhow
         engine.subscribe(),
         action_tx.clone(),
     ));
+    runtime.spawn(forward_signals(action_tx.clone()));
     runtime.spawn(serve_requests(engine, request_rx, action_tx));
 
     loop {
@@ -87,10 +88,50 @@ pub fn run(engine: Arc<SyncEngine>, runtime: &tokio::runtime::Runtime) -> anyhow
         if app.quit {
             break;
         }
+        if std::mem::take(&mut app.suspend) {
+            tui.suspend()?;
+        }
         tui.draw(&app)?;
     }
     Ok(())
 }
+
+/// Turns the signals a terminal program gets into actions: SIGTERM, SIGHUP (the terminal
+/// closed), SIGINT and SIGQUIT quit with the terminal restored; SIGTSTP suspends as Ctrl-Z
+/// does (in raw mode the keys send no signal, but `kill -TSTP` and job control do). Without
+/// this, each of them left the terminal raw, on the alternate screen, with mouse tracking on.
+#[cfg(unix)]
+async fn forward_signals(actions: Sender<Action>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let kinds = [
+        SignalKind::terminate(),
+        SignalKind::hangup(),
+        SignalKind::interrupt(),
+        SignalKind::quit(),
+    ];
+    let mut quitting = Vec::new();
+    for kind in kinds {
+        match signal(kind) {
+            Ok(s) => quitting.push(s),
+            Err(e) => tracing::warn!(error = %e, "cannot watch a signal"),
+        }
+    }
+    let mut stop = signal(SignalKind::from_raw(libc::SIGTSTP)).ok();
+    loop {
+        let any_quit =
+            futures_util::future::select_all(quitting.iter_mut().map(|s| Box::pin(s.recv())));
+        let action = tokio::select! {
+            _ = any_quit => Action::Terminate,
+            Some(()) = async { match stop.as_mut() { Some(s) => s.recv().await, None => std::future::pending().await } } => Action::Suspend,
+        };
+        if actions.send(action).is_err() {
+            return;
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn forward_signals(_actions: Sender<Action>) {}
 
 /// Serves the app's requests: runs the background sync (a round at start, then every interval
 /// and on request) and sign-ins, whose progress comes back as actions. Ends, and with it the

@@ -117,6 +117,18 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
                 theme.status_bar(),
             )
         }
+        SyncState::Waiting {
+            until,
+            kind,
+            reason,
+        } => (
+            format!(
+                "{} ({})",
+                strings::waiting(*kind, &crate::days::clock(&app.config, *until)),
+                crate::text::line(reason)
+            ),
+            theme.status_bar().patch(theme.error()),
+        ),
         // The retry comes first: the message may be cut to fit.
         SyncState::Error(e) => (
             match retry(app) {

@@ -2,6 +2,7 @@
 //! key table, so a hint can never name a key that does something else.
 
 use super::keys::{Command, hint};
+use crate::failure::FailureKind;
 
 /// The help overlay's row about the mouse (no key table row can say it).
 pub const MOUSE: &str = "mouse";
@@ -104,6 +105,37 @@ pub fn signin_retry() -> String {
 /// The status bar when a sign-in is needed.
 pub fn sign_in_needed() -> String {
     format!("⚠ sign-in needed ({})", hint(Command::SignIn))
+}
+
+/// The status bar while a request waits to be tried again at `at` (a clock time).
+pub fn waiting(kind: FailureKind, at: &str) -> String {
+    match kind {
+        FailureKind::Throttled => format!("⏳ throttled by the server, retry at {at}"),
+        _ => format!("⚠ server trouble, retry at {at}"),
+    }
+}
+
+/// Why `r` does not start a round now.
+pub fn waiting_why(kind: FailureKind, at: &str) -> String {
+    match kind {
+        FailureKind::Throttled => format!(
+            "the server asked deltacal to wait until {at} (throttled); the sync goes on then"
+        ),
+        _ => format!("the server is failing; deltacal tries again at {at}"),
+    }
+}
+
+/// Why `r` during a round does not start another.
+pub fn syncing_already() -> String {
+    "a sync is running; its pages show as they come".to_owned()
+}
+
+/// A new sign-in the server refused at once: not started again by itself.
+pub fn sign_in_refused_again() -> String {
+    format!(
+        "Graph refuses the new sign-in too; {} signs in again when you are ready",
+        hint(Command::SignIn)
+    )
 }
 
 /// The status bar's right end.
