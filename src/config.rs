@@ -295,6 +295,10 @@ pub const ROLL_DAYS: i64 = 28;
 /// The longest range Graph's calendarView serves, in days.
 pub const MAX_VIEW_DAYS: i64 = 1825;
 
+/// The most `[[calendars]]` a config may name: far more than anyone keeps, few enough that
+/// every round stays within Graph's request budget.
+pub const MAX_CALENDARS: usize = 500;
+
 /// The colours a calendar can be given: the terminal's basic palette, by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CalendarColor {
@@ -586,13 +590,23 @@ impl Config {
         if parsed.sync.interval_secs < 10 {
             return Err(fail("sync.interval_secs", "must be at least 10".into()));
         }
+        if parsed.calendars.len() > MAX_CALENDARS {
+            return Err(fail(
+                "calendars",
+                format!(
+                    "{} calendars are configured; at most {MAX_CALENDARS} can be synced",
+                    parsed.calendars.len()
+                ),
+            ));
+        }
         let mut calendars = Vec::new();
+        let mut ids = std::collections::HashSet::new();
         for (i, c) in parsed.calendars.iter().enumerate() {
             let key = format!("calendars[{i}]");
             if c.id.trim().is_empty() {
                 return Err(fail(&format!("{key}.id"), "must be a calendar id".into()));
             }
-            if calendars.iter().any(|s: &CalendarSpec| s.key == c.id) {
+            if !ids.insert(c.id.as_str()) {
                 return Err(fail(
                     &format!("{key}.id"),
                     format!("`{}` is listed twice", c.id),
@@ -921,6 +935,38 @@ mod tests {
         assert_eq!(
             c(Some("lightGreen"), Some("#zzz")),
             Some(CalendarColor::LightGreen)
+        );
+    }
+
+    #[test]
+    fn calendars_are_checked_in_one_pass_and_capped() {
+        let many = |n: usize| {
+            (0..n)
+                .map(|i| format!("[[calendars]]\nid = \"cal{i}\"\n"))
+                .collect::<String>()
+        };
+        assert_eq!(
+            parse(&many(MAX_CALENDARS)).unwrap().calendars.len(),
+            MAX_CALENDARS
+        );
+        let e = parse(&many(MAX_CALENDARS + 1)).unwrap_err();
+        assert_eq!(e.key, "calendars");
+        assert!(e.message.contains("at most 500"), "{}", e.message);
+        let e = parse(
+            "[[calendars]]\nid = \"a\"\n[[calendars]]\nid = \"b\"\n[[calendars]]\nid = \"a\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "calendars[2].id");
+    }
+
+    #[test]
+    fn errors_quote_a_short_prefix_of_what_they_refuse() {
+        let huge = "x".repeat(100_000);
+        let e = parse(&format!("[ui]\ntimezone = \"{huge}\"\n")).unwrap_err();
+        assert!(
+            e.to_string().chars().count() < 700,
+            "{} chars",
+            e.to_string().len()
         );
     }
 }

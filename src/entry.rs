@@ -13,8 +13,9 @@ use chrono::NaiveDate;
 #[error("{0}")]
 pub struct UsageError(pub String);
 
-/// The longest agenda: ten years, as long as a sync window reaches either way.
-const MAX_AGENDA_DAYS: i64 = 3660;
+/// The longest agenda or export, in days: the longest sync window (Graph's calendar view
+/// limit). Nothing outside a window is cached, so a longer range could only add empty days.
+const MAX_AGENDA_DAYS: i64 = crate::config::MAX_VIEW_DAYS;
 
 /// The calendars a command reads: the one `--calendar` names, else every configured one.
 fn chosen_views(config: &Config, calendar: Option<&str>) -> Result<Vec<String>, UsageError> {

@@ -1187,3 +1187,30 @@ fn local_files_and_arguments_deltacal_must_not_use_are_refused_in_one_short_line
     assert_eq!(line.lines().count(), 1, "{line}");
     assert!(line.chars().count() < 600, "{} chars", line.chars().count());
 }
+
+/// An agenda range longer than the longest sync window (1,825 days) is a usage error that
+/// says the rule.
+#[test]
+fn an_agenda_longer_than_any_window_is_refused_with_the_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "").unwrap();
+    let data = dir.path().join("data");
+    let out = run(
+        &["agenda", "--from", "2020-01-01", "--to", "2025-01-01"],
+        &config,
+        &data,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("1825 days"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(
+        &["agenda", "--from", "2020-01-01", "--to", "2024-12-30"],
+        &config,
+        &data,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
