@@ -728,6 +728,26 @@ impl Config {
         self.data_dir.join(paths::LOG_FILE)
     }
 
+    /// Whether `other` syncs the same way: the same window, calendars, Graph host and account.
+    /// Two processes whose configs differ here would undo each other's rounds (each
+    /// re-anchoring the cache to its own window); colours, names and display settings may
+    /// differ.
+    pub fn syncs_like(&self, other: &Config) -> bool {
+        let synced = |c: &Config| {
+            c.calendars
+                .iter()
+                .map(|cal| (cal.key.clone(), cal.graph_id.clone()))
+                .collect::<Vec<_>>()
+        };
+        self.window == other.window
+            && synced(self) == synced(other)
+            && self.base_url == other.base_url
+            && self.authority == other.authority
+            && self.tenant == other.tenant
+            && self.client_id == other.client_id
+            && self.data_dir == other.data_dir
+    }
+
     /// The configured calendar view with this key.
     pub fn calendar(&self, key: &str) -> Option<&CalendarSpec> {
         self.calendars.iter().find(|c| c.key == key)

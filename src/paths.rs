@@ -196,6 +196,45 @@ fn no_follow(options: &mut std::fs::OpenOptions) {
     let _ = options;
 }
 
+/// One version of a file: what a process that keeps a file's contents compares to tell that
+/// another process replaced or changed it (a rename puts a new inode in place).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileVersion {
+    inode: u64,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+impl FileVersion {
+    /// The version `meta` describes.
+    pub fn of(meta: &std::fs::Metadata) -> FileVersion {
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(meta);
+        #[cfg(not(unix))]
+        let inode = 0;
+        FileVersion {
+            inode,
+            len: meta.len(),
+            modified: meta.modified().ok(),
+        }
+    }
+
+    /// The current version of the file at `path` (through a symlink with `follow`), without
+    /// reading it; None when there is none.
+    pub fn of_path(path: &Path, follow: bool) -> std::io::Result<Option<FileVersion>> {
+        let meta = if follow {
+            std::fs::metadata(path)
+        } else {
+            std::fs::symlink_metadata(path)
+        };
+        match meta {
+            Ok(meta) => Ok(Some(FileVersion::of(&meta))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// Sets `options` to create a file private to the user (0600) and to refuse a symlink in the
 /// file's place (`O_NOFOLLOW`): a file of ours is never another file someone linked there.
 pub fn private_no_follow(options: &mut std::fs::OpenOptions) {

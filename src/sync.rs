@@ -96,6 +96,8 @@ pub enum SyncError {
     Task(String),
     #[error(transparent)]
     Lock(#[from] crate::lockfile::LockError),
+    #[error("{0}")]
+    ConfigChanged(String),
     #[error("{0}; the round was stopped, the cache kept, and the next sync starts afresh")]
     Stalled(Stall),
 }
@@ -110,6 +112,8 @@ impl SyncError {
             // Busy: another process's round went on for too long; the next try may be free.
             SyncError::Lock(crate::lockfile::LockError::Busy { .. }) => FailureKind::Server,
             SyncError::Lock(_) => FailureKind::Cache,
+            // Nothing heals it but a restart: no quick retries.
+            SyncError::ConfigChanged(_) => FailureKind::Refused,
             SyncError::Stalled(_) => FailureKind::Server,
         }
     }
@@ -372,6 +376,8 @@ pub struct SyncEngine {
     /// The day the rolling window is computed for, when not today's (the bench and the tests
     /// move the days without waiting for them).
     today: std::sync::Mutex<Option<chrono::NaiveDate>>,
+    /// The version of the config file whose settings this engine syncs with (None: no file).
+    config_version: std::sync::Mutex<Option<crate::paths::FileVersion>>,
 }
 
 /// Runs a store operation off the async threads.
@@ -389,6 +395,12 @@ async fn blocking<T: Send + 'static>(
 impl SyncEngine {
     pub fn new(config: Arc<Config>, store: Arc<Store>, mut graph: GraphClient) -> SyncEngine {
         let (events, _) = broadcast::channel(1024);
+        let config_version = std::sync::Mutex::new(
+            config
+                .config_file
+                .as_deref()
+                .and_then(|f| crate::paths::FileVersion::of_path(f, true).ok().flatten()),
+        );
         let waits = events.clone();
         graph.report_waits(move |wait| {
             let _ = waits.send(SyncEvent::Waiting {
@@ -403,6 +415,7 @@ impl SyncEngine {
             graph,
             events,
             today: std::sync::Mutex::new(None),
+            config_version,
         }
     }
 
@@ -524,7 +537,11 @@ impl SyncEngine {
     /// round began; an incremental round follows at once so the cache ends up current.
     pub async fn sync_view(&self, cal: &CalendarSpec) -> Result<RoundSummary, SyncError> {
         let started = Instant::now();
-        let result = match self.take_round(cal).await {
+        let result = match self.check_config() {
+            Ok(()) => self.take_round(cal).await,
+            Err(e) => Err(e),
+        };
+        let result = match result {
             Ok(Some(lock)) => {
                 let result = self
                     .rounds(cal)
@@ -557,6 +574,42 @@ impl SyncEngine {
             });
         }
         result
+    }
+
+    /// Checks that the config file still says what this engine syncs with. When the user
+    /// edited it while this process runs (the TUI, `remind`) so that it syncs another window,
+    /// calendars or account, this process stops syncing and says why: the processes started
+    /// since use the new file, and an older one going on with the old settings would undo
+    /// their rounds and they its (every round re-anchoring the cache). An edit that changes
+    /// nothing synced (a colour, the time format) is taken as it is.
+    fn check_config(&self) -> Result<(), SyncError> {
+        let Some(file) = self.config.config_file.as_deref() else {
+            return Ok(());
+        };
+        let now = crate::paths::FileVersion::of_path(file, true)
+            .ok()
+            .flatten();
+        let mut seen = self
+            .config_version
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if now == *seen {
+            return Ok(());
+        }
+        let newer = Config::load(Some(file), Some(&self.config.data_dir));
+        match newer {
+            Ok(newer) if newer.syncs_like(&self.config) => {
+                *seen = now;
+                Ok(())
+            }
+            Ok(_) => Err(SyncError::ConfigChanged(format!(
+                "{} changed what is synced since this deltacal started; restart it to sync with the new settings",
+                crate::text::bounded(&file.display().to_string(), 200)
+            ))),
+            Err(e) => Err(SyncError::ConfigChanged(format!(
+                "the config file changed since this deltacal started and does not load ({e}); fix it, then restart deltacal"
+            ))),
+        }
     }
 
     /// Takes the view's round lock, which one process at a time holds for a round of that view

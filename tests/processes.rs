@@ -255,3 +255,45 @@ async fn a_view_follows_what_another_process_commits() {
             .any(|e| e.event.subject.as_deref() == Some("Brought by cron"))
     );
 }
+
+/// The user edits the config while `remind` or the TUI runs: an edit that changes what is
+/// synced (here the window) makes the older process stop syncing and say why, instead of
+/// re-anchoring the cache to its old window on every round against the newer processes; an
+/// edit that syncs the same (a colour) goes on unnoticed.
+#[tokio::test]
+async fn an_older_process_stops_syncing_when_the_config_changes_what_is_synced() {
+    let env = Env::start(EnvOptions::default()).await;
+    env.sign_in();
+    let engine = env.engine();
+    let calendar = env.config.calendars[0].clone();
+    engine.sync_view(&calendar).await.unwrap();
+    let original = std::fs::read_to_string(env.config_path()).unwrap();
+    // A colour: nothing synced changes.
+    std::fs::write(
+        env.config_path(),
+        format!("{original}\n[[calendars]]\nid = \"default\"\ncolor = \"red\"\n"),
+    )
+    .unwrap();
+    engine
+        .sync_view(&calendar)
+        .await
+        .expect("a colour changes nothing synced");
+    // The window: the older process stops, and says why.
+    std::fs::write(
+        env.config_path(),
+        format!("{original}\n[sync]\npast_days = 7\n"),
+    )
+    .unwrap();
+    let requests = graph_requests(&env);
+    let error = engine.sync_view(&calendar).await.unwrap_err();
+    assert!(
+        matches!(error, deltacal::sync::SyncError::ConfigChanged(_)),
+        "{error}"
+    );
+    assert!(error.to_string().contains("restart"), "{error}");
+    assert_eq!(
+        graph_requests(&env),
+        requests,
+        "no request with the old settings"
+    );
+}

@@ -62,34 +62,11 @@ pub fn load(path: &Path) -> Result<Option<TokenSet>, TokenFileError> {
 
 /// What identifies one version of the token file: every write renames a new file into place,
 /// so a new version has a new inode even within the clock's resolution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FileStamp {
-    inode: u64,
-    len: u64,
-    modified: Option<std::time::SystemTime>,
-}
-
-impl FileStamp {
-    fn of(meta: &std::fs::Metadata) -> FileStamp {
-        #[cfg(unix)]
-        let inode = std::os::unix::fs::MetadataExt::ino(meta);
-        #[cfg(not(unix))]
-        let inode = 0;
-        FileStamp {
-            inode,
-            len: meta.len(),
-            modified: meta.modified().ok(),
-        }
-    }
-}
+pub type FileStamp = crate::paths::FileVersion;
 
 /// The token file's current version, without reading it; None when there is none.
 pub fn stamp(path: &Path) -> Result<Option<FileStamp>, TokenFileError> {
-    match std::fs::symlink_metadata(path) {
-        Ok(meta) => Ok(Some(FileStamp::of(&meta))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io_error(path)(e)),
-    }
+    crate::paths::FileVersion::of_path(path, false).map_err(io_error(path))
 }
 
 /// [`load`], with the version read.
