@@ -200,6 +200,7 @@ async fn one_round_per_view_at_a_time_across_processes() {
     // Each says what it really did: one full round's counts, the others none of their own.
     let full: Vec<_> = outputs.iter().filter(|o| o.contains(" added")).collect();
     assert!(!full.is_empty(), "{outputs:?}");
+    assert_eq!(env.sim.state.lock().unwrap().rounds.overlapping, 0);
     env.assert_converged("default").await;
 }
 
@@ -296,4 +297,91 @@ async fn an_older_process_stops_syncing_when_the_config_changes_what_is_synced()
         requests,
         "no request with the old settings"
     );
+}
+
+/// Everything at once, as a user runs it: the TUI's engine (in this process: background
+/// rounds and the cache watch), `deltacal remind` as a service, a cron `deltacal sync` between
+/// bursts of churn (a 410 among them) and a status bar running `deltacal next --json` in a
+/// loop, on one data dir, with access tokens that expire every minute and strict rotation.
+/// No command is refused, the token file is whole, no two rounds of the view overlap (the
+/// emulator counts them), and the cache ends equal to the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tui_remind_cron_and_a_status_bar_share_one_data_dir() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let env = Env::start(EnvOptions {
+        events: 200,
+        extra: "\n[sync]\ninterval_secs = 10\n\n[reminders]\ncommand = \"cat > /dev/null\"\n"
+            .into(),
+        ..Default::default()
+    })
+    .await;
+    short_lived_tokens(&env).await;
+    expired_tokens(&env);
+    let tui = Arc::new(env.engine());
+    let _tui_sync =
+        deltacal::sync::spawn_background(tui.clone(), std::time::Duration::from_secs(10));
+    deltacal::sync::spawn_cache_watch(tui.clone(), deltacal::sync::CACHE_WATCH);
+    let remind = spawn(&env, &["remind"]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let status_bar = {
+        let stop = stop.clone();
+        let (config, data) = (env.config_path(), env.data_dir());
+        std::thread::spawn(move || {
+            let mut runs = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let out = Command::new(bin())
+                    .args(["next", "--json"])
+                    .env("DELTACAL_CONFIG", &config)
+                    .env("DELTACAL_DATA_DIR", &data)
+                    .stdin(Stdio::null())
+                    .output()
+                    .unwrap();
+                runs.push(out);
+            }
+            runs
+        })
+    };
+    for burst in 0..6 {
+        let (status, body) = env
+            .control(
+                Method::POST,
+                &format!("/sim/churn?count=15&seed={burst}"),
+                None,
+            )
+            .await;
+        assert!(status.is_success(), "{body}");
+        if burst == 3 {
+            env.control(Method::POST, "/sim/expire-sync-state", None)
+                .await;
+        }
+        sync_at_once(&env, 1).await;
+    }
+    stop.store(true, Ordering::Relaxed);
+    let runs = tokio::task::spawn_blocking(move || status_bar.join().unwrap())
+        .await
+        .unwrap();
+    assert!(!runs.is_empty());
+    for out in &runs {
+        assert!(out.status.success(), "next --json: {}", text(out));
+    }
+    // SAFETY: the pid is our own child's.
+    assert_eq!(unsafe { libc::kill(remind.id() as i32, libc::SIGTERM) }, 0);
+    let remind = tokio::task::spawn_blocking(move || remind.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert!(remind.status.success(), "remind: {}", text(&remind));
+    assert!(
+        !text(&remind).contains("in use") && !text(&remind).contains("damaged"),
+        "remind: {}",
+        text(&remind)
+    );
+    assert!(matches!(
+        tokens::load(&env.config.token_path()),
+        Ok(Some(_))
+    ));
+    sync_at_once(&env, 1).await;
+    env.assert_converged("default").await;
+    let overlapping = env.sim.state.lock().unwrap().rounds.overlapping;
+    assert_eq!(overlapping, 0, "rounds of the view overlapped");
 }

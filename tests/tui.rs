@@ -2074,6 +2074,68 @@ mod pty {
         }
     }
 
+    /// The terminal window closes: every end of the pty goes, the app gets SIGHUP and reads
+    /// end-of-file. It exits, rather than waiting forever on a thread that reads a terminal
+    /// no longer there (it did, spinning a core).
+    #[test]
+    fn the_app_ends_when_its_terminal_hangs_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.toml");
+        std::fs::write(&config, "[ui]\ntimezone = \"UTC\"\n").unwrap();
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: 24,
+                cols: 80,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_deltacal"));
+        cmd.args(["demo", "--events", "20", "--data-dir"]);
+        cmd.arg(dir.path().join("demo-data"));
+        cmd.env("DELTACAL_CONFIG", &config);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env_remove("DELTACAL_DATA_DIR");
+        let mut child = KillOnDrop(pty.slave.spawn_command(cmd).unwrap());
+        drop(pty.slave);
+        // Read here, without a thread of its own, so that dropping the handles closes every
+        // end of the pty: non-blocking, which the reader's descriptor shares.
+        let fd = pty.master.as_raw_fd().unwrap();
+        // SAFETY: fd is the pty master's, open for the length of this test.
+        unsafe {
+            let flags = libc::fcntl(fd, libc::F_GETFL);
+            libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK);
+        }
+        let mut reader = pty.master.try_clone_reader().unwrap();
+        let mut parser = vt100::Parser::new(24.try_into().unwrap(), 80.try_into().unwrap(), 0);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut buf = [0u8; 8192];
+        while !parser.screen().contents().contains("synced just now") {
+            assert!(Instant::now() < deadline, "no first sync");
+            match reader.read(&mut buf) {
+                Ok(0) => panic!("the app ended early"),
+                Ok(n) => parser.process(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        drop(reader);
+        drop(pty.master);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if child.0.try_wait().unwrap().is_some() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "deltacal kept running after its terminal hung up"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// SIGTERM, SIGHUP, SIGINT and SIGQUIT each end the app with the terminal restored.
     #[test]
     fn every_quitting_signal_restores_the_terminal() {

@@ -274,8 +274,13 @@ async fn truth(State(sim): State<Shared>, Query(q): Query<TruthQuery>) -> Respon
     }
 }
 
-/// `GET /sim/stats`: how many Graph requests the emulator has served.
+/// `GET /sim/stats`: how many Graph requests the emulator has served, and how many delta
+/// rounds began while another round of the same view was under way.
 async fn stats(State(sim): State<Shared>) -> Response {
-    let requests = lock(&sim).graph_requests;
-    Json(json!({"graph_requests": requests})).into_response()
+    let state = lock(&sim);
+    Json(json!({
+        "graph_requests": state.graph_requests,
+        "overlapping_rounds": state.rounds.overlapping,
+    }))
+    .into_response()
 }

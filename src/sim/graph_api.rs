@@ -567,6 +567,8 @@ struct Cursor {
     full: bool,
     /// The change counter the round's delta link starts from.
     seq: u64,
+    /// The round a next link continues; None for a round that begins here.
+    round: Option<u64>,
 }
 
 /// Where a request continues from: a state token, or a new full round over the window in the
@@ -599,12 +601,18 @@ fn resolve_cursor(
             ));
         }
         return Ok(match token.kind {
-            TokenKind::Skip { items, pos, full } => Cursor {
+            TokenKind::Skip {
+                items,
+                pos,
+                full,
+                round,
+            } => Cursor {
                 window: token.window,
                 items,
                 pos,
                 full,
                 seq: token.seq,
+                round: Some(round),
             },
             TokenKind::Delta => {
                 let items = state
@@ -617,6 +625,7 @@ fn resolve_cursor(
                     pos: 0,
                     full: false,
                     seq: state.mailbox.seq(),
+                    round: None,
                 }
             }
         });
@@ -632,6 +641,7 @@ fn resolve_cursor(
         pos: 0,
         full: true,
         seq: state.mailbox.seq(),
+        round: None,
     })
 }
 
@@ -663,6 +673,18 @@ fn serve_page(
     };
     let calendar = calendar.id.clone();
     let cursor = resolve_cursor(state, request, &calendar)?;
+    let round = match cursor.round {
+        Some(round) => {
+            state.rounds.touch(&calendar, round);
+            round
+        }
+        None => state.rounds.begin(&calendar, state.tokens.generation()),
+    };
+    // A page the client cannot read leaves it where it was: a round begun here has not begun
+    // for it, and its retry begins it again.
+    if fault == Some(&Fault::Truncate) && cursor.round.is_none() {
+        state.rounds.end(&calendar, round);
+    }
     let size = request.page_size.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
     let empty = fault == Some(&Fault::Empty);
     let mut end = if empty {
@@ -705,9 +727,11 @@ fn serve_page(
             // A looping round serves this page again behind a new link.
             pos: if looping { cursor.pos } else { end },
             full: cursor.full,
+            round,
         };
         ("$skiptoken", kind)
     } else {
+        state.rounds.end(&calendar, round);
         ("$deltatoken", TokenKind::Delta)
     };
     let token = state

@@ -11,6 +11,7 @@ mod graph_api;
 pub mod identity;
 mod identity_api;
 pub mod mailbox;
+pub mod rounds;
 pub mod time;
 pub mod tokens;
 
@@ -244,6 +245,8 @@ pub struct SimState {
     pub latency: std::time::Duration,
     /// Graph requests served so far (`GET /sim/stats`).
     pub graph_requests: u64,
+    /// The delta rounds under way, and how many overlapped another of their view.
+    pub rounds: rounds::RoundWatch,
 }
 
 impl SimState {
@@ -274,6 +277,7 @@ impl SimState {
             scheme: if options.tls { "https" } else { "http" },
             latency: std::time::Duration::from_millis(options.latency_ms),
             graph_requests: 0,
+            rounds: rounds::RoundWatch::default(),
         }
     }
 }

@@ -18,6 +18,8 @@ pub enum TokenKind {
         items: Arc<Vec<DeltaItem>>,
         pos: usize,
         full: bool,
+        /// The round it continues (see `RoundWatch`).
+        round: u64,
     },
     /// `$deltatoken`: changes after `seq`.
     Delta,

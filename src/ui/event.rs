@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::Sender;
+use std::sync::mpsc::{RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -54,15 +54,22 @@ impl Translator {
 /// The thread that reads the terminal; stops when dropped.
 pub struct TerminalInput {
     stop: Arc<AtomicBool>,
+    /// Closed by the thread as it ends.
+    ended: std::sync::mpsc::Receiver<()>,
     thread: Option<JoinHandle<()>>,
 }
+
+/// How long dropping [`TerminalInput`] waits for its thread to see the stop.
+const INPUT_STOP_WAIT: Duration = Duration::from_millis(500);
 
 impl TerminalInput {
     /// Reads terminal events on a thread of their own and sends their actions to `actions`.
     pub fn start(actions: Sender<Action>) -> TerminalInput {
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
+        let (ended_tx, ended) = std::sync::mpsc::channel::<()>();
         let thread = std::thread::spawn(move || {
+            let _ended = ended_tx;
             let mut translator = Translator::default();
             // Polling with a timeout lets the thread notice `stop` between events.
             while !stopped.load(Ordering::Relaxed) {
@@ -84,6 +91,7 @@ impl TerminalInput {
         });
         TerminalInput {
             stop,
+            ended,
             thread: Some(thread),
         }
     }
@@ -92,6 +100,13 @@ impl TerminalInput {
 impl Drop for TerminalInput {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        // A terminal that hung up (SIGHUP: the window closed) can leave crossterm's read
+        // looping on end-of-file, never back to check `stop`: wait a moment, then leave the
+        // thread to end with the process instead of joining it forever.
+        if self.ended.recv_timeout(INPUT_STOP_WAIT) == Err(RecvTimeoutError::Timeout) {
+            tracing::warn!("the terminal input thread did not stop; leaving it");
+            return;
+        }
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
