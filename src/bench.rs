@@ -57,6 +57,10 @@ pub struct Figures {
     /// Graph requests the rolling window's moving costs per day, beyond a round that finds
     /// nothing new: averaged over `ROLL_DAYS` days, one of which re-anchors the window.
     pub window_roll_requests: f64,
+    /// Graph requests of three syncing processes on one data dir (the TUI, `remind`, a cron
+    /// `sync`, each rounding at once after each of ten bursts of churn), divided by those of
+    /// one process alone over the same churn.
+    pub multi_process_requests_ratio: f64,
 }
 
 /// What a wide-area network adds to every request in the WAN figures.
@@ -323,6 +327,9 @@ pub fn run(
     progress("the rolling window moving day by day");
     let (full_round_requests, window_roll_requests) = runtime.block_on(window_roll(&bench))?;
 
+    progress("three processes on one data dir");
+    let multi_process_requests_ratio = runtime.block_on(multi_process(&bench))?;
+
     progress("the large calendar (100,000 events unless --large-events says otherwise)");
     let big = runtime.block_on(at_large(&bench, large_events))?;
 
@@ -367,6 +374,7 @@ pub fn run(
         wan_incremental_ms: median(wan_incremental),
         full_round_requests,
         window_roll_requests,
+        multi_process_requests_ratio,
         full_sync_100k_s: big.full_sync_s,
         month_switch_ms_100k: big.month_switch_ms,
         peak_rss_tui_mb_100k: big.rss_tui_mb,
@@ -638,6 +646,65 @@ async fn window_roll(bench: &Bench) -> anyhow::Result<(u64, f64)> {
     Ok((full, extra))
 }
 
+/// Graph requests served so far.
+fn graph_requests(bench: &Bench) -> anyhow::Result<u64> {
+    Ok(bench
+        .sim
+        .state
+        .lock()
+        .map_err(|_| anyhow::anyhow!("emulator state poisoned"))?
+        .graph_requests)
+}
+
+/// The requests of three engines on one data dir, each syncing at once after each of ten
+/// bursts of churn, over those of one engine alone over the same kind of churn. Each engine is
+/// a process's (its own cache handle and session); the lock of a view's round is a file lock,
+/// which two handles in one process contend for as two processes do.
+async fn multi_process(bench: &Bench) -> anyhow::Result<f64> {
+    const ROUNDS: usize = 10;
+    const CHANGES: usize = 20;
+    let (config, _) = bench.data_dir("multi-alone")?;
+    let alone = sync_engine(&config)?;
+    synced(alone.sync_all().await)?;
+    let before = graph_requests(bench)?;
+    for round in 0..ROUNDS {
+        touch_events(bench, CHANGES, 300 + round, false)?;
+        synced(alone.sync_all().await)?;
+    }
+    let one = graph_requests(bench)? - before;
+    drop(alone);
+    let (config, _) = bench.data_dir("multi-three")?;
+    let (tui, remind, cron) = (
+        sync_engine(&config)?,
+        sync_engine(&config)?,
+        sync_engine(&config)?,
+    );
+    synced(tui.sync_all().await)?;
+    let before = graph_requests(bench)?;
+    for round in 0..ROUNDS {
+        touch_events(bench, CHANGES, 400 + round, false)?;
+        let (a, b, c) = tokio::join!(tui.sync_all(), remind.sync_all(), cron.sync_all());
+        synced(a)?;
+        synced(b)?;
+        synced(c)?;
+    }
+    let three = graph_requests(bench)? - before;
+    Ok(three as f64 / one.max(1) as f64)
+}
+
+/// Every calendar's round of a `sync_all` succeeded.
+fn synced(
+    results: Vec<(
+        crate::config::CalendarSpec,
+        Result<crate::sync::RoundSummary, crate::sync::SyncError>,
+    )>,
+) -> anyhow::Result<()> {
+    for (cal, result) in results {
+        result.map_err(|e| anyhow::anyhow!("{}: {e}", cal.name))?;
+    }
+    Ok(())
+}
+
 /// The targets of a 2-core machine at 10,000 events, for the table.
 const TARGETS: &[(&str, &str)] = &[
     ("full_sync_s", "<= 0.5 (<= 5 at 100,000)"),
@@ -660,6 +727,7 @@ const TARGETS: &[(&str, &str)] = &[
     ("peak_rss_tui_mb_100k", "<= 40"),
     ("sim_peak_rss_mb_100k", "<= 400"),
     ("window_roll_requests", "<= 5 % of full_round_requests"),
+    ("multi_process_requests_ratio", "<= 1.2"),
 ];
 
 /// The figures as a table.

@@ -216,6 +216,7 @@ pub fn run_remind(config: &Config) -> anyhow::Result<()> {
         )
         .into());
     }
+    crate::memory::for_long_running();
     check_data_dir(config)?;
     let _log = crate::logging::init_file(&config.log_path());
     let config = std::sync::Arc::new(config.clone());
@@ -244,6 +245,7 @@ pub fn run_demo(
     events: usize,
     seed: u64,
 ) -> anyhow::Result<()> {
+    crate::memory::for_long_running();
     let temp;
     // Held while the demo runs: a second demo on the same dir is refused, not let in to
     // delete this one's files.
@@ -436,6 +438,7 @@ pub fn run_bench_frame(config: &Config) -> anyhow::Result<()> {
 
 /// `deltacal`: the TUI on the configured account.
 pub fn run_tui(config: &Config) -> anyhow::Result<()> {
+    crate::memory::for_long_running();
     check_data_dir(config)?;
     let _log = crate::logging::init_file(&config.log_path());
     let runtime = runtime()?;

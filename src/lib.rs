@@ -17,6 +17,7 @@ pub mod layout;
 pub mod links;
 pub mod lockfile;
 pub mod logging;
+pub mod memory;
 pub mod model;
 pub mod net;
 pub mod paths;

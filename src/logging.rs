@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
+/// Lines queued for the log writer at most.
+const LOG_QUEUE_LINES: usize = 4096;
+
 /// The size past which the log is rotated.
 pub const MAX_LOG_BYTES: u64 = 8 * 1024 * 1024;
 
@@ -27,7 +30,12 @@ pub fn init_file(path: &Path) -> Option<WorkerGuard> {
             return None;
         }
     };
-    let (writer, guard) = tracing_appender::non_blocking(Sanitizing(log));
+    // The default queue of 128,000 lines is a 4 MB ring that a long run touches whole; a few
+    // thousand lines are more than a burst of trace logging fills before the writer drains it
+    // (lines past it are dropped, never waited for).
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(LOG_QUEUE_LINES)
+        .finish(Sanitizing(log));
     let filter = EnvFilter::try_from_env("DELTACAL_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)

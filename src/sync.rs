@@ -1204,6 +1204,8 @@ pub fn spawn_background(engine: Arc<SyncEngine>, interval: Duration) -> SyncHand
                     Err(e) => tracing::warn!(error = %e, "listing the calendars failed"),
                 }
             }
+            // A round allocates and frees its pages by the thousand.
+            crate::memory::give_back();
             let wait = next_round_in(&failures, failed_before, interval);
             failed_before = if failures.is_empty() {
                 0

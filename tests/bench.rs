@@ -46,12 +46,17 @@ fn bench_runs_end_to_end_and_reports_every_figure() {
         "month_switch_ms_100k",
         "peak_rss_tui_mb_100k",
         "sim_peak_rss_mb_100k",
+        "multi_process_requests_ratio",
     ] {
         let v = figures[name]
             .as_f64()
             .unwrap_or_else(|| panic!("{name} missing: {figures}"));
         assert!(v.is_finite() && v > 0.0, "{name} = {v}");
     }
+
+    // Three processes on one data dir make about the requests of one: the round lock holds.
+    let ratio = figures["multi_process_requests_ratio"].as_f64().unwrap();
+    assert!(ratio <= 1.2, "multi_process_requests_ratio = {ratio}");
 
     let table = Command::new(env!("CARGO_BIN_EXE_deltacal"))
         .args(["bench", "--events", "120"])
