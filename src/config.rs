@@ -468,7 +468,9 @@ impl Config {
         let data_dir = data_dir
             .map(Path::to_owned)
             .unwrap_or_else(paths::default_data_dir);
-        Config::from_toml(&text, file, data_dir)
+        let config = Config::from_toml(&text, file, data_dir)?;
+        check_command_program(&config)?;
+        Ok(config)
     }
 
     /// Parses and checks config text.
@@ -807,27 +809,62 @@ fn read_file(path: &Path) -> Result<String, ConfigError> {
     };
     let (bytes, meta) = crate::paths::read_file_capped(path, MAX_CONFIG_FILE, true)
         .map_err(|e| error(e.to_string()))?;
+    untrusted(&meta, "it decides what deltacal runs and where it signs in").map_err(error)?;
+    String::from_utf8(bytes).map_err(|e| error(format!("not UTF-8 text: {e}")))
+}
+
+/// Why a file that decides what deltacal runs cannot be trusted: another user (not root) owns
+/// it, or anyone may write it. `why`: what it decides.
+fn untrusted(meta: &std::fs::Metadata, why: &str) -> Result<(), String> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
         // SAFETY: geteuid has no preconditions and cannot fail.
         let me = unsafe { libc::geteuid() };
         if meta.uid() != me && meta.uid() != 0 {
-            return Err(error(format!(
-                "belongs to another user (uid {}), and it decides what deltacal runs and where it signs in; use a config file of your own",
+            return Err(format!(
+                "belongs to another user (uid {}), and {why}; use a file of your own",
                 meta.uid()
-            )));
+            ));
         }
         if meta.mode() & 0o002 != 0 {
-            return Err(error(format!(
-                "anyone may write it (mode {:o}), and it decides what deltacal runs and where it signs in; run `chmod o-w` on it",
+            return Err(format!(
+                "anyone may write it (mode {:o}), and {why}; run `chmod o-w` on it",
                 meta.mode() & 0o777
-            )));
+            ));
         }
     }
     #[cfg(not(unix))]
-    let _ = meta;
-    String::from_utf8(bytes).map_err(|e| error(format!("not UTF-8 text: {e}")))
+    let _ = (meta, why);
+    Ok(())
+}
+
+/// The program `reminders.command` starts, where it names one by path: it runs at every
+/// reminder, so one that another user owns or anyone may write is refused, as such a config
+/// file is. A name found through `PATH` is the shell's to find.
+fn check_command_program(config: &Config) -> Result<(), ConfigError> {
+    let Some(program) = config
+        .reminders
+        .command
+        .as_deref()
+        .and_then(|c| c.split_whitespace().next())
+        .filter(|p| p.contains('/'))
+    else {
+        return Ok(());
+    };
+    let Ok(meta) = std::fs::metadata(program) else {
+        // Missing: the command fails when it runs, and says so then.
+        return Ok(());
+    };
+    untrusted(&meta, "it runs at every reminder").map_err(|message| ConfigError {
+        file: config
+            .config_file
+            .as_deref()
+            .map(|f| f.display().to_string())
+            .unwrap_or_default(),
+        key: "reminders.command".into(),
+        message: format!("{}: {message}", crate::text::bounded(program, 200)),
+    })
 }
 
 /// Pulls the key out of serde's "unknown field `x`" message.
@@ -988,5 +1025,29 @@ mod tests {
             "{} chars",
             e.to_string().len()
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_reminder_program_anyone_may_write_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let program = dir.path().join("notify.sh");
+        std::fs::write(&program, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let config = dir.path().join("config.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[reminders]\ncommand = \"{} --urgent\"\n",
+                program.display()
+            ),
+        )
+        .unwrap();
+        let e = Config::load(Some(&config), Some(dir.path())).unwrap_err();
+        assert_eq!(e.key, "reminders.command");
+        assert!(e.message.contains("anyone may write it"), "{}", e.message);
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(Config::load(Some(&config), Some(dir.path())).is_ok());
     }
 }

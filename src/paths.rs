@@ -80,6 +80,18 @@ pub fn ensure_private_dir(dir: &Path) -> std::io::Result<Option<String>> {
                 ),
             ));
         }
+        // Unreadable is an error, not "no cache yet"; unwritable (read-only media) is for the
+        // commands that write to say.
+        let path = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(dir.as_os_str()));
+        // SAFETY: access only reads the C string, which lives for the length of the call.
+        let readable =
+            path.is_ok_and(|c| unsafe { libc::access(c.as_ptr(), libc::R_OK | libc::X_OK) } == 0);
+        if !readable {
+            return Err(refused(
+                dir,
+                "cannot be read by you (check who owns it and its mode: 0700)",
+            ));
+        }
         let found = meta.mode() & 0o7777;
         if found & 0o1000 != 0 {
             return Err(refused(

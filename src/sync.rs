@@ -537,8 +537,9 @@ impl SyncEngine {
     /// round began; an incremental round follows at once so the cache ends up current.
     pub async fn sync_view(&self, cal: &CalendarSpec) -> Result<RoundSummary, SyncError> {
         let started = Instant::now();
+        let asked = Utc::now();
         let result = match self.check_config() {
-            Ok(()) => self.take_round(cal).await,
+            Ok(()) => self.take_round(cal, asked).await,
             Err(e) => Err(e),
         };
         let result = match result {
@@ -615,22 +616,28 @@ impl SyncEngine {
     /// Takes the view's round lock, which one process at a time holds for a round of that view
     /// (only the newest few links of a view stay valid, so two rounds at once make each
     /// other's links stale, and each would fetch what the other fetches). When another process
-    /// holds it, waits for its round to end: None when that round brought the view up to date
-    /// meanwhile (there is nothing left to do), else the lock, to run a round here.
-    async fn take_round(&self, cal: &CalendarSpec) -> Result<Option<LockFile>, SyncError> {
+    /// holds it, waits for its round to end. None when a round of another process ended since
+    /// `asked` (when this sync was asked for): it brought the view up to date, and there is
+    /// nothing left to do; else the lock, to run a round here.
+    async fn take_round(
+        &self,
+        cal: &CalendarSpec,
+        asked: DateTime<Utc>,
+    ) -> Result<Option<LockFile>, SyncError> {
         let path = round_lock_path(&self.config.data_dir, &cal.key);
         let taken = path.clone();
         let lock = tokio::task::spawn_blocking(move || LockFile::try_acquire(&taken))
             .await
             .map_err(|e| SyncError::Task(e.to_string()))??;
-        if let Some(lock) = lock {
-            return Ok(Some(lock));
-        }
-        tracing::info!(view = %cal.key, "a round of this view is running in another deltacal process; waiting for it");
-        let asked = Utc::now();
-        let lock = tokio::task::spawn_blocking(move || LockFile::acquire(&path, ROUND_WAIT))
-            .await
-            .map_err(|e| SyncError::Task(e.to_string()))??;
+        let lock = match lock {
+            Some(lock) => lock,
+            None => {
+                tracing::info!(view = %cal.key, "a round of this view is running in another deltacal process; waiting for it");
+                tokio::task::spawn_blocking(move || LockFile::acquire(&path, ROUND_WAIT))
+                    .await
+                    .map_err(|e| SyncError::Task(e.to_string()))??
+            }
+        };
         let key = cal.key.clone();
         let state = blocking(&self.store, move |s| s.sync_state(&key)).await?;
         let done_meanwhile = state.is_some_and(|s| {

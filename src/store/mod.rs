@@ -383,6 +383,39 @@ fn wait_while_refused<T>(
     }
 }
 
+/// Makes sure the cache file is a regular file of the user's, never a symlink someone put in
+/// its place (redb would follow it): with `create`, one that is missing is created empty with
+/// mode 0600 (redb fills an empty file), so the cache is private from its first byte; one open
+/// to others is made 0600 again.
+fn prepare_file(path: &Path, create: bool) -> Result<(), StoreError> {
+    let io = |cause: String| StoreError::Io {
+        path: path.to_owned(),
+        cause,
+    };
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if !meta.is_file() => Err(io(
+            "is not a regular file (a symlink or another kind of file), which deltacal does not open".into(),
+        )),
+        Ok(_) => {
+            crate::paths::repair_mode(path, 0o600);
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            crate::paths::private_no_follow(&mut options);
+            match options.open(path) {
+                Ok(_) => Ok(()),
+                // Another process made it first.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+                Err(e) => Err(io(e.to_string())),
+            }
+        }
+        // Not there to read: opening says so as it always did.
+        Err(_) => Ok(()),
+    }
+}
+
 /// Opens the file read-only in the same multi-process mode as the writers, so a reader (a
 /// status bar's `next` every few seconds) shares the file with them: a read-only open in
 /// redb's default mode locks the whole file and refuses every writer while it is open.
@@ -409,6 +442,7 @@ impl Store {
                 cause: e.to_string(),
             })?;
         }
+        prepare_file(path, true)?;
         let db = wait_while_refused(|| {
             Database::builder()
                 .set_concurrency_mode(ConcurrencyMode::MultiWriter)
@@ -427,6 +461,7 @@ impl Store {
     /// Opens an existing cache to read it, also where it cannot be written (read-only media, a
     /// file or dir without write permission).
     pub fn open_for_reading(path: &Path) -> Result<Store, StoreError> {
+        prepare_file(path, false)?;
         // Read-only first: no write lock, nothing written or synced (the scripts that only
         // read start faster). A file that needs repair or a schema rebuild is opened to write.
         if let Ok(db) = open_read_only(path) {

@@ -569,3 +569,24 @@ fn readers_and_writers_share_the_cache() {
     assert_eq!(again.versions("default").unwrap().len(), 2);
     drop((writer, second, reader, again));
 }
+
+/// The cache is created private (0600) from its first byte, and a symlink in its place is
+/// refused, whatever it points to, with the target left as it was.
+#[cfg(unix)]
+#[test]
+fn the_cache_is_private_and_never_opened_through_a_link() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data/cache.redb");
+    drop(Store::open(&path).unwrap());
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let target = dir.path().join("someone-elses");
+    std::fs::write(&target, "keep").unwrap();
+    let link = dir.path().join("data/linked.redb");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let error = Store::open(&link).err().expect("refused").to_string();
+    assert!(error.contains("not a regular file"), "{error}");
+    assert!(Store::open_for_reading(&link).is_err());
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+}

@@ -235,6 +235,11 @@ pub const BINDINGS: &[Binding] = &[
         help: "this help",
     },
     Binding {
+        keys: &[Ctrl('z')],
+        command: Command::Suspend,
+        help: "suspend to the shell (fg comes back)",
+    },
+    Binding {
         keys: &[Char('q')],
         command: Command::Quit,
         help: "quit",
@@ -243,11 +248,6 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[Ctrl('c')],
         command: Command::Interrupt,
         help: "quit",
-    },
-    Binding {
-        keys: &[Ctrl('z')],
-        command: Command::Suspend,
-        help: "suspend to the shell (fg comes back)",
     },
 ];
 
