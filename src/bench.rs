@@ -616,14 +616,7 @@ async fn at_large(bench: &Bench, events: usize) -> anyhow::Result<Big> {
 /// Requests of a full round, and the requests per day the window's moving adds to the rounds
 /// of `ROLL_DAYS` days in a row (one round a day, as the background sync runs at least).
 async fn window_roll(bench: &Bench) -> anyhow::Result<(u64, f64)> {
-    let requests = || -> anyhow::Result<u64> {
-        Ok(bench
-            .sim
-            .state
-            .lock()
-            .map_err(|_| anyhow::anyhow!("emulator state poisoned"))?
-            .graph_requests)
-    };
+    let requests = || graph_requests(bench);
     let (config, _) = bench.data_dir("roll")?;
     let engine = sync_engine(&config)?;
     let cal = &config.calendars[0];

@@ -363,11 +363,10 @@ fn prepare_demo_dir(dir: &Path) -> anyhow::Result<std::fs::File> {
         .into());
     }
     crate::paths::ensure_private_dir(dir)?;
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(dir.join(".deltacal-demo.lock"))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    crate::paths::private_no_follow(&mut options);
+    let lock = options.open(dir.join(".deltacal-demo.lock"))?;
     match lock.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {

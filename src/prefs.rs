@@ -16,8 +16,9 @@ pub fn hidden_path(data_dir: &Path) -> PathBuf {
 /// file only costs the user their last choice, so it is not an error).
 pub fn load_hidden(data_dir: &Path) -> BTreeSet<String> {
     let path = hidden_path(data_dir);
-    match std::fs::read(&path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+    // A list of calendar ids: a few kilobytes; a link or a device in its place is no list.
+    match crate::paths::read_regular_file(&path, 1024 * 1024) {
+        Ok((bytes, _)) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
             tracing::warn!(file = %path.display(), error = %e, "ignoring an unreadable file");
             BTreeSet::new()
         }),

@@ -1962,6 +1962,33 @@ mod pty {
         });
     }
 
+    /// `deltacal demo` in a new pseudo-terminal of `size` (rows, columns), on a data dir of
+    /// its own under `dir`, with `events` events.
+    fn spawn_demo(
+        dir: &std::path::Path,
+        (rows, cols): (u16, u16),
+        events: usize,
+    ) -> (portable_pty::PtyPair, KillOnDrop) {
+        let config = dir.join("config.toml");
+        std::fs::write(&config, "[ui]\ntimezone = \"UTC\"\n").unwrap();
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_deltacal"));
+        cmd.args(["demo", "--events", &events.to_string(), "--data-dir"]);
+        cmd.arg(dir.join("demo-data"));
+        cmd.env("DELTACAL_CONFIG", &config);
+        cmd.env("TERM", "xterm-256color");
+        cmd.env_remove("DELTACAL_DATA_DIR");
+        let child = KillOnDrop(pty.slave.spawn_command(cmd).unwrap());
+        (pty, child)
+    }
+
     /// A demo in a pseudo-terminal, its first sync on screen.
     struct Demo {
         _dir: tempfile::TempDir,
@@ -1974,23 +2001,7 @@ mod pty {
     impl Demo {
         fn start() -> Demo {
             let dir = tempfile::tempdir().unwrap();
-            let config = dir.path().join("config.toml");
-            std::fs::write(&config, "[ui]\ntimezone = \"UTC\"\n").unwrap();
-            let pty = native_pty_system()
-                .openpty(PtySize {
-                    rows: 30,
-                    cols: 100,
-                    pixel_width: 0,
-                    pixel_height: 0,
-                })
-                .unwrap();
-            let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_deltacal"));
-            cmd.args(["demo", "--events", "50", "--data-dir"]);
-            cmd.arg(dir.path().join("demo-data"));
-            cmd.env("DELTACAL_CONFIG", &config);
-            cmd.env("TERM", "xterm-256color");
-            cmd.env_remove("DELTACAL_DATA_DIR");
-            let child = KillOnDrop(pty.slave.spawn_command(cmd).unwrap());
+            let (pty, child) = spawn_demo(dir.path(), (30, 100), 50);
             drop(pty.slave);
             let mut reader = pty.master.try_clone_reader().unwrap();
             let writer = pty.master.take_writer().unwrap();
@@ -2080,23 +2091,7 @@ mod pty {
     #[test]
     fn the_app_ends_when_its_terminal_hangs_up() {
         let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("config.toml");
-        std::fs::write(&config, "[ui]\ntimezone = \"UTC\"\n").unwrap();
-        let pty = native_pty_system()
-            .openpty(PtySize {
-                rows: 24,
-                cols: 80,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .unwrap();
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_deltacal"));
-        cmd.args(["demo", "--events", "20", "--data-dir"]);
-        cmd.arg(dir.path().join("demo-data"));
-        cmd.env("DELTACAL_CONFIG", &config);
-        cmd.env("TERM", "xterm-256color");
-        cmd.env_remove("DELTACAL_DATA_DIR");
-        let mut child = KillOnDrop(pty.slave.spawn_command(cmd).unwrap());
+        let (pty, mut child) = spawn_demo(dir.path(), (24, 80), 20);
         drop(pty.slave);
         // Read here, without a thread of its own, so that dropping the handles closes every
         // end of the pty: non-blocking, which the reader's descriptor shares.
