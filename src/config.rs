@@ -761,7 +761,12 @@ impl Config {
         let wanted = name_or_id.trim();
         self.calendars
             .iter()
-            .find(|c| c.key == wanted || c.graph_id.as_deref() == Some(wanted))
+            // Graph ids are case-sensitive; `default` is ours, in any case.
+            .find(|c| {
+                c.key == wanted
+                    || c.graph_id.as_deref() == Some(wanted)
+                    || (c.graph_id.is_none() && wanted.eq_ignore_ascii_case(&c.key))
+            })
             .or_else(|| {
                 self.calendars
                     .iter()

@@ -185,12 +185,17 @@ pub fn parse_day(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
                     % 7;
                 today.checked_add_signed(Duration::days(ahead.into()))
             } else {
-                let day = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+                let not_a_date = || {
                     format!(
                         "`{text}` is not a date (use YYYY-MM-DD, today, tomorrow, yesterday, a weekday, +Nd or +Nw)"
                     )
-                })?;
-                Some(day)
+                };
+                // chrono reads `26-12-01` as the year 26; the form is YYYY-MM-DD.
+                let year = text.split('-').next().unwrap_or("");
+                if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(not_a_date());
+                }
+                Some(NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| not_a_date())?)
             }
         }
     };
@@ -231,6 +236,10 @@ mod parse_tests {
         ] {
             let e = parse_day(far, today).unwrap_err();
             assert!(e.contains("out of range"), "{far}: {e}");
+        }
+        for short in ["26-12-01", "226-12-01", "+2026-12-01"] {
+            let e = parse_day(short, today).unwrap_err();
+            assert!(e.contains("is not a date"), "{short}: {e}");
         }
     }
 }

@@ -59,6 +59,17 @@ fn day_range(
     Ok((first, last))
 }
 
+/// The calendar view draws on a terminal: without one (a pipe, cron) it is a usage error.
+fn need_terminal() -> Result<(), UsageError> {
+    use std::io::IsTerminal;
+    if std::io::stdout().is_terminal() {
+        return Ok(());
+    }
+    Err(UsageError(
+        "the calendar view needs a terminal; for scripts use `deltacal agenda --json` or `deltacal status`".into(),
+    ))
+}
+
 /// `deltacal agenda`.
 pub fn run_agenda(
     config: &Config,
@@ -326,6 +337,8 @@ pub fn run_demo(
             }
         }
     });
+    // After the data dir is checked and locked: a second demo on it is refused as such.
+    need_terminal()?;
     let engine = std::sync::Arc::new(crate::sync::SyncEngine::from_config(std::sync::Arc::new(
         config,
     ))?);
@@ -437,6 +450,7 @@ pub fn run_bench_frame(config: &Config) -> anyhow::Result<()> {
 
 /// `deltacal`: the TUI on the configured account.
 pub fn run_tui(config: &Config) -> anyhow::Result<()> {
+    need_terminal()?;
     crate::memory::for_long_running();
     check_data_dir(config)?;
     let _log = crate::logging::init_file(&config.log_path());

@@ -164,6 +164,14 @@ impl From<anyhow::Error> for Failure {
 }
 
 fn main() -> ExitCode {
+    // `DELTACAL_CONFIG=` (set, empty) means unset, as for most variables of the kind: clap
+    // would take it as an empty path.
+    for name in ["DELTACAL_CONFIG", "DELTACAL_DATA_DIR"] {
+        if std::env::var_os(name).is_some_and(|v| v.is_empty()) {
+            // SAFETY: first thing in main, before any other thread exists.
+            unsafe { std::env::remove_var(name) };
+        }
+    }
     let cli = Cli::parse();
     let result = run(cli);
     if std::env::var_os("DELTACAL_REPORT_PEAK_RSS").is_some() {

@@ -1214,3 +1214,48 @@ fn an_agenda_longer_than_any_window_is_refused_with_the_rule() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
+
+/// Small traps of the command line: an empty `DELTACAL_CONFIG=` means unset; `26-12-01` is
+/// not a date (chrono read it as the year 26, "out of range"); `--calendar DEFAULT` names
+/// the default calendar as `default` does; the calendar view without a terminal is a usage
+/// error; the ICS names deltacal as its maker.
+#[test]
+fn small_traps_of_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let empty = Command::new(bin())
+        .args(["agenda", "--json"])
+        .env("DELTACAL_CONFIG", "")
+        .env("DELTACAL_DATA_DIR", &data)
+        .env("HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path().join("xdg"))
+        .output()
+        .unwrap();
+    assert_eq!(empty.status.code(), Some(0), "{}", text(&empty.stderr));
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "").unwrap();
+    let short = run(&["agenda", "--from", "26-12-01"], &config, &data);
+    assert_eq!(short.status.code(), Some(2));
+    assert!(
+        text(&short.stderr).contains("is not a date"),
+        "{}",
+        text(&short.stderr)
+    );
+    let upper = run(&["agenda", "--calendar", "DEFAULT"], &config, &data);
+    assert_eq!(upper.status.code(), Some(0), "{}", text(&upper.stderr));
+    let no_terminal = run(&["demo"], &config, &data);
+    assert_eq!(
+        no_terminal.status.code(),
+        Some(2),
+        "{}",
+        text(&no_terminal.stderr)
+    );
+    assert!(text(&no_terminal.stderr).contains("needs a terminal"));
+    let ics = run(&["export", "--ics"], &config, &data);
+    assert!(ics.status.success(), "{}", text(&ics.stderr));
+    assert!(
+        text(&ics.stdout).contains("PRODID:-//deltacal//deltacal "),
+        "{}",
+        text(&ics.stdout)
+    );
+}

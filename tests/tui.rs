@@ -2342,3 +2342,18 @@ fn a_sign_in_refused_right_after_it_is_not_started_again_by_itself() {
     assert!(a.note.as_deref().is_some_and(|n| n.contains("refuses")));
     assert_eq!(a.update(ch('s')), vec![Effect::StartSignIn]);
 }
+
+/// Offline, the bar says so once, with the reason after it (it said "offline: offline: …").
+#[test]
+fn offline_is_said_once() {
+    let mut a = app((120, 24));
+    a.update(Action::Sync(SyncEvent::Failed {
+        view: "default".into(),
+        message: "offline: could not connect (graph.microsoft.com)".into(),
+        kind: FailureKind::Offline,
+    }));
+    let screen = render(&a);
+    let bar = screen.lines().last().unwrap_or("").to_owned();
+    assert_eq!(bar.matches("offline").count(), 1, "{bar}");
+    assert!(bar.contains("could not connect"), "{bar}");
+}

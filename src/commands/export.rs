@@ -13,10 +13,17 @@ use crate::config::Config;
 use crate::model::{CachedEvent, Event, Person};
 use crate::text;
 
+/// Who made the file (RFC 5545 3.7.3), as importers show it: deltacal and its version.
+const PRODID: &str = concat!("-//deltacal//deltacal ", env!("CARGO_PKG_VERSION"), "//EN");
+
 /// The calendar as iCalendar text: one VEVENT per cached event (occurrences of a series each
 /// as their own event, as Graph lists them), stubs left out.
 pub fn ics(config: &Config, events: &[CachedEvent], now: DateTime<Utc>) -> String {
-    let mut calendar = Calendar::new();
+    let mut calendar = Calendar::empty();
+    calendar
+        .append_property(("VERSION", "2.0"))
+        .append_property(("PRODID", PRODID))
+        .append_property(("CALSCALE", "GREGORIAN"));
     calendar.name(&clean(
         &config
             .calendars
@@ -184,7 +191,7 @@ mod tests {
         let text = ics(&config(), &events, "2026-11-29T00:00:00Z".parse().unwrap());
         assert!(text.starts_with("BEGIN:VCALENDAR\r\n"), "{text}");
         assert!(
-            text.contains("VERSION:2.0") && text.contains("PRODID"),
+            text.contains("VERSION:2.0") && text.contains("PRODID:-//deltacal//deltacal "),
             "{text}"
         );
         assert!(!text.contains('\u{1b}'), "{text:?}");

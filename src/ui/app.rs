@@ -752,6 +752,12 @@ impl App {
                 message,
                 kind,
             } => {
+                // The bar says "offline" itself (with when it retries); the error's own
+                // "offline: " would say it twice.
+                let message = match message.strip_prefix("offline: ") {
+                    Some(rest) if kind == FailureKind::Offline => rest.to_owned(),
+                    _ => message,
+                };
                 self.sync.failures.insert(view, (kind, message));
                 self.sync.state = self.failure_state();
                 if kind == FailureKind::SignInNeeded && self.signin == SignIn::Hidden {

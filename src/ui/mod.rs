@@ -39,15 +39,9 @@ use crate::sync::{SyncEngine, spawn_background};
 /// How often the loop wakes without input, to move the clock on.
 const TICK: Duration = Duration::from_secs(1);
 
-/// Runs the TUI until the user quits. The sync engine runs in the background on `runtime`;
-/// the UI thread only reads the cache.
+/// Runs the TUI until the user quits, on a terminal (the caller checks there is one). The sync
+/// engine runs in the background on `runtime`; the UI thread only reads the cache.
 pub fn run(engine: Arc<SyncEngine>, runtime: &tokio::runtime::Runtime) -> anyhow::Result<()> {
-    use std::io::IsTerminal;
-    if !std::io::stdout().is_terminal() {
-        anyhow::bail!(
-            "the calendar view needs a terminal; for scripts use `deltacal agenda --json` or `deltacal status`"
-        );
-    }
     let size = crossterm::terminal::size()?;
     let mut app = App::new(
         engine.config().clone(),
