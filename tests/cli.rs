@@ -1259,3 +1259,45 @@ fn small_traps_of_the_command_line() {
         text(&ics.stdout)
     );
 }
+
+/// A data dir the user cannot read is an error, not "no cache yet" with exit 0. Root reads
+/// any dir, so as root (in CI) the binary runs as `nobody` on a dir of nobody's.
+#[test]
+fn an_unreadable_data_dir_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "").unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let root = unsafe { libc::geteuid() } == 0;
+    let mut command = if root {
+        std::os::unix::fs::chown(&data, Some(65534), Some(65534)).unwrap();
+        // A copy nobody may run: the build's own dir may be closed to other users.
+        let exe = dir.path().join("deltacal");
+        std::fs::copy(bin(), &exe).unwrap();
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&exe);
+        c
+    } else {
+        Command::new(bin())
+    };
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let out = command
+        .arg("--config")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("agenda")
+        .output()
+        .expect("runs (setpriv is util-linux's, on every Debian)");
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("cannot be read by you"),
+        "{}",
+        text(&out.stderr)
+    );
+}
