@@ -124,6 +124,18 @@ struct Held {
     unsaved: bool,
 }
 
+impl Held {
+    /// What a version of the token file holds, taken up whole.
+    fn of_file(tokens: TokenSet, stamp: FileStamp) -> Held {
+        Held {
+            tokens: Some(tokens),
+            seen: Some(stamp),
+            signed_out: false,
+            unsaved: false,
+        }
+    }
+}
+
 /// Tokens in memory and on disk, refreshed as needed, following the token file: several
 /// deltacal processes share one. One refresh at a time in a process (a mutex) and across
 /// processes (the token file's lock, under which the file is read again first, so a refresh
@@ -164,16 +176,10 @@ impl Session {
     /// Stores new tokens (after a sign-in).
     pub async fn set(&self, new: TokenSet) -> Result<(), AuthError> {
         let mut held = self.held.lock().await;
-        let stamp = self
+        let (new, stamp) = self
             .under_lock(move |path| tokens::save_locked(path, &new).map(|stamp| (new, stamp)))
             .await?;
-        let (new, stamp) = stamp;
-        *held = Held {
-            tokens: Some(new),
-            seen: Some(stamp),
-            signed_out: false,
-            unsaved: false,
-        };
+        *held = Held::of_file(new, stamp);
         Ok(())
     }
 
@@ -245,12 +251,7 @@ impl Session {
         if held.tokens.as_ref() != Some(&tokens) {
             tracing::info!("tokens taken from the token file (another process wrote it)");
         }
-        *held = Held {
-            tokens: Some(tokens),
-            seen: Some(stamp),
-            signed_out: false,
-            unsaved: false,
-        };
+        *held = Held::of_file(tokens, stamp);
         Ok(())
     }
 
