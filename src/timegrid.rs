@@ -75,18 +75,40 @@ pub fn place_day(events: &[CachedEvent], config: &Config, day: NaiveDate) -> Vec
             &events[b.2].event.id,
         ))
     });
-    let mut placed: Vec<Placed> = Vec::with_capacity(spans.len());
-    // The current group of overlapping events: where it starts in `placed`, where it ends in
-    // time, and the end of the last event in each of its columns.
+    let columns = assign_columns(spans.iter().map(|s| (s.0, s.1)));
+    spans
+        .into_iter()
+        .zip(columns)
+        .map(|((start, end, index), (column, columns))| Placed {
+            index,
+            start,
+            end,
+            column,
+            columns,
+        })
+        .collect()
+}
+
+/// Interval partitioning of spans given in order of their starts (in any unit: minutes here,
+/// screen rows in the grid): each takes the first column free at its start, and a group of
+/// spans that overlap one another shares its column count. Returns (column, columns) for each.
+pub fn assign_columns<T: Ord + Copy + Default>(
+    spans: impl IntoIterator<Item = (T, T)>,
+) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    // The current group of overlapping spans: where it starts in `out`, where it ends, and the
+    // end of the last span in each of its columns.
     let mut group_start = 0;
-    let mut group_end = 0;
-    let mut column_ends: Vec<u32> = Vec::new();
-    for (start, end, index) in spans {
+    let mut group_end = T::default();
+    let mut column_ends: Vec<T> = Vec::new();
+    for (start, end) in spans {
         if start >= group_end && !column_ends.is_empty() {
-            close_group(&mut placed[group_start..], column_ends.len());
-            group_start = placed.len();
-            group_end = 0;
+            close_group(&mut out[group_start..], column_ends.len());
+            group_start = out.len();
             column_ends.clear();
+        }
+        if column_ends.is_empty() {
+            group_end = end;
         }
         let column = match column_ends.iter().position(|&e| e <= start) {
             Some(free) => {
@@ -99,22 +121,16 @@ pub fn place_day(events: &[CachedEvent], config: &Config, day: NaiveDate) -> Vec
             }
         };
         group_end = group_end.max(end);
-        placed.push(Placed {
-            index,
-            start,
-            end,
-            column,
-            columns: 0,
-        });
+        out.push((column, 0));
     }
     let columns = column_ends.len();
-    close_group(&mut placed[group_start..], columns);
-    placed
+    close_group(&mut out[group_start..], columns);
+    out
 }
 
-fn close_group(group: &mut [Placed], columns: usize) {
+fn close_group(group: &mut [(usize, usize)], columns: usize) {
     for p in group {
-        p.columns = columns;
+        p.1 = columns;
     }
 }
 

@@ -2357,3 +2357,64 @@ fn offline_is_said_once() {
     assert_eq!(bar.matches("offline").count(), 1, "{bar}");
     assert!(bar.contains("could not connect"), "{bar}");
 }
+
+/// Six events 10:00–11:00 and two 11:00–12:00 on one day: every box keeps to itself, its
+/// words inside it, and after scrolling the hours above are counted in the header.
+#[test]
+fn a_crowded_day_keeps_every_event_in_its_box() {
+    let at = |id: &str, from: &str, to: &str, subject: &str| {
+        event(
+            "default",
+            json!({"id": id, "subject": subject,
+                   "start": t(&format!("2026-11-24T{from}:00")), "end": t(&format!("2026-11-24T{to}:00"))}),
+        )
+    };
+    let mut crowd: Vec<CachedEvent> = (1..=6)
+        .map(|i| {
+            at(
+                &format!("t{i}"),
+                "10:00",
+                "11:00",
+                &format!("test {i} with a long subject"),
+            )
+        })
+        .collect();
+    crowd.push(at("n1", "11:00", "12:00", "Next hour A"));
+    crowd.push(at("n2", "11:00", "12:00", "Next hour B"));
+    crowd.push(at("early", "01:00", "02:00", "Office hours"));
+    crowd.push(at("late", "23:00", "23:30", "Late call"));
+    for view in ['w', 'd'] {
+        let mut a = app((120, 40));
+        a.update(ch(view));
+        show_events(&mut a, crowd.clone());
+        let grid = a.time_grid(a.main_area()).unwrap();
+        for (i, x) in grid.events.iter().enumerate() {
+            for y in &grid.events[i + 1..] {
+                assert!(
+                    x.rect.intersection(y.rect).is_empty(),
+                    "{:?} and {:?} overlap",
+                    x.rect,
+                    y.rect
+                );
+            }
+        }
+        let screen = render(&a);
+        assert!(!screen.contains("test 3 with a  "), "{screen}");
+        insta::assert_snapshot!(format!("crowded_{view}_120x40"), screen);
+        // Shorter, and scrolled down past 01:00 while 23:00 is below: counted, not drawn on
+        // the edge rows.
+        a.update(Action::Resize {
+            width: 120,
+            height: 20,
+        });
+        for _ in 0..3 {
+            a.update(ch('J'));
+        }
+        let grid = a.time_grid(a.main_area()).unwrap();
+        assert!(grid.first_hour >= 2, "{}", grid.first_hour);
+        let screen = render(&a);
+        assert!(!screen.contains("Office hours"), "{screen}");
+        assert!(screen.contains('▲') && screen.contains('▼'), "{screen}");
+        insta::assert_snapshot!(format!("crowded_{view}_scrolled_120x40"), screen);
+    }
+}

@@ -34,21 +34,47 @@ pub struct GridLayout {
     pub first_hour: u32,
     pub hours_shown: u32,
     /// The timed events: their day, their place in it, and where they are drawn.
-    pub events: Vec<(NaiveDate, Placed, Rect)>,
+    pub events: Vec<GridEvent>,
+    /// For each day, how many of its timed events lie wholly above and below the hours shown.
+    pub hidden: Vec<(usize, usize)>,
+}
+
+/// A timed event as the grid draws it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GridEvent {
+    pub day: NaiveDate,
+    /// Its minutes in the day, and its column among the events that share its rows.
+    pub placed: Placed,
+    pub rect: Rect,
+    /// It began above the first hour shown (it is drawn from the top row on).
+    pub cut_above: bool,
 }
 
 impl GridLayout {
     /// The grid row of a wall-clock minute (negative or past the end when it is not shown).
     pub fn row_of(&self, minute: u32) -> i64 {
-        (i64::from(minute) - i64::from(self.first_hour * 60)) * i64::from(self.height)
-            / i64::from(self.hours_shown * 60)
+        ((i64::from(minute) - i64::from(self.first_hour * 60)) * i64::from(self.height))
+            .div_euclid(i64::from(self.hours_shown * 60))
     }
 
-    /// The row an end minute reaches, rounded up: a 13:00–14:30 event covers the 14:00 row.
+    /// The rows an event's box takes, before they are cut to the hours shown: from the row its
+    /// start falls in to the row its end falls in, at least one. Both ends are rounded the same
+    /// way, so events that follow one another (10:00–11:00, then 11:00–12:00) never share a
+    /// row, whatever the rows per hour; events that do share one stand side by side, and no
+    /// box is drawn over another's text.
+    /// The row an end minute reaches, to the nearest row: a 13:00–14:30 event at a row an hour
+    /// reaches the 14:00 row, while a 01:00–02:00 one stops short of the row 02:00 is
+    /// labelled on even where that row begins a few minutes before 02:00.
     fn row_of_end(&self, minute: u32) -> i64 {
         let d = i64::from(self.hours_shown * 60);
-        ((i64::from(minute) - i64::from(self.first_hour * 60)) * i64::from(self.height) + d - 1)
-            .div_euclid(d)
+        let twice =
+            (i64::from(minute) - i64::from(self.first_hour * 60)) * i64::from(self.height) * 2;
+        (twice + d).div_euclid(2 * d)
+    }
+
+    fn rows_of(&self, start: u32, end: u32) -> (i64, i64) {
+        let a = self.row_of(start);
+        (a, self.row_of(end).max(a + 1))
     }
 
     /// The event drawn under a screen cell (a timed event or an all-day bar), and its day.
@@ -67,8 +93,8 @@ impl GridLayout {
         self.events
             .iter()
             .rev()
-            .find(|(_, _, r)| hit(r))
-            .map(|(day, p, _)| (*day, p.index))
+            .find(|e| hit(&e.rect))
+            .map(|e| (e.day, e.placed.index))
     }
 }
 
@@ -156,27 +182,57 @@ pub fn layout(input: &GridInput, area: Rect) -> Option<GridLayout> {
         first_hour,
         hours_shown,
         events: Vec::new(),
+        hidden: Vec::new(),
     };
+    let height = i64::from(grid.height);
     for ((day, placed), &(x, w)) in placed.into_iter().zip(&grid.columns) {
-        for p in placed {
-            let a = grid.row_of(p.start).max(0);
-            let b = grid
-                .row_of_end(p.end)
-                .max(a + 1)
-                .min(i64::from(grid.height));
-            if a >= i64::from(grid.height) || b <= 0 {
+        // Columns are shared by the events that share rows on screen, not minutes: at a row an
+        // hour, 10:00–11:00 and 11:00–12:00 meet at no row and need no sharing, while
+        // 10:00–10:15 and 10:30–11:00 share one and stand side by side.
+        let mut rows: Vec<((i64, i64), Placed)> = placed
+            .into_iter()
+            .map(|p| (grid.rows_of(p.start, p.end), p))
+            .collect();
+        rows.sort_by_key(|((a, _), _)| *a);
+        let columns = crate::timegrid::assign_columns(rows.iter().map(|(r, _)| *r));
+        // A box then grows down into the rows its end reaches, as long as no box starts there
+        // (a 13:00–14:30 event at a row an hour takes the 14:00 row when it is free).
+        let starts: Vec<i64> = rows.iter().map(|((a, _), _)| *a).collect();
+        for ((a, b), p) in &mut rows {
+            let next_start = starts.iter().copied().filter(|s| *s >= *b).min();
+            let reach = grid.row_of_end(p.end);
+            *b = (*b)
+                .max(reach.min(next_start.unwrap_or(i64::MAX)))
+                .max(*a + 1);
+        }
+        let (mut above, mut below) = (0, 0);
+        for (((a, b), mut p), (column, columns)) in rows.into_iter().zip(columns) {
+            if b <= 0 {
+                above += 1;
                 continue;
             }
-            let sub = (w.saturating_sub(1) as usize / p.columns.max(1)).max(1) as u16;
-            let ex = x + sub * p.column as u16;
-            let ew = if p.column + 1 == p.columns {
+            if a >= height {
+                below += 1;
+                continue;
+            }
+            (p.column, p.columns) = (column, columns);
+            let sub = (w.saturating_sub(1) as usize / columns.max(1)).max(1) as u16;
+            let ex = x + sub * column as u16;
+            let ew = if column + 1 == columns {
                 (x + w.saturating_sub(1)).saturating_sub(ex).max(1)
             } else {
                 sub.saturating_sub(1).max(1)
             };
-            let rect = Rect::new(ex, top + a as u16, ew, (b - a) as u16);
-            grid.events.push((day, p, rect));
+            let (top_row, bottom_row) = (a.max(0), b.min(height));
+            let rect = Rect::new(ex, top + top_row as u16, ew, (bottom_row - top_row) as u16);
+            grid.events.push(GridEvent {
+                day,
+                placed: p,
+                rect,
+                cut_above: a < 0,
+            });
         }
+        grid.hidden.push((above, below));
     }
     Some(grid)
 }

@@ -6,11 +6,11 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui::widgets::{Clear, Paragraph};
 
 use super::app::App;
 use super::strings;
-use super::width::fit;
+use super::width::{cells, fit, wrap_box};
 use crate::config::ViewKind;
 use crate::days::clock;
 
@@ -19,8 +19,8 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         return;
     };
     let theme = &app.theme;
-    // The header: one label per day.
-    for (day, &(x, w)) in grid.days.iter().zip(&grid.columns) {
+    // The header: one label per day, and marks for its events above and below the hours shown.
+    for ((day, &(x, w)), &(above, below)) in grid.days.iter().zip(&grid.columns).zip(&grid.hidden) {
         let mut style = theme.header();
         if *day == app.today {
             style = theme.today();
@@ -33,8 +33,19 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         } else {
             day.format("%a %-d").to_string()
         };
+        let marks = hidden_marks(above, below, app.view == ViewKind::Day);
+        // The column's last cell stays free, as between the events under it.
+        let inner = (w as usize).saturating_sub(1).max(1);
+        let room = inner.saturating_sub(cells(&marks) + usize::from(!marks.is_empty()));
+        let label = fit(&text, if marks.is_empty() { w as usize } else { room });
+        let pad = inner.saturating_sub(cells(&label) + cells(&marks));
+        let mut spans = vec![Span::styled(label, style)];
+        if !marks.is_empty() {
+            spans.push(Span::raw(" ".repeat(pad)));
+            spans.push(Span::styled(marks, theme.accent()));
+        }
         frame.render_widget(
-            Paragraph::new(Span::styled(fit(&text, w as usize), style)),
+            Paragraph::new(Line::from(spans)),
             Rect::new(x, area.y, w, 1),
         );
     }
@@ -65,19 +76,22 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         );
     }
     let (top, height, label_w) = (grid.top, grid.height, grid.label_w);
+    let mut label_rows = Vec::with_capacity(grid.hours_shown as usize);
     for h in 0..grid.hours_shown {
         let hour = grid.first_hour + h;
         let y = top + grid.row_of(hour * 60) as u16;
         if y >= area.bottom() {
             break;
         }
+        label_rows.push(y);
         let label = hour_label(hour, app.config.hour12);
         frame.render_widget(
             Paragraph::new(Span::styled(label, theme.dim())),
             Rect::new(area.x, y, label_w, 1),
         );
     }
-    // Now, on today: a line across the day's column under the events.
+    // Now, on today: a line across the day's column under the events, and a mark in the
+    // label column; the time itself only where no hour label is (it never hides one).
     if let Some(i) = grid.days.iter().position(|d| *d == app.today) {
         let local = app.config.zone.local(app.now);
         let row = grid.row_of(local.hour() * 60 + local.minute());
@@ -88,50 +102,73 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 Paragraph::new(Span::styled("─".repeat(w as usize), theme.today())),
                 Rect::new(x, y, w, 1),
             );
-            let now = format!("{}{}", clock(&app.config, app.now), strings::NOW);
+            let (text, at) = if label_rows.contains(&y) {
+                (strings::NOW.to_owned(), area.x + label_w - 1)
+            } else {
+                (
+                    fit(
+                        &format!("{}{}", clock(&app.config, app.now), strings::NOW),
+                        label_w as usize,
+                    ),
+                    area.x,
+                )
+            };
+            let text_w = cells(&text) as u16;
             frame.render_widget(
-                Paragraph::new(Span::styled(now, theme.today())),
-                Rect::new(area.x, y, label_w, 1),
+                Paragraph::new(Span::styled(text, theme.today())),
+                Rect::new(at, y, text_w, 1),
             );
         }
     }
-    for (day, p, rect) in &grid.events {
-        let rect = *rect;
+    for event in &grid.events {
+        let (rect, p) = (event.rect, &event.placed);
         let c = &app.visible.events[p.index];
         let color = app.calendar_color(&c.view);
         let mut style = theme.span(color);
         if c.event.cancelled {
             style = style.patch(theme.cancelled());
         }
-        if *day == app.selected && Some(p.index) == selected_index {
+        if event.day == app.selected && Some(p.index) == selected_index {
             style = style.patch(theme.selected()).add_modifier(Modifier::BOLD);
         }
         let time = match c.event.span() {
-            Some((start, _)) if p.start > 0 || app.config.zone.date_of(start) == *day => {
+            Some((start, _)) if p.start > 0 || app.config.zone.date_of(start) == event.day => {
                 clock(&app.config, start)
             }
             _ => "→".to_owned(),
         };
+        let above = if event.cut_above { "↑" } else { "" };
+        let (w, h) = (rect.width as usize, rect.height as usize);
         // Too narrow for words (many overlapping events): a bar in the calendar's colour.
-        let text = if rect.width < 4 {
-            "▌".repeat(rect.height as usize)
+        // Else the words wrapped inside the box, never past it; the rows below them show how
+        // long it runs, with or without colour.
+        let mut lines: Vec<Line> = if w < 4 {
+            (0..h).map(|_| Line::from("▌")).collect()
         } else {
-            format!("{time} {}", crate::text::line(c.event.title()))
+            wrap_box(&format!("{above}{time} {}", c.event.title()), w, h)
+                .into_iter()
+                .map(Line::from)
+                .collect()
         };
+        lines.resize_with(h, || Line::from("│"));
         frame.render_widget(Clear, rect);
-        if rect.height == 1 {
-            let line = fit(&text, rect.width as usize);
-            frame.render_widget(Paragraph::new(line).style(style), rect);
-            continue;
-        }
-        // The rows below the words show how long it runs, with or without colour.
-        let mut lines = vec![Line::from(text)];
-        lines.extend((1..rect.height).map(|_| Line::from("│")));
-        frame.render_widget(
-            Paragraph::new(lines).style(style).wrap(Wrap { trim: true }),
-            rect,
-        );
+        frame.render_widget(Paragraph::new(lines).style(style), rect);
     }
+}
+
+/// The header's marks for a day's events hidden above and below the hours shown.
+fn hidden_marks(above: usize, below: usize, wide: bool) -> String {
+    let mark = |arrow: &str, n: usize, word: &str| match n {
+        0 => String::new(),
+        n if wide => format!("{arrow}{n} {word}"),
+        n => format!("{arrow}{n}"),
+    };
+    let marks = [mark("▲", above, "earlier"), mark("▼", below, "later")];
+    marks
+        .into_iter()
+        .filter(|m| !m.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn hour_label(hour: u32, hour12: bool) -> String {
