@@ -420,6 +420,17 @@ fn event_selection_detail_and_close() {
 fn refresh_sign_in_help_and_quit() {
     let mut a = app((80, 24));
     assert_eq!(a.update(ch('r')), vec![Effect::RefreshNow]);
+    // Signed in already: `s` asks before a new sign-in replaces the account; Esc keeps it.
+    assert_eq!(a.update(ch('s')), vec![]);
+    let screen = render(&a);
+    assert!(
+        screen.contains("You are signed in as Samantha Booth")
+            && screen.contains("s signs in again"),
+        "{screen}"
+    );
+    a.update(key(KeyCode::Esc));
+    assert_eq!(a.signin, SignIn::Hidden);
+    a.update(ch('s'));
     assert_eq!(a.update(ch('s')), vec![Effect::StartSignIn]);
     assert_eq!(a.signin, SignIn::Requesting);
     a.update(key(KeyCode::Esc));
@@ -840,7 +851,7 @@ fn o_opens_and_y_copies_the_join_link_else_the_web_link_through_the_runner() {
         ["https://teams.microsoft.com/l/meetup-join/abc"]
     );
     assert!(
-        render(&a).contains("Opening the join link in the browser."),
+        render(&a).contains("Opening the join link of “Daily standup” in the browser."),
         "{}",
         render(&a)
     );
@@ -1040,7 +1051,15 @@ fn a_reminder_banner_stays_until_dismissed_joins_with_o_and_snoozes_with_z() {
         ["https://teams.microsoft.com/l/meetup-join/abc"]
     );
     assert_eq!(a.reminders.len(), 1, "joining does not dismiss");
+    assert!(
+        render(&a).contains("Opening the join link of the reminder's “Daily standup”"),
+        "the status bar says which event: {}",
+        render(&a)
+    );
+    // The banner takes a row of its own: the month's last week keeps its rows.
+    let rows_with = a.main_area().height;
     a.update(ch('x'));
+    assert_eq!(a.main_area().height, rows_with + 1);
     assert!(a.reminders.is_empty());
     assert!(!render(&a).contains('⏰'));
 }
@@ -1204,6 +1223,31 @@ fn the_detail_pane_scrolls_with_the_page_keys_and_the_wheel() {
             Overlay::Detail,
             "the wheel scrolls, it does not close"
         );
+        // A page is the pane's rows less one: the last line of a page is the first of the
+        // next. Space pages too; End goes to the end and Home back to the top.
+        let (rows, end) = deltacal::ui::detail::scroll_room(&a);
+        let page = rows - 1;
+        assert!(rows >= 10 && end > 0, "{rows} rows, {end} past them");
+        a.update(key(KeyCode::Home));
+        assert_eq!(a.detail_scroll, 0);
+        a.update(key(KeyCode::PageDown));
+        assert_eq!(a.detail_scroll, page.min(end));
+        a.update(ch(' '));
+        assert_eq!(a.detail_scroll, (2 * page).min(end));
+        a.update(key(KeyCode::End));
+        assert_eq!(a.detail_scroll, end);
+        assert!(render(&a).contains("Last line of the notes."));
+        assert!(render(&a).contains("(end: PgUp PgDn)"), "{}", render(&a));
+        a.update(ch(' '));
+        assert_eq!(a.detail_scroll, end, "no further than the end");
+        a.update(key(KeyCode::PageUp));
+        assert_eq!(
+            a.detail_scroll,
+            end.saturating_sub(page),
+            "a page up from the end"
+        );
+        a.update(key(KeyCode::Home));
+        assert_eq!(a.detail_scroll, 0);
     }
 }
 
@@ -2248,7 +2292,7 @@ fn small_and_narrow_terminals_stay_readable() {
     a.update(ch('?'));
     let help = render(&a);
     assert!(!help.contains("quit") && help.contains("scroll"), "{help}");
-    for _ in 0..20 {
+    for _ in 0..60 {
         a.update(ch('j'));
     }
     assert_eq!(
@@ -2256,7 +2300,7 @@ fn small_and_narrow_terminals_stay_readable() {
         Overlay::Help,
         "moving keys scroll, they do not close"
     );
-    assert!(render(&a).contains("quit"), "{}", render(&a));
+    assert!(render(&a).contains("wheel"), "{}", render(&a));
     a.update(key(KeyCode::Esc));
     // Below the minimum size: a clear note instead of garbled cells.
     a.update(Action::Resize {
@@ -2417,4 +2461,41 @@ fn a_crowded_day_keeps_every_event_in_its_box() {
         assert!(screen.contains('▲') && screen.contains('▼'), "{screen}");
         insta::assert_snapshot!(format!("crowded_{view}_scrolled_120x40"), screen);
     }
+}
+
+/// The sign-in panel's `o` opens the page and `y` copies the code; in the browser flow both
+/// act on its address.
+#[test]
+fn the_sign_in_panel_opens_its_page_and_copies_its_code() {
+    let mut a = app((80, 24));
+    a.update(Action::SignIn(SignInUpdate::Code {
+        uri: "https://microsoft.com/devicelogin".into(),
+        code: "ABCD-EFGH".into(),
+    }));
+    assert!(render(&a).contains("o opens the page · y copies the code"));
+    assert_eq!(
+        a.update(ch('o')),
+        vec![Effect::OpenLink {
+            url: "https://microsoft.com/devicelogin".into(),
+            what: "sign-in page".into()
+        }]
+    );
+    assert_eq!(
+        a.update(ch('y')),
+        vec![Effect::CopyLink {
+            url: "ABCD-EFGH".into(),
+            what: "sign-in code".into()
+        }]
+    );
+    a.update(Action::SignIn(SignInUpdate::BrowserUrl {
+        url: "https://login.example/authorize?x=1".into(),
+        opened: false,
+    }));
+    assert_eq!(
+        a.update(ch('o')),
+        vec![Effect::OpenLink {
+            url: "https://login.example/authorize?x=1".into(),
+            what: "sign-in page".into()
+        }]
+    );
 }

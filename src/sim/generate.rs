@@ -435,7 +435,7 @@ impl Generator {
             .sample(&mut self.rng, attendee_count)
             .copied()
             .collect();
-        let attendees: Vec<Value> = invited
+        let mut attendees: Vec<Value> = invited
             .into_iter()
             .map(|(name, mail)| {
                 let response = *["accepted", "tentativelyAccepted", "declined", "none", "notResponded"]
@@ -468,6 +468,13 @@ impl Generator {
             .choose(&mut self.rng)
             .expect("non-empty")
         };
+        // The user's own line in the attendee list says what their responseStatus says, as
+        // Outlook keeps the two (drawn after the others, so the generated calendars stay the same).
+        for a in &mut attendees {
+            if a["emailAddress"]["address"] == me {
+                a["status"]["response"] = json!(my_response);
+            }
+        }
         let body_text = format!(
             "Agenda: {subject}. Please review the notes beforehand and bring questions. Dial-in details below."
         );
@@ -591,6 +598,22 @@ mod tests {
                     == (e["isOnlineMeeting"] == true && e["onlineMeeting"]["joinUrl"].is_string()))
         );
         assert!(count(&|e| e["responseStatus"]["response"] == "declined") > 10);
+        // The user's own attendee line agrees with their responseStatus.
+        let mine = |e: &Value| {
+            e["attendees"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|a| a["emailAddress"]["address"] == "samanthab@contoso.com")
+                .map(|a| a["status"]["response"].clone())
+        };
+        assert!(count(&|e| mine(e).is_some()) > 20);
+        assert!(
+            events
+                .iter()
+                .filter_map(|e| mine(e).map(|r| (r, &e["responseStatus"]["response"])))
+                .all(|(r, own)| r == *own)
+        );
         // Instances carry their series' subject (or a cancelled form of it).
         for e in events.iter().filter(|e| e["type"] == "occurrence") {
             let master = m.event(e["seriesMasterId"].as_str().unwrap()).unwrap();

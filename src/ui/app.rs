@@ -12,7 +12,7 @@ use super::geometry;
 use super::grid::{GridInput, GridLayout};
 use super::keys::{Command, command_for};
 pub use super::overlay::{CalendarsPanel, GoTo, Overlay, Search, SignIn};
-use super::overlay::{EventState, Intent};
+use super::overlay::{EventState, Intent, Scroll};
 use super::strings;
 use super::theme::Theme;
 use crate::auth::signin::SignInEvent;
@@ -178,12 +178,12 @@ pub enum Effect {
     /// Open a checked web link in the browser; `what` names it for the status bar.
     OpenLink {
         url: String,
-        what: &'static str,
+        what: String,
     },
-    /// Put a checked web link on the clipboard (OSC 52).
+    /// Put a checked web link, or a sign-in code, on the clipboard (OSC 52).
     CopyLink {
         url: String,
-        what: &'static str,
+        what: String,
     },
 }
 
@@ -378,7 +378,11 @@ impl App {
 
     /// The area the view draws in (less the side pane when the detail pane is beside it).
     pub fn main_area(&self) -> ratatui::layout::Rect {
-        geometry::main_area(self.size, self.overlay == Overlay::Detail)
+        geometry::main_area(
+            self.size,
+            self.overlay == Overlay::Detail,
+            !self.reminders.is_empty(),
+        )
     }
 
     /// Indices (into `visible.events`) of a day's events, in display order.
@@ -529,7 +533,11 @@ impl App {
                 double,
             } => self.on_click(column, row, double),
             Action::Wheel { down } if self.overlay == Overlay::Detail => {
-                self.on_intent(Intent::ScrollDetail(if down { 3 } else { -3 }))
+                self.on_intent(Intent::ScrollDetail(Scroll::Lines(if down {
+                    3
+                } else {
+                    -3
+                })))
             }
             Action::Wheel { down } if self.is_time_grid() => {
                 self.scroll_grid(if down { 1 } else { -1 });
@@ -957,7 +965,8 @@ impl App {
     /// `o` and `y`: the selected event's join link (else its web link), checked to be a web
     /// address, handed to the effect runner; the status bar says what is missing otherwise.
     fn act_on_link(&mut self, command: Command) -> Vec<Effect> {
-        // The reminder banner's event first: `o` joins the meeting it is about.
+        // The reminder banner's event first: `o` joins the meeting it is about. The status bar
+        // names the event either way, so it is never a guess which one it was.
         let banner = self.reminders.first().map(|d| d.event.clone());
         let Some(c) = banner.as_ref().or(self.selected_event()) else {
             self.note = Some("No event selected.".into());
@@ -965,12 +974,15 @@ impl App {
         };
         match crate::links::event_link(&c.event) {
             Ok((kind, url)) => {
-                let (url, what) = (url.to_string(), kind.name());
-                if command == Command::OpenLink {
-                    vec![Effect::OpenLink { url, what }]
+                let title = super::width::fit(c.event.title(), 40);
+                let whose = if banner.is_some() {
+                    "the reminder's "
                 } else {
-                    vec![Effect::CopyLink { url, what }]
-                }
+                    ""
+                };
+                let url = url.to_string();
+                let what = format!("{} of {whose}“{title}”", kind.name());
+                vec![link_effect(command, url, what)]
             }
             Err(no_link) => {
                 self.note = Some(no_link.to_string());
@@ -1033,9 +1045,23 @@ impl App {
                 self.signin = SignIn::Hidden;
                 Vec::new()
             }
+            Intent::StartSignIn => {
+                self.signin = SignIn::Requesting;
+                vec![Effect::StartSignIn]
+            }
+            Intent::Link { command, url, what } => vec![link_effect(command, url, what)],
             Intent::RunSearch(query) => self.run_search(query),
-            Intent::ScrollDetail(by) => {
-                self.detail_scroll = self.detail_scroll.saturating_add_signed(by);
+            Intent::ScrollDetail(scroll) => {
+                let (page, end) = super::detail::scroll_room(self);
+                let page = page.saturating_sub(1).max(1) as i16;
+                let at = self.detail_scroll.min(end);
+                self.detail_scroll = match scroll {
+                    Scroll::Lines(by) => at.saturating_add_signed(by),
+                    Scroll::Pages(by) => at.saturating_add_signed(by.saturating_mul(page)),
+                    Scroll::Top => 0,
+                    Scroll::Bottom => end,
+                }
+                .min(end);
                 Vec::new()
             }
             Intent::StepEvent(step) => {
@@ -1182,8 +1208,12 @@ impl App {
                 self.overlay = Overlay::None;
                 Vec::new()
             }
-            // Only a text field binds it, and the search consumes it there.
-            Command::DeleteBack => Vec::new(),
+            // Only a text field and the detail pane bind these, and they consume them there.
+            Command::DeleteBack
+            | Command::PageDown
+            | Command::PageUp
+            | Command::Top
+            | Command::Bottom => Vec::new(),
             // A round waiting out the server's Retry-After cannot go sooner: say so, rather
             // than seem to do nothing.
             Command::Refresh => match &self.sync.state {
@@ -1204,10 +1234,18 @@ impl App {
                 self.overlay = Overlay::Search(Search::new());
                 Vec::new()
             }
-            Command::SignIn => {
-                self.signin = SignIn::Requesting;
-                vec![Effect::StartSignIn]
-            }
+            // Signed in already: a new sign-in replaces the account, so it asks first.
+            Command::SignIn => match &self.account {
+                Some(account)
+                    if self.signin == SignIn::Hidden && self.sync.state != SyncState::SignedOut =>
+                {
+                    self.signin = SignIn::Confirm {
+                        account: account.clone(),
+                    };
+                    Vec::new()
+                }
+                _ => self.on_intent(Intent::StartSignIn),
+            },
             Command::Help => {
                 self.overlay = Overlay::Help;
                 self.help_scroll = 0;
@@ -1222,5 +1260,14 @@ impl App {
                 Vec::new()
             }
         }
+    }
+}
+
+/// `o` opens what a link key acts on, `y` copies it.
+fn link_effect(command: Command, url: String, what: String) -> Effect {
+    if command == Command::OpenLink {
+        Effect::OpenLink { url, what }
+    } else {
+        Effect::CopyLink { url, what }
     }
 }

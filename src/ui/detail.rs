@@ -31,19 +31,80 @@ fn pane_area(app: &App, lines: &[Line]) -> Rect {
     geometry::detail_area(app.size, &widths)
 }
 
+/// The pane as drawn: its lines, where it goes, how many rows of it are past the bottom, and
+/// the join link's line.
+struct Pane {
+    lines: Vec<Line<'static>>,
+    area: Rect,
+    /// Rows of text inside the borders, and how many more rows there are than fit.
+    height: u16,
+    overflow: u16,
+    join_link: Option<(String, url::Url)>,
+}
+
+impl Pane {
+    fn new(app: &App, lines: Vec<Line<'static>>, join_link: Option<(String, url::Url)>) -> Pane {
+        let area = pane_area(app, &lines);
+        let inner = area.width.saturating_sub(2).max(1) as usize;
+        let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
+        let height = area.height.saturating_sub(2);
+        let overflow = rows.saturating_sub(height as usize) as u16;
+        Pane {
+            lines,
+            area,
+            height,
+            overflow,
+            join_link,
+        }
+    }
+}
+
+/// The detail pane's rows of text, and how far it can scroll: what a page of the page keys is
+/// and where End goes.
+pub fn scroll_room(app: &App) -> (u16, u16) {
+    let pane = pane(app);
+    (pane.height, pane.overflow)
+}
+
 pub fn draw(frame: &mut Frame, app: &App) {
     let theme = &app.theme;
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.accent());
+    let Pane {
+        lines,
+        area,
+        overflow,
+        join_link,
+        ..
+    } = pane(app);
+    // A long event scrolls; the title says so while there is more than fits.
+    let scroll = app.detail_scroll.min(overflow);
+    let block = if overflow > 0 {
+        block.title(strings::detail_scroll_title(scroll, overflow))
+    } else {
+        block.title(" Event ")
+    };
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        area,
+    );
+    if app.hyperlinks
+        && let Some((shown, url)) = join_link
+    {
+        hyperlink(frame.buffer_mut(), area, &shown, &url);
+    }
+}
+
+/// What the pane shows for the selected event.
+fn pane(app: &App) -> Pane {
+    let theme = &app.theme;
     let Some(c) = app.selected_event() else {
-        let area = pane_area(app, &[Line::from("No event selected.")]);
-        frame.render_widget(Clear, area);
-        frame.render_widget(
-            Paragraph::new("No event selected.").block(block.title(" Event ")),
-            area,
-        );
-        return;
+        return Pane::new(app, vec![Line::from("No event selected.")], None);
     };
     let e = &c.event;
     let label = |s: &'static str| Span::styled(format!("{s:<10}"), theme.dim());
@@ -157,30 +218,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         strings::detail_hint(),
         theme.dim(),
     )));
-    let area = pane_area(app, &lines);
-    // A long event scrolls; the title says so while there is more than fits.
-    let inner = area.width.saturating_sub(2).max(1) as usize;
-    let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
-    let overflow = rows.saturating_sub(area.height.saturating_sub(2) as usize) as u16;
-    let scroll = app.detail_scroll.min(overflow);
-    let block = if overflow > 0 {
-        block.title(strings::detail_scroll_title(scroll, overflow))
-    } else {
-        block.title(" Event ")
-    };
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0)),
-        area,
-    );
-    if app.hyperlinks
-        && let Some((shown, url)) = join_link
-    {
-        hyperlink(frame.buffer_mut(), area, &shown, &url);
-    }
+    Pane::new(app, lines, join_link)
 }
 
 /// Makes the row of `area` that shows `shown` a hyperlink to `url` (OSC 8): the first cell

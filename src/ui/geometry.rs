@@ -69,12 +69,15 @@ pub fn has_side_pane(size: (u16, u16)) -> bool {
 
 /// The main area of the screen (between the title and the status bar), less the side pane
 /// when the detail pane is open beside it.
-pub fn main_area(size: (u16, u16), detail_open: bool) -> Rect {
+pub fn main_area(size: (u16, u16), detail_open: bool, banner: bool) -> Rect {
     let (w, h) = size;
+    // The title line, the status bar, and the reminder banner's row when one shows (it would
+    // hide the view's last row: the month's "+N more").
+    let h = h.saturating_sub(2 + u16::from(banner));
     if detail_open && has_side_pane(size) {
-        Rect::new(0, 1, w - side_width(w), h.saturating_sub(2))
+        Rect::new(0, 1, w - side_width(w), h)
     } else {
-        Rect::new(0, 1, w, h.saturating_sub(2))
+        Rect::new(0, 1, w, h)
     }
 }
 

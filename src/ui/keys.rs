@@ -41,6 +41,11 @@ pub enum Command {
     Suspend,
     /// In a text field: delete the character before the cursor.
     DeleteBack,
+    /// In a scrolling pane (the event's details): a page down or up, the top, the end.
+    PageDown,
+    PageUp,
+    Top,
+    Bottom,
 }
 
 /// A key as the tables name it.
@@ -55,6 +60,7 @@ impl Key {
     /// How the key is written on screen: `h`, `←`, `PgDn`, `Ctrl-C`.
     pub fn name(&self) -> String {
         match self {
+            Key::Char(' ') => "Space".into(),
             Key::Char(c) => c.to_string(),
             Key::Ctrl(c) => format!("Ctrl-{}", c.to_ascii_uppercase()),
             Key::Code(code) => match code {
@@ -68,6 +74,8 @@ impl Key {
                 KeyCode::Esc => "Esc".into(),
                 KeyCode::Tab => "Tab".into(),
                 KeyCode::Backspace => "Backspace".into(),
+                KeyCode::Home => "Home".into(),
+                KeyCode::End => "End".into(),
                 other => format!("{other:?}"),
             },
         }
@@ -192,7 +200,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: &[Char('y')],
         command: Command::CopyLink,
-        help: "copy the join link (else the web link)",
+        help: "copy the join link (else the web link; of the reminder when one shows)",
     },
     Binding {
         keys: &[Code(KeyCode::Esc)],
@@ -259,6 +267,35 @@ pub const TEXT_INPUT: &[Binding] = &[Binding {
     help: "delete a character",
 }];
 
+/// The keys of the detail pane, tried before [`BINDINGS`] while it is open: it scrolls.
+pub const PANE_KEYS: &[Binding] = &[
+    Binding {
+        keys: &[Code(KeyCode::PageDown), Char(' ')],
+        command: Command::PageDown,
+        help: "details: a page down",
+    },
+    Binding {
+        keys: &[Code(KeyCode::PageUp)],
+        command: Command::PageUp,
+        help: "details: a page up",
+    },
+    Binding {
+        keys: &[Code(KeyCode::Home)],
+        command: Command::Top,
+        help: "details: the top",
+    },
+    Binding {
+        keys: &[Code(KeyCode::End)],
+        command: Command::Bottom,
+        help: "details: the end",
+    },
+];
+
+/// The command a key press stands for while the detail pane is open.
+pub fn pane_command_for(event: &KeyEvent) -> Option<Command> {
+    find(PANE_KEYS, event).or_else(|| find(BINDINGS, event))
+}
+
 /// The command a key press stands for.
 pub fn command_for(event: &KeyEvent) -> Option<Command> {
     find(BINDINGS, event)
@@ -289,6 +326,7 @@ pub fn hint(command: Command) -> String {
     BINDINGS
         .iter()
         .chain(TEXT_INPUT)
+        .chain(PANE_KEYS)
         .find(|b| b.command == command)
         .and_then(|b| b.keys.first())
         .map(Key::name)
@@ -298,7 +336,7 @@ pub fn hint(command: Command) -> String {
 /// The help overlay's rows: the keys of each action and what they do, in table order.
 pub fn help_rows() -> Vec<(String, &'static str)> {
     let mut rows: Vec<(String, &'static str)> = Vec::new();
-    for b in BINDINGS {
+    for b in BINDINGS.iter().chain(PANE_KEYS) {
         let keys: Vec<String> = b.keys.iter().map(Key::name).collect();
         match rows.iter_mut().find(|(_, help)| *help == b.help) {
             Some((label, _)) => {
@@ -346,7 +384,11 @@ mod tests {
             rows[4],
             ("n PgDn".to_owned(), "next month (week, day: week)")
         );
-        assert_eq!(rows.last().unwrap(), &("q Ctrl-C".to_owned(), "quit"));
+        assert_eq!(
+            rows.last().unwrap(),
+            &("End".to_owned(), "details: the end")
+        );
+        assert_eq!(hint(Command::PageDown), "PgDn");
         assert_eq!(hint(Command::Close), "Esc");
         assert_eq!(hint(Command::Up), "↑");
         assert_eq!(hint(Command::SignIn), "s");

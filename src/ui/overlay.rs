@@ -85,6 +85,10 @@ pub enum SignIn {
         opened: bool,
     },
     Failed(String),
+    /// `s` while signed in: a new sign-in would replace this account, so it asks first.
+    Confirm {
+        account: String,
+    },
 }
 
 /// What a consumed key asks of the app.
@@ -92,17 +96,34 @@ pub enum SignIn {
 pub enum Intent {
     CloseOverlay,
     HideSignIn,
+    StartSignIn,
+    /// Open (`OpenLink`) or copy (`CopyLink`) a link or code, named by `what`.
+    Link {
+        command: Command,
+        url: String,
+        what: String,
+    },
     RunSearch(String),
     /// Go to the selected search hit and show its details.
     OpenHit,
-    /// Scroll the detail pane by this many lines.
-    ScrollDetail(i16),
+    /// Scroll the detail pane.
+    ScrollDetail(Scroll),
     /// Go to the date typed into the `g` prompt.
     GoTo(String),
     /// Select the day's next (1) or previous (-1) event.
     StepEvent(i64),
     /// Show or hide the configured calendar at this index.
     ToggleCalendar(usize),
+}
+
+/// How a scrolling pane moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scroll {
+    Lines(i16),
+    /// Pages of the pane's height less one line, so a line of context stays in view.
+    Pages(i16),
+    Top,
+    Bottom,
 }
 
 /// Whether a key was used, as gitui's components report it.
@@ -113,9 +134,6 @@ pub enum EventState {
 }
 
 use EventState::{Consumed, NotConsumed};
-
-/// How far the page keys scroll the detail pane.
-const DETAIL_PAGE: i16 = 8;
 
 /// How far the page keys move through search results.
 const SEARCH_PAGE: i64 = 10;
@@ -254,22 +272,52 @@ const MAX_HELP_SCROLL: u16 = 64;
 
 /// The detail pane moves between the day's events and closes; other keys go to the view.
 pub fn detail_on_key(key: &KeyEvent) -> EventState {
-    match command_for(key) {
+    match super::keys::pane_command_for(key) {
         Some(Command::Close | Command::Open) => Consumed(Some(Intent::CloseOverlay)),
         Some(Command::Down | Command::NextEvent) => Consumed(Some(Intent::StepEvent(1))),
         Some(Command::Up | Command::PrevEvent) => Consumed(Some(Intent::StepEvent(-1))),
-        Some(Command::NextMonth) => Consumed(Some(Intent::ScrollDetail(DETAIL_PAGE))),
-        Some(Command::PrevMonth) => Consumed(Some(Intent::ScrollDetail(-DETAIL_PAGE))),
+        Some(Command::PageDown) => Consumed(Some(Intent::ScrollDetail(Scroll::Pages(1)))),
+        Some(Command::PageUp) => Consumed(Some(Intent::ScrollDetail(Scroll::Pages(-1)))),
+        Some(Command::Top) => Consumed(Some(Intent::ScrollDetail(Scroll::Top))),
+        Some(Command::Bottom) => Consumed(Some(Intent::ScrollDetail(Scroll::Bottom))),
         _ => NotConsumed,
     }
 }
 
 impl SignIn {
-    /// A shown panel closes on Esc; the sign-in goes on in the background.
+    /// A shown panel closes on Esc (the sign-in goes on in the background); `o` opens its
+    /// page and `y` copies its code or address; the question before a new sign-in takes `s`.
     pub fn on_key(&self, key: &KeyEvent) -> EventState {
-        match (self, command_for(key)) {
+        let command = command_for(key);
+        match (self, command) {
             (SignIn::Hidden, _) => NotConsumed,
             (_, Some(Command::Close)) => Consumed(Some(Intent::HideSignIn)),
+            (SignIn::Confirm { .. }, Some(Command::SignIn)) => Consumed(Some(Intent::StartSignIn)),
+            (
+                SignIn::Code { uri, code },
+                Some(command @ (Command::OpenLink | Command::CopyLink)),
+            ) => {
+                let (url, what) = if command == Command::OpenLink {
+                    (uri, "sign-in page")
+                } else {
+                    (code, "sign-in code")
+                };
+                Consumed(Some(Intent::Link {
+                    command,
+                    url: url.clone(),
+                    what: what.into(),
+                }))
+            }
+            (
+                SignIn::Browser { url: Some(url), .. },
+                Some(command @ (Command::OpenLink | Command::CopyLink)),
+            ) => Consumed(Some(Intent::Link {
+                command,
+                url: url.clone(),
+                what: "sign-in page".into(),
+            })),
+            // The question is answered by `s` or Esc; other keys leave it be.
+            (SignIn::Confirm { .. }, _) => Consumed(None),
             _ => NotConsumed,
         }
     }

@@ -12,22 +12,36 @@ use super::strings;
 use super::width::fit;
 
 pub fn draw_help(frame: &mut Frame, app: &App) {
-    let rows = help_rows();
-    let area = centered(app.size, 52, rows.len() as u16 + 4);
+    let mut rows = help_rows();
+    rows.push((strings::MOUSE.to_owned(), strings::MOUSE_HELP));
+    let cells = super::width::cells;
+    // Sized to its text: the keys column as wide as its widest keys, the popup as wide as its
+    // widest row where the terminal allows, else the descriptions wrap under themselves.
+    let keys_w = rows.iter().map(|(k, _)| cells(k)).max().unwrap_or(0) + 2;
+    let widest = rows.iter().map(|(_, h)| cells(h)).max().unwrap_or(0);
+    let width = (1 + keys_w + widest + 1 + 2) as u16;
+    let width = width.min(app.size.0.saturating_sub(2));
+    let help_w = (width as usize).saturating_sub(2 + 1 + keys_w + 1).max(8);
+    let mut lines: Vec<Line> = Vec::new();
+    let last = rows.len() - 1;
+    for (i, (keys, help)) in rows.into_iter().enumerate() {
+        let style = if i == last {
+            app.theme.dim()
+        } else {
+            app.theme.accent()
+        };
+        let wrapped = super::width::wrap_box(help, help_w, usize::MAX);
+        for (j, part) in wrapped.into_iter().enumerate() {
+            let label = if j == 0 { keys.as_str() } else { "" };
+            let pad = keys_w.saturating_sub(cells(label));
+            lines.push(Line::from(vec![
+                Span::styled(format!(" {label}{}", " ".repeat(pad)), style),
+                Span::raw(part),
+            ]));
+        }
+    }
+    let area = centered(app.size, width, lines.len() as u16 + 2);
     frame.render_widget(Clear, area);
-    let mut lines: Vec<Line> = rows
-        .into_iter()
-        .map(|(keys, help)| {
-            Line::from(vec![
-                Span::styled(format!(" {keys:<10}"), app.theme.accent()),
-                Span::raw(help),
-            ])
-        })
-        .collect();
-    lines.push(Line::from(Span::styled(
-        format!(" {:<10}{}", strings::MOUSE, strings::MOUSE_HELP),
-        app.theme.dim(),
-    )));
     // A short terminal shows part of it at a time: it scrolls, and says so.
     let visible = area.height.saturating_sub(2);
     let overflow = (lines.len() as u16).saturating_sub(visible);
@@ -66,8 +80,19 @@ pub fn draw_signin(frame: &mut Frame, app: &App) {
                 fit(code, 20),
                 Style::new().add_modifier(Modifier::BOLD | Modifier::REVERSED),
             )),
-            Line::default(),
+            Line::from(Span::styled(strings::signin_code_keys(), theme.dim())),
             Line::from(Span::styled(strings::signin_waiting(), theme.dim())),
+        ],
+        SignIn::Confirm { account } => vec![
+            Line::from(format!(
+                "You are signed in as {}.",
+                crate::text::line(account)
+            )),
+            Line::default(),
+            Line::from("A new sign-in replaces this account's tokens"),
+            Line::from("(the cache stays)."),
+            Line::default(),
+            Line::from(Span::styled(strings::signin_confirm_keys(), theme.dim())),
         ],
         SignIn::Browser { url: None, .. } => vec![
             Line::from("Your organisation does not allow sign-in with a code."),
@@ -86,7 +111,7 @@ pub fn draw_signin(frame: &mut Frame, app: &App) {
                 crate::text::line(url).into_owned(),
                 theme.accent(),
             )),
-            Line::default(),
+            Line::from(Span::styled(strings::signin_url_keys(), theme.dim())),
             Line::from(Span::styled(strings::signin_waiting(), theme.dim())),
         ],
         SignIn::Failed(msg) => vec![

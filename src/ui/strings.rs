@@ -20,8 +20,7 @@ pub fn detail_hint() -> String {
 
 /// The detail pane's title while it has more than fits: where it is, and the keys that scroll.
 pub fn detail_scroll_title(scroll: u16, overflow: u16) -> String {
-    // The page keys' second names: `n` and `p` scroll too, but PgUp PgDn say what they do.
-    let keys = "PgUp PgDn";
+    let keys = format!("{} {}", hint(Command::PageUp), hint(Command::PageDown));
     match (scroll, scroll >= overflow) {
         (0, _) => format!(" Event (more below: {keys}) "),
         (_, true) => format!(" Event (end: {keys}) "),
@@ -89,6 +88,33 @@ pub const GOTO_FORMS: &str = "2026-12-24, today, tomorrow, fri, +3d, -2w";
 pub fn signin_waiting() -> String {
     format!(
         "Waiting for approval… ({} hides this)",
+        hint(Command::Close)
+    )
+}
+
+/// Under the sign-in code: the keys that act on it.
+pub fn signin_code_keys() -> String {
+    format!(
+        "{} opens the page · {} copies the code",
+        hint(Command::OpenLink),
+        hint(Command::CopyLink)
+    )
+}
+
+/// Under the browser sign-in's address.
+pub fn signin_url_keys() -> String {
+    format!(
+        "{} opens it · {} copies it",
+        hint(Command::OpenLink),
+        hint(Command::CopyLink)
+    )
+}
+
+/// Under the question before a new sign-in.
+pub fn signin_confirm_keys() -> String {
+    format!(
+        "{} signs in again · {} keeps this sign-in",
+        hint(Command::SignIn),
         hint(Command::Close)
     )
 }
