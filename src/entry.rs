@@ -82,6 +82,10 @@ pub fn run_agenda(
     let views = chosen_views(config, calendar)?;
     let today = commands::agenda::today(config);
     let (first, last) = day_range(config, from, to, today, 6)?;
+    // Days outside the window are unknown, not free: said on stderr, the output unchanged.
+    if let Some(note) = commands::agenda::unsynced_note(config, first, last, today) {
+        eprintln!("deltacal: {note}");
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     if json && views.len() == 1 {

@@ -1025,10 +1025,32 @@ async fn calendars_lists_every_page_marks_what_is_synced_and_says_how_to_add_the
         shown.contains("Calendar 4  [yellow, read-only, owner Dana Swope"),
         "{shown}"
     );
+    // One complete list to paste, the default calendar first: pasting a calendar's entry
+    // alone would stop syncing the default one.
     assert!(
-        shown.contains("to sync it, add to the config:\n      [[calendars]]"),
+        shown.contains("put this list in the config in place of any [[calendars]] entries"),
         "{shown}"
     );
+    let list_at = shown.find("  [[calendars]]").expect("a list to paste");
+    let pasted: String = shown[list_at..]
+        .lines()
+        .map(|l| l.strip_prefix("  ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let pasted_config = format!("{}\n{pasted}\n", &toml[..cut]);
+    std::fs::write(env.config_path(), &pasted_config).unwrap();
+    let out = run(
+        &["calendars", "--json"],
+        &env.config_path(),
+        &env.data_dir(),
+    );
+    let all: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        all.as_array().unwrap().iter().all(|c| c["synced"] == true),
+        "every calendar, the default one too, is synced after pasting: {pasted_config}"
+    );
+    let shown = text(&run(&["calendars"], &env.config_path(), &env.data_dir()).stdout);
+    assert!(!shown.contains("To sync every calendar"), "{shown}");
     let mut toml = toml[..cut].to_owned();
     toml.push_str("\n[[calendars]]\nid = \"default\"\nname = \"Calendar\"\n\n");
     toml.push_str(items[1]["config"].as_str().unwrap());
@@ -1297,6 +1319,48 @@ fn an_unreadable_data_dir_is_an_error() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(
         text(&out.stderr).contains("cannot be read by you"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// Days outside the synced window are unknown, not free: the agenda says so on stderr and
+/// still exits 0 with its usual output; days inside get no note.
+#[test]
+fn agenda_says_when_its_days_are_not_synced() {
+    let (_dir, config, data) = utc_dirs();
+    filled_cache(&data);
+    let out = run(
+        &["agenda", "--from", "2016-12-09", "--to", "2016-12-12"],
+        &config,
+        &data,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("2016-12-09 to 2016-12-12 are outside the synced window")
+            && err.contains("past_days"),
+        "{err}"
+    );
+    let out = run(
+        &["agenda", "--from=-80d", "--to", "+2d", "--json"],
+        &config,
+        &data,
+    );
+    assert!(out.status.success());
+    assert!(
+        text(&out.stderr).contains("the days before"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        serde_json::from_slice::<Value>(&out.stdout)
+            .unwrap()
+            .is_array()
+    );
+    let out = run(&["agenda"], &config, &data);
+    assert!(
+        !text(&out.stderr).contains("outside the synced window"),
         "{}",
         text(&out.stderr)
     );

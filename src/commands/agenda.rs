@@ -169,6 +169,33 @@ fn line(config: &Config, e: &Event, day: NaiveDate) -> String {
 }
 
 /// Today in the display zone.
+/// The note for a range that reaches past the synced window (its days are unknown, not free),
+/// or None when it lies inside.
+pub fn unsynced_note(
+    config: &Config,
+    first: NaiveDate,
+    last: NaiveDate,
+    today: NaiveDate,
+) -> Option<String> {
+    let (from, to) = config.synced_days(today);
+    if first >= from && last <= to {
+        return None;
+    }
+    let outside = if last < from || first > to {
+        format!("{first} to {last} are")
+    } else if first < from && last > to {
+        format!("the days before {from} and after {to} are")
+    } else if first < from {
+        format!("the days before {from} are")
+    } else {
+        format!("the days after {to} are")
+    };
+    Some(format!(
+        "{outside} outside the synced window ({from} to {to}): their events are not known here \
+         (widen [sync] past_days or future_days to sync them)"
+    ))
+}
+
 pub fn today(config: &Config) -> NaiveDate {
     config.zone.date_of(Utc::now())
 }

@@ -34,29 +34,59 @@ pub fn syncs(config: &Config, listed: &CalendarInfo) -> bool {
     config.calendars.iter().any(|c| c.is(listed))
 }
 
-/// The `[[calendars]]` entry that syncs a calendar, in TOML (quoted by the toml crate).
-fn config_lines(c: &CalendarInfo) -> String {
+/// One `[[calendars]]` entry.
+#[derive(Serialize)]
+struct Entry {
+    id: String,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    color: Option<&'static str>,
+}
+
+/// `[[calendars]]` entries in TOML (quoted by the toml crate).
+fn entries_toml(calendars: Vec<Entry>) -> String {
     #[derive(Serialize)]
-    struct Entry<'a> {
-        id: &'a str,
-        name: String,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        color: Option<&'static str>,
+    struct File {
+        calendars: Vec<Entry>,
     }
-    #[derive(Serialize)]
-    struct File<'a> {
-        calendars: Vec<Entry<'a>>,
-    }
-    let entry = Entry {
-        id: &c.id,
+    toml::to_string(&File { calendars }).unwrap_or_default()
+}
+
+/// The entry that syncs a listed calendar, named and coloured as Graph lists it.
+fn listed_entry(c: &CalendarInfo) -> Entry {
+    Entry {
+        id: c.id.clone(),
         name: text::line(&c.name).into_owned(),
         color: CalendarColor::from_graph(c.color.as_deref(), c.hex_color.as_deref())
             .map(CalendarColor::name),
-    };
-    toml::to_string(&File {
-        calendars: vec![entry],
-    })
-    .unwrap_or_default()
+    }
+}
+
+/// The `[[calendars]]` entry that syncs a calendar, in TOML.
+fn config_lines(c: &CalendarInfo) -> String {
+    entries_toml(vec![listed_entry(c)])
+}
+
+/// The whole `[[calendars]]` list that syncs what the config syncs now and every calendar
+/// listed besides: a list names every calendar synced, so one that added a calendar alone
+/// would stop the default one.
+fn complete_list(config: &Config, calendars: &[CalendarInfo]) -> String {
+    let mut entries: Vec<Entry> = config
+        .calendars
+        .iter()
+        .map(|spec| Entry {
+            id: spec.graph_id.clone().unwrap_or_else(|| spec.key.clone()),
+            name: text::line(&spec.name).into_owned(),
+            color: spec.color.map(CalendarColor::name),
+        })
+        .collect();
+    entries.extend(
+        calendars
+            .iter()
+            .filter(|c| !syncs(config, c))
+            .map(listed_entry),
+    );
+    entries_toml(entries)
 }
 
 /// Lists the account's calendars (and keeps the list in the cache for the views' colours).
@@ -128,11 +158,17 @@ pub fn write(
             about.join(", ")
         )?;
         writeln!(out, "    id: {}", text::line(&c.id))?;
-        if !syncs(config, c) {
-            writeln!(out, "    to sync it, add to the config:")?;
-            for line in config_lines(c).lines() {
-                writeln!(out, "      {line}")?;
-            }
+    }
+    if calendars.iter().any(|c| !syncs(config, c)) {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "To sync every calendar above, put this list in the config in place of any \
+             [[calendars]] entries it has\n(the list names every calendar to sync: one without \
+             the default calendar stops syncing it; delete the entries you do not want):"
+        )?;
+        for line in complete_list(config, calendars).lines() {
+            writeln!(out, "  {line}")?;
         }
     }
     Ok(())
