@@ -22,9 +22,12 @@ use crate::ui::runner::EffectRunner;
 use crate::ui::theme::Theme;
 
 /// The figures, with the names the table and the JSON share.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Figures {
     pub events: usize,
+    /// The events of the large calendar the `*_100k` figures were measured on: 100,000 unless
+    /// `--large-events` said otherwise (the names stay, for the scripts that read them).
+    pub large_events: usize,
     pub full_sync_s: f64,
     pub incremental_sync_ms: f64,
     /// 100 edits of shown events, most of them occurrences: the real service sends each changed
@@ -375,6 +378,7 @@ pub fn run(
         full_round_requests,
         window_roll_requests,
         multi_process_requests_ratio,
+        large_events,
         full_sync_100k_s: big.full_sync_s,
         month_switch_ms_100k: big.month_switch_ms,
         peak_rss_tui_mb_100k: big.rss_tui_mb,
@@ -736,7 +740,34 @@ pub fn table(f: &Figures) -> String {
     ));
     for (name, target) in TARGETS {
         let v = value[*name].as_f64().unwrap_or(f64::NAN);
-        out.push_str(&format!("{name:<24} {v:>10.3}  {target}\n"));
+        out.push_str(&format!("{name:<24} {v:>10.3}  {target}"));
+        // The large calendar's figures keep their names; a smaller one is said beside them.
+        if name.contains("_100k") && f.large_events != 100_000 {
+            out.push_str(&format!(" (measured at {} events)", f.large_events));
+        }
+        out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_says_the_size_the_large_figures_were_measured_at() {
+        let mut f = Figures {
+            events: 10_000,
+            large_events: 5_000,
+            ..Default::default()
+        };
+        let shown = table(&f);
+        let row = shown
+            .lines()
+            .find(|l| l.starts_with("full_sync_100k_s"))
+            .unwrap();
+        assert!(row.ends_with("(measured at 5000 events)"), "{row}");
+        f.large_events = 100_000;
+        assert!(!table(&f).contains("measured at"));
+    }
 }

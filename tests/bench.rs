@@ -27,6 +27,8 @@ fn bench_runs_end_to_end_and_reports_every_figure() {
     );
     let figures: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
     assert_eq!(figures["events"], 300);
+    // The large figures say the size they were measured at.
+    assert_eq!(figures["large_events"], 1000);
     for name in [
         "full_sync_s",
         "incremental_sync_ms",
