@@ -130,6 +130,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print a shell completion script: `deltacal completions bash > ~/.local/share/bash-completion/completions/deltacal`
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `deltacal man > ~/.local/share/man/man1/deltacal.1`
+    Man,
     /// The TUI's work on the cache without a terminal (used by `bench` to measure memory)
     #[command(hide = true)]
     BenchFrame,
@@ -281,6 +288,21 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Some(Command::Logout) => deltacal::run_logout(&load().map_err(anyhow::Error::from)?)?,
         Some(Command::Sync) => deltacal::run_sync(&load().map_err(anyhow::Error::from)?)?,
+        Some(Command::Completions { shell }) => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "deltacal",
+                &mut std::io::stdout(),
+            );
+        }
+        Some(Command::Man) => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .map_err(anyhow::Error::from)?;
+        }
         Some(Command::Demo { events, seed }) => {
             deltacal::run_demo(cli.data_dir.as_deref(), cli.config.as_deref(), events, seed)?
         }

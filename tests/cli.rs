@@ -1365,3 +1365,39 @@ fn agenda_says_when_its_days_are_not_synced() {
         text(&out.stderr)
     );
 }
+
+/// Completions for bash, zsh and fish and the manual page come from the clap definitions:
+/// every command is in them, and the bash script is valid bash.
+#[test]
+fn completions_and_the_manual_page_are_generated() {
+    let (_dir, config, data) = utc_dirs();
+    for shell in ["bash", "zsh", "fish"] {
+        let out = run(&["completions", shell], &config, &data);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let script = text(&out.stdout);
+        for command in ["agenda", "export", "calendars", "next", "login"] {
+            assert!(script.contains(command), "{shell}: {command} missing");
+        }
+        if shell == "bash" {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("deltacal.bash");
+            std::fs::write(&path, &script).unwrap();
+            let check = Command::new("bash").arg("-n").arg(&path).output().unwrap();
+            assert!(check.status.success(), "{}", text(&check.stderr));
+        }
+    }
+    let out = run(&["completions", "tcsh"], &config, &data);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unknown shell is a usage error"
+    );
+    let out = run(&["man"], &config, &data);
+    assert!(out.status.success());
+    let page = text(&out.stdout);
+    assert!(page.contains(".TH deltacal 1"), "{page}");
+    assert!(
+        page.contains("agenda") && page.contains("DELTACAL_CONFIG"),
+        "{page}"
+    );
+}
