@@ -90,7 +90,11 @@ enum Command {
         json: bool,
     },
     /// Account, calendars, window, event counts, last round, token state
-    Status,
+    Status {
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the Graph and identity emulator alone
     Sim {
         /// Address to listen on (loopback only)
@@ -249,10 +253,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Next { json }) => {
             deltacal::run_next(&load().map_err(anyhow::Error::from)?, json)?;
         }
-        Some(Command::Status) => {
+        Some(Command::Status { json }) => {
             let config = load().map_err(anyhow::Error::from)?;
             deltacal::check_data_dir(&config)?;
-            deltacal::commands::status::write(&config, &mut std::io::stdout().lock())?;
+            deltacal::commands::status::write(&config, json, &mut std::io::stdout().lock())?;
         }
         Some(Command::Sim {
             addr,

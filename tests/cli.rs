@@ -1401,3 +1401,34 @@ fn completions_and_the_manual_page_are_generated() {
         "{page}"
     );
 }
+
+/// `status --json` says what the text says, for scripts: sign-in, and each calendar's window,
+/// events, last round and link.
+#[test]
+fn status_json_reports_the_account_and_each_calendar() {
+    let (_dir, config, data) = utc_dirs();
+    let out = run(&["status", "--json"], &config, &data);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let empty: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(empty["signed_in"], false);
+    assert_eq!(empty["account"], Value::Null);
+    assert_eq!(empty["calendars"][0]["calendar"], "default");
+    assert_eq!(empty["calendars"][0]["synced"], false);
+    assert_eq!(empty["calendars"][0]["state"], Value::Null);
+    filled_cache(&data);
+    let out = run(&["status", "--json"], &config, &data);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let status: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cal = &status["calendars"][0];
+    assert_eq!(cal["synced"], true, "{status}");
+    assert!(cal["events"].as_u64().unwrap() > 0, "{status}");
+    assert!(
+        cal["window_start"].is_string() && cal["state"].is_string(),
+        "{status}"
+    );
+    let shown = text(&run(&["status"], &config, &data).stdout);
+    assert!(
+        shown.contains(&format!("  events:  {}", cal["events"])),
+        "{shown}"
+    );
+}

@@ -1,95 +1,182 @@
-//! `deltacal status`: account, calendars, window, counts, last round, token state.
+//! `deltacal status`: account, calendars, window, counts, last round, token state; as text or
+//! as JSON (`--json`) for scripts.
 
 use std::io::Write;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
 
 use crate::auth::tokens;
 use crate::config::Config;
 use crate::days::ago;
-use crate::store::{SavedLink, Store};
+use crate::store::{RoundCounts, SavedLink, Store};
 
-pub fn write(config: &Config, out: &mut impl Write) -> anyhow::Result<()> {
-    let now = Utc::now();
-    let tokens = tokens::load(&config.token_path())?;
-    match &tokens {
-        None => writeln!(out, "account:   not signed in (run `deltacal login`)")?,
-        Some(t) => {
-            writeln!(
-                out,
-                "account:   {}",
-                crate::text::line(t.account.as_deref().unwrap_or("signed in"))
-            )?;
-            let left = (t.expires_at - now).num_minutes();
-            let refresh = if t.refresh_token.is_some() {
-                "refresh token stored"
-            } else {
-                "no refresh token"
-            };
-            if left > 0 {
-                writeln!(
-                    out,
-                    "token:     access token valid for {left} min, {refresh}"
-                )?;
-            } else {
-                writeln!(out, "token:     access token expired, {refresh}")?;
-            }
+/// What `status` reports, gathered once and written as text or JSON.
+#[derive(Debug, Serialize)]
+pub struct Status {
+    /// The signed-in account, null when not signed in.
+    pub account: Option<String>,
+    pub signed_in: bool,
+    /// Minutes the access token is still valid (0 when expired), null when not signed in.
+    pub token_valid_minutes: Option<i64>,
+    pub refresh_token: bool,
+    pub cache: String,
+    pub calendars: Vec<CalendarStatus>,
+}
+
+/// One configured calendar's state in the cache.
+#[derive(Debug, Serialize)]
+pub struct CalendarStatus {
+    /// The cache key: `default` or the calendar id, as `agenda --json` prints it.
+    pub calendar: String,
+    pub name: String,
+    /// Whether a round of it ever started; the fields below are null when not.
+    pub synced: bool,
+    pub window_start: Option<DateTime<Utc>>,
+    pub window_end: Option<DateTime<Utc>>,
+    pub events: u64,
+    pub last_round: Option<LastRound>,
+    /// `up_to_date`, `full_round_in_progress`, `round_in_progress`, `no_link`, or null.
+    pub state: Option<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LastRound {
+    pub at: DateTime<Utc>,
+    pub added: u64,
+    pub updated: u64,
+    pub removed: u64,
+    pub pages: u64,
+}
+
+impl LastRound {
+    fn new(at: DateTime<Utc>, c: RoundCounts) -> LastRound {
+        LastRound {
+            at,
+            added: c.added,
+            updated: c.updated,
+            removed: c.removed,
+            pages: c.pages,
         }
     }
-    writeln!(out, "cache:     {}", config.cache_path().display())?;
+}
+
+/// Reads the token file and the cache (never the network).
+pub fn gather(config: &Config, now: DateTime<Utc>) -> anyhow::Result<Status> {
+    let tokens = tokens::load(&config.token_path())?;
     let store = if config.cache_path().exists() {
         Some(Store::open_for_reading(&config.cache_path())?)
     } else {
         None
     };
+    let mut calendars = Vec::with_capacity(config.calendars.len());
     for cal in &config.calendars {
-        writeln!(
-            out,
-            "calendar:  {} [{}]",
-            crate::text::line(&cal.name),
-            cal.key
-        )?;
         let state = match &store {
             Some(s) => s.sync_state(&cal.key)?,
             None => None,
         };
-        let Some(state) = state else {
+        let events = match (&store, &state) {
+            (Some(s), Some(_)) => s.count(&cal.key)?,
+            _ => 0,
+        };
+        calendars.push(CalendarStatus {
+            calendar: cal.key.clone(),
+            name: cal.name.clone(),
+            synced: state.is_some(),
+            window_start: state.as_ref().map(|s| s.window.start),
+            window_end: state.as_ref().map(|s| s.window.end),
+            events,
+            last_round: state
+                .as_ref()
+                .and_then(|s| Some(LastRound::new(s.last_completed?, s.last_counts?))),
+            state: state.as_ref().map(|s| match &s.link {
+                Some(SavedLink::Delta(_)) => "up_to_date",
+                Some(SavedLink::Next(_)) if s.full_round => "full_round_in_progress",
+                Some(SavedLink::Next(_)) => "round_in_progress",
+                None => "no_link",
+            }),
+        });
+    }
+    Ok(Status {
+        account: tokens.as_ref().and_then(|t| t.account.clone()),
+        signed_in: tokens.is_some(),
+        token_valid_minutes: tokens
+            .as_ref()
+            .map(|t| (t.expires_at - now).num_minutes().max(0)),
+        refresh_token: tokens.as_ref().is_some_and(|t| t.refresh_token.is_some()),
+        cache: config.cache_path().display().to_string(),
+        calendars,
+    })
+}
+
+pub fn write(config: &Config, json: bool, out: &mut impl Write) -> anyhow::Result<()> {
+    let now = Utc::now();
+    let status = gather(config, now)?;
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &status)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    if !status.signed_in {
+        writeln!(out, "account:   not signed in (run `deltacal login`)")?;
+    } else {
+        writeln!(
+            out,
+            "account:   {}",
+            crate::text::line(status.account.as_deref().unwrap_or("signed in"))
+        )?;
+        let refresh = if status.refresh_token {
+            "refresh token stored"
+        } else {
+            "no refresh token"
+        };
+        match status.token_valid_minutes {
+            Some(left) if left > 0 => writeln!(
+                out,
+                "token:     access token valid for {left} min, {refresh}"
+            )?,
+            _ => writeln!(out, "token:     access token expired, {refresh}")?,
+        }
+    }
+    writeln!(out, "cache:     {}", status.cache)?;
+    let fmt = "%Y-%m-%d %H:%M UTC";
+    for cal in &status.calendars {
+        writeln!(
+            out,
+            "calendar:  {} [{}]",
+            crate::text::line(&cal.name),
+            cal.calendar
+        )?;
+        let (Some(start), Some(end), Some(state)) = (cal.window_start, cal.window_end, cal.state)
+        else {
             writeln!(out, "  never synced (run `deltacal sync`)")?;
             continue;
         };
-        let count = store
-            .as_ref()
-            .map(|s| s.count(&cal.key))
-            .transpose()?
-            .unwrap_or(0);
-        let fmt = "%Y-%m-%d %H:%M UTC";
         writeln!(
             out,
             "  window:  {} .. {}",
-            state.window.start.format(fmt),
-            state.window.end.format(fmt)
+            start.format(fmt),
+            end.format(fmt)
         )?;
-        writeln!(out, "  events:  {count}")?;
-        match (state.last_completed, state.last_counts) {
-            (Some(at), Some(c)) => writeln!(
+        writeln!(out, "  events:  {}", cal.events)?;
+        match &cal.last_round {
+            Some(r) => writeln!(
                 out,
                 "  last round: {} ({}): {} added, {} updated, {} removed, {} pages",
-                at.format(fmt),
-                ago(at, now),
-                c.added,
-                c.updated,
-                c.removed,
-                c.pages
+                r.at.format(fmt),
+                ago(r.at, now),
+                r.added,
+                r.updated,
+                r.removed,
+                r.pages
             )?,
-            _ => writeln!(out, "  last round: none completed")?,
+            None => writeln!(out, "  last round: none completed")?,
         }
-        let sync = match &state.link {
-            Some(SavedLink::Delta(_)) => "up to date as of the last round (delta link saved)",
-            Some(SavedLink::Next(_)) if state.full_round => {
-                "full round in progress (resumes on next sync)"
-            }
-            Some(SavedLink::Next(_)) => "round in progress (resumes on next sync)",
-            None => "no link saved (next sync is a full round)",
+        let sync = match state {
+            "up_to_date" => "up to date as of the last round (delta link saved)",
+            "full_round_in_progress" => "full round in progress (resumes on next sync)",
+            "round_in_progress" => "round in progress (resumes on next sync)",
+            _ => "no link saved (next sync is a full round)",
         };
         writeln!(out, "  state:   {sync}")?;
     }
