@@ -81,8 +81,12 @@ struct NextItem<'a> {
     event: AgendaItem<'a>,
     /// Whole minutes until it ends (in progress) or starts (next), rounded up.
     minutes: i64,
-    /// The join link, else the web link, when it is a web address.
+    /// The online meeting's join link, when it is a web address; never the web link (that is
+    /// `web_link`, among the agenda's fields).
     join_url: Option<String>,
+    /// What the text line shows: the join link, else the web link.
+    #[serde(skip)]
+    link: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -125,6 +129,10 @@ pub fn write(
             minutes: minutes_until(now, at),
             join_url: crate::links::event_link(&c.event)
                 .ok()
+                .filter(|(kind, _)| *kind == crate::links::LinkKind::Join)
+                .map(|(_, url)| url.to_string()),
+            link: crate::links::event_link(&c.event)
+                .ok()
                 .map(|(_, url)| url.to_string()),
         }
     }
@@ -158,7 +166,7 @@ pub fn write(
             text::line(c.event.title()),
             left(item.minutes)
         );
-        if let Some(url) = &item.join_url {
+        if let Some(url) = &item.link {
             line.push_str(&format!("  {url}"));
         }
         writeln!(out, "{line}")?;
