@@ -528,6 +528,12 @@ impl Event {
         self.kind.as_deref() == Some("seriesMaster")
     }
 
+    /// The user declined it (their own answer, Graph's `responseStatus`): it stays in the
+    /// calendar, dimmed and marked, but nothing reminds of it or counts it as next.
+    pub fn declined(&self) -> bool {
+        self.response.as_deref() == Some("declined")
+    }
+
     /// An occurrence as the real delta sends it: its series, its times, and nothing to show
     /// (a full event always has a subject, if an empty one).
     pub fn is_stub(&self) -> bool {

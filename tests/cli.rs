@@ -676,7 +676,14 @@ fn edges_are_usage_errors_or_quiet_never_panics() {
     drop(child.stdout.take());
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).is_empty(), "{}", text(&out.stderr));
+    // Nothing about the closed pipe: only the note that those days are not synced.
+    assert!(
+        text(&out.stderr)
+            .lines()
+            .all(|l| l.contains("outside the synced window")),
+        "{}",
+        text(&out.stderr)
+    );
     // A key out of range is named as itself.
     std::fs::write(&config, "[sync]\nfuture_days = 99999\n").unwrap();
     let out = run(&["agenda"], &config, &data);
@@ -1433,4 +1440,54 @@ fn status_json_reports_the_account_and_each_calendar() {
         shown.contains(&format!("  events:  {}", cal["events"])),
         "{shown}"
     );
+}
+
+/// The text agenda marks declined events and, with more than one calendar, names each
+/// event's calendar.
+#[test]
+fn the_text_agenda_marks_declined_events_and_names_calendars() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.toml");
+    std::fs::write(
+        &config,
+        "[ui]\ntimezone = \"UTC\"\n[[calendars]]\nid = \"default\"\nname = \"Work\"\n[[calendars]]\nid = \"AAMkTeam=\"\nname = \"Team\"\n",
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let store = Store::open(&data.join("cache.redb")).unwrap();
+    let t = |s: &str| json!({"dateTime": s, "timeZone": "UTC"});
+    let window = Window {
+        start: "2026-12-01T00:00:00Z".parse().unwrap(),
+        end: "2027-01-01T00:00:00Z".parse().unwrap(),
+    };
+    for (view, item) in [
+        (
+            "default",
+            json!({"id": "no", "subject": "Skipped", "responseStatus": {"response": "declined"},
+                           "start": t("2026-12-10T09:00:00"), "end": t("2026-12-10T10:00:00")}),
+        ),
+        (
+            "AAMkTeam=",
+            json!({"id": "yes", "subject": "Planning", "responseStatus": {"response": "accepted"},
+                             "start": t("2026-12-10T11:00:00"), "end": t("2026-12-10T12:00:00")}),
+        ),
+    ] {
+        let changes = vec![Change::from_raw(&item.to_string()).unwrap()];
+        store
+            .apply_page(view, &changes, &SyncState::new(window))
+            .unwrap();
+    }
+    drop(store);
+    let out = run(
+        &["agenda", "--from", "2026-12-10", "--to", "2026-12-10"],
+        &config,
+        &data,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains("09:00-10:00  Skipped  [declined]  (Work)"),
+        "{shown}"
+    );
+    assert!(shown.contains("11:00-12:00  Planning  (Team)"), "{shown}");
 }

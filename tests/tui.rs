@@ -2499,3 +2499,58 @@ fn the_sign_in_panel_opens_its_page_and_copies_its_code() {
         }]
     );
 }
+
+/// The style of the first cell of `needle` on the screen.
+fn style_of(app: &App, needle: &str) -> ratatui::style::Style {
+    let mut terminal = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
+    terminal.draw(|f| deltacal::ui::draw::draw(f, app)).unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    for y in 0..buffer.area.height {
+        let row: String = (0..buffer.area.width)
+            .map(|x| buffer[(x, y)].symbol().to_owned())
+            .collect();
+        if let Some(at) = row.find(needle) {
+            let x = row[..at].chars().count() as u16;
+            return buffer[(x, y)].style();
+        }
+    }
+    panic!("{needle} not on screen:\n{}", render(app));
+}
+
+/// Declined events are dimmed in every view; in the agenda, so is what is over.
+#[test]
+fn declined_and_past_events_are_dimmed() {
+    use ratatui::style::Modifier;
+    let mut fixture = events();
+    fixture.push(event(
+        "default",
+        json!({"id": "nope", "subject": "Declined sync", "responseStatus": {"response": "declined"},
+               "start": t("2026-11-24T11:00:00"), "end": t("2026-11-24T12:00:00")}),
+    ));
+    for view in ['m', 'w', 'a'] {
+        let mut a = app_with((160, 48), fixture.clone());
+        a.update(ch(view));
+        let effects = a.update(Action::Reload);
+        run_effects(&mut a, effects);
+        let declined = style_of(&a, "Declined");
+        assert!(
+            declined.add_modifier.contains(Modifier::DIM),
+            "{view}: {declined:?}"
+        );
+    }
+    let mut a = app_with((160, 48), fixture);
+    a.update(ch('a'));
+    let effects = a.update(Action::Reload);
+    run_effects(&mut a, effects);
+    // The standup (09:00-09:15) is over at 10:00; the review at 13:00 is not.
+    assert!(
+        style_of(&a, "Daily standup")
+            .add_modifier
+            .contains(Modifier::DIM)
+    );
+    assert!(
+        !style_of(&a, "Design review")
+            .add_modifier
+            .contains(Modifier::DIM)
+    );
+}

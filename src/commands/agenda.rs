@@ -142,7 +142,15 @@ pub fn write(
         todays.sort_by_key(|c| (!c.event.all_day, c.event.span().map(|s| s.0)));
         writeln!(out, "{}", day.format("%a %Y-%m-%d"))?;
         for c in todays {
-            writeln!(out, "  {}", line(config, &c.event, day))?;
+            let mut text = line(config, &c.event, day);
+            // With more than one calendar, whose event it is.
+            if config.calendars.len() > 1 {
+                text.push_str(&format!(
+                    "  ({})",
+                    text::line(config.calendar_name(&c.view))
+                ));
+            }
+            writeln!(out, "  {text}")?;
         }
     }
     Ok(())
@@ -160,6 +168,8 @@ fn line(config: &Config, e: &Event, day: NaiveDate) -> String {
     let mut out = format!("{when:<width$}  {subject}");
     if e.cancelled {
         out.push_str("  [cancelled]");
+    } else if e.declined() {
+        out.push_str("  [declined]");
     }
     if let Some(loc) = &e.location {
         out.push_str("  @ ");

@@ -73,6 +73,8 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 ]);
                 if c.event.cancelled {
                     line = line.patch_style(theme.cancelled());
+                } else if c.event.declined() || (ends_before(&c.event, app.now)) {
+                    line = line.patch_style(theme.dim());
                 }
                 if day == app.selected && pos == app.selected_event {
                     line = line.patch_style(theme.selected());
@@ -82,4 +84,9 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         }
     }
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// Whether an event is over: the agenda dims what is past.
+fn ends_before(e: &crate::model::Event, now: chrono::DateTime<chrono::Utc>) -> bool {
+    e.span().is_some_and(|(_, end)| end <= now)
 }

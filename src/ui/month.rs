@@ -105,6 +105,8 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 };
                 if c.event.cancelled {
                     line = line.patch_style(theme.cancelled());
+                } else if c.event.declined() {
+                    line = line.patch_style(theme.dim());
                 }
                 if day == app.selected && Some(entry.index) == selected_index {
                     // The agenda's emphasis: seen on a coloured bar too, and without colour.

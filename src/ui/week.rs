@@ -57,6 +57,8 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         let mut style = theme.span(color);
         if c.event.cancelled {
             style = style.patch(theme.cancelled());
+        } else if c.event.declined() {
+            style = style.patch(theme.dim());
         }
         if Some(index) == selected_index {
             style = style.patch(theme.selected());
@@ -127,6 +129,8 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         let mut style = theme.span(color);
         if c.event.cancelled {
             style = style.patch(theme.cancelled());
+        } else if c.event.declined() {
+            style = style.patch(theme.dim());
         }
         if event.day == app.selected && Some(p.index) == selected_index {
             style = style.patch(theme.selected()).add_modifier(Modifier::BOLD);
