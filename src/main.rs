@@ -25,7 +25,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Try deltacal on a built-in emulated account that keeps changing while you watch
+    /// Try deltacal on a built-in emulated account that keeps changing while you watch (in a
+    /// temporary data dir, removed on exit, unless --data-dir names one)
     Demo {
         /// Events in the generated calendar
         #[arg(long, default_value_t = 1500)]
@@ -47,10 +48,10 @@ enum Command {
     Sync,
     /// Print cached events (no network); default: today and the next 6 days
     Agenda {
-        /// First day: YYYY-MM-DD, today, +Nd or -Nd [default: today]
+        /// First day: YYYY-MM-DD, today, tomorrow, yesterday, a weekday name (mon, friday), +Nd, -Nd, +Nw or -Nw [default: today]
         #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
         from: Option<String>,
-        /// Last day, inclusive: YYYY-MM-DD, today, +Nd or -Nd [default: from + 6 days]
+        /// Last day, inclusive: YYYY-MM-DD, today, tomorrow, yesterday, a weekday name (mon, friday), +Nd, -Nd, +Nw or -Nw [default: from + 6 days]
         #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
         to: Option<String>,
         /// Only this configured calendar: its name, id or key
@@ -73,7 +74,7 @@ enum Command {
         /// iCalendar output (the only format, required)
         #[arg(long, required = true)]
         ics: bool,
-        /// First day: YYYY-MM-DD, today, +Nd or -Nd [default: the window's first day]
+        /// First day: YYYY-MM-DD, today, tomorrow, yesterday, a weekday name (mon, friday), +Nd, -Nd, +Nw or -Nw [default: the window's first day]
         #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
         from: Option<String>,
         /// Last day, inclusive [default: the window's last day]
