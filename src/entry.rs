@@ -77,11 +77,16 @@ pub fn run_agenda(
     to: Option<&str>,
     calendar: Option<&str>,
     json: bool,
+    format: Option<&str>,
 ) -> anyhow::Result<()> {
     check_data_dir(config)?;
     let views = chosen_views(config, calendar)?;
     let today = commands::agenda::today(config);
     let (first, last) = day_range(config, from, to, today, 6)?;
+    let template = format
+        .map(commands::format::Template::parse)
+        .transpose()
+        .map_err(|e| UsageError(format!("--format: {e}")))?;
     // Days outside the window are unknown, not free: said on stderr, the output unchanged.
     if let Some(note) = commands::agenda::unsynced_note(config, first, last, today) {
         eprintln!("deltacal: {note}");
@@ -111,7 +116,10 @@ pub fn run_agenda(
         }
         other => other?,
     };
-    commands::agenda::write(config, &events, first, last, json, &mut out)?;
+    match &template {
+        Some(template) => commands::format::write(config, template, &events, &mut out)?,
+        None => commands::agenda::write(config, &events, first, last, json, &mut out)?,
+    }
     out.flush()?;
     Ok(())
 }

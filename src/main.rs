@@ -60,6 +60,12 @@ enum Command {
         /// Print a JSON array instead of text
         #[arg(long)]
         json: bool,
+        /// One line per event from a template of fields, e.g. '{start_date} {start_time}\t{subject}'
+        /// (fields: id calendar calendar_name subject start end start_date start_time end_date
+        /// end_time all_day location organizer show_as response cancelled join_url web_link;
+        /// \t is a tab, {{ and }} are braces)
+        #[arg(long, value_name = "TEMPLATE", conflicts_with = "json")]
+        format: Option<String>,
     },
     /// No UI: keep the cache in sync and show reminders, until SIGINT or SIGTERM
     Remind,
@@ -228,6 +234,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             to,
             calendar,
             json,
+            format,
         }) => {
             let config = load().map_err(anyhow::Error::from)?;
             deltacal::run_agenda(
@@ -236,6 +243,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 to.as_deref(),
                 calendar.as_deref(),
                 json,
+                format.as_deref(),
             )?;
         }
         Some(Command::Export {

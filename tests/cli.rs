@@ -1491,3 +1491,43 @@ fn the_text_agenda_marks_declined_events_and_names_calendars() {
     );
     assert!(shown.contains("11:00-12:00  Planning  (Team)"), "{shown}");
 }
+
+/// `agenda --format`: one line per event from named fields, a tab where `\t` says; an unknown
+/// field is a usage error naming it; --format and --json do not go together.
+#[test]
+fn agenda_format_prints_named_fields() {
+    let (_dir, config, data) = utc_dirs();
+    filled_cache(&data);
+    let args = [
+        "agenda",
+        "--from",
+        "2016-12-09",
+        "--to",
+        "2016-12-12",
+        "--format",
+        "{start_date} {start_time}\\t{subject}\\t{calendar_name}",
+    ];
+    let out = run(&args, &config, &data);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    let lines: Vec<&str> = shown.lines().collect();
+    assert_eq!(
+        lines[0], "2016-12-09 20:30\tPlan shopping list\tCalendar",
+        "{shown}"
+    );
+    // Server text is sanitised: the all-day event's subject carries escape codes.
+    assert!(
+        lines[1].starts_with("2016-12-10 \tHoliday [31mred[0m"),
+        "{shown}"
+    );
+    assert!(!shown.contains('\u{1b}'));
+    let out = run(&["agenda", "--format", "{title}"], &config, &data);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--format: no field `title`; the fields are id"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(&["agenda", "--json", "--format", "{id}"], &config, &data);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -3,6 +3,7 @@
 pub mod agenda;
 pub mod calendars;
 pub mod export;
+pub mod format;
 pub mod next;
 pub mod remind;
 pub mod status;
