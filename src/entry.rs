@@ -231,6 +231,58 @@ pub fn run_calendars(config: &Config, json: bool) -> anyhow::Result<()> {
     ))
 }
 
+/// `deltacal config init`: a commented config at `path` (or the default place), with the
+/// account's calendars when signed in; never over a file that exists.
+pub fn run_config_init(
+    path: Option<&std::path::Path>,
+    data_dir: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let path = match path {
+        Some(p) => p.to_owned(),
+        None => crate::paths::default_config_file().ok_or_else(|| {
+            UsageError("no config dir on this platform: name one with --config".into())
+        })?,
+    };
+    if std::fs::symlink_metadata(&path).is_ok() {
+        return Err(UsageError(format!(
+            "{} exists: config init never overwrites a config (move it aside first)",
+            path.display()
+        ))
+        .into());
+    }
+    let data_dir = data_dir
+        .map(std::path::Path::to_owned)
+        .unwrap_or_else(crate::paths::default_data_dir);
+    let defaults = Config::from_toml("", None, data_dir.clone())?;
+    // Signed in: the account's calendars, listed now; else (or offline) the default alone.
+    let calendars = if defaults.token_path().exists() {
+        check_data_dir(&defaults)?;
+        let _log = crate::logging::init_file(&defaults.log_path());
+        let engine = crate::sync::SyncEngine::from_config(std::sync::Arc::new(defaults.clone()))?;
+        match runtime()?.block_on(engine.list_calendars()) {
+            Ok(calendars) => calendars,
+            Err(e) => {
+                eprintln!(
+                    "deltacal: could not list your calendars ({e}): the config syncs the default one; `deltacal calendars` lists the others later"
+                );
+                Vec::new()
+            }
+        }
+    } else {
+        eprintln!(
+            "deltacal: not signed in: the config syncs the default calendar (after `deltacal login`, `deltacal calendars` lists the others)"
+        );
+        Vec::new()
+    };
+    let text = commands::config_init::text(&calendars);
+    // What is written is a config deltacal reads.
+    commands::config_init::check(&text, &data_dir)?;
+    commands::config_init::write_new(&path, &text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
 /// `deltacal remind`: background sync and reminders, no UI, until SIGINT or SIGTERM.
 pub fn run_remind(config: &Config) -> anyhow::Result<()> {
     if !config.reminders.enabled {

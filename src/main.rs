@@ -146,11 +146,23 @@ enum Command {
         /// The shell
         shell: clap_complete::Shell,
     },
+    /// The config file
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
     /// Print the manual page (roff): `deltacal man > ~/.local/share/man/man1/deltacal.1`
     Man,
     /// The TUI's work on the cache without a terminal (used by `bench` to measure memory)
     #[command(hide = true)]
     BenchFrame,
+}
+
+#[derive(Subcommand)]
+enum ConfigAction {
+    /// Write a commented config with the defaults and, when signed in, your calendars (at
+    /// --config FILE or ~/.config/deltacal/config.toml; never over one that exists)
+    Init,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -310,6 +322,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 &mut std::io::stdout(),
             );
         }
+        Some(Command::Config {
+            action: ConfigAction::Init,
+        }) => deltacal::run_config_init(cli.config.as_deref(), cli.data_dir.as_deref())?,
         Some(Command::Man) => {
             use clap::CommandFactory;
             clap_mangen::Man::new(Cli::command())

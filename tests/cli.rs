@@ -1531,3 +1531,32 @@ fn agenda_format_prints_named_fields() {
     let out = run(&["agenda", "--json", "--format", "{id}"], &config, &data);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `config init` writes a commented config that deltacal reads, and never overwrites one.
+#[test]
+fn config_init_writes_a_config_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("conf/deltacal/config.toml");
+    let data = dir.path().join("data");
+    let out = run(&["config", "init"], &config, &data);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("wrote"), "{}", text(&out.stdout));
+    assert!(text(&out.stderr).contains("not signed in"));
+    let written = std::fs::read_to_string(&config).unwrap();
+    assert!(written.contains("past_days = 30") && written.contains("# [[calendars]]"));
+    let out = run(&["status"], &config, &data);
+    assert!(
+        out.status.success(),
+        "the written config reads: {}",
+        text(&out.stderr)
+    );
+    std::fs::write(&config, "# mine\n").unwrap();
+    let out = run(&["config", "init"], &config, &data);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("never overwrites"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), "# mine\n");
+}

@@ -2,6 +2,7 @@
 
 pub mod agenda;
 pub mod calendars;
+pub mod config_init;
 pub mod export;
 pub mod format;
 pub mod next;
