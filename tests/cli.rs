@@ -790,36 +790,50 @@ fn agenda_reads_a_cache_on_read_only_media() {
     assert_eq!(items.len(), 3);
 }
 
-#[test]
-fn the_agenda_puts_all_day_first_and_aligns_12_hour_times() {
+/// A config and a cache holding `items` (each in its view) in a December 2026 window: the
+/// directory (kept alive by the caller), the config file and the data dir.
+fn december_cache(
+    config_text: &str,
+    items: &[(&str, Value)],
+) -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("c.toml");
-    std::fs::write(
-        &config,
-        "[ui]\ntimezone = \"Asia/Tokyo\"\ntime_format = \"12h\"\n",
-    )
-    .unwrap();
+    std::fs::write(&config, config_text).unwrap();
     let data = dir.path().join("data");
     let store = Store::open(&data.join("cache.redb")).unwrap();
+    let window = Window {
+        start: "2026-12-01T00:00:00Z".parse().unwrap(),
+        end: "2027-01-01T00:00:00Z".parse().unwrap(),
+    };
+    for view in ["default", "AAMkTeam="] {
+        let changes: Vec<Change> = items
+            .iter()
+            .filter(|(v, _)| *v == view)
+            .map(|(_, item)| Change::from_raw(&item.to_string()).unwrap())
+            .collect();
+        if !changes.is_empty() {
+            store
+                .apply_page(view, &changes, &SyncState::new(window))
+                .unwrap();
+        }
+    }
+    (dir, config, data)
+}
+
+#[test]
+fn the_agenda_puts_all_day_first_and_aligns_12_hour_times() {
     let t = |s: &str| json!({"dateTime": s, "timeZone": "UTC"});
     let items = [
         json!({"id": "early", "subject": "Early", "start": t("2026-12-09T15:30:00"), "end": t("2026-12-09T16:00:00")}),
         json!({"id": "night", "subject": "Night", "start": t("2026-12-09T14:00:00"), "end": t("2026-12-09T16:30:00")}),
         json!({"id": "late", "subject": "Late", "start": t("2026-12-10T01:30:00"), "end": t("2026-12-10T02:30:00")}),
         json!({"id": "holiday", "subject": "Holiday", "isAllDay": true, "start": t("2026-12-10T00:00:00"), "end": t("2026-12-11T00:00:00")}),
-    ];
-    let changes: Vec<Change> = items
-        .iter()
-        .map(|v| Change::from_raw(&v.to_string()).unwrap())
-        .collect();
-    let window = Window {
-        start: "2026-12-01T00:00:00Z".parse().unwrap(),
-        end: "2027-01-01T00:00:00Z".parse().unwrap(),
-    };
-    store
-        .apply_page("default", &changes, &SyncState::new(window))
-        .unwrap();
-    drop(store);
+    ]
+    .map(|item| ("default", item));
+    let (_dir, config, data) = december_cache(
+        "[ui]\ntimezone = \"Asia/Tokyo\"\ntime_format = \"12h\"\n",
+        &items,
+    );
     let out = run(
         &["agenda", "--from", "2026-12-10", "--to", "2026-12-10"],
         &config,
@@ -1446,38 +1460,22 @@ fn status_json_reports_the_account_and_each_calendar() {
 /// event's calendar.
 #[test]
 fn the_text_agenda_marks_declined_events_and_names_calendars() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("c.toml");
-    std::fs::write(
-        &config,
-        "[ui]\ntimezone = \"UTC\"\n[[calendars]]\nid = \"default\"\nname = \"Work\"\n[[calendars]]\nid = \"AAMkTeam=\"\nname = \"Team\"\n",
-    )
-    .unwrap();
-    let data = dir.path().join("data");
-    let store = Store::open(&data.join("cache.redb")).unwrap();
     let t = |s: &str| json!({"dateTime": s, "timeZone": "UTC"});
-    let window = Window {
-        start: "2026-12-01T00:00:00Z".parse().unwrap(),
-        end: "2027-01-01T00:00:00Z".parse().unwrap(),
-    };
-    for (view, item) in [
-        (
-            "default",
-            json!({"id": "no", "subject": "Skipped", "responseStatus": {"response": "declined"},
-                           "start": t("2026-12-10T09:00:00"), "end": t("2026-12-10T10:00:00")}),
-        ),
-        (
-            "AAMkTeam=",
-            json!({"id": "yes", "subject": "Planning", "responseStatus": {"response": "accepted"},
-                             "start": t("2026-12-10T11:00:00"), "end": t("2026-12-10T12:00:00")}),
-        ),
-    ] {
-        let changes = vec![Change::from_raw(&item.to_string()).unwrap()];
-        store
-            .apply_page(view, &changes, &SyncState::new(window))
-            .unwrap();
-    }
-    drop(store);
+    let (_dir, config, data) = december_cache(
+        "[ui]\ntimezone = \"UTC\"\n[[calendars]]\nid = \"default\"\nname = \"Work\"\n[[calendars]]\nid = \"AAMkTeam=\"\nname = \"Team\"\n",
+        &[
+            (
+                "default",
+                json!({"id": "no", "subject": "Skipped", "responseStatus": {"response": "declined"},
+                               "start": t("2026-12-10T09:00:00"), "end": t("2026-12-10T10:00:00")}),
+            ),
+            (
+                "AAMkTeam=",
+                json!({"id": "yes", "subject": "Planning", "responseStatus": {"response": "accepted"},
+                                 "start": t("2026-12-10T11:00:00"), "end": t("2026-12-10T12:00:00")}),
+            ),
+        ],
+    );
     let out = run(
         &["agenda", "--from", "2026-12-10", "--to", "2026-12-10"],
         &config,
