@@ -1225,7 +1225,7 @@ fn the_detail_pane_scrolls_with_the_page_keys_and_the_wheel() {
         );
         // A page is the pane's rows less one: the last line of a page is the first of the
         // next. Space pages too; End goes to the end and Home back to the top.
-        let (rows, end) = deltacal::ui::detail::scroll_room(&a);
+        let (rows, end) = deltacal::ui::app::pane::scroll_room(&a);
         let page = rows - 1;
         assert!(rows >= 10 && end > 0, "{rows} rows, {end} past them");
         a.update(key(KeyCode::Home));

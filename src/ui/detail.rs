@@ -6,65 +6,11 @@ use std::num::NonZeroU16;
 use ratatui::Frame;
 use ratatui::buffer::{Buffer, CellDiffOption};
 use ratatui::layout::Rect;
-use ratatui::style::{Modifier, Style};
-use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::app::App;
-use super::width::fit;
-use super::{geometry, strings};
-use crate::layout::when;
-use crate::text;
-
-fn response_mark(response: Option<&str>) -> &'static str {
-    match response {
-        Some("accepted") | Some("organizer") => "✓",
-        Some("tentativelyAccepted") => "?",
-        Some("declined") => "✗",
-        _ => "·",
-    }
-}
-
-/// Where the pane goes for these lines.
-fn pane_area(app: &App, lines: &[Line]) -> Rect {
-    let widths: Vec<usize> = lines.iter().map(Line::width).collect();
-    geometry::detail_area(app.size, &widths)
-}
-
-/// The pane as drawn: its lines, where it goes, how many rows of it are past the bottom, and
-/// the join link's line.
-struct Pane {
-    lines: Vec<Line<'static>>,
-    area: Rect,
-    /// Rows of text inside the borders, and how many more rows there are than fit.
-    height: u16,
-    overflow: u16,
-    join_link: Option<(String, url::Url)>,
-}
-
-impl Pane {
-    fn new(app: &App, lines: Vec<Line<'static>>, join_link: Option<(String, url::Url)>) -> Pane {
-        let area = pane_area(app, &lines);
-        let inner = area.width.saturating_sub(2).max(1) as usize;
-        let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
-        let height = area.height.saturating_sub(2);
-        let overflow = rows.saturating_sub(height as usize) as u16;
-        Pane {
-            lines,
-            area,
-            height,
-            overflow,
-            join_link,
-        }
-    }
-}
-
-/// The detail pane's rows of text, and how far it can scroll: what a page of the page keys is
-/// and where End goes.
-pub fn scroll_room(app: &App) -> (u16, u16) {
-    let pane = pane(app);
-    (pane.height, pane.overflow)
-}
+use super::app::pane::Pane;
+use super::strings;
 
 pub fn draw(frame: &mut Frame, app: &App) {
     let theme = &app.theme;
@@ -77,7 +23,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         overflow,
         join_link,
         ..
-    } = pane(app);
+    } = super::app::pane::detail_pane(app);
     // A long event scrolls; the title says so while there is more than fits.
     let scroll = app.detail_scroll.min(overflow);
     let block = if overflow > 0 {
@@ -98,127 +44,6 @@ pub fn draw(frame: &mut Frame, app: &App) {
     {
         hyperlink(frame.buffer_mut(), area, &shown, &url);
     }
-}
-
-/// What the pane shows for the selected event.
-fn pane(app: &App) -> Pane {
-    let theme = &app.theme;
-    let Some(c) = app.selected_event() else {
-        return Pane::new(app, vec![Line::from("No event selected.")], None);
-    };
-    let e = &c.event;
-    let label = |s: &'static str| Span::styled(format!("{s:<10}"), theme.dim());
-    let mut lines = vec![
-        Line::from(Span::styled(
-            text::line(e.title()).into_owned(),
-            Style::new().add_modifier(Modifier::BOLD),
-        )),
-        Line::default(),
-        Line::from(vec![label("When"), Span::raw(when(e, &app.config))]),
-    ];
-    if e.cancelled {
-        lines.push(Line::from(vec![
-            label("Status"),
-            Span::styled("cancelled", theme.error()),
-        ]));
-    }
-    let calendar = app.config.calendar_name(&c.view);
-    lines.push(Line::from(vec![
-        label("Calendar"),
-        Span::raw(text::line(calendar).into_owned()),
-    ]));
-    if let Some(show) = &e.show_as {
-        let mut s = text::line(show).into_owned();
-        if let Some(r) = &e.response {
-            s.push_str(&format!(", you: {}", text::line(r)));
-        }
-        lines.push(Line::from(vec![label("Show as"), Span::raw(s)]));
-    }
-    if let Some(l) = &e.location {
-        lines.push(Line::from(vec![
-            label("Where"),
-            Span::raw(text::line(l).into_owned()),
-        ]));
-    }
-    if let Some(o) = &e.organizer {
-        lines.push(Line::from(vec![
-            label("Organizer"),
-            Span::raw(text::line(&o.display()).into_owned()),
-        ]));
-    }
-    match e.kind.as_deref() {
-        Some("occurrence") => lines.push(Line::from(vec![
-            label("Repeats"),
-            Span::raw("an occurrence of a recurring series"),
-        ])),
-        Some("exception") => lines.push(Line::from(vec![
-            label("Repeats"),
-            Span::raw("a changed occurrence of a recurring series"),
-        ])),
-        _ => {}
-    }
-    // The join link on one line of its own, never wrapped: cut to the pane's width if it must
-    // be, with the whole link behind it as a hyperlink (`o` opens it, `y` copies it).
-    let join = e
-        .online_meeting_url
-        .as_deref()
-        .map(|raw| (raw, crate::links::web_url(raw)));
-    let mut join_link = None;
-    if let Some((raw, url)) = join {
-        let inner = geometry::detail_area(app.size, &[]).width.saturating_sub(2) as usize;
-        lines.push(Line::from(label("Join")));
-        let shown = fit(url.as_ref().map_or(raw, |u| u.as_str()), inner);
-        lines.push(Line::from(Span::styled(shown.clone(), theme.accent())));
-        join_link = url.ok().map(|u| (shown, u));
-    }
-    if !e.categories.is_empty() {
-        let cats: Vec<String> = e
-            .categories
-            .iter()
-            .map(|c| text::line(c).into_owned())
-            .collect();
-        lines.push(Line::from(vec![label("Tags"), Span::raw(cats.join(", "))]));
-    }
-    if !e.attendees.is_empty() {
-        lines.push(Line::default());
-        lines.push(Line::from(Span::styled(
-            format!("Attendees ({})", e.attendees.len()),
-            theme.header(),
-        )));
-        for a in &e.attendees {
-            let kind = match a.kind.as_deref() {
-                Some("optional") => " (optional)",
-                Some("resource") => " (room)",
-                _ => "",
-            };
-            lines.push(Line::from(format!(
-                " {} {}{kind}",
-                response_mark(a.response.as_deref()),
-                text::line(&a.person.display())
-            )));
-        }
-    }
-    // The full body when Graph sent one (read when the pane opened), else the preview.
-    let body = match &app.detail_body {
-        Some(((view, id), body)) if *view == c.view && *id == e.id => body.as_ref(),
-        _ => None,
-    };
-    let notes = match body.or(e.body.as_ref()) {
-        Some(body) => Some(body.text()),
-        None => e.body_preview.clone(),
-    };
-    if let Some(notes) = notes.filter(|n| !n.trim().is_empty()) {
-        lines.push(Line::default());
-        for l in text::block(notes.trim_end()).lines() {
-            lines.push(Line::from(l.to_owned()));
-        }
-    }
-    lines.push(Line::default());
-    lines.push(Line::from(Span::styled(
-        strings::detail_hint(),
-        theme.dim(),
-    )));
-    Pane::new(app, lines, join_link)
 }
 
 /// Makes the row of `area` that shows `shown` a hyperlink to `url` (OSC 8): the first cell
