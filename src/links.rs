@@ -54,6 +54,14 @@ pub fn event_link(event: &Event) -> Result<(LinkKind, Url), NoLink> {
         .map_err(|why| NoLink::Refused(kind, why))
 }
 
+/// The online meeting's join link alone (never the web link), when it is a safe web address.
+pub fn join_link(event: &Event) -> Option<Url> {
+    event_link(event)
+        .ok()
+        .filter(|(kind, _)| *kind == LinkKind::Join)
+        .map(|(_, url)| url)
+}
+
 /// `raw` as an http(s) URL with a host and no credentials; anything else (other schemes,
 /// control characters, spaces) is refused with the reason.
 pub fn web_url(raw: &str) -> Result<Url, String> {

@@ -163,10 +163,8 @@ fn value(config: &Config, c: &CachedEvent, field: &str) -> String {
         "show_as" => text(e.show_as.as_deref()),
         "response" => text(e.response.as_deref()),
         "cancelled" => e.cancelled.to_string(),
-        "join_url" => crate::links::event_link(e)
-            .ok()
-            .filter(|(kind, _)| *kind == crate::links::LinkKind::Join)
-            .map(|(_, url)| url.to_string())
+        "join_url" => crate::links::join_link(e)
+            .map(|url| url.to_string())
             .unwrap_or_default(),
         "web_link" => text(e.web_link.as_deref()),
         // Template::parse admits only the fields above.

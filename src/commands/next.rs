@@ -127,10 +127,7 @@ pub fn write(
         NextItem {
             event: AgendaItem::new(config, &c.view, &c.event),
             minutes: minutes_until(now, at),
-            join_url: crate::links::event_link(&c.event)
-                .ok()
-                .filter(|(kind, _)| *kind == crate::links::LinkKind::Join)
-                .map(|(_, url)| url.to_string()),
+            join_url: crate::links::join_link(&c.event).map(|url| url.to_string()),
             link: crate::links::event_link(&c.event)
                 .ok()
                 .map(|(_, url)| url.to_string()),
