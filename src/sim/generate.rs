@@ -1,11 +1,12 @@
 //! A seeded generator of realistic calendars, and of realistic churn. Same seed, same calendar.
 
-use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, Utc, Weekday};
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, SecondsFormat, Utc, Weekday};
 use rand::seq::IndexedRandom;
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use serde_json::{Value, json};
 
 use super::mailbox::{Mailbox, render_time};
+use super::time;
 
 const PEOPLE: &[(&str, &str)] = &[
     ("Samantha Booth", "samanthab@contoso.com"),
@@ -373,6 +374,7 @@ impl Generator {
         let instances = (0..count)
             .map(|i| {
                 let mut start = start + Duration::weeks(i as i64);
+                let slot = start;
                 let exception = self.rng.random_bool(0.1);
                 if exception {
                     // Moved: by an hour, or an all-day one to the next day.
@@ -386,6 +388,9 @@ impl Generator {
                 e["start"] = self.time(start, zone);
                 e["end"] = self.time(start + Duration::minutes(minutes), zone);
                 e["type"] = json!(if exception { "exception" } else { "occurrence" });
+                // Where the pattern put it, in UTC, as Graph's `originalStart` says.
+                let slot = time::instant(slot, time::zone(zone).unwrap_or(chrono_tz::UTC));
+                e["originalStart"] = json!(slot.to_rfc3339_opts(SecondsFormat::Secs, true));
                 if self.rng.random_bool(0.08) {
                     e["type"] = json!("exception");
                     e["isCancelled"] = json!(true);

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use serde_json::value::{RawValue, to_raw_value};
 use serde_json::{Value, json};
@@ -294,8 +294,11 @@ impl Mailbox {
         self.write(calendar, &id, json)
     }
 
-    /// Creates a recurring series: its master (times of the first instance) and its instances,
-    /// each an `occurrence` unless its `type` says `exception`. Returns the master's id.
+    /// Creates a recurring series: its master and its instances, each an `occurrence` unless
+    /// its `type` says `exception`. Returns the master's id. The master keeps the times it is
+    /// given (the pattern's first slot), else the first instance's; without a `recurrence` it
+    /// gets a weekly one from its start, numbered by the instances. An instance without an
+    /// `originalStart` (its slot in the pattern, in UTC) gets its start.
     pub fn create_series(
         &mut self,
         calendar: &str,
@@ -306,11 +309,13 @@ impl Mailbox {
             .first()
             .ok_or_else(|| MailboxError::BadEvent("a series needs instances".into()))?;
         master["type"] = json!("seriesMaster");
-        master["start"] = first["start"].clone();
-        master["end"] = first["end"].clone();
-        master["recurrence"] = json!({
-            "pattern": {"type": "weekly", "interval": 1, "daysOfWeek": [], "firstDayOfWeek": "sunday"},
-            "range": {"type": "numbered", "numberOfOccurrences": instances.len()}});
+        if master.get("start").is_none_or(Value::is_null) {
+            master["start"] = first["start"].clone();
+            master["end"] = first["end"].clone();
+        }
+        if master.get("recurrence").is_none_or(Value::is_null) {
+            master["recurrence"] = weekly_recurrence(&master, instances.len())?;
+        }
         let id = self.create(calendar, master)?["id"]
             .as_str()
             .expect("created events have ids")
@@ -320,6 +325,10 @@ impl Mailbox {
                 instance["type"] = json!("occurrence");
             }
             instance["seriesMasterId"] = json!(id);
+            if instance.get("originalStart").is_none_or(Value::is_null) {
+                let (start, _, _) = times_of(&instance)?;
+                instance["originalStart"] = json!(original_start(start));
+            }
             self.create(calendar, instance)?;
         }
         Ok(id)
@@ -356,19 +365,56 @@ impl Mailbox {
                 Ok(written)
             }
             Kind::Master => {
-                let (start, _, _) = times_of(&json)?;
+                let (start, _, all_day) = times_of(&json)?;
                 let shift = start - old.start;
+                // A series moved keeps its instances at one wall-clock time in its zone, as
+                // Outlook's do, on both sides of a change of clocks.
+                let label = json["recurrence"]["range"]["recurrenceTimeZone"]
+                    .as_str()
+                    .map(str::to_owned);
+                let zone = label.as_deref().and_then(time::zone).unwrap_or(Tz::UTC);
+                let local = |t: DateTime<Utc>| t.with_timezone(&zone).naive_local();
+                let wall_shift = local(start) - local(old.start);
+                let moved = |t: DateTime<Utc>| match all_day {
+                    true => t + shift,
+                    false => time::instant(local(t) + wall_shift, zone),
+                };
+                if !shift.is_zero()
+                    && !patch.contains_key("recurrence")
+                    && let Some(count) = json["recurrence"]["range"]["numberOfOccurrences"]
+                        .as_u64()
+                        .filter(|n| *n > 0)
+                {
+                    let first = if all_day {
+                        start.naive_utc()
+                    } else {
+                        local(start)
+                    };
+                    json["recurrence"] =
+                        weekly_from(first, label.as_deref().unwrap_or("UTC"), count as usize);
+                }
                 let written = self.write(&calendar, id, json)?;
                 for instance in self.instance_ids(&calendar, id) {
                     let event = &self.calendar(&calendar)?.events[&instance];
                     let mut json = event.json();
                     for (k, v) in &patch {
-                        if !matches!(k.as_str(), "id" | "start" | "end" | "type") {
+                        if !matches!(
+                            k.as_str(),
+                            "id" | "start" | "end" | "type" | "originalStart"
+                        ) {
                             json[k] = v.clone();
                         }
                     }
-                    json["start"] = render_time(event.start + shift, event.all_day, Tz::UTC);
-                    json["end"] = render_time(event.end + shift, event.all_day, Tz::UTC);
+                    let start = moved(event.start);
+                    json["start"] = render_time(start, event.all_day, Tz::UTC);
+                    json["end"] =
+                        render_time(start + (event.end - event.start), event.all_day, Tz::UTC);
+                    if let Some(slot) = json["originalStart"]
+                        .as_str()
+                        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                    {
+                        json["originalStart"] = json!(original_start(moved(slot.to_utc())));
+                    }
                     self.write(&calendar, &instance, json)?;
                 }
                 Ok(written)
@@ -698,6 +744,37 @@ pub fn render_time(t: DateTime<Utc>, all_day: bool, zone: Tz) -> Value {
     };
     let name = if zone == Tz::UTC { "UTC" } else { zone.name() };
     json!({"dateTime": local.format("%Y-%m-%dT%H:%M:%S.0000000").to_string(), "timeZone": name})
+}
+
+/// Graph's `originalStart`: an instant in UTC, to the second.
+fn original_start(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Graph's `recurrence` of a weekly series whose first slot is `master`'s start, with `count`
+/// instances: the weekday and date of that start in the zone the master is written in.
+fn weekly_recurrence(master: &Value, count: usize) -> Result<Value, MailboxError> {
+    let start = &master["start"];
+    let local = start["dateTime"]
+        .as_str()
+        .and_then(time::wall_time)
+        .ok_or_else(|| MailboxError::BadEvent("`start.dateTime` is not a time".into()))?;
+    Ok(weekly_from(
+        local,
+        start["timeZone"].as_str().unwrap_or("UTC"),
+        count,
+    ))
+}
+
+/// Graph's `recurrence` of a weekly series from `first` (wall time in `zone`), `count` long.
+fn weekly_from(first: NaiveDateTime, zone: &str, count: usize) -> Value {
+    json!({
+        "pattern": {"type": "weekly", "interval": 1, "month": 0, "dayOfMonth": 0,
+            "daysOfWeek": [first.format("%A").to_string().to_lowercase()],
+            "firstDayOfWeek": "sunday", "index": "first"},
+        "range": {"type": "numbered", "startDate": first.date().to_string(),
+            "endDate": "0001-01-01", "recurrenceTimeZone": zone, "numberOfOccurrences": count},
+    })
 }
 
 /// Reads an event's instants. All-day events are kept as UTC midnights of their dates.
