@@ -138,16 +138,16 @@ pub fn run_export(
     let (synced_first, synced_last) = config.synced_days(today);
     let default_days = (synced_last - synced_first).num_days().min(MAX_AGENDA_DAYS);
     let (first, last) = day_range(config, from, to, synced_first, default_days)?;
-    let events = match commands::agenda::events_of_views(config, &views, first, last) {
+    let source = match commands::export::gather(config, &views, first, last) {
         Err(e @ commands::agenda::AgendaError::NoCache(_)) => {
             eprintln!("deltacal: {e}");
-            Vec::new()
+            commands::export::Source::default()
         }
         other => other?,
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    out.write_all(commands::export::ics(config, &events, chrono::Utc::now()).as_bytes())?;
+    out.write_all(commands::export::ics(config, &source, chrono::Utc::now()).as_bytes())?;
     out.flush()?;
     Ok(())
 }

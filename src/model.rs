@@ -3,7 +3,7 @@
 //! Parsing is deliberately lenient: Graph may omit or null any field, add new ones, or send a
 //! value of an unexpected type. Only a missing `id` makes an item unusable.
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc, Weekday};
 use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
@@ -206,6 +206,128 @@ pub struct Event {
     /// Graph's `isReminderOn` and `reminderMinutesBeforeStart` (an occurrence has its series').
     pub reminder_on: Option<bool>,
     pub reminder_minutes: Option<u32>,
+    /// A series master's pattern (Graph's `recurrence`); None on any other event.
+    pub recurrence: Option<Recurrence>,
+    /// An instance's slot in its series before it was moved (Graph's `originalStart`, sent
+    /// with exceptions); an occurrence's is its start.
+    pub original_start: Option<DateTime<Utc>>,
+}
+
+/// How a series repeats, as Graph's `recurrence` says: a pattern and a range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recurrence {
+    pub pattern: Pattern,
+    /// Every `interval` days, weeks, months or years.
+    pub interval: u32,
+    /// The days of the week of a weekly or relative pattern.
+    pub days: Vec<Weekday>,
+    /// The day of the month of an absolute monthly or yearly pattern.
+    pub day_of_month: u32,
+    /// The month (1-12) of a yearly pattern.
+    pub month: u32,
+    /// Which of the month's `days` a relative pattern takes.
+    pub index: WeekIndex,
+    pub first_day_of_week: Weekday,
+    /// The first day of the series, in its zone.
+    pub start_date: Option<NaiveDate>,
+    pub end: RecurrenceEnd,
+    /// The zone the pattern is kept in (Windows or IANA name, as Graph sends it).
+    pub zone: Option<String>,
+}
+
+/// Graph's `recurrencePattern.type`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Pattern {
+    Daily,
+    Weekly,
+    AbsoluteMonthly,
+    RelativeMonthly,
+    AbsoluteYearly,
+    RelativeYearly,
+    Other(String),
+}
+
+/// Graph's `weekIndex`: which of a month's matching days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WeekIndex {
+    First,
+    Second,
+    Third,
+    Fourth,
+    Last,
+}
+
+/// Where a series ends (Graph's `recurrenceRange.type`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RecurrenceEnd {
+    /// On this date, inclusive, in the series' zone.
+    Date(NaiveDate),
+    /// After this many occurrences.
+    Count(u32),
+    Never,
+}
+
+impl Recurrence {
+    fn from_wire(w: &WireRecurrence<'_>) -> Option<Recurrence> {
+        let p = &w.pattern;
+        let r = &w.range;
+        let pattern = match p.kind.as_deref()? {
+            "daily" => Pattern::Daily,
+            "weekly" => Pattern::Weekly,
+            "absoluteMonthly" => Pattern::AbsoluteMonthly,
+            "relativeMonthly" => Pattern::RelativeMonthly,
+            "absoluteYearly" => Pattern::AbsoluteYearly,
+            "relativeYearly" => Pattern::RelativeYearly,
+            other => Pattern::Other(other.to_owned()),
+        };
+        let date = |d: &Option<Cow<'_, str>>| {
+            d.as_deref()
+                .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        };
+        let end = match r.kind.as_deref() {
+            Some("endDate") => RecurrenceEnd::Date(date(&r.end_date)?),
+            Some("numbered") => RecurrenceEnd::Count(
+                r.number_of_occurrences
+                    .and_then(|n| u32::try_from(n).ok())
+                    .filter(|n| *n > 0)?,
+            ),
+            _ => RecurrenceEnd::Never,
+        };
+        Some(Recurrence {
+            pattern,
+            interval: p
+                .interval
+                .and_then(|n| u32::try_from(n).ok())
+                .filter(|n| *n > 0)
+                .unwrap_or(1),
+            days: p
+                .days_of_week
+                .iter()
+                .flatten()
+                .filter_map(|d| d.parse().ok())
+                .collect(),
+            day_of_month: p
+                .day_of_month
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(0),
+            month: p.month.and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
+            index: match p.index.as_deref() {
+                Some("second") => WeekIndex::Second,
+                Some("third") => WeekIndex::Third,
+                Some("fourth") => WeekIndex::Fourth,
+                Some("last") => WeekIndex::Last,
+                _ => WeekIndex::First,
+            },
+            first_day_of_week: p
+                .first_day_of_week
+                .as_deref()
+                .and_then(|d| d.parse().ok())
+                .unwrap_or(Weekday::Sun),
+            start_date: date(&r.start_date),
+            end,
+            zone: owned(&r.recurrence_time_zone).filter(|z| !z.is_empty()),
+        })
+    }
 }
 
 /// An event's body: HTML (Graph's default) or plain text.
@@ -317,6 +439,49 @@ struct WireEvent<'a> {
     ical_uid: Option<Cow<'a, str>>,
     is_reminder_on: Option<bool>,
     reminder_minutes_before_start: Option<i64>,
+    #[serde(borrow)]
+    recurrence: Option<WireRecurrence<'a>>,
+    #[serde(borrow)]
+    original_start: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct WireRecurrence<'a> {
+    #[serde(borrow)]
+    pattern: WirePattern<'a>,
+    #[serde(borrow)]
+    range: WireRange<'a>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct WirePattern<'a> {
+    #[serde(borrow, rename = "type")]
+    kind: Option<Cow<'a, str>>,
+    interval: Option<i64>,
+    #[serde(borrow)]
+    days_of_week: Option<Vec<Cow<'a, str>>>,
+    day_of_month: Option<i64>,
+    month: Option<i64>,
+    #[serde(borrow)]
+    index: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    first_day_of_week: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct WireRange<'a> {
+    #[serde(borrow, rename = "type")]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    start_date: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    end_date: Option<Cow<'a, str>>,
+    number_of_occurrences: Option<i64>,
+    #[serde(borrow)]
+    recurrence_time_zone: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -495,6 +660,12 @@ impl Event {
                 .reminder_minutes_before_start
                 .and_then(|m| u32::try_from(m).ok())
                 .filter(|m| *m <= 4 * 7 * 24 * 60),
+            recurrence: w.recurrence.as_ref().and_then(Recurrence::from_wire),
+            original_start: w
+                .original_start
+                .as_deref()
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.with_timezone(&Utc)),
         })
     }
 
@@ -590,6 +761,9 @@ impl Event {
             ical_uid: master.ical_uid.clone(),
             reminder_on: master.reminder_on,
             reminder_minutes: master.reminder_minutes,
+            // The pattern is the series'; an occurrence's slot is its own.
+            recurrence: None,
+            original_start: self.original_start,
         }
     }
 

@@ -49,13 +49,22 @@ pub fn events_of_views(
     first: NaiveDate,
     last: NaiveDate,
 ) -> Result<Vec<CachedEvent>, AgendaError> {
+    read_cache(config, |store| {
+        store.events_in_days(views, &config.zone, first, last)
+    })
+}
+
+/// Reads the cache: no cache is [`AgendaError::NoCache`], and a damaged one is moved aside for
+/// the next sync to rebuild.
+pub fn read_cache<T>(
+    config: &Config,
+    read: impl FnOnce(&Store) -> Result<T, crate::store::StoreError>,
+) -> Result<T, AgendaError> {
     let path = config.cache_path();
     if !path.exists() {
         return Err(AgendaError::NoCache(path));
     }
-    let read = Store::open_for_reading(&path)
-        .and_then(|store| store.events_in_days(views, &config.zone, first, last));
-    match read {
+    match Store::open_for_reading(&path).and_then(|store| read(&store)) {
         Err(e) if e.is_damaged() => Err(AgendaError::MovedAside {
             cause: e.to_string(),
             aside: Store::move_aside(&path)?,

@@ -23,11 +23,11 @@ use crate::tz::DisplayZone;
 /// Bumped whenever a table's layout changes. A file of an older schema this version knows is
 /// emptied and rebuilt by the next sync (the cache is a mirror); any other is refused with
 /// advice to rebuild.
-pub const SCHEMA_VERSION: u64 = 11;
+pub const SCHEMA_VERSION: u64 = 12;
 /// The schemas of earlier releases: 3 kept raw JSON, 4 had no series tables, 7 no reminders,
 /// 8 no time index, 9 bodies in a table of their own, 10 occurrences stored with their
-/// series' properties.
-const OLDER_SCHEMAS: [u64; 8] = [3, 4, 5, 6, 7, 8, 9, 10];
+/// series' properties, 11 no series patterns.
+const OLDER_SCHEMAS: [u64; 9] = [3, 4, 5, 6, 7, 8, 9, 10, 11];
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 /// An event row: (end ms, generation that last wrote it, event record in postcard: an
@@ -975,6 +975,24 @@ impl Store {
             }
         }
         Ok(masters)
+    }
+
+    /// The masters of `ids`, the series of `view` that the cache holds (an export writes each
+    /// series as its pattern); an id whose master is not cached is left out.
+    pub fn series_masters<'a>(
+        &self,
+        view: &str,
+        ids: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Vec<Event>, StoreError> {
+        let read = self.read()?;
+        let masters = read.open_table(MASTERS).map_err(|e| self.err(e))?;
+        let mut found = Vec::new();
+        for id in ids {
+            if let Some(row) = masters.get((view, id)).map_err(|e| self.err(e))? {
+                found.push(self.decode(id, row.value().1)?);
+            }
+        }
+        Ok(found)
     }
 
     /// Every view the cache has state for, in name order.
