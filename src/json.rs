@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Serialize, Serializer};
 
 use crate::config::Config;
-use crate::model::Event;
+use crate::model::{Event, EventKind, Response, ShowAs};
 
 /// One event of `agenda --json`: every field present, `null` when unknown.
 #[derive(Debug, Serialize, PartialEq)]
@@ -82,7 +82,7 @@ impl<'a> AgendaItem<'a> {
                 .as_ref()
                 .map(|p| p.display())
                 .filter(|s| !s.is_empty()),
-            show_as: e.show_as.as_deref(),
+            show_as: e.show_as.as_ref().map(ShowAs::as_graph),
             cancelled: e.cancelled,
             online_meeting_url: e.online_meeting_url.as_deref(),
             web_link: e.web_link.as_deref(),
@@ -93,11 +93,11 @@ impl<'a> AgendaItem<'a> {
                 .map(|a| AgendaAttendee {
                     name: a.person.name.as_deref(),
                     address: a.person.address.as_deref(),
-                    response: a.response.as_deref(),
+                    response: a.response.as_ref().map(Response::as_graph),
                 })
                 .collect(),
             series_master_id: e.series_master_id.as_deref(),
-            event_type: e.kind.as_deref(),
+            event_type: e.kind.as_ref().map(EventKind::as_graph),
         }
     }
 }

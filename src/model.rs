@@ -147,6 +147,130 @@ impl Person {
     }
 }
 
+/// Declares one of Graph's code sets: a variant per code this version knows, and `Other` for any
+/// it does not (kept as sent), read from and written back as Graph's text. Code compares
+/// variants, never text.
+macro_rules! graph_code {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+            /// A code this version does not know, as Graph sent it.
+            Other(String),
+        }
+
+        impl $name {
+            /// The code Graph sent.
+            pub fn from_graph(text: &str) -> $name {
+                match text {
+                    $($text => $name::$variant,)+
+                    other => $name::Other(other.to_owned()),
+                }
+            }
+
+            /// Graph's text for it (what the JSON output and the exports write).
+            pub fn as_graph(&self) -> &str {
+                match self {
+                    $($name::$variant => $text,)+
+                    $name::Other(text) => text,
+                }
+            }
+        }
+    };
+}
+
+graph_code! {
+    /// What an event is to its series (Graph's `type`).
+    EventKind {
+        SingleInstance = "singleInstance",
+        /// An instance of a series with nothing of its own: it shows its series' properties.
+        Occurrence = "occurrence",
+        /// An instance changed on its own (moved, renamed, cancelled).
+        Exception = "exception",
+        /// The series itself: its properties and pattern, never shown.
+        SeriesMaster = "seriesMaster",
+    }
+}
+
+graph_code! {
+    /// An answer to an invitation (Graph's `responseType`).
+    Response {
+        /// No answer is asked for.
+        None = "none",
+        Organizer = "organizer",
+        Accepted = "accepted",
+        TentativelyAccepted = "tentativelyAccepted",
+        Declined = "declined",
+        NotResponded = "notResponded",
+    }
+}
+
+graph_code! {
+    /// How the time shows to others (Graph's `freeBusyStatus`).
+    ShowAs {
+        Free = "free",
+        Tentative = "tentative",
+        Busy = "busy",
+        /// Out of office.
+        Oof = "oof",
+        WorkingElsewhere = "workingElsewhere",
+        Unknown = "unknown",
+    }
+}
+
+graph_code! {
+    /// How an attendee is invited (Graph's `attendeeType`).
+    AttendeeKind {
+        Required = "required",
+        Optional = "optional",
+        /// A room or equipment.
+        Resource = "resource",
+    }
+}
+
+graph_code! {
+    /// How a series repeats (Graph's `recurrencePatternType`).
+    Pattern {
+        Daily = "daily",
+        Weekly = "weekly",
+        AbsoluteMonthly = "absoluteMonthly",
+        RelativeMonthly = "relativeMonthly",
+        AbsoluteYearly = "absoluteYearly",
+        RelativeYearly = "relativeYearly",
+    }
+}
+
+impl Response {
+    /// The answer in words, as the detail pane says it.
+    pub fn words(&self) -> &str {
+        match self {
+            Response::None => "no answer asked",
+            Response::Organizer => "organizer",
+            Response::Accepted => "accepted",
+            Response::TentativelyAccepted => "tentative",
+            Response::Declined => "declined",
+            Response::NotResponded => "not answered",
+            Response::Other(text) => text,
+        }
+    }
+}
+
+impl ShowAs {
+    /// The status in words, as the detail pane says it.
+    pub fn words(&self) -> &str {
+        match self {
+            ShowAs::Free => "free",
+            ShowAs::Tentative => "tentative",
+            ShowAs::Busy => "busy",
+            ShowAs::Oof => "out of office",
+            ShowAs::WorkingElsewhere => "working elsewhere",
+            ShowAs::Unknown => "unknown",
+            ShowAs::Other(text) => text,
+        }
+    }
+}
+
 /// A calendar of the account, as Graph's `/me/calendars` lists it. Text is as the server sent
 /// it: sanitise before showing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,10 +290,8 @@ pub struct CalendarInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attendee {
     pub person: Person,
-    /// `required`, `optional` or `resource`.
-    pub kind: Option<String>,
-    /// `none`, `accepted`, `tentativelyAccepted`, `declined`, `notResponded`, `organizer`.
-    pub response: Option<String>,
+    pub kind: Option<AttendeeKind>,
+    pub response: Option<Response>,
 }
 
 /// One event of a calendar view, as cached.
@@ -188,17 +310,17 @@ pub struct Event {
     pub location: Option<String>,
     pub organizer: Option<Person>,
     pub attendees: Vec<Attendee>,
-    pub show_as: Option<String>,
+    pub show_as: Option<ShowAs>,
     pub cancelled: bool,
-    /// `singleInstance`, `occurrence` or `exception`.
-    pub kind: Option<String>,
+    pub kind: Option<EventKind>,
     pub series_master_id: Option<String>,
     pub online_meeting_url: Option<String>,
     pub web_link: Option<String>,
     pub categories: Vec<String>,
     pub sensitivity: Option<String>,
     pub importance: Option<String>,
-    pub response: Option<String>,
+    /// The user's own answer (Graph's `responseStatus`).
+    pub response: Option<Response>,
     pub last_modified: Option<String>,
     pub change_key: Option<String>,
     pub etag: Option<String>,
@@ -235,18 +357,6 @@ pub struct Recurrence {
     pub zone: Option<String>,
 }
 
-/// Graph's `recurrencePattern.type`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Pattern {
-    Daily,
-    Weekly,
-    AbsoluteMonthly,
-    RelativeMonthly,
-    AbsoluteYearly,
-    RelativeYearly,
-    Other(String),
-}
-
 /// Graph's `weekIndex`: which of a month's matching days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum WeekIndex {
@@ -271,15 +381,7 @@ impl Recurrence {
     fn from_wire(w: &WireRecurrence<'_>) -> Option<Recurrence> {
         let p = &w.pattern;
         let r = &w.range;
-        let pattern = match p.kind.as_deref()? {
-            "daily" => Pattern::Daily,
-            "weekly" => Pattern::Weekly,
-            "absoluteMonthly" => Pattern::AbsoluteMonthly,
-            "relativeMonthly" => Pattern::RelativeMonthly,
-            "absoluteYearly" => Pattern::AbsoluteYearly,
-            "relativeYearly" => Pattern::RelativeYearly,
-            other => Pattern::Other(other.to_owned()),
-        };
+        let pattern = Pattern::from_graph(p.kind.as_deref()?);
         let date = |d: &Option<Cow<'_, str>>| {
             d.as_deref()
                 .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
@@ -613,8 +715,12 @@ impl Event {
             .filter_map(|a| {
                 Some(Attendee {
                     person: Person::from_email(a.email_address.as_ref()?)?,
-                    kind: owned(&a.kind),
-                    response: a.status.as_ref().and_then(|s| owned(&s.response)),
+                    kind: a.kind.as_deref().map(AttendeeKind::from_graph),
+                    response: a
+                        .status
+                        .as_ref()
+                        .and_then(|s| s.response.as_deref())
+                        .map(Response::from_graph),
                 })
             })
             .collect();
@@ -635,9 +741,9 @@ impl Event {
             location,
             organizer: w.organizer.as_ref().and_then(Person::from_wire),
             attendees,
-            show_as: owned(&w.show_as),
+            show_as: w.show_as.as_deref().map(ShowAs::from_graph),
             cancelled: w.is_cancelled.unwrap_or(false),
-            kind: owned(&w.kind),
+            kind: w.kind.as_deref().map(EventKind::from_graph),
             series_master_id: owned(&w.series_master_id),
             online_meeting_url,
             web_link: owned(&w.web_link),
@@ -649,7 +755,11 @@ impl Event {
                 .collect(),
             sensitivity: owned(&w.sensitivity),
             importance: owned(&w.importance),
-            response: w.response_status.as_ref().and_then(|r| owned(&r.response)),
+            response: w
+                .response_status
+                .as_ref()
+                .and_then(|r| r.response.as_deref())
+                .map(Response::from_graph),
             last_modified: owned(&w.last_modified_date_time),
             change_key: owned(&w.change_key),
             etag: owned(&w.etag),
@@ -696,13 +806,25 @@ impl Event {
 
     /// A series master (Graph's `seriesMaster`): the series' properties, never shown itself.
     pub fn is_series_master(&self) -> bool {
-        self.kind.as_deref() == Some("seriesMaster")
+        self.kind == Some(EventKind::SeriesMaster)
     }
 
     /// The user declined it (their own answer, Graph's `responseStatus`): it stays in the
     /// calendar, dimmed and marked, but nothing reminds of it or counts it as next.
     pub fn declined(&self) -> bool {
-        self.response.as_deref() == Some("declined")
+        self.response == Some(Response::Declined)
+    }
+
+    /// Whether the user means to be there: the one rule that reminders, `next` and the detail
+    /// pane ask. A cancelled event or one the user declined is not attended; one not answered
+    /// yet, or accepted tentatively, is.
+    pub fn attending(&self) -> bool {
+        !self.cancelled && !self.declined()
+    }
+
+    /// Whether this is an instance changed on its own (moved, renamed, cancelled).
+    pub fn is_exception(&self) -> bool {
+        self.kind == Some(EventKind::Exception)
     }
 
     /// An occurrence as the real delta sends it: its series, its times, and nothing to show
@@ -714,7 +836,7 @@ impl Event {
     /// An occurrence: an instance of a series with no properties of its own (an exception has
     /// its own), so it shows its series' properties.
     pub fn is_occurrence(&self) -> bool {
-        self.series_master_id.is_some() && self.kind.as_deref() == Some("occurrence")
+        self.series_master_id.is_some() && self.kind == Some(EventKind::Occurrence)
     }
 
     /// A stub completed with its series' properties; its own id, times and version stay.
@@ -945,5 +1067,45 @@ mod tests {
         assert_eq!(Change::from_raw("{"), Err(ParseError::NotAnObject));
         let removed = Change::from_raw(r#"{"id": "a", "@removed": {"reason": "changed"}}"#);
         assert_eq!(removed, Ok(Change::Remove { id: "a".into() }));
+    }
+
+    #[test]
+    fn graph_codes_are_variants_and_unknown_ones_are_kept_as_sent() {
+        let e = Event::from_graph(
+            &json!({"id": "x", "type": "occurrence", "seriesMasterId": "m",
+            "showAs": "somethingNew", "responseStatus": {"response": "declined"},
+            "attendees": [{"type": "resource", "status": {"response": "organizer"},
+                           "emailAddress": {"address": "room@contoso.com"}}]}),
+        )
+        .unwrap();
+        assert_eq!(e.kind, Some(EventKind::Occurrence));
+        assert!(e.is_occurrence() && !e.is_exception());
+        assert_eq!(e.response, Some(Response::Declined));
+        assert!(e.declined() && !e.attending());
+        assert_eq!(e.show_as, Some(ShowAs::Other("somethingNew".into())));
+        assert_eq!(
+            e.show_as.as_ref().map(ShowAs::as_graph),
+            Some("somethingNew")
+        );
+        assert_eq!(e.attendees[0].kind, Some(AttendeeKind::Resource));
+        assert_eq!(e.attendees[0].response, Some(Response::Organizer));
+        for code in [
+            "none",
+            "organizer",
+            "accepted",
+            "tentativelyAccepted",
+            "declined",
+            "notResponded",
+        ] {
+            assert_eq!(Response::from_graph(code).as_graph(), code);
+        }
+        assert_eq!(ShowAs::WorkingElsewhere.words(), "working elsewhere");
+        assert_eq!(Response::NotResponded.words(), "not answered");
+        let cancelled = Event {
+            cancelled: true,
+            ..Event::default()
+        };
+        assert!(!cancelled.attending());
+        assert!(Event::default().attending(), "not answered yet is attended");
     }
 }

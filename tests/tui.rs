@@ -2554,3 +2554,31 @@ fn declined_and_past_events_are_dimmed() {
             .contains(Modifier::DIM)
     );
 }
+
+#[test]
+fn the_detail_pane_says_graphs_codes_in_words() {
+    let mut a = app((100, 30));
+    let e = event(
+        "default",
+        json!({"id": "w", "subject": "Offsite", "start": t("2026-11-24T09:00:00"), "end": t("2026-11-24T10:00:00"),
+               "showAs": "workingElsewhere", "responseStatus": {"response": "notResponded"},
+               "type": "exception", "seriesMasterId": "m",
+               "attendees": [{"type": "resource", "status": {"response": "tentativelyAccepted"},
+                              "emailAddress": {"name": "Room 2", "address": "room2@contoso.com"}}]}),
+    );
+    show_events(&mut a, vec![e]);
+    let effects = a.update(key(KeyCode::Enter));
+    run_effects(&mut a, effects);
+    let screen = render(&a);
+    for want in [
+        "working elsewhere, you: not answered",
+        "a changed occurrence of a recurring series",
+        "? Room 2 <room2@contoso.com> (room)",
+    ] {
+        assert!(screen.contains(want), "{want}: {screen}");
+    }
+    assert!(
+        !screen.contains("workingElsewhere") && !screen.contains("notResponded"),
+        "{screen}"
+    );
+}

@@ -15,7 +15,7 @@ use icalendar::{
 
 use crate::commands::agenda::{AgendaError, read_cache};
 use crate::config::Config;
-use crate::model::{CachedEvent, Event, Person};
+use crate::model::{AttendeeKind, CachedEvent, Event, Person, Response, ShowAs};
 use crate::store::{SavedLink, Store, StoreError};
 use crate::text;
 
@@ -228,7 +228,7 @@ fn describe(v: &mut icalendar::Event, e: &Event, now: DateTime<Utc>) {
     if let Ok((_, url)) = crate::links::event_link(e) {
         v.url(url.as_str());
     }
-    if e.show_as.as_deref() == Some("free") {
+    if e.show_as == Some(ShowAs::Free) {
         v.add_property("TRANSP", "TRANSPARENT");
     }
     if matches!(e.sensitivity.as_deref(), Some("private" | "confidential")) {
@@ -252,15 +252,17 @@ fn describe(v: &mut icalendar::Event, e: &Event, now: DateTime<Utc>) {
         };
         let mut attendee = Attendee::new(address);
         attendee.cn = a.person.name.as_deref().map(param);
-        attendee = match a.kind.as_deref() {
-            Some("optional") => attendee.role(Role::OptParticipant),
-            Some("resource") => attendee.role(Role::NonParticipant).cutype(CUType::Resource),
+        attendee = match a.kind {
+            Some(AttendeeKind::Optional) => attendee.role(Role::OptParticipant),
+            Some(AttendeeKind::Resource) => {
+                attendee.role(Role::NonParticipant).cutype(CUType::Resource)
+            }
             _ => attendee.role(Role::ReqParticipant),
         };
-        attendee = attendee.partstat(match a.response.as_deref() {
-            Some("accepted" | "organizer") => PartStat::Accepted,
-            Some("tentativelyAccepted") => PartStat::Tentative,
-            Some("declined") => PartStat::Declined,
+        attendee = attendee.partstat(match a.response {
+            Some(Response::Accepted | Response::Organizer) => PartStat::Accepted,
+            Some(Response::TentativelyAccepted) => PartStat::Tentative,
+            Some(Response::Declined) => PartStat::Declined,
             _ => PartStat::NeedsAction,
         });
         v.attendee(attendee);

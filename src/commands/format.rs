@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 
 use crate::config::Config;
-use crate::model::{CachedEvent, Event};
+use crate::model::{CachedEvent, Event, Response, ShowAs};
 
 /// The fields a template may name, with what each gives (shown by the usage error).
 pub const FIELDS: &[(&str, &str)] = &[
@@ -160,8 +160,8 @@ fn value(config: &Config, c: &CachedEvent, field: &str) -> String {
             .as_ref()
             .map(|o| o.display())
             .unwrap_or_default(),
-        "show_as" => text(e.show_as.as_deref()),
-        "response" => text(e.response.as_deref()),
+        "show_as" => text(e.show_as.as_ref().map(ShowAs::as_graph)),
+        "response" => text(e.response.as_ref().map(Response::as_graph)),
         "cancelled" => e.cancelled.to_string(),
         "join_url" => crate::links::join_link(e)
             .map(|url| url.to_string())

@@ -24,7 +24,7 @@ pub struct Next {
 
 /// Whether an event is one to be at: timed, not cancelled, not declined.
 fn counts(e: &Event) -> bool {
-    !e.all_day && !e.cancelled && !e.declined() && !e.is_stub()
+    !e.all_day && e.attending() && !e.is_stub()
 }
 
 /// Picks from `events`: in progress, the one that began last (a meeting one joined late

@@ -35,7 +35,7 @@ impl Due {
 
 /// How long before its start an event reminds, or None when it does not.
 pub fn lead(event: &Event, default_minutes: u32) -> Option<Duration> {
-    if event.cancelled || event.is_stub() || event.declined() || event.reminder_on == Some(false) {
+    if !event.attending() || event.is_stub() || event.reminder_on == Some(false) {
         return None;
     }
     let minutes = event.reminder_minutes.unwrap_or(default_minutes);

@@ -23,11 +23,11 @@ use crate::tz::DisplayZone;
 /// Bumped whenever a table's layout changes. A file of an older schema this version knows is
 /// emptied and rebuilt by the next sync (the cache is a mirror); any other is refused with
 /// advice to rebuild.
-pub const SCHEMA_VERSION: u64 = 12;
+pub const SCHEMA_VERSION: u64 = 13;
 /// The schemas of earlier releases: 3 kept raw JSON, 4 had no series tables, 7 no reminders,
 /// 8 no time index, 9 bodies in a table of their own, 10 occurrences stored with their
-/// series' properties, 11 no series patterns.
-const OLDER_SCHEMAS: [u64; 9] = [3, 4, 5, 6, 7, 8, 9, 10, 11];
+/// series' properties, 11 no series patterns, 12 Graph's codes as text.
+const OLDER_SCHEMAS: [u64; 10] = [3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 /// An event row: (end ms, generation that last wrote it, event record in postcard: an

@@ -1280,16 +1280,17 @@ pub mod pane {
     use ratatui::text::{Line, Span};
 
     use crate::layout::when;
+    use crate::model::{AttendeeKind, EventKind, Response};
     use crate::text;
     use crate::ui::app::App;
     use crate::ui::width::fit;
     use crate::ui::{geometry, strings};
 
-    fn response_mark(response: Option<&str>) -> &'static str {
+    fn response_mark(response: Option<&Response>) -> &'static str {
         match response {
-            Some("accepted") | Some("organizer") => "✓",
-            Some("tentativelyAccepted") => "?",
-            Some("declined") => "✗",
+            Some(Response::Accepted | Response::Organizer) => "✓",
+            Some(Response::TentativelyAccepted) => "?",
+            Some(Response::Declined) => "✗",
             _ => "·",
         }
     }
@@ -1367,9 +1368,9 @@ pub mod pane {
             Span::raw(text::line(calendar).into_owned()),
         ]));
         if let Some(show) = &e.show_as {
-            let mut s = text::line(show).into_owned();
+            let mut s = text::line(show.words()).into_owned();
             if let Some(r) = &e.response {
-                s.push_str(&format!(", you: {}", text::line(r)));
+                s.push_str(&format!(", you: {}", text::line(r.words())));
             }
             lines.push(Line::from(vec![label("Show as"), Span::raw(s)]));
         }
@@ -1385,12 +1386,12 @@ pub mod pane {
                 Span::raw(text::line(&o.display()).into_owned()),
             ]));
         }
-        match e.kind.as_deref() {
-            Some("occurrence") => lines.push(Line::from(vec![
+        match e.kind {
+            Some(EventKind::Occurrence) => lines.push(Line::from(vec![
                 label("Repeats"),
                 Span::raw("an occurrence of a recurring series"),
             ])),
-            Some("exception") => lines.push(Line::from(vec![
+            Some(EventKind::Exception) => lines.push(Line::from(vec![
                 label("Repeats"),
                 Span::raw("a changed occurrence of a recurring series"),
             ])),
@@ -1425,14 +1426,14 @@ pub mod pane {
                 theme.header(),
             )));
             for a in &e.attendees {
-                let kind = match a.kind.as_deref() {
-                    Some("optional") => " (optional)",
-                    Some("resource") => " (room)",
+                let kind = match a.kind {
+                    Some(AttendeeKind::Optional) => " (optional)",
+                    Some(AttendeeKind::Resource) => " (room)",
                     _ => "",
                 };
                 lines.push(Line::from(format!(
                     " {} {}{kind}",
-                    response_mark(a.response.as_deref()),
+                    response_mark(a.response.as_ref()),
                     text::line(&a.person.display())
                 )));
             }

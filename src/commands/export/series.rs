@@ -129,7 +129,7 @@ pub(super) fn vevents(
         }
     }
     for (slot, e) in &held {
-        if e.kind.as_deref() == Some("exception") && !excluded(e) {
+        if e.is_exception() && !excluded(e) {
             overrides.push(override_of(e, uid, times, *slot, now)?);
         }
     }
@@ -158,7 +158,7 @@ fn slot_of(e: &Event, times: Times) -> Option<Slot> {
     if let Some(at) = e.original_start {
         return Some(times.slot(at));
     }
-    if e.kind.as_deref() == Some("exception") {
+    if e.is_exception() {
         return None;
     }
     match (times, e.start.as_ref()?) {
