@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use reqwest::Url;
 use serde::Deserialize;
 
-use crate::model::Window;
+use crate::model::{ViewKey, Window};
 use crate::paths;
 use crate::tz::DisplayZone;
 
@@ -233,8 +233,7 @@ impl WindowSpec {
 /// One calendar view deltacal tracks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CalendarSpec {
-    /// The cache key of the view: the calendar id, or `default`.
-    pub key: String,
+    pub key: ViewKey,
     pub name: String,
     pub color: Option<CalendarColor>,
     /// The Graph calendar id; None for the default calendar.
@@ -625,16 +624,16 @@ impl Config {
                 })?),
             };
             calendars.push(CalendarSpec {
-                key: c.id.clone(),
+                key: c.id.clone().into(),
                 name: c.name.clone().unwrap_or_else(|| c.id.clone()),
                 color,
                 // `default` names the default calendar (/me/calendarView) beside others.
-                graph_id: (c.id != "default").then(|| c.id.clone()),
+                graph_id: (c.id != ViewKey::DEFAULT).then(|| c.id.clone()),
             });
         }
         if calendars.is_empty() {
             calendars.push(CalendarSpec {
-                key: "default".into(),
+                key: ViewKey::default_calendar(),
                 name: "Calendar".into(),
                 color: None,
                 graph_id: None,

@@ -18,7 +18,10 @@ pub struct UsageError(pub String);
 const MAX_AGENDA_DAYS: i64 = crate::config::MAX_VIEW_DAYS;
 
 /// The calendars a command reads: the one `--calendar` names, else every configured one.
-fn chosen_views(config: &Config, calendar: Option<&str>) -> Result<Vec<String>, UsageError> {
+fn chosen_views(
+    config: &Config,
+    calendar: Option<&str>,
+) -> Result<Vec<crate::model::ViewKey>, UsageError> {
     Ok(match calendar {
         Some(wanted) => vec![
             config
@@ -375,7 +378,7 @@ pub fn run_demo(
             graph_id: None,
         },
         crate::config::CalendarSpec {
-            key: second.clone(),
+            key: second.clone().into(),
             name: "Team".into(),
             color: Some(crate::config::CalendarColor::Green),
             graph_id: Some(second),

@@ -147,6 +147,123 @@ impl Person {
     }
 }
 
+/// Declares an identity: a string newtype that reads as `&str` where text is wanted (a table
+/// key, a URL) but is never mixed up with another kind of string in a signature.
+macro_rules! identity {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn new(text: impl Into<String>) -> $name {
+                $name(text.into())
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = str;
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(text: &str) -> $name {
+                $name(text.to_owned())
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(text: String) -> $name {
+                $name(text)
+            }
+        }
+
+        impl From<&String> for $name {
+            fn from(text: &String) -> $name {
+                $name(text.clone())
+            }
+        }
+
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                self.0 == other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.0 == *other
+            }
+        }
+    };
+}
+
+identity! {
+    /// A calendar view's key: the calendar's Graph id, or `default` for the account's default
+    /// calendar ([`ViewKey::default_calendar`]). The cache keys everything by it.
+    ViewKey
+}
+
+identity! {
+    /// An event's Graph id (for an occurrence, its own; for a series, its master's).
+    EventId
+}
+
+impl ViewKey {
+    /// The key of the account's default calendar (`/me/calendarView`), whatever its Graph id.
+    pub const DEFAULT: &str = "default";
+
+    pub fn default_calendar() -> ViewKey {
+        ViewKey::new(ViewKey::DEFAULT)
+    }
+
+    /// Whether this is the account's default calendar.
+    pub fn is_default_calendar(&self) -> bool {
+        self.0 == ViewKey::DEFAULT
+    }
+}
+
+/// One event of one calendar view: what a selection, a body read or (soon) a change names.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EventRef {
+    pub view: ViewKey,
+    pub id: EventId,
+}
+
+impl EventRef {
+    pub fn new(view: impl Into<ViewKey>, id: impl Into<EventId>) -> EventRef {
+        EventRef {
+            view: view.into(),
+            id: id.into(),
+        }
+    }
+}
+
 /// Declares one of Graph's code sets: a variant per code this version knows, and `Other` for any
 /// it does not (kept as sent), read from and written back as Graph's text. Code compares
 /// variants, never text.
@@ -297,7 +414,7 @@ pub struct Attendee {
 /// One event of a calendar view, as cached.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Event {
-    pub id: String,
+    pub id: EventId,
     pub subject: Option<String>,
     pub body_preview: Option<String>,
     /// The full body as Graph sends it (HTML or text), shown as text in the detail pane. Not
@@ -313,7 +430,7 @@ pub struct Event {
     pub show_as: Option<ShowAs>,
     pub cancelled: bool,
     pub kind: Option<EventKind>,
-    pub series_master_id: Option<String>,
+    pub series_master_id: Option<EventId>,
     pub online_meeting_url: Option<String>,
     pub web_link: Option<String>,
     pub categories: Vec<String>,
@@ -731,7 +848,7 @@ impl Event {
             .or_else(|| owned(&w.online_meeting_url))
             .filter(|s| !s.is_empty());
         Ok(Event {
-            id,
+            id: EventId::from(id),
             subject: owned(&w.subject),
             body_preview: owned(&w.body_preview),
             body: w.body.as_ref().and_then(Body::from_wire),
@@ -744,7 +861,7 @@ impl Event {
             show_as: w.show_as.as_deref().map(ShowAs::from_graph),
             cancelled: w.is_cancelled.unwrap_or(false),
             kind: w.kind.as_deref().map(EventKind::from_graph),
-            series_master_id: owned(&w.series_master_id),
+            series_master_id: owned(&w.series_master_id).map(EventId::from),
             online_meeting_url,
             web_link: owned(&w.web_link),
             categories: w
@@ -905,9 +1022,20 @@ pub struct Window {
 /// An event with the calendar view it belongs to, as the cache hands it out.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CachedEvent {
-    /// The view's key: a calendar id, or `default`.
-    pub view: String,
+    pub view: ViewKey,
     pub event: Event,
+}
+
+impl CachedEvent {
+    /// Which event this is: its view and id.
+    pub fn event_ref(&self) -> EventRef {
+        EventRef::new(self.view.clone(), self.event.id.clone())
+    }
+
+    /// Whether this is the event `r` names.
+    pub fn is(&self, r: &EventRef) -> bool {
+        self.view == r.view && self.event.id == r.id
+    }
 }
 
 /// One change carried by a delta page.
@@ -916,7 +1044,7 @@ pub enum Change {
     /// Added or updated: the full event.
     Upsert { event: Box<Event> },
     /// `@removed`: no longer in this view.
-    Remove { id: String },
+    Remove { id: EventId },
 }
 
 impl Change {
@@ -935,7 +1063,7 @@ impl Change {
                 let id = owned(&wire.id)
                     .filter(|id| !id.is_empty())
                     .ok_or(ParseError::MissingId)?;
-                return Ok(Change::Remove { id });
+                return Ok(Change::Remove { id: id.into() });
             }
             Ok(Change::Upsert {
                 event: Box::new(Event::from_wire(wire)?),

@@ -2,6 +2,8 @@
 //! user's last choice, not their configuration): the calendars hidden from the views.
 
 use std::collections::BTreeSet;
+
+use crate::model::ViewKey;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -14,7 +16,7 @@ pub fn hidden_path(data_dir: &Path) -> PathBuf {
 
 /// The hidden calendars' view keys; none when the file is missing or unreadable (a damaged
 /// file only costs the user their last choice, so it is not an error).
-pub fn load_hidden(data_dir: &Path) -> BTreeSet<String> {
+pub fn load_hidden(data_dir: &Path) -> BTreeSet<ViewKey> {
     let path = hidden_path(data_dir);
     // A list of calendar ids: a few kilobytes; a link or a device in its place is no list.
     match crate::paths::read_regular_file(&path, 1024 * 1024) {
@@ -28,7 +30,7 @@ pub fn load_hidden(data_dir: &Path) -> BTreeSet<String> {
 
 /// Saves the hidden calendars: written aside and renamed over the file, so a crash leaves the
 /// old choice or the new one.
-pub fn save_hidden(data_dir: &Path, hidden: &BTreeSet<String>) -> std::io::Result<()> {
+pub fn save_hidden(data_dir: &Path, hidden: &BTreeSet<ViewKey>) -> std::io::Result<()> {
     crate::paths::ensure_private_dir(data_dir)?;
     let mut file = tempfile::NamedTempFile::new_in(data_dir)?;
     file.write_all(&serde_json::to_vec(hidden).map_err(std::io::Error::other)?)?;
@@ -45,7 +47,7 @@ mod tests {
     fn hidden_calendars_round_trip_and_damage_means_none() {
         let dir = tempfile::tempdir().unwrap();
         assert!(load_hidden(dir.path()).is_empty());
-        let hidden: BTreeSet<String> = ["AAMkCal0001AAA=".to_owned()].into();
+        let hidden: BTreeSet<ViewKey> = [ViewKey::from("AAMkCal0001AAA=")].into();
         save_hidden(dir.path(), &hidden).unwrap();
         assert_eq!(load_hidden(dir.path()), hidden);
         std::fs::write(hidden_path(dir.path()), b"{not json").unwrap();

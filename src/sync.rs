@@ -17,7 +17,7 @@ use crate::failure::FailureKind;
 use crate::graph::client::{GraphClient, GraphError};
 use crate::graph::wire::PageLink;
 use crate::lockfile::LockFile;
-use crate::model::{Change, Event, Window};
+use crate::model::{Change, Event, ViewKey, Window};
 use crate::store::{
     CacheSize, PageJob, PageOutcome, RoundCounts, SavedLink, SeriesFix, Store, StoreError,
     SyncState,
@@ -27,12 +27,12 @@ use crate::store::{
 #[derive(Debug, Clone, PartialEq)]
 pub enum SyncEvent {
     RoundStarted {
-        view: String,
+        view: ViewKey,
         full: bool,
     },
     /// A page is committed; `range` is the time range whose events changed.
     PageApplied {
-        view: String,
+        view: ViewKey,
         page: u64,
         range: Option<(DateTime<Utc>, DateTime<Utc>)>,
         added: u64,
@@ -41,7 +41,7 @@ pub enum SyncEvent {
     },
     RoundFinished(RoundSummary),
     Failed {
-        view: String,
+        view: ViewKey,
         message: String,
         /// What kind of failure it was: sign-in needed, offline, throttled, ...
         kind: FailureKind,
@@ -65,7 +65,7 @@ pub enum SyncEvent {
     /// whose events changed (None: none did, or, with `view` None too, too much to say: read
     /// all that is shown again).
     CacheChanged {
-        view: Option<String>,
+        view: Option<ViewKey>,
         range: Option<(DateTime<Utc>, DateTime<Utc>)>,
     },
 }
@@ -73,7 +73,7 @@ pub enum SyncEvent {
 /// What one completed round did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoundSummary {
-    pub view: String,
+    pub view: ViewKey,
     pub name: String,
     pub counts: RoundCounts,
     pub seconds: f64,
@@ -948,7 +948,7 @@ impl SyncEngine {
         for outcome in outcomes {
             *page_no += 1;
             self.emit(SyncEvent::PageApplied {
-                view: view.to_owned(),
+                view: ViewKey::from(view),
                 page: *page_no,
                 range: outcome.range,
                 added: outcome.added,

@@ -168,6 +168,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::model::EventId;
 
     fn config(zone: &str) -> Config {
         let toml = format!("[ui]\ntimezone = \"{zone}\"\n");
@@ -201,7 +202,10 @@ mod tests {
     }
 
     /// (id, start, end, column, columns) of each placed event.
-    fn summary(events: &[CachedEvent], placed: &[Placed]) -> Vec<(String, u32, u32, usize, usize)> {
+    fn summary(
+        events: &[CachedEvent],
+        placed: &[Placed],
+    ) -> Vec<(EventId, u32, u32, usize, usize)> {
         placed
             .iter()
             .map(|p| {

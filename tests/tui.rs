@@ -9,7 +9,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use deltacal::auth::signin::SignInEvent as SignInUpdate;
 use deltacal::config::{Config, ViewKind};
 use deltacal::failure::FailureKind;
-use deltacal::model::{CachedEvent, Change, Event};
+use deltacal::model::{CachedEvent, Change, Event, EventRef, ViewKey};
 use deltacal::store::{RoundCounts, Store};
 use deltacal::sync::{RoundSummary, SyncEvent};
 use deltacal::ui::app::{Action, App, Effect, Overlay, SignIn, SyncState};
@@ -471,7 +471,7 @@ fn hit_ids(a: &App) -> Vec<String> {
     let Overlay::Search(s) = &a.overlay else {
         panic!("search open")
     };
-    s.results.iter().map(|c| c.event.id.clone()).collect()
+    s.results.iter().map(|c| c.event.id.to_string()).collect()
 }
 
 #[test]
@@ -924,7 +924,7 @@ fn the_calendars_panel_shows_hides_and_remembers_and_graph_colours_fill_in() {
     run_effects(&mut a, effects);
     assert_eq!(
         a.requests.try_recv().unwrap(),
-        Request::SaveHidden(["AAMkTeam=".to_owned()].into())
+        Request::SaveHidden([ViewKey::from("AAMkTeam=")].into())
     );
     let screen = render(&a);
     assert!(screen.contains("[ ] ██ Team"), "{screen}");
@@ -943,7 +943,7 @@ fn the_calendars_panel_shows_hides_and_remembers_and_graph_colours_fill_in() {
     assert!(render(&a).contains("Design review"));
     // What the data dir remembers is read at start.
     let dir = tempfile::tempdir().unwrap();
-    deltacal::prefs::save_hidden(dir.path(), &["AAMkTeam=".to_owned()].into()).unwrap();
+    deltacal::prefs::save_hidden(dir.path(), &[ViewKey::from("AAMkTeam=")].into()).unwrap();
     let mut config = Config::from_toml(CONFIG, None, dir.path().to_owned()).unwrap();
     let mut b = app((100, 30));
     b.config = Arc::new(config.clone());
@@ -1500,10 +1500,7 @@ fn the_detail_pane_shows_the_html_body_as_text_with_its_links() {
     let effects = a.update(key(KeyCode::Enter));
     assert_eq!(
         effects,
-        vec![Effect::LoadBody {
-            view: "default".into(),
-            id: "html".into()
-        }]
+        vec![Effect::LoadBody(EventRef::new("default", "html"))]
     );
     run_effects(&mut a, effects);
     assert!(a.update(key(KeyCode::Down)).is_empty(), "read once");

@@ -6,7 +6,7 @@ use chrono::{NaiveDate, Utc};
 
 use crate::config::Config;
 use crate::layout::{ASCII_MARKS, day_times};
-use crate::model::{CachedEvent, Event};
+use crate::model::{CachedEvent, Event, ViewKey};
 use crate::store::Store;
 use crate::text;
 
@@ -38,14 +38,14 @@ pub fn events_in_days(
     first: NaiveDate,
     last: NaiveDate,
 ) -> Result<Vec<CachedEvent>, AgendaError> {
-    let views: Vec<String> = config.calendars.iter().map(|c| c.key.clone()).collect();
+    let views: Vec<ViewKey> = config.calendars.iter().map(|c| c.key.clone()).collect();
     events_of_views(config, &views, first, last)
 }
 
 /// The same, for some of the configured calendars (by view key).
 pub fn events_of_views(
     config: &Config,
-    views: &[String],
+    views: &[ViewKey],
     first: NaiveDate,
     last: NaiveDate,
 ) -> Result<Vec<CachedEvent>, AgendaError> {
@@ -98,7 +98,7 @@ pub fn write_json_streamed(
     let mut count = 0usize;
     out.write_all(b"[")?;
     store.visit_days(
-        &[view.to_owned()],
+        &[ViewKey::from(view)],
         &config.zone,
         first,
         last,

@@ -75,7 +75,10 @@ fn complete_list(config: &Config, calendars: &[CalendarInfo]) -> String {
         .calendars
         .iter()
         .map(|spec| Entry {
-            id: spec.graph_id.clone().unwrap_or_else(|| spec.key.clone()),
+            id: spec
+                .graph_id
+                .clone()
+                .unwrap_or_else(|| spec.key.to_string()),
             name: text::line(&spec.name).into_owned(),
             color: spec.color.map(CalendarColor::name),
         })

@@ -35,7 +35,7 @@ pub fn text(calendars: &[CalendarInfo]) -> String {
     for c in ordered {
         let comment = if c.is_default { "" } else { "# " };
         let id = if c.is_default {
-            "default"
+            crate::model::ViewKey::DEFAULT
         } else {
             c.id.as_str()
         };

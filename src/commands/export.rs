@@ -15,7 +15,7 @@ use icalendar::{
 
 use crate::commands::agenda::{AgendaError, read_cache};
 use crate::config::Config;
-use crate::model::{AttendeeKind, CachedEvent, Event, Person, Response, ShowAs};
+use crate::model::{AttendeeKind, CachedEvent, Event, EventId, Person, Response, ShowAs, ViewKey};
 use crate::store::{SavedLink, Store, StoreError};
 use crate::text;
 
@@ -31,7 +31,7 @@ pub struct Source {
 }
 
 /// A series: (view, master id).
-pub type SeriesKey = (String, String);
+pub type SeriesKey = (ViewKey, EventId);
 
 /// A series as the cache holds it.
 #[derive(Debug)]
@@ -48,7 +48,7 @@ pub struct SeriesSource {
 /// for each series among them its master and its instances in the whole window.
 pub fn gather(
     config: &Config,
-    views: &[String],
+    views: &[ViewKey],
     first: NaiveDate,
     last: NaiveDate,
 ) -> Result<Source, AgendaError> {
@@ -88,7 +88,7 @@ fn view_series(
         .map(|s| (s.window.start, s.window.end));
     let mut instances: HashMap<&str, Vec<Event>> = HashMap::new();
     if let Some(w) = window {
-        for c in store.events_overlapping(Some(&[view.to_owned()]), w.start, w.end)? {
+        for c in store.events_overlapping(Some(&[ViewKey::from(view)]), w.start, w.end)? {
             if let Some(master) = c.event.series_master_id.as_deref()
                 && let Some(id) = ids.get(master)
             {
@@ -101,7 +101,7 @@ fn view_series(
         .map(|master| {
             let found = instances.remove(master.id.as_str()).unwrap_or_default();
             (
-                (view.to_owned(), master.id.clone()),
+                (ViewKey::from(view), master.id.clone()),
                 SeriesSource {
                     master,
                     instances: found,
@@ -134,7 +134,7 @@ pub fn ics(config: &Config, source: &Source, now: DateTime<Utc>) -> String {
     let mut written: HashMap<(&str, &str), bool> = HashMap::new();
     for c in source.events.iter().filter(|c| !c.event.is_stub()) {
         if let Some(master) = c.event.series_master_id.as_deref()
-            && let Some(s) = source.series.get(&(c.view.clone(), master.to_owned()))
+            && let Some(s) = source.series.get(&(c.view.clone(), EventId::from(master)))
         {
             let as_series = *written.entry((&c.view, master)).or_insert_with(|| {
                 let uid = uid_of(&s.master, &c.view, &mut uids);
@@ -433,7 +433,7 @@ mod tests {
             .collect();
         let source = Source {
             events,
-            series: [(("default".to_owned(), "m".to_owned()), series)].into(),
+            series: [((ViewKey::default_calendar(), EventId::from("m")), series)].into(),
         };
         ics(&config(), &source, "2026-11-29T00:00:00Z".parse().unwrap())
     }

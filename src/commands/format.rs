@@ -139,8 +139,8 @@ fn value(config: &Config, c: &CachedEvent, field: &str) -> String {
     let text = |v: Option<&str>| v.unwrap_or_default().to_owned();
     let date = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
     match field {
-        "id" => e.id.clone(),
-        "calendar" => c.view.clone(),
+        "id" => e.id.to_string(),
+        "calendar" => c.view.to_string(),
         "calendar_name" => config.calendar_name(&c.view).to_owned(),
         "subject" => e.title().to_owned(),
         "start" => span.map(|s| rfc3339(s.0)).unwrap_or_default(),

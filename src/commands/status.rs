@@ -80,7 +80,7 @@ pub fn gather(config: &Config, now: DateTime<Utc>) -> anyhow::Result<Status> {
             _ => 0,
         };
         calendars.push(CalendarStatus {
-            calendar: cal.key.clone(),
+            calendar: cal.key.to_string(),
             name: cal.name.clone(),
             synced: state.is_some(),
             window_start: state.as_ref().map(|s| s.window.start),

@@ -10,7 +10,7 @@ use tokio::sync::{broadcast, mpsc};
 
 use super::schedule::{self, Due};
 use crate::config::Config;
-use crate::model::CachedEvent;
+use crate::model::{CachedEvent, ViewKey};
 use crate::store::{ReminderMark, Store, StoreError};
 use crate::sync::SyncEvent;
 
@@ -32,7 +32,7 @@ fn read(
     config: &Config,
 ) -> Result<(Vec<CachedEvent>, Vec<ReminderMark>), StoreError> {
     let today = config.zone.date_of(Utc::now());
-    let views: Vec<String> = config.calendars.iter().map(|c| c.key.clone()).collect();
+    let views: Vec<ViewKey> = config.calendars.iter().map(|c| c.key.clone()).collect();
     let events = store.events_in_days(
         &views,
         &config.zone,

@@ -8,14 +8,14 @@ use redb::TableDefinition;
 use serde::{Deserialize, Serialize};
 
 use super::{Store, StoreError};
-use crate::model::CalendarInfo;
+use crate::model::{CalendarInfo, EventId, ViewKey};
 
 /// A reminder that was shown: of which event, for which start (a moved event reminds again),
 /// until when it lasts (after its end the mark is dropped), and when a snoozed one is due again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReminderMark {
-    pub view: String,
-    pub id: String,
+    pub view: ViewKey,
+    pub id: EventId,
     pub start_ms: i64,
     pub end_ms: i64,
     pub snoozed_until_ms: Option<i64>,

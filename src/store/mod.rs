@@ -16,7 +16,7 @@ use chrono::{Datelike, NaiveDate};
 
 use crate::days::DayTable;
 use crate::failure::FailureKind;
-use crate::model::{Body, CachedEvent, Change, Event, Window};
+use crate::model::{Body, CachedEvent, Change, Event, ViewKey, Window};
 use crate::search::Query;
 use crate::tz::DisplayZone;
 
@@ -202,7 +202,7 @@ pub enum SavedLink {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CacheChange {
     /// The view it changed.
-    pub view: String,
+    pub view: ViewKey,
     /// The time range of the events it changed, if it changed any.
     pub range: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// It ended a round of the view.
@@ -897,7 +897,7 @@ impl Store {
                 continue;
             }
             found.push(CacheChange {
-                view: view.to_owned(),
+                view: ViewKey::from(view),
                 range: (from != NO_SPAN).then(|| (from_ms(from), from_ms(to))),
                 completed,
             });
@@ -996,13 +996,13 @@ impl Store {
     }
 
     /// Every view the cache has state for, in name order.
-    fn views(&self) -> Result<Vec<String>, StoreError> {
+    fn views(&self) -> Result<Vec<ViewKey>, StoreError> {
         let read = self.read()?;
         let sync = read.open_table(SYNC).map_err(|e| self.err(e))?;
         let mut views = Vec::new();
         for entry in sync.iter().map_err(|e| self.err(e))? {
             let (key, _) = entry.map_err(|e| self.err(e))?;
-            views.push(key.value().to_owned());
+            views.push(ViewKey::from(key.value()));
         }
         Ok(views)
     }
@@ -1011,7 +1011,7 @@ impl Store {
     /// sorted by start then id. An event that has no duration overlaps when it starts in range.
     pub fn events_overlapping(
         &self,
-        views: Option<&[String]>,
+        views: Option<&[ViewKey]>,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<CachedEvent>, StoreError> {
@@ -1053,7 +1053,7 @@ impl Store {
     /// through in the memory of one.
     pub fn visit_overlapping<E: From<StoreError>>(
         &self,
-        views: &[String],
+        views: &[ViewKey],
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         f: impl FnMut(&str, i64, Event) -> Result<(), E>,
@@ -1068,7 +1068,7 @@ impl Store {
     /// only the rows whose times the filter wants: for reads that pass most rows by.
     fn scan<E: From<StoreError>>(
         &self,
-        views: &[String],
+        views: &[ViewKey],
         (from, to): (DateTime<Utc>, DateTime<Utc>),
         mut filter: Option<&mut dyn FnMut(&Timing) -> bool>,
         mut f: impl FnMut(&str, i64, Event) -> Result<(), E>,
@@ -1123,7 +1123,7 @@ impl Store {
     /// [`Store::scan`] over the events that occupy a day of `[first, last]` in `zone`.
     fn scan_days<E: From<StoreError>>(
         &self,
-        views: &[String],
+        views: &[ViewKey],
         zone: &DisplayZone,
         (first, last): (NaiveDate, NaiveDate),
         filter: Option<&mut dyn FnMut(&Timing) -> bool>,
@@ -1148,7 +1148,7 @@ impl Store {
     /// row is read: that is what a month of a dense calendar costs.
     pub fn events_in_days_capped(
         &self,
-        views: &[String],
+        views: &[ViewKey],
         zone: &DisplayZone,
         first: NaiveDate,
         last: NaiveDate,
@@ -1197,7 +1197,7 @@ impl Store {
     /// `zone`.
     pub fn visit_days<E: From<StoreError>>(
         &self,
-        views: &[String],
+        views: &[ViewKey],
         zone: &DisplayZone,
         first: NaiveDate,
         last: NaiveDate,
@@ -1287,7 +1287,7 @@ impl Store {
     /// then id: what the agenda prints and the TUI shows.
     pub fn events_in_days(
         &self,
-        views: &[String],
+        views: &[ViewKey],
         zone: &DisplayZone,
         first: NaiveDate,
         last: NaiveDate,
@@ -1351,7 +1351,7 @@ impl Store {
                 found.push((
                     start,
                     CachedEvent {
-                        view: view.to_owned(),
+                        view: ViewKey::from(view),
                         event,
                     },
                 ));
@@ -1369,7 +1369,7 @@ fn push_to(
         found.push((
             start,
             CachedEvent {
-                view: view.to_owned(),
+                view: ViewKey::from(view),
                 event,
             },
         ));

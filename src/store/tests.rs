@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::{META, SCHEMA_VERSION, SavedLink, Store, SyncState};
-use crate::model::{Change, Event, Window};
+use crate::model::{Change, Event, ViewKey, Window};
 use chrono::{DateTime, Duration, Utc};
 use proptest::prelude::*;
 use serde_json::json;
@@ -75,7 +75,7 @@ fn change(item: &Item) -> Change {
     let json = match item {
         Item::Remove { id } => {
             return Change::Remove {
-                id: format!("ev{id}"),
+                id: format!("ev{id}").into(),
             };
         }
         Item::NoStart { id, version } => {
@@ -123,9 +123,9 @@ proptest! {
     fn store_matches_a_simple_model(ops in proptest::collection::vec(op(), 1..25)) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("cache.redb")).unwrap();
-        let views = ["default".to_string(), "AAMkWork=".to_string()];
+        let views = [ViewKey::default_calendar(), ViewKey::from("AAMkWork=")];
         let mut model: Model = BTreeMap::new();
-        let mut last: Option<(String, Vec<Change>, SyncState, bool)> = None;
+        let mut last: Option<(ViewKey, Vec<Change>, SyncState, bool)> = None;
         let window = Window { start: base(), end: base() + Duration::days(30) };
         for op in ops {
             let page = match op {
@@ -141,7 +141,7 @@ proptest! {
                     let view = &views[view as usize];
                     let outcome = store.sweep(view, generation).unwrap();
                     let before = model.len();
-                    model.retain(|(v, _), (g, _)| v != view || *g >= generation);
+                    model.retain(|(v, _), (g, _)| v != view.as_str() || *g >= generation);
                     prop_assert_eq!(outcome.removed as usize, before - model.len());
                     None
                 }
@@ -152,7 +152,7 @@ proptest! {
                         .events_overlapping(None, from, to)
                         .unwrap()
                         .into_iter()
-                        .map(|c| (c.view, c.event.id))
+                        .map(|c| (c.view.to_string(), c.event.id.to_string()))
                         .collect();
                     let mut want: Vec<(i64, String, String)> = model
                         .iter()
@@ -173,7 +173,7 @@ proptest! {
                 };
                 let (mut added, mut updated, mut removed) = (0, 0, 0);
                 for c in &changes {
-                    let key = (view.clone(), c.id().to_owned());
+                    let key = (view.to_string(), c.id().to_owned());
                     match c {
                         Change::Upsert { event, .. } => {
                             if model.insert(key, (state.generation, (**event).clone())).is_some() { updated += 1 } else { added += 1 }
@@ -183,7 +183,7 @@ proptest! {
                 }
                 if sweep {
                     let before = model.len();
-                    model.retain(|(v, _), (g, _)| *v != view || *g >= state.generation);
+                    model.retain(|(v, _), (g, _)| *v != view.as_str() || *g >= state.generation);
                     removed += before - model.len();
                 }
                 prop_assert_eq!((outcome.added, outcome.updated, outcome.removed as usize), (added, updated, removed));
@@ -195,11 +195,11 @@ proptest! {
                 let got: Vec<(String, Option<String>, u64)> = store.versions(view).unwrap();
                 let want: Vec<(String, Option<String>, u64)> = model
                     .iter()
-                    .filter(|((v, _), _)| v == view)
+                    .filter(|((v, _), _)| v == view.as_str())
                     .map(|((_, id), (g, e))| (id.clone(), e.version().map(str::to_owned), *g))
                     .collect();
                 prop_assert_eq!(got, want);
-                for ((v, id), (_, e)) in model.iter().filter(|((v, _), _)| v == view) {
+                for ((v, id), (_, e)) in model.iter().filter(|((v, _), _)| v == view.as_str()) {
                     let cached = store.event(v, id).unwrap();
                     prop_assert_eq!(cached.as_ref(), Some(e));
                 }
@@ -351,7 +351,7 @@ fn an_all_day_series_whose_master_comes_late_is_indexed_as_all_day() {
     store.verify().unwrap();
     // With room for one event of each kind a day, the holiday is the day's all-day event.
     let zone = crate::tz::DisplayZone::Named(chrono_tz::Tz::UTC);
-    let views = ["default".to_owned()];
+    let views = [ViewKey::default_calendar()];
     let (read, hidden) = store
         .events_in_days_capped(&views, &zone, day, day, 1, day + Duration::days(7))
         .unwrap();
@@ -506,7 +506,7 @@ fn the_month_neither_reads_nor_counts_a_stub_until_its_master_comes() {
     store.apply_page("default", &page, &state).unwrap();
     store.verify().unwrap();
     let zone = crate::tz::DisplayZone::Named(chrono_tz::Tz::UTC);
-    let views = ["default".to_owned()];
+    let views = [ViewKey::default_calendar()];
     // Room for one event a day, the selected day elsewhere.
     let month = || {
         store

@@ -100,7 +100,7 @@ impl<'s, 't> Writer<'s, 't> {
             match change {
                 Change::Upsert { event } if event.is_series_master() => {
                     self.put_master(event)?;
-                    state.pending_masters.remove(&event.id);
+                    state.pending_masters.remove(event.id.as_str());
                     if !full {
                         // The series changed, and its master came with the instances it has
                         // left in the window (the page holds the whole series): any other is
@@ -120,7 +120,7 @@ impl<'s, 't> Writer<'s, 't> {
                                 self.remove(&id)?;
                             }
                         }
-                        state.pending_instances.remove(&event.id);
+                        state.pending_instances.remove(event.id.as_str());
                     }
                 }
                 Change::Upsert { event } => {
@@ -149,8 +149,8 @@ impl<'s, 't> Writer<'s, 't> {
                 Change::Remove { id } => {
                     if self.is_series(id)? {
                         self.remove_series(id)?;
-                        state.pending_masters.remove(id);
-                        state.pending_instances.remove(id);
+                        state.pending_masters.remove(id.as_str());
+                        state.pending_instances.remove(id.as_str());
                     } else {
                         self.remove(id)?;
                     }

@@ -20,7 +20,7 @@ use crate::config::CalendarColor;
 use crate::config::{Config, ViewKind};
 use crate::failure::FailureKind;
 use crate::layout::{AgendaRow, MonthGrid, day_entries};
-use crate::model::{Body, CachedEvent, CalendarInfo};
+use crate::model::{Body, CachedEvent, CalendarInfo, EventRef, ViewKey};
 use crate::remind::schedule::Due;
 use crate::search::Query;
 use crate::store::{RoundCounts, SyncState as SavedState};
@@ -50,7 +50,7 @@ pub struct Visible {
 pub enum SyncState {
     Idle,
     Syncing {
-        view: String,
+        view: ViewKey,
         page: u64,
     },
     /// A request of the round waits to be tried again: throttled by the server, or backing off
@@ -73,9 +73,9 @@ pub struct SyncStatus {
     /// The counts of every calendar's last round, summed.
     pub last_counts: Option<RoundCounts>,
     /// The last completed round of each calendar (by view key): when, and its counts.
-    pub rounds: BTreeMap<String, (DateTime<Utc>, RoundCounts)>,
+    pub rounds: BTreeMap<ViewKey, (DateTime<Utc>, RoundCounts)>,
     /// Calendars whose last round failed, until a round of theirs succeeds.
-    pub failures: BTreeMap<String, (FailureKind, String)>,
+    pub failures: BTreeMap<ViewKey, (FailureKind, String)>,
     /// When the next round starts, after a failure that may heal.
     pub retry_at: Option<DateTime<Utc>>,
     /// When the last sign-in in the app succeeded: a sign-in the server refuses again right
@@ -118,7 +118,7 @@ pub enum Action {
     /// Reading the cache failed.
     LoadFailed(String),
     /// The sync states saved in the cache, by view key, for the configured calendars.
-    SavedStates(Vec<(String, SavedState)>),
+    SavedStates(Vec<(ViewKey, SavedState)>),
     /// The cache's answer to a search for `query`.
     SearchResults {
         query: String,
@@ -131,11 +131,10 @@ pub enum Action {
     /// A reminder fell due: a banner until dismissed or snoozed.
     Reminder(Box<Due>),
     /// The calendars hidden from the views, as remembered in the data dir.
-    HiddenCalendars(std::collections::BTreeSet<String>),
+    HiddenCalendars(std::collections::BTreeSet<ViewKey>),
     /// The body of an event, read for the detail pane.
     BodyLoaded {
-        view: String,
-        id: String,
+        event: EventRef,
         body: Option<Body>,
     },
 }
@@ -163,10 +162,7 @@ pub enum Effect {
     StartBrowserSignIn,
     Search(String),
     /// Read the body of the event the detail pane shows.
-    LoadBody {
-        view: String,
-        id: String,
-    },
+    LoadBody(EventRef),
     /// Read the account's calendars as the cache keeps them.
     LoadCalendarList,
     /// Show this reminder again in a while.
@@ -174,7 +170,7 @@ pub enum Effect {
     /// Read which calendars the user hid.
     LoadHidden,
     /// Remember which calendars are hidden (in the background: the UI writes nothing).
-    SaveHidden(std::collections::BTreeSet<String>),
+    SaveHidden(std::collections::BTreeSet<ViewKey>),
     /// Open a checked web link in the browser; `what` names it for the status bar.
     OpenLink {
         url: String,
@@ -210,9 +206,9 @@ pub struct App {
     pub grid_hour: Option<u32>,
     /// The event the detail pane shows, (view, id): reloads keep it selected, and if it is
     /// gone the pane closes with a note rather than showing another event.
-    pub detail_of: Option<(String, String)>,
+    pub detail_of: Option<EventRef>,
     /// The body read for the detail pane: whose it is, (view, id), and the body if it has one.
-    pub detail_body: Option<((String, String), Option<Body>)>,
+    pub detail_body: Option<(EventRef, Option<Body>)>,
     /// A one-line note on the status bar until the next key.
     pub note: Option<String>,
     pub size: (u16, u16),
@@ -221,7 +217,7 @@ pub struct App {
     /// Reminders shown as a banner, oldest first, until dismissed or snoozed.
     pub reminders: Vec<Due>,
     /// The view keys of the calendars hidden from the views and the search.
-    pub hidden: std::collections::BTreeSet<String>,
+    pub hidden: std::collections::BTreeSet<ViewKey>,
     /// Whether links are drawn as OSC 8 hyperlinks (on a real terminal; off in snapshots).
     pub hyperlinks: bool,
     pub quit: bool,
@@ -292,7 +288,7 @@ impl App {
     }
 
     /// The configured calendars that are shown, by view key.
-    pub fn shown_views(&self) -> Vec<String> {
+    pub fn shown_views(&self) -> Vec<ViewKey> {
         self.config
             .calendars
             .iter()
@@ -455,9 +451,7 @@ impl App {
 
     /// Opens (or points) the detail pane at the selected event, scrolled to its top.
     fn show_detail(&mut self) {
-        self.detail_of = self
-            .selected_event()
-            .map(|c| (c.view.clone(), c.event.id.clone()));
+        self.detail_of = self.selected_event().map(CachedEvent::event_ref);
         self.detail_scroll = 0;
         self.overlay = Overlay::Detail;
     }
@@ -469,16 +463,16 @@ impl App {
         if self.overlay != Overlay::Detail {
             return;
         }
-        let Some((view, id)) = self.detail_of.clone() else {
+        let Some(open) = self.detail_of.clone() else {
             if self.selected_event().is_some() {
                 self.show_detail();
             }
             return;
         };
-        let found = self.day_events(self.selected).iter().position(|&i| {
-            let c = &self.visible.events[i];
-            c.view == view && c.event.id == id
-        });
+        let found = self
+            .day_events(self.selected)
+            .iter()
+            .position(|&i| self.visible.events[i].is(&open));
         match found {
             Some(pos) => self.selected_event = pos,
             None => {
@@ -507,11 +501,11 @@ impl App {
             && self
                 .detail_body
                 .as_ref()
-                .is_none_or(|((view, id), _)| *view != c.view || *id != c.event.id)
+                .is_none_or(|(open, _)| !c.is(open))
         {
-            let (view, id) = (c.view.clone(), c.event.id.clone());
-            self.detail_body = Some(((view.clone(), id.clone()), None));
-            effects.push(Effect::LoadBody { view, id });
+            let event = c.event_ref();
+            self.detail_body = Some((event.clone(), None));
+            effects.push(Effect::LoadBody(event));
         }
         effects
     }
@@ -665,13 +659,13 @@ impl App {
                 self.note = Some(note);
                 Vec::new()
             }
-            Action::BodyLoaded { view, id, body } => {
+            Action::BodyLoaded { event, body } => {
                 if self
                     .detail_body
                     .as_ref()
-                    .is_some_and(|((v, i), _)| *v == view && *i == id)
+                    .is_some_and(|(open, _)| *open == event)
                 {
-                    self.detail_body = Some(((view, id), body));
+                    self.detail_body = Some((event, body));
                 }
                 Vec::new()
             }
@@ -1105,7 +1099,7 @@ impl App {
         self.overlay = Overlay::None;
         let mut effects = day.map(|d| self.select(d)).unwrap_or_default();
         self.overlay = Overlay::Detail;
-        self.detail_of = Some((hit.view.clone(), hit.event.id.clone()));
+        self.detail_of = Some(hit.event_ref());
         self.detail_scroll = 0;
         // Select the hit among its day's events now if they are loaded, else once they are.
         if effects.is_empty() {
@@ -1113,7 +1107,7 @@ impl App {
             if self.overlay != Overlay::Detail {
                 // Loaded, but from before the hit's latest change: read the day again.
                 self.overlay = Overlay::Detail;
-                self.detail_of = Some((hit.view, hit.event.id));
+                self.detail_of = Some(hit.event_ref());
                 self.note = None;
                 effects.push(self.reload());
             }
@@ -1440,7 +1434,7 @@ pub mod pane {
         }
         // The full body when Graph sent one (read when the pane opened), else the preview.
         let body = match &app.detail_body {
-            Some(((view, id), body)) if *view == c.view && *id == e.id => body.as_ref(),
+            Some((open, body)) if c.is(open) => body.as_ref(),
             _ => None,
         };
         let notes = match body.or(e.body.as_ref()) {

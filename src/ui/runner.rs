@@ -10,6 +10,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::app::{Action, App, Effect, Visible};
 use crate::config::Config;
+use crate::model::ViewKey;
 use crate::search::Query;
 use crate::store::{Store, StoreError};
 
@@ -21,7 +22,7 @@ pub enum Request {
     /// Start a sign-in: in the browser, or with a device code.
     SignIn { browser: bool },
     /// Remember these calendars as hidden (a file in the data dir).
-    SaveHidden(std::collections::BTreeSet<String>),
+    SaveHidden(std::collections::BTreeSet<ViewKey>),
     /// Show this reminder again at `until`.
     Snooze {
         due: Box<crate::remind::schedule::Due>,
@@ -111,8 +112,8 @@ impl EffectRunner {
                     Ok(results) => Action::SearchResults { query, results },
                     Err(e) => Action::LoadFailed(e.to_string()),
                 },
-                Effect::LoadBody { view, id } => match self.store.body(&view, &id) {
-                    Ok(body) => Action::BodyLoaded { view, id, body },
+                Effect::LoadBody(event) => match self.store.body(&event.view, &event.id) {
+                    Ok(body) => Action::BodyLoaded { event, body },
                     Err(e) => Action::LoadFailed(e.to_string()),
                 },
                 Effect::RefreshNow => {
@@ -194,7 +195,7 @@ fn load_days(
 fn saved_states(
     store: &Store,
     config: &Config,
-) -> Result<Vec<(String, crate::store::SyncState)>, StoreError> {
+) -> Result<Vec<(ViewKey, crate::store::SyncState)>, StoreError> {
     let mut states = Vec::new();
     for cal in &config.calendars {
         if let Some(state) = store.sync_state(&cal.key)? {

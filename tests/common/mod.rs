@@ -190,7 +190,7 @@ impl Env {
         let store = Store::open(&self.config.cache_path()).unwrap();
         let events = store
             .events_overlapping(
-                Some(&[view.to_owned()]),
+                Some(&[view.into()]),
                 DateTime::<Utc>::MIN_UTC,
                 DateTime::<Utc>::MAX_UTC,
             )
@@ -209,7 +209,7 @@ impl Env {
                     e.cancelled,
                     e.organizer.as_ref().and_then(|o| o.address.as_deref()),
                 );
-                (e.id, seen)
+                (e.id.to_string(), seen)
             })
             .collect();
         assert_eq!(cache.len(), count, "an event is cached twice");
