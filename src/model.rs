@@ -446,7 +446,7 @@ pub struct Event {
     pub reminder_on: Option<bool>,
     pub reminder_minutes: Option<u32>,
     /// A series master's pattern (Graph's `recurrence`); None on any other event.
-    pub recurrence: Option<Recurrence>,
+    pub recurrence: Option<Box<Recurrence>>,
     /// An instance's slot in its series before it was moved (Graph's `originalStart`, sent
     /// with exceptions); an occurrence's is its start.
     pub original_start: Option<DateTime<Utc>>,
@@ -887,7 +887,11 @@ impl Event {
                 .reminder_minutes_before_start
                 .and_then(|m| u32::try_from(m).ok())
                 .filter(|m| *m <= 4 * 7 * 24 * 60),
-            recurrence: w.recurrence.as_ref().and_then(Recurrence::from_wire),
+            recurrence: w
+                .recurrence
+                .as_ref()
+                .and_then(Recurrence::from_wire)
+                .map(Box::new),
             original_start: w
                 .original_start
                 .as_deref()
