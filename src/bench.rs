@@ -89,26 +89,6 @@ struct Bench {
 }
 
 impl Bench {
-    /// Sets what the emulator adds to every Graph request.
-    fn set_latency(&self, latency: Duration) -> anyhow::Result<()> {
-        self.sim
-            .state
-            .lock()
-            .map_err(|_| anyhow::anyhow!("emulator state poisoned"))?
-            .latency = latency;
-        Ok(())
-    }
-
-    /// Tokens straight from the emulator (the browser step skipped).
-    fn issue_tokens(&self) -> anyhow::Result<serde_json::Value> {
-        let mut state = self
-            .sim
-            .state
-            .lock()
-            .map_err(|_| anyhow::anyhow!("emulator state poisoned"))?;
-        Ok(state.identity.issue_for_tests())
-    }
-
     fn config_text(&self) -> String {
         let url = self.sim.url();
         format!(
@@ -128,7 +108,7 @@ impl Bench {
     fn data_dir(&self, name: &str) -> anyhow::Result<(Arc<Config>, PathBuf)> {
         let dir = self.root.path().join(name);
         let config = Config::from_toml(&self.config_text(), Some(self.config_file()), dir.clone())?;
-        save_tokens(&config, &self.issue_tokens()?)?;
+        save_tokens(&config, &self.sim.handle().issue_tokens())?;
         Ok((Arc::new(config), dir))
     }
 
@@ -167,20 +147,6 @@ impl Bench {
         let (_, rss_kb) = wait_with_rusage(child)
             .map_err(|e| anyhow::anyhow!("bench child `{}`: {e}", args.join(" ")))?;
         Ok((started.elapsed(), rss_kb as f64 / 1024.0))
-    }
-}
-
-/// Prints this process's peak resident set size to stderr, for `bench` to read. The kernel's
-/// `ru_maxrss` of a child is no use here: a spawned child starts out sharing the parent's
-/// (large) memory, and that peak is what `wait4` would report.
-pub fn report_peak_rss() {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    if let Some(kb) = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-    {
-        eprintln!("peak_rss_kb={kb}");
     }
 }
 
@@ -264,13 +230,7 @@ pub fn run(
     progress("410 resync");
     let mut resync = Vec::new();
     for _ in 0..3 {
-        bench
-            .sim
-            .state
-            .lock()
-            .map_err(|_| anyhow::anyhow!("emulator state poisoned"))?
-            .tokens
-            .expire_all();
+        bench.sim.handle().expire_sync_state();
         let started = Instant::now();
         let summary = runtime.block_on(engine.sync_view(&config.calendars[0]))?;
         resync.push(started.elapsed().as_secs_f64());
@@ -337,7 +297,7 @@ pub fn run(
     let big = runtime.block_on(at_large(&bench, large_events))?;
 
     progress("sync over a wide-area network (100 ms a request)");
-    bench.set_latency(WAN_LATENCY)?;
+    bench.sim.handle().set_latency(WAN_LATENCY);
     let mut wan_full = Vec::new();
     let mut wan_kept = None;
     for run in 0..3 {
@@ -357,7 +317,7 @@ pub fn run(
         wan_incremental.push(started.elapsed().as_secs_f64() * 1000.0);
     }
     drop(wan_engine);
-    bench.set_latency(Duration::ZERO)?;
+    bench.sim.handle().set_latency(Duration::ZERO);
 
     let figures = Figures {
         events,
@@ -391,7 +351,7 @@ pub fn run(
 
 /// GETs every page of a full round and throws the bodies away.
 async fn fetch_only(bench: &Bench) -> anyhow::Result<f64> {
-    let token = bench.issue_tokens()?;
+    let token = bench.sim.handle().issue_tokens();
     let token = token["access_token"]
         .as_str()
         .unwrap_or_default()
@@ -423,11 +383,6 @@ async fn fetch_only(bench: &Bench) -> anyhow::Result<f64> {
 /// of no series, or (`series`) any shown event, occurrences among them.
 /// Returns how many it changed (fewer than `count` on a small calendar).
 fn touch_events(bench: &Bench, count: usize, run: usize, series: bool) -> anyhow::Result<u64> {
-    let mut state = bench
-        .sim
-        .state
-        .lock()
-        .map_err(|_| anyhow::anyhow!("emulator state poisoned"))?;
     let window = Config::from_toml(&bench.config_text(), None, "/unused".into())?
         .window
         .on(Utc::now().date_naive());
@@ -435,24 +390,25 @@ fn touch_events(bench: &Bench, count: usize, run: usize, series: bool) -> anyhow
         start: window.start,
         end: window.end,
     };
-    let mut ids: Vec<String> = state
-        .mailbox
-        .calendar_view("default", &window)?
-        .into_iter()
-        .filter(|e| series || e.series().is_none())
-        .map(|e| e.id.clone())
-        .collect();
-    ids.sort();
-    let step = (ids.len() / count).max(1);
-    let mut touched = 0;
-    for id in ids.iter().skip(run).step_by(step).take(count) {
-        state.mailbox.update(
-            id,
-            serde_json::json!({"subject": format!("Bench edit {run}")}),
-        )?;
-        touched += 1;
-    }
-    Ok(touched)
+    bench.sim.handle().with_mailbox(|mailbox| {
+        let mut ids: Vec<String> = mailbox
+            .calendar_view("default", &window)?
+            .into_iter()
+            .filter(|e| series || e.series().is_none())
+            .map(|e| e.id.clone())
+            .collect();
+        ids.sort();
+        let step = (ids.len() / count).max(1);
+        let mut touched = 0;
+        for id in ids.iter().skip(run).step_by(step).take(count) {
+            mailbox.update(
+                id,
+                serde_json::json!({"subject": format!("Bench edit {run}")}),
+            )?;
+            touched += 1;
+        }
+        Ok(touched)
+    })
 }
 
 type Frame0 = (EffectRunner, App, Terminal<TestBackend>);
@@ -645,12 +601,7 @@ async fn window_roll(bench: &Bench) -> anyhow::Result<(u64, f64)> {
 
 /// Graph requests served so far.
 fn graph_requests(bench: &Bench) -> anyhow::Result<u64> {
-    Ok(bench
-        .sim
-        .state
-        .lock()
-        .map_err(|_| anyhow::anyhow!("emulator state poisoned"))?
-        .graph_requests)
+    Ok(bench.sim.handle().graph_requests())
 }
 
 /// The requests of three engines on one data dir, each syncing at once after each of ten

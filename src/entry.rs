@@ -1,12 +1,16 @@
 //! The commands behind the binary, as library functions so tests and the bench can call them.
 
 use std::io::Write;
-use std::path::Path;
 
 use crate::commands;
 use crate::config::Config;
 use crate::days::parse_day;
 use chrono::NaiveDate;
+
+#[cfg(feature = "emulator")]
+mod emulated;
+#[cfg(feature = "emulator")]
+pub use emulated::*;
 
 /// A usage mistake on the command line (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -171,26 +175,6 @@ pub fn run_next(config: &Config, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `deltacal sim`: the emulator alone, until Ctrl-C.
-pub fn run_sim(addr: &str, options: crate::sim::SimOptions) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(async {
-        let server = match crate::sim::SimServer::start(addr, options).await {
-            Ok(server) => server,
-            Err(e) if e.is_usage() => return Err(UsageError(e.to_string()).into()),
-            Err(e) => return Err(e.into()),
-        };
-        println!("listening on {}", server.url());
-        if let Some(cert) = &server.cert_path {
-            println!("certificate: {}", cert.display());
-        }
-        std::io::stdout().flush()?;
-        tokio::signal::ctrl_c().await?;
-        server.stop().await;
-        Ok(())
-    })
-}
-
 /// Checks the data dir and the token file, repairing loose modes and saying so on stderr; a
 /// data dir deltacal must not use (not a dir, another user's, shared, not private) is a usage
 /// error, with nothing changed.
@@ -313,206 +297,6 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
         .worker_threads(2)
         .enable_all()
         .build()
-}
-
-/// `deltacal demo`: the emulator in-process with a generated calendar that keeps changing,
-/// auto-approved sign-in, and the TUI on it.
-pub fn run_demo(
-    data_dir: Option<&Path>,
-    config_file: Option<&Path>,
-    events: usize,
-    seed: u64,
-) -> anyhow::Result<()> {
-    crate::memory::for_long_running();
-    let temp;
-    // Held while the demo runs: a second demo on the same dir is refused, not let in to
-    // delete this one's files.
-    let mut _lock = None;
-    let data_dir = match data_dir {
-        Some(dir) => {
-            _lock = Some(prepare_demo_dir(dir)?);
-            dir.to_owned()
-        }
-        None => {
-            temp = tempfile::Builder::new()
-                .prefix("deltacal-demo-")
-                .tempdir()?;
-            temp.path().to_owned()
-        }
-    };
-    let config = demo_config(config_file, &data_dir)?;
-    let _log = crate::logging::init_file(&config.log_path());
-    let runtime = runtime()?;
-    let result = runtime.block_on(async {
-        let options = crate::sim::SimOptions {
-            events,
-            seed,
-            calendars: 2,
-            identity: crate::sim::identity::IdentitySettings {
-                auto_approve: true,
-                interval_secs: 1,
-                ..Default::default()
-            },
-            ..Default::default()
-        };
-        crate::sim::SimServer::start("127.0.0.1:0", options).await
-    });
-    let sim = result?;
-    let mut config = config;
-    let url = reqwest::Url::parse(&sim.url())?;
-    config.authority = url.clone();
-    config.base_url = url.join("v1.0")?;
-    let second = sim
-        .state
-        .lock()
-        .map_err(|_| anyhow::anyhow!("emulator state poisoned"))?
-        .mailbox
-        .calendars[1]
-        .id
-        .clone();
-    config.calendars = vec![
-        crate::config::CalendarSpec {
-            key: "default".into(),
-            name: "Calendar".into(),
-            color: Some(crate::config::CalendarColor::Blue),
-            graph_id: None,
-        },
-        crate::config::CalendarSpec {
-            key: second.clone().into(),
-            name: "Team".into(),
-            color: Some(crate::config::CalendarColor::Green),
-            graph_id: Some(second),
-        },
-    ];
-    if _lock.is_some() {
-        // So that `status` and `agenda` on this dir show every demo calendar.
-        std::fs::write(
-            data_dir.join(crate::config::DEMO_CONFIG),
-            demo_config_text(&config),
-        )?;
-    }
-    // Live churn: the user sees events appear, move and vanish.
-    let state = sim.state.clone();
-    runtime.spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3));
-        tick.tick().await;
-        loop {
-            tick.tick().await;
-            if let Ok(mut s) = state.lock() {
-                let anchor = s.anchor;
-                crate::sim::generate::churn(&mut s.mailbox, 3, rand::random(), anchor, false);
-            }
-        }
-    });
-    // After the data dir is checked and locked: a second demo on it is refused as such.
-    need_terminal()?;
-    let engine = std::sync::Arc::new(crate::sync::SyncEngine::from_config(std::sync::Arc::new(
-        config,
-    ))?);
-    let result = crate::ui::run(engine, &runtime);
-    drop(sim);
-    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
-    result
-}
-
-/// The demo's config: the user's UI preferences, everything else pointing at the emulator.
-fn demo_config(config_file: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> {
-    let mut config = Config::load(config_file, Some(data_dir))?;
-    config.client_id = "deltacal-demo".into();
-    config.tenant = "common".into();
-    config.window = crate::config::WindowSpec::Rolling {
-        past_days: 30,
-        future_days: 365,
-    };
-    // Sync often so the churn shows up within seconds.
-    config.interval_secs = 4;
-    Ok(config)
-}
-
-/// A demo data dir must be new, empty, or one a demo used before (then it starts afresh).
-/// Locks the dir for this demo (refusing one another demo holds), then clears its cache and
-/// tokens. Returns the lock, held until dropped.
-fn prepare_demo_dir(dir: &Path) -> anyhow::Result<std::fs::File> {
-    let marker = dir.join(crate::config::DEMO_MARKER);
-    let empty = !dir.exists() || std::fs::read_dir(dir)?.next().is_none();
-    if !empty && !marker.exists() {
-        return Err(UsageError(format!(
-            "--data-dir {}: the demo only uses an empty dir or one a demo used before (it replaces the cache and tokens there)",
-            dir.display()
-        ))
-        .into());
-    }
-    crate::paths::ensure_private_dir(dir)?;
-    let mut options = std::fs::OpenOptions::new();
-    options.create(true).truncate(false).write(true);
-    crate::paths::private_no_follow(&mut options);
-    let lock = options.open(dir.join(".deltacal-demo.lock"))?;
-    match lock.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            return Err(UsageError(format!(
-                "--data-dir {}: another deltacal demo is using it; quit that one or choose another dir",
-                dir.display()
-            ))
-            .into());
-        }
-        Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
-    }
-    for file in ["cache.redb", "tokens.json"] {
-        let _ = std::fs::remove_file(dir.join(file));
-    }
-    std::fs::write(marker, "deltacal demo data dir\n")?;
-    Ok(lock)
-}
-
-/// The demo's config as a file: its calendars and emulator, and the user's display settings.
-fn demo_config_text(config: &Config) -> String {
-    let mut text = format!(
-        "# Written by `deltacal demo`: `status` and `agenda` on this dir read it.\n[account]\nclient_id = \"{}\"\nauthority = \"{}\"\n\n[graph]\nbase_url = \"{}\"\n\n[ui]\nview = \"{}\"\nweek_start = \"{}\"\ntime_format = \"{}\"\ntimezone = \"{}\"\n",
-        config.client_id,
-        config.authority.as_str().trim_end_matches('/'),
-        config.base_url,
-        config.view.name(),
-        config.week_start.to_string().to_lowercase(),
-        if config.hour12 { "12h" } else { "24h" },
-        match config.zone {
-            crate::tz::DisplayZone::Local => "local".to_owned(),
-            crate::tz::DisplayZone::Named(tz) => tz.name().to_owned(),
-        },
-    );
-    for cal in &config.calendars {
-        text.push_str(&format!(
-            "\n[[calendars]]\nid = \"{}\"\nname = \"{}\"\n",
-            cal.key, cal.name
-        ));
-        if let Some(color) = cal.color {
-            text.push_str(&format!("color = \"{}\"\n", color.name()));
-        }
-    }
-    text
-}
-
-/// `deltacal bench`.
-pub fn run_bench(events: usize, large_events: usize, json: bool) -> anyhow::Result<()> {
-    if events == 0 || large_events == 0 {
-        return Err(UsageError("--events and --large-events must be at least 1".into()).into());
-    }
-    let figures = crate::bench::run(events, large_events, |what| {
-        if !json {
-            eprintln!("measuring {what}...");
-        }
-    })?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&figures)?);
-    } else {
-        print!("{}", crate::bench::table(&figures));
-    }
-    Ok(())
-}
-
-/// The hidden `bench-frame` command (see `bench::frame_workload`).
-pub fn run_bench_frame(config: &Config) -> anyhow::Result<()> {
-    crate::bench::frame_workload(config)
 }
 
 /// `deltacal`: the TUI on the configured account.

@@ -6,6 +6,7 @@
 //! apart and uses nothing of the client.
 
 pub mod auth;
+#[cfg(feature = "emulator")]
 pub mod bench;
 pub mod commands;
 pub mod config;
@@ -24,6 +25,7 @@ pub mod paths;
 pub mod prefs;
 pub mod remind;
 pub mod search;
+#[cfg(feature = "emulator")]
 pub mod sim;
 pub mod store;
 pub mod sync;

@@ -205,7 +205,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = run(cli);
     if std::env::var_os("DELTACAL_REPORT_PEAK_RSS").is_some() {
-        deltacal::bench::report_peak_rss();
+        deltacal::memory::report_peak_rss();
     }
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -279,6 +279,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             deltacal::check_data_dir(&config)?;
             deltacal::commands::status::write(&config, json, &mut std::io::stdout().lock())?;
         }
+        #[cfg(feature = "emulator")]
         Some(Command::Sim {
             addr,
             events,
@@ -331,16 +332,31 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 .render(&mut std::io::stdout())
                 .map_err(anyhow::Error::from)?;
         }
+        #[cfg(feature = "emulator")]
         Some(Command::Demo { events, seed }) => {
             deltacal::run_demo(cli.data_dir.as_deref(), cli.config.as_deref(), events, seed)?
         }
+        #[cfg(feature = "emulator")]
         Some(Command::Bench {
             events,
             large_events,
             json,
         }) => deltacal::run_bench(events, large_events, json)?,
+        #[cfg(feature = "emulator")]
         Some(Command::BenchFrame) => {
             deltacal::run_bench_frame(&load().map_err(anyhow::Error::from)?)?
+        }
+        #[cfg(not(feature = "emulator"))]
+        Some(
+            Command::Sim { .. }
+            | Command::Demo { .. }
+            | Command::Bench { .. }
+            | Command::BenchFrame,
+        ) => {
+            return Err(anyhow::Error::from(deltacal::UsageError(
+                "this deltacal was built without its emulator (the cargo feature `emulator`, on by default): `sim`, `demo` and `bench` need it".into(),
+            ))
+            .into());
         }
         None => deltacal::run_tui(&load().map_err(anyhow::Error::from)?)?,
     }

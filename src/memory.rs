@@ -25,3 +25,17 @@ pub fn give_back() {
         libc::malloc_trim(0);
     }
 }
+
+/// Prints this process's peak resident set size to stderr, for `bench` to read. The kernel's
+/// `ru_maxrss` of a child is no use here: a spawned child starts out sharing the parent's
+/// (large) memory, and that peak is what `wait4` would report.
+pub fn report_peak_rss() {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    if let Some(kb) = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+    {
+        eprintln!("peak_rss_kb={kb}");
+    }
+}

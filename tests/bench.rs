@@ -1,6 +1,8 @@
 //! `deltacal bench` runs end to end at a small size and reports every figure (no timing
 //! assertions: tests must not time).
 
+#![cfg(feature = "emulator")]
+
 use std::process::Command;
 
 use serde_json::Value;

@@ -1,6 +1,8 @@
 //! The real binary: help, agenda over empty and filled caches, config and cache errors,
 //! `sync` output and failure, sign-in flows, secrets, and kill -9 in the middle of a sync.
 
+#![cfg(feature = "emulator")]
+
 mod common;
 
 use std::io::{BufRead, BufReader};

@@ -1,5 +1,7 @@
 //! The emulator over real HTTP on loopback: the documented exchange, control API, faults, tokens.
 
+#![cfg(feature = "emulator")]
+
 mod common;
 
 use std::collections::HashSet;
@@ -21,7 +23,7 @@ fn sample_event(subject: &str, start: &str, end: &str) -> Value {
 }
 
 fn access_token(env: &Env) -> String {
-    let t = env.sim.state.lock().unwrap().identity.issue_for_tests();
+    let t = env.sim.handle().issue_tokens();
     t["access_token"].as_str().unwrap().to_owned()
 }
 
@@ -452,9 +454,7 @@ async fn control_endpoints() {
         StatusCode::BAD_REQUEST
     );
     // Events go into the calendar asked for.
-    let second = env.sim.state.lock().unwrap().mailbox.calendars[1]
-        .id
-        .clone();
+    let second = env.sim.handle().calendar_id(1).unwrap();
     let (status, _) = env
         .control(
             Method::POST,
@@ -469,13 +469,13 @@ async fn control_endpoints() {
     assert_eq!(status, StatusCode::CREATED);
 
     // Churn changes the calendar.
-    let before = env.sim.state.lock().unwrap().mailbox.seq();
+    let before = env.sim.handle().seq();
     let (status, body) = env
         .control(Method::POST, "/sim/churn?count=20&seed=4", None)
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["applied"], 20);
-    assert!(env.sim.state.lock().unwrap().mailbox.seq() >= before + 20);
+    assert!(env.sim.handle().seq() >= before + 20);
 
     // Expired sync state: every outstanding token answers 410.
     let p = get(&env, &initial(&env), &token, "odata.maxpagesize=2").await;
@@ -686,15 +686,14 @@ async fn answers_as_microsoft_365_does() {
     // Six weeks from 1 Dec: five instances fall in the window (1 Dec .. 30 Dec).
     let master = env
         .sim
-        .state
-        .lock()
-        .unwrap()
-        .mailbox
-        .create_series(
-            "default",
-            sample_event("Weekly sync", "2016-12-01T09:00:00", "2016-12-01T09:30:00"),
-            weekly,
-        )
+        .handle()
+        .with_mailbox(|m| {
+            m.create_series(
+                "default",
+                sample_event("Weekly sync", "2016-12-01T09:00:00", "2016-12-01T09:30:00"),
+                weekly,
+            )
+        })
         .unwrap();
     create(
         &env,

@@ -3,6 +3,8 @@
 //! asserts the outcome: the exit code, one line of message, no raw escape byte in any output or
 //! log, bounded memory, and the cache right afterwards.
 
+#![cfg(feature = "emulator")]
+
 mod common;
 
 use std::path::{Path, PathBuf};

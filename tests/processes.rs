@@ -2,6 +2,8 @@
 //! service, `sync` from cron and `next` from a status bar, sharing one cache and one token
 //! file. None may damage what another wrote, refuse another, or spend another's refresh token.
 
+#![cfg(feature = "emulator")]
+
 mod common;
 
 use std::process::{Child, Command, Output, Stdio};
@@ -155,7 +157,7 @@ async fn running_processes_follow_logout_and_login() {
 }
 
 fn graph_requests(env: &Env) -> u64 {
-    env.sim.state.lock().unwrap().graph_requests
+    env.sim.handle().graph_requests()
 }
 
 async fn sync_at_once(env: &Env, processes: usize) -> Vec<String> {
@@ -200,7 +202,7 @@ async fn one_round_per_view_at_a_time_across_processes() {
     // Each says what it really did: one full round's counts, the others none of their own.
     let full: Vec<_> = outputs.iter().filter(|o| o.contains(" added")).collect();
     assert!(!full.is_empty(), "{outputs:?}");
-    assert_eq!(env.sim.state.lock().unwrap().rounds.overlapping, 0);
+    assert_eq!(env.sim.handle().overlapping_rounds(), 0);
     env.assert_converged("default").await;
 }
 
@@ -382,6 +384,6 @@ async fn the_tui_remind_cron_and_a_status_bar_share_one_data_dir() {
     ));
     sync_at_once(&env, 1).await;
     env.assert_converged("default").await;
-    let overlapping = env.sim.state.lock().unwrap().rounds.overlapping;
+    let overlapping = env.sim.handle().overlapping_rounds();
     assert_eq!(overlapping, 0, "rounds of the view overlapped");
 }

@@ -3,6 +3,8 @@
 //! must be fetched, a master fetch that fails first. The agenda shows each occurrence with its
 //! series' properties and never the master.
 
+#![cfg(feature = "emulator")]
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

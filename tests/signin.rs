@@ -3,6 +3,8 @@
 //! the identity side as a real library meets it (Microsoft's MSAL for Python, where CI installs
 //! it).
 
+#![cfg(feature = "emulator")]
+
 mod common;
 
 use std::io::{BufRead, BufReader, Read};

@@ -1,6 +1,8 @@
 //! The sync engine against the emulator over loopback: convergence under faults (property
 //! test), 410 resync with sweep, window changes, several calendars, notifications, link checks.
 
+#![cfg(feature = "emulator")]
+
 mod common;
 
 use common::{Env, EnvOptions};

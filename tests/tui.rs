@@ -1828,6 +1828,8 @@ fn a_new_day_reloads() {
     assert_eq!(a.today, d("2026-11-25"));
 }
 
+/// The demo in a real terminal: needs the emulator.
+#[cfg(feature = "emulator")]
 mod pty {
     use std::io::{Read, Write};
     use std::sync::{Arc, Mutex};

@@ -289,10 +289,11 @@ fn lock(shared: &Shared) -> MutexGuard<'_, SimState> {
     shared.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// A running emulator.
+/// A running emulator, and the handle its callers (the demo, the bench, the tests) act on it
+/// through: its state is its own.
 pub struct SimServer {
     pub addr: SocketAddr,
-    pub state: Shared,
+    state: Shared,
     /// With TLS: the self-signed certificate (PEM) clients should trust.
     pub cert_path: Option<std::path::PathBuf>,
     _cert_dir: Option<tempfile::TempDir>,
@@ -353,12 +354,76 @@ impl SimServer {
         format!("{scheme}://{}", self.addr)
     }
 
+    /// The handle to act on this emulator with.
+    pub fn handle(&self) -> SimHandle {
+        SimHandle(self.state.clone())
+    }
+
     /// Stops serving and waits for the server task.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         let _ = (&mut self.task).await;
+    }
+}
+
+/// What the demo, the bench and the tests do to a running emulator, as methods: its state
+/// stays behind them. Cheap to clone (a churn task of the demo keeps one).
+#[derive(Clone)]
+pub struct SimHandle(Shared);
+
+impl SimHandle {
+    /// Tokens for the emulated user, as a finished sign-in would give (the browser step
+    /// skipped): Graph's token response JSON.
+    pub fn issue_tokens(&self) -> serde_json::Value {
+        lock(&self.0).identity.issue_for_tests()
+    }
+
+    /// The Graph id of the `index`th calendar (0 is the default one).
+    pub fn calendar_id(&self, index: usize) -> Option<String> {
+        lock(&self.0)
+            .mailbox
+            .calendars
+            .get(index)
+            .map(|c| c.id.clone())
+    }
+
+    /// What the emulator adds to every Graph request.
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        lock(&self.0).latency = latency;
+    }
+
+    /// Makes every outstanding sync state answer 410, as `POST /sim/expire-sync-state` does.
+    pub fn expire_sync_state(&self) {
+        lock(&self.0).tokens.expire_all();
+    }
+
+    /// Graph requests served so far.
+    pub fn graph_requests(&self) -> u64 {
+        lock(&self.0).graph_requests
+    }
+
+    /// How often two rounds of one calendar view ran at once.
+    pub fn overlapping_rounds(&self) -> u64 {
+        lock(&self.0).rounds.overlapping
+    }
+
+    /// The mailbox's change counter.
+    pub fn seq(&self) -> u64 {
+        lock(&self.0).mailbox.seq()
+    }
+
+    /// `count` random realistic changes, as `POST /sim/churn` makes; how many were applied.
+    pub fn churn(&self, count: usize, seed: u64) -> usize {
+        let mut state = lock(&self.0);
+        let anchor = state.anchor;
+        generate::churn(&mut state.mailbox, count, seed, anchor, false)
+    }
+
+    /// Acts on the mailbox directly: events shaped as a test or the bench needs them.
+    pub fn with_mailbox<R>(&self, act: impl FnOnce(&mut mailbox::Mailbox) -> R) -> R {
+        act(&mut lock(&self.0).mailbox)
     }
 }
 

@@ -69,7 +69,7 @@ impl Env {
                 // The default calendar by the name users give it in the config.
                 let id = match i {
                     0 => "default".to_owned(),
-                    _ => sim.state.lock().unwrap().mailbox.calendars[i].id.clone(),
+                    _ => sim.handle().calendar_id(i).expect("the emulator has it"),
                 };
                 let name = if i == 0 {
                     "Calendar".to_owned()
@@ -104,7 +104,7 @@ impl Env {
 
     /// Signs in without the browser step: tokens straight from the emulator.
     pub fn sign_in(&self) {
-        let t = self.sim.state.lock().unwrap().identity.issue_for_tests();
+        let t = self.sim.handle().issue_tokens();
         let set = TokenSet {
             access_token: t["access_token"].as_str().unwrap().into(),
             refresh_token: t["refresh_token"].as_str().map(str::to_owned),
