@@ -5,6 +5,9 @@
 //! layers and `tests/layers.rs` checks every import against it. The emulator, `sim`, stands
 //! apart and uses nothing of the client.
 
+// Tests may unwrap: a panic is their failure report. Code that ships may not.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 pub mod auth;
 #[cfg(feature = "emulator")]
 pub mod bench;

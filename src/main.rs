@@ -1,5 +1,8 @@
 //! The `deltacal` binary: parses arguments, runs a command, maps errors to exit codes.
 
+// Tests may unwrap: a panic is their failure report. Code that ships may not.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 

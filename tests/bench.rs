@@ -1,6 +1,7 @@
 //! `deltacal bench` runs end to end at a small size and reports every figure (no timing
 //! assertions: tests must not time).
 
+#![allow(clippy::unwrap_used)]
 #![cfg(feature = "emulator")]
 
 use std::process::Command;

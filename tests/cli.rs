@@ -1,6 +1,7 @@
 //! The real binary: help, agenda over empty and filled caches, config and cache errors,
 //! `sync` output and failure, sign-in flows, secrets, and kill -9 in the middle of a sync.
 
+#![allow(clippy::unwrap_used)]
 #![cfg(feature = "emulator")]
 
 mod common;

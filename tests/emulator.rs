@@ -1,5 +1,6 @@
 //! The emulator over real HTTP on loopback: the documented exchange, control API, faults, tokens.
 
+#![allow(clippy::unwrap_used)]
 #![cfg(feature = "emulator")]
 
 mod common;

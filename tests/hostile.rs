@@ -3,6 +3,7 @@
 //! asserts the outcome: the exit code, one line of message, no raw escape byte in any output or
 //! log, bounded memory, and the cache right afterwards.
 
+#![allow(clippy::unwrap_used)]
 #![cfg(feature = "emulator")]
 
 mod common;

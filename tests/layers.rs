@@ -2,6 +2,8 @@
 //! tables of README.md's architecture section, so the README's picture cannot drift from the
 //! imports either. The emulator (`-` in the table) may be used by anything and uses nothing.
 
+#![allow(clippy::unwrap_used)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 

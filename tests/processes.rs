@@ -2,6 +2,7 @@
 //! service, `sync` from cron and `next` from a status bar, sharing one cache and one token
 //! file. None may damage what another wrote, refuse another, or spend another's refresh token.
 
+#![allow(clippy::unwrap_used)]
 #![cfg(feature = "emulator")]
 
 mod common;

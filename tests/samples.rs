@@ -1,6 +1,8 @@
 //! The four responses of Microsoft's calendarView delta page, exactly as printed there
 //! (tests/fixtures), parse and commit like any other pages.
 
+#![allow(clippy::unwrap_used)]
+
 use deltacal::graph::wire::{PageLink, parse_page};
 use deltacal::model::Window;
 use deltacal::store::{SavedLink, Store, SyncState};

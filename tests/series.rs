@@ -3,6 +3,7 @@
 //! must be fetched, a master fetch that fails first. The agenda shows each occurrence with its
 //! series' properties and never the master.
 
+#![allow(clippy::unwrap_used)]
 #![cfg(feature = "emulator")]
 
 use std::sync::Arc;

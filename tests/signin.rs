@@ -3,6 +3,7 @@
 //! the identity side as a real library meets it (Microsoft's MSAL for Python, where CI installs
 //! it).
 
+#![allow(clippy::unwrap_used)]
 #![cfg(feature = "emulator")]
 
 mod common;

@@ -1,6 +1,7 @@
 //! The sync engine against the emulator over loopback: convergence under faults (property
 //! test), 410 resync with sweep, window changes, several calendars, notifications, link checks.
 
+#![allow(clippy::unwrap_used)]
 #![cfg(feature = "emulator")]
 
 mod common;

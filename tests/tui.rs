@@ -1,6 +1,8 @@
 //! The TUI without a terminal: `update` for every key, snapshots of every view and overlay at
 //! two sizes (fixed clock and data), and the real binary in a pseudo-terminal.
 
+#![allow(clippy::unwrap_used)]
+
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 

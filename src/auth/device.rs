@@ -100,7 +100,7 @@ struct Me {
     user_principal_name: Option<String>,
 }
 
-/// "Name <address>" from Graph's /me (under `base_url`), if it answers: sanitised and bounded.
+/// `"Name <address>"` from Graph's /me (under `base_url`), if it answers: sanitised and bounded.
 pub async fn who_am_i(
     http: &reqwest::Client,
     base_url: &str,

@@ -14,7 +14,7 @@ pub struct TokenSet {
     pub refresh_token: Option<String>,
     pub expires_at: DateTime<Utc>,
     pub scope: Option<String>,
-    /// Who is signed in, as Graph's /me tells it ("Name <address>").
+    /// Who is signed in, as Graph's /me tells it (`"Name <address>"`).
     pub account: Option<String>,
 }
 

@@ -74,7 +74,7 @@ pub fn read_cache<T>(
 }
 
 /// Writes one calendar's JSON agenda straight from the cache, one event at a time (a year of a
-/// busy calendar never sits in memory); the same bytes as [`write`] for its events.
+/// busy calendar never sits in memory); the same bytes as [`write()`](fn@write) for its events.
 pub fn write_json_streamed(
     config: &Config,
     view: &str,

@@ -1,7 +1,7 @@
 //! `deltacal export --ics`: cached events as RFC 5545, for khal, calcurse or any iCalendar
 //! reader. Written with the `icalendar` crate (it escapes text, quotes parameters and folds
 //! lines); server text is stripped of control characters first. A series is written as one
-//! event with its pattern (see [`series`]), so importers keep it a series.
+//! event with its pattern (see `export/series.rs`), so importers keep it a series.
 
 mod series;
 

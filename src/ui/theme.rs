@@ -10,7 +10,7 @@ pub struct Theme {
 }
 
 impl Theme {
-    /// Colour unless `NO_COLOR` is set to anything non-empty (https://no-color.org).
+    /// Colour unless `NO_COLOR` is set to anything non-empty (<https://no-color.org>).
     pub fn from_env() -> Theme {
         Theme {
             color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
