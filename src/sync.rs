@@ -352,13 +352,7 @@ fn merge_rounds(mut summaries: Vec<RoundSummary>, seconds: f64) -> RoundSummary 
         return summaries.remove(0);
     }
     let last = summaries.last().cloned().expect("at least one round");
-    let mut counts = RoundCounts::default();
-    for s in &summaries {
-        counts.added += s.counts.added;
-        counts.updated += s.counts.updated;
-        counts.removed += s.counts.removed;
-        counts.pages += s.counts.pages;
-    }
+    let counts: RoundCounts = summaries.iter().map(|s| s.counts).sum();
     RoundSummary {
         counts,
         seconds,
@@ -805,9 +799,7 @@ impl SyncEngine {
                 let fixed = self
                     .complete_series(cal, &saved, &mut page_no, prefetched)
                     .await?;
-                counts.added += fixed.added;
-                counts.updated += fixed.updated;
-                counts.removed += fixed.removed;
+                counts += fixed;
                 let summary = RoundSummary {
                     view: key.clone(),
                     name: cal.name.clone(),
@@ -844,8 +836,8 @@ impl SyncEngine {
         saved: &SyncState,
         page_no: &mut u64,
         mut prefetched: HashMap<String, Option<Event>>,
-    ) -> Result<PageOutcome, SyncError> {
-        let mut total = PageOutcome::default();
+    ) -> Result<RoundCounts, SyncError> {
+        let mut total = RoundCounts::default();
         if saved.pending_masters.is_empty() && saved.pending_instances.is_empty() {
             return Ok(total);
         }
@@ -857,9 +849,7 @@ impl SyncEngine {
             }
             let v = view.clone();
             let outcome = blocking(&self.store, move |s| s.fix_series(&v, &fixes)).await?;
-            total.added += outcome.added;
-            total.updated += outcome.updated;
-            total.removed += outcome.removed;
+            total += outcome.counts();
             self.pages_applied(&view, page_no, &[outcome]);
             Ok(())
         };

@@ -14,7 +14,7 @@ use deltacal::failure::FailureKind;
 use deltacal::model::{CachedEvent, Change, Event, EventRef, ViewKey};
 use deltacal::store::{RoundCounts, Store};
 use deltacal::sync::{RoundSummary, SyncEvent};
-use deltacal::ui::app::{Action, App, Effect, Overlay, SignIn, SyncState};
+use deltacal::ui::app::{Action, App, Effect, Overlay, SignIn, SyncActivity};
 use deltacal::ui::runner::{EffectRunner, Request};
 use deltacal::ui::theme::Theme;
 use ratatui::Terminal;
@@ -148,13 +148,18 @@ fn app_with(size: (u16, u16), fixture: Vec<CachedEvent>) -> Harness {
         _dir: dir,
     };
     app.account = Some("Samantha Booth <samanthab@contoso.com>".into());
-    app.sync.last_completed = Some(now() - chrono::Duration::minutes(2));
-    app.sync.last_counts = Some(RoundCounts {
-        added: 3,
-        updated: 1,
-        removed: 0,
-        pages: 1,
-    });
+    app.sync.rounds.insert(
+        ViewKey::default_calendar(),
+        (
+            now() - chrono::Duration::minutes(2),
+            RoundCounts {
+                added: 3,
+                updated: 1,
+                removed: 0,
+                pages: 1,
+            },
+        ),
+    );
     load(&mut app);
     app
 }
@@ -1613,7 +1618,7 @@ fn notifications_reload_only_what_is_visible() {
     );
     assert_eq!(
         a.sync.state,
-        SyncState::Syncing {
+        SyncActivity::Syncing {
             view: "default".into(),
             page: 0
         }
@@ -1630,7 +1635,7 @@ fn notifications_reload_only_what_is_visible() {
         by_another: false,
     };
     a.update(Action::Sync(SyncEvent::RoundFinished(summary)));
-    assert_eq!(a.sync.state, SyncState::Idle);
+    assert_eq!(a.sync.state, SyncActivity::Idle);
     // Sign-in needed starts the in-app sign-in once.
     let needs = Action::Sync(SyncEvent::Failed {
         view: "default".into(),
@@ -2250,7 +2255,7 @@ fn a_failing_calendar_stays_on_the_status_bar_and_rounds_add_up() {
     ))));
     assert_eq!(
         a.sync.state,
-        SyncState::Error("Team: calendar not found".into())
+        SyncActivity::Error("Team: calendar not found".into())
     );
     a.update(Action::Sync(SyncEvent::Failed {
         view: "default".into(),
@@ -2259,7 +2264,7 @@ fn a_failing_calendar_stays_on_the_status_bar_and_rounds_add_up() {
     }));
     assert_eq!(
         a.sync.state,
-        SyncState::Error(
+        SyncActivity::Error(
             "2 calendars failing: Calendar: could not connect · Team: calendar not found".into()
         )
     );
@@ -2276,8 +2281,8 @@ fn a_failing_calendar_stays_on_the_status_bar_and_rounds_add_up() {
     a.update(Action::Sync(SyncEvent::RoundFinished(summary(
         "default", 5,
     ))));
-    assert_eq!(a.sync.state, SyncState::Idle);
-    assert_eq!(a.sync.last_counts.unwrap().added, 9);
+    assert_eq!(a.sync.state, SyncActivity::Idle);
+    assert_eq!(a.sync.last_counts().unwrap().added, 9);
     assert!(render(&a).contains("(+9 ~0 −0)"));
 }
 
@@ -2365,7 +2370,7 @@ fn a_throttled_round_says_until_when_and_r_says_why() {
         updated: 0,
         removed: 0,
     }));
-    assert!(matches!(a.sync.state, SyncState::Syncing { .. }));
+    assert!(matches!(a.sync.state, SyncActivity::Syncing { .. }));
 }
 
 /// When Graph refuses the tokens of a sign-in that just succeeded, the app does not start

@@ -218,12 +218,31 @@ pub struct RoundCounts {
     pub pages: u64,
 }
 
-impl RoundCounts {
-    pub fn add(&mut self, page: &PageOutcome) {
-        self.added += page.added;
-        self.updated += page.updated;
-        self.removed += page.removed;
-        self.pages += 1;
+impl std::ops::AddAssign for RoundCounts {
+    fn add_assign(&mut self, other: RoundCounts) {
+        self.added += other.added;
+        self.updated += other.updated;
+        self.removed += other.removed;
+        self.pages += other.pages;
+    }
+}
+
+/// A committed page counts as one page with its changes.
+impl std::ops::AddAssign<&PageOutcome> for RoundCounts {
+    fn add_assign(&mut self, page: &PageOutcome) {
+        *self += RoundCounts {
+            pages: 1,
+            ..page.counts()
+        };
+    }
+}
+
+impl std::iter::Sum for RoundCounts {
+    fn sum<I: Iterator<Item = RoundCounts>>(counts: I) -> RoundCounts {
+        counts.fold(RoundCounts::default(), |mut sum, c| {
+            sum += c;
+            sum
+        })
     }
 }
 
@@ -295,6 +314,16 @@ pub struct PageOutcome {
 }
 
 impl PageOutcome {
+    /// Its changes as counts (no page: a series' repair adds to the round's last one).
+    pub fn counts(&self) -> RoundCounts {
+        RoundCounts {
+            added: self.added,
+            updated: self.updated,
+            removed: self.removed,
+            pages: 0,
+        }
+    }
+
     fn touch(&mut self, start_ms: i64, end_ms: i64) {
         if start_ms == NO_SPAN {
             return;
@@ -790,7 +819,7 @@ impl Store {
             .filter(|p| p.round == state.round)
             .map(|p| p.progress)
             .unwrap_or_default();
-        state.progress.add(&outcome);
+        state.progress += &outcome;
         let completed = matches!(state.link, Some(SavedLink::Delta(_)));
         if completed {
             state.last_counts = Some(state.progress);

@@ -47,7 +47,7 @@ pub struct Visible {
 
 /// What the sync task is doing, as the status bar tells it.
 #[derive(Debug, Clone, PartialEq)]
-pub enum SyncState {
+pub enum SyncActivity {
     Idle,
     Syncing {
         view: ViewKey,
@@ -67,11 +67,7 @@ pub enum SyncState {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SyncStatus {
-    pub state: SyncState,
-    /// The latest completed round of any calendar.
-    pub last_completed: Option<DateTime<Utc>>,
-    /// The counts of every calendar's last round, summed.
-    pub last_counts: Option<RoundCounts>,
+    pub state: SyncActivity,
     /// The last completed round of each calendar (by view key): when, and its counts.
     pub rounds: BTreeMap<ViewKey, (DateTime<Utc>, RoundCounts)>,
     /// Calendars whose last round failed, until a round of theirs succeeds.
@@ -81,6 +77,18 @@ pub struct SyncStatus {
     /// When the last sign-in in the app succeeded: a sign-in the server refuses again right
     /// after it is not started again by itself (each would bring a new code at once).
     pub signed_in_at: Option<DateTime<Utc>>,
+}
+
+impl SyncStatus {
+    /// The latest completed round of any calendar.
+    pub fn last_completed(&self) -> Option<DateTime<Utc>> {
+        self.rounds.values().map(|(at, _)| *at).max()
+    }
+
+    /// The counts of every calendar's last round, summed; none before the first round.
+    pub fn last_counts(&self) -> Option<RoundCounts> {
+        (!self.rounds.is_empty()).then(|| self.rounds.values().map(|(_, c)| *c).sum())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -242,9 +250,7 @@ impl App {
             visible: Visible::default(),
             selected_event: 0,
             sync: SyncStatus {
-                state: SyncState::Idle,
-                last_completed: None,
-                last_counts: None,
+                state: SyncActivity::Idle,
                 rounds: BTreeMap::new(),
                 failures: BTreeMap::new(),
                 retry_at: None,
@@ -584,7 +590,7 @@ impl App {
                 SignInEvent::Done { account } => {
                     self.signin = SignIn::Hidden;
                     self.account = account;
-                    self.sync.state = SyncState::Idle;
+                    self.sync.state = SyncActivity::Idle;
                     self.sync.signed_in_at = Some(self.now);
                     vec![Effect::RefreshNow]
                 }
@@ -626,7 +632,7 @@ impl App {
                 Vec::new()
             }
             Action::LoadFailed(message) => {
-                self.sync.state = SyncState::Error(message);
+                self.sync.state = SyncActivity::Error(message);
                 Vec::new()
             }
             Action::SavedStates(states) => {
@@ -636,7 +642,6 @@ impl App {
                         self.sync.rounds.insert(view, (at, counts));
                     }
                 }
-                self.sum_rounds();
                 Vec::new()
             }
             Action::Reminder(due) => {
@@ -726,14 +731,14 @@ impl App {
     fn on_sync(&mut self, event: SyncEvent) -> Vec<Effect> {
         match event {
             SyncEvent::RoundStarted { view, .. } => {
-                self.sync.state = SyncState::Syncing { view, page: 0 };
+                self.sync.state = SyncActivity::Syncing { view, page: 0 };
                 self.sync.retry_at = None;
                 Vec::new()
             }
             SyncEvent::PageApplied {
                 view, page, range, ..
             } => {
-                self.sync.state = SyncState::Syncing { view, page };
+                self.sync.state = SyncActivity::Syncing { view, page };
                 self.reload_changed(range)
             }
             // Another process's commit: what it changed is read again; the sync state here is
@@ -745,7 +750,6 @@ impl App {
                 self.sync
                     .rounds
                     .insert(summary.view, (self.now, summary.counts));
-                self.sum_rounds();
                 self.sync.state = self.failure_state();
                 Vec::new()
             }
@@ -783,7 +787,7 @@ impl App {
                 kind,
                 reason,
             } => {
-                self.sync.state = SyncState::Waiting {
+                self.sync.state = SyncActivity::Waiting {
                     until,
                     kind,
                     reason,
@@ -826,35 +830,18 @@ impl App {
         effects
     }
 
-    /// The status bar's last round: the latest of any calendar, the counts of all summed.
-    fn sum_rounds(&mut self) {
-        let rounds = &self.sync.rounds;
-        self.sync.last_completed = rounds.values().map(|(at, _)| *at).max();
-        self.sync.last_counts = (!rounds.is_empty()).then(|| {
-            rounds
-                .values()
-                .fold(RoundCounts::default(), |mut sum, (_, c)| {
-                    sum.added += c.added;
-                    sum.updated += c.updated;
-                    sum.removed += c.removed;
-                    sum.pages += c.pages;
-                    sum
-                })
-        });
-    }
-
     /// What the status bar tells of the calendars whose last round failed (idle when none):
     /// a failure stays until that calendar's next round succeeds, whatever the others do.
-    fn failure_state(&self) -> SyncState {
+    fn failure_state(&self) -> SyncActivity {
         let failures = &self.sync.failures;
         if failures.is_empty() {
-            return SyncState::Idle;
+            return SyncActivity::Idle;
         }
         if failures
             .values()
             .any(|(k, _)| *k == FailureKind::SignInNeeded)
         {
-            return SyncState::SignedOut;
+            return SyncActivity::SignedOut;
         }
         let named = self.config.calendars.len() > 1;
         let mut parts: Vec<String> = Vec::new();
@@ -874,9 +861,9 @@ impl App {
             parts.concat()
         };
         if failures.values().all(|(k, _)| *k == FailureKind::Offline) {
-            SyncState::Offline(text)
+            SyncActivity::Offline(text)
         } else {
-            SyncState::Error(text)
+            SyncActivity::Error(text)
         }
     }
 
@@ -1211,14 +1198,14 @@ impl App {
             // A round waiting out the server's Retry-After cannot go sooner: say so, rather
             // than seem to do nothing.
             Command::Refresh => match &self.sync.state {
-                SyncState::Waiting { until, kind, .. } => {
+                SyncActivity::Waiting { until, kind, .. } => {
                     self.note = Some(strings::waiting_why(
                         *kind,
                         &crate::days::clock(&self.config, *until),
                     ));
                     Vec::new()
                 }
-                SyncState::Syncing { .. } => {
+                SyncActivity::Syncing { .. } => {
                     self.note = Some(strings::syncing_already());
                     Vec::new()
                 }
@@ -1231,7 +1218,8 @@ impl App {
             // Signed in already: a new sign-in replaces the account, so it asks first.
             Command::SignIn => match &self.account {
                 Some(account)
-                    if self.signin == SignIn::Hidden && self.sync.state != SyncState::SignedOut =>
+                    if self.signin == SignIn::Hidden
+                        && self.sync.state != SyncActivity::SignedOut =>
                 {
                     self.signin = SignIn::Confirm {
                         account: account.clone(),

@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::app::{AGENDA_DAYS, App, SyncState};
+use super::app::{AGENDA_DAYS, App, SyncActivity};
 use super::geometry;
 use super::strings;
 use super::width::fit;
@@ -109,15 +109,15 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
         .map(|s| s.into_owned())
         .unwrap_or_else(|| "not signed in".into());
     let (state, style) = match &app.sync.state {
-        SyncState::Idle => ("● idle".to_owned(), theme.status_bar()),
-        SyncState::Syncing { view, page } => {
+        SyncActivity::Idle => ("● idle".to_owned(), theme.status_bar()),
+        SyncActivity::Syncing { view, page } => {
             let name = app.config.calendar_name(view);
             (
                 format!("⟳ syncing {} page {}", crate::text::line(name), page + 1),
                 theme.status_bar(),
             )
         }
-        SyncState::Waiting {
+        SyncActivity::Waiting {
             until,
             kind,
             reason,
@@ -130,26 +130,26 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
             theme.status_bar().patch(theme.error()),
         ),
         // The retry comes first: the message may be cut to fit.
-        SyncState::Error(e) => (
+        SyncActivity::Error(e) => (
             match retry(app) {
                 Some(retry) => format!("⚠ {retry}: {}", crate::text::line(e)),
                 None => format!("⚠ {}", crate::text::line(e)),
             },
             theme.status_bar().patch(theme.error()),
         ),
-        SyncState::Offline(e) => (
+        SyncActivity::Offline(e) => (
             match retry(app) {
                 Some(retry) => format!("⚠ offline, {retry}: {}", crate::text::line(e)),
                 None => format!("⚠ offline: {}", crate::text::line(e)),
             },
             theme.status_bar().patch(theme.error()),
         ),
-        SyncState::SignedOut => (
+        SyncActivity::SignedOut => (
             strings::sign_in_needed(),
             theme.status_bar().patch(theme.error()),
         ),
     };
-    let last = match (app.sync.last_completed, app.sync.last_counts) {
+    let last = match (app.sync.last_completed(), app.sync.last_counts()) {
         _ if app.note.is_some() => app.note.clone().unwrap_or_default(),
         (Some(t), Some(c)) => format!(
             "synced {} (+{} ~{} −{})",
