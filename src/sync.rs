@@ -18,10 +18,13 @@ use crate::graph::client::{GraphClient, GraphError};
 use crate::graph::wire::PageLink;
 use crate::lockfile::LockFile;
 use crate::model::{Change, Event, ViewKey, Window};
+
+mod plan;
 use crate::store::{
     CacheSize, PageJob, PageOutcome, RoundCounts, SavedLink, SeriesFix, Store, StoreError,
     SyncState,
 };
+use plan::{After, Start, Why};
 
 /// A notification from the sync engine.
 #[derive(Debug, Clone, PartialEq)]
@@ -648,14 +651,12 @@ impl SyncEngine {
         let mut summaries = Vec::new();
         let mut caught_up = false;
         loop {
-            let (summary, next) = self.round(cal, caught_up).await?;
+            let (summary, after) = self.round(cal, caught_up).await?;
             summaries.push(summary);
-            match next {
-                After::Done => return Ok(summaries),
-                After::Resumed if summaries.len() < 3 => {}
-                After::CaughtUp if !caught_up => caught_up = true,
-                _ => return Ok(summaries),
+            if !plan::another(after, summaries.len(), caught_up) {
+                return Ok(summaries);
             }
+            caught_up |= after == After::CaughtUp;
         }
     }
 
@@ -671,36 +672,34 @@ impl SyncEngine {
         let window = self.config.window.on(self.today());
         let k = key.clone();
         let saved = blocking(&self.store, move |s| s.sync_state(&k)).await?;
+        let start = plan::start(
+            saved.as_ref().map(|s| (&s.window, s.link.as_ref())),
+            &window,
+            caught_up,
+            |link| self.graph.check_link(link).is_ok(),
+        );
         let mut state = saved.unwrap_or_else(|| SyncState::new(window));
-        let mut catching_up = false;
-        if state.window != window {
-            if !caught_up && matches!(state.link, Some(SavedLink::Delta(_))) {
-                // First an incremental round of the old window: it brings every series the
-                // cache tracks up to date, so the full round after it need not fetch their
-                // masters again.
-                catching_up = true;
-            } else {
-                // The window moved (a new day, or a new config): re-anchor through a full
-                // round whose sweep drops what fell out. The old cache stays visible meanwhile.
-                tracing::info!(view = %key, "window changed, running a full round");
-                state.current_masters = if caught_up {
-                    let k = key.clone();
-                    blocking(&self.store, move |s| s.tracked_masters(&k)).await?
-                } else {
-                    Default::default()
-                };
-                state.window = window;
-                state.link = None;
+        if let Start::Full(why) = start {
+            match why {
+                Why::NoLink => {}
+                // Re-anchor through a full round whose sweep drops what fell out; the old
+                // cache stays visible meanwhile.
+                Why::WindowMoved { keep_masters } => {
+                    tracing::info!(view = %key, "window changed, running a full round");
+                    state.current_masters = if keep_masters {
+                        let k = key.clone();
+                        blocking(&self.store, move |s| s.tracked_masters(&k)).await?
+                    } else {
+                        Default::default()
+                    };
+                }
+                Why::ForeignHost => {
+                    tracing::info!(view = %key, "saved link is for another Graph host, running a full round");
+                }
             }
-        }
-        if let Some(SavedLink::Next(link) | SavedLink::Delta(link)) = &state.link
-            && self.graph.check_link(link).is_err()
-        {
-            // The Graph host was reconfigured since this link was saved: start over there.
-            tracing::info!(view = %key, "saved link is for another Graph host, running a full round");
+            state.window = window;
             state.link = None;
         }
-        let resumed = matches!(state.link, Some(SavedLink::Next(_)));
         let mut url = self.begin_round(cal, &mut state);
         let mut full = state.full_round;
         self.emit(SyncEvent::RoundStarted {
@@ -810,14 +809,7 @@ impl SyncEngine {
                 };
                 tracing::info!(view = %key, ?summary.counts, seconds = summary.seconds, "round finished");
                 self.emit(SyncEvent::RoundFinished(summary.clone()));
-                let after = if catching_up {
-                    After::CaughtUp
-                } else if resumed {
-                    After::Resumed
-                } else {
-                    After::Done
-                };
-                return Ok((summary, after));
+                return Ok((summary, plan::after(start)));
             }
             url = match &state.link {
                 Some(SavedLink::Next(u)) => u.clone(),
@@ -1042,17 +1034,6 @@ impl Drop for MasterPrefetch {
         // A round that stops early stops its fetches too.
         self.worker.abort();
     }
-}
-
-/// What follows a round in the same sync of a view.
-enum After {
-    Done,
-    /// It finished a round a crash or failure interrupted: an incremental round follows, so
-    /// the cache ends up current.
-    Resumed,
-    /// It brought the old window current before the window moves: the re-anchoring full round
-    /// follows.
-    CaughtUp,
 }
 
 #[cfg(test)]
