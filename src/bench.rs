@@ -433,9 +433,9 @@ pub fn frame_workload(config: &Config) -> anyhow::Result<()> {
     let config = Arc::new(config.clone());
     let (runner, mut app, mut terminal) = first_frame(&config, (160, 48))?;
     for key in "nnnnnnnnnnnnvppppppppppppvtt".chars() {
-        let key = crossterm::event::KeyEvent::new(
-            crossterm::event::KeyCode::Char(key),
-            crossterm::event::KeyModifiers::NONE,
+        let key = crate::ui::keys::KeyEvent::new(
+            crate::ui::keys::KeyCode::Char(key),
+            crate::ui::keys::KeyModifiers::NONE,
         );
         runner.dispatch(&mut app, Action::Key(key));
         terminal.draw(|f| crate::ui::draw::draw(f, &app))?;
@@ -545,9 +545,9 @@ async fn at_large(bench: &Bench, events: usize) -> anyhow::Result<Big> {
         let (runner, mut app, mut terminal) = first_frame(&config, (160, 48))?;
         let mut switches = Vec::new();
         for key in "nnnnpppp".chars() {
-            let key = crossterm::event::KeyEvent::new(
-                crossterm::event::KeyCode::Char(key),
-                crossterm::event::KeyModifiers::NONE,
+            let key = crate::ui::keys::KeyEvent::new(
+                crate::ui::keys::KeyCode::Char(key),
+                crate::ui::keys::KeyModifiers::NONE,
             );
             let started = Instant::now();
             runner.dispatch(&mut app, Action::Key(key));

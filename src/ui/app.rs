@@ -6,11 +6,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::geometry;
 use super::grid::{GridInput, GridLayout};
-use super::keys::{Command, command_for};
+use super::keys::{Command, KeyCode, KeyEvent, KeyModifiers, command_for};
 pub use super::overlay::{CalendarsPanel, GoTo, Overlay, Search, SignIn};
 use super::overlay::{EventState, Intent, Scroll};
 use super::strings;

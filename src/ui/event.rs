@@ -11,6 +11,7 @@ use crossterm::event::{Event, KeyEventKind, MouseButton, MouseEventKind};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::app::Action;
+use super::keys::{KeyCode, KeyEvent, KeyModifiers};
 use crate::sync::SyncEvent;
 
 /// Two clicks on the same cell within this long are a double click.
@@ -26,7 +27,7 @@ impl Translator {
     /// The action a terminal event stands for, if any; `at` is when it was read.
     pub fn action_for(&mut self, event: Event, at: Instant) -> Option<Action> {
         match event {
-            Event::Key(key) if key.kind != KeyEventKind::Release => Some(Action::Key(key)),
+            Event::Key(key) if key.kind != KeyEventKind::Release => Some(Action::Key(ui_key(key))),
             Event::Mouse(m) => match m.kind {
                 MouseEventKind::Down(MouseButton::Left) => {
                     let double = self.last_click.is_some_and(|(then, column, row)| {
@@ -130,6 +131,42 @@ pub async fn forward_sync_events(
     }
 }
 
+/// crossterm's key as the UI's own: the one place the UI's keys meet the terminal library's.
+fn ui_key(key: crossterm::event::KeyEvent) -> KeyEvent {
+    use crossterm::event::{KeyCode as C, KeyModifiers as M};
+    let code = match key.code {
+        C::Char(c) => KeyCode::Char(c),
+        C::Enter => KeyCode::Enter,
+        C::Esc => KeyCode::Esc,
+        C::Tab => KeyCode::Tab,
+        C::BackTab => KeyCode::BackTab,
+        C::Backspace => KeyCode::Backspace,
+        C::Delete => KeyCode::Delete,
+        C::Insert => KeyCode::Insert,
+        C::Left => KeyCode::Left,
+        C::Right => KeyCode::Right,
+        C::Up => KeyCode::Up,
+        C::Down => KeyCode::Down,
+        C::PageUp => KeyCode::PageUp,
+        C::PageDown => KeyCode::PageDown,
+        C::Home => KeyCode::Home,
+        C::End => KeyCode::End,
+        C::F(n) => KeyCode::F(n),
+        _ => KeyCode::Other,
+    };
+    let mut modifiers = KeyModifiers::NONE;
+    for (theirs, ours) in [
+        (M::SHIFT, KeyModifiers::SHIFT),
+        (M::CONTROL, KeyModifiers::CONTROL),
+        (M::ALT, KeyModifiers::ALT),
+    ] {
+        if key.modifiers.contains(theirs) {
+            modifiers = modifiers | ours;
+        }
+    }
+    KeyEvent::new(code, modifiers)
+}
+
 #[cfg(test)]
 mod tests {
     use crossterm::event::{KeyModifiers, MouseEvent};
@@ -177,5 +214,36 @@ mod tests {
             Some(Action::Wheel { down: true })
         );
         assert_eq!(t.action_for(mouse(MouseEventKind::Moved, 0, 0), t0), None);
+    }
+
+    #[test]
+    fn terminal_keys_become_the_uis_own_and_releases_are_dropped() {
+        use crossterm::event::{KeyCode as C, KeyEvent as K, KeyEventKind, KeyModifiers as M};
+        let mut t = Translator::default();
+        let at = Instant::now();
+        let ctrl_c = K::new(C::Char('c'), M::CONTROL | M::SHIFT);
+        assert_eq!(
+            t.action_for(Event::Key(ctrl_c), at),
+            Some(Action::Key(super::KeyEvent::new(
+                super::KeyCode::Char('c'),
+                super::KeyModifiers::CONTROL | super::KeyModifiers::SHIFT
+            )))
+        );
+        let mut release = K::new(C::PageDown, M::NONE);
+        release.kind = KeyEventKind::Release;
+        assert_eq!(t.action_for(Event::Key(release), at), None);
+        assert_eq!(
+            t.action_for(
+                Event::Key(K::new(
+                    C::Media(crossterm::event::MediaKeyCode::Play),
+                    M::NONE
+                )),
+                at
+            ),
+            Some(Action::Key(super::KeyEvent::new(
+                super::KeyCode::Other,
+                super::KeyModifiers::NONE
+            )))
+        );
     }
 }

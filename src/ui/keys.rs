@@ -1,7 +1,66 @@
 //! Every key binding, in tables that drive input handling, the help overlay and every key hint
 //! on screen, so none of them can drift apart.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+/// A key as the UI knows it: the UI's state and tables name no terminal library's types (the
+/// terminal adapter, `ui::event`, converts crossterm's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyCode {
+    Char(char),
+    Enter,
+    Esc,
+    Tab,
+    BackTab,
+    Backspace,
+    Delete,
+    Insert,
+    Left,
+    Right,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Home,
+    End,
+    F(u8),
+    /// A key the UI has no use for (media keys, lone modifiers, ...).
+    Other,
+}
+
+/// The modifiers held with a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct KeyModifiers(u8);
+
+impl KeyModifiers {
+    pub const NONE: KeyModifiers = KeyModifiers(0);
+    pub const SHIFT: KeyModifiers = KeyModifiers(1);
+    pub const CONTROL: KeyModifiers = KeyModifiers(2);
+    pub const ALT: KeyModifiers = KeyModifiers(4);
+
+    /// Whether every modifier of `other` is held.
+    pub fn contains(self, other: KeyModifiers) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+impl std::ops::BitOr for KeyModifiers {
+    type Output = KeyModifiers;
+    fn bitor(self, other: KeyModifiers) -> KeyModifiers {
+        KeyModifiers(self.0 | other.0)
+    }
+}
+
+/// A key press: the key and the modifiers held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KeyEvent {
+    pub code: KeyCode,
+    pub modifiers: KeyModifiers,
+}
+
+impl KeyEvent {
+    pub fn new(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
+        KeyEvent { code, modifiers }
+    }
+}
 
 /// What a key asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,9 +2,7 @@
 //! state, and the keys each one owns. An open overlay is offered a key first and says whether it
 //! consumed it; what it cannot do alone it asks of the app as an [`Intent`].
 
-use crossterm::event::KeyEvent;
-
-use super::keys::{Command, command_for, text_command_for, typed_char};
+use super::keys::{Command, KeyEvent, command_for, text_command_for, typed_char};
 use crate::model::CachedEvent;
 use crate::search::Query;
 

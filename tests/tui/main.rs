@@ -10,7 +10,6 @@ use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use deltacal::auth::signin::SignInEvent as SignInUpdate;
 use deltacal::config::{Config, ViewKind};
 use deltacal::failure::FailureKind;
@@ -18,6 +17,7 @@ use deltacal::model::{CachedEvent, Change, Event, EventRef, ViewKey};
 use deltacal::store::{RoundCounts, Store};
 use deltacal::sync::{RoundSummary, SyncEvent};
 use deltacal::ui::app::{Action, App, Effect, Overlay, SignIn, SyncActivity};
+use deltacal::ui::keys::{KeyCode, KeyEvent, KeyModifiers};
 use deltacal::ui::runner::{EffectRunner, Request};
 use deltacal::ui::theme::Theme;
 use ratatui::Terminal;
