@@ -487,12 +487,15 @@ impl Config {
             key: key.to_owned(),
             message,
         };
-        let parsed: FileConfig = toml::from_str(text).map_err(|e| {
+        // A value of the wrong type is named by its key (`sync.past_days`), which the TOML
+        // parser's own error leaves out; a syntax error by its line.
+        let toml_error = |e: &toml::de::Error, path: Option<String>| {
             let line = e
                 .span()
                 .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
             let key = unknown_key(e.message())
                 .map(str::to_owned)
+                .or(path)
                 .unwrap_or_else(|| line.map(|l| format!("line {l}")).unwrap_or_default());
             let message = e.message().trim().replace('\n', " ");
             let message = match line {
@@ -500,6 +503,12 @@ impl Config {
                 None => message,
             };
             fail(&key, message)
+        };
+        let document = toml::de::Deserializer::parse(text).map_err(|e| toml_error(&e, None))?;
+        let parsed: FileConfig = serde_path_to_error::deserialize(document).map_err(|e| {
+            let path = e.path().to_string();
+            let path = (!path.is_empty() && path != ".").then_some(path);
+            toml_error(e.inner(), path)
         })?;
 
         let url = |key: &str, value: &str| -> Result<Url, ConfigError> {
@@ -937,6 +946,17 @@ mod tests {
                 .key,
             "calendars[0].color"
         );
+        // A value of the wrong type, too, is named by its key, with its line.
+        let e = parse("[sync]\npast_days = \"thirty\"\n").unwrap_err();
+        assert_eq!(e.key, "sync.past_days");
+        assert!(e.message.contains("(line 2)"), "{}", e.message);
+        assert_eq!(
+            parse("[[calendars]]\nid = 5\n").unwrap_err().key,
+            "calendars[0].id"
+        );
+        // Syntax is said by its line; an unknown key by its name.
+        assert_eq!(parse("x = [\n").unwrap_err().key, "line 1");
+        assert_eq!(parse("[window]\n").unwrap_err().key, "window");
     }
 
     #[test]
