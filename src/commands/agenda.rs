@@ -4,6 +4,8 @@ use std::io::Write;
 
 use chrono::{NaiveDate, Utc};
 
+use super::{UsageError, check_data_dir, chosen_views, day_range};
+use crate::commands;
 use crate::config::Config;
 use crate::layout::{ASCII_MARKS, day_times};
 use crate::model::{CachedEvent, Event, ViewKey};
@@ -217,4 +219,58 @@ pub fn unsynced_note(
 
 pub fn today(config: &Config) -> NaiveDate {
     config.zone.date_of(Utc::now())
+}
+
+/// `deltacal agenda`.
+pub fn run(
+    config: &Config,
+    from: Option<&str>,
+    to: Option<&str>,
+    calendar: Option<&str>,
+    json: bool,
+    format: Option<&str>,
+) -> anyhow::Result<()> {
+    check_data_dir(config)?;
+    let views = chosen_views(config, calendar)?;
+    let today = commands::agenda::today(config);
+    let (first, last) = day_range(config, from, to, today, 6)?;
+    let template = format
+        .map(commands::format::Template::parse)
+        .transpose()
+        .map_err(|e| UsageError(format!("--format: {e}")))?;
+    // Days outside the window are unknown, not free: said on stderr, the output unchanged.
+    if let Some(note) = commands::agenda::unsynced_note(config, first, last, today) {
+        eprintln!("deltacal: {note}");
+    }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if json && views.len() == 1 {
+        // One calendar: its events stream from the cache in order, none held.
+        match commands::agenda::write_json_streamed(config, &views[0], first, last, &mut out) {
+            Err(e @ commands::agenda::AgendaError::NoCache(_)) => {
+                eprintln!("deltacal: {e}");
+                writeln!(out, "[]")?;
+            }
+            other => other?,
+        }
+        out.flush()?;
+        return Ok(());
+    }
+    let events = match commands::agenda::events_of_views(config, &views, first, last) {
+        // Nothing synced yet is no failure: a note, and an empty agenda.
+        Err(e @ commands::agenda::AgendaError::NoCache(_)) => {
+            eprintln!("deltacal: {e}");
+            if !json {
+                return Ok(());
+            }
+            Vec::new()
+        }
+        other => other?,
+    };
+    match &template {
+        Some(template) => commands::format::write(config, template, &events, &mut out)?,
+        None => commands::agenda::write(config, &events, first, last, json, &mut out)?,
+    }
+    out.flush()?;
+    Ok(())
 }

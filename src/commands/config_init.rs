@@ -5,6 +5,8 @@
 use std::io::Write;
 use std::path::Path;
 
+use super::{UsageError, check_data_dir, runtime};
+use crate::commands;
 use crate::config::{CalendarColor, Config};
 use crate::model::CalendarInfo;
 use crate::text;
@@ -82,6 +84,58 @@ pub fn write_new(path: &Path, text: &str) -> std::io::Result<()> {
 /// The config text checks as deltacal reads it (a test and a guard against a bad example).
 pub fn check(text: &str, data_dir: &Path) -> Result<Config, crate::config::ConfigError> {
     Config::from_toml(text, None, data_dir.to_owned())
+}
+
+/// `deltacal config init`: a commented config at `path` (or the default place), with the
+/// account's calendars when signed in; never over a file that exists.
+pub fn run(
+    path: Option<&std::path::Path>,
+    data_dir: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    let path = match path {
+        Some(p) => p.to_owned(),
+        None => crate::paths::default_config_file().ok_or_else(|| {
+            UsageError("no config dir on this platform: name one with --config".into())
+        })?,
+    };
+    if std::fs::symlink_metadata(&path).is_ok() {
+        return Err(UsageError(format!(
+            "{} exists: config init never overwrites a config (move it aside first)",
+            path.display()
+        ))
+        .into());
+    }
+    let data_dir = data_dir
+        .map(std::path::Path::to_owned)
+        .unwrap_or_else(crate::paths::default_data_dir);
+    let defaults = Config::from_toml("", None, data_dir.clone())?;
+    // Signed in: the account's calendars, listed now; else (or offline) the default alone.
+    let calendars = if defaults.token_path().exists() {
+        check_data_dir(&defaults)?;
+        let _log = crate::logging::init_file(&defaults.log_path());
+        let engine = crate::sync::SyncEngine::from_config(std::sync::Arc::new(defaults.clone()))?;
+        match runtime()?.block_on(engine.list_calendars()) {
+            Ok(calendars) => calendars,
+            Err(e) => {
+                eprintln!(
+                    "deltacal: could not list your calendars ({e}): the config syncs the default one; `deltacal calendars` lists the others later"
+                );
+                Vec::new()
+            }
+        }
+    } else {
+        eprintln!(
+            "deltacal: not signed in: the config syncs the default calendar (after `deltacal login`, `deltacal calendars` lists the others)"
+        );
+        Vec::new()
+    };
+    let text = commands::config_init::text(&calendars);
+    // What is written is a config deltacal reads.
+    commands::config_init::check(&text, &data_dir)?;
+    commands::config_init::write_new(&path, &text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    println!("wrote {}", path.display());
+    Ok(())
 }
 
 #[cfg(test)]

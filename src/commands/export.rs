@@ -13,11 +13,14 @@ use icalendar::{
     Trigger,
 };
 
+use super::{MAX_AGENDA_DAYS, check_data_dir, chosen_views, day_range};
+use crate::commands;
 use crate::commands::agenda::{AgendaError, read_cache};
 use crate::config::Config;
 use crate::model::{AttendeeKind, CachedEvent, Event, EventId, Person, Response, ShowAs, ViewKey};
 use crate::store::{SavedLink, Store, StoreError};
 use crate::text;
+use std::io::Write as _;
 
 /// Who made the file (RFC 5545 3.7.3), as importers show it: deltacal and its version.
 const PRODID: &str = concat!("-//deltacal//deltacal ", env!("CARGO_PKG_VERSION"), "//EN");
@@ -281,6 +284,34 @@ fn describe(v: &mut icalendar::Event, e: &Event, now: DateTime<Utc>) {
         alarm.timestamp(stamp);
         v.alarm(alarm);
     }
+}
+
+/// `deltacal export --ics`: the cached events of the range (default: the whole sync window) as
+/// an iCalendar file on stdout.
+pub fn run(
+    config: &Config,
+    from: Option<&str>,
+    to: Option<&str>,
+    calendar: Option<&str>,
+) -> anyhow::Result<()> {
+    check_data_dir(config)?;
+    let views = chosen_views(config, calendar)?;
+    let today = commands::agenda::today(config);
+    let (synced_first, synced_last) = config.synced_days(today);
+    let default_days = (synced_last - synced_first).num_days().min(MAX_AGENDA_DAYS);
+    let (first, last) = day_range(config, from, to, synced_first, default_days)?;
+    let source = match commands::export::gather(config, &views, first, last) {
+        Err(e @ commands::agenda::AgendaError::NoCache(_)) => {
+            eprintln!("deltacal: {e}");
+            commands::export::Source::default()
+        }
+        other => other?,
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    out.write_all(commands::export::ics(config, &source, chrono::Utc::now()).as_bytes())?;
+    out.flush()?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::agenda::{AgendaError, AgendaItem, events_in_days};
+use super::check_data_dir;
+use crate::commands;
 use crate::config::Config;
 use crate::model::{CachedEvent, Event};
 use crate::text;
@@ -168,6 +170,22 @@ pub fn write(
         }
         writeln!(out, "{line}")?;
     }
+    Ok(())
+}
+
+/// `deltacal next`: the event in progress and the next one, from the cache; nothing (or nulls)
+/// when there is none, and before the first sync.
+pub fn run(config: &Config, json: bool) -> anyhow::Result<()> {
+    check_data_dir(config)?;
+    let now = chrono::Utc::now();
+    let found = match commands::next::find(config, now) {
+        Err(commands::agenda::AgendaError::NoCache(_)) => Default::default(),
+        other => other?,
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    commands::next::write(config, &found, now, json, &mut out)?;
+    out.flush()?;
     Ok(())
 }
 
