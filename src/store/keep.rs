@@ -44,7 +44,7 @@ impl Store {
     }
 
     fn keep_put<T: serde::Serialize>(&self, key: &str, value: &T) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(value).map_err(|e| self.err(e))?;
+        let bytes = serde_json::to_vec(value).map_err(|e| self.unwritable(key, e))?;
         let txn = self.write()?;
         {
             let mut table = txn.open_table(KEEP).map_err(|e| self.err(e))?;

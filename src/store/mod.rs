@@ -172,6 +172,13 @@ pub enum StoreError {
     Damaged { path: PathBuf, cause: String },
     #[error("cache {path}: {cause}")]
     Io { path: PathBuf, cause: String },
+    /// redb refused an operation; its error is kept as the source.
+    #[error("cache {path}: {source}")]
+    Database {
+        path: PathBuf,
+        #[source]
+        source: redb::Error,
+    },
     #[error(
         "cache {path} is on a read-only file system or not writable; deltacal can read it but not sync into it"
     )]
@@ -504,7 +511,9 @@ impl Store {
             }
         }
         match Store::open(path) {
-            Err(StoreError::ReadOnly { .. }) | Err(StoreError::Io { .. }) => {
+            Err(StoreError::ReadOnly { .. })
+            | Err(StoreError::Io { .. })
+            | Err(StoreError::Database { .. }) => {
                 let db = open_read_only(path).map_err(|e| open_error(path, e))?;
                 let store = Store {
                     db: Db::ReadOnly(db),
@@ -619,10 +628,18 @@ impl Store {
         }
     }
 
-    fn err(&self, e: impl std::fmt::Display) -> StoreError {
+    /// A record of ours that would not encode (no known record fails to).
+    pub(super) fn unwritable(&self, what: &str, e: impl std::fmt::Display) -> StoreError {
         StoreError::Io {
             path: self.path.clone(),
-            cause: e.to_string(),
+            cause: format!("cannot encode {what}: {e}"),
+        }
+    }
+
+    pub(super) fn err(&self, e: impl Into<redb::Error>) -> StoreError {
+        StoreError::Database {
+            path: self.path.clone(),
+            source: e.into(),
         }
     }
 
@@ -851,7 +868,7 @@ impl Store {
         view: &str,
         state: &SyncState,
     ) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(state).map_err(|e| self.err(e))?;
+        let bytes = serde_json::to_vec(state).map_err(|e| self.unwritable(view, e))?;
         txn.open_table(SYNC)
             .map_err(|e| self.err(e))?
             .insert(view, bytes.as_slice())

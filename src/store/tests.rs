@@ -590,3 +590,16 @@ fn the_cache_is_private_and_never_opened_through_a_link() {
     assert!(Store::open_for_reading(&link).is_err());
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
 }
+
+#[test]
+fn a_database_error_keeps_redb_s_error_as_its_source() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("cache.redb")).unwrap();
+    let e = store.err(redb::StorageError::Corrupted("page 7".into()));
+    let source = std::error::Error::source(&e).expect("redb's error is kept");
+    assert!(source.to_string().contains("page 7"), "{source}");
+    assert!(
+        e.to_string().contains("cache.redb") && e.to_string().contains("page 7"),
+        "{e}"
+    );
+}

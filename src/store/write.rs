@@ -15,7 +15,7 @@ use super::{
 use crate::model::{Change, Event};
 
 /// The error of a failed table operation, without borrowing the whole writer.
-fn failed<E: std::fmt::Display>(store: &Store) -> impl Fn(E) -> StoreError + '_ {
+fn failed<E: Into<redb::Error>>(store: &Store) -> impl Fn(E) -> StoreError + '_ {
     move |e| store.err(e)
 }
 
@@ -374,9 +374,10 @@ impl<'s, 't> Writer<'s, 't> {
     /// An event's record for its row, and its body for its id row (empty when it has none):
     /// the rows every view reads in bulk never hold a body.
     fn encode(&self, event: &Event) -> Result<(Vec<u8>, Vec<u8>), StoreError> {
-        let record = postcard::to_allocvec(event).map_err(failed(self.store))?;
+        let unwritable = |e| self.store.unwritable(&format!("event {}", event.id), e);
+        let record = postcard::to_allocvec(event).map_err(unwritable)?;
         let body = match &event.body {
-            Some(body) => postcard::to_allocvec(body).map_err(failed(self.store))?,
+            Some(body) => postcard::to_allocvec(body).map_err(unwritable)?,
             None => Vec::new(),
         };
         Ok((record, body))
