@@ -11,7 +11,7 @@ use chrono_tz::Tz;
 use icalendar::{CalendarDateTime, Component, DatePerhapsTime, EventLike, Frequency, NWeekday};
 use icalendar::{RRule, UnvalidatedRRule};
 
-use super::{SeriesSource, describe};
+use super::{SeriesSource, describe, vevent};
 use crate::model::{Event, EventTime, Pattern, Recurrence, RecurrenceEnd, WeekIndex};
 
 /// Slots the rule is expanded to at most: a daily series over the longest window is 1,825.
@@ -183,7 +183,7 @@ fn upper(to: DateTime<Utc>, times: Times) -> Slot {
     }
 }
 
-/// A changed occurrence: its own times and text, in place of its slot.
+/// A changed occurrence: the event as it stands on its own, in place of its slot.
 fn override_of(
     e: &Event,
     uid: &str,
@@ -191,18 +191,8 @@ fn override_of(
     slot: Slot,
     now: DateTime<Utc>,
 ) -> Option<icalendar::Event> {
-    let mut v = icalendar::Event::new();
-    v.uid(uid);
+    let mut v = vevent(e, uid, now)?;
     v.recurrence_id(times.ical(slot));
-    if let Some((first, last)) = e.all_day_dates() {
-        v.starts(first);
-        v.ends(last + Duration::days(1));
-    } else {
-        let (start, end) = e.span()?;
-        v.starts(start);
-        v.ends(end);
-    }
-    describe(&mut v, e, now);
     Some(v.done())
 }
 
