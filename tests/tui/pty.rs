@@ -60,23 +60,8 @@ fn the_demo_runs_in_a_real_terminal_and_quits_cleanly() {
     let child = pty.slave.spawn_command(cmd).unwrap();
     drop(pty.slave);
     let mut child = KillOnDrop(child);
-    let mut reader = pty.master.try_clone_reader().unwrap();
     let mut writer = pty.master.take_writer().unwrap();
-    let parser = Arc::new(Mutex::new(vt100::Parser::new(
-        36.try_into().unwrap(),
-        120.try_into().unwrap(),
-        0,
-    )));
-    let feed = parser.clone();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            feed.lock().unwrap().process(&buf[..n]);
-        }
-    });
+    let parser = screen_of(&*pty.master, (36, 120));
 
     // Signed in automatically, synced, and events on screen.
     wait_for(&parser, "a completed sync", |s| {
@@ -211,23 +196,8 @@ impl Demo {
         let dir = tempfile::tempdir().unwrap();
         let (pty, child) = spawn_demo(dir.path(), (30, 100), 50);
         drop(pty.slave);
-        let mut reader = pty.master.try_clone_reader().unwrap();
         let writer = pty.master.take_writer().unwrap();
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(
-            30.try_into().unwrap(),
-            100.try_into().unwrap(),
-            0,
-        )));
-        let feed = parser.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                feed.lock().unwrap().process(&buf[..n]);
-            }
-        });
+        let parser = screen_of(&*pty.master, (30, 100));
         wait_for(&parser, "a completed sync", |s| {
             s.alternate_screen() && s.contents().contains("synced just now")
         });
@@ -385,4 +355,29 @@ fn ctrl_z_and_sigtstp_suspend_and_fg_comes_back() {
     demo.writer.flush().unwrap();
     assert!(demo.wait_exit().success());
     demo.assert_handed_back("quit");
+}
+
+/// The screen of a pseudo-terminal of `(rows, columns)`, kept current by a thread that feeds
+/// it what the child writes until the child's side closes.
+fn screen_of(
+    master: &dyn portable_pty::MasterPty,
+    (rows, columns): (u16, u16),
+) -> Arc<Mutex<vt100::Parser>> {
+    let mut reader = master.try_clone_reader().unwrap();
+    let parser = Arc::new(Mutex::new(vt100::Parser::new(
+        rows.try_into().unwrap(),
+        columns.try_into().unwrap(),
+        0,
+    )));
+    let feed = parser.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            feed.lock().unwrap().process(&buf[..n]);
+        }
+    });
+    parser
 }
