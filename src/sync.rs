@@ -21,8 +21,8 @@ use crate::model::{Change, Event, ViewKey, Window};
 
 mod plan;
 use crate::store::{
-    CacheSize, PageJob, PageOutcome, RoundCounts, SavedLink, SeriesFix, Store, StoreError,
-    SyncState,
+    Backlog, CacheSize, Cursor, PageJob, PageOutcome, RoundCounts, SavedLink, SeriesFix, Store,
+    StoreError,
 };
 use plan::{After, Start, Why};
 
@@ -231,10 +231,10 @@ impl ProgressGuard {
     }
 }
 
-/// A page waiting to be committed with the state that follows it.
+/// A page waiting to be committed with the cursor that follows it.
 struct CommitJob {
     changes: Vec<Change>,
-    state: SyncState,
+    cursor: Cursor,
     sweep: bool,
 }
 
@@ -242,13 +242,13 @@ impl CommitJob {
     fn page(&self) -> PageJob<'_> {
         PageJob {
             changes: &self.changes,
-            next: &self.state,
+            cursor: &self.cursor,
             sweep: self.sweep,
         }
     }
 }
 
-type CommitResult = Result<(PageOutcome, SyncState), StoreError>;
+type CommitResult = Result<PageOutcome, StoreError>;
 
 /// The in-order page committer of one round: pages commit in order on a blocking thread, each
 /// with its own link (the pages queued together in one transaction, with the last one's), while
@@ -263,8 +263,6 @@ struct Committer {
 struct Finished {
     /// The pages committed since the round last looked, in order.
     outcomes: Vec<PageOutcome>,
-    /// The state saved with the last committed page.
-    saved: Option<SyncState>,
     /// The error that stopped the committer, if one did.
     error: Option<SyncError>,
 }
@@ -317,15 +315,11 @@ impl Committer {
         drop(jobs);
         let mut finished = Finished {
             outcomes: Vec::new(),
-            saved: None,
             error: handle.await.err().map(|e| SyncError::Task(e.to_string())),
         };
         while let Some(committed) = results.recv().await {
             match committed {
-                Ok((outcome, state)) => {
-                    finished.outcomes.push(outcome);
-                    finished.saved = Some(state);
-                }
+                Ok(outcome) => finished.outcomes.push(outcome),
                 Err(e) => {
                     finished.error.get_or_insert(e.into());
                 }
@@ -505,7 +499,7 @@ impl SyncEngine {
     }
 
     /// Prepares `state` for a new round (or the resumption of one) and returns its first URL.
-    fn begin_round(&self, cal: &CalendarSpec, state: &mut SyncState) -> String {
+    fn begin_round(&self, cal: &CalendarSpec, state: &mut Cursor) -> String {
         match &state.link {
             // Resume the round a crash or a failure interrupted.
             Some(SavedLink::Next(url)) => url.clone(),
@@ -638,8 +632,8 @@ impl SyncEngine {
         let key = cal.key.clone();
         let state = blocking(&self.store, move |s| s.sync_state(&key)).await?;
         let done_meanwhile = state.is_some_and(|s| {
-            matches!(s.link, Some(SavedLink::Delta(_)))
-                && s.last_completed.is_some_and(|at| at >= asked)
+            matches!(s.cursor.link, Some(SavedLink::Delta(_)))
+                && s.cursor.last_completed.is_some_and(|at| at >= asked)
         });
         Ok((!done_meanwhile).then_some(lock))
     }
@@ -671,14 +665,16 @@ impl SyncEngine {
         let key = cal.key.clone();
         let window = self.config.window.on(self.today());
         let k = key.clone();
-        let saved = blocking(&self.store, move |s| s.sync_state(&k)).await?;
+        let saved = blocking(&self.store, move |s| s.sync_state(&k))
+            .await?
+            .map(|s| s.cursor);
         let start = plan::start(
-            saved.as_ref().map(|s| (&s.window, s.link.as_ref())),
+            saved.as_ref().map(|c| (&c.window, c.link.as_ref())),
             &window,
             caught_up,
             |link| self.graph.check_link(link).is_ok(),
         );
-        let mut state = saved.unwrap_or_else(|| SyncState::new(window));
+        let mut state = saved.unwrap_or_else(|| Cursor::new(window));
         if let Start::Full(why) = start {
             match why {
                 Why::NoLink => {}
@@ -715,7 +711,7 @@ impl SyncEngine {
         let mut prefetch = MasterPrefetch::new(&self.graph, cal.graph_id.as_deref());
         loop {
             while let Ok(committed) = committer.results.try_recv() {
-                let (outcome, _) = committed?;
+                let outcome = committed?;
                 self.pages_applied(&key, &mut page_no, &[outcome]);
             }
             let page = match self.graph.get_page(&url).await {
@@ -771,7 +767,7 @@ impl SyncEngine {
             }
             let job = CommitJob {
                 changes: page.changes,
-                state: next.clone(),
+                cursor: next.clone(),
                 sweep,
             };
             if committer.jobs.send(job).await.is_err() {
@@ -789,14 +785,15 @@ impl SyncEngine {
                 if let Some(e) = done.error {
                     return Err(e);
                 }
-                let saved = done
-                    .saved
+                let (mut counts, backlog) = done
+                    .outcomes
+                    .last()
+                    .and_then(|last| Some((last.progress, last.backlog.clone()?)))
                     .ok_or_else(|| SyncError::Task("the last page was not committed".into()))?;
-                let mut counts = saved.last_counts.unwrap_or_default();
                 // The round ends here: what was fetched during it serves the series.
                 let prefetched = prefetch.finish().await;
                 let fixed = self
-                    .complete_series(cal, &saved, &mut page_no, prefetched)
+                    .complete_series(cal, &backlog, state.window, &mut page_no, prefetched)
                     .await?;
                 counts += fixed;
                 let summary = RoundSummary {
@@ -825,12 +822,13 @@ impl SyncEngine {
     async fn complete_series(
         &self,
         cal: &CalendarSpec,
-        saved: &SyncState,
+        backlog: &Backlog,
+        window: Window,
         page_no: &mut u64,
         mut prefetched: HashMap<String, Option<Event>>,
     ) -> Result<RoundCounts, SyncError> {
         let mut total = RoundCounts::default();
-        if saved.pending_masters.is_empty() && saved.pending_instances.is_empty() {
+        if backlog.is_empty() {
             return Ok(total);
         }
         let calendar = cal.graph_id.as_deref();
@@ -846,13 +844,12 @@ impl SyncEngine {
             Ok(())
         };
         // Outlook serves at most four requests of a mailbox at once.
-        let jobs: Vec<(String, bool)> = saved
-            .pending_masters
+        let jobs: Vec<(String, bool)> = backlog
+            .masters
             .iter()
             .map(|m| (m.clone(), true))
-            .chain(saved.pending_instances.iter().map(|m| (m.clone(), false)))
+            .chain(backlog.instances.iter().map(|m| (m.clone(), false)))
             .collect();
-        let window = saved.window;
         // Masters fetched during the round serve as they are; the others are fetched now.
         let mut ready = Vec::new();
         let jobs: Vec<(String, bool)> = jobs

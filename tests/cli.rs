@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use common::{Env, EnvOptions, bin};
 use deltacal::model::Change;
 use deltacal::model::Window;
-use deltacal::store::{SavedLink, Store, SyncState};
+use deltacal::store::{Cursor, PageJob, SavedLink, Store};
 use rand::{RngExt, SeedableRng, rngs::StdRng};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -115,12 +115,14 @@ fn filled_cache(data: &std::path::Path) {
         start: "2016-12-01T00:00:00Z".parse().unwrap(),
         end: "2017-02-01T00:00:00Z".parse().unwrap(),
     };
-    let mut state = SyncState::new(window);
+    let mut state = Cursor::new(window);
     state.generation = 1;
     state.link = Some(SavedLink::Delta(
         "https://graph.microsoft.com/v1.0/me/calendarView/delta?$deltatoken=x".into(),
     ));
-    store.apply_page("default", &changes, &state).unwrap();
+    store
+        .commit_pages("default", &[PageJob::new(&changes, &state)])
+        .unwrap();
 }
 
 #[test]
@@ -626,7 +628,7 @@ async fn kill_dash_nine_at_random_points_never_corrupts_the_cache() {
         child.wait().unwrap();
         let store = Store::open(&env.config.cache_path()).expect("the cache opens after kill -9");
         if let Some(state) = store.sync_state("default").unwrap()
-            && matches!(state.link, Some(SavedLink::Next(_)))
+            && matches!(state.cursor.link, Some(SavedLink::Next(_)))
         {
             resumed_mid_round += 1;
         }
@@ -816,7 +818,7 @@ fn december_cache(
             .collect();
         if !changes.is_empty() {
             store
-                .apply_page(view, &changes, &SyncState::new(window))
+                .commit_pages(view, &[PageJob::new(&changes, &Cursor::new(window))])
                 .unwrap();
         }
     }
@@ -875,9 +877,11 @@ fn cache_with(data: &std::path::Path, items: &[Value]) {
         start: now - chrono::Duration::days(30),
         end: now + chrono::Duration::days(60),
     };
-    let mut state = SyncState::new(window);
+    let mut state = Cursor::new(window);
     state.generation = 1;
-    store.apply_page("default", &changes, &state).unwrap();
+    store
+        .commit_pages("default", &[PageJob::new(&changes, &state)])
+        .unwrap();
 }
 
 #[test]

@@ -308,7 +308,10 @@ async fn rounds_that_never_end_stop_with_one_line_and_start_afresh() {
         );
         assert!(h.delta_requests.load(Ordering::SeqCst) < 100);
         let store = deltacal::store::Store::open(&data.join("cache.redb")).unwrap();
-        assert_eq!(store.sync_state("default").unwrap().unwrap().link, None);
+        assert_eq!(
+            store.sync_state("default").unwrap().unwrap().cursor.link,
+            None
+        );
     }
 }
 

@@ -5,7 +5,7 @@
 
 use deltacal::graph::wire::{PageLink, parse_page};
 use deltacal::model::Window;
-use deltacal::store::{SavedLink, Store, SyncState};
+use deltacal::store::{Cursor, PageJob, SavedLink, Store};
 
 /// The four responses of the calendarView delta documentation, exactly as printed there
 /// (tests/fixtures), parse and apply: 5 events, then one removal of an unknown id and one add.
@@ -17,7 +17,7 @@ fn the_documented_sample_responses_parse_and_apply() {
         start: "2016-12-01T00:00:00Z".parse().unwrap(),
         end: "2016-12-30T00:00:00Z".parse().unwrap(),
     };
-    let mut state = SyncState::new(window);
+    let mut state = Cursor::new(window);
     state.generation = 1;
     let mut links = Vec::new();
     for name in ["page1", "page2", "page3", "next-round"] {
@@ -33,7 +33,9 @@ fn the_documented_sample_responses_parse_and_apply() {
             PageLink::Delta(l) => SavedLink::Delta(l.clone()),
         });
         links.push(page.link.clone());
-        store.apply_page("default", &page.changes, &state).unwrap();
+        store
+            .commit_pages("default", &[PageJob::new(&page.changes, &state)])
+            .unwrap();
     }
     assert!(matches!(&links[0], PageLink::Next(l) if l.ends_with("$skiptoken=R0usmcCM996atia_s")));
     assert!(matches!(&links[2], PageLink::Delta(l) if l.ends_with("$deltatoken=R0usmcMDNGg0J1E")));

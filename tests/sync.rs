@@ -203,7 +203,7 @@ async fn resync_keeps_the_old_cache_until_its_sweep() {
         .sync_state("default")
         .unwrap()
         .unwrap();
-    assert!(matches!(state.link, Some(SavedLink::Next(_))) && state.full_round);
+    assert!(matches!(state.cursor.link, Some(SavedLink::Next(_))) && state.cursor.full_round);
 
     env.control(Method::DELETE, "/sim/faults", None).await;
     let summary = engine.sync_view(&cal).await.unwrap();
@@ -439,7 +439,7 @@ async fn a_looping_round_stops_with_one_line_and_the_next_starts_afresh() {
         .sync_state("default")
         .unwrap()
         .unwrap();
-    assert_eq!(state.link, None, "the next round starts afresh");
+    assert_eq!(state.cursor.link, None, "the next round starts afresh");
     env.control(Method::DELETE, "/sim/faults", None).await;
     let summary = engine.sync_view(&cal).await.unwrap();
     assert!(summary.full);

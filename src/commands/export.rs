@@ -82,13 +82,13 @@ fn view_series(
         return Ok(Vec::new());
     }
     let state = store.sync_state(view)?;
-    let window = state.as_ref().map(|s| s.window);
+    let window = state.as_ref().map(|s| s.cursor.window);
     let complete_in = state
         .filter(|s| {
-            s.last_completed.is_some()
-                && !(s.full_round && matches!(s.link, Some(SavedLink::Next(_))))
+            s.cursor.last_completed.is_some()
+                && !(s.cursor.full_round && matches!(s.cursor.link, Some(SavedLink::Next(_))))
         })
-        .map(|s| (s.window.start, s.window.end));
+        .map(|s| (s.cursor.window.start, s.cursor.window.end));
     let mut instances: HashMap<&str, Vec<Event>> = HashMap::new();
     if let Some(w) = window {
         for c in store.events_overlapping(Some(&[ViewKey::from(view)]), w.start, w.end)? {

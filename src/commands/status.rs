@@ -83,15 +83,15 @@ pub fn gather(config: &Config, now: DateTime<Utc>) -> anyhow::Result<Status> {
             calendar: cal.key.to_string(),
             name: cal.name.clone(),
             synced: state.is_some(),
-            window_start: state.as_ref().map(|s| s.window.start),
-            window_end: state.as_ref().map(|s| s.window.end),
+            window_start: state.as_ref().map(|s| s.cursor.window.start),
+            window_end: state.as_ref().map(|s| s.cursor.window.end),
             events,
             last_round: state
                 .as_ref()
-                .and_then(|s| Some(LastRound::new(s.last_completed?, s.last_counts?))),
-            state: state.as_ref().map(|s| match &s.link {
+                .and_then(|s| Some(LastRound::new(s.cursor.last_completed?, s.last_counts?))),
+            state: state.as_ref().map(|s| match &s.cursor.link {
                 Some(SavedLink::Delta(_)) => "up_to_date",
-                Some(SavedLink::Next(_)) if s.full_round => "full_round_in_progress",
+                Some(SavedLink::Next(_)) if s.cursor.full_round => "full_round_in_progress",
                 Some(SavedLink::Next(_)) => "round_in_progress",
                 None => "no_link",
             }),

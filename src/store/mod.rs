@@ -253,10 +253,14 @@ impl std::iter::Sum for RoundCounts {
     }
 }
 
-/// What the sync engine remembers about a calendar view between pages and between runs.
+/// Where a view's sync stands, as the sync engine decides it: the window, the link its next
+/// request starts from and the round it is in. The engine owns it; the store saves it with
+/// each page and never changes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SyncState {
+pub struct Cursor {
+    /// The window the view's rounds list.
     pub window: Window,
+    /// Where the next request starts; none before the first round or after a reset.
     pub link: Option<SavedLink>,
     /// Bumped at the start of every full round; the sweep at its end removes older events.
     pub generation: u64,
@@ -264,19 +268,8 @@ pub struct SyncState {
     pub round: u64,
     /// Whether the round in progress (if `link` is `Next`) is a full round that ends in a sweep.
     pub full_round: bool,
-    /// Counts of the round in progress, kept by the store, so a resumed round reports its
-    /// whole work.
-    pub progress: RoundCounts,
+    /// When the view's last round reached its delta link.
     pub last_completed: Option<DateTime<Utc>>,
-    pub last_counts: Option<RoundCounts>,
-    /// Series whose master must be fetched (their stubs are hidden until it is), kept by the
-    /// store and committed with the page that made them pending.
-    #[serde(default)]
-    pub pending_masters: BTreeSet<String>,
-    /// Series that changed in an incremental round and must be reconciled through their
-    /// instances (the real service does not report a deleted occurrence).
-    #[serde(default)]
-    pub pending_instances: BTreeSet<String>,
     /// Series whose cached master is current at the start of this full round (it re-anchors a
     /// window whose incremental rounds, just caught up, delivered every change of them): their
     /// stubs need no fetch of the master. Empty outside such a round.
@@ -284,40 +277,104 @@ pub struct SyncState {
     pub current_masters: BTreeSet<String>,
 }
 
-impl SyncState {
-    pub fn new(window: Window) -> SyncState {
-        SyncState {
+impl Cursor {
+    /// The cursor of a view never synced: no link, so its first round is a full one.
+    pub fn new(window: Window) -> Cursor {
+        Cursor {
             window,
             link: None,
             generation: 0,
             round: 0,
             full_round: false,
-            progress: RoundCounts::default(),
             last_completed: None,
-            last_counts: None,
-            pending_masters: BTreeSet::new(),
-            pending_instances: BTreeSet::new(),
             current_masters: BTreeSet::new(),
         }
     }
 }
 
-/// A page to commit: its changes, the state that follows it, and whether it ends a full round
+/// The series of a view that need work after a round, as the store learns them from the pages
+/// it commits (the engine cannot: they depend on what the cache holds).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Backlog {
+    /// Series whose master must be fetched (their stubs are hidden until it is).
+    #[serde(default, rename = "pending_masters")]
+    pub masters: BTreeSet<String>,
+    /// Series that changed in an incremental round and must be reconciled through their
+    /// instances (the real service does not report a deleted occurrence).
+    #[serde(default, rename = "pending_instances")]
+    pub instances: BTreeSet<String>,
+}
+
+impl Backlog {
+    /// Nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.masters.is_empty() && self.instances.is_empty()
+    }
+
+    /// Takes a series off both lists.
+    fn forget(&mut self, master: &str) {
+        self.masters.remove(master);
+        self.instances.remove(master);
+    }
+}
+
+/// What the cache keeps of a view's sync between pages and between runs: the engine's cursor
+/// as last committed and what the store learnt (one JSON row of the sync table; the flattened
+/// fields keep the row's layout of earlier releases).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncState {
+    /// The engine's cursor, as saved with the last page.
+    #[serde(flatten)]
+    pub cursor: Cursor,
+    /// Series that need work, kept by the store.
+    #[serde(flatten)]
+    pub backlog: Backlog,
+    /// Counts of the round in progress, kept by the store, so a resumed round reports its
+    /// whole work.
+    pub progress: RoundCounts,
+    /// Counts of the last round that reached its delta link.
+    pub last_counts: Option<RoundCounts>,
+}
+
+/// A page to commit: its changes, the cursor that follows it, and whether it ends a full round
 /// (the sweep).
 pub struct PageJob<'a> {
+    /// The page's changes, in the server's order.
     pub changes: &'a [Change],
-    pub next: &'a SyncState,
+    /// The engine's cursor after the page.
+    pub cursor: &'a Cursor,
+    /// The page ends a full round: events the round did not write go.
     pub sweep: bool,
 }
 
-/// What one committed page did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+impl<'a> PageJob<'a> {
+    /// A page that does not end a full round.
+    pub fn new(changes: &'a [Change], cursor: &'a Cursor) -> PageJob<'a> {
+        PageJob {
+            changes,
+            cursor,
+            sweep: false,
+        }
+    }
+}
+
+/// What one committed page did, and what the store learnt with it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PageOutcome {
+    /// Events new to the view.
     pub added: u64,
+    /// Events the view had, changed.
     pub updated: u64,
+    /// Events that went.
     pub removed: u64,
     /// The time range whose contents changed (old and new spans of every touched event).
     pub range: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// The counts of the page's round so far, this page included (also across a crash and
+    /// resume).
+    pub progress: RoundCounts,
+    /// The series left needing work, on the page that ends a round (its delta link); none on
+    /// the others, where nothing reads it.
+    pub backlog: Option<Backlog>,
 }
 
 impl PageOutcome {
@@ -740,58 +797,15 @@ impl Store {
         }
     }
 
-    /// Commits a page of changes together with the state that follows it, in one transaction.
-    /// Upserts are stamped with `next.generation`. Re-applying a page is harmless; removing an
-    /// unknown id does nothing; for an id that appears twice, the later change wins.
-    ///
-    /// Returns what the page did and the state as saved: the page's counts are added to the
-    /// round's progress, and a page that ends the round (a delta link) records them as the
-    /// last round's counts.
-    pub fn apply_page(
-        &self,
-        view: &str,
-        changes: &[Change],
-        next: &SyncState,
-    ) -> Result<(PageOutcome, SyncState), StoreError> {
-        self.commit_page(view, changes, next, false)
-    }
-
-    /// Like [`Store::apply_page`], and in the same transaction removes every event of the view
-    /// that the current generation did not write: the end of a full round.
-    pub fn apply_page_and_sweep(
-        &self,
-        view: &str,
-        changes: &[Change],
-        next: &SyncState,
-    ) -> Result<(PageOutcome, SyncState), StoreError> {
-        self.commit_page(view, changes, next, true)
-    }
-
-    fn commit_page(
-        &self,
-        view: &str,
-        changes: &[Change],
-        next: &SyncState,
-        sweep: bool,
-    ) -> Result<(PageOutcome, SyncState), StoreError> {
-        let mut done = self.commit_pages(
-            view,
-            &[PageJob {
-                changes,
-                next,
-                sweep,
-            }],
-        )?;
-        Ok(done.pop().expect("one page in, one out"))
-    }
-
-    /// Commits pages in order, in one transaction: each applied with the state that follows
-    /// it, as if each had committed alone. What each did and the state saved after it.
+    /// Commits pages in order, in one transaction: each with the cursor that follows it, as if
+    /// each had committed alone. Upserts are stamped with the cursor's generation. Re-applying
+    /// a page is harmless; removing an unknown id does nothing; for an id that appears twice,
+    /// the later change wins. Returns what each page did.
     pub fn commit_pages(
         &self,
         view: &str,
         pages: &[PageJob<'_>],
-    ) -> Result<Vec<(PageOutcome, SyncState)>, StoreError> {
+    ) -> Result<Vec<PageOutcome>, StoreError> {
         // Every commit is durable: the cache is shared with other deltacal processes, where
         // redb allows no other kind, and a page that survives a crash need not be fetched again.
         let txn = self.write()?;
@@ -809,41 +823,42 @@ impl Store {
         view: &str,
         &PageJob {
             changes,
-            next,
+            cursor,
             sweep,
         }: &PageJob<'_>,
-    ) -> Result<(PageOutcome, SyncState), StoreError> {
+    ) -> Result<PageOutcome, StoreError> {
         let previous = self.state_in(txn, view)?;
-        let mut state = next.clone();
-        // The store keeps the pending series: the engine's copy is from the round's start.
-        state.pending_masters = previous
-            .as_ref()
-            .map(|p| p.pending_masters.clone())
-            .unwrap_or_default();
-        state.pending_instances = previous
-            .as_ref()
-            .map(|p| p.pending_instances.clone())
-            .unwrap_or_default();
-        let full = next.full_round || sweep;
-        let mut writer = Writer::open(self, txn, view, next.generation)?;
-        writer.apply(changes, full, &mut state)?;
+        let last_counts = previous.as_ref().and_then(|p| p.last_counts);
+        let (mut backlog, mut progress) = match previous {
+            // Pages of the same round add up, also across a crash and resume.
+            Some(p) if p.cursor.round == cursor.round => (p.backlog, p.progress),
+            Some(p) => (p.backlog, RoundCounts::default()),
+            None => Default::default(),
+        };
+        let full = cursor.full_round || sweep;
+        let mut writer = Writer::open(self, txn, view, cursor.generation)?;
+        writer.apply(changes, full, &mut backlog, &cursor.current_masters)?;
         if sweep {
             writer.sweep()?;
         }
-        let outcome = writer.finish()?;
-        // Pages of the same round add up, also across a crash and resume.
-        state.progress = previous
-            .filter(|p| p.round == state.round)
-            .map(|p| p.progress)
-            .unwrap_or_default();
-        state.progress += &outcome;
-        let completed = matches!(state.link, Some(SavedLink::Delta(_)));
-        if completed {
-            state.last_counts = Some(state.progress);
-        }
+        let mut outcome = writer.finish()?;
+        progress += &outcome;
+        let completed = matches!(cursor.link, Some(SavedLink::Delta(_)));
+        let state = SyncState {
+            cursor: cursor.clone(),
+            progress,
+            last_counts: if completed {
+                Some(progress)
+            } else {
+                last_counts
+            },
+            backlog,
+        };
         self.save_state_in(txn, view, &state)?;
         self.note_change(txn, view, outcome.range, completed)?;
-        Ok((outcome, state))
+        outcome.progress = progress;
+        outcome.backlog = completed.then_some(state.backlog);
+        Ok(outcome)
     }
 
     /// A view's saved state, read inside a write transaction.
@@ -980,7 +995,7 @@ impl Store {
     pub fn forget_link(&self, view: &str) -> Result<(), StoreError> {
         let txn = self.write()?;
         if let Some(mut state) = self.state_in(&txn, view)? {
-            state.link = None;
+            state.cursor.link = None;
             self.save_state_in(&txn, view, &state)?;
         }
         txn.commit().map_err(|e| self.err(e))?;

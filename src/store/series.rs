@@ -36,18 +36,17 @@ impl Store {
         let Some(mut state) = self.state_in(&txn, view)? else {
             return Ok(PageOutcome::default());
         };
-        let mut writer = Writer::open(self, &txn, view, state.generation)?;
+        let mut writer = Writer::open(self, &txn, view, state.cursor.generation)?;
         for fix in fixes {
             let master = fix.master();
             match fix {
                 SeriesFix::Master(event) => {
                     writer.put_master(event)?;
-                    state.pending_masters.remove(master);
+                    state.backlog.masters.remove(master);
                 }
                 SeriesFix::Gone(_) => {
                     writer.remove_series(master)?;
-                    state.pending_masters.remove(master);
-                    state.pending_instances.remove(master);
+                    state.backlog.forget(master);
                 }
                 SeriesFix::Instances(_, instances) => {
                     let keep: std::collections::HashSet<&str> =
@@ -60,7 +59,7 @@ impl Store {
                     for instance in instances {
                         writer.upsert(instance)?;
                     }
-                    state.pending_instances.remove(master);
+                    state.backlog.instances.remove(master);
                 }
             }
         }

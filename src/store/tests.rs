@@ -3,11 +3,63 @@
 
 use std::collections::BTreeMap;
 
-use super::{META, SCHEMA_VERSION, SavedLink, Store, SyncState};
+use super::{
+    Cursor, META, PageJob, PageOutcome, SCHEMA_VERSION, SavedLink, Store, StoreError, SyncState,
+};
 use crate::model::{Change, Event, ViewKey, Window};
 use chrono::{DateTime, Duration, Utc};
 use proptest::prelude::*;
 use serde_json::json;
+
+/// One page committed alone, and the state saved after it.
+trait CommitOne {
+    fn commit_one(
+        &self,
+        view: &str,
+        changes: &[Change],
+        cursor: &Cursor,
+    ) -> Result<(PageOutcome, SyncState), StoreError>;
+    fn commit_one_and_sweep(
+        &self,
+        view: &str,
+        changes: &[Change],
+        cursor: &Cursor,
+    ) -> Result<(PageOutcome, SyncState), StoreError>;
+}
+
+impl CommitOne for Store {
+    fn commit_one(
+        &self,
+        view: &str,
+        changes: &[Change],
+        cursor: &Cursor,
+    ) -> Result<(PageOutcome, SyncState), StoreError> {
+        let outcome = self
+            .commit_pages(view, &[PageJob::new(changes, cursor)])?
+            .remove(0);
+        Ok((
+            outcome,
+            self.sync_state(view)?.expect("saved with the page"),
+        ))
+    }
+
+    fn commit_one_and_sweep(
+        &self,
+        view: &str,
+        changes: &[Change],
+        cursor: &Cursor,
+    ) -> Result<(PageOutcome, SyncState), StoreError> {
+        let page = PageJob {
+            sweep: true,
+            ..PageJob::new(changes, cursor)
+        };
+        let outcome = self.commit_pages(view, &[page])?.remove(0);
+        Ok((
+            outcome,
+            self.sync_state(view)?.expect("saved with the page"),
+        ))
+    }
+}
 
 #[derive(Debug, Clone)]
 enum Item {
@@ -125,13 +177,13 @@ proptest! {
         let store = Store::open(&dir.path().join("cache.redb")).unwrap();
         let views = [ViewKey::default_calendar(), ViewKey::from("AAMkWork=")];
         let mut model: Model = BTreeMap::new();
-        let mut last: Option<(ViewKey, Vec<Change>, SyncState, bool)> = None;
+        let mut last: Option<(ViewKey, Vec<Change>, Cursor, bool)> = None;
         let window = Window { start: base(), end: base() + Duration::days(30) };
         for op in ops {
             let page = match op {
                 Op::Page { view, items, generation, sweep } => {
                     let changes: Vec<Change> = items.iter().map(change).collect();
-                    let mut state = SyncState::new(window);
+                    let mut state = Cursor::new(window);
                     state.generation = generation;
                     state.link = Some(SavedLink::Next(format!("next-{generation}")));
                     Some((views[view as usize].clone(), changes, state, sweep))
@@ -167,9 +219,9 @@ proptest! {
             };
             if let Some((view, changes, state, sweep)) = page {
                 let (outcome, saved) = if sweep {
-                    store.apply_page_and_sweep(&view, &changes, &state).unwrap()
+                    store.commit_one_and_sweep(&view, &changes, &state).unwrap()
                 } else {
-                    store.apply_page(&view, &changes, &state).unwrap()
+                    store.commit_one(&view, &changes, &state).unwrap()
                 };
                 let (mut added, mut updated, mut removed) = (0, 0, 0);
                 for c in &changes {
@@ -187,7 +239,7 @@ proptest! {
                     removed += before - model.len();
                 }
                 prop_assert_eq!((outcome.added, outcome.updated, outcome.removed as usize), (added, updated, removed));
-                prop_assert_eq!(saved.link.clone(), state.link.clone());
+                prop_assert_eq!(saved.cursor.link.clone(), state.link.clone());
                 prop_assert_eq!(store.sync_state(&view).unwrap(), Some(saved));
                 last = Some((view, changes, state, sweep));
             }
@@ -230,7 +282,7 @@ fn caches_of_earlier_schemas_are_emptied_for_a_full_round() {
                 version: 7,
             })];
             store
-                .apply_page("default", &page, &SyncState::new(window))
+                .commit_one("default", &page, &Cursor::new(window))
                 .unwrap();
             let txn = store.write().unwrap();
             txn.open_table(META).unwrap().insert("schema", old).unwrap();
@@ -279,9 +331,9 @@ fn bodies_live_apart_from_the_rows_and_go_with_their_events() {
             .unwrap(),
         ),
     };
-    let state = SyncState::new(window);
+    let state = Cursor::new(window);
     store
-        .apply_page(
+        .commit_one(
             "default",
             &[with_body(
                 json!({"contentType": "html", "content": "<p>hi</p>"}),
@@ -301,11 +353,11 @@ fn bodies_live_apart_from_the_rows_and_go_with_their_events() {
     assert!(body.html && body.content.contains("hi"));
     // An update without a body drops the old one; a removal takes it too.
     store
-        .apply_page("default", &[with_body(json!(null))], &state)
+        .commit_one("default", &[with_body(json!(null))], &state)
         .unwrap();
     assert_eq!(store.body("default", "e1").unwrap(), None);
     store
-        .apply_page(
+        .commit_one(
             "default",
             &[with_body(
                 json!({"contentType": "text", "content": "plain"}),
@@ -315,7 +367,7 @@ fn bodies_live_apart_from_the_rows_and_go_with_their_events() {
         .unwrap();
     assert!(store.body("default", "e1").unwrap().is_some());
     store
-        .apply_page("default", &[Change::Remove { id: "e1".into() }], &state)
+        .commit_one("default", &[Change::Remove { id: "e1".into() }], &state)
         .unwrap();
     assert_eq!(store.body("default", "e1").unwrap(), None);
 }
@@ -337,9 +389,9 @@ fn an_all_day_series_whose_master_comes_late_is_indexed_as_all_day() {
                       "start": at(day, 0), "end": at(day + Duration::days(1), 0)}),
         ),
     ];
-    let mut state = SyncState::new(window);
+    let mut state = Cursor::new(window);
     state.full_round = true;
-    store.apply_page("default", &page, &state).unwrap();
+    store.commit_one("default", &page, &state).unwrap();
     let master = Event::from_graph(
         &json!({"id": "m", "type": "seriesMaster", "subject": "Holiday",
         "isAllDay": true, "start": at(day, 0), "end": at(day + Duration::days(1), 0)}),
@@ -384,12 +436,12 @@ fn an_occurrence_is_stored_as_it_came_and_shows_its_series_as_it_is_now() {
         let row = events.get(("default", start, "o1")).unwrap().unwrap();
         row.value().2.to_vec()
     };
-    let mut state = SyncState::new(window);
+    let mut state = Cursor::new(window);
     state.full_round = true;
     let stub = json!({"id": "o1", "type": "occurrence", "seriesMasterId": "m",
                       "start": t(26), "end": t(27)});
     store
-        .apply_page("default", &[upsert(stub)], &state)
+        .commit_one("default", &[upsert(stub)], &state)
         .unwrap();
     let day = || {
         store
@@ -456,7 +508,7 @@ proptest! {
         let mut jobs = Vec::new();
         for (round, (items, sweep)) in pages.iter().enumerate() {
             let changes: Vec<Change> = items.iter().map(change).collect();
-            let mut state = SyncState::new(window);
+            let mut state = Cursor::new(window);
             state.generation = 2;
             state.round = 1;
             state.full_round = true;
@@ -465,14 +517,14 @@ proptest! {
         }
         for (changes, state, sweep) in &jobs {
             if *sweep {
-                alone.apply_page_and_sweep("default", changes, state).unwrap();
+                alone.commit_one_and_sweep("default", changes, state).unwrap();
             } else {
-                alone.apply_page("default", changes, state).unwrap();
+                alone.commit_one("default", changes, state).unwrap();
             }
         }
         let pages: Vec<super::PageJob<'_>> = jobs
             .iter()
-            .map(|(changes, next, sweep)| super::PageJob { changes, next, sweep: *sweep })
+            .map(|(changes, cursor, sweep)| PageJob { changes, cursor, sweep: *sweep })
             .collect();
         // Two transactions, split anywhere: the second starts from what the first saved.
         let split = split.min(pages.len());
@@ -481,7 +533,7 @@ proptest! {
         prop_assert_eq!(outcomes.len(), pages.len());
         prop_assert_eq!(alone.versions("default").unwrap(), together.versions("default").unwrap());
         prop_assert_eq!(alone.sync_state("default").unwrap(), together.sync_state("default").unwrap());
-        prop_assert_eq!(outcomes.last().map(|(_, s)| s.clone()), alone.sync_state("default").unwrap());
+        prop_assert_eq!(outcomes.last().map(|o| o.progress), alone.sync_state("default").unwrap().map(|s| s.progress));
         together.verify().unwrap();
     }
 }
@@ -501,9 +553,9 @@ fn the_month_neither_reads_nor_counts_a_stub_until_its_master_comes() {
                       "start": at(8), "end": at(9)}),
         ),
     ];
-    let mut state = SyncState::new(window);
+    let mut state = Cursor::new(window);
     state.full_round = true;
-    store.apply_page("default", &page, &state).unwrap();
+    store.commit_one("default", &page, &state).unwrap();
     store.verify().unwrap();
     let zone = crate::tz::DisplayZone::Named(chrono_tz::Tz::UTC);
     let views = [ViewKey::default_calendar()];
@@ -551,7 +603,7 @@ fn readers_and_writers_share_the_cache() {
         })
     };
     writer
-        .apply_page("default", &[item(1, 1)], &SyncState::new(window))
+        .commit_one("default", &[item(1, 1)], &Cursor::new(window))
         .unwrap();
     let reader = Store::open_for_reading(&path).unwrap();
     assert!(
@@ -561,7 +613,7 @@ fn readers_and_writers_share_the_cache() {
     // A second writer opens while the reader holds the file, and commits.
     let second = Store::open(&path).expect("a reader does not lock out a writer");
     second
-        .apply_page("default", &[item(2, 1)], &SyncState::new(window))
+        .commit_one("default", &[item(2, 1)], &Cursor::new(window))
         .unwrap();
     assert_eq!(reader.versions("default").unwrap().len(), 2);
     // And another reader opens beside both writers.

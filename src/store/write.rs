@@ -9,8 +9,8 @@ use redb::{ReadableTable, Table, WriteTransaction};
 
 use super::shown::Masters;
 use super::{
-    EVENTS, EventRow, IDS, IdRow, LONGEST, MASTER_BODIES, MASTERS, MasterRow, NO_SPAN, PageOutcome,
-    SERIES, Store, StoreError, SyncState, TIMES, TimesRow, Timing, to_ms,
+    Backlog, EVENTS, EventRow, IDS, IdRow, LONGEST, MASTER_BODIES, MASTERS, MasterRow, NO_SPAN,
+    PageOutcome, SERIES, Store, StoreError, TIMES, TimesRow, Timing, to_ms,
 };
 use crate::model::{Change, Event};
 
@@ -71,13 +71,15 @@ impl<'s, 't> Writer<'s, 't> {
         })
     }
 
-    /// Applies a page's changes. `full` says the page belongs to a full round; `state` gains
-    /// the series the page leaves pending.
+    /// Applies a page's changes. `full` says the page belongs to a full round; `backlog` gains
+    /// the series the page leaves needing work; `current` are the series whose cached master
+    /// is known to be current (see [`super::Cursor::current_masters`]).
     pub(super) fn apply(
         &mut self,
         changes: &[Change],
         full: bool,
-        state: &mut SyncState,
+        backlog: &mut Backlog,
+        current: &BTreeSet<String>,
     ) -> Result<(), StoreError> {
         // A series is never split across pages: a master and its stubs arrive together.
         let page_masters: BTreeSet<&str> = changes
@@ -100,7 +102,7 @@ impl<'s, 't> Writer<'s, 't> {
             match change {
                 Change::Upsert { event } if event.is_series_master() => {
                     self.put_master(event)?;
-                    state.pending_masters.remove(event.id.as_str());
+                    backlog.masters.remove(event.id.as_str());
                     if !full {
                         // The series changed, and its master came with the instances it has
                         // left in the window (the page holds the whole series): any other is
@@ -120,7 +122,7 @@ impl<'s, 't> Writer<'s, 't> {
                                 self.remove(&id)?;
                             }
                         }
-                        state.pending_instances.remove(event.id.as_str());
+                        backlog.instances.remove(event.id.as_str());
                     }
                 }
                 Change::Upsert { event } => {
@@ -136,21 +138,20 @@ impl<'s, 't> Writer<'s, 't> {
                     // cached one serves, kept from this round's sweep. In an incremental round
                     // the series changed without its master: reconcile it through its instances.
                     let cached = self.restamp_master(master)?;
-                    if cached && full && state.current_masters.contains(master) {
+                    if cached && full && current.contains(master) {
                         // Re-anchoring a window kept current: the cached master is the
                         // server's (shown with its stubs at once).
                         continue;
                     }
-                    state.pending_masters.insert(master.to_owned());
+                    backlog.masters.insert(master.to_owned());
                     if !full {
-                        state.pending_instances.insert(master.to_owned());
+                        backlog.instances.insert(master.to_owned());
                     }
                 }
                 Change::Remove { id } => {
                     if self.is_series(id)? {
                         self.remove_series(id)?;
-                        state.pending_masters.remove(id.as_str());
-                        state.pending_instances.remove(id.as_str());
+                        backlog.forget(id);
                     } else {
                         self.remove(id)?;
                     }

@@ -636,7 +636,7 @@ impl App {
             }
             Action::SavedStates(states) => {
                 for (view, state) in states {
-                    if let Some(at) = state.last_completed {
+                    if let Some(at) = state.cursor.last_completed {
                         let counts = state.last_counts.unwrap_or_default();
                         self.sync.rounds.insert(view, (at, counts));
                     }

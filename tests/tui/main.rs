@@ -128,8 +128,10 @@ fn fixture_store_with(dir: &std::path::Path, fixture: Vec<CachedEvent>) -> Arc<S
                 event: Box::new(c.event),
             })
             .collect();
-        let state = deltacal::store::SyncState::new(window);
-        store.apply_page(view, &changes, &state).unwrap();
+        let state = deltacal::store::Cursor::new(window);
+        store
+            .commit_pages(view, &[deltacal::store::PageJob::new(&changes, &state)])
+            .unwrap();
     }
     Arc::new(store)
 }
