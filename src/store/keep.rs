@@ -3,10 +3,9 @@
 //! twice across restarts). Small JSON values in a table of their own; a cache without the
 //! table (older, or not yet written) simply has none.
 
-use redb::TableDefinition;
-
 use serde::{Deserialize, Serialize};
 
+use super::tables::KEEP;
 use super::{Store, StoreError};
 use crate::model::{CalendarInfo, EventId, ViewKey};
 
@@ -20,9 +19,6 @@ pub struct ReminderMark {
     pub end_ms: i64,
     pub snoozed_until_ms: Option<i64>,
 }
-
-/// name -> JSON.
-const KEEP: TableDefinition<&str, &[u8]> = TableDefinition::new("keep");
 
 const CALENDARS: &str = "calendars";
 const REMINDED: &str = "reminded";

@@ -1,15 +1,13 @@
 //! The redb cache: events per calendar view, a time index, and each view's sync state.
 //!
-//! Every table is declared here. A page of changes and the link that follows it commit in one
+//! Every table is declared in `tables`. A page of changes and the link that follows it commit in one
 //! write transaction, so the cache and its sync state never disagree, whatever stops the process.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
-use redb::{
-    ConcurrencyMode, Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction,
-};
+use redb::{ConcurrencyMode, Database, ReadableDatabase, ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
 use chrono::{Datelike, NaiveDate};
@@ -19,6 +17,7 @@ use crate::failure::FailureKind;
 use crate::model::{Body, CachedEvent, Change, Event, ViewKey, Window};
 use crate::search::Query;
 use crate::tz::DisplayZone;
+use tables::*;
 
 /// Bumped whenever a table's layout changes. A file of an older schema this version knows is
 /// emptied and rebuilt by the next sync (the cache is a mirror); any other is refused with
@@ -28,60 +27,6 @@ pub const SCHEMA_VERSION: u64 = 13;
 /// 8 no time index, 9 bodies in a table of their own, 10 occurrences stored with their
 /// series' properties, 11 no series patterns, 12 Graph's codes as text.
 const OLDER_SCHEMAS: [u64; 10] = [3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
-
-const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
-/// An event row: (end ms, generation that last wrote it, event record in postcard: an
-/// occurrence's as the server sent it, which reads complete with its series).
-type EventRow = (i64, u64, &'static [u8]);
-/// (view, start ms, id) -> [`EventRow`]. Keyed by start so that "events overlapping [a, b)" is
-/// one range scan from `a - longest` to `b` that yields the records themselves, `longest` being
-/// the view's longest event. Events without a start sit at `NO_SPAN` and are never in range.
-const EVENTS: TableDefinition<(&str, i64, &str), EventRow> = TableDefinition::new("events");
-/// A time index row: (end ms, first and last date of an all-day event in days from CE, or
-/// [`NOT_ALL_DAY`] twice, whether the event shows), enough to tell the days an event occupies
-/// in any zone. An event that does not show is a stub whose master is not known yet.
-type TimesRow = (i64, i32, i32, bool);
-const NOT_ALL_DAY: i32 = i32::MIN;
-/// (view, start ms, id) -> [`TimesRow`]: the keys of [`EVENTS`] with the event's times as it
-/// shows (an occurrence is all-day when its series is), a few dozen bytes a row where an event
-/// row is hundreds. The month reads these to decide which events its cells can show before it
-/// reads any row: six weeks of a dense calendar are a few hundred pages here and thousands in
-/// `EVENTS`. Written with every row, and again when a series' master comes or changes.
-const TIMES: TableDefinition<(&str, i64, &str), TimesRow> = TableDefinition::new("times");
-/// An id row: (start ms, the event's body in postcard, or nothing when it has none).
-type IdRow = (i64, &'static [u8]);
-/// (view, id) -> [`IdRow`]: finds an event's row when it changes or goes, and keeps its body
-/// apart from the rows that every view reads in bulk (only the detail pane and search read a
-/// body). One table for both: an event's id and body are written together, and on a large
-/// calendar every table keyed by id costs a full round a page write per event.
-const IDS: TableDefinition<(&str, &str), IdRow> = TableDefinition::new("ids");
-/// A series master row: (generation that last wrote it, event record in postcard).
-type MasterRow = (u64, &'static [u8]);
-/// (view, master id) -> [`MasterRow`]: the properties of each series, stored once here: its
-/// occurrences are stored as they came (stubs) and completed with them when read (see
-/// `shown`). Masters are never shown themselves.
-const MASTERS: TableDefinition<(&str, &str), MasterRow> = TableDefinition::new("masters");
-/// (view, master id) -> a series' body in postcard (no row when it has none): apart from the
-/// masters, which every read of an occurrence reads, where only the detail pane and search
-/// want a body.
-const MASTER_BODIES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("master_bodies");
-/// (view, master id, instance id) -> (): the instances of each series, so a series can be
-/// reconciled or removed as a whole.
-const SERIES: TableDefinition<(&str, &str, &str), ()> = TableDefinition::new("series");
-/// view -> the longest event duration ever stored, in ms (only grows until a sweep).
-const LONGEST: TableDefinition<&str, i64> = TableDefinition::new("longest");
-/// view -> SyncState as JSON.
-const SYNC: TableDefinition<&str, &[u8]> = TableDefinition::new("sync_state");
-/// A change row: (the id of the process that committed it, view, first and last ms of the
-/// events it changed, or [`NO_SPAN`] twice when it changed none, whether it ended a round).
-type ChangeRow = (u32, &'static str, i64, i64, bool);
-/// change number -> [`ChangeRow`]: every commit that changes what a view shows or how it is
-/// synced, numbered, so that every process that shows the cache (the TUI, `remind`) can see
-/// another process's commits by polling the last number, a read of one small table, and
-/// re-read only the days they changed. The last [`CHANGES_KEPT`] are kept.
-const CHANGES: TableDefinition<u64, ChangeRow> = TableDefinition::new("changes");
-/// Changes kept in [`CHANGES`]: a reader further behind re-reads what it shows.
-const CHANGES_KEPT: u64 = 512;
 
 const NO_SPAN: i64 = i64::MIN;
 
@@ -122,14 +67,32 @@ impl Timing {
         let day = |d: NaiveDate| d.num_days_from_ce();
         let shows = !event.is_stub();
         match event.all_day_dates() {
-            Some((a, b)) => (end, day(a), day(b), shows),
-            None => (end, NOT_ALL_DAY, NOT_ALL_DAY, shows),
+            Some((a, b)) => TimesRow {
+                end,
+                first_day: day(a),
+                last_day: day(b),
+                shows,
+            },
+            None => TimesRow {
+                end,
+                first_day: NOT_ALL_DAY,
+                last_day: NOT_ALL_DAY,
+                shows,
+            },
         }
     }
 
     /// The times of an index row; none when its event shows nothing (a stub whose master is not
     /// known yet): a read neither reads nor counts it.
-    fn from_row(start: i64, (end, first, last, shows): TimesRow) -> Option<Timing> {
+    fn from_row(
+        start: i64,
+        TimesRow {
+            end,
+            first_day: first,
+            last_day: last,
+            shows,
+        }: TimesRow,
+    ) -> Option<Timing> {
         let date = NaiveDate::from_num_days_from_ce_opt;
         let all_day = match (first, date(first), date(last)) {
             (NOT_ALL_DAY, ..) => None,
@@ -151,9 +114,6 @@ impl Timing {
         })
     }
 }
-
-/// A key of the events table: (view, start ms, id).
-type EventKey<'a> = (&'a str, i64, &'a str);
 
 /// A problem with the cache file.
 #[derive(Debug, thiserror::Error)]
@@ -631,7 +591,9 @@ impl Store {
         for entry in events.iter().map_err(|e| self.damaged(e))? {
             let (key, value) = entry.map_err(|e| self.damaged(e))?;
             let (view, start, id) = key.value();
-            let (end, _, bytes) = value.value();
+            let EventRow {
+                end, record: bytes, ..
+            } = value.value();
             let event = series.complete(self, &masters, view, self.decode(id, bytes)?)?;
             // The time index has the same keys in the same order, with the times the row shows.
             let index = indexed.next().transpose().map_err(|e| self.damaged(e))?;
@@ -646,7 +608,7 @@ impl Store {
         }
         for entry in masters.iter().map_err(|e| self.damaged(e))? {
             let (key, value) = entry.map_err(|e| self.damaged(e))?;
-            self.decode(key.value().1, value.value().1)?;
+            self.decode(key.value().1, value.value().record)?;
         }
         let bodies = read.open_table(MASTER_BODIES).map_err(|e| self.err(e))?;
         for entry in bodies.iter().map_err(|e| self.damaged(e))? {
@@ -660,7 +622,7 @@ impl Store {
         let ids = read.open_table(IDS).map_err(|e| self.err(e))?;
         for entry in ids.iter().map_err(|e| self.damaged(e))? {
             let (key, value) = entry.map_err(|e| self.damaged(e))?;
-            self.decode_body(key.value().1, value.value().1)?;
+            self.decode_body(key.value().1, value.value().body)?;
         }
         for view in self.views()? {
             self.sync_state(&view)?;
@@ -907,7 +869,16 @@ impl Store {
         let (from, to) = range.map_or((NO_SPAN, NO_SPAN), |(a, b)| (to_ms(a), to_ms(b)));
         let number = last + 1;
         changes
-            .insert(number, (std::process::id(), view, from, to, completed))
+            .insert(
+                number,
+                ChangeRow {
+                    process: std::process::id(),
+                    view,
+                    from,
+                    to,
+                    completed,
+                },
+            )
             .map_err(|e| self.err(e))?;
         if number > CHANGES_KEPT {
             changes
@@ -953,7 +924,13 @@ impl Store {
         for entry in changes.range(seen + 1..).map_err(|e| self.err(e))? {
             let (key, value) = entry.map_err(|e| self.err(e))?;
             last = key.value();
-            let (pid, view, from, to, completed) = value.value();
+            let ChangeRow {
+                process: pid,
+                view,
+                from,
+                to,
+                completed,
+            } = value.value();
             if pid == me {
                 continue;
             }
@@ -978,17 +955,6 @@ impl Store {
         postcard::from_bytes(bytes)
             .map(Some)
             .map_err(|e| self.damaged(format!("body of event {id}: {e}")))
-    }
-
-    /// Removes every event of `view` written by a generation older than `generation`.
-    #[cfg(test)]
-    fn sweep(&self, view: &str, generation: u64) -> Result<PageOutcome, StoreError> {
-        let txn = self.write()?;
-        let mut writer = Writer::open(self, &txn, view, generation)?;
-        writer.sweep()?;
-        let outcome = writer.finish()?;
-        txn.commit().map_err(|e| self.err(e))?;
-        Ok(outcome)
     }
 
     /// Drops a view's saved link, so its next round is a full one; the cache stays as it is.
@@ -1050,7 +1016,7 @@ impl Store {
         let mut found = Vec::new();
         for id in ids {
             if let Some(row) = masters.get((view, id)).map_err(|e| self.err(e))? {
-                found.push(self.decode(id, row.value().1)?);
+                found.push(self.decode(id, row.value().record)?);
             }
         }
         Ok(found)
@@ -1155,7 +1121,9 @@ impl Store {
                 for entry in events.range(lower..upper).map_err(|e| self.err(e))? {
                     let (key, value) = entry.map_err(|e| self.err(e))?;
                     let (_, start, id) = key.value();
-                    let (end, _, bytes) = value.value();
+                    let EventRow {
+                        end, record: bytes, ..
+                    } = value.value();
                     if overlaps(start, end) {
                         emit(view, start, id, bytes)?;
                     }
@@ -1175,7 +1143,7 @@ impl Store {
                     .get((view.as_str(), start, id))
                     .map_err(|e| self.err(e))?
                     .ok_or_else(|| self.damaged(format!("event {id}: indexed, not stored")))?;
-                emit(view, start, id, row.value().2)?;
+                emit(view, start, id, row.value().record)?;
             }
         }
         Ok(())
@@ -1269,66 +1237,6 @@ impl Store {
         })
     }
 
-    /// Where an event's rows are: its start, from the id table.
-    #[cfg(test)]
-    fn start_of(
-        &self,
-        read: &redb::ReadTransaction,
-        view: &str,
-        id: &str,
-    ) -> Result<Option<i64>, StoreError> {
-        let ids = read.open_table(IDS).map_err(|e| self.err(e))?;
-        Ok(ids
-            .get((view, id))
-            .map_err(|e| self.err(e))?
-            .map(|v| v.value().0))
-    }
-
-    /// One cached event.
-    #[cfg(test)]
-    fn event(&self, view: &str, id: &str) -> Result<Option<Event>, StoreError> {
-        let read = self.read()?;
-        let Some(start) = self.start_of(&read, view, id)? else {
-            return Ok(None);
-        };
-        let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
-        let Some(row) = events.get((view, start, id)).map_err(|e| self.err(e))? else {
-            return Err(self.damaged(format!("event {id} is indexed but missing")));
-        };
-        let masters = read.open_table(MASTERS).map_err(|e| self.err(e))?;
-        let event = self.decode(id, row.value().2)?;
-        Masters::default()
-            .complete(self, &masters, view, event)
-            .map(Some)
-    }
-
-    /// Every event of a view as (id, version, generation), in id order.
-    #[cfg(test)]
-    fn versions(&self, view: &str) -> Result<Vec<(String, Option<String>, u64)>, StoreError> {
-        let read = self.read()?;
-        let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
-        let mut out = Vec::new();
-        for entry in events
-            .range((view, i64::MIN, "")..)
-            .map_err(|e| self.err(e))?
-        {
-            let (key, value) = entry.map_err(|e| self.err(e))?;
-            let (key_view, _, id) = key.value();
-            if key_view != view {
-                break;
-            }
-            let (_, generation, bytes) = value.value();
-            let event = self.decode(id, bytes)?;
-            out.push((
-                id.to_owned(),
-                event.version().map(str::to_owned),
-                generation,
-            ));
-        }
-        out.sort();
-        Ok(out)
-    }
-
     /// How many events a view holds.
     pub fn count(&self, view: &str) -> Result<u64, StoreError> {
         let read = self.read()?;
@@ -1368,13 +1276,13 @@ impl Store {
         let Some(row) = ids.get((view, id)).map_err(|e| self.err(e))? else {
             return Ok(None);
         };
-        let (start, own) = row.value();
+        let IdRow { start, body: own } = row.value();
         // Whether the event shows its series' body is in its record.
         let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
         let Some(event) = events.get((view, start, id)).map_err(|e| self.err(e))? else {
             return Err(self.damaged(format!("event {id} is indexed but missing")));
         };
-        let event = self.decode(id, event.value().2)?;
+        let event = self.decode(id, event.value().record)?;
         let masters = read.open_table(MASTERS).map_err(|e| self.err(e))?;
         let bodies = read.open_table(MASTER_BODIES).map_err(|e| self.err(e))?;
         Masters::default().body(self, (&masters, &bodies), view, &event, own)
@@ -1393,13 +1301,13 @@ impl Store {
         for entry in events.iter().map_err(|e| self.err(e))? {
             let (key, value) = entry.map_err(|e| self.err(e))?;
             let (view, start, id) = key.value();
-            let event = self.decode(id, value.value().2)?;
+            let event = self.decode(id, value.value().record)?;
             let Some(mut event) = series.shown(self, &masters, view, event)? else {
                 continue;
             };
             let hit = query.matches(&event) || {
                 let own = ids.get((view, id)).map_err(|e| self.err(e))?;
-                let own = own.as_ref().map(|row| row.value().1).unwrap_or_default();
+                let own = own.as_ref().map(|row| row.value().body).unwrap_or_default();
                 match series.body(self, (&masters, &bodies), view, &event, own)? {
                     Some(body) if query.matches_body(&body) => {
                         event.body = Some(body);
@@ -1456,6 +1364,7 @@ pub use keep::ReminderMark;
 mod series;
 pub use series::SeriesFix;
 mod shown;
+mod tables;
 use shown::Masters;
 #[cfg(test)]
 mod tests;

@@ -20,10 +20,10 @@ pub(super) struct Masters {
 
 /// The table of masters, as a read or a write transaction opens it.
 pub(super) trait MasterTable:
-    ReadableTable<(&'static str, &'static str), MasterRow>
+    ReadableTable<(&'static str, &'static str), MasterRow<'static>>
 {
 }
-impl<T: ReadableTable<(&'static str, &'static str), MasterRow>> MasterTable for T {}
+impl<T: ReadableTable<(&'static str, &'static str), MasterRow<'static>>> MasterTable for T {}
 
 impl Masters {
     /// The memo of `view`: a read that moves on to another view starts afresh.
@@ -47,7 +47,7 @@ impl Masters {
             return Ok(found.clone());
         }
         let found = match table.get((view, id)).map_err(|e| store.err(e))? {
-            Some(row) => Some(Rc::new(store.decode(id, row.value().1)?)),
+            Some(row) => Some(Rc::new(store.decode(id, row.value().record)?)),
             None => None,
         };
         self.of(view).insert(id.to_owned(), found.clone());

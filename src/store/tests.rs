@@ -3,8 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use super::tables::{EVENTS, EventRow, IDS, MASTERS, META};
 use super::{
-    Cursor, META, PageJob, PageOutcome, SCHEMA_VERSION, SavedLink, Store, StoreError, SyncState,
+    Cursor, Masters, PageJob, PageOutcome, SCHEMA_VERSION, SavedLink, Store, StoreError, SyncState,
+    Writer,
 };
 use crate::model::{Change, Event, ViewKey, Window};
 use chrono::{DateTime, Duration, Utc};
@@ -58,6 +60,80 @@ impl CommitOne for Store {
             outcome,
             self.sync_state(view)?.expect("saved with the page"),
         ))
+    }
+}
+
+/// Queries only the tests make, kept out of the production type's file.
+impl Store {
+    /// Removes every event of `view` written by a generation older than `generation`.
+    fn sweep(&self, view: &str, generation: u64) -> Result<PageOutcome, StoreError> {
+        let txn = self.write()?;
+        let mut writer = Writer::open(self, &txn, view, generation)?;
+        writer.sweep()?;
+        let outcome = writer.finish()?;
+        txn.commit().map_err(|e| self.err(e))?;
+        Ok(outcome)
+    }
+
+    /// Where an event's rows are: its start, from the id table.
+    fn start_of(
+        &self,
+        read: &redb::ReadTransaction,
+        view: &str,
+        id: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        let ids = read.open_table(IDS).map_err(|e| self.err(e))?;
+        Ok(ids
+            .get((view, id))
+            .map_err(|e| self.err(e))?
+            .map(|v| v.value().start))
+    }
+
+    /// One cached event.
+    fn event(&self, view: &str, id: &str) -> Result<Option<Event>, StoreError> {
+        let read = self.read()?;
+        let Some(start) = self.start_of(&read, view, id)? else {
+            return Ok(None);
+        };
+        let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
+        let Some(row) = events.get((view, start, id)).map_err(|e| self.err(e))? else {
+            return Err(self.damaged(format!("event {id} is indexed but missing")));
+        };
+        let masters = read.open_table(MASTERS).map_err(|e| self.err(e))?;
+        let event = self.decode(id, row.value().record)?;
+        Masters::default()
+            .complete(self, &masters, view, event)
+            .map(Some)
+    }
+
+    /// Every event of a view as (id, version, generation), in id order.
+    fn versions(&self, view: &str) -> Result<Vec<(String, Option<String>, u64)>, StoreError> {
+        let read = self.read()?;
+        let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for entry in events
+            .range((view, i64::MIN, "")..)
+            .map_err(|e| self.err(e))?
+        {
+            let (key, value) = entry.map_err(|e| self.err(e))?;
+            let (key_view, _, id) = key.value();
+            if key_view != view {
+                break;
+            }
+            let EventRow {
+                generation,
+                record: bytes,
+                ..
+            } = value.value();
+            let event = self.decode(id, bytes)?;
+            out.push((
+                id.to_owned(),
+                event.version().map(str::to_owned),
+                generation,
+            ));
+        }
+        out.sort();
+        Ok(out)
     }
 }
 
@@ -432,9 +508,9 @@ fn an_occurrence_is_stored_as_it_came_and_shows_its_series_as_it_is_now() {
         let read = store.read().unwrap();
         let events = read.open_table(super::EVENTS).unwrap();
         let ids = read.open_table(super::IDS).unwrap();
-        let start = ids.get(("default", "o1")).unwrap().unwrap().value().0;
+        let start = ids.get(("default", "o1")).unwrap().unwrap().value().start;
         let row = events.get(("default", start, "o1")).unwrap().unwrap();
-        row.value().2.to_vec()
+        row.value().record.to_vec()
     };
     let mut state = Cursor::new(window);
     state.full_round = true;

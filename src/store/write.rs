@@ -24,10 +24,10 @@ pub(super) struct Writer<'s, 't> {
     store: &'s Store,
     view: &'s str,
     generation: u64,
-    events: Table<'t, (&'static str, i64, &'static str), EventRow>,
+    events: Table<'t, (&'static str, i64, &'static str), EventRow<'static>>,
     times: Table<'t, (&'static str, i64, &'static str), TimesRow>,
-    ids: Table<'t, (&'static str, &'static str), IdRow>,
-    masters: Table<'t, (&'static str, &'static str), MasterRow>,
+    ids: Table<'t, (&'static str, &'static str), IdRow<'static>>,
+    masters: Table<'t, (&'static str, &'static str), MasterRow<'static>>,
     master_bodies: Table<'t, (&'static str, &'static str), &'static [u8]>,
     series: Table<'t, (&'static str, &'static str, &'static str), ()>,
     longest_table: Table<'t, &'static str, i64>,
@@ -167,7 +167,13 @@ impl<'s, 't> Writer<'s, 't> {
         let (record, body) = self.encode(master)?;
         let key = (self.view, master.id.as_str());
         self.masters
-            .insert(key, (self.generation, record.as_slice()))
+            .insert(
+                key,
+                MasterRow {
+                    generation: self.generation,
+                    record: record.as_slice(),
+                },
+            )
             .map_err(failed(self.store))?;
         if body.is_empty() {
             self.master_bodies.remove(key)
@@ -190,7 +196,7 @@ impl<'s, 't> Writer<'s, 't> {
             .ids
             .get((self.view, id))
             .map_err(failed(self.store))?
-            .map(|v| v.value().0)
+            .map(|v| v.value().start)
         else {
             return Ok(());
         };
@@ -199,7 +205,9 @@ impl<'s, 't> Writer<'s, 't> {
             .get((self.view, start, id))
             .map_err(failed(self.store))?
             .map(|v| {
-                let (end, _, bytes) = v.value();
+                let EventRow {
+                    end, record: bytes, ..
+                } = v.value();
                 self.store.decode(id, bytes).map(|event| (end, event))
             })
             .transpose()?
@@ -231,12 +239,18 @@ impl<'s, 't> Writer<'s, 't> {
             .get((self.view, id))
             .map_err(failed(self.store))?
         {
-            Some(row) if row.value().0 == self.generation => return Ok(true),
-            Some(row) => row.value().1.to_vec(),
+            Some(row) if row.value().generation == self.generation => return Ok(true),
+            Some(row) => row.value().record.to_vec(),
             None => return Ok(false),
         };
         self.masters
-            .insert((self.view, id), (self.generation, record.as_slice()))
+            .insert(
+                (self.view, id),
+                MasterRow {
+                    generation: self.generation,
+                    record: record.as_slice(),
+                },
+            )
             .map_err(failed(self.store))?;
         Ok(true)
     }
@@ -321,9 +335,15 @@ impl<'s, 't> Writer<'s, 't> {
         // The id row is replaced in one step; the old one says where the old rows are.
         let old_start = self
             .ids
-            .insert((self.view, id), (start, body.as_slice()))
+            .insert(
+                (self.view, id),
+                IdRow {
+                    start,
+                    body: body.as_slice(),
+                },
+            )
             .map_err(failed(self.store))?
-            .map(|v| v.value().0);
+            .map(|v| v.value().start);
         let existed = old_start.is_some();
         if let Some(old_start) = old_start
             && old_start != start
@@ -363,9 +383,16 @@ impl<'s, 't> Writer<'s, 't> {
         let key = (self.view, start, shown.id.as_str());
         let old_end = self
             .events
-            .insert(key, (end, self.generation, record))
+            .insert(
+                key,
+                EventRow {
+                    end,
+                    generation: self.generation,
+                    record,
+                },
+            )
             .map_err(failed(self.store))?
-            .map(|old| old.value().0);
+            .map(|old| old.value().end);
         self.times
             .insert(key, Timing::row(shown, end))
             .map_err(failed(self.store))?;
@@ -404,7 +431,7 @@ impl<'s, 't> Writer<'s, 't> {
             .ids
             .remove((self.view, id))
             .map_err(failed(self.store))?
-            .map(|v| v.value().0)
+            .map(|v| v.value().start)
         else {
             return Ok(None);
         };
@@ -423,7 +450,9 @@ impl<'s, 't> Writer<'s, 't> {
             .map_err(failed(self.store))?;
         let (end, bytes) = row
             .map(|v| {
-                let (end, _, bytes) = v.value();
+                let EventRow {
+                    end, record: bytes, ..
+                } = v.value();
                 (end, bytes.to_vec())
             })
             .unwrap_or((start, Vec::new()));
@@ -447,7 +476,11 @@ impl<'s, 't> Writer<'s, 't> {
             if key_view != view {
                 break;
             }
-            let (end, written, _) = value.value();
+            let EventRow {
+                end,
+                generation: written,
+                ..
+            } = value.value();
             if written < self.generation {
                 stale.push(id.to_owned());
             } else if start != NO_SPAN {
@@ -468,7 +501,7 @@ impl<'s, 't> Writer<'s, 't> {
             if key_view != view {
                 break;
             }
-            if value.value().0 < self.generation {
+            if value.value().generation < self.generation {
                 stale_masters.push(id.to_owned());
             }
         }
