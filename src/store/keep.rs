@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::tables::KEEP;
-use super::{Store, StoreError};
+use super::{Fault, Store, StoreError};
 use crate::model::{CalendarInfo, EventId, ViewKey};
 
 /// A reminder that was shown: of which event, for which start (a moved event reminds again),
@@ -24,49 +24,47 @@ const CALENDARS: &str = "calendars";
 const REMINDED: &str = "reminded";
 
 impl Store {
-    fn keep_get<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+    fn keep_get<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Fault> {
         let read = self.read()?;
         let table = match read.open_table(KEEP) {
             Ok(table) => table,
             Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-            Err(e) => return Err(self.err(e)),
+            Err(e) => return Err(e.into()),
         };
-        let Some(bytes) = table.get(key).map_err(|e| self.err(e))? else {
+        let Some(bytes) = table.get(key)? else {
             return Ok(None);
         };
         serde_json::from_slice(bytes.value())
             .map(Some)
-            .map_err(|e| self.damaged(format!("{key}: {e}")))
+            .map_err(|e| Fault::damaged(format!("{key}: {e}")))
     }
 
-    fn keep_put<T: serde::Serialize>(&self, key: &str, value: &T) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(value).map_err(|e| self.unwritable(key, e))?;
+    fn keep_put<T: serde::Serialize>(&self, key: &str, value: &T) -> Result<(), Fault> {
+        let bytes = serde_json::to_vec(value).map_err(|e| Fault::unwritable(key, e))?;
         let txn = self.write()?;
         {
-            let mut table = txn.open_table(KEEP).map_err(|e| self.err(e))?;
-            table
-                .insert(key, bytes.as_slice())
-                .map_err(|e| self.err(e))?;
+            let mut table = txn.open_table(KEEP)?;
+            table.insert(key, bytes.as_slice())?;
         }
-        txn.commit().map_err(|e| self.err(e))
+        Ok(txn.commit()?)
     }
 
     /// The account's calendars as last listed (empty before the first listing).
     pub fn calendar_list(&self) -> Result<Vec<CalendarInfo>, StoreError> {
-        Ok(self.keep_get(CALENDARS)?.unwrap_or_default())
+        self.run(|| Ok(self.keep_get(CALENDARS)?.unwrap_or_default()))
     }
 
     pub fn save_calendar_list(&self, calendars: &[CalendarInfo]) -> Result<(), StoreError> {
-        self.keep_put(CALENDARS, &calendars)
+        self.run(|| self.keep_put(CALENDARS, &calendars))
     }
 
     /// The reminders already shown.
     pub fn reminded(&self) -> Result<Vec<ReminderMark>, StoreError> {
-        Ok(self.keep_get(REMINDED)?.unwrap_or_default())
+        self.run(|| Ok(self.keep_get(REMINDED)?.unwrap_or_default()))
     }
 
     pub fn save_reminded(&self, shown: &[ReminderMark]) -> Result<(), StoreError> {
-        self.keep_put(REMINDED, &shown)
+        self.run(|| self.keep_put(REMINDED, &shown))
     }
 }
 

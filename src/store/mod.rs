@@ -156,6 +156,52 @@ impl StoreError {
     }
 }
 
+/// A failure inside the store, before the file is named: [`Store::run`] makes it a
+/// [`StoreError`] at the store's public surface, so that inside, `?` is the one conversion.
+#[derive(Debug)]
+pub(super) enum Fault {
+    /// redb refused an operation.
+    Db(redb::Error),
+    /// A record does not decode: the file is damaged (or from a foreign writer).
+    Damaged(String),
+    /// A record of ours would not encode (no known record fails to).
+    Unwritable(String),
+    /// A write on a file opened read-only.
+    ReadOnly,
+    /// The file's layout is not one this version writes (`found`).
+    Schema(u64),
+}
+
+macro_rules! fault_from_redb {
+    ($($error:ty),+) => {
+        $(impl From<$error> for Fault {
+            fn from(e: $error) -> Fault {
+                Fault::Db(e.into())
+            }
+        })+
+    };
+}
+
+fault_from_redb!(
+    redb::Error,
+    redb::TableError,
+    redb::StorageError,
+    redb::TransactionError,
+    redb::CommitError
+);
+
+impl Fault {
+    /// A record that does not decode, or a read the file refused midway.
+    fn damaged(what: impl std::fmt::Display) -> Fault {
+        Fault::Damaged(what.to_string())
+    }
+
+    /// A record of ours that would not encode.
+    fn unwritable(what: &str, e: impl std::fmt::Display) -> Fault {
+        Fault::Unwritable(format!("cannot encode {what}: {e}"))
+    }
+}
+
 /// The link a view's next request starts from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SavedLink {
@@ -507,7 +553,7 @@ impl Store {
             db: Db::Writable(db),
             path: path.to_owned(),
         };
-        store.check_schema()?;
+        store.run(|| store.check_schema())?;
         Ok(store)
     }
 
@@ -522,7 +568,7 @@ impl Store {
                 db: Db::ReadOnly(db),
                 path: path.to_owned(),
             };
-            match store.check_schema() {
+            match store.run(|| store.check_schema()) {
                 Err(StoreError::ReadOnly { .. }) => {}
                 checked => return checked.map(|()| store),
             }
@@ -536,7 +582,7 @@ impl Store {
                     db: Db::ReadOnly(db),
                     path: path.to_owned(),
                 };
-                store.check_schema()?;
+                store.run(|| store.check_schema())?;
                 Ok(store)
             }
             other => other,
@@ -582,180 +628,161 @@ impl Store {
 
     /// Reads every record once: decoding fails on a damaged one.
     pub fn verify(&self) -> Result<(), StoreError> {
-        let read = self.read()?;
-        let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
-        let times = read.open_table(TIMES).map_err(|e| self.err(e))?;
-        let masters = read.open_table(MASTERS).map_err(|e| self.err(e))?;
-        let mut series = Masters::default();
-        let mut indexed = times.iter().map_err(|e| self.damaged(e))?;
-        for entry in events.iter().map_err(|e| self.damaged(e))? {
-            let (key, value) = entry.map_err(|e| self.damaged(e))?;
-            let (view, start, id) = key.value();
-            let EventRow {
-                end, record: bytes, ..
-            } = value.value();
-            let event = series.complete(self, &masters, view, self.decode(id, bytes)?)?;
-            // The time index has the same keys in the same order, with the times the row shows.
-            let index = indexed.next().transpose().map_err(|e| self.damaged(e))?;
-            if !index.is_some_and(|(k, v)| {
-                k.value() == (view, start, id) && v.value() == Timing::row(&event, end)
-            }) {
-                return Err(self.damaged(format!("event {id}: its time index row differs")));
+        self.run(|| {
+            let read = self.read()?;
+            let events = read.open_table(EVENTS)?;
+            let times = read.open_table(TIMES)?;
+            let masters = read.open_table(MASTERS)?;
+            let mut series = Masters::default();
+            let mut indexed = times.iter().map_err(Fault::damaged)?;
+            for entry in events.iter().map_err(Fault::damaged)? {
+                let (key, value) = entry.map_err(Fault::damaged)?;
+                let (view, start, id) = key.value();
+                let EventRow {
+                    end, record: bytes, ..
+                } = value.value();
+                let event = series.complete(self, &masters, view, self.decode(id, bytes)?)?;
+                // The time index has the same keys in the same order, with the times the row shows.
+                let index = indexed.next().transpose().map_err(Fault::damaged)?;
+                if !index.is_some_and(|(k, v)| {
+                    k.value() == (view, start, id) && v.value() == Timing::row(&event, end)
+                }) {
+                    return Err(Fault::damaged(format!(
+                        "event {id}: its time index row differs"
+                    )));
+                }
             }
-        }
-        if indexed.next().is_some() {
-            return Err(self.damaged("the time index has rows of events not stored"));
-        }
-        for entry in masters.iter().map_err(|e| self.damaged(e))? {
-            let (key, value) = entry.map_err(|e| self.damaged(e))?;
-            self.decode(key.value().1, value.value().record)?;
-        }
-        let bodies = read.open_table(MASTER_BODIES).map_err(|e| self.err(e))?;
-        for entry in bodies.iter().map_err(|e| self.damaged(e))? {
-            let (key, value) = entry.map_err(|e| self.damaged(e))?;
-            let (view, id) = key.value();
-            if masters.get((view, id)).map_err(|e| self.err(e))?.is_none() {
-                return Err(self.damaged(format!("the body of series {id} has no master")));
+            if indexed.next().is_some() {
+                return Err(Fault::damaged(
+                    "the time index has rows of events not stored",
+                ));
             }
-            self.decode_body(id, value.value())?;
-        }
-        let ids = read.open_table(IDS).map_err(|e| self.err(e))?;
-        for entry in ids.iter().map_err(|e| self.damaged(e))? {
-            let (key, value) = entry.map_err(|e| self.damaged(e))?;
-            self.decode_body(key.value().1, value.value().body)?;
-        }
-        for view in self.views()? {
-            self.sync_state(&view)?;
-        }
-        Ok(())
+            for entry in masters.iter().map_err(Fault::damaged)? {
+                let (key, value) = entry.map_err(Fault::damaged)?;
+                self.decode(key.value().1, value.value().record)?;
+            }
+            let bodies = read.open_table(MASTER_BODIES)?;
+            for entry in bodies.iter().map_err(Fault::damaged)? {
+                let (key, value) = entry.map_err(Fault::damaged)?;
+                let (view, id) = key.value();
+                if masters.get((view, id))?.is_none() {
+                    return Err(Fault::damaged(format!(
+                        "the body of series {id} has no master"
+                    )));
+                }
+                self.decode_body(id, value.value())?;
+            }
+            let ids = read.open_table(IDS)?;
+            for entry in ids.iter().map_err(Fault::damaged)? {
+                let (key, value) = entry.map_err(Fault::damaged)?;
+                self.decode_body(key.value().1, value.value().body)?;
+            }
+            for view in self.views()? {
+                self.saved_state(&view)?;
+            }
+            Ok(())
+        })
     }
 
-    fn read(&self) -> Result<redb::ReadTransaction, StoreError> {
+    fn read(&self) -> Result<redb::ReadTransaction, Fault> {
         match &self.db {
-            Db::Writable(db) => db.begin_read(),
-            Db::ReadOnly(db) => db.begin_read(),
+            Db::Writable(db) => Ok(db.begin_read()?),
+            Db::ReadOnly(db) => Ok(db.begin_read()?),
         }
-        .map_err(|e| self.err(e))
     }
 
-    fn write(&self) -> Result<WriteTransaction, StoreError> {
+    fn write(&self) -> Result<WriteTransaction, Fault> {
         match &self.db {
-            Db::Writable(db) => db.begin_write().map_err(|e| self.err(e)),
-            Db::ReadOnly(_) => Err(StoreError::ReadOnly {
-                path: self.path.clone(),
-            }),
+            Db::Writable(db) => Ok(db.begin_write()?),
+            Db::ReadOnly(_) => Err(Fault::ReadOnly),
         }
     }
 
-    /// A record of ours that would not encode (no known record fails to).
-    pub(super) fn unwritable(&self, what: &str, e: impl std::fmt::Display) -> StoreError {
-        StoreError::Io {
-            path: self.path.clone(),
-            cause: format!("cannot encode {what}: {e}"),
+    /// Runs `body` and names the file in what it fails with.
+    fn run<T>(&self, body: impl FnOnce() -> Result<T, Fault>) -> Result<T, StoreError> {
+        body().map_err(|fault| self.located(fault))
+    }
+
+    /// The error a fault is in this file.
+    fn located(&self, fault: Fault) -> StoreError {
+        let path = self.path.clone();
+        match fault {
+            Fault::Db(source) => StoreError::Database { path, source },
+            Fault::Damaged(cause) => StoreError::Damaged { path, cause },
+            Fault::Unwritable(cause) => StoreError::Io { path, cause },
+            Fault::ReadOnly => StoreError::ReadOnly { path },
+            Fault::Schema(found) => StoreError::Schema {
+                path,
+                found,
+                expected: SCHEMA_VERSION,
+            },
         }
     }
 
-    pub(super) fn err(&self, e: impl Into<redb::Error>) -> StoreError {
-        StoreError::Database {
-            path: self.path.clone(),
-            source: e.into(),
-        }
-    }
-
-    /// A record that does not decode: the file is damaged (or from a foreign writer).
-    fn damaged(&self, what: impl std::fmt::Display) -> StoreError {
-        StoreError::Damaged {
-            path: self.path.clone(),
-            cause: what.to_string(),
-        }
-    }
-
-    fn check_schema(&self) -> Result<(), StoreError> {
+    fn check_schema(&self) -> Result<(), Fault> {
         let read = self.read()?;
         let found = match read.open_table(META) {
-            Ok(meta) => meta
-                .get("schema")
-                .map_err(|e| self.err(e))?
-                .map(|v| v.value()),
+            Ok(meta) => meta.get("schema")?.map(|v| v.value()),
             Err(redb::TableError::TableDoesNotExist(_)) => None,
-            Err(e) => return Err(self.err(e)),
+            Err(e) => return Err(e.into()),
         };
         drop(read);
         match found {
             Some(v) if v == SCHEMA_VERSION => Ok(()),
             Some(v) if OLDER_SCHEMAS.contains(&v) => self.rebuild(v),
-            Some(found) => Err(StoreError::Schema {
-                path: self.path.clone(),
-                found,
-                expected: SCHEMA_VERSION,
-            }),
+            Some(found) => Err(Fault::Schema(found)),
             None => self.initialise(),
         }
     }
 
     /// Empties a file of an older schema, tables and sync state alike: the next sync fills it
     /// with a full round. Tokens live elsewhere and are kept.
-    fn rebuild(&self, found: u64) -> Result<(), StoreError> {
+    fn rebuild(&self, found: u64) -> Result<(), Fault> {
         let txn = self.write()?;
         {
-            let meta = txn.open_table(META).map_err(|e| self.err(e))?;
+            let meta = txn.open_table(META)?;
             // Another process may have rebuilt the file meanwhile.
-            let now = meta
-                .get("schema")
-                .map_err(|e| self.err(e))?
-                .map(|v| v.value());
+            let now = meta.get("schema")?.map(|v| v.value());
             drop(meta);
             if now == Some(found) {
-                for table in txn.list_tables().map_err(|e| self.err(e))? {
+                for table in txn.list_tables()? {
                     if redb::TableHandle::name(&table) != "meta" {
-                        txn.delete_table(table).map_err(|e| self.err(e))?;
+                        txn.delete_table(table)?;
                     }
                 }
-                txn.open_table(META)
-                    .map_err(|e| self.err(e))?
-                    .remove("schema")
-                    .map_err(|e| self.err(e))?;
+                txn.open_table(META)?.remove("schema")?;
             }
         }
-        txn.commit().map_err(|e| self.err(e))?;
+        txn.commit()?;
         tracing::info!(
             "cache of schema {found} emptied for schema {SCHEMA_VERSION}; the next sync refills it"
         );
         self.initialise()
     }
 
-    fn initialise(&self) -> Result<(), StoreError> {
+    fn initialise(&self) -> Result<(), Fault> {
         let txn = self.write()?;
         {
-            let mut meta = txn.open_table(META).map_err(|e| self.err(e))?;
+            let mut meta = txn.open_table(META)?;
             // Another process may have initialised the file meanwhile; a foreign schema wins.
-            if meta.get("schema").map_err(|e| self.err(e))?.is_none() {
-                meta.insert("schema", SCHEMA_VERSION)
-                    .map_err(|e| self.err(e))?;
+            if meta.get("schema")?.is_none() {
+                meta.insert("schema", SCHEMA_VERSION)?;
             }
-            txn.open_table(EVENTS).map_err(|e| self.err(e))?;
-            txn.open_table(TIMES).map_err(|e| self.err(e))?;
-            txn.open_table(IDS).map_err(|e| self.err(e))?;
-            txn.open_table(LONGEST).map_err(|e| self.err(e))?;
-            txn.open_table(SYNC).map_err(|e| self.err(e))?;
-            txn.open_table(MASTERS).map_err(|e| self.err(e))?;
-            txn.open_table(MASTER_BODIES).map_err(|e| self.err(e))?;
-            txn.open_table(SERIES).map_err(|e| self.err(e))?;
+            txn.open_table(EVENTS)?;
+            txn.open_table(TIMES)?;
+            txn.open_table(IDS)?;
+            txn.open_table(LONGEST)?;
+            txn.open_table(SYNC)?;
+            txn.open_table(MASTERS)?;
+            txn.open_table(MASTER_BODIES)?;
+            txn.open_table(SERIES)?;
         }
-        txn.commit().map_err(|e| self.err(e))?;
+        txn.commit()?;
         let read = self.read()?;
-        let meta = read.open_table(META).map_err(|e| self.err(e))?;
-        match meta
-            .get("schema")
-            .map_err(|e| self.err(e))?
-            .map(|v| v.value())
-        {
+        let meta = read.open_table(META)?;
+        match meta.get("schema")?.map(|v| v.value()) {
             Some(SCHEMA_VERSION) => Ok(()),
-            found => Err(StoreError::Schema {
-                path: self.path.clone(),
-                found: found.unwrap_or(0),
-                expected: SCHEMA_VERSION,
-            }),
+            found => Err(Fault::Schema(found.unwrap_or(0))),
         }
     }
 
@@ -768,15 +795,17 @@ impl Store {
         view: &str,
         pages: &[PageJob<'_>],
     ) -> Result<Vec<PageOutcome>, StoreError> {
-        // Every commit is durable: the cache is shared with other deltacal processes, where
-        // redb allows no other kind, and a page that survives a crash need not be fetched again.
-        let txn = self.write()?;
-        let mut done = Vec::with_capacity(pages.len());
-        for page in pages {
-            done.push(self.apply_in(&txn, view, page)?);
-        }
-        txn.commit().map_err(|e| self.err(e))?;
-        Ok(done)
+        self.run(|| {
+            // Every commit is durable: the cache is shared with other deltacal processes, where
+            // redb allows no other kind, and a page that survives a crash need not be fetched again.
+            let txn = self.write()?;
+            let mut done = Vec::with_capacity(pages.len());
+            for page in pages {
+                done.push(self.apply_in(&txn, view, page)?);
+            }
+            txn.commit()?;
+            Ok(done)
+        })
     }
 
     fn apply_in(
@@ -788,7 +817,7 @@ impl Store {
             cursor,
             sweep,
         }: &PageJob<'_>,
-    ) -> Result<PageOutcome, StoreError> {
+    ) -> Result<PageOutcome, Fault> {
         let previous = self.state_in(txn, view)?;
         let last_counts = previous.as_ref().and_then(|p| p.last_counts);
         let (mut backlog, mut progress) = match previous {
@@ -824,18 +853,13 @@ impl Store {
     }
 
     /// A view's saved state, read inside a write transaction.
-    fn state_in(
-        &self,
-        txn: &WriteTransaction,
-        view: &str,
-    ) -> Result<Option<SyncState>, StoreError> {
-        let sync = txn.open_table(SYNC).map_err(|e| self.err(e))?;
+    fn state_in(&self, txn: &WriteTransaction, view: &str) -> Result<Option<SyncState>, Fault> {
+        let sync = txn.open_table(SYNC)?;
         let state = sync
-            .get(view)
-            .map_err(|e| self.err(e))?
+            .get(view)?
             .map(|v| serde_json::from_slice(v.value()))
             .transpose()
-            .map_err(|e| self.damaged(format!("sync state of {view}: {e}")))?;
+            .map_err(|e| Fault::damaged(format!("sync state of {view}: {e}")))?;
         Ok(state)
     }
 
@@ -844,12 +868,9 @@ impl Store {
         txn: &WriteTransaction,
         view: &str,
         state: &SyncState,
-    ) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(state).map_err(|e| self.unwritable(view, e))?;
-        txn.open_table(SYNC)
-            .map_err(|e| self.err(e))?
-            .insert(view, bytes.as_slice())
-            .map_err(|e| self.err(e))?;
+    ) -> Result<(), Fault> {
+        let bytes = serde_json::to_vec(state).map_err(|e| Fault::unwritable(view, e))?;
+        txn.open_table(SYNC)?.insert(view, bytes.as_slice())?;
         Ok(())
     }
 
@@ -860,148 +881,146 @@ impl Store {
         view: &str,
         range: Option<(DateTime<Utc>, DateTime<Utc>)>,
         completed: bool,
-    ) -> Result<(), StoreError> {
-        let mut changes = txn.open_table(CHANGES).map_err(|e| self.err(e))?;
-        let last = changes
-            .last()
-            .map_err(|e| self.err(e))?
-            .map_or(0, |(k, _)| k.value());
+    ) -> Result<(), Fault> {
+        let mut changes = txn.open_table(CHANGES)?;
+        let last = changes.last()?.map_or(0, |(k, _)| k.value());
         let (from, to) = range.map_or((NO_SPAN, NO_SPAN), |(a, b)| (to_ms(a), to_ms(b)));
         let number = last + 1;
-        changes
-            .insert(
-                number,
-                ChangeRow {
-                    process: std::process::id(),
-                    view,
-                    from,
-                    to,
-                    completed,
-                },
-            )
-            .map_err(|e| self.err(e))?;
+        changes.insert(
+            number,
+            ChangeRow {
+                process: std::process::id(),
+                view,
+                from,
+                to,
+                completed,
+            },
+        )?;
         if number > CHANGES_KEPT {
-            changes
-                .remove(number - CHANGES_KEPT)
-                .map_err(|e| self.err(e))?;
+            changes.remove(number - CHANGES_KEPT)?;
         }
         Ok(())
     }
 
     /// The number of the last commit that changed a view (0 before any).
     pub fn last_change(&self) -> Result<u64, StoreError> {
-        let read = self.read()?;
-        let changes = match read.open_table(CHANGES) {
-            Ok(table) => table,
-            // A cache no process has written to since it was made.
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(0),
-            Err(e) => return Err(self.err(e)),
-        };
-        Ok(changes
-            .last()
-            .map_err(|e| self.err(e))?
-            .map_or(0, |(k, _)| k.value()))
+        self.run(|| {
+            let read = self.read()?;
+            let changes = match read.open_table(CHANGES) {
+                Ok(table) => table,
+                // A cache no process has written to since it was made.
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(0),
+                Err(e) => return Err(e.into()),
+            };
+            Ok(changes.last()?.map_or(0, |(k, _)| k.value()))
+        })
     }
 
     /// The commits after number `seen` made by other processes than this one, and the last
     /// number; None for the commits when `seen` is so far behind that some are no longer
     /// kept (the reader then re-reads all it shows).
     pub fn changes_after(&self, seen: u64) -> Result<(u64, Option<Vec<CacheChange>>), StoreError> {
-        let read = self.read()?;
-        let changes = match read.open_table(CHANGES) {
-            Ok(table) => table,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok((0, Some(Vec::new()))),
-            Err(e) => return Err(self.err(e)),
-        };
-        let first = changes.first().map_err(|e| self.err(e))?;
-        let Some((first, _)) = first else {
-            return Ok((seen, Some(Vec::new())));
-        };
-        let mut last = seen;
-        let lost = first.value() > seen + 1;
-        let mut found = Vec::new();
-        let me = std::process::id();
-        for entry in changes.range(seen + 1..).map_err(|e| self.err(e))? {
-            let (key, value) = entry.map_err(|e| self.err(e))?;
-            last = key.value();
-            let ChangeRow {
-                process: pid,
-                view,
-                from,
-                to,
-                completed,
-            } = value.value();
-            if pid == me {
-                continue;
+        self.run(|| {
+            let read = self.read()?;
+            let changes = match read.open_table(CHANGES) {
+                Ok(table) => table,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok((0, Some(Vec::new()))),
+                Err(e) => return Err(e.into()),
+            };
+            let first = changes.first()?;
+            let Some((first, _)) = first else {
+                return Ok((seen, Some(Vec::new())));
+            };
+            let mut last = seen;
+            let lost = first.value() > seen + 1;
+            let mut found = Vec::new();
+            let me = std::process::id();
+            for entry in changes.range(seen + 1..)? {
+                let (key, value) = entry?;
+                last = key.value();
+                let ChangeRow {
+                    process: pid,
+                    view,
+                    from,
+                    to,
+                    completed,
+                } = value.value();
+                if pid == me {
+                    continue;
+                }
+                found.push(CacheChange {
+                    view: ViewKey::from(view),
+                    range: (from != NO_SPAN).then(|| (from_ms(from), from_ms(to))),
+                    completed,
+                });
             }
-            found.push(CacheChange {
-                view: ViewKey::from(view),
-                range: (from != NO_SPAN).then(|| (from_ms(from), from_ms(to))),
-                completed,
-            });
-        }
-        Ok((last, (!lost).then_some(found)))
+            Ok((last, (!lost).then_some(found)))
+        })
     }
 
-    fn decode(&self, id: &str, bytes: &[u8]) -> Result<Event, StoreError> {
-        postcard::from_bytes(bytes).map_err(|e| self.damaged(format!("event {id}: {e}")))
+    fn decode(&self, id: &str, bytes: &[u8]) -> Result<Event, Fault> {
+        postcard::from_bytes(bytes).map_err(|e| Fault::damaged(format!("event {id}: {e}")))
     }
 
     /// A body as an id or master row keeps it: empty when the event has none.
-    fn decode_body(&self, id: &str, bytes: &[u8]) -> Result<Option<Body>, StoreError> {
+    fn decode_body(&self, id: &str, bytes: &[u8]) -> Result<Option<Body>, Fault> {
         if bytes.is_empty() {
             return Ok(None);
         }
         postcard::from_bytes(bytes)
             .map(Some)
-            .map_err(|e| self.damaged(format!("body of event {id}: {e}")))
+            .map_err(|e| Fault::damaged(format!("body of event {id}: {e}")))
     }
 
     /// Drops a view's saved link, so its next round is a full one; the cache stays as it is.
     pub fn forget_link(&self, view: &str) -> Result<(), StoreError> {
-        let txn = self.write()?;
-        if let Some(mut state) = self.state_in(&txn, view)? {
-            state.cursor.link = None;
-            self.save_state_in(&txn, view, &state)?;
-        }
-        txn.commit().map_err(|e| self.err(e))?;
-        Ok(())
+        self.run(|| {
+            let txn = self.write()?;
+            if let Some(mut state) = self.state_in(&txn, view)? {
+                state.cursor.link = None;
+                self.save_state_in(&txn, view, &state)?;
+            }
+            txn.commit()?;
+            Ok(())
+        })
     }
 
+    /// A view's saved sync state; none before its first page.
     pub fn sync_state(&self, view: &str) -> Result<Option<SyncState>, StoreError> {
+        self.run(|| self.saved_state(view))
+    }
+
+    fn saved_state(&self, view: &str) -> Result<Option<SyncState>, Fault> {
         let read = self.read()?;
-        let sync = read.open_table(SYNC).map_err(|e| self.err(e))?;
-        let Some(bytes) = sync.get(view).map_err(|e| self.err(e))? else {
+        let sync = read.open_table(SYNC)?;
+        let Some(bytes) = sync.get(view)? else {
             return Ok(None);
         };
         serde_json::from_slice(bytes.value())
             .map(Some)
-            .map_err(|e| self.damaged(format!("sync state of {view}: {e}")))
+            .map_err(|e| Fault::damaged(format!("sync state of {view}: {e}")))
     }
 
     /// The series of a view that have an instance in the cache (their changes reach the view's
     /// incremental rounds).
     pub fn tracked_masters(&self, view: &str) -> Result<BTreeSet<String>, StoreError> {
-        let read = self.read()?;
-        let series = read.open_table(SERIES).map_err(|e| self.err(e))?;
-        let ids = read.open_table(IDS).map_err(|e| self.err(e))?;
-        let mut masters = BTreeSet::new();
-        for entry in series.range((view, "", "")..).map_err(|e| self.err(e))? {
-            let (key, _) = entry.map_err(|e| self.err(e))?;
-            let (v, master, instance) = key.value();
-            if v != view {
-                break;
+        self.run(|| {
+            let read = self.read()?;
+            let series = read.open_table(SERIES)?;
+            let ids = read.open_table(IDS)?;
+            let mut masters = BTreeSet::new();
+            for entry in series.range((view, "", "")..)? {
+                let (key, _) = entry?;
+                let (v, master, instance) = key.value();
+                if v != view {
+                    break;
+                }
+                if !masters.contains(master) && ids.get((view, instance))?.is_some() {
+                    masters.insert(master.to_owned());
+                }
             }
-            if !masters.contains(master)
-                && ids
-                    .get((view, instance))
-                    .map_err(|e| self.err(e))?
-                    .is_some()
-            {
-                masters.insert(master.to_owned());
-            }
-        }
-        Ok(masters)
+            Ok(masters)
+        })
     }
 
     /// The masters of `ids`, the series of `view` that the cache holds (an export writes each
@@ -1011,24 +1030,26 @@ impl Store {
         view: &str,
         ids: impl IntoIterator<Item = &'a str>,
     ) -> Result<Vec<Event>, StoreError> {
-        let read = self.read()?;
-        let masters = read.open_table(MASTERS).map_err(|e| self.err(e))?;
-        let mut found = Vec::new();
-        for id in ids {
-            if let Some(row) = masters.get((view, id)).map_err(|e| self.err(e))? {
-                found.push(self.decode(id, row.value().record)?);
+        self.run(|| {
+            let read = self.read()?;
+            let masters = read.open_table(MASTERS)?;
+            let mut found = Vec::new();
+            for id in ids {
+                if let Some(row) = masters.get((view, id))? {
+                    found.push(self.decode(id, row.value().record)?);
+                }
             }
-        }
-        Ok(found)
+            Ok(found)
+        })
     }
 
     /// Every view the cache has state for, in name order.
-    fn views(&self) -> Result<Vec<ViewKey>, StoreError> {
+    fn views(&self) -> Result<Vec<ViewKey>, Fault> {
         let read = self.read()?;
-        let sync = read.open_table(SYNC).map_err(|e| self.err(e))?;
+        let sync = read.open_table(SYNC)?;
         let mut views = Vec::new();
-        for entry in sync.iter().map_err(|e| self.err(e))? {
-            let (key, _) = entry.map_err(|e| self.err(e))?;
+        for entry in sync.iter()? {
+            let (key, _) = entry?;
             views.push(ViewKey::from(key.value()));
         }
         Ok(views)
@@ -1042,17 +1063,19 @@ impl Store {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<CachedEvent>, StoreError> {
-        let all_views;
-        let views = match views {
-            Some(v) => v,
-            None => {
-                all_views = self.views()?;
-                &all_views
-            }
-        };
-        let mut found = Vec::new();
-        self.visit_overlapping(views, from, to, push_to(&mut found))?;
-        Ok(by_start(found))
+        self.run(|| {
+            let all_views;
+            let views = match views {
+                Some(v) => v,
+                None => {
+                    all_views = self.views()?;
+                    &all_views
+                }
+            };
+            let mut found = Vec::new();
+            let Ok(()) = self.scan(views, (from, to), None, push_to(&mut found))?;
+            Ok(by_start(found))
+        })
     }
 
     /// The keys of a view's events table to scan for events overlapping `[from_ms, to_ms)`:
@@ -1063,12 +1086,8 @@ impl Store {
         view: &'v str,
         from_ms: i64,
         to_ms: i64,
-    ) -> Result<(EventKey<'v>, EventKey<'v>), StoreError> {
-        let span = longest
-            .get(view)
-            .map_err(|e| self.err(e))?
-            .map(|v| v.value())
-            .unwrap_or(0);
+    ) -> Result<(EventKey<'v>, EventKey<'v>), Fault> {
+        let span = longest.get(view)?.map(|v| v.value()).unwrap_or(0);
         Ok((
             (view, from_ms.saturating_sub(span).max(NO_SPAN + 1), ""),
             (view, to_ms, ""),
@@ -1085,7 +1104,7 @@ impl Store {
         to: DateTime<Utc>,
         f: impl FnMut(&str, i64, Event) -> Result<(), E>,
     ) -> Result<(), E> {
-        self.scan(views, (from, to), None, f)
+        self.run(|| self.scan(views, (from, to), None, f))?
     }
 
     /// The scan behind the reads by time: each event of `views` overlapping `[from, to)` is
@@ -1093,45 +1112,49 @@ impl Store {
     /// once its master is known).
     /// With a `filter`, the scan steps through the time index instead of the rows, and reads
     /// only the rows whose times the filter wants: for reads that pass most rows by.
-    fn scan<E: From<StoreError>>(
+    /// An error of `f` stops the scan and is handed back as it is, inside.
+    fn scan<E>(
         &self,
         views: &[ViewKey],
         (from, to): (DateTime<Utc>, DateTime<Utc>),
         mut filter: Option<&mut dyn FnMut(&Timing) -> bool>,
         mut f: impl FnMut(&str, i64, Event) -> Result<(), E>,
-    ) -> Result<(), E> {
+    ) -> Result<Result<(), E>, Fault> {
         let read = self.read()?;
-        let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
-        let times = read.open_table(TIMES).map_err(|e| self.err(e))?;
-        let longest = read.open_table(LONGEST).map_err(|e| self.err(e))?;
-        let masters = read.open_table(MASTERS).map_err(|e| self.err(e))?;
+        let events = read.open_table(EVENTS)?;
+        let times = read.open_table(TIMES)?;
+        let longest = read.open_table(LONGEST)?;
+        let masters = read.open_table(MASTERS)?;
         let mut series = Masters::default();
         let (from_ms, to_ms) = (to_ms(from), to_ms(to));
         let overlaps = |start: i64, end: i64| end > from_ms || (end == start && start >= from_ms);
-        let mut emit = |view: &str, start: i64, id: &str, bytes: &[u8]| -> Result<(), E> {
-            let event = self.decode(id, bytes)?;
-            if let Some(event) = series.shown(self, &masters, view, event)? {
-                f(view, start, event)?;
-            }
-            Ok(())
-        };
+        let mut emit =
+            |view: &str, start: i64, id: &str, bytes: &[u8]| -> Result<Result<(), E>, Fault> {
+                let event = self.decode(id, bytes)?;
+                Ok(match series.shown(self, &masters, view, event)? {
+                    Some(event) => f(view, start, event),
+                    None => Ok(()),
+                })
+            };
         for view in views {
             let (lower, upper) = self.scan_bounds(&longest, view, from_ms, to_ms)?;
             let Some(filter) = filter.as_mut() else {
-                for entry in events.range(lower..upper).map_err(|e| self.err(e))? {
-                    let (key, value) = entry.map_err(|e| self.err(e))?;
+                for entry in events.range(lower..upper)? {
+                    let (key, value) = entry?;
                     let (_, start, id) = key.value();
                     let EventRow {
                         end, record: bytes, ..
                     } = value.value();
-                    if overlaps(start, end) {
-                        emit(view, start, id, bytes)?;
+                    if overlaps(start, end)
+                        && let Err(e) = emit(view, start, id, bytes)?
+                    {
+                        return Ok(Err(e));
                     }
                 }
                 continue;
             };
-            for entry in times.range(lower..upper).map_err(|e| self.err(e))? {
-                let (key, value) = entry.map_err(|e| self.err(e))?;
+            for entry in times.range(lower..upper)? {
+                let (key, value) = entry?;
                 let (_, start, id) = key.value();
                 let Some(timing) = Timing::from_row(start, value.value()) else {
                     continue;
@@ -1140,24 +1163,25 @@ impl Store {
                     continue;
                 }
                 let row = events
-                    .get((view.as_str(), start, id))
-                    .map_err(|e| self.err(e))?
-                    .ok_or_else(|| self.damaged(format!("event {id}: indexed, not stored")))?;
-                emit(view, start, id, row.value().record)?;
+                    .get((view.as_str(), start, id))?
+                    .ok_or_else(|| Fault::damaged(format!("event {id}: indexed, not stored")))?;
+                if let Err(e) = emit(view, start, id, row.value().record)? {
+                    return Ok(Err(e));
+                }
             }
         }
-        Ok(())
+        Ok(Ok(()))
     }
 
     /// [`Store::scan`] over the events that occupy a day of `[first, last]` in `zone`.
-    fn scan_days<E: From<StoreError>>(
+    fn scan_days<E>(
         &self,
         views: &[ViewKey],
         zone: &DisplayZone,
         (first, last): (NaiveDate, NaiveDate),
         filter: Option<&mut dyn FnMut(&Timing) -> bool>,
         mut f: impl FnMut(&str, i64, Event) -> Result<(), E>,
-    ) -> Result<(), E> {
+    ) -> Result<Result<(), E>, Fault> {
         let (from, to) = zone.days_range(first, last);
         let (from, to) = widen_for_all_day(from, to);
         self.scan(views, (from, to), filter, |view, start, event| {
@@ -1184,42 +1208,44 @@ impl Store {
         cap: usize,
         full: NaiveDate,
     ) -> Result<(Vec<CachedEvent>, BTreeMap<NaiveDate, usize>), StoreError> {
-        // Per day and kind (all-day or not): the events read that occupy it.
-        let mut read_per_day: HashMap<(NaiveDate, bool), usize> = HashMap::new();
-        let mut hidden: BTreeMap<NaiveDate, usize> = BTreeMap::new();
-        let table = DayTable::new(zone, first, last);
-        let mut keep = |timing: &Timing| {
-            let (a, b) = timing.days(&table);
-            if a <= full && full <= b {
-                return true;
-            }
-            let (a, b) = (a.max(first), b.min(last));
-            if a > b {
-                // Outside the grid: nothing to show or count.
-                return false;
-            }
-            let kind = timing.all_day.is_some();
-            let days = || a.iter_days().take_while(move |d| *d <= b);
-            let room = days().any(|d| read_per_day.get(&(d, kind)).copied().unwrap_or(0) < cap);
-            for d in days() {
-                if room {
-                    *read_per_day.entry((d, kind)).or_default() += 1;
-                } else {
-                    *hidden.entry(d).or_default() += 1;
+        self.run(|| {
+            // Per day and kind (all-day or not): the events read that occupy it.
+            let mut read_per_day: HashMap<(NaiveDate, bool), usize> = HashMap::new();
+            let mut hidden: BTreeMap<NaiveDate, usize> = BTreeMap::new();
+            let table = DayTable::new(zone, first, last);
+            let mut keep = |timing: &Timing| {
+                let (a, b) = timing.days(&table);
+                if a <= full && full <= b {
+                    return true;
                 }
-            }
-            room
-        };
-        let mut found = Vec::new();
-        // The month passes over most of a dense calendar's rows: it steps through the index.
-        self.scan_days(
-            views,
-            zone,
-            (first, last),
-            Some(&mut keep),
-            push_to(&mut found),
-        )?;
-        Ok((by_start(found), hidden))
+                let (a, b) = (a.max(first), b.min(last));
+                if a > b {
+                    // Outside the grid: nothing to show or count.
+                    return false;
+                }
+                let kind = timing.all_day.is_some();
+                let days = || a.iter_days().take_while(move |d| *d <= b);
+                let room = days().any(|d| read_per_day.get(&(d, kind)).copied().unwrap_or(0) < cap);
+                for d in days() {
+                    if room {
+                        *read_per_day.entry((d, kind)).or_default() += 1;
+                    } else {
+                        *hidden.entry(d).or_default() += 1;
+                    }
+                }
+                room
+            };
+            let mut found = Vec::new();
+            // The month passes over most of a dense calendar's rows: it steps through the index.
+            let Ok(()) = self.scan_days(
+                views,
+                zone,
+                (first, last),
+                Some(&mut keep),
+                push_to(&mut found),
+            )?;
+            Ok((by_start(found), hidden))
+        })
     }
 
     /// [`Store::visit_overlapping`] for the events that occupy a day of `[first, last]` in
@@ -1232,24 +1258,28 @@ impl Store {
         last: NaiveDate,
         mut f: impl FnMut(&str, Event) -> Result<(), E>,
     ) -> Result<(), E> {
-        self.scan_days(views, zone, (first, last), None, |view, _, event| {
-            f(view, event)
-        })
+        self.run(|| {
+            self.scan_days(views, zone, (first, last), None, |view, _, event| {
+                f(view, event)
+            })
+        })?
     }
 
     /// How many events a view holds.
     pub fn count(&self, view: &str) -> Result<u64, StoreError> {
-        let read = self.read()?;
-        let ids = read.open_table(IDS).map_err(|e| self.err(e))?;
-        let mut n = 0;
-        for entry in ids.range((view, "")..).map_err(|e| self.err(e))? {
-            let (key, _) = entry.map_err(|e| self.err(e))?;
-            if key.value().0 != view {
-                break;
+        self.run(|| {
+            let read = self.read()?;
+            let ids = read.open_table(IDS)?;
+            let mut n = 0;
+            for entry in ids.range((view, "")..)? {
+                let (key, _) = entry?;
+                if key.value().0 != view {
+                    break;
+                }
+                n += 1;
             }
-            n += 1;
-        }
-        Ok(n)
+            Ok(n)
+        })
     }
 
     /// Cached events of `views` that occupy any day of `[first, last]` in `zone`, sorted by start
@@ -1271,69 +1301,73 @@ impl Store {
     /// Every cached event `query` matches (stubs have nothing to match yet), soonest first.
     /// The body of one event, if the server sent one.
     pub fn body(&self, view: &str, id: &str) -> Result<Option<Body>, StoreError> {
-        let read = self.read()?;
-        let ids = read.open_table(IDS).map_err(|e| self.err(e))?;
-        let Some(row) = ids.get((view, id)).map_err(|e| self.err(e))? else {
-            return Ok(None);
-        };
-        let IdRow { start, body: own } = row.value();
-        // Whether the event shows its series' body is in its record.
-        let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
-        let Some(event) = events.get((view, start, id)).map_err(|e| self.err(e))? else {
-            return Err(self.damaged(format!("event {id} is indexed but missing")));
-        };
-        let event = self.decode(id, event.value().record)?;
-        let masters = read.open_table(MASTERS).map_err(|e| self.err(e))?;
-        let bodies = read.open_table(MASTER_BODIES).map_err(|e| self.err(e))?;
-        Masters::default().body(self, (&masters, &bodies), view, &event, own)
+        self.run(|| {
+            let read = self.read()?;
+            let ids = read.open_table(IDS)?;
+            let Some(row) = ids.get((view, id))? else {
+                return Ok(None);
+            };
+            let IdRow { start, body: own } = row.value();
+            // Whether the event shows its series' body is in its record.
+            let events = read.open_table(EVENTS)?;
+            let Some(event) = events.get((view, start, id))? else {
+                return Err(Fault::damaged(format!("event {id} is indexed but missing")));
+            };
+            let event = self.decode(id, event.value().record)?;
+            let masters = read.open_table(MASTERS)?;
+            let bodies = read.open_table(MASTER_BODIES)?;
+            Masters::default().body(self, (&masters, &bodies), view, &event, own)
+        })
     }
 
     /// Every cached event the query matches, by its fields or by its body's words; an event
     /// found by its body carries the body, so that narrowing the search can test it again.
     pub fn search(&self, query: &Query) -> Result<Vec<CachedEvent>, StoreError> {
-        let read = self.read()?;
-        let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
-        let ids = read.open_table(IDS).map_err(|e| self.err(e))?;
-        let masters = read.open_table(MASTERS).map_err(|e| self.err(e))?;
-        let bodies = read.open_table(MASTER_BODIES).map_err(|e| self.err(e))?;
-        let mut series = Masters::default();
-        let mut found = Vec::new();
-        for entry in events.iter().map_err(|e| self.err(e))? {
-            let (key, value) = entry.map_err(|e| self.err(e))?;
-            let (view, start, id) = key.value();
-            let event = self.decode(id, value.value().record)?;
-            let Some(mut event) = series.shown(self, &masters, view, event)? else {
-                continue;
-            };
-            let hit = query.matches(&event) || {
-                let own = ids.get((view, id)).map_err(|e| self.err(e))?;
-                let own = own.as_ref().map(|row| row.value().body).unwrap_or_default();
-                match series.body(self, (&masters, &bodies), view, &event, own)? {
-                    Some(body) if query.matches_body(&body) => {
-                        event.body = Some(body);
-                        true
+        self.run(|| {
+            let read = self.read()?;
+            let events = read.open_table(EVENTS)?;
+            let ids = read.open_table(IDS)?;
+            let masters = read.open_table(MASTERS)?;
+            let bodies = read.open_table(MASTER_BODIES)?;
+            let mut series = Masters::default();
+            let mut found = Vec::new();
+            for entry in events.iter()? {
+                let (key, value) = entry?;
+                let (view, start, id) = key.value();
+                let event = self.decode(id, value.value().record)?;
+                let Some(mut event) = series.shown(self, &masters, view, event)? else {
+                    continue;
+                };
+                let hit = query.matches(&event) || {
+                    let own = ids.get((view, id))?;
+                    let own = own.as_ref().map(|row| row.value().body).unwrap_or_default();
+                    match series.body(self, (&masters, &bodies), view, &event, own)? {
+                        Some(body) if query.matches_body(&body) => {
+                            event.body = Some(body);
+                            true
+                        }
+                        _ => false,
                     }
-                    _ => false,
+                };
+                if hit {
+                    found.push((
+                        start,
+                        CachedEvent {
+                            view: ViewKey::from(view),
+                            event,
+                        },
+                    ));
                 }
-            };
-            if hit {
-                found.push((
-                    start,
-                    CachedEvent {
-                        view: ViewKey::from(view),
-                        event,
-                    },
-                ));
             }
-        }
-        Ok(by_start(found))
+            Ok(by_start(found))
+        })
     }
 }
 
 /// A visitor of a scan that keeps what it is handed, for [`by_start`].
 fn push_to(
     found: &mut Vec<(i64, CachedEvent)>,
-) -> impl FnMut(&str, i64, Event) -> Result<(), StoreError> + '_ {
+) -> impl FnMut(&str, i64, Event) -> Result<(), std::convert::Infallible> + '_ {
     |view, start, event| {
         found.push((
             start,

@@ -32,41 +32,43 @@ impl Store {
     /// round fetched arrive by the thousand on a large calendar, and a transaction apiece would
     /// pay its fixed price (and fsync) for each.
     pub fn fix_series(&self, view: &str, fixes: &[SeriesFix]) -> Result<PageOutcome, StoreError> {
-        let txn = self.write()?;
-        let Some(mut state) = self.state_in(&txn, view)? else {
-            return Ok(PageOutcome::default());
-        };
-        let mut writer = Writer::open(self, &txn, view, state.cursor.generation)?;
-        for fix in fixes {
-            let master = fix.master();
-            match fix {
-                SeriesFix::Master(event) => {
-                    writer.put_master(event)?;
-                    state.backlog.masters.remove(master);
-                }
-                SeriesFix::Gone(_) => {
-                    writer.remove_series(master)?;
-                    state.backlog.forget(master);
-                }
-                SeriesFix::Instances(_, instances) => {
-                    let keep: std::collections::HashSet<&str> =
-                        instances.iter().map(|e| e.id.as_str()).collect();
-                    for id in writer.instance_ids(master)? {
-                        if !keep.contains(id.as_str()) {
-                            writer.remove(&id)?;
+        self.run(|| {
+            let txn = self.write()?;
+            let Some(mut state) = self.state_in(&txn, view)? else {
+                return Ok(PageOutcome::default());
+            };
+            let mut writer = Writer::open(self, &txn, view, state.cursor.generation)?;
+            for fix in fixes {
+                let master = fix.master();
+                match fix {
+                    SeriesFix::Master(event) => {
+                        writer.put_master(event)?;
+                        state.backlog.masters.remove(master);
+                    }
+                    SeriesFix::Gone(_) => {
+                        writer.remove_series(master)?;
+                        state.backlog.forget(master);
+                    }
+                    SeriesFix::Instances(_, instances) => {
+                        let keep: std::collections::HashSet<&str> =
+                            instances.iter().map(|e| e.id.as_str()).collect();
+                        for id in writer.instance_ids(master)? {
+                            if !keep.contains(id.as_str()) {
+                                writer.remove(&id)?;
+                            }
                         }
+                        for instance in instances {
+                            writer.upsert(instance)?;
+                        }
+                        state.backlog.instances.remove(master);
                     }
-                    for instance in instances {
-                        writer.upsert(instance)?;
-                    }
-                    state.backlog.instances.remove(master);
                 }
             }
-        }
-        let outcome = writer.finish()?;
-        self.save_state_in(&txn, view, &state)?;
-        self.note_change(&txn, view, outcome.range, false)?;
-        txn.commit().map_err(|e| self.err(e))?;
-        Ok(outcome)
+            let outcome = writer.finish()?;
+            self.save_state_in(&txn, view, &state)?;
+            self.note_change(&txn, view, outcome.range, false)?;
+            txn.commit()?;
+            Ok(outcome)
+        })
     }
 }

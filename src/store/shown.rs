@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use redb::ReadableTable;
 
-use super::{MasterRow, Store, StoreError};
+use super::{Fault, MasterRow, Store};
 use crate::model::{Body, Event};
 
 /// The masters of one view decoded once per transaction, read or write (None: not cached).
@@ -42,11 +42,11 @@ impl Masters {
         table: &impl MasterTable,
         view: &str,
         id: &str,
-    ) -> Result<Option<Rc<Event>>, StoreError> {
+    ) -> Result<Option<Rc<Event>>, Fault> {
         if let Some(found) = self.of(view).get(id) {
             return Ok(found.clone());
         }
-        let found = match table.get((view, id)).map_err(|e| store.err(e))? {
+        let found = match table.get((view, id))? {
             Some(row) => Some(Rc::new(store.decode(id, row.value().record)?)),
             None => None,
         };
@@ -67,7 +67,7 @@ impl Masters {
         table: &impl MasterTable,
         view: &str,
         event: &Event,
-    ) -> Result<Option<Rc<Event>>, StoreError> {
+    ) -> Result<Option<Rc<Event>>, Fault> {
         match event.series_master_id.as_deref() {
             Some(master) if event.is_occurrence() => self.get(store, table, view, master),
             _ => Ok(None),
@@ -82,7 +82,7 @@ impl Masters {
         table: &impl MasterTable,
         view: &str,
         event: Event,
-    ) -> Result<Event, StoreError> {
+    ) -> Result<Event, Fault> {
         Ok(match self.series_of(store, table, view, &event)? {
             Some(master) => event.completed_by(&master),
             None => event,
@@ -97,7 +97,7 @@ impl Masters {
         table: &impl MasterTable,
         view: &str,
         event: Event,
-    ) -> Result<Option<Event>, StoreError> {
+    ) -> Result<Option<Event>, Fault> {
         let event = self.complete(store, table, view, event)?;
         Ok((!event.is_stub()).then_some(event))
     }
@@ -112,14 +112,11 @@ impl Masters {
         view: &str,
         event: &Event,
         own: &[u8],
-    ) -> Result<Option<Body>, StoreError> {
+    ) -> Result<Option<Body>, Fault> {
         let Some(master) = self.series_of(store, table, view, event)? else {
             return store.decode_body(&event.id, own);
         };
-        match bodies
-            .get((view, master.id.as_str()))
-            .map_err(|e| store.err(e))?
-        {
+        match bodies.get((view, master.id.as_str()))? {
             Some(body) => store.decode_body(&master.id, body.value()),
             None => Ok(None),
         }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::Fault;
 use super::tables::{EVENTS, EventRow, IDS, MASTERS, META};
 use super::{
     Cursor, Masters, PageJob, PageOutcome, SCHEMA_VERSION, SavedLink, Store, StoreError, SyncState,
@@ -66,12 +67,12 @@ impl CommitOne for Store {
 /// Queries only the tests make, kept out of the production type's file.
 impl Store {
     /// Removes every event of `view` written by a generation older than `generation`.
-    fn sweep(&self, view: &str, generation: u64) -> Result<PageOutcome, StoreError> {
+    fn sweep(&self, view: &str, generation: u64) -> Result<PageOutcome, Fault> {
         let txn = self.write()?;
         let mut writer = Writer::open(self, &txn, view, generation)?;
         writer.sweep()?;
         let outcome = writer.finish()?;
-        txn.commit().map_err(|e| self.err(e))?;
+        txn.commit()?;
         Ok(outcome)
     }
 
@@ -81,25 +82,22 @@ impl Store {
         read: &redb::ReadTransaction,
         view: &str,
         id: &str,
-    ) -> Result<Option<i64>, StoreError> {
-        let ids = read.open_table(IDS).map_err(|e| self.err(e))?;
-        Ok(ids
-            .get((view, id))
-            .map_err(|e| self.err(e))?
-            .map(|v| v.value().start))
+    ) -> Result<Option<i64>, Fault> {
+        let ids = read.open_table(IDS)?;
+        Ok(ids.get((view, id))?.map(|v| v.value().start))
     }
 
     /// One cached event.
-    fn event(&self, view: &str, id: &str) -> Result<Option<Event>, StoreError> {
+    fn event(&self, view: &str, id: &str) -> Result<Option<Event>, Fault> {
         let read = self.read()?;
         let Some(start) = self.start_of(&read, view, id)? else {
             return Ok(None);
         };
-        let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
-        let Some(row) = events.get((view, start, id)).map_err(|e| self.err(e))? else {
-            return Err(self.damaged(format!("event {id} is indexed but missing")));
+        let events = read.open_table(EVENTS)?;
+        let Some(row) = events.get((view, start, id))? else {
+            return Err(Fault::damaged(format!("event {id} is indexed but missing")));
         };
-        let masters = read.open_table(MASTERS).map_err(|e| self.err(e))?;
+        let masters = read.open_table(MASTERS)?;
         let event = self.decode(id, row.value().record)?;
         Masters::default()
             .complete(self, &masters, view, event)
@@ -107,15 +105,12 @@ impl Store {
     }
 
     /// Every event of a view as (id, version, generation), in id order.
-    fn versions(&self, view: &str) -> Result<Vec<(String, Option<String>, u64)>, StoreError> {
+    fn versions(&self, view: &str) -> Result<Vec<(String, Option<String>, u64)>, Fault> {
         let read = self.read()?;
-        let events = read.open_table(EVENTS).map_err(|e| self.err(e))?;
+        let events = read.open_table(EVENTS)?;
         let mut out = Vec::new();
-        for entry in events
-            .range((view, i64::MIN, "")..)
-            .map_err(|e| self.err(e))?
-        {
-            let (key, value) = entry.map_err(|e| self.err(e))?;
+        for entry in events.range((view, i64::MIN, "")..)? {
+            let (key, value) = entry?;
             let (key_view, _, id) = key.value();
             if key_view != view {
                 break;
@@ -723,7 +718,7 @@ fn the_cache_is_private_and_never_opened_through_a_link() {
 fn a_database_error_keeps_redb_s_error_as_its_source() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("cache.redb")).unwrap();
-    let e = store.err(redb::StorageError::Corrupted("page 7".into()));
+    let e = store.located(Fault::from(redb::StorageError::Corrupted("page 7".into())));
     let source = std::error::Error::source(&e).expect("redb's error is kept");
     assert!(source.to_string().contains("page 7"), "{source}");
     assert!(

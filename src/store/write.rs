@@ -9,15 +9,10 @@ use redb::{ReadableTable, Table, WriteTransaction};
 
 use super::shown::Masters;
 use super::{
-    Backlog, EVENTS, EventRow, IDS, IdRow, LONGEST, MASTER_BODIES, MASTERS, MasterRow, NO_SPAN,
-    PageOutcome, SERIES, Store, StoreError, TIMES, TimesRow, Timing, to_ms,
+    Backlog, EVENTS, EventRow, Fault, IDS, IdRow, LONGEST, MASTER_BODIES, MASTERS, MasterRow,
+    NO_SPAN, PageOutcome, SERIES, Store, TIMES, TimesRow, Timing, to_ms,
 };
 use crate::model::{Change, Event};
-
-/// The error of a failed table operation, without borrowing the whole writer.
-fn failed<E: Into<redb::Error>>(store: &Store) -> impl Fn(E) -> StoreError + '_ {
-    move |e| store.err(e)
-}
 
 /// The tables of one view in one write transaction, and what the writes did.
 pub(super) struct Writer<'s, 't> {
@@ -45,24 +40,19 @@ impl<'s, 't> Writer<'s, 't> {
         txn: &'t WriteTransaction,
         view: &'s str,
         generation: u64,
-    ) -> Result<Writer<'s, 't>, StoreError> {
-        let err = |e: redb::TableError| store.err(e);
-        let longest_table = txn.open_table(LONGEST).map_err(err)?;
-        let longest = longest_table
-            .get(view)
-            .map_err(|e| store.err(e))?
-            .map(|v| v.value())
-            .unwrap_or(0);
+    ) -> Result<Writer<'s, 't>, Fault> {
+        let longest_table = txn.open_table(LONGEST)?;
+        let longest = longest_table.get(view)?.map(|v| v.value()).unwrap_or(0);
         Ok(Writer {
             store,
             view,
             generation,
-            events: txn.open_table(EVENTS).map_err(err)?,
-            times: txn.open_table(TIMES).map_err(err)?,
-            ids: txn.open_table(IDS).map_err(err)?,
-            masters: txn.open_table(MASTERS).map_err(err)?,
-            master_bodies: txn.open_table(MASTER_BODIES).map_err(err)?,
-            series: txn.open_table(SERIES).map_err(err)?,
+            events: txn.open_table(EVENTS)?,
+            times: txn.open_table(TIMES)?,
+            ids: txn.open_table(IDS)?,
+            masters: txn.open_table(MASTERS)?,
+            master_bodies: txn.open_table(MASTER_BODIES)?,
+            series: txn.open_table(SERIES)?,
             longest_table,
             longest,
             longest_before: longest,
@@ -80,7 +70,7 @@ impl<'s, 't> Writer<'s, 't> {
         full: bool,
         backlog: &mut Backlog,
         current: &BTreeSet<String>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<(), Fault> {
         // A series is never split across pages: a master and its stubs arrive together.
         let page_masters: BTreeSet<&str> = changes
             .iter()
@@ -163,24 +153,21 @@ impl<'s, 't> Writer<'s, 't> {
 
     /// Stores a series master: its occurrences show its properties from now on (they are
     /// completed with them when read).
-    pub(super) fn put_master(&mut self, master: &Event) -> Result<(), StoreError> {
+    pub(super) fn put_master(&mut self, master: &Event) -> Result<(), Fault> {
         let (record, body) = self.encode(master)?;
         let key = (self.view, master.id.as_str());
-        self.masters
-            .insert(
-                key,
-                MasterRow {
-                    generation: self.generation,
-                    record: record.as_slice(),
-                },
-            )
-            .map_err(failed(self.store))?;
+        self.masters.insert(
+            key,
+            MasterRow {
+                generation: self.generation,
+                record: record.as_slice(),
+            },
+        )?;
         if body.is_empty() {
             self.master_bodies.remove(key)
         } else {
             self.master_bodies.insert(key, body.as_slice())
-        }
-        .map_err(failed(self.store))?;
+        }?;
         self.known_masters
             .set(self.view, &master.id, Some(Rc::new(master.clone())));
         for id in self.instance_ids(&master.id)? {
@@ -191,19 +178,13 @@ impl<'s, 't> Writer<'s, 't> {
 
     /// A cached occurrence shows its series' properties, being all-day among them: its time
     /// index row, which the month reads, follows the master. Its days are marked changed.
-    fn reindex_with_series(&mut self, id: &str, master: &Event) -> Result<(), StoreError> {
-        let Some(start) = self
-            .ids
-            .get((self.view, id))
-            .map_err(failed(self.store))?
-            .map(|v| v.value().start)
-        else {
+    fn reindex_with_series(&mut self, id: &str, master: &Event) -> Result<(), Fault> {
+        let Some(start) = self.ids.get((self.view, id))?.map(|v| v.value().start) else {
             return Ok(());
         };
         let Some((end, event)) = self
             .events
-            .get((self.view, start, id))
-            .map_err(failed(self.store))?
+            .get((self.view, start, id))?
             .map(|v| {
                 let EventRow {
                     end, record: bytes, ..
@@ -219,13 +200,9 @@ impl<'s, 't> Writer<'s, 't> {
         }
         let row = Timing::row(&event.with_series(master), end);
         let key = (self.view, start, id);
-        let indexed = self
-            .times
-            .get(key)
-            .map_err(failed(self.store))?
-            .map(|v| v.value());
+        let indexed = self.times.get(key)?.map(|v| v.value());
         if indexed != Some(row) {
-            self.times.insert(key, row).map_err(failed(self.store))?;
+            self.times.insert(key, row)?;
         }
         self.outcome.touch(start, end);
         Ok(())
@@ -233,36 +210,25 @@ impl<'s, 't> Writer<'s, 't> {
 
     /// Stamps a cached master with this generation, so a full round's sweep keeps it.
     /// False when the master is not cached.
-    fn restamp_master(&mut self, id: &str) -> Result<bool, StoreError> {
-        let record = match self
-            .masters
-            .get((self.view, id))
-            .map_err(failed(self.store))?
-        {
+    fn restamp_master(&mut self, id: &str) -> Result<bool, Fault> {
+        let record = match self.masters.get((self.view, id))? {
             Some(row) if row.value().generation == self.generation => return Ok(true),
             Some(row) => row.value().record.to_vec(),
             None => return Ok(false),
         };
-        self.masters
-            .insert(
-                (self.view, id),
-                MasterRow {
-                    generation: self.generation,
-                    record: record.as_slice(),
-                },
-            )
-            .map_err(failed(self.store))?;
+        self.masters.insert(
+            (self.view, id),
+            MasterRow {
+                generation: self.generation,
+                record: record.as_slice(),
+            },
+        )?;
         Ok(true)
     }
 
     /// True when `id` names a series this view knows: its master, or instances of it.
-    fn is_series(&self, id: &str) -> Result<bool, StoreError> {
-        if self
-            .masters
-            .get((self.view, id))
-            .map_err(failed(self.store))?
-            .is_some()
-        {
+    fn is_series(&self, id: &str) -> Result<bool, Fault> {
+        if self.masters.get((self.view, id))?.is_some() {
             return Ok(true);
         }
         Ok(self.instances(id)?.next().transpose()?.is_some())
@@ -273,15 +239,12 @@ impl<'s, 't> Writer<'s, 't> {
     fn instances(
         &self,
         master: &str,
-    ) -> Result<impl Iterator<Item = Result<String, StoreError>> + use<'_>, StoreError> {
-        let range = self
-            .series
-            .range((self.view, master, "")..)
-            .map_err(failed(self.store))?;
+    ) -> Result<impl Iterator<Item = Result<String, Fault>> + use<'_>, Fault> {
+        let range = self.series.range((self.view, master, "")..)?;
         let (view, master) = (self.view.to_owned(), master.to_owned());
         Ok(range
             .map(move |entry| {
-                let (key, _) = entry.map_err(failed(self.store))?;
+                let (key, _) = entry?;
                 let (v, m, id) = key.value();
                 Ok((v == view && m == master).then(|| id.to_owned()))
             })
@@ -289,12 +252,12 @@ impl<'s, 't> Writer<'s, 't> {
     }
 
     /// Every instance id of a series the view holds.
-    pub(super) fn instance_ids(&self, master: &str) -> Result<Vec<String>, StoreError> {
+    pub(super) fn instance_ids(&self, master: &str) -> Result<Vec<String>, Fault> {
         self.instances(master)?.collect()
     }
 
     /// Removes a series: its master and every instance.
-    pub(super) fn remove_series(&mut self, master: &str) -> Result<(), StoreError> {
+    pub(super) fn remove_series(&mut self, master: &str) -> Result<(), Fault> {
         for id in self.instance_ids(master)? {
             self.remove(&id)?;
         }
@@ -304,20 +267,16 @@ impl<'s, 't> Writer<'s, 't> {
     }
 
     /// Takes out a master's row and its body's.
-    fn drop_master(&mut self, id: &str) -> Result<(), StoreError> {
-        self.masters
-            .remove((self.view, id))
-            .map_err(failed(self.store))?;
-        self.master_bodies
-            .remove((self.view, id))
-            .map_err(failed(self.store))?;
+    fn drop_master(&mut self, id: &str) -> Result<(), Fault> {
+        self.masters.remove((self.view, id))?;
+        self.master_bodies.remove((self.view, id))?;
         Ok(())
     }
 
     /// Adds or replaces an event (not a master). An occurrence is stored as it came, and its
     /// time index row as it shows: with its series' properties when the master is known (a
     /// stub whose master is not stays hidden until it is).
-    pub(super) fn upsert(&mut self, event: &Event) -> Result<(), StoreError> {
+    pub(super) fn upsert(&mut self, event: &Event) -> Result<(), Fault> {
         let shown =
             match self
                 .known_masters
@@ -341,8 +300,7 @@ impl<'s, 't> Writer<'s, 't> {
                     start,
                     body: body.as_slice(),
                 },
-            )
-            .map_err(failed(self.store))?
+            )?
             .map(|v| v.value().start);
         let existed = old_start.is_some();
         if let Some(old_start) = old_start
@@ -355,9 +313,7 @@ impl<'s, 't> Writer<'s, 't> {
             self.outcome.touch(start, old_end);
         }
         if let Some(master) = event.series_master_id.as_deref() {
-            self.series
-                .insert((self.view, master, id), ())
-                .map_err(failed(self.store))?;
+            self.series.insert((self.view, master, id), ())?;
         }
         if start != NO_SPAN {
             self.longest = self.longest.max(end - start);
@@ -379,7 +335,7 @@ impl<'s, 't> Writer<'s, 't> {
         shown: &Event,
         (start, end): (i64, i64),
         record: &[u8],
-    ) -> Result<Option<i64>, StoreError> {
+    ) -> Result<Option<i64>, Fault> {
         let key = (self.view, start, shown.id.as_str());
         let old_end = self
             .events
@@ -390,19 +346,16 @@ impl<'s, 't> Writer<'s, 't> {
                     generation: self.generation,
                     record,
                 },
-            )
-            .map_err(failed(self.store))?
+            )?
             .map(|old| old.value().end);
-        self.times
-            .insert(key, Timing::row(shown, end))
-            .map_err(failed(self.store))?;
+        self.times.insert(key, Timing::row(shown, end))?;
         Ok(old_end)
     }
 
     /// An event's record for its row, and its body for its id row (empty when it has none):
     /// the rows every view reads in bulk never hold a body.
-    fn encode(&self, event: &Event) -> Result<(Vec<u8>, Vec<u8>), StoreError> {
-        let unwritable = |e| self.store.unwritable(&format!("event {}", event.id), e);
+    fn encode(&self, event: &Event) -> Result<(Vec<u8>, Vec<u8>), Fault> {
+        let unwritable = |e| Fault::unwritable(&format!("event {}", event.id), e);
         let record = postcard::to_allocvec(event).map_err(unwritable)?;
         let body = match &event.body {
             Some(body) => postcard::to_allocvec(body).map_err(unwritable)?,
@@ -412,27 +365,20 @@ impl<'s, 't> Writer<'s, 't> {
     }
 
     /// Removes an event; removing an unknown id does nothing.
-    pub(super) fn remove(&mut self, id: &str) -> Result<(), StoreError> {
+    pub(super) fn remove(&mut self, id: &str) -> Result<(), Fault> {
         if let Some(bytes) = self.take_row(id)? {
             self.outcome.removed += 1;
             let event = self.store.decode(id, &bytes)?;
             if let Some(master) = event.series_master_id.as_deref() {
-                self.series
-                    .remove((self.view, master, id))
-                    .map_err(failed(self.store))?;
+                self.series.remove((self.view, master, id))?;
             }
         }
         Ok(())
     }
 
     /// Takes an event's rows out, marking its old days changed; its record if it had one.
-    fn take_row(&mut self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let Some(start) = self
-            .ids
-            .remove((self.view, id))
-            .map_err(failed(self.store))?
-            .map(|v| v.value().start)
-        else {
+    fn take_row(&mut self, id: &str) -> Result<Option<Vec<u8>>, Fault> {
+        let Some(start) = self.ids.remove((self.view, id))?.map(|v| v.value().start) else {
             return Ok(None);
         };
         self.drop_rows(id, start).map(Some)
@@ -440,14 +386,9 @@ impl<'s, 't> Writer<'s, 't> {
 
     /// Takes out the event and time index rows of an event that starts at `start`, marking its
     /// days changed; its record (empty if its row was missing).
-    fn drop_rows(&mut self, id: &str, start: i64) -> Result<Vec<u8>, StoreError> {
-        let row = self
-            .events
-            .remove((self.view, start, id))
-            .map_err(failed(self.store))?;
-        self.times
-            .remove((self.view, start, id))
-            .map_err(failed(self.store))?;
+    fn drop_rows(&mut self, id: &str, start: i64) -> Result<Vec<u8>, Fault> {
+        let row = self.events.remove((self.view, start, id))?;
+        self.times.remove((self.view, start, id))?;
         let (end, bytes) = row
             .map(|v| {
                 let EventRow {
@@ -462,16 +403,12 @@ impl<'s, 't> Writer<'s, 't> {
 
     /// Removes every event and master of the view that an older generation wrote: the end of a
     /// full round.
-    pub(super) fn sweep(&mut self) -> Result<(), StoreError> {
+    pub(super) fn sweep(&mut self) -> Result<(), Fault> {
         let view = self.view;
         let mut stale = Vec::new();
         let mut longest = 0;
-        for entry in self
-            .events
-            .range((view, i64::MIN, "")..)
-            .map_err(failed(self.store))?
-        {
-            let (key, value) = entry.map_err(failed(self.store))?;
+        for entry in self.events.range((view, i64::MIN, "")..)? {
+            let (key, value) = entry?;
             let (key_view, start, id) = key.value();
             if key_view != view {
                 break;
@@ -491,12 +428,8 @@ impl<'s, 't> Writer<'s, 't> {
             self.remove(id)?;
         }
         let mut stale_masters = Vec::new();
-        for entry in self
-            .masters
-            .range((view, "")..)
-            .map_err(failed(self.store))?
-        {
-            let (key, value) = entry.map_err(failed(self.store))?;
+        for entry in self.masters.range((view, "")..)? {
+            let (key, value) = entry?;
             let (key_view, id) = key.value();
             if key_view != view {
                 break;
@@ -515,11 +448,9 @@ impl<'s, 't> Writer<'s, 't> {
     }
 
     /// Saves the longest duration and says what the writes did.
-    pub(super) fn finish(mut self) -> Result<PageOutcome, StoreError> {
+    pub(super) fn finish(mut self) -> Result<PageOutcome, Fault> {
         if self.longest != self.longest_before {
-            self.longest_table
-                .insert(self.view, self.longest)
-                .map_err(failed(self.store))?;
+            self.longest_table.insert(self.view, self.longest)?;
         }
         Ok(self.outcome)
     }
