@@ -2,6 +2,7 @@
 //! from, and the wire format.
 
 pub mod client;
+pub mod event_json;
 pub mod wire;
 
 use chrono::{DateTime, Utc};
