@@ -357,8 +357,8 @@ async fn fetch_only(bench: &Bench) -> anyhow::Result<f64> {
         .unwrap_or_default()
         .to_owned();
     let config = Config::from_toml(&bench.config_text(), None, bench.root.path().join("unused"))?;
-    let window = config.window.on(Utc::now().date_naive());
-    let mut url = crate::graph::delta_url(&config.base_url, None, &window).to_string();
+    let window = config.sync.window.on(Utc::now().date_naive());
+    let mut url = crate::graph::delta_url(&config.graph.base_url, None, &window).to_string();
     let http = crate::net::http_client();
     let started = Instant::now();
     loop {
@@ -384,6 +384,7 @@ async fn fetch_only(bench: &Bench) -> anyhow::Result<f64> {
 /// Returns how many it changed (fewer than `count` on a small calendar).
 fn touch_events(bench: &Bench, count: usize, run: usize, series: bool) -> anyhow::Result<u64> {
     let window = Config::from_toml(&bench.config_text(), None, "/unused".into())?
+        .sync
         .window
         .on(Utc::now().date_naive());
     let window = crate::sim::time::Window {

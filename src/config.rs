@@ -1,4 +1,10 @@
 //! Configuration: the TOML file, then environment and flags, into one checked `Config`.
+//!
+//! The file's sections are read as they are written, and each is checked by its own code into
+//! the part of [`Config`] it fills, as ripgrep builds its arguments: [`AccountConfig`],
+//! [`GraphConfig`], [`SyncConfig`], [`DisplayConfig`], [`UiConfig`], [`RemindersConfig`] and
+//! the calendars. The pure layers below the commands take only the part they read (the display
+//! settings, mostly).
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -12,11 +18,19 @@ use crate::model::{ViewKey, Window};
 use crate::paths;
 use crate::tz::DisplayZone;
 
+mod color;
+mod file;
+mod window;
+
+pub use color::CalendarColor;
+pub use window::{MAX_VIEW_DAYS, ROLL_DAYS, WindowSpec};
+
 /// Microsoft's "Microsoft Graph Command Line Tools" public client: allowed for the device flow
 /// with delegated scopes in most tenants, so deltacal works without registering an app.
 pub const DEFAULT_CLIENT_ID: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
 
-/// A configuration problem: names the file and the key. Exit code 2.
+/// A configuration problem: names the file, the key and what kind of problem it is. Exit
+/// code 2.
 #[derive(Debug, thiserror::Error)]
 #[error(
     "config {}: {}: {}",
@@ -25,11 +39,73 @@ pub const DEFAULT_CLIENT_ID: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
     crate::text::bounded(.message, 300)
 )]
 pub struct ConfigError {
+    /// The file, or `(defaults)` when there is none.
     pub file: String,
+    /// The key (`sync.past_days`, `calendars[2].id`), `line N` for a syntax error, or `(file)`
+    /// for the file as a whole.
     pub key: String,
+    /// What kind of problem it is.
+    pub kind: ConfigErrorKind,
+    /// What is wrong, for people.
     pub message: String,
 }
 
+/// What kind of problem a [`ConfigError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigErrorKind {
+    /// The file cannot be read, or is not one deltacal trusts.
+    File,
+    /// The text is not TOML.
+    Syntax,
+    /// A section or key deltacal does not know (a typo, most often).
+    UnknownKey,
+    /// A value of the wrong type: a word where a number goes.
+    WrongType,
+    /// A value of the right type that is not allowed.
+    Invalid,
+}
+
+/// Names the file in the errors a section's check makes.
+struct Checker<'a> {
+    file: &'a str,
+}
+
+impl Checker<'_> {
+    fn error(&self, key: &str, kind: ConfigErrorKind, message: String) -> ConfigError {
+        ConfigError {
+            file: self.file.to_owned(),
+            key: key.to_owned(),
+            kind,
+            message,
+        }
+    }
+
+    /// A value that is not allowed.
+    fn invalid(&self, key: &str, message: impl Into<String>) -> ConfigError {
+        self.error(key, ConfigErrorKind::Invalid, message.into())
+    }
+
+    /// A URL deltacal may send to: https, or plain http to loopback; no credentials in it.
+    fn url(&self, key: &str, value: &str) -> Result<Url, ConfigError> {
+        let url = Url::parse(value.trim_end_matches('/'))
+            .map_err(|e| self.invalid(key, format!("`{value}` is not a URL: {e}")))?;
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(self.invalid(
+                key,
+                "must not hold a user name or password (user:password@host)",
+            ));
+        }
+        if !url_allowed(&url) {
+            return Err(self.invalid(
+                key,
+                format!("`{value}` must be https (plain http only for loopback hosts)"),
+            ));
+        }
+        Ok(url)
+    }
+}
+
+/// The file as written: each section checked into its part by its own `check`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct FileConfig {
@@ -41,31 +117,15 @@ struct FileConfig {
     reminders: RemindersSection,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct RemindersSection {
-    enabled: bool,
-    default_minutes: u32,
-    command: Option<String>,
-}
-
-impl Default for RemindersSection {
-    fn default() -> Self {
-        RemindersSection {
-            enabled: true,
-            default_minutes: 15,
-            command: None,
-        }
-    }
-}
-
-/// `[reminders]`: whether events remind, the lead for events that name none, and a command to
-/// run (the event as JSON on stdin) instead of a desktop notification.
+/// `[account]`: who signs in, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RemindersConfig {
-    pub enabled: bool,
-    pub default_minutes: u32,
-    pub command: Option<String>,
+pub struct AccountConfig {
+    /// The app registration deltacal signs in as.
+    pub client_id: String,
+    /// `common`, `organizations`, `consumers`, or a tenant's name or id.
+    pub tenant: String,
+    /// The identity platform's origin; tokens go nowhere else.
+    pub authority: Url,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -86,6 +146,40 @@ impl Default for AccountSection {
     }
 }
 
+impl AccountSection {
+    fn check(self, c: &Checker) -> Result<AccountConfig, ConfigError> {
+        let authority = c.url("account.authority", &self.authority)?;
+        if self.client_id.trim().is_empty() {
+            return Err(c.invalid("account.client_id", "must not be empty"));
+        }
+        let tenant = self.tenant.trim();
+        if tenant.is_empty() || tenant.contains(['/', '?', '#']) {
+            return Err(c.invalid(
+                "account.tenant",
+                format!("`{tenant}` is not a tenant name or id"),
+            ));
+        }
+        Ok(AccountConfig {
+            client_id: self.client_id.trim().to_owned(),
+            tenant: tenant.to_owned(),
+            authority,
+        })
+    }
+}
+
+/// `[graph]`: where Graph is and how the client asks it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GraphConfig {
+    /// Graph's origin and version; links from elsewhere are refused.
+    pub base_url: Url,
+    /// The page size asked of Graph (a hint).
+    pub page_size: u32,
+    /// Tries per request before a round gives up (transient failures only).
+    pub max_attempts: u32,
+    /// The first backoff delay; it doubles per try, up to 60 s.
+    pub retry_base_ms: u64,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct GraphSection {
@@ -104,6 +198,36 @@ impl Default for GraphSection {
             retry_base_ms: 1000,
         }
     }
+}
+
+impl GraphSection {
+    fn check(self, c: &Checker) -> Result<GraphConfig, ConfigError> {
+        let base_url = c.url("graph.base_url", &self.base_url)?;
+        if !(1..=20).contains(&self.max_attempts) {
+            return Err(c.invalid("graph.max_attempts", "must be between 1 and 20"));
+        }
+        if self.retry_base_ms > 60_000 {
+            return Err(c.invalid("graph.retry_base_ms", "must be at most 60000"));
+        }
+        if !(1..=1000).contains(&self.page_size) {
+            return Err(c.invalid("graph.page_size", "must be between 1 and 1000"));
+        }
+        Ok(GraphConfig {
+            base_url,
+            page_size: self.page_size,
+            max_attempts: self.max_attempts,
+            retry_base_ms: self.retry_base_ms,
+        })
+    }
+}
+
+/// `[sync]`: what is synced, and how often.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncConfig {
+    /// The window every calendar view is synced over.
+    pub window: WindowSpec,
+    /// Seconds between background rounds.
+    pub interval_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -128,13 +252,84 @@ impl Default for SyncSection {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CalendarSection {
-    id: String,
-    name: Option<String>,
-    color: Option<String>,
+impl SyncSection {
+    fn check(self, c: &Checker) -> Result<SyncConfig, ConfigError> {
+        let instant = |key: &str, value: &str| -> Result<DateTime<Utc>, ConfigError> {
+            DateTime::parse_from_rfc3339(value)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| c.invalid(key, format!("`{value}` is not an RFC 3339 time: {e}")))
+        };
+        let window = match (&self.start, &self.end) {
+            (None, None) => WindowSpec::Rolling {
+                past_days: self.past_days,
+                future_days: self.future_days,
+            },
+            (Some(s), Some(e)) => {
+                let (start, end) = (instant("sync.start", s)?, instant("sync.end", e)?);
+                if start >= end {
+                    return Err(c.invalid("sync.end", "must be after sync.start"));
+                }
+                WindowSpec::Fixed(Window { start, end })
+            }
+            (Some(_), None) => return Err(c.invalid("sync.end", "sync.start needs sync.end")),
+            (None, Some(_)) => return Err(c.invalid("sync.start", "sync.end needs sync.start")),
+        };
+        // Graph lists a calendar view of at most 1825 days, and the rolling window reaches
+        // ROLL_DAYS further than it is asked to (it is anchored, see WindowSpec::on).
+        match &window {
+            WindowSpec::Rolling {
+                past_days,
+                future_days,
+            } if i64::from(*past_days) + i64::from(*future_days) + ROLL_DAYS > MAX_VIEW_DAYS => {
+                return Err(c.invalid(
+                    "sync.future_days",
+                    format!(
+                        "past_days + future_days is {}: Graph lists at most {MAX_VIEW_DAYS} days, \
+                         {ROLL_DAYS} of them kept for the rolling window, so at most {}",
+                        u64::from(*past_days) + u64::from(*future_days),
+                        MAX_VIEW_DAYS - ROLL_DAYS
+                    ),
+                ));
+            }
+            WindowSpec::Fixed(w) if w.end - w.start > Duration::days(MAX_VIEW_DAYS) => {
+                return Err(c.invalid(
+                    "sync.end",
+                    format!("Graph lists at most {MAX_VIEW_DAYS} days from sync.start"),
+                ));
+            }
+            _ => {}
+        }
+        if self.interval_secs < 10 {
+            return Err(c.invalid("sync.interval_secs", "must be at least 10"));
+        }
+        Ok(SyncConfig {
+            window,
+            interval_secs: self.interval_secs,
+        })
+    }
 }
+
+/// How days and times are shown, by the commands and the TUI alike (from `[ui]`): all that
+/// the pure layout layers read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayConfig {
+    /// The zone times are shown in.
+    pub zone: DisplayZone,
+    /// 12-hour clock times (`2:30pm`) instead of 24-hour ones.
+    pub hour12: bool,
+    /// The first day of a week row.
+    pub week_start: chrono::Weekday,
+}
+
+/// The TUI's own settings (from `[ui]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UiConfig {
+    /// The view it opens in: one of [`VIEW_NAMES`] (the UI's `ViewKind` names them).
+    pub view: String,
+}
+
+/// The views `[ui] view` may name.
+pub const VIEW_NAMES: [&str; 4] = ["month", "week", "day", "agenda"];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -156,85 +351,103 @@ impl Default for UiSection {
     }
 }
 
-/// Which view the TUI opens in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ViewKind {
-    Month,
-    Week,
-    Day,
-    Agenda,
-}
-
-impl ViewKind {
-    /// The order `Tab` cycles through.
-    pub const ALL: [ViewKind; 4] = [
-        ViewKind::Month,
-        ViewKind::Week,
-        ViewKind::Day,
-        ViewKind::Agenda,
-    ];
-
-    /// The view after this one in the `Tab` cycle.
-    pub fn next(self) -> ViewKind {
-        let i = ViewKind::ALL.iter().position(|&v| v == self).unwrap_or(0);
-        ViewKind::ALL[(i + 1) % ViewKind::ALL.len()]
-    }
-
-    /// The name the config and the title use.
-    pub fn name(self) -> &'static str {
-        match self {
-            ViewKind::Month => "month",
-            ViewKind::Week => "week",
-            ViewKind::Day => "day",
-            ViewKind::Agenda => "agenda",
+impl UiSection {
+    fn check(self, c: &Checker) -> Result<(DisplayConfig, UiConfig), ConfigError> {
+        if !VIEW_NAMES.contains(&self.view.as_str()) {
+            return Err(c.invalid(
+                "ui.view",
+                format!("`{}` is not month, week, day or agenda", self.view),
+            ));
         }
-    }
-}
-
-/// The window a calendar view is synced over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WindowSpec {
-    /// Moves with the days: at least today - past .. today + future (whole UTC days), anchored
-    /// so that it moves every [`ROLL_DAYS`] days, not daily (see [`WindowSpec::on`]).
-    Rolling {
-        past_days: u32,
-        future_days: u32,
-    },
-    Fixed(Window),
-}
-
-impl WindowSpec {
-    /// The window synced on a given day. A rolling one is anchored on the last day (counted
-    /// from 1970-01-01) that is a multiple of [`ROLL_DAYS`]: it runs from `past_days` before the
-    /// anchor to `future_days` + `ROLL_DAYS` after it, which covers `today - past_days ..=
-    /// today + future_days` on every day until the next anchor. So the window (and with it a
-    /// full round) changes once every `ROLL_DAYS` days; the days between cost nothing.
-    pub fn on(&self, today: NaiveDate) -> Window {
-        match *self {
-            WindowSpec::Fixed(w) => w,
-            WindowSpec::Rolling {
-                past_days,
-                future_days,
-            } => {
-                let midnight =
-                    |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
-                let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date");
-                let anchor =
-                    today - Duration::days((today - epoch).num_days().rem_euclid(ROLL_DAYS));
-                Window {
-                    start: midnight(anchor - Duration::days(past_days.into())),
-                    end: midnight(anchor + Duration::days(i64::from(future_days) + ROLL_DAYS)),
-                }
+        let week_start = self.week_start.parse::<chrono::Weekday>().map_err(|_| {
+            c.invalid(
+                "ui.week_start",
+                format!("`{}` is not a weekday", self.week_start),
+            )
+        })?;
+        let hour12 = match self.time_format.as_str() {
+            "24h" => false,
+            "12h" => true,
+            other => {
+                return Err(c.invalid("ui.time_format", format!("`{other}` is not 24h or 12h")));
             }
+        };
+        let zone = match self.timezone.as_str() {
+            "local" => DisplayZone::Local,
+            name => DisplayZone::Named(name.parse::<Tz>().map_err(|_| {
+                c.invalid("ui.timezone", format!("`{name}` is not an IANA zone name"))
+            })?),
+        };
+        Ok((
+            DisplayConfig {
+                zone,
+                hour12,
+                week_start,
+            },
+            UiConfig { view: self.view },
+        ))
+    }
+}
+
+/// `[reminders]`: whether events remind, the lead for events that name none, and a command to
+/// run (the event as JSON on stdin) instead of a desktop notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemindersConfig {
+    /// Whether events remind at all.
+    pub enabled: bool,
+    /// The lead for an event whose reminder names none.
+    pub default_minutes: u32,
+    /// A command run through `sh -c` for each reminder, the event as JSON on its stdin.
+    pub command: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RemindersSection {
+    enabled: bool,
+    default_minutes: u32,
+    command: Option<String>,
+}
+
+impl Default for RemindersSection {
+    fn default() -> Self {
+        RemindersSection {
+            enabled: true,
+            default_minutes: 15,
+            command: None,
         }
+    }
+}
+
+impl RemindersSection {
+    fn check(self, c: &Checker) -> Result<RemindersConfig, ConfigError> {
+        if self.default_minutes > 4 * 7 * 24 * 60 {
+            return Err(c.invalid(
+                "reminders.default_minutes",
+                format!("{} is more than four weeks", self.default_minutes),
+            ));
+        }
+        let command = self
+            .command
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty());
+        Ok(RemindersConfig {
+            enabled: self.enabled,
+            default_minutes: self.default_minutes,
+            command: command.map(str::to_owned),
+        })
     }
 }
 
 /// One calendar view deltacal tracks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CalendarSpec {
+    /// The view's key in the cache.
     pub key: ViewKey,
+    /// The name shown for it.
     pub name: String,
+    /// Its colour; none for the theme's (or Graph's, where listed).
     pub color: Option<CalendarColor>,
     /// The Graph calendar id; None for the default calendar.
     pub graph_id: Option<String>,
@@ -251,27 +464,91 @@ impl CalendarSpec {
     }
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CalendarSection {
+    id: String,
+    name: Option<String>,
+    color: Option<String>,
+}
+
+/// `[[calendars]]`, checked in one pass: ids present and distinct, colours known, at most
+/// [`MAX_CALENDARS`]; none means the default calendar.
+fn check_calendars(
+    sections: Vec<CalendarSection>,
+    c: &Checker,
+) -> Result<Vec<CalendarSpec>, ConfigError> {
+    if sections.len() > MAX_CALENDARS {
+        return Err(c.invalid(
+            "calendars",
+            format!(
+                "{} calendars are configured; at most {MAX_CALENDARS} can be synced",
+                sections.len()
+            ),
+        ));
+    }
+    let mut calendars = Vec::new();
+    let mut ids = std::collections::HashSet::new();
+    for (i, cal) in sections.into_iter().enumerate() {
+        let key = format!("calendars[{i}]");
+        if cal.id.trim().is_empty() {
+            return Err(c.invalid(&format!("{key}.id"), "must be a calendar id"));
+        }
+        if !ids.insert(cal.id.clone()) {
+            return Err(c.invalid(
+                &format!("{key}.id"),
+                format!("`{}` is listed twice", cal.id),
+            ));
+        }
+        let color = match &cal.color {
+            None => None,
+            Some(name) => Some(CalendarColor::from_name(name).ok_or_else(|| {
+                let names: Vec<&str> = CalendarColor::ALL.iter().map(|c| c.name()).collect();
+                c.invalid(
+                    &format!("{key}.color"),
+                    format!("`{name}` is not one of {}", names.join(", ")),
+                )
+            })?),
+        };
+        calendars.push(CalendarSpec {
+            name: cal.name.unwrap_or_else(|| cal.id.clone()),
+            color,
+            // `default` names the default calendar (/me/calendarView) beside others.
+            graph_id: (cal.id != ViewKey::DEFAULT).then(|| cal.id.clone()),
+            key: cal.id.into(),
+        });
+    }
+    if calendars.is_empty() {
+        calendars.push(CalendarSpec {
+            key: ViewKey::default_calendar(),
+            name: "Calendar".into(),
+            color: None,
+            graph_id: None,
+        });
+    }
+    Ok(calendars)
+}
+
 /// The whole, checked configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The file it was read from; none when every setting is a default.
     pub config_file: Option<PathBuf>,
+    /// Where the cache, the token file and the log live.
     pub data_dir: PathBuf,
-    pub client_id: String,
-    pub tenant: String,
-    pub authority: Url,
-    pub base_url: Url,
-    pub page_size: u32,
-    /// Tries per request before a round gives up (transient failures only).
-    pub max_attempts: u32,
-    /// The first backoff delay; it doubles per try, up to 60 s.
-    pub retry_base_ms: u64,
-    pub window: WindowSpec,
-    pub interval_secs: u64,
+    /// `[account]`.
+    pub account: AccountConfig,
+    /// `[graph]`.
+    pub graph: GraphConfig,
+    /// `[sync]`.
+    pub sync: SyncConfig,
+    /// The calendar views synced, in the config's order.
     pub calendars: Vec<CalendarSpec>,
-    pub view: ViewKind,
-    pub week_start: chrono::Weekday,
-    pub hour12: bool,
-    pub zone: DisplayZone,
+    /// How days and times are shown (`[ui]`).
+    pub display: DisplayConfig,
+    /// The TUI's own settings (`[ui]`).
+    pub ui: UiConfig,
+    /// `[reminders]`.
     pub reminders: RemindersConfig,
 }
 
@@ -286,143 +563,9 @@ pub const DEMO_CONFIG: &str = "demo-config.toml";
 /// a full sync costs.
 pub const DEFAULT_PAGE_SIZE: u32 = 1000;
 
-/// How many days a rolling window's anchor stays put: the window synced reaches this many days
-/// further ahead than `future_days`, and moves (a full round) once in this many days instead
-/// of daily.
-pub const ROLL_DAYS: i64 = 28;
-
-/// The longest range Graph's calendarView serves, in days.
-pub const MAX_VIEW_DAYS: i64 = 1825;
-
 /// The most `[[calendars]]` a config may name: far more than anyone keeps, few enough that
 /// every round stays within Graph's request budget.
 pub const MAX_CALENDARS: usize = 500;
-
-/// The colours a calendar can be given: the terminal's basic palette, by name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CalendarColor {
-    Black,
-    Red,
-    Green,
-    Yellow,
-    Blue,
-    Magenta,
-    Cyan,
-    Gray,
-    White,
-    LightRed,
-    LightGreen,
-    LightYellow,
-    LightBlue,
-    LightMagenta,
-    LightCyan,
-}
-
-impl CalendarColor {
-    /// Every colour, in the order the config error lists them.
-    pub const ALL: [CalendarColor; 15] = [
-        CalendarColor::Black,
-        CalendarColor::Red,
-        CalendarColor::Green,
-        CalendarColor::Yellow,
-        CalendarColor::Blue,
-        CalendarColor::Magenta,
-        CalendarColor::Cyan,
-        CalendarColor::Gray,
-        CalendarColor::White,
-        CalendarColor::LightRed,
-        CalendarColor::LightGreen,
-        CalendarColor::LightYellow,
-        CalendarColor::LightBlue,
-        CalendarColor::LightMagenta,
-        CalendarColor::LightCyan,
-    ];
-
-    /// The name the config file uses.
-    pub fn name(self) -> &'static str {
-        match self {
-            CalendarColor::Black => "black",
-            CalendarColor::Red => "red",
-            CalendarColor::Green => "green",
-            CalendarColor::Yellow => "yellow",
-            CalendarColor::Blue => "blue",
-            CalendarColor::Magenta => "magenta",
-            CalendarColor::Cyan => "cyan",
-            CalendarColor::Gray => "gray",
-            CalendarColor::White => "white",
-            CalendarColor::LightRed => "lightred",
-            CalendarColor::LightGreen => "lightgreen",
-            CalendarColor::LightYellow => "lightyellow",
-            CalendarColor::LightBlue => "lightblue",
-            CalendarColor::LightMagenta => "lightmagenta",
-            CalendarColor::LightCyan => "lightcyan",
-        }
-    }
-
-    /// The colour a config name stands for, ignoring case.
-    pub fn from_name(name: &str) -> Option<CalendarColor> {
-        Self::ALL
-            .into_iter()
-            .find(|c| c.name().eq_ignore_ascii_case(name))
-    }
-
-    /// The palette colour of a calendar's colour in Graph: by the hue of its `#rrggbb` when
-    /// the user picked one, else by its colour name; None for `auto` (the theme's default).
-    pub fn from_graph(color: Option<&str>, hex: Option<&str>) -> Option<CalendarColor> {
-        if let Some(rgb) = hex.and_then(parse_hex) {
-            return Some(by_hue(rgb));
-        }
-        Some(match color? {
-            "lightBlue" => CalendarColor::LightBlue,
-            "lightGreen" => CalendarColor::LightGreen,
-            "lightOrange" | "lightBrown" => CalendarColor::Yellow,
-            "lightGray" => CalendarColor::Gray,
-            "lightYellow" => CalendarColor::LightYellow,
-            "lightTeal" => CalendarColor::Cyan,
-            "lightPink" => CalendarColor::LightMagenta,
-            "lightRed" => CalendarColor::LightRed,
-            _ => return None,
-        })
-    }
-}
-
-/// The palette colour of an RGB colour's hue. Outlook's calendar colours are pastels, which by
-/// plain distance would all be nearest to gray; by hue they keep their family.
-fn by_hue((r, g, b): (u8, u8, u8)) -> CalendarColor {
-    let (r, g, b) = (f64::from(r), f64::from(g), f64::from(b));
-    let max = r.max(g).max(b);
-    let min = r.min(g).min(b);
-    if max == 0.0 || (max - min) / max < 0.15 {
-        return CalendarColor::Gray;
-    }
-    let d = max - min;
-    let hue = if max == r {
-        60.0 * ((g - b) / d).rem_euclid(6.0)
-    } else if max == g {
-        60.0 * ((b - r) / d + 2.0)
-    } else {
-        60.0 * ((r - g) / d + 4.0)
-    };
-    match hue {
-        h if !(15.0..345.0).contains(&h) => CalendarColor::LightRed,
-        h if h < 45.0 => CalendarColor::Yellow,
-        h if h < 75.0 => CalendarColor::LightYellow,
-        h if h < 165.0 => CalendarColor::LightGreen,
-        h if h < 200.0 => CalendarColor::Cyan,
-        h if h < 260.0 => CalendarColor::LightBlue,
-        _ => CalendarColor::LightMagenta,
-    }
-}
-
-/// `#rrggbb` as numbers.
-fn parse_hex(hex: &str) -> Option<(u8, u8, u8)> {
-    let h = hex.trim().strip_prefix('#')?;
-    if h.len() != 6 || !h.is_ascii() {
-        return None;
-    }
-    let byte = |i: usize| u8::from_str_radix(&h[i..i + 2], 16).ok();
-    Some((byte(0)?, byte(2)?, byte(4)?))
-}
 
 /// True when a URL may be used: https anywhere, http only on loopback.
 pub fn url_allowed(url: &Url) -> bool {
@@ -447,18 +590,18 @@ impl Config {
     /// A missing default file means all defaults; a missing explicit file is an error.
     pub fn load(explicit: Option<&Path>, data_dir: Option<&Path>) -> Result<Config, ConfigError> {
         let (file, text) = match explicit {
-            Some(path) => (Some(path.to_owned()), read_file(path)?),
+            Some(path) => (Some(path.to_owned()), file::read(path)?),
             // A demo's data dir carries the demo's config, calendars and all.
             None if data_dir
                 .is_some_and(|d| d.join(DEMO_MARKER).exists() && d.join(DEMO_CONFIG).exists()) =>
             {
                 let path = data_dir.expect("checked").join(DEMO_CONFIG);
-                let text = read_file(&path)?;
+                let text = file::read(&path)?;
                 (Some(path), text)
             }
             None => match paths::default_config_file() {
                 Some(path) if path.exists() => {
-                    let text = read_file(&path)?;
+                    let text = file::read(&path)?;
                     (Some(path), text)
                 }
                 _ => (None, String::new()),
@@ -468,11 +611,12 @@ impl Config {
             .map(Path::to_owned)
             .unwrap_or_else(paths::default_data_dir);
         let config = Config::from_toml(&text, file, data_dir)?;
-        check_command_program(&config)?;
+        file::check_command_program(&config)?;
         Ok(config)
     }
 
-    /// Parses and checks config text.
+    /// Parses and checks config text: the TOML into its sections, then each section by its
+    /// own check, in the file's order.
     pub fn from_toml(
         text: &str,
         file: Option<PathBuf>,
@@ -482,246 +626,23 @@ impl Config {
             .as_ref()
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| "(defaults)".into());
-        let fail = |key: &str, message: String| ConfigError {
-            file: file_name.clone(),
-            key: key.to_owned(),
-            message,
-        };
-        // A value of the wrong type is named by its key (`sync.past_days`), which the TOML
-        // parser's own error leaves out; a syntax error by its line.
-        let toml_error = |e: &toml::de::Error, path: Option<String>| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-            let key = unknown_key(e.message())
-                .map(str::to_owned)
-                .or(path)
-                .unwrap_or_else(|| line.map(|l| format!("line {l}")).unwrap_or_default());
-            let message = e.message().trim().replace('\n', " ");
-            let message = match line {
-                Some(l) => format!("{message} (line {l})"),
-                None => message,
-            };
-            fail(&key, message)
-        };
-        let document = toml::de::Deserializer::parse(text).map_err(|e| toml_error(&e, None))?;
-        let parsed: FileConfig = serde_path_to_error::deserialize(document).map_err(|e| {
-            let path = e.path().to_string();
-            let path = (!path.is_empty() && path != ".").then_some(path);
-            toml_error(e.inner(), path)
-        })?;
-
-        let url = |key: &str, value: &str| -> Result<Url, ConfigError> {
-            let url = Url::parse(value.trim_end_matches('/'))
-                .map_err(|e| fail(key, format!("`{value}` is not a URL: {e}")))?;
-            if !url.username().is_empty() || url.password().is_some() {
-                return Err(fail(
-                    key,
-                    "must not hold a user name or password (user:password@host)".into(),
-                ));
-            }
-            if !url_allowed(&url) {
-                return Err(fail(
-                    key,
-                    format!("`{value}` must be https (plain http only for loopback hosts)"),
-                ));
-            }
-            Ok(url)
-        };
-        let authority = url("account.authority", &parsed.account.authority)?;
-        let base_url = url("graph.base_url", &parsed.graph.base_url)?;
-        if parsed.account.client_id.trim().is_empty() {
-            return Err(fail("account.client_id", "must not be empty".into()));
-        }
-        let tenant = parsed.account.tenant.trim();
-        if tenant.is_empty() || tenant.contains(['/', '?', '#']) {
-            return Err(fail(
-                "account.tenant",
-                format!("`{tenant}` is not a tenant name or id"),
-            ));
-        }
-        if !(1..=20).contains(&parsed.graph.max_attempts) {
-            return Err(fail(
-                "graph.max_attempts",
-                "must be between 1 and 20".into(),
-            ));
-        }
-        if parsed.graph.retry_base_ms > 60_000 {
-            return Err(fail("graph.retry_base_ms", "must be at most 60000".into()));
-        }
-        if !(1..=1000).contains(&parsed.graph.page_size) {
-            return Err(fail("graph.page_size", "must be between 1 and 1000".into()));
-        }
-        let instant = |key: &str, value: &str| -> Result<DateTime<Utc>, ConfigError> {
-            DateTime::parse_from_rfc3339(value)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|e| fail(key, format!("`{value}` is not an RFC 3339 time: {e}")))
-        };
-        let window = match (&parsed.sync.start, &parsed.sync.end) {
-            (None, None) => WindowSpec::Rolling {
-                past_days: parsed.sync.past_days,
-                future_days: parsed.sync.future_days,
-            },
-            (Some(s), Some(e)) => {
-                let (start, end) = (instant("sync.start", s)?, instant("sync.end", e)?);
-                if start >= end {
-                    return Err(fail("sync.end", "must be after sync.start".into()));
-                }
-                WindowSpec::Fixed(Window { start, end })
-            }
-            (Some(_), None) => return Err(fail("sync.end", "sync.start needs sync.end".into())),
-            (None, Some(_)) => return Err(fail("sync.start", "sync.end needs sync.start".into())),
-        };
-        // Graph lists a calendar view of at most 1825 days, and the rolling window reaches
-        // ROLL_DAYS further than it is asked to (it is anchored, see WindowSpec::on).
-        match &window {
-            WindowSpec::Rolling {
-                past_days,
-                future_days,
-            } if i64::from(*past_days) + i64::from(*future_days) + ROLL_DAYS > MAX_VIEW_DAYS => {
-                return Err(fail(
-                    "sync.future_days",
-                    format!(
-                        "past_days + future_days is {}: Graph lists at most {MAX_VIEW_DAYS} days, \
-                         {ROLL_DAYS} of them kept for the rolling window, so at most {}",
-                        u64::from(*past_days) + u64::from(*future_days),
-                        MAX_VIEW_DAYS - ROLL_DAYS
-                    ),
-                ));
-            }
-            WindowSpec::Fixed(w) if w.end - w.start > Duration::days(MAX_VIEW_DAYS) => {
-                return Err(fail(
-                    "sync.end",
-                    format!("Graph lists at most {MAX_VIEW_DAYS} days from sync.start"),
-                ));
-            }
-            _ => {}
-        }
-        if parsed.sync.interval_secs < 10 {
-            return Err(fail("sync.interval_secs", "must be at least 10".into()));
-        }
-        if parsed.calendars.len() > MAX_CALENDARS {
-            return Err(fail(
-                "calendars",
-                format!(
-                    "{} calendars are configured; at most {MAX_CALENDARS} can be synced",
-                    parsed.calendars.len()
-                ),
-            ));
-        }
-        let mut calendars = Vec::new();
-        let mut ids = std::collections::HashSet::new();
-        for (i, c) in parsed.calendars.iter().enumerate() {
-            let key = format!("calendars[{i}]");
-            if c.id.trim().is_empty() {
-                return Err(fail(&format!("{key}.id"), "must be a calendar id".into()));
-            }
-            if !ids.insert(c.id.as_str()) {
-                return Err(fail(
-                    &format!("{key}.id"),
-                    format!("`{}` is listed twice", c.id),
-                ));
-            }
-            let color = match &c.color {
-                None => None,
-                Some(name) => Some(CalendarColor::from_name(name).ok_or_else(|| {
-                    let names: Vec<&str> = CalendarColor::ALL.iter().map(|c| c.name()).collect();
-                    fail(
-                        &format!("{key}.color"),
-                        format!("`{name}` is not one of {}", names.join(", ")),
-                    )
-                })?),
-            };
-            calendars.push(CalendarSpec {
-                key: c.id.clone().into(),
-                name: c.name.clone().unwrap_or_else(|| c.id.clone()),
-                color,
-                // `default` names the default calendar (/me/calendarView) beside others.
-                graph_id: (c.id != ViewKey::DEFAULT).then(|| c.id.clone()),
-            });
-        }
-        if calendars.is_empty() {
-            calendars.push(CalendarSpec {
-                key: ViewKey::default_calendar(),
-                name: "Calendar".into(),
-                color: None,
-                graph_id: None,
-            });
-        }
-        let view = match ViewKind::ALL
-            .into_iter()
-            .find(|v| v.name() == parsed.ui.view.as_str())
-        {
-            Some(view) => view,
-            None => {
-                let other = &parsed.ui.view;
-                return Err(fail(
-                    "ui.view",
-                    format!("`{other}` is not month, week, day or agenda"),
-                ));
-            }
-        };
-        let week_start = parsed
-            .ui
-            .week_start
-            .parse::<chrono::Weekday>()
-            .map_err(|_| {
-                fail(
-                    "ui.week_start",
-                    format!("`{}` is not a weekday", parsed.ui.week_start),
-                )
-            })?;
-        let hour12 = match parsed.ui.time_format.as_str() {
-            "24h" => false,
-            "12h" => true,
-            other => {
-                return Err(fail(
-                    "ui.time_format",
-                    format!("`{other}` is not 24h or 12h"),
-                ));
-            }
-        };
-        let zone =
-            match parsed.ui.timezone.as_str() {
-                "local" => DisplayZone::Local,
-                name => DisplayZone::Named(name.parse::<Tz>().map_err(|_| {
-                    fail("ui.timezone", format!("`{name}` is not an IANA zone name"))
-                })?),
-            };
-        let r = &parsed.reminders;
-        if r.default_minutes > 4 * 7 * 24 * 60 {
-            return Err(fail(
-                "reminders.default_minutes",
-                format!("{} is more than four weeks", r.default_minutes),
-            ));
-        }
-        let command = r
-            .command
-            .as_deref()
-            .map(str::trim)
-            .filter(|c| !c.is_empty());
-        let reminders = RemindersConfig {
-            enabled: r.enabled,
-            default_minutes: r.default_minutes,
-            command: command.map(str::to_owned),
-        };
+        let c = Checker { file: &file_name };
+        let parsed = read_sections(text, &c)?;
+        let account = parsed.account.check(&c)?;
+        let graph = parsed.graph.check(&c)?;
+        let sync = parsed.sync.check(&c)?;
+        let calendars = check_calendars(parsed.calendars, &c)?;
+        let (display, ui) = parsed.ui.check(&c)?;
+        let reminders = parsed.reminders.check(&c)?;
         Ok(Config {
             config_file: file,
             data_dir,
-            client_id: parsed.account.client_id.trim().to_owned(),
-            tenant: tenant.to_owned(),
-            authority,
-            base_url,
-            page_size: parsed.graph.page_size,
-            max_attempts: parsed.graph.max_attempts,
-            retry_base_ms: parsed.graph.retry_base_ms,
-            window,
-            interval_secs: parsed.sync.interval_secs,
+            account,
+            graph,
+            sync,
             calendars,
-            view,
-            week_start,
-            hour12,
-            zone,
+            display,
+            ui,
             reminders,
         })
     }
@@ -749,12 +670,12 @@ impl Config {
                 .map(|cal| (cal.key.clone(), cal.graph_id.clone()))
                 .collect::<Vec<_>>()
         };
-        self.window == other.window
+        self.sync.window == other.sync.window
             && synced(self) == synced(other)
-            && self.base_url == other.base_url
-            && self.authority == other.authority
-            && self.tenant == other.tenant
-            && self.client_id == other.client_id
+            && self.graph.base_url == other.graph.base_url
+            && self.account.authority == other.account.authority
+            && self.account.tenant == other.account.tenant
+            && self.account.client_id == other.account.client_id
             && self.data_dir == other.data_dir
     }
 
@@ -793,10 +714,10 @@ impl Config {
     /// The first and last display-zone days the sync window covers on `today`: days outside
     /// it have no events because nothing is synced there, not because the calendar is free.
     pub fn synced_days(&self, today: NaiveDate) -> (NaiveDate, NaiveDate) {
-        let window = self.window.on(today);
+        let window = self.sync.window.on(today);
         (
-            self.zone.date_of(window.start),
-            self.zone.date_of(window.end - Duration::seconds(1)),
+            self.display.zone.date_of(window.start),
+            self.display.zone.date_of(window.end - Duration::seconds(1)),
         )
     }
 
@@ -806,77 +727,34 @@ impl Config {
     }
 }
 
-/// A config file is a few kilobytes; one larger than this is not one (`/dev/zero`, a mistake).
-const MAX_CONFIG_FILE: u64 = 1024 * 1024;
-
-/// A config file's text; an error names the file. The file decides what runs (`reminders.
-/// command`, through `sh -c`) and where the refresh token goes (`account.authority`), so one
-/// that another user owns or anyone may write is refused, as is anything but a regular file of
-/// reasonable size. A symlink is followed (dotfile managers link config files) and its target
-/// checked.
-fn read_file(path: &Path) -> Result<String, ConfigError> {
-    let error = |message: String| ConfigError {
-        file: crate::text::bounded(&path.display().to_string(), 200),
-        key: "(file)".into(),
-        message,
+/// The file's sections, or the error that names where the text is wrong: a value of the wrong
+/// type by its key (`sync.past_days`, which the TOML parser's own error leaves out), an
+/// unknown key by its name, a syntax error by its line.
+fn read_sections(text: &str, c: &Checker) -> Result<FileConfig, ConfigError> {
+    let toml_error = |e: &toml::de::Error, path: Option<String>| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        let (key, kind) = match (unknown_key(e.message()), path) {
+            (Some(key), _) => (key.to_owned(), ConfigErrorKind::UnknownKey),
+            (None, Some(path)) => (path, ConfigErrorKind::WrongType),
+            (None, None) => (
+                line.map(|l| format!("line {l}")).unwrap_or_default(),
+                ConfigErrorKind::Syntax,
+            ),
+        };
+        let message = e.message().trim().replace('\n', " ");
+        let message = match line {
+            Some(l) => format!("{message} (line {l})"),
+            None => message,
+        };
+        c.error(&key, kind, message)
     };
-    let (bytes, meta) = crate::paths::read_file_capped(path, MAX_CONFIG_FILE, true)
-        .map_err(|e| error(e.to_string()))?;
-    untrusted(&meta, "it decides what deltacal runs and where it signs in").map_err(error)?;
-    String::from_utf8(bytes).map_err(|e| error(format!("not UTF-8 text: {e}")))
-}
-
-/// Why a file that decides what deltacal runs cannot be trusted: another user (not root) owns
-/// it, or anyone may write it. `why`: what it decides.
-fn untrusted(meta: &std::fs::Metadata, why: &str) -> Result<(), String> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        let me = unsafe { libc::geteuid() };
-        if meta.uid() != me && meta.uid() != 0 {
-            return Err(format!(
-                "belongs to another user (uid {}), and {why}; use a file of your own",
-                meta.uid()
-            ));
-        }
-        if meta.mode() & 0o002 != 0 {
-            return Err(format!(
-                "anyone may write it (mode {:o}), and {why}; run `chmod o-w` on it",
-                meta.mode() & 0o777
-            ));
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = (meta, why);
-    Ok(())
-}
-
-/// The program `reminders.command` starts, where it names one by path: it runs at every
-/// reminder, so one that another user owns or anyone may write is refused, as such a config
-/// file is. A name found through `PATH` is the shell's to find.
-fn check_command_program(config: &Config) -> Result<(), ConfigError> {
-    let Some(program) = config
-        .reminders
-        .command
-        .as_deref()
-        .and_then(|c| c.split_whitespace().next())
-        .filter(|p| p.contains('/'))
-    else {
-        return Ok(());
-    };
-    let Ok(meta) = std::fs::metadata(program) else {
-        // Missing: the command fails when it runs, and says so then.
-        return Ok(());
-    };
-    untrusted(&meta, "it runs at every reminder").map_err(|message| ConfigError {
-        file: config
-            .config_file
-            .as_deref()
-            .map(|f| f.display().to_string())
-            .unwrap_or_default(),
-        key: "reminders.command".into(),
-        message: format!("{}: {message}", crate::text::bounded(program, 200)),
+    let document = toml::de::Deserializer::parse(text).map_err(|e| toml_error(&e, None))?;
+    serde_path_to_error::deserialize(document).map_err(|e| {
+        let path = e.path().to_string();
+        let path = (!path.is_empty() && path != ".").then_some(path);
+        toml_error(e.inner(), path)
     })
 }
 
@@ -887,18 +765,18 @@ fn unknown_key(message: &str) -> Option<&str> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn parse(text: &str) -> Result<Config, ConfigError> {
+    pub(super) fn parse(text: &str) -> Result<Config, ConfigError> {
         Config::from_toml(text, Some("c.toml".into()), "/tmp/d".into())
     }
 
     #[test]
     fn empty_file_means_defaults() {
         let c = parse("").unwrap();
-        assert_eq!(c.client_id, DEFAULT_CLIENT_ID);
-        assert_eq!(c.page_size, DEFAULT_PAGE_SIZE);
+        assert_eq!(c.account.client_id, DEFAULT_CLIENT_ID);
+        assert_eq!(c.graph.page_size, DEFAULT_PAGE_SIZE);
         assert_eq!(c.calendars[0].key, "default");
     }
 
@@ -928,7 +806,7 @@ mod tests {
         assert_eq!(parse("[ui]\nview = \"year\"\n").unwrap_err().key, "ui.view");
         for view in ["month", "week", "day", "agenda"] {
             let config = parse(&format!("[ui]\nview = \"{view}\"\n")).unwrap();
-            assert_eq!(config.view.name(), view);
+            assert_eq!(config.ui.view, view);
         }
         assert_eq!(
             parse("[ui]\ntimezone = \"Mars/Base\"\n").unwrap_err().key,
@@ -954,69 +832,20 @@ mod tests {
             parse("[[calendars]]\nid = 5\n").unwrap_err().key,
             "calendars[0].id"
         );
+        assert_eq!(e.kind, ConfigErrorKind::WrongType);
         // Syntax is said by its line; an unknown key by its name.
-        assert_eq!(parse("x = [\n").unwrap_err().key, "line 1");
-        assert_eq!(parse("[window]\n").unwrap_err().key, "window");
-    }
-
-    #[test]
-    fn windows_fit_what_graph_lists_rolling_days_included() {
-        // 1825 days at most; the rolling window reaches 28 days further than asked.
-        assert!(parse("[sync]\npast_days = 365\nfuture_days = 1432\n").is_ok());
-        let e = parse("[sync]\npast_days = 365\nfuture_days = 1433\n").unwrap_err();
-        assert_eq!(e.key, "sync.future_days");
-        assert!(e.message.contains("at most 1797"), "{}", e.message);
-        let fixed = |end: &str| {
-            parse(&format!(
-                "[sync]\nstart = \"2020-01-01T00:00:00Z\"\nend = \"{end}\"\n"
-            ))
-        };
-        assert!(fixed("2024-12-30T00:00:00Z").is_ok());
-        assert_eq!(fixed("2024-12-31T00:00:00Z").unwrap_err().key, "sync.end");
-    }
-
-    #[test]
-    fn windows_roll_or_stay_fixed() {
-        let c = parse("[sync]\npast_days = 1\nfuture_days = 2\n").unwrap();
-        // Anchored on 2026-11-19 (day 20,776 since 1970, a multiple of 28).
-        let w = c.window.on("2026-11-24".parse().unwrap());
-        assert_eq!(w.start.to_rfc3339(), "2026-11-18T00:00:00+00:00");
-        assert_eq!(w.end.to_rfc3339(), "2026-12-19T00:00:00+00:00");
-        // Every day it covers what the config asks, and it moves once in ROLL_DAYS days.
-        let first: NaiveDate = "2026-10-01".parse().unwrap();
-        let mut moves = 0;
-        let mut last = None;
-        for d in first.iter_days().take(112) {
-            let w = c.window.on(d);
-            let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).unwrap().and_utc();
-            assert!(w.start <= midnight(d - Duration::days(1)), "{d}");
-            assert!(w.end >= midnight(d + Duration::days(3)), "{d}");
-            if last.is_some_and(|l| l != w) {
-                moves += 1;
-            }
-            last = Some(w);
-        }
-        assert_eq!(moves, 4, "112 days, one move every 28");
-        let c = parse("[sync]\nstart = \"2016-12-01T00:00:00Z\"\nend = \"2016-12-30T00:00:00Z\"\n")
-            .unwrap();
-        let w = c.window.on("2026-11-24".parse().unwrap());
-        assert_eq!(w.start.to_rfc3339(), "2016-12-01T00:00:00+00:00");
-    }
-
-    #[test]
-    fn graph_colours_map_to_the_palette_by_name_and_by_hue() {
-        let c = |name: Option<&str>, hex: Option<&str>| CalendarColor::from_graph(name, hex);
-        assert_eq!(c(Some("lightBlue"), None), Some(CalendarColor::LightBlue));
-        assert_eq!(c(Some("auto"), None), None);
-        assert_eq!(c(None, Some("#a6d1f5")), Some(CalendarColor::LightBlue));
-        assert_eq!(c(None, Some("#87d28e")), Some(CalendarColor::LightGreen));
-        assert_eq!(c(None, Some("#fcab73")), Some(CalendarColor::Yellow));
-        assert_eq!(c(None, Some("#f88c9b")), Some(CalendarColor::LightRed));
-        assert_eq!(c(None, Some("#c0c0c0")), Some(CalendarColor::Gray));
+        let e = parse("x = [\n").unwrap_err();
         assert_eq!(
-            c(Some("lightGreen"), Some("#zzz")),
-            Some(CalendarColor::LightGreen)
+            (e.key.as_str(), e.kind),
+            ("line 1", ConfigErrorKind::Syntax)
         );
+        let e = parse("[window]\n").unwrap_err();
+        assert_eq!(
+            (e.key.as_str(), e.kind),
+            ("window", ConfigErrorKind::UnknownKey)
+        );
+        let e = parse("[graph]\npage_size = 0\n").unwrap_err();
+        assert_eq!(e.kind, ConfigErrorKind::Invalid);
     }
 
     #[test]

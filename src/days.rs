@@ -245,9 +245,9 @@ mod parse_tests {
 }
 
 /// An instant's time of day in the display zone: `09:30` or `9:30am`.
-pub fn clock(config: &crate::config::Config, t: DateTime<Utc>) -> String {
-    let local = config.zone.local(t);
-    if config.hour12 {
+pub fn clock(display: &crate::config::DisplayConfig, t: DateTime<Utc>) -> String {
+    let local = display.zone.local(t);
+    if display.hour12 {
         local.format("%-I:%M%P").to_string()
     } else {
         local.format("%H:%M").to_string()

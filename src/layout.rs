@@ -3,7 +3,7 @@
 
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 
-use crate::config::Config;
+use crate::config::DisplayConfig;
 use crate::days::{clock, event_days};
 use crate::model::{CachedEvent, Event};
 
@@ -85,8 +85,12 @@ pub struct DayEntry {
 
 /// The events of a day, in display order: all-day events first, then the others by start, ties
 /// broken by id so the order is stable.
-pub fn day_entries(events: &[CachedEvent], config: &Config, day: NaiveDate) -> Vec<DayEntry> {
-    day_buckets(events, config, day, day)
+pub fn day_entries(
+    events: &[CachedEvent],
+    display: &DisplayConfig,
+    day: NaiveDate,
+) -> Vec<DayEntry> {
+    day_buckets(events, display, day, day)
         .remove(&day)
         .unwrap_or_default()
 }
@@ -108,21 +112,21 @@ fn placement(spans: bool, all_day: bool, first_day: bool, row_start: bool) -> Pl
 /// A day that starts a grid row is `week_start`'s weekday.
 pub fn day_buckets(
     events: &[CachedEvent],
-    config: &Config,
+    display: &DisplayConfig,
     first: NaiveDate,
     last: NaiveDate,
 ) -> std::collections::HashMap<NaiveDate, Vec<DayEntry>> {
     let mut ranked: std::collections::HashMap<NaiveDate, Vec<(u8, i64, usize, DayEntry)>> =
         std::collections::HashMap::new();
     for (index, c) in events.iter().enumerate() {
-        let Some((a, b)) = event_days(&c.event, &config.zone) else {
+        let Some((a, b)) = event_days(&c.event, &display.zone) else {
             continue;
         };
         let spans = c.event.all_day || a != b;
         let start = c.event.span().map(|s| s.0.timestamp()).unwrap_or(0);
         let mut day = a.max(first);
         while day <= b.min(last) {
-            let row_start = day.weekday() == config.week_start;
+            let row_start = day.weekday() == display.week_start;
             let placement = placement(spans, c.event.all_day, day == a, row_start);
             // All-day events first, then the rest by start (a timed event that crosses
             // midnight among the timed ones, in every zone).
@@ -147,16 +151,16 @@ pub fn day_buckets(
 }
 
 /// The short time label of an entry: `09:30`, `all day`, `→` for continuations.
-pub fn time_label(event: &Event, placement: Placement, config: &Config) -> String {
+pub fn time_label(event: &Event, placement: Placement, display: &DisplayConfig) -> String {
     match placement {
         Placement::Timed => event
             .span()
-            .map(|(s, _)| clock(config, s))
+            .map(|(s, _)| clock(display, s))
             .unwrap_or_default(),
         Placement::SpanStart if event.all_day => String::new(),
         Placement::SpanStart => event
             .span()
-            .map(|(s, _)| clock(config, s))
+            .map(|(s, _)| clock(display, s))
             .unwrap_or_default(),
         Placement::SpanContinues | Placement::TimedContinues => "→".into(),
     }
@@ -206,20 +210,20 @@ impl DayTimes {
 
 /// The times of a timed event on `day`, in the display zone; None for all-day events and events
 /// without a time. An event ending exactly at midnight ends on the day before.
-pub fn day_times(event: &Event, day: NaiveDate, config: &Config) -> Option<DayTimes> {
+pub fn day_times(event: &Event, day: NaiveDate, display: &DisplayConfig) -> Option<DayTimes> {
     if event.all_day {
         return None;
     }
     let (start, end) = event.span()?;
-    let (first, last) = event_days(event, &config.zone)?;
+    let (first, last) = event_days(event, &display.zone)?;
     Some(DayTimes {
-        start: (first == day).then(|| clock(config, start)),
-        end: (last == day).then(|| clock(config, end)),
+        start: (first == day).then(|| clock(display, start)),
+        end: (last == day).then(|| clock(display, end)),
     })
 }
 
 /// `09:30–10:00`, `all day`, or a multi-day range, in the display zone.
-pub fn when(event: &Event, config: &Config) -> String {
+pub fn when(event: &Event, display: &DisplayConfig) -> String {
     if let Some((first, last)) = event.all_day_dates() {
         return if first == last {
             format!("{}, all day", first.format("%a %-d %b %Y"))
@@ -234,21 +238,21 @@ pub fn when(event: &Event, config: &Config) -> String {
     let Some((start, end)) = event.span() else {
         return "time unknown".into();
     };
-    let (a, b) = (config.zone.date_of(start), config.zone.date_of(end));
+    let (a, b) = (display.zone.date_of(start), display.zone.date_of(end));
     if a == b || end == start {
         format!(
             "{}, {}–{}",
             a.format("%a %-d %b %Y"),
-            clock(config, start),
-            clock(config, end)
+            clock(display, start),
+            clock(display, end)
         )
     } else {
         format!(
             "{} {} – {} {}",
             a.format("%a %-d %b"),
-            clock(config, start),
+            clock(display, start),
             b.format("%a %-d %b %Y"),
-            clock(config, end)
+            clock(display, end)
         )
     }
 }
@@ -305,7 +309,7 @@ mod tests {
                 json!({"id": "other-day", "start": t("2026-11-25T09:00:00"), "end": t("2026-11-25T10:00:00")}),
             ),
         ];
-        let entries = day_entries(&events, &config, d("2026-11-24"));
+        let entries = day_entries(&events, &config.display, d("2026-11-24"));
         let ids: Vec<&str> = entries
             .iter()
             .map(|e| events[e.index].event.id.as_str())
@@ -314,19 +318,19 @@ mod tests {
         assert_eq!(entries[0].placement, Placement::SpanContinues);
         assert_eq!(entries[1].placement, Placement::TimedContinues);
         assert_eq!(
-            day_entries(&events, &config, d("2026-11-23"))[0].placement,
+            day_entries(&events, &config.display, d("2026-11-23"))[0].placement,
             Placement::SpanStart
         );
         assert_eq!(
-            time_label(&events[1].event, Placement::Timed, &config),
+            time_label(&events[1].event, Placement::Timed, &config.display),
             "09:00"
         );
         assert_eq!(
-            when(&events[2].event, &config),
+            when(&events[2].event, &config.display),
             "Mon 23 Nov – Wed 25 Nov 2026, all day"
         );
         assert_eq!(
-            when(&events[1].event, &config),
+            when(&events[1].event, &config.display),
             "Tue 24 Nov 2026, 09:00–10:00"
         );
     }
@@ -353,7 +357,7 @@ pub enum AgendaRow {
 /// in sight. Drawing and clicks both go by these rows.
 pub fn agenda_rows(
     events: &[CachedEvent],
-    config: &Config,
+    display: &DisplayConfig,
     selected: NaiveDate,
     selected_event: usize,
     today: NaiveDate,
@@ -363,7 +367,7 @@ pub fn agenda_rows(
     let mut rows = Vec::new();
     let mut skip = 0;
     let end = selected + Duration::days(days);
-    let buckets = day_buckets(events, config, selected, end);
+    let buckets = day_buckets(events, display, selected, end);
     let mut day = selected;
     while day < end && rows.len() < skip + height {
         let entries = buckets.get(&day).map(Vec::as_slice).unwrap_or_default();

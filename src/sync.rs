@@ -436,12 +436,17 @@ impl SyncEngine {
         let http = crate::net::http_client();
         let session = Arc::new(Session::load(&config, http.clone())?);
         let retry = crate::graph::client::RetryPolicy {
-            max_attempts: config.max_attempts,
-            base_delay: Duration::from_millis(config.retry_base_ms),
+            max_attempts: config.graph.max_attempts,
+            base_delay: Duration::from_millis(config.graph.retry_base_ms),
             ..Default::default()
         };
-        let graph = GraphClient::new(http, config.base_url.clone(), config.page_size, session)
-            .with_retry(retry);
+        let graph = GraphClient::new(
+            http,
+            config.graph.base_url.clone(),
+            config.graph.page_size,
+            session,
+        )
+        .with_retry(retry);
         Ok((SyncEngine::new(config, store, graph), moved))
     }
 
@@ -513,7 +518,7 @@ impl SyncEngine {
                 state.generation += 1;
                 state.full_round = true;
                 crate::graph::delta_url(
-                    &self.config.base_url,
+                    &self.config.graph.base_url,
                     cal.graph_id.as_deref(),
                     &state.window,
                 )
@@ -663,7 +668,7 @@ impl SyncEngine {
     ) -> Result<(RoundSummary, After), SyncError> {
         let started = Instant::now();
         let key = cal.key.clone();
-        let window = self.config.window.on(self.today());
+        let window = self.config.sync.window.on(self.today());
         let k = key.clone();
         let saved = blocking(&self.store, move |s| s.sync_state(&k))
             .await?

@@ -5,7 +5,7 @@
 
 use chrono::{Duration, NaiveDate, Timelike};
 
-use crate::config::Config;
+use crate::config::DisplayConfig;
 use crate::days::event_days;
 use crate::model::{CachedEvent, Event};
 
@@ -40,8 +40,8 @@ pub fn in_strip(event: &Event) -> bool {
 }
 
 /// The timed events of `day`, placed; ordered by start, then by id.
-pub fn place_day(events: &[CachedEvent], config: &Config, day: NaiveDate) -> Vec<Placed> {
-    let zone = &config.zone;
+pub fn place_day(events: &[CachedEvent], display: &DisplayConfig, day: NaiveDate) -> Vec<Placed> {
+    let zone = &display.zone;
     let mut spans: Vec<(u32, u32, usize)> = Vec::new();
     for (index, c) in events.iter().enumerate() {
         let e = &c.event;
@@ -138,7 +138,7 @@ fn close_group(group: &mut [(usize, usize)], columns: usize) {
 /// longest first, then id.
 pub fn strip_events(
     events: &[CachedEvent],
-    config: &Config,
+    display: &DisplayConfig,
     first: NaiveDate,
     last: NaiveDate,
 ) -> Vec<(usize, NaiveDate, NaiveDate)> {
@@ -147,7 +147,7 @@ pub fn strip_events(
         .enumerate()
         .filter(|(_, c)| in_strip(&c.event))
         .filter_map(|(i, c)| {
-            let (a, b) = event_days(&c.event, &config.zone)?;
+            let (a, b) = event_days(&c.event, &display.zone)?;
             (a <= last && b >= first).then_some((i, a, b))
         })
         .collect();
@@ -168,6 +168,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::config::Config;
     use crate::model::EventId;
 
     fn config(zone: &str) -> Config {
@@ -229,7 +230,7 @@ mod tests {
             timed("d", "2026-11-24T13:00:00", "2026-11-24T14:00:00"),
             timed("e", "2026-11-24T13:00:00", "2026-11-24T13:00:00"),
         ];
-        let placed = place_day(&events, &config("UTC"), d("2026-11-24"));
+        let placed = place_day(&events, &config("UTC").display, d("2026-11-24"));
         let h = |h: u32, m: u32| h * 60 + m;
         assert_eq!(
             summary(&events, &placed),
@@ -251,7 +252,7 @@ mod tests {
             timed("a", "2026-11-24T09:00:00", "2026-11-24T10:00:00"),
             timed("b", "2026-11-24T10:00:00", "2026-11-24T11:00:00"),
         ];
-        let placed = place_day(&events, &config("UTC"), d("2026-11-24"));
+        let placed = place_day(&events, &config("UTC").display, d("2026-11-24"));
         assert!(placed.iter().all(|p| p.column == 0 && p.columns == 1));
     }
 
@@ -259,14 +260,17 @@ mod tests {
     fn an_event_crossing_midnight_is_on_both_days() {
         let events = vec![timed("late", "2026-11-24T22:00:00", "2026-11-25T01:30:00")];
         let c = config("UTC");
-        let first = place_day(&events, &c, d("2026-11-24"));
-        let second = place_day(&events, &c, d("2026-11-25"));
+        let first = place_day(&events, &c.display, d("2026-11-24"));
+        let second = place_day(&events, &c.display, d("2026-11-25"));
         assert_eq!((first[0].start, first[0].end), (22 * 60, DAY_MINUTES));
         assert_eq!((second[0].start, second[0].end), (0, 90));
         // Ending exactly at midnight, it does not reach into the next day.
         let events = vec![timed("eve", "2026-11-24T23:00:00", "2026-11-25T00:00:00")];
-        assert_eq!(place_day(&events, &c, d("2026-11-24"))[0].end, DAY_MINUTES);
-        assert!(place_day(&events, &c, d("2026-11-25")).is_empty());
+        assert_eq!(
+            place_day(&events, &c.display, d("2026-11-24"))[0].end,
+            DAY_MINUTES
+        );
+        assert!(place_day(&events, &c.display, d("2026-11-25")).is_empty());
     }
 
     #[test]
@@ -277,7 +281,7 @@ mod tests {
             timed("before", "2026-03-29T00:00:00", "2026-03-29T00:30:00"),
             timed("after", "2026-03-29T01:00:00", "2026-03-29T02:00:00"),
         ];
-        let placed = place_day(&events, &c, d("2026-03-29"));
+        let placed = place_day(&events, &c.display, d("2026-03-29"));
         assert_eq!(
             summary(&events, &placed),
             vec![
@@ -287,7 +291,7 @@ mod tests {
         );
         // Falling back on 2026-10-25: 02:30 CEST to 02:15 CET ends "before" it starts.
         let events = vec![timed("fold", "2026-10-25T00:30:00", "2026-10-25T01:15:00")];
-        let placed = place_day(&events, &c, d("2026-10-25"));
+        let placed = place_day(&events, &c.display, d("2026-10-25"));
         assert_eq!((placed[0].start, placed[0].end), (150, 165));
     }
 
@@ -299,10 +303,10 @@ mod tests {
             timed("mtg", "2026-11-24T08:00:00", "2026-11-24T09:00:00"),
         ];
         let c = config("UTC");
-        let placed = place_day(&events, &c, d("2026-11-24"));
+        let placed = place_day(&events, &c.display, d("2026-11-24"));
         assert_eq!(summary(&events, &placed)[0].0, "mtg");
         assert_eq!(placed.len(), 1);
-        let strip = strip_events(&events, &c, d("2026-11-23"), d("2026-11-29"));
+        let strip = strip_events(&events, &c.display, d("2026-11-23"), d("2026-11-29"));
         assert_eq!(
             strip,
             vec![
@@ -310,6 +314,6 @@ mod tests {
                 (1, d("2026-11-24"), d("2026-11-26")),
             ]
         );
-        assert!(strip_events(&events, &c, d("2026-11-30"), d("2026-12-06")).is_empty());
+        assert!(strip_events(&events, &c.display, d("2026-11-30"), d("2026-12-06")).is_empty());
     }
 }

@@ -478,7 +478,7 @@ async fn failures_carry_their_kind_to_the_notification() {
     let port = closed.local_addr().unwrap().port();
     drop(closed);
     let text = toml.replace(
-        &env.config.base_url.origin().ascii_serialization(),
+        &env.config.graph.base_url.origin().ascii_serialization(),
         &format!("http://127.0.0.1:{port}"),
     );
     let text = text.replace("max_attempts = 8", "max_attempts = 1");
@@ -544,7 +544,11 @@ async fn the_rolling_window_moves_once_in_four_weeks_not_daily() {
     );
     // The cache holds what the server lists for the window it was last synced for.
     drop(engine);
-    let window = env.config.window.on(today + chrono::Duration::days(56));
+    let window = env
+        .config
+        .sync
+        .window
+        .on(today + chrono::Duration::days(56));
     assert_eq!(
         env.cache("default"),
         env.truth_in("default", window).await,

@@ -46,7 +46,7 @@ pub async fn start(config: &Config) -> Result<BrowserSignIn, AuthError> {
     let bad_url = |e: oauth2::url::ParseError| AuthError::Service(format!("identity URL: {e}"));
     // Microsoft allows any port on http://localhost for public clients.
     let redirect = RedirectUrl::new(format!("http://localhost:{port}/")).map_err(bad_url)?;
-    let client = BasicClient::new(ClientId::new(config.client_id.clone()))
+    let client = BasicClient::new(ClientId::new(config.account.client_id.clone()))
         .set_auth_type(AuthType::RequestBody)
         .set_auth_uri(AuthUrl::new(identity_url(config, "authorize")).map_err(bad_url)?)
         .set_token_uri(TokenUrl::new(identity_url(config, "token")).map_err(bad_url)?)
@@ -107,7 +107,8 @@ impl BrowserSignIn {
             .map_err(|e| request_failure(&e))?;
         let mut tokens = token_set(&response, None, None);
         tokens.account =
-            super::device::who_am_i(http, config.base_url.as_str(), &tokens.access_token).await;
+            super::device::who_am_i(http, config.graph.base_url.as_str(), &tokens.access_token)
+                .await;
         Ok(tokens)
     }
 

@@ -88,7 +88,7 @@ pub async fn finish(
             other => request_failure(other),
         })?;
     let mut tokens = token_set(&response, None, None);
-    tokens.account = who_am_i(http, config.base_url.as_str(), &tokens.access_token).await;
+    tokens.account = who_am_i(http, config.graph.base_url.as_str(), &tokens.access_token).await;
     Ok(tokens)
 }
 

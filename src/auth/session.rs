@@ -68,8 +68,8 @@ impl AuthError {
 pub fn identity_url(config: &Config, endpoint: &str) -> String {
     format!(
         "{}/{}/oauth2/v2.0/{endpoint}",
-        config.authority.as_str().trim_end_matches('/'),
-        config.tenant
+        config.account.authority.as_str().trim_end_matches('/'),
+        config.account.tenant
     )
 }
 
@@ -79,10 +79,12 @@ pub fn identity_client(config: &Config) -> Result<IdentityClient, AuthError> {
         .map_err(|e| AuthError::Service(format!("device code URL: {e}")))?;
     let token = TokenUrl::new(identity_url(config, "token"))
         .map_err(|e| AuthError::Service(format!("token URL: {e}")))?;
-    Ok(BasicClient::new(ClientId::new(config.client_id.clone()))
-        .set_auth_type(AuthType::RequestBody)
-        .set_device_authorization_url(device)
-        .set_token_uri(token))
+    Ok(
+        BasicClient::new(ClientId::new(config.account.client_id.clone()))
+            .set_auth_type(AuthType::RequestBody)
+            .set_device_authorization_url(device)
+            .set_token_uri(token),
+    )
 }
 
 /// Turns an oauth2 token response into what we store.

@@ -52,7 +52,7 @@ pub fn events_of_views(
     last: NaiveDate,
 ) -> Result<Vec<CachedEvent>, AgendaError> {
     read_cache(config, |store| {
-        store.events_in_days(views, &config.zone, first, last)
+        store.events_in_days(views, &config.display.zone, first, last)
     })
 }
 
@@ -101,7 +101,7 @@ pub fn write_json_streamed(
     out.write_all(b"[")?;
     store.visit_days(
         &[ViewKey::from(view)],
-        &config.zone,
+        &config.display.zone,
         first,
         last,
         |view, event| {
@@ -141,7 +141,7 @@ pub fn write(
     // Each event into the days it occupies, in one pass (not one pass a day).
     let mut days: std::collections::BTreeMap<NaiveDate, Vec<&CachedEvent>> = Default::default();
     for c in events {
-        let Some((a, b)) = crate::days::event_days(&c.event, &config.zone) else {
+        let Some((a, b)) = crate::days::event_days(&c.event, &config.display.zone) else {
             continue;
         };
         for day in a.max(first).iter_days().take_while(|d| *d <= b.min(last)) {
@@ -169,12 +169,12 @@ pub fn write(
 
 /// `  09:00-10:00  Subject  @ Location` for one event on one day.
 fn line(config: &Config, e: &Event, day: NaiveDate) -> String {
-    let when = match day_times(e, day, config) {
+    let when = match day_times(e, day, &config.display) {
         Some(times) => times.range(ASCII_MARKS),
         None => "all day".to_owned(),
     };
     // Room for the longest time range: `10:30am-11:30am` in 12-hour time.
-    let width = if config.hour12 { 15 } else { 11 };
+    let width = if config.display.hour12 { 15 } else { 11 };
     let subject = text::line(e.title()).into_owned();
     let mut out = format!("{when:<width$}  {subject}");
     if e.cancelled {
@@ -218,7 +218,7 @@ pub fn unsynced_note(
 }
 
 pub fn today(config: &Config) -> NaiveDate {
-    config.zone.date_of(Utc::now())
+    config.display.zone.date_of(Utc::now())
 }
 
 /// `deltacal agenda`.

@@ -56,7 +56,7 @@ pub fn gather(
     last: NaiveDate,
 ) -> Result<Source, AgendaError> {
     read_cache(config, |store| {
-        let events = store.events_in_days(views, &config.zone, first, last)?;
+        let events = store.events_in_days(views, &config.display.zone, first, last)?;
         let mut wanted: HashMap<&str, BTreeSet<&str>> = HashMap::new();
         for c in &events {
             if let Some(master) = c.event.series_master_id.as_deref() {

@@ -132,7 +132,7 @@ fn value(config: &Config, c: &CachedEvent, field: &str) -> String {
         if e.all_day {
             String::new()
         } else {
-            crate::days::clock(config, t)
+            crate::days::clock(&config.display, t)
         }
     };
     let rfc3339 = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
@@ -145,10 +145,10 @@ fn value(config: &Config, c: &CachedEvent, field: &str) -> String {
         "subject" => e.title().to_owned(),
         "start" => span.map(|s| rfc3339(s.0)).unwrap_or_default(),
         "end" => span.map(|s| rfc3339(s.1)).unwrap_or_default(),
-        "start_date" => crate::days::event_days(e, &config.zone)
+        "start_date" => crate::days::event_days(e, &config.display.zone)
             .map(|(a, _)| date(a))
             .unwrap_or_default(),
-        "end_date" => crate::days::event_days(e, &config.zone)
+        "end_date" => crate::days::event_days(e, &config.display.zone)
             .map(|(_, b)| date(b))
             .unwrap_or_default(),
         "start_time" => span.map(|s| clock(s.0)).unwrap_or_default(),

@@ -58,7 +58,7 @@ pub fn pick(events: &[CachedEvent], now: DateTime<Utc>) -> Next {
 
 /// Reads the cache around `now` and picks.
 pub fn find(config: &Config, now: DateTime<Utc>) -> Result<Next, AgendaError> {
-    let today = config.zone.date_of(now);
+    let today = config.display.zone.date_of(now);
     let mut found = Next::default();
     for days in LOOK_AHEAD_DAYS {
         // From yesterday: an event in progress may have begun before midnight.
@@ -158,7 +158,7 @@ pub fn write(
         let Some((start, end)) = c.event.span() else {
             continue;
         };
-        let clock = |t| crate::days::clock(config, t);
+        let clock = |t| crate::days::clock(&config.display, t);
         let times = format!("{}-{}", clock(start), clock(end));
         let mut line = format!(
             "{label}: {times}  {}  ({verb} in {})",

@@ -12,7 +12,10 @@ pub async fn run(config: Arc<Config>) -> anyhow::Result<()> {
     let engine = Arc::new(SyncEngine::from_config(config.clone())?);
     let mut failures = engine.subscribe();
     let changes = engine.subscribe();
-    let _sync = spawn_background(engine.clone(), Duration::from_secs(config.interval_secs));
+    let _sync = spawn_background(
+        engine.clone(),
+        Duration::from_secs(config.sync.interval_secs),
+    );
     // Events another process brings in (a cron `deltacal sync`, the TUI) are reminded of too.
     crate::sync::spawn_cache_watch(engine.clone(), crate::sync::CACHE_WATCH);
     // Nothing snoozes outside the TUI; the sender lives as long as the loop should.

@@ -72,8 +72,8 @@ pub fn run_demo(
     let sim = result?;
     let mut config = config;
     let url = reqwest::Url::parse(&sim.url())?;
-    config.authority = url.clone();
-    config.base_url = url.join("v1.0")?;
+    config.account.authority = url.clone();
+    config.graph.base_url = url.join("v1.0")?;
     let second = sim
         .handle()
         .calendar_id(1)
@@ -123,14 +123,14 @@ pub fn run_demo(
 /// The demo's config: the user's UI preferences, everything else pointing at the emulator.
 fn demo_config(config_file: Option<&Path>, data_dir: &Path) -> anyhow::Result<Config> {
     let mut config = Config::load(config_file, Some(data_dir))?;
-    config.client_id = "deltacal-demo".into();
-    config.tenant = "common".into();
-    config.window = crate::config::WindowSpec::Rolling {
+    config.account.client_id = "deltacal-demo".into();
+    config.account.tenant = "common".into();
+    config.sync.window = crate::config::WindowSpec::Rolling {
         past_days: 30,
         future_days: 365,
     };
     // Sync often so the churn shows up within seconds.
-    config.interval_secs = 4;
+    config.sync.interval_secs = 4;
     Ok(config)
 }
 
@@ -174,13 +174,13 @@ fn prepare_demo_dir(dir: &Path) -> anyhow::Result<std::fs::File> {
 fn demo_config_text(config: &Config) -> String {
     let mut text = format!(
         "# Written by `deltacal demo`: `status` and `agenda` on this dir read it.\n[account]\nclient_id = \"{}\"\nauthority = \"{}\"\n\n[graph]\nbase_url = \"{}\"\n\n[ui]\nview = \"{}\"\nweek_start = \"{}\"\ntime_format = \"{}\"\ntimezone = \"{}\"\n",
-        config.client_id,
-        config.authority.as_str().trim_end_matches('/'),
-        config.base_url,
-        config.view.name(),
-        config.week_start.to_string().to_lowercase(),
-        if config.hour12 { "12h" } else { "24h" },
-        match config.zone {
+        config.account.client_id,
+        config.account.authority.as_str().trim_end_matches('/'),
+        config.graph.base_url,
+        config.ui.view,
+        config.display.week_start.to_string().to_lowercase(),
+        if config.display.hour12 { "12h" } else { "24h" },
+        match config.display.zone {
             crate::tz::DisplayZone::Local => "local".to_owned(),
             crate::tz::DisplayZone::Named(tz) => tz.name().to_owned(),
         },

@@ -50,7 +50,7 @@ pub fn words(config: &Config, due: &Due, now: DateTime<Utc>) -> (String, String)
     };
     let e = &due.event.event;
     let title = format!("{} {when}", text::line(e.title()));
-    let clock = |t| crate::days::clock(config, t);
+    let clock = |t| crate::days::clock(&config.display, t);
     let mut body = if e.all_day {
         "all day".to_owned()
     } else {

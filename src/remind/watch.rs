@@ -31,11 +31,11 @@ fn read(
     store: &Store,
     config: &Config,
 ) -> Result<(Vec<CachedEvent>, Vec<ReminderMark>), StoreError> {
-    let today = config.zone.date_of(Utc::now());
+    let today = config.display.zone.date_of(Utc::now());
     let views: Vec<ViewKey> = config.calendars.iter().map(|c| c.key.clone()).collect();
     let events = store.events_in_days(
         &views,
-        &config.zone,
+        &config.display.zone,
         today - Duration::days(1),
         today + Duration::days(LOOK_AHEAD_DAYS),
     )?;

@@ -45,7 +45,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             AgendaRow::Event { day, pos, entry } => {
                 let c = &app.visible.events[entry.index];
                 let color = app.calendar_color(&c.view);
-                let when = match (entry.placement, day_times(&c.event, day, &app.config)) {
+                let when = match (
+                    entry.placement,
+                    day_times(&c.event, day, &app.config.display),
+                ) {
                     _ if c.event.all_day => "all day".to_owned(),
                     (Placement::SpanContinues | Placement::TimedContinues, _) => {
                         format!("{} cont.", TUI_MARKS.open)
@@ -61,7 +64,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                     .map(|l| format!("  @ {}", fit(l, 40)))
                     .unwrap_or_default();
                 // Room for the longest time range: `10:30am–11:30am` in 12-hour time.
-                let when_width = if app.config.hour12 { 15 } else { 13 };
+                let when_width = if app.config.display.hour12 { 15 } else { 13 };
                 let rest = width.saturating_sub(when_width + 3);
                 let mut line = Line::from(vec![
                     Span::styled("▌", theme.calendar(color)),

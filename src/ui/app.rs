@@ -14,9 +14,10 @@ pub use super::overlay::{CalendarsPanel, GoTo, Overlay, Search, SignIn};
 use super::overlay::{EventState, Intent, Scroll};
 use super::strings;
 use super::theme::Theme;
+use super::view::ViewKind;
 use crate::auth::signin::SignInEvent;
 use crate::config::CalendarColor;
-use crate::config::{Config, ViewKind};
+use crate::config::Config;
 use crate::failure::FailureKind;
 use crate::layout::{AgendaRow, MonthGrid, day_entries};
 use crate::model::{Body, CachedEvent, CalendarInfo, EventRef, ViewKey};
@@ -237,9 +238,9 @@ const SIGN_IN_REFUSED_AGAIN: Duration = Duration::minutes(5);
 
 impl App {
     pub fn new(config: Arc<Config>, theme: Theme, now: DateTime<Utc>, size: (u16, u16)) -> App {
-        let today = config.zone.date_of(now);
+        let today = config.display.zone.date_of(now);
         App {
-            view: config.view,
+            view: ViewKind::from_name(&config.ui.view),
             config,
             theme,
             now,
@@ -325,7 +326,7 @@ impl App {
     pub fn agenda_rows(&self, height: usize) -> Vec<AgendaRow> {
         crate::layout::agenda_rows(
             &self.visible.events,
-            &self.config,
+            &self.config.display,
             self.selected,
             self.selected_event,
             self.today,
@@ -357,13 +358,13 @@ impl App {
     /// The first day of the selected day's week.
     pub fn week_start(&self) -> NaiveDate {
         let back = (self.selected.weekday().num_days_from_monday() + 7
-            - self.config.week_start.num_days_from_monday())
+            - self.config.display.week_start.num_days_from_monday())
             % 7;
         self.selected - Duration::days(back.into())
     }
 
     pub fn grid(&self) -> MonthGrid {
-        MonthGrid::for_day(self.selected, self.config.week_start)
+        MonthGrid::for_day(self.selected, self.config.display.week_start)
     }
 
     /// The first and last display-zone days the sync window covers today: days outside it have
@@ -388,7 +389,7 @@ impl App {
 
     /// Indices (into `visible.events`) of a day's events, in display order.
     pub fn day_events(&self, day: NaiveDate) -> Vec<usize> {
-        day_entries(&self.visible.events, &self.config, day)
+        day_entries(&self.visible.events, &self.config.display, day)
             .into_iter()
             .map(|e| e.index)
             .collect()
@@ -557,7 +558,7 @@ impl App {
             }
             Action::Tick(now) => {
                 self.now = now;
-                let today = self.config.zone.date_of(now);
+                let today = self.config.display.zone.date_of(now);
                 if today != self.today {
                     self.today = today;
                     return vec![self.reload()];
@@ -612,7 +613,7 @@ impl App {
                 let (Some(first), Some(last)) = (fresh.first, fresh.last) else {
                     return Vec::new();
                 };
-                let zone = self.config.zone;
+                let zone = self.config.display.zone;
                 self.visible
                     .events
                     .retain(|c| !crate::days::occupies(&c.event, &zone, first, last));
@@ -689,7 +690,7 @@ impl App {
 
     /// Selects the first hit from today on: the next occurrence is what one wants.
     fn preselect_hit(&mut self) {
-        let zone = self.config.zone;
+        let zone = self.config.display.zone;
         let today = self.today;
         if let Overlay::Search(s) = &mut self.overlay {
             s.selected = s
@@ -817,7 +818,7 @@ impl App {
             }
             _ => Vec::new(),
         };
-        let zone = self.config.zone;
+        let zone = self.config.display.zone;
         let changed_first = zone.date_of(a) - Duration::days(1);
         let changed_last = zone.date_of(b) + Duration::days(1);
         if changed_last >= first && changed_first <= last {
@@ -1081,7 +1082,7 @@ impl App {
         let Some(hit) = search.results.get(search.selected).cloned() else {
             return Vec::new();
         };
-        let day = crate::days::event_days(&hit.event, &self.config.zone).map(|d| d.0);
+        let day = crate::days::event_days(&hit.event, &self.config.display.zone).map(|d| d.0);
         self.overlay = Overlay::None;
         let mut effects = day.map(|d| self.select(d)).unwrap_or_default();
         self.overlay = Overlay::Detail;
@@ -1200,7 +1201,7 @@ impl App {
                 SyncActivity::Waiting { until, kind, .. } => {
                     self.note = Some(strings::waiting_why(
                         *kind,
-                        &crate::days::clock(&self.config, *until),
+                        &crate::days::clock(&self.config.display, *until),
                     ));
                     Vec::new()
                 }
@@ -1335,7 +1336,7 @@ pub mod pane {
                 Style::new().add_modifier(Modifier::BOLD),
             )),
             Line::default(),
-            Line::from(vec![label("When"), Span::raw(when(e, &app.config))]),
+            Line::from(vec![label("When"), Span::raw(when(e, &app.config.display))]),
         ];
         if e.cancelled {
             lines.push(Line::from(vec![

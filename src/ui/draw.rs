@@ -4,8 +4,8 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 
 use super::app::{App, Overlay, SignIn};
+use super::view::ViewKind;
 use super::{agenda, detail, geometry, month, popups, status, week};
-use crate::config::ViewKind;
 
 pub fn draw(frame: &mut Frame, app: &App) {
     let full = frame.area();

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use ratatui::layout::Rect;
 
-use crate::config::ViewKind;
+use super::view::ViewKind;
 use crate::layout::MonthGrid;
 
 /// The title line: the name (on terminals wide enough), then a tab per view.

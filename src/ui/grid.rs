@@ -123,13 +123,13 @@ pub fn layout(input: &GridInput, area: Rect) -> Option<GridLayout> {
         grid_hour,
     } = *input;
     let days: Vec<NaiveDate> = first.iter_days().take_while(|d| *d <= last).collect();
-    let label_w: u16 = if config.hour12 { 5 } else { 6 };
+    let label_w: u16 = if config.display.hour12 { 5 } else { 6 };
     let columns = day_columns(area, label_w, days.len());
     if area.height < 4 || columns.is_empty() {
         return None;
     }
     // The all-day strip: lanes of bars, as many as fit in its rows.
-    let strip = strip_events(events, config, first, last);
+    let strip = strip_events(events, &config.display, first, last);
     let lanes = strip_lanes(&strip);
     let strip_rows = lanes
         .len()
@@ -160,7 +160,7 @@ pub fn layout(input: &GridInput, area: Rect) -> Option<GridLayout> {
     let hours_shown = u32::from(height).clamp(1, 24);
     let placed: Vec<(NaiveDate, Vec<Placed>)> = days
         .iter()
-        .map(|d| (*d, place_day(events, config, *d)))
+        .map(|d| (*d, place_day(events, &config.display, *d)))
         .collect();
     let focus = placed
         .iter()

@@ -21,6 +21,7 @@ pub mod status;
 pub mod strings;
 pub mod terminal;
 pub mod theme;
+pub mod view;
 pub mod week;
 pub mod width;
 
@@ -135,7 +136,7 @@ async fn serve_requests(
     mut requests: UnboundedReceiver<Request>,
     actions: Sender<Action>,
 ) {
-    let interval = Duration::from_secs(engine.config().interval_secs);
+    let interval = Duration::from_secs(engine.config().sync.interval_secs);
     let sync = spawn_background(engine.clone(), interval);
     // What other deltacal processes commit reaches the views too.
     crate::sync::spawn_cache_watch(engine.clone(), crate::sync::CACHE_WATCH);

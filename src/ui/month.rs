@@ -16,7 +16,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let grid = app.grid();
     let g = month_cells(area, &grid);
     let theme = &app.theme;
-    for (i, name) in weekday_names(app.config.week_start).iter().enumerate() {
+    for (i, name) in weekday_names(app.config.display.week_start)
+        .iter()
+        .enumerate()
+    {
         let (x, w) = g.columns[i];
         frame.render_widget(
             Paragraph::new(Span::styled(
@@ -26,7 +29,12 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             Rect::new(x, area.y, w, 1),
         );
     }
-    let buckets = day_buckets(&app.visible.events, &app.config, grid.start, grid.end());
+    let buckets = day_buckets(
+        &app.visible.events,
+        &app.config.display,
+        grid.start,
+        grid.end(),
+    );
     let selected_day = app.day_events(app.selected);
     let selected_index = selected_day.get(app.selected_event).copied();
     for (week, &(y, h)) in g.rows.iter().enumerate() {
@@ -81,7 +89,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                         } else {
                             ""
                         };
-                        let time = time_label(&c.event, entry.placement, &app.config);
+                        let time = time_label(&c.event, entry.placement, &app.config.display);
                         let text = if time.is_empty() || time == "→" {
                             format!("{prefix}{subject}")
                         } else {
@@ -93,7 +101,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                         Line::from(Span::styled(text, theme.span(color)))
                     }
                     Placement::Timed | Placement::TimedContinues => {
-                        let time = time_label(&c.event, entry.placement, &app.config);
+                        let time = time_label(&c.event, entry.placement, &app.config.display);
                         let tw = cells(&time);
                         let rest = inner.saturating_sub(tw + 1);
                         Line::from(vec![

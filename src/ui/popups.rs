@@ -303,7 +303,7 @@ pub fn draw_calendars(frame: &mut Frame, app: &App, panel: &CalendarsPanel) {
 
 /// A hit's first day and start time in the display zone (`all day` for all-day events).
 fn hit_when(app: &App, event: &crate::model::Event) -> (String, String) {
-    let day = crate::days::event_days(event, &app.config.zone)
+    let day = crate::days::event_days(event, &app.config.display.zone)
         .map(|d| d.0.format("%a %-d %b %Y").to_string())
         .unwrap_or_default();
     let time = if event.all_day {
@@ -311,7 +311,7 @@ fn hit_when(app: &App, event: &crate::model::Event) -> (String, String) {
     } else {
         event
             .span()
-            .map(|(start, _)| crate::days::clock(&app.config, start))
+            .map(|(start, _)| crate::days::clock(&app.config.display, start))
             .unwrap_or_default()
     };
     (day, time)

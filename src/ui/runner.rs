@@ -176,7 +176,7 @@ fn load_days(
     first: NaiveDate,
     last: NaiveDate,
 ) -> Result<Visible, StoreError> {
-    let (views, zone) = (app.shown_views(), &app.config.zone);
+    let (views, zone) = (app.shown_views(), &app.config.display.zone);
     let (events, hidden) = match app.month_cap() {
         Some((cap, full)) => store.events_in_days_capped(&views, zone, first, last, cap, full)?,
         None => (

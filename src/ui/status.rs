@@ -9,8 +9,8 @@ use ratatui::widgets::Paragraph;
 use super::app::{AGENDA_DAYS, App, SyncActivity};
 use super::geometry;
 use super::strings;
+use super::view::ViewKind;
 use super::width::fit;
-use crate::config::ViewKind;
 use crate::days::ago;
 
 pub fn draw_title(frame: &mut Frame, app: &App, area: Rect) {
@@ -124,7 +124,7 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
         } => (
             format!(
                 "{} ({})",
-                strings::waiting(*kind, &crate::days::clock(&app.config, *until)),
+                strings::waiting(*kind, &crate::days::clock(&app.config.display, *until)),
                 crate::text::line(reason)
             ),
             theme.status_bar().patch(theme.error()),

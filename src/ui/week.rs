@@ -10,8 +10,8 @@ use ratatui::widgets::{Clear, Paragraph};
 
 use super::app::App;
 use super::strings;
+use super::view::ViewKind;
 use super::width::{cells, fit, wrap_box};
-use crate::config::ViewKind;
 use crate::days::clock;
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
@@ -86,7 +86,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             break;
         }
         label_rows.push(y);
-        let label = hour_label(hour, app.config.hour12);
+        let label = hour_label(hour, app.config.display.hour12);
         frame.render_widget(
             Paragraph::new(Span::styled(label, theme.dim())),
             Rect::new(area.x, y, label_w, 1),
@@ -95,7 +95,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     // Now, on today: a line across the day's column under the events, and a mark in the
     // label column; the time itself only where no hour label is (it never hides one).
     if let Some(i) = grid.days.iter().position(|d| *d == app.today) {
-        let local = app.config.zone.local(app.now);
+        let local = app.config.display.zone.local(app.now);
         let row = grid.row_of(local.hour() * 60 + local.minute());
         if (0..i64::from(height)).contains(&row) {
             let (x, w) = grid.columns[i];
@@ -109,7 +109,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             } else {
                 (
                     fit(
-                        &format!("{}{}", clock(&app.config, app.now), strings::NOW),
+                        &format!("{}{}", clock(&app.config.display, app.now), strings::NOW),
                         label_w as usize,
                     ),
                     area.x,
@@ -136,8 +136,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             style = style.patch(theme.selected()).add_modifier(Modifier::BOLD);
         }
         let time = match c.event.span() {
-            Some((start, _)) if p.start > 0 || app.config.zone.date_of(start) == event.day => {
-                clock(&app.config, start)
+            Some((start, _))
+                if p.start > 0 || app.config.display.zone.date_of(start) == event.day =>
+            {
+                clock(&app.config.display, start)
             }
             _ => "→".to_owned(),
         };

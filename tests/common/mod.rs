@@ -145,7 +145,7 @@ impl Env {
     }
 
     pub fn window(&self) -> Window {
-        self.config.window.on(Utc::now().date_naive())
+        self.config.sync.window.on(Utc::now().date_naive())
     }
 
     /// The server's truth for a calendar, as `/me/calendarView` lists it (occurrences with

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use deltacal::auth::signin::SignInEvent as SignInUpdate;
-use deltacal::config::{Config, ViewKind};
+use deltacal::config::Config;
 use deltacal::failure::FailureKind;
 use deltacal::model::{CachedEvent, Change, Event, EventRef, ViewKey};
 use deltacal::store::{RoundCounts, Store};
@@ -20,6 +20,7 @@ use deltacal::ui::app::{Action, App, Effect, Overlay, SignIn, SyncActivity};
 use deltacal::ui::keys::{KeyCode, KeyEvent, KeyModifiers};
 use deltacal::ui::runner::{EffectRunner, Request};
 use deltacal::ui::theme::Theme;
+use deltacal::ui::view::ViewKind;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use serde_json::{Value, json};

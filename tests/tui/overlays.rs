@@ -122,7 +122,7 @@ fn search_preselects_the_next_hit_and_moves_while_typing() {
         panic!("search open")
     };
     let upcoming = s.selected;
-    let first_day = deltacal::days::event_days(&s.results[upcoming].event, &a.config.zone)
+    let first_day = deltacal::days::event_days(&s.results[upcoming].event, &a.config.display.zone)
         .unwrap()
         .1;
     assert!(
@@ -130,7 +130,7 @@ fn search_preselects_the_next_hit_and_moves_while_typing() {
         "the first hit from today on is selected"
     );
     assert!(s.results[..upcoming].iter().all(|c| {
-        deltacal::days::event_days(&c.event, &a.config.zone)
+        deltacal::days::event_days(&c.event, &a.config.display.zone)
             .unwrap()
             .1
             < a.today

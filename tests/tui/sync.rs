@@ -221,7 +221,7 @@ fn a_throttled_round_says_until_when_and_r_says_why() {
         kind: FailureKind::Throttled,
         reason: "HTTP 429 ApplicationThrottled: slow down".into(),
     }));
-    let at = deltacal::days::clock(&a.config, until);
+    let at = deltacal::days::clock(&a.config.display, until);
     let screen = render(&a);
     assert!(
         screen.contains(&format!("throttled by the server, retry at {at}")),

@@ -262,7 +262,7 @@ fn the_month_reads_only_what_its_cells_show_and_all_of_the_selected_day() {
         a.visible
             .events
             .iter()
-            .filter(|c| deltacal::days::occupies(&c.event, &a.config.zone, day, day))
+            .filter(|c| deltacal::days::occupies(&c.event, &a.config.display.zone, day, day))
             .count()
     };
     let read = on(&a, "2026-11-25");
@@ -360,7 +360,7 @@ fn a_capped_month_draws_what_reading_every_event_would() {
         );
         let dir = tempfile::tempdir().unwrap();
         let whole = fixture_store_with(dir.path(), fixture.clone())
-            .events_in_days(&a.shown_views(), &a.config.zone, first, last)
+            .events_in_days(&a.shown_views(), &a.config.display.zone, first, last)
             .unwrap();
         assert!(whole.len() > read + 50, "at {size:?}");
         show_events(&mut a, whole);
