@@ -9,8 +9,10 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 
 use super::geometry;
 use super::grid::{GridInput, GridLayout};
-use super::keys::{Command, KeyCode, KeyEvent, KeyModifiers, command_for};
-pub use super::overlay::{CalendarsPanel, GoTo, Overlay, Search, SignIn};
+use super::keys::{Command, KeyEvent, command_for};
+pub use super::overlay::{
+    CalendarsPanel, Detail, GoTo, Help, Overlay, OverlayKind, Search, SignIn,
+};
 use super::overlay::{EventState, Intent, Scroll};
 use super::strings;
 use super::theme::Theme;
@@ -198,25 +200,17 @@ pub struct App {
     pub today: NaiveDate,
     pub selected: NaiveDate,
     pub view: ViewKind,
-    pub overlay: Overlay,
+    /// The open overlays, the top one last: it is offered keys first and drawn over the rest.
+    pub overlays: Vec<Overlay>,
     pub visible: Visible,
     /// Which of the selected day's events is selected.
     pub selected_event: usize,
     pub sync: SyncStatus,
     pub account: Option<String>,
     pub signin: SignIn,
-    /// How far the help overlay is scrolled.
-    pub help_scroll: u16,
-    /// How far the detail pane is scrolled.
-    pub detail_scroll: u16,
     /// The first hour the week and day grids show, once the user scrolls them; `None` follows
     /// the selected event. Moving the selection returns to following.
     pub grid_hour: Option<u32>,
-    /// The event the detail pane shows, (view, id): reloads keep it selected, and if it is
-    /// gone the pane closes with a note rather than showing another event.
-    pub detail_of: Option<EventRef>,
-    /// The body read for the detail pane: whose it is, (view, id), and the body if it has one.
-    pub detail_body: Option<(EventRef, Option<Body>)>,
     /// A one-line note on the status bar until the next key.
     pub note: Option<String>,
     pub size: (u16, u16),
@@ -246,7 +240,7 @@ impl App {
             now,
             today,
             selected: today,
-            overlay: Overlay::None,
+            overlays: Vec::new(),
             visible: Visible::default(),
             selected_event: 0,
             sync: SyncStatus {
@@ -258,11 +252,7 @@ impl App {
             },
             account: None,
             signin: SignIn::Hidden,
-            help_scroll: 0,
-            detail_scroll: 0,
             grid_hour: None,
-            detail_of: None,
-            detail_body: None,
             note: None,
             size,
             calendar_list: Vec::new(),
@@ -382,7 +372,7 @@ impl App {
     pub fn main_area(&self) -> ratatui::layout::Rect {
         geometry::main_area(
             self.size,
-            self.overlay == Overlay::Detail,
+            self.detail().is_some(),
             !self.reminders.is_empty(),
         )
     }
@@ -397,7 +387,7 @@ impl App {
 
     /// The event the detail pane shows.
     pub fn selected_event(&self) -> Option<&CachedEvent> {
-        if let Overlay::Search(s) = &self.overlay
+        if let Some(Overlay::Search(s)) = self.overlays.last()
             && !s.editing
         {
             return s.results.get(s.selected);
@@ -405,6 +395,69 @@ impl App {
         let day = self.day_events(self.selected);
         day.get(self.selected_event.min(day.len().saturating_sub(1)))
             .map(|&i| &self.visible.events[i])
+    }
+
+    /// The top overlay's kind; none when the view has the keys.
+    pub fn top(&self) -> Option<OverlayKind> {
+        self.overlays.last().map(Overlay::kind)
+    }
+
+    /// The detail pane, if it is open (on top or under another overlay).
+    pub fn detail(&self) -> Option<&Detail> {
+        self.overlays.iter().find_map(|o| match o {
+            Overlay::Detail(d) => Some(d),
+            _ => None,
+        })
+    }
+
+    fn detail_mut(&mut self) -> Option<&mut Detail> {
+        self.overlays.iter_mut().find_map(|o| match o {
+            Overlay::Detail(d) => Some(d),
+            _ => None,
+        })
+    }
+
+    /// The search, if it is open.
+    pub fn search(&self) -> Option<&Search> {
+        self.overlays.iter().find_map(|o| match o {
+            Overlay::Search(s) => Some(s),
+            _ => None,
+        })
+    }
+
+    fn search_mut(&mut self) -> Option<&mut Search> {
+        self.overlays.iter_mut().find_map(|o| match o {
+            Overlay::Search(s) => Some(s),
+            _ => None,
+        })
+    }
+
+    /// Opens an overlay on top; one of its kind already open gives way to it.
+    fn open(&mut self, overlay: Overlay) {
+        self.close(overlay.kind());
+        self.overlays.push(overlay);
+    }
+
+    /// Closes the overlay of this kind, wherever it is in the stack.
+    fn close(&mut self, kind: OverlayKind) {
+        self.overlays.retain(|o| o.kind() != kind);
+    }
+
+    /// The wheel scrolls or moves the top overlay; over the week and day grids it scrolls the
+    /// hours, elsewhere it moves as the arrow keys do.
+    fn on_wheel(&mut self, down: bool) -> Vec<Effect> {
+        let calendars = self.config.calendars.len();
+        if let Some(top) = self.overlays.last_mut() {
+            return match top.on_wheel(down, calendars) {
+                EventState::Consumed(Some(intent)) => self.on_intent(intent),
+                _ => Vec::new(),
+            };
+        }
+        if self.is_time_grid() {
+            self.scroll_grid(if down { 1 } else { -1 });
+            return Vec::new();
+        }
+        self.on_command(if down { Command::Down } else { Command::Up })
     }
 
     fn load_if_needed(&self) -> Vec<Effect> {
@@ -428,8 +481,9 @@ impl App {
             self.selected_event = 0;
             self.grid_hour = None;
             // An open pane follows the selection to the new day.
-            self.detail_of = None;
-            self.detail_scroll = 0;
+            if let Some(detail) = self.detail_mut() {
+                *detail = Detail::on(None);
+            }
         }
         let mut effects = self.load_if_needed();
         // The month read only some of a busy day's events: the selected day needs them all.
@@ -450,26 +504,31 @@ impl App {
         if step != 0 {
             self.grid_hour = None;
         }
-        if step != 0 && self.overlay == Overlay::Detail {
+        if step != 0 && self.top() == Some(OverlayKind::Detail) {
             self.show_detail();
         }
     }
 
     /// Opens (or points) the detail pane at the selected event, scrolled to its top.
     fn show_detail(&mut self) {
-        self.detail_of = self.selected_event().map(CachedEvent::event_ref);
-        self.detail_scroll = 0;
-        self.overlay = Overlay::Detail;
+        let of = self.selected_event().map(CachedEvent::event_ref);
+        match self.detail_mut() {
+            Some(detail) => {
+                detail.of = of;
+                detail.scroll = 0;
+            }
+            None => self.overlays.push(Overlay::Detail(Detail::on(of))),
+        }
     }
 
     /// After a load: the open pane stays on its event wherever the day's order moved it; an
     /// event no longer on the day closes the pane with a note. A pane with no event yet (the
     /// day changed under it) takes the day's selected event.
     fn keep_open_event(&mut self) {
-        if self.overlay != Overlay::Detail {
+        let Some(detail) = self.detail() else {
             return;
-        }
-        let Some(open) = self.detail_of.clone() else {
+        };
+        let Some(open) = detail.of.clone() else {
             if self.selected_event().is_some() {
                 self.show_detail();
             }
@@ -482,8 +541,7 @@ impl App {
         match found {
             Some(pos) => self.selected_event = pos,
             None => {
-                self.overlay = Overlay::None;
-                self.detail_of = None;
+                self.close(OverlayKind::Detail);
                 self.note = Some(NOTE_OPEN_EVENT_GONE.into());
             }
         }
@@ -502,15 +560,14 @@ impl App {
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
         let mut effects = self.on_action(action);
         // The detail pane reads its event's body once, whatever opened or moved it.
-        if self.overlay == Overlay::Detail
-            && let Some(c) = self.selected_event()
-            && self
-                .detail_body
-                .as_ref()
-                .is_none_or(|(open, _)| !c.is(open))
+        if let Some(c) = self.selected_event()
+            && let Some(detail) = self.detail()
+            && detail.body.as_ref().is_none_or(|(open, _)| !c.is(open))
         {
             let event = c.event_ref();
-            self.detail_body = Some((event.clone(), None));
+            if let Some(detail) = self.detail_mut() {
+                detail.body = Some((event.clone(), None));
+            }
             effects.push(Effect::LoadBody(event));
         }
         effects
@@ -532,73 +589,12 @@ impl App {
                 row,
                 double,
             } => self.on_click(column, row, double),
-            Action::Wheel { down } if self.overlay == Overlay::Detail => {
-                self.on_intent(Intent::ScrollDetail(Scroll::Lines(if down {
-                    3
-                } else {
-                    -3
-                })))
-            }
-            Action::Wheel { down } if self.is_time_grid() => {
-                self.scroll_grid(if down { 1 } else { -1 });
-                Vec::new()
-            }
-            Action::Wheel { down } => {
-                let code = if down { KeyCode::Down } else { KeyCode::Up };
-                self.on_key(KeyEvent::new(code, KeyModifiers::NONE))
-            }
-            Action::Resize { width, height } => {
-                let taller = height > self.size.1 || width != self.size.0;
-                self.size = (width, height);
-                // Taller month cells can show events the month did not read.
-                if self.view == ViewKind::Month && taller && !self.visible.hidden.is_empty() {
-                    return vec![self.reload()];
-                }
-                Vec::new()
-            }
-            Action::Tick(now) => {
-                self.now = now;
-                let today = self.config.display.zone.date_of(now);
-                if today != self.today {
-                    self.today = today;
-                    return vec![self.reload()];
-                }
-                Vec::new()
-            }
+            Action::Wheel { down } => self.on_wheel(down),
+            Action::Resize { width, height } => self.on_resize(width, height),
+            Action::Tick(now) => self.on_tick(now),
             Action::Sync(event) => self.on_sync(event),
             Action::Reload => vec![self.reload()],
-            Action::SignIn(event) => match event {
-                SignInEvent::Code { uri, code } => {
-                    self.signin = SignIn::Code { uri, code };
-                    Vec::new()
-                }
-                // The organisation blocks the device code: the browser flow is what is left.
-                SignInEvent::DeviceRefused => {
-                    self.signin = SignIn::Browser {
-                        url: None,
-                        opened: false,
-                    };
-                    vec![Effect::StartBrowserSignIn]
-                }
-                SignInEvent::BrowserUrl { url, opened } => {
-                    self.signin = SignIn::Browser {
-                        url: Some(url),
-                        opened,
-                    };
-                    Vec::new()
-                }
-                SignInEvent::Done { account } => {
-                    self.signin = SignIn::Hidden;
-                    self.account = account;
-                    self.sync.state = SyncActivity::Idle;
-                    self.sync.signed_in_at = Some(self.now);
-                    vec![Effect::RefreshNow]
-                }
-                SignInEvent::Failed(message) => {
-                    self.signin = SignIn::Failed(message);
-                    Vec::new()
-                }
-            },
+            Action::SignIn(event) => self.on_signin(event),
             Action::Account(account) => {
                 self.account = account;
                 Vec::new()
@@ -609,28 +605,7 @@ impl App {
                 self.keep_open_event();
                 Vec::new()
             }
-            Action::LoadedDays(fresh) => {
-                let (Some(first), Some(last)) = (fresh.first, fresh.last) else {
-                    return Vec::new();
-                };
-                let zone = self.config.display.zone;
-                self.visible
-                    .events
-                    .retain(|c| !crate::days::occupies(&c.event, &zone, first, last));
-                self.visible.events.extend(fresh.events);
-                self.visible
-                    .hidden
-                    .retain(|day, _| !(first..=last).contains(day));
-                self.visible.hidden.extend(fresh.hidden);
-                let key = |c: &CachedEvent| (c.event.span().map(|s| s.0), c.event.id.clone());
-                self.visible.events.sort_by_key(key);
-                self.visible
-                    .events
-                    .dedup_by(|a, b| a.event.id == b.event.id && a.view == b.view);
-                self.step_event(0);
-                self.keep_open_event();
-                Vec::new()
-            }
+            Action::LoadedDays(fresh) => self.merge_days(fresh),
             Action::LoadFailed(message) => {
                 self.sync.state = SyncActivity::Error(message);
                 Vec::new()
@@ -665,21 +640,19 @@ impl App {
                 Vec::new()
             }
             Action::BodyLoaded { event, body } => {
-                if self
-                    .detail_body
-                    .as_ref()
-                    .is_some_and(|(open, _)| *open == event)
+                if let Some(detail) = self.detail_mut()
+                    && detail.body.as_ref().is_some_and(|(open, _)| *open == event)
                 {
-                    self.detail_body = Some((event, body));
+                    detail.body = Some((event, body));
                 }
                 Vec::new()
             }
-            Action::SearchResults { query, results } => {
-                if let Overlay::Search(s) = &mut self.overlay
+            Action::SearchResults { query, mut results } => {
+                results.retain(|c| !self.hidden.contains(&c.view));
+                if let Some(s) = self.search_mut()
                     && s.query.trim() == query
                 {
                     s.results = results;
-                    s.results.retain(|c| !self.hidden.contains(&c.view));
                     s.results_for = Some(Query::new(&query));
                     self.preselect_hit();
                 }
@@ -688,11 +661,93 @@ impl App {
         }
     }
 
+    /// What a background sign-in reports: the panel follows it; a sign-in that is done asks
+    /// for a round at once.
+    fn on_signin(&mut self, event: SignInEvent) -> Vec<Effect> {
+        match event {
+            SignInEvent::Code { uri, code } => {
+                self.signin = SignIn::Code { uri, code };
+                Vec::new()
+            }
+            // The organisation blocks the device code: the browser flow is what is left.
+            SignInEvent::DeviceRefused => {
+                self.signin = SignIn::Browser {
+                    url: None,
+                    opened: false,
+                };
+                vec![Effect::StartBrowserSignIn]
+            }
+            SignInEvent::BrowserUrl { url, opened } => {
+                self.signin = SignIn::Browser {
+                    url: Some(url),
+                    opened,
+                };
+                Vec::new()
+            }
+            SignInEvent::Done { account } => {
+                self.signin = SignIn::Hidden;
+                self.account = account;
+                self.sync.state = SyncActivity::Idle;
+                self.sync.signed_in_at = Some(self.now);
+                vec![Effect::RefreshNow]
+            }
+            SignInEvent::Failed(message) => {
+                self.signin = SignIn::Failed(message);
+                Vec::new()
+            }
+        }
+    }
+
+    /// Merges fresh events of some days into what is loaded: the days' old events give way.
+    fn merge_days(&mut self, fresh: Visible) -> Vec<Effect> {
+        let (Some(first), Some(last)) = (fresh.first, fresh.last) else {
+            return Vec::new();
+        };
+        let zone = self.config.display.zone;
+        self.visible
+            .events
+            .retain(|c| !crate::days::occupies(&c.event, &zone, first, last));
+        self.visible.events.extend(fresh.events);
+        self.visible
+            .hidden
+            .retain(|day, _| !(first..=last).contains(day));
+        self.visible.hidden.extend(fresh.hidden);
+        let key = |c: &CachedEvent| (c.event.span().map(|s| s.0), c.event.id.clone());
+        self.visible.events.sort_by_key(key);
+        self.visible
+            .events
+            .dedup_by(|a, b| a.event.id == b.event.id && a.view == b.view);
+        self.step_event(0);
+        self.keep_open_event();
+        Vec::new()
+    }
+
+    fn on_resize(&mut self, width: u16, height: u16) -> Vec<Effect> {
+        let taller = height > self.size.1 || width != self.size.0;
+        self.size = (width, height);
+        // Taller month cells can show events the month did not read.
+        if self.view == ViewKind::Month && taller && !self.visible.hidden.is_empty() {
+            return vec![self.reload()];
+        }
+        Vec::new()
+    }
+
+    /// Time passes: the clock moves, and a new day reads the days on screen again.
+    fn on_tick(&mut self, now: DateTime<Utc>) -> Vec<Effect> {
+        self.now = now;
+        let today = self.config.display.zone.date_of(now);
+        if today != self.today {
+            self.today = today;
+            return vec![self.reload()];
+        }
+        Vec::new()
+    }
+
     /// Selects the first hit from today on: the next occurrence is what one wants.
     fn preselect_hit(&mut self) {
         let zone = self.config.display.zone;
         let today = self.today;
-        if let Overlay::Search(s) = &mut self.overlay {
+        if let Some(s) = self.search_mut() {
             s.selected = s
                 .results
                 .iter()
@@ -706,7 +761,7 @@ impl App {
     /// Answers a search as it is typed: a blank query has no hits; one that only adds to the
     /// last answered query filters its hits; any other reads the cache.
     fn run_search(&mut self, text: String) -> Vec<Effect> {
-        let Overlay::Search(s) = &mut self.overlay else {
+        let Some(s) = self.search_mut() else {
             return Vec::new();
         };
         let query = Query::new(&text);
@@ -812,8 +867,8 @@ impl App {
             return Vec::new();
         };
         // An open search answers from the cache as it now is.
-        let mut effects = match &self.overlay {
-            Overlay::Search(s) if !s.query.trim().is_empty() => {
+        let mut effects = match self.search() {
+            Some(s) if !s.query.trim().is_empty() => {
                 vec![Effect::Search(s.query.trim().to_owned())]
             }
             _ => Vec::new(),
@@ -870,7 +925,7 @@ impl App {
     /// A click on a view tab switches to it; one on a day of the month selects it, and a
     /// double click there opens its event.
     fn on_click(&mut self, column: u16, row: u16, double: bool) -> Vec<Effect> {
-        if self.overlay != Overlay::None && self.overlay != Overlay::Detail {
+        if self.top().is_some_and(|top| top != OverlayKind::Detail) {
             return Vec::new();
         }
         if row == 0 {
@@ -893,7 +948,7 @@ impl App {
             let (day, pos) = (*day, *pos);
             let effects = self.select(day);
             self.selected_event = pos;
-            if self.overlay == Overlay::Detail || double {
+            if self.detail().is_some() || double {
                 self.on_command(Command::Open);
             }
             return effects;
@@ -909,7 +964,7 @@ impl App {
             let effects = self.select(day);
             if let Some(pos) = self.day_events(day).iter().position(|&i| i == index) {
                 self.selected_event = pos;
-                if self.overlay == Overlay::Detail || double {
+                if self.detail().is_some() || double {
                     self.on_command(Command::Open);
                 }
             }
@@ -994,13 +1049,10 @@ impl App {
             self.suspend = true;
             return Vec::new();
         }
-        let state = match &mut self.overlay {
-            Overlay::None => EventState::NotConsumed,
-            Overlay::Help => super::overlay::help_on_key(&key, &mut self.help_scroll),
-            Overlay::Detail => super::overlay::detail_on_key(&key),
-            Overlay::Search(search) => search.on_key(&key),
-            Overlay::GoTo(prompt) => prompt.on_key(&key),
-            Overlay::Calendars(panel) => panel.on_key(&key, self.config.calendars.len()),
+        let calendars = self.config.calendars.len();
+        let state = match self.overlays.last_mut() {
+            None => EventState::NotConsumed,
+            Some(top) => top.on_key(&key, calendars),
         };
         let state = match state {
             EventState::NotConsumed => self.signin.on_key(&key),
@@ -1019,7 +1071,7 @@ impl App {
     fn on_intent(&mut self, intent: Intent) -> Vec<Effect> {
         match intent {
             Intent::CloseOverlay => {
-                self.overlay = Overlay::None;
+                self.overlays.pop();
                 Vec::new()
             }
             Intent::HideSignIn => {
@@ -1035,8 +1087,11 @@ impl App {
             Intent::ScrollDetail(scroll) => {
                 let (page, end) = pane::scroll_room(self);
                 let page = page.saturating_sub(1).max(1) as i16;
-                let at = self.detail_scroll.min(end);
-                self.detail_scroll = match scroll {
+                let Some(detail) = self.detail_mut() else {
+                    return Vec::new();
+                };
+                let at = detail.scroll.min(end);
+                detail.scroll = match scroll {
                     Scroll::Lines(by) => at.saturating_add_signed(by),
                     Scroll::Pages(by) => at.saturating_add_signed(by.saturating_mul(page)),
                     Scroll::Top => 0,
@@ -1061,11 +1116,11 @@ impl App {
             }
             Intent::GoTo(text) => match crate::days::parse_day(&text, self.today) {
                 Ok(day) => {
-                    self.overlay = Overlay::None;
+                    self.close(OverlayKind::GoTo);
                     self.select(day)
                 }
                 Err(e) => {
-                    if let Overlay::GoTo(prompt) = &mut self.overlay {
+                    if let Some(Overlay::GoTo(prompt)) = self.overlays.last_mut() {
                         prompt.error = Some(e);
                     }
                     Vec::new()
@@ -1076,25 +1131,26 @@ impl App {
 
     /// Goes to the selected search hit's day and opens its details.
     fn open_search_hit(&mut self) -> Vec<Effect> {
-        let Overlay::Search(search) = &self.overlay else {
+        let Some(search) = self.search() else {
             return Vec::new();
         };
         let Some(hit) = search.results.get(search.selected).cloned() else {
             return Vec::new();
         };
         let day = crate::days::event_days(&hit.event, &self.config.display.zone).map(|d| d.0);
-        self.overlay = Overlay::None;
+        // The search, and any pane under it, give way to the hit's pane.
+        self.close(OverlayKind::Search);
+        self.close(OverlayKind::Detail);
         let mut effects = day.map(|d| self.select(d)).unwrap_or_default();
-        self.overlay = Overlay::Detail;
-        self.detail_of = Some(hit.event_ref());
-        self.detail_scroll = 0;
+        self.overlays
+            .push(Overlay::Detail(Detail::on(Some(hit.event_ref()))));
         // Select the hit among its day's events now if they are loaded, else once they are.
         if effects.is_empty() {
             self.keep_open_event();
-            if self.overlay != Overlay::Detail {
+            if self.detail().is_none() {
                 // Loaded, but from before the hit's latest change: read the day again.
-                self.overlay = Overlay::Detail;
-                self.detail_of = Some(hit.event_ref());
+                self.overlays
+                    .push(Overlay::Detail(Detail::on(Some(hit.event_ref()))));
                 self.note = None;
                 effects.push(self.reload());
             }
@@ -1107,13 +1163,15 @@ impl App {
         self.load_if_needed()
     }
 
-    fn on_command(&mut self, command: Command) -> Vec<Effect> {
-        let time_grid = matches!(self.view, ViewKind::Week | ViewKind::Day);
+    /// The commands that move the selection, switch the view or open an overlay; none for
+    /// the others.
+    fn on_move(&mut self, command: Command) -> Option<Vec<Effect>> {
+        let time_grid = self.is_time_grid();
         let day_step = match self.view {
             ViewKind::Month => 7,
             _ => 1,
         };
-        match command {
+        Some(match command {
             Command::Left => self.select(self.selected - Duration::days(1)),
             Command::Right => self.select(self.selected + Duration::days(1)),
             // The time grids move through the day's events; the others through days.
@@ -1138,7 +1196,7 @@ impl App {
             Command::DayView => self.show_view(ViewKind::Day),
             Command::AgendaView => self.show_view(ViewKind::Agenda),
             Command::GoTo => {
-                self.overlay = Overlay::GoTo(GoTo::default());
+                self.open(Overlay::GoTo(GoTo::default()));
                 Vec::new()
             }
             Command::NextEvent => {
@@ -1149,28 +1207,6 @@ impl App {
                 self.step_event(-1);
                 Vec::new()
             }
-            Command::OpenLink | Command::CopyLink => self.act_on_link(command),
-            Command::Snooze => match self.reminders.first().cloned() {
-                Some(due) => {
-                    self.reminders.remove(0);
-                    self.note = Some(format!(
-                        "Snoozed: {} will remind again in {SNOOZE_MINUTES} min.",
-                        crate::text::line(due.event.event.title())
-                    ));
-                    vec![Effect::Snooze(Box::new(due))]
-                }
-                None => Vec::new(),
-            },
-            Command::Dismiss => {
-                if !self.reminders.is_empty() {
-                    self.reminders.remove(0);
-                }
-                Vec::new()
-            }
-            Command::Calendars => {
-                self.overlay = Overlay::Calendars(CalendarsPanel::default());
-                Vec::new()
-            }
             Command::EarlierHours => {
                 self.scroll_grid(-1);
                 Vec::new()
@@ -1179,60 +1215,76 @@ impl App {
                 self.scroll_grid(1);
                 Vec::new()
             }
+            Command::Calendars => {
+                self.open(Overlay::Calendars(CalendarsPanel::default()));
+                Vec::new()
+            }
             Command::Open => {
                 if self.selected_event().is_some() {
                     self.show_detail();
                 }
                 Vec::new()
             }
+            Command::Search => {
+                self.open(Overlay::Search(Search::new()));
+                Vec::new()
+            }
+            Command::Help => {
+                self.open(Overlay::Help(Help::default()));
+                Vec::new()
+            }
+            _ => return None,
+        })
+    }
+
+    fn on_command(&mut self, command: Command) -> Vec<Effect> {
+        if let Some(effects) = self.on_move(command) {
+            return effects;
+        }
+        match command {
+            // `on_move`'s.
+            Command::Left
+            | Command::Right
+            | Command::Up
+            | Command::Down
+            | Command::NextMonth
+            | Command::PrevMonth
+            | Command::Today
+            | Command::ToggleView
+            | Command::MonthView
+            | Command::WeekView
+            | Command::DayView
+            | Command::AgendaView
+            | Command::GoTo
+            | Command::NextEvent
+            | Command::PrevEvent
+            | Command::EarlierHours
+            | Command::LaterHours
+            | Command::Calendars
+            | Command::Open
+            | Command::Search
+            | Command::Help => Vec::new(),
+            Command::OpenLink | Command::CopyLink => self.act_on_link(command),
+            Command::Snooze => self.snooze(),
+            Command::Dismiss => {
+                if !self.reminders.is_empty() {
+                    self.reminders.remove(0);
+                }
+                Vec::new()
+            }
+            Command::Refresh => self.refresh(),
+            Command::SignIn => self.ask_sign_in(),
             Command::Close => {
-                self.overlay = Overlay::None;
+                self.overlays.pop();
                 Vec::new()
             }
             // Only a text field and the detail pane bind these, and they consume them there.
             Command::DeleteBack
+            | Command::Toggle
             | Command::PageDown
             | Command::PageUp
             | Command::Top
             | Command::Bottom => Vec::new(),
-            // A round waiting out the server's Retry-After cannot go sooner: say so, rather
-            // than seem to do nothing.
-            Command::Refresh => match &self.sync.state {
-                SyncActivity::Waiting { until, kind, .. } => {
-                    self.note = Some(strings::waiting_why(
-                        *kind,
-                        &crate::days::clock(&self.config.display, *until),
-                    ));
-                    Vec::new()
-                }
-                SyncActivity::Syncing { .. } => {
-                    self.note = Some(strings::syncing_already());
-                    Vec::new()
-                }
-                _ => vec![Effect::RefreshNow],
-            },
-            Command::Search => {
-                self.overlay = Overlay::Search(Search::new());
-                Vec::new()
-            }
-            // Signed in already: a new sign-in replaces the account, so it asks first.
-            Command::SignIn => match &self.account {
-                Some(account)
-                    if self.signin == SignIn::Hidden
-                        && self.sync.state != SyncActivity::SignedOut =>
-                {
-                    self.signin = SignIn::Confirm {
-                        account: account.clone(),
-                    };
-                    Vec::new()
-                }
-                _ => self.on_intent(Intent::StartSignIn),
-            },
-            Command::Help => {
-                self.overlay = Overlay::Help;
-                self.help_scroll = 0;
-                Vec::new()
-            }
             Command::Quit | Command::Interrupt => {
                 self.quit = true;
                 Vec::new()
@@ -1241,6 +1293,53 @@ impl App {
                 self.suspend = true;
                 Vec::new()
             }
+        }
+    }
+
+    /// `z`: the reminder banner's first reminder goes, to come back in a while.
+    fn snooze(&mut self) -> Vec<Effect> {
+        if self.reminders.is_empty() {
+            return Vec::new();
+        }
+        let due = self.reminders.remove(0);
+        self.note = Some(format!(
+            "Snoozed: {} will remind again in {SNOOZE_MINUTES} min.",
+            crate::text::line(due.event.event.title())
+        ));
+        vec![Effect::Snooze(Box::new(due))]
+    }
+
+    /// `r`: a round now. One waiting out the server's Retry-After cannot go sooner: say so,
+    /// rather than seem to do nothing.
+    fn refresh(&mut self) -> Vec<Effect> {
+        match &self.sync.state {
+            SyncActivity::Waiting { until, kind, .. } => {
+                self.note = Some(strings::waiting_why(
+                    *kind,
+                    &crate::days::clock(&self.config.display, *until),
+                ));
+                Vec::new()
+            }
+            SyncActivity::Syncing { .. } => {
+                self.note = Some(strings::syncing_already());
+                Vec::new()
+            }
+            _ => vec![Effect::RefreshNow],
+        }
+    }
+
+    /// `s`: a sign-in. Signed in already, a new one replaces the account, so it asks first.
+    fn ask_sign_in(&mut self) -> Vec<Effect> {
+        match &self.account {
+            Some(account)
+                if self.signin == SignIn::Hidden && self.sync.state != SyncActivity::SignedOut =>
+            {
+                self.signin = SignIn::Confirm {
+                    account: account.clone(),
+                };
+                Vec::new()
+            }
+            _ => self.on_intent(Intent::StartSignIn),
         }
     }
 }
@@ -1421,7 +1520,7 @@ pub mod pane {
             }
         }
         // The full body when Graph sent one (read when the pane opened), else the preview.
-        let body = match &app.detail_body {
+        let body = match app.detail().and_then(|d| d.body.as_ref()) {
             Some((open, body)) if c.is(open) => body.as_ref(),
             _ => None,
         };

@@ -12,7 +12,7 @@ use super::app::App;
 use super::app::pane::Pane;
 use super::strings;
 
-pub fn draw(frame: &mut Frame, app: &App) {
+pub fn draw(frame: &mut Frame, app: &App, detail: &super::overlay::Detail) {
     let theme = &app.theme;
     let block = Block::default()
         .borders(Borders::ALL)
@@ -25,7 +25,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         ..
     } = super::app::pane::detail_pane(app);
     // A long event scrolls; the title says so while there is more than fits.
-    let scroll = app.detail_scroll.min(overflow);
+    let scroll = detail.scroll.min(overflow);
     let block = if overflow > 0 {
         block.title(strings::detail_scroll_title(scroll, overflow))
     } else {

@@ -34,13 +34,15 @@ pub fn draw(frame: &mut Frame, app: &App) {
     if !app.reminders.is_empty() {
         status::draw_reminder(frame, app, Rect::new(0, full.height - 2, full.width, 1));
     }
-    match &app.overlay {
-        Overlay::None => {}
-        Overlay::Detail => detail::draw(frame, app),
-        Overlay::Help => popups::draw_help(frame, app),
-        Overlay::Search(s) => popups::draw_search(frame, app, s),
-        Overlay::GoTo(g) => popups::draw_goto(frame, app, g),
-        Overlay::Calendars(panel) => popups::draw_calendars(frame, app, panel),
+    // The stack from the bottom: the top overlay is drawn over the others.
+    for overlay in &app.overlays {
+        match overlay {
+            Overlay::Detail(d) => detail::draw(frame, app, d),
+            Overlay::Help(h) => popups::draw_help(frame, app, h),
+            Overlay::Search(s) => popups::draw_search(frame, app, s),
+            Overlay::GoTo(g) => popups::draw_goto(frame, app, g),
+            Overlay::Calendars(panel) => popups::draw_calendars(frame, app, panel),
+        }
     }
     if app.signin != SignIn::Hidden {
         popups::draw_signin(frame, app);

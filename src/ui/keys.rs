@@ -100,11 +100,14 @@ pub enum Command {
     Suspend,
     /// In a text field: delete the character before the cursor.
     DeleteBack,
-    /// In a scrolling pane (the event's details): a page down or up, the top, the end.
+    /// In a scrolling overlay (details, help, search hits): a page down or up, the top, the
+    /// end.
     PageDown,
     PageUp,
     Top,
     Bottom,
+    /// In the calendars panel: show or hide the selected calendar.
+    Toggle,
 }
 
 /// A key as the tables name it.
@@ -326,33 +329,46 @@ pub const TEXT_INPUT: &[Binding] = &[Binding {
     help: "delete a character",
 }];
 
-/// The keys of the detail pane, tried before [`BINDINGS`] while it is open: it scrolls.
-pub const PANE_KEYS: &[Binding] = &[
+/// The keys of an overlay that scrolls (the details, the help, the search hits), tried before
+/// [`BINDINGS`] while one is on top: scrolling has commands of its own, never the month's.
+pub const SCROLL_KEYS: &[Binding] = &[
     Binding {
         keys: &[Code(KeyCode::PageDown), Char(' ')],
         command: Command::PageDown,
-        help: "details: a page down",
+        help: "details, help, search: a page down",
     },
     Binding {
         keys: &[Code(KeyCode::PageUp)],
         command: Command::PageUp,
-        help: "details: a page up",
+        help: "details, help, search: a page up",
     },
     Binding {
         keys: &[Code(KeyCode::Home)],
         command: Command::Top,
-        help: "details: the top",
+        help: "details, help, search: the top",
     },
     Binding {
         keys: &[Code(KeyCode::End)],
         command: Command::Bottom,
-        help: "details: the end",
+        help: "details, help, search: the end",
     },
 ];
 
-/// The command a key press stands for while the detail pane is open.
-pub fn pane_command_for(event: &KeyEvent) -> Option<Command> {
-    find(PANE_KEYS, event).or_else(|| find(BINDINGS, event))
+/// The keys of the calendars panel, tried before [`BINDINGS`] while it is open.
+pub const CALENDAR_KEYS: &[Binding] = &[Binding {
+    keys: &[Char(' '), Code(KeyCode::Enter)],
+    command: Command::Toggle,
+    help: "calendars: show or hide",
+}];
+
+/// The command a key press stands for while a scrolling overlay is on top.
+pub fn scroll_command_for(event: &KeyEvent) -> Option<Command> {
+    find(SCROLL_KEYS, event).or_else(|| find(BINDINGS, event))
+}
+
+/// The command a key press stands for while the calendars panel is open.
+pub fn calendar_command_for(event: &KeyEvent) -> Option<Command> {
+    find(CALENDAR_KEYS, event).or_else(|| find(BINDINGS, event))
 }
 
 /// The command a key press stands for.
@@ -360,9 +376,12 @@ pub fn command_for(event: &KeyEvent) -> Option<Command> {
     find(BINDINGS, event)
 }
 
-/// The command a key press stands for while typing into a text field.
+/// The command a key press stands for while typing into a text field (whose typed characters
+/// are text, asked of [`typed_char`] first): its editing keys, then the scrolling ones.
 pub fn text_command_for(event: &KeyEvent) -> Option<Command> {
-    find(TEXT_INPUT, event).or_else(|| find(BINDINGS, event))
+    find(TEXT_INPUT, event)
+        .or_else(|| find(SCROLL_KEYS, event))
+        .or_else(|| find(BINDINGS, event))
 }
 
 /// The character a key press types into a text field, if it types one.
@@ -380,22 +399,37 @@ fn find(table: &[Binding], event: &KeyEvent) -> Option<Command> {
         .map(|b| b.command)
 }
 
-/// The first key bound to `command`, as a hint on screen shows it (`Esc`, `s`, `↑`).
-pub fn hint(command: Command) -> String {
+/// Every table, in the order a hint looks for a command's keys.
+fn tables() -> impl Iterator<Item = &'static Binding> {
     BINDINGS
         .iter()
         .chain(TEXT_INPUT)
-        .chain(PANE_KEYS)
+        .chain(SCROLL_KEYS)
+        .chain(CALENDAR_KEYS)
+}
+
+/// The first key bound to `command`, as a hint on screen shows it (`Esc`, `s`, `↑`).
+pub fn hint(command: Command) -> String {
+    tables()
         .find(|b| b.command == command)
         .and_then(|b| b.keys.first())
         .map(Key::name)
         .expect("every command has a key")
 }
 
+/// Every key bound to `command`, as a hint shows a choice: `Space/Enter`.
+pub fn hints(command: Command) -> String {
+    let keys: Vec<String> = tables()
+        .filter(|b| b.command == command)
+        .flat_map(|b| b.keys.iter().map(Key::name))
+        .collect();
+    keys.join("/")
+}
+
 /// The help overlay's rows: the keys of each action and what they do, in table order.
 pub fn help_rows() -> Vec<(String, &'static str)> {
     let mut rows: Vec<(String, &'static str)> = Vec::new();
-    for b in BINDINGS.iter().chain(PANE_KEYS) {
+    for b in BINDINGS.iter().chain(SCROLL_KEYS) {
         let keys: Vec<String> = b.keys.iter().map(Key::name).collect();
         match rows.iter_mut().find(|(_, help)| *help == b.help) {
             Some((label, _)) => {
@@ -445,8 +479,9 @@ mod tests {
         );
         assert_eq!(
             rows.last().unwrap(),
-            &("End".to_owned(), "details: the end")
+            &("End".to_owned(), "details, help, search: the end")
         );
+        assert_eq!(hints(Command::Toggle), "Space/Enter");
         assert_eq!(hint(Command::PageDown), "PgDn");
         assert_eq!(hint(Command::Close), "Esc");
         assert_eq!(hint(Command::Up), "↑");

@@ -1,20 +1,173 @@
-//! The overlays over the views (help, search, the detail pane) and the sign-in panel: their
-//! state, and the keys each one owns. An open overlay is offered a key first and says whether it
-//! consumed it; what it cannot do alone it asks of the app as an [`Intent`].
+//! The overlays over the views (the detail pane, help, search, go-to, the calendars panel) and
+//! the sign-in panel: each one's state, and the keys and the wheel it owns. The app keeps the
+//! open overlays in a stack; the top one is offered a key first and says whether it consumed
+//! it; what it cannot do alone it asks of the app as an [`Intent`].
 
-use super::keys::{Command, KeyEvent, command_for, text_command_for, typed_char};
-use crate::model::CachedEvent;
+use super::keys::{
+    Command, KeyEvent, calendar_command_for, command_for, scroll_command_for, text_command_for,
+    typed_char,
+};
+use crate::model::{Body, CachedEvent, EventRef};
 use crate::search::Query;
 
+/// An open overlay, with its state.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
-    None,
-    Detail,
-    Help,
+    /// The selected event's details, beside the view.
+    Detail(Detail),
+    /// The keys.
+    Help(Help),
+    /// `/`: the search and its hits.
     Search(Search),
+    /// `g`: the date prompt.
     GoTo(GoTo),
+    /// `c`: the calendars, shown or hidden.
     Calendars(CalendarsPanel),
 }
+
+/// Which overlay one is, without its state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OverlayKind {
+    Detail,
+    Help,
+    Search,
+    GoTo,
+    Calendars,
+}
+
+impl Overlay {
+    /// Which overlay it is.
+    pub fn kind(&self) -> OverlayKind {
+        match self {
+            Overlay::Detail(_) => OverlayKind::Detail,
+            Overlay::Help(_) => OverlayKind::Help,
+            Overlay::Search(_) => OverlayKind::Search,
+            Overlay::GoTo(_) => OverlayKind::GoTo,
+            Overlay::Calendars(_) => OverlayKind::Calendars,
+        }
+    }
+
+    /// Offers the overlay a key. `calendars`: how many rows the calendars panel has.
+    pub fn on_key(&mut self, key: &KeyEvent, calendars: usize) -> EventState {
+        match self {
+            Overlay::Detail(detail) => detail.on_key(key),
+            Overlay::Help(help) => help.on_key(key),
+            Overlay::Search(search) => search.on_key(key),
+            Overlay::GoTo(prompt) => prompt.on_key(key),
+            Overlay::Calendars(panel) => panel.on_key(key, calendars),
+        }
+    }
+
+    /// Offers the overlay a turn of the mouse wheel: what scrolls or moves, does.
+    pub fn on_wheel(&mut self, down: bool, calendars: usize) -> EventState {
+        let by: i16 = if down { 1 } else { -1 };
+        match self {
+            Overlay::Detail(_) => Consumed(Some(Intent::ScrollDetail(Scroll::Lines(3 * by)))),
+            Overlay::Help(help) => {
+                help.scroll_by(by);
+                Consumed(None)
+            }
+            Overlay::Search(search) => search.step(by.into()),
+            Overlay::Calendars(panel) => {
+                panel.step(by.into(), calendars);
+                Consumed(None)
+            }
+            Overlay::GoTo(_) => Consumed(None),
+        }
+    }
+}
+
+/// The detail pane: which event it shows, how far it is scrolled, and the body read for it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Detail {
+    /// The event the pane shows: reloads keep it selected, and if it is gone the pane closes
+    /// with a note rather than showing another event. None until the day's events are read.
+    pub of: Option<EventRef>,
+    /// How far the pane is scrolled.
+    pub scroll: u16,
+    /// The body read for the pane: whose it is, and the body if it has one.
+    pub body: Option<(EventRef, Option<Body>)>,
+}
+
+impl Detail {
+    /// A pane on `of`, at its top.
+    pub fn on(of: Option<EventRef>) -> Detail {
+        Detail {
+            of,
+            ..Detail::default()
+        }
+    }
+
+    /// The pane scrolls and moves between the day's events, and closes; other keys go to the
+    /// view.
+    pub fn on_key(&self, key: &KeyEvent) -> EventState {
+        match scroll_command_for(key) {
+            Some(Command::Close | Command::Open) => Consumed(Some(Intent::CloseOverlay)),
+            Some(Command::Down | Command::NextEvent) => Consumed(Some(Intent::StepEvent(1))),
+            Some(Command::Up | Command::PrevEvent) => Consumed(Some(Intent::StepEvent(-1))),
+            Some(Command::PageDown) => Consumed(Some(Intent::ScrollDetail(Scroll::Pages(1)))),
+            Some(Command::PageUp) => Consumed(Some(Intent::ScrollDetail(Scroll::Pages(-1)))),
+            Some(Command::Top) => Consumed(Some(Intent::ScrollDetail(Scroll::Top))),
+            Some(Command::Bottom) => Consumed(Some(Intent::ScrollDetail(Scroll::Bottom))),
+            _ => NotConsumed,
+        }
+    }
+}
+
+/// The help overlay: how far it is scrolled (a short terminal cannot show all of it).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Help {
+    /// Rows scrolled past; drawing clamps it to what is there.
+    pub scroll: u16,
+}
+
+impl Help {
+    fn scroll_by(&mut self, rows: i16) {
+        self.scroll = self.scroll.saturating_add_signed(rows).min(MAX_HELP_SCROLL);
+    }
+
+    /// Takes every key but Ctrl-C: the ones that close things close it, the ones that move or
+    /// scroll scroll it.
+    pub fn on_key(&mut self, key: &KeyEvent) -> EventState {
+        match scroll_command_for(key) {
+            Some(Command::Interrupt) => NotConsumed,
+            Some(Command::Close | Command::Help | Command::Quit) => {
+                Consumed(Some(Intent::CloseOverlay))
+            }
+            Some(Command::Down | Command::NextEvent) => {
+                self.scroll_by(1);
+                Consumed(None)
+            }
+            Some(Command::Up | Command::PrevEvent) => {
+                self.scroll_by(-1);
+                Consumed(None)
+            }
+            Some(Command::PageDown) => {
+                self.scroll_by(HELP_PAGE);
+                Consumed(None)
+            }
+            Some(Command::PageUp) => {
+                self.scroll_by(-HELP_PAGE);
+                Consumed(None)
+            }
+            Some(Command::Top) => {
+                self.scroll = 0;
+                Consumed(None)
+            }
+            Some(Command::Bottom) => {
+                self.scroll = MAX_HELP_SCROLL;
+                Consumed(None)
+            }
+            _ => Consumed(None),
+        }
+    }
+}
+
+/// How far a page key scrolls the help.
+const HELP_PAGE: i16 = 10;
+
+/// Past the help's length; drawing clamps to what is there.
+const MAX_HELP_SCROLL: u16 = 64;
 
 /// The `c` panel: the configured calendars with their colours, each shown or hidden.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -27,25 +180,30 @@ impl CalendarsPanel {
     /// Takes every key but Ctrl-C: the moving keys move, Space and Enter show or hide the
     /// selected calendar, the closing keys (and `c` again) close.
     pub fn on_key(&mut self, key: &KeyEvent, rows: usize) -> EventState {
-        if typed_char(key) == Some(' ') {
-            return Consumed(Some(Intent::ToggleCalendar(self.selected)));
-        }
-        match command_for(key) {
+        match calendar_command_for(key) {
             Some(Command::Interrupt) => NotConsumed,
             Some(Command::Close | Command::Quit | Command::Calendars) => {
                 Consumed(Some(Intent::CloseOverlay))
             }
-            Some(Command::Open) => Consumed(Some(Intent::ToggleCalendar(self.selected))),
+            Some(Command::Toggle) => Consumed(Some(Intent::ToggleCalendar(self.selected))),
             Some(Command::Down | Command::NextEvent) => {
-                self.selected = (self.selected + 1).min(rows.saturating_sub(1));
+                self.step(1, rows);
                 Consumed(None)
             }
             Some(Command::Up | Command::PrevEvent) => {
-                self.selected = self.selected.saturating_sub(1);
+                self.step(-1, rows);
                 Consumed(None)
             }
             _ => Consumed(None),
         }
+    }
+
+    /// Moves the selection `by` rows of `rows`, staying on them.
+    fn step(&mut self, by: i64, rows: usize) {
+        self.selected = self
+            .selected
+            .saturating_add_signed(by as isize)
+            .min(rows.saturating_sub(1));
     }
 }
 
@@ -152,12 +310,15 @@ impl Search {
         match command? {
             Command::Up | Command::PrevEvent => Some(-1),
             Command::Down | Command::NextEvent => Some(1),
-            Command::PrevMonth => Some(-SEARCH_PAGE),
-            Command::NextMonth => Some(SEARCH_PAGE),
+            Command::PageUp => Some(-SEARCH_PAGE),
+            Command::PageDown => Some(SEARCH_PAGE),
+            Command::Top => Some(i64::MIN / 2),
+            Command::Bottom => Some(i64::MAX / 2),
             _ => None,
         }
     }
 
+    /// Moves the selection `by` hits, staying on them.
     fn step(&mut self, by: i64) -> EventState {
         let last = self.results.len().saturating_sub(1);
         self.selected = self.selected.saturating_add_signed(by as isize).min(last);
@@ -191,7 +352,7 @@ impl Search {
                 _ => Consumed(None),
             };
         }
-        let command = command_for(key);
+        let command = scroll_command_for(key);
         if let Some(by) = Search::step_for(command) {
             return self.step(by);
         }
@@ -234,51 +395,6 @@ impl GoTo {
 impl Default for Search {
     fn default() -> Self {
         Search::new()
-    }
-}
-
-/// The help overlay takes every key but Ctrl-C: the ones that close things close it, the ones
-/// that move scroll it (a short terminal cannot show all of it).
-pub fn help_on_key(key: &KeyEvent, scroll: &mut u16) -> EventState {
-    match command_for(key) {
-        Some(Command::Interrupt) => NotConsumed,
-        Some(Command::Close | Command::Help | Command::Quit) => {
-            Consumed(Some(Intent::CloseOverlay))
-        }
-        Some(Command::Down | Command::NextEvent) => {
-            *scroll = scroll.saturating_add(1).min(MAX_HELP_SCROLL);
-            Consumed(None)
-        }
-        Some(Command::Up | Command::PrevEvent) => {
-            *scroll = scroll.saturating_sub(1);
-            Consumed(None)
-        }
-        Some(Command::NextMonth) => {
-            *scroll = scroll.saturating_add(10).min(MAX_HELP_SCROLL);
-            Consumed(None)
-        }
-        Some(Command::PrevMonth) => {
-            *scroll = scroll.saturating_sub(10);
-            Consumed(None)
-        }
-        _ => Consumed(None),
-    }
-}
-
-/// Past the help's length; drawing clamps to what is there.
-const MAX_HELP_SCROLL: u16 = 64;
-
-/// The detail pane moves between the day's events and closes; other keys go to the view.
-pub fn detail_on_key(key: &KeyEvent) -> EventState {
-    match super::keys::pane_command_for(key) {
-        Some(Command::Close | Command::Open) => Consumed(Some(Intent::CloseOverlay)),
-        Some(Command::Down | Command::NextEvent) => Consumed(Some(Intent::StepEvent(1))),
-        Some(Command::Up | Command::PrevEvent) => Consumed(Some(Intent::StepEvent(-1))),
-        Some(Command::PageDown) => Consumed(Some(Intent::ScrollDetail(Scroll::Pages(1)))),
-        Some(Command::PageUp) => Consumed(Some(Intent::ScrollDetail(Scroll::Pages(-1)))),
-        Some(Command::Top) => Consumed(Some(Intent::ScrollDetail(Scroll::Top))),
-        Some(Command::Bottom) => Consumed(Some(Intent::ScrollDetail(Scroll::Bottom))),
-        _ => NotConsumed,
     }
 }
 

@@ -11,7 +11,7 @@ use super::keys::{Command, help_rows, hint as keys_hint};
 use super::strings;
 use super::width::fit;
 
-pub fn draw_help(frame: &mut Frame, app: &App) {
+pub fn draw_help(frame: &mut Frame, app: &App, help: &super::overlay::Help) {
     let mut rows = help_rows();
     rows.push((strings::MOUSE.to_owned(), strings::MOUSE_HELP));
     let cells = super::width::cells;
@@ -45,7 +45,7 @@ pub fn draw_help(frame: &mut Frame, app: &App) {
     // A short terminal shows part of it at a time: it scrolls, and says so.
     let visible = area.height.saturating_sub(2);
     let overflow = (lines.len() as u16).saturating_sub(visible);
-    let scroll = app.help_scroll.min(overflow);
+    let scroll = help.scroll.min(overflow);
     let title = if overflow > 0 {
         format!(
             " Keys ({}{} scroll) ",

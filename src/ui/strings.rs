@@ -1,7 +1,7 @@
 //! The UI's words that more than one place uses or that name a key. Key names come from the
 //! key table, so a hint can never name a key that does something else.
 
-use super::keys::{Command, hint};
+use super::keys::{Command, hint, hints};
 use crate::failure::FailureKind;
 
 /// The help overlay's row about the mouse (no key table row can say it).
@@ -31,7 +31,11 @@ pub fn detail_scroll_title(scroll: u16, overflow: u16) -> String {
 /// Under the search results while typing: the keys that do not type.
 pub fn search_typing_hint() -> String {
     format!(
-        "↑↓ PgUp PgDn move · {} to the results · {} close",
+        "{}{} {} {} move · {} to the results · {} close",
+        hint(Command::Up),
+        hint(Command::Down),
+        hint(Command::PageUp),
+        hint(Command::PageDown),
         hint(Command::Open),
         hint(Command::Close)
     )
@@ -75,8 +79,8 @@ pub fn reminder_hint() -> String {
 /// The key hint of the calendars panel.
 pub fn calendars_hint() -> String {
     format!(
-        "Space/{} show or hide · {} close",
-        hint(Command::Open),
+        "{} show or hide · {} close",
+        hints(Command::Toggle),
         hint(Command::Close)
     )
 }

@@ -16,7 +16,7 @@ use deltacal::failure::FailureKind;
 use deltacal::model::{CachedEvent, Change, Event, EventRef, ViewKey};
 use deltacal::store::{RoundCounts, Store};
 use deltacal::sync::{RoundSummary, SyncEvent};
-use deltacal::ui::app::{Action, App, Effect, Overlay, SignIn, SyncActivity};
+use deltacal::ui::app::{Action, App, Effect, Overlay, OverlayKind, SignIn, SyncActivity};
 use deltacal::ui::keys::{KeyCode, KeyEvent, KeyModifiers};
 use deltacal::ui::runner::{EffectRunner, Request};
 use deltacal::ui::theme::Theme;
@@ -94,6 +94,14 @@ struct Harness {
     runner: EffectRunner,
     requests: tokio::sync::mpsc::UnboundedReceiver<Request>,
     _dir: tempfile::TempDir,
+}
+
+/// How far the help is scrolled (0 when it is not the top overlay).
+fn help_scroll(app: &App) -> u16 {
+    match app.overlays.last() {
+        Some(Overlay::Help(help)) => help.scroll,
+        _ => 0,
+    }
 }
 
 impl Deref for Harness {

@@ -25,7 +25,7 @@ fn grid_clicks_select_events_and_the_grid_scrolls_by_hours() {
     a.update(click(col, row as u16));
     assert_eq!(a.selected, d("2026-11-24"));
     assert_eq!(a.selected_event().unwrap().event.id, "e");
-    assert_eq!(a.overlay, Overlay::None);
+    assert_eq!(a.top(), None);
     // A click on an all-day bar selects that event on the day under the pointer.
     let (row, line) = screen
         .lines()
@@ -54,7 +54,7 @@ fn grid_clicks_select_events_and_the_grid_scrolls_by_hours() {
     });
     run_effects(&mut a, effects);
     assert_eq!(a.selected_event().unwrap().event.id, "a");
-    assert_eq!(a.overlay, Overlay::Detail);
+    assert_eq!(a.top(), Some(OverlayKind::Detail));
     a.update(key(KeyCode::Esc));
     // J and the wheel show later hours, K earlier; moving the selection follows it again.
     let before = render(&a);
@@ -146,7 +146,7 @@ fn tab_clicks_switch_views_the_wheel_moves_and_a_double_click_opens() {
     });
     a.update(ch('?'));
     a.update(Action::Wheel { down: true });
-    assert_eq!(a.help_scroll, 1);
+    assert_eq!(help_scroll(&a), 1);
     a.update(key(KeyCode::Esc));
     // A double click on a day of the month selects it and opens its first event.
     a.update(Action::Resize {
@@ -166,7 +166,7 @@ fn tab_clicks_switch_views_the_wheel_moves_and_a_double_click_opens() {
     });
     run_effects(&mut a, effects);
     assert_eq!(a.selected, d("2026-11-24"));
-    assert_eq!(a.overlay, Overlay::Detail);
+    assert_eq!(a.top(), Some(OverlayKind::Detail));
 }
 
 #[test]
@@ -181,7 +181,7 @@ fn agenda_clicks_select_events_and_a_double_click_opens_one() {
         .unwrap() as u16;
     a.update(click(20, row));
     assert_eq!(a.selected_event().unwrap().event.id, "review");
-    assert_eq!(a.overlay, Overlay::None);
+    assert_eq!(a.top(), None);
     // A heading is no event; a double click on an event opens it.
     let head = screen
         .lines()
@@ -198,7 +198,7 @@ fn agenda_clicks_select_events_and_a_double_click_opens_one() {
         double: true,
     });
     run_effects(&mut a, effects);
-    assert_eq!(a.overlay, Overlay::Detail);
+    assert_eq!(a.top(), Some(OverlayKind::Detail));
     assert_eq!(a.selected_event().unwrap().event.id, "standup");
 }
 

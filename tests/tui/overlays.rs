@@ -17,7 +17,7 @@ fn event_selection_detail_and_close() {
     a.update(ch('['));
     assert_eq!(a.selected_event().unwrap().event.id, "trip");
     a.update(key(KeyCode::Enter));
-    assert_eq!(a.overlay, Overlay::Detail);
+    assert_eq!(a.top(), Some(OverlayKind::Detail));
     a.update(key(KeyCode::Down));
     assert_eq!(
         a.selected_event().unwrap().event.id,
@@ -25,14 +25,14 @@ fn event_selection_detail_and_close() {
         "arrows move between the day's events in the detail pane"
     );
     a.update(key(KeyCode::Esc));
-    assert_eq!(a.overlay, Overlay::None);
+    assert_eq!(a.top(), None);
     // A day without events opens nothing.
     a.update(ch('l'));
     a.update(ch('l'));
     a.update(ch('l'));
     a.update(ch('l'));
     a.update(key(KeyCode::Enter));
-    assert_eq!(a.overlay, Overlay::None);
+    assert_eq!(a.top(), None);
 }
 
 /// Types `text` into the open search, performing what each key asks.
@@ -47,7 +47,7 @@ fn type_text(a: &mut Harness, text: &str) -> Vec<Vec<Effect>> {
 }
 
 fn hit_ids(a: &App) -> Vec<String> {
-    let Overlay::Search(s) = &a.overlay else {
+    let Some(Overlay::Search(s)) = a.overlays.last() else {
         panic!("search open")
     };
     s.results.iter().map(|c| c.event.id.to_string()).collect()
@@ -75,12 +75,12 @@ fn search_filters_as_one_types_and_jumps() {
     let effects = a.update(key(KeyCode::Enter));
     run_effects(&mut a, effects);
     assert_eq!(a.selected, d("2026-11-30"));
-    assert_eq!(a.overlay, Overlay::Detail);
+    assert_eq!(a.top(), Some(OverlayKind::Detail));
     assert_eq!(a.selected_event().unwrap().event.id, "dentist");
     a.update(key(KeyCode::Esc));
     a.update(ch('/'));
     a.update(key(KeyCode::Esc));
-    assert_eq!(a.overlay, Overlay::None);
+    assert_eq!(a.top(), None);
 }
 
 #[test]
@@ -118,7 +118,7 @@ fn search_preselects_the_next_hit_and_moves_while_typing() {
     let mut a = app((80, 24));
     a.update(ch('/'));
     type_text(&mut a, "e");
-    let Overlay::Search(s) = &a.overlay else {
+    let Some(Overlay::Search(s)) = a.overlays.last() else {
         panic!("search open")
     };
     let upcoming = s.selected;
@@ -138,7 +138,7 @@ fn search_preselects_the_next_hit_and_moves_while_typing() {
     // Arrows and page keys move through the hits without leaving the query.
     a.update(key(KeyCode::Down));
     a.update(key(KeyCode::PageUp));
-    let Overlay::Search(s) = &a.overlay else {
+    let Some(Overlay::Search(s)) = a.overlays.last() else {
         panic!("search open")
     };
     assert!(s.editing);
@@ -147,7 +147,7 @@ fn search_preselects_the_next_hit_and_moves_while_typing() {
         "a page up from near the top goes to the first hit"
     );
     a.update(key(KeyCode::PageDown));
-    let Overlay::Search(s) = &a.overlay else {
+    let Some(Overlay::Search(s)) = a.overlays.last() else {
         panic!("search open")
     };
     assert_eq!(s.selected, (s.results.len() - 1).min(10));
@@ -157,14 +157,14 @@ fn search_preselects_the_next_hit_and_moves_while_typing() {
 fn g_goes_to_a_typed_date_and_says_what_it_cannot_read() {
     let mut a = app((80, 24));
     a.update(ch('g'));
-    assert!(matches!(a.overlay, Overlay::GoTo(_)));
+    assert_eq!(a.top(), Some(OverlayKind::GoTo));
     // Letters type into the prompt; none of them acts as a command.
     for c in "2027-02-30".chars() {
         assert!(a.update(ch(c)).is_empty());
     }
     assert!(!a.quit);
     assert!(a.update(key(KeyCode::Enter)).is_empty());
-    let Overlay::GoTo(prompt) = &a.overlay else {
+    let Some(Overlay::GoTo(prompt)) = a.overlays.last() else {
         panic!("prompt stays open on a bad date")
     };
     assert!(
@@ -177,7 +177,7 @@ fn g_goes_to_a_typed_date_and_says_what_it_cannot_read() {
     a.update(ch('2'));
     a.update(ch('8'));
     let effects = a.update(key(KeyCode::Enter));
-    assert_eq!(a.overlay, Overlay::None);
+    assert_eq!(a.top(), None);
     assert_eq!(a.selected, d("2027-02-28"));
     assert!(
         matches!(effects.as_slice(), [Effect::Load { .. }]),
@@ -194,7 +194,7 @@ fn g_goes_to_a_typed_date_and_says_what_it_cannot_read() {
     a.update(ch('g'));
     a.update(ch('t'));
     a.update(key(KeyCode::Esc));
-    assert_eq!(a.overlay, Overlay::None);
+    assert_eq!(a.top(), None);
     assert_eq!(a.selected, a.today + chrono::Duration::weeks(2));
 }
 
@@ -330,7 +330,7 @@ fn o_opens_and_y_copies_the_join_link_else_the_web_link_through_the_runner() {
     press(&mut a, '[');
     a.update(key(KeyCode::Enter));
     press(&mut a, 'o');
-    assert_eq!(a.overlay, Overlay::Detail);
+    assert_eq!(a.top(), Some(OverlayKind::Detail));
     assert!(
         render(&a).contains("Could not start a browser"),
         "{}",
@@ -506,7 +506,7 @@ fn the_detail_pane_scrolls_with_the_page_keys_and_the_wheel() {
         let mut a = app(size);
         show_events(&mut a, vec![long_event()]);
         a.update(key(KeyCode::Enter));
-        assert_eq!(a.overlay, Overlay::Detail);
+        assert_eq!(a.top(), Some(OverlayKind::Detail));
         let top = render(&a);
         assert!(top.contains("more below"), "{top}");
         assert!(top.contains("Repeats"), "the series is named: {top}");
@@ -522,12 +522,12 @@ fn the_detail_pane_scrolls_with_the_page_keys_and_the_wheel() {
         for _ in 0..60 {
             a.update(key(KeyCode::PageUp));
         }
-        assert_eq!(a.detail_scroll, 0);
+        assert_eq!(a.detail().map_or(0, |d| d.scroll), 0);
         a.update(Action::Wheel { down: true });
-        assert_eq!(a.detail_scroll, 3);
+        assert_eq!(a.detail().map_or(0, |d| d.scroll), 3);
         assert_eq!(
-            a.overlay,
-            Overlay::Detail,
+            a.top(),
+            Some(OverlayKind::Detail),
             "the wheel scrolls, it does not close"
         );
         // A page is the pane's rows less one: the last line of a page is the first of the
@@ -536,25 +536,29 @@ fn the_detail_pane_scrolls_with_the_page_keys_and_the_wheel() {
         let page = rows - 1;
         assert!(rows >= 10 && end > 0, "{rows} rows, {end} past them");
         a.update(key(KeyCode::Home));
-        assert_eq!(a.detail_scroll, 0);
+        assert_eq!(a.detail().map_or(0, |d| d.scroll), 0);
         a.update(key(KeyCode::PageDown));
-        assert_eq!(a.detail_scroll, page.min(end));
+        assert_eq!(a.detail().map_or(0, |d| d.scroll), page.min(end));
         a.update(ch(' '));
-        assert_eq!(a.detail_scroll, (2 * page).min(end));
+        assert_eq!(a.detail().map_or(0, |d| d.scroll), (2 * page).min(end));
         a.update(key(KeyCode::End));
-        assert_eq!(a.detail_scroll, end);
+        assert_eq!(a.detail().map_or(0, |d| d.scroll), end);
         assert!(render(&a).contains("Last line of the notes."));
         assert!(render(&a).contains("(end: PgUp PgDn)"), "{}", render(&a));
         a.update(ch(' '));
-        assert_eq!(a.detail_scroll, end, "no further than the end");
+        assert_eq!(
+            a.detail().map_or(0, |d| d.scroll),
+            end,
+            "no further than the end"
+        );
         a.update(key(KeyCode::PageUp));
         assert_eq!(
-            a.detail_scroll,
+            a.detail().map_or(0, |d| d.scroll),
             end.saturating_sub(page),
             "a page up from the end"
         );
         a.update(key(KeyCode::Home));
-        assert_eq!(a.detail_scroll, 0);
+        assert_eq!(a.detail().map_or(0, |d| d.scroll), 0);
     }
 }
 
@@ -575,11 +579,11 @@ fn the_open_event_stays_open_through_reloads_and_a_deleted_one_closes_with_a_not
     assert_eq!(a.selected_event().unwrap().event.id, "c");
     // An event added before it moves it down the day; the pane stays on it.
     show_events(&mut a, vec![at("a", 9), at("b", 10), at("c", 11)]);
-    assert_eq!(a.overlay, Overlay::Detail);
+    assert_eq!(a.top(), Some(OverlayKind::Detail));
     assert_eq!(a.selected_event().unwrap().event.id, "c");
     // Deleted: the pane closes and says so, instead of showing its neighbour.
     show_events(&mut a, vec![at("a", 9), at("b", 10)]);
-    assert_eq!(a.overlay, Overlay::None);
+    assert_eq!(a.top(), None);
     let screen = render(&a);
     assert!(screen.contains("deleted or moved"), "{screen}");
     a.update(ch('l'));
@@ -671,4 +675,68 @@ fn the_detail_pane_says_graphs_codes_in_words() {
         !screen.contains("workingElsewhere") && !screen.contains("notResponded"),
         "{screen}"
     );
+}
+
+#[test]
+fn overlays_stack_and_each_keeps_its_own_state() {
+    let mut a = app((80, 24));
+    a.update(key(KeyCode::Enter));
+    a.update(ch('?'));
+    assert_eq!(a.top(), Some(OverlayKind::Help), "help opens over the pane");
+    assert!(a.detail().is_some(), "the pane stays under it");
+    // The help scrolls by its own keys: a page, not the next month.
+    a.update(key(KeyCode::PageDown));
+    assert_eq!(help_scroll(&a), 10);
+    a.update(key(KeyCode::Home));
+    assert_eq!(help_scroll(&a), 0);
+    let selected = a.selected;
+    a.update(ch('n'));
+    assert_eq!(
+        (help_scroll(&a), a.selected),
+        (0, selected),
+        "`n` is the month's key, and the help swallows it"
+    );
+    a.update(key(KeyCode::Esc));
+    assert_eq!(
+        a.top(),
+        Some(OverlayKind::Detail),
+        "closing the help uncovers the pane"
+    );
+    a.update(key(KeyCode::Esc));
+    assert_eq!(a.top(), None);
+    // Open again, each is on the stack once.
+    a.update(key(KeyCode::Enter));
+    a.update(ch('?'));
+    a.update(key(KeyCode::Esc));
+    a.update(ch('?'));
+    assert_eq!(a.overlays.len(), 2, "{:?}", a.overlays);
+}
+
+#[test]
+fn the_wheel_is_the_top_overlay_s_to_scroll_and_never_a_key() {
+    let mut a = app((80, 24));
+    a.update(ch('c'));
+    let panel_row = |a: &Harness| match a.overlays.last() {
+        Some(Overlay::Calendars(panel)) => panel.selected,
+        other => panic!("{other:?}"),
+    };
+    let last = a.config.calendars.len() - 1;
+    for _ in 0..=last {
+        a.update(Action::Wheel { down: true });
+    }
+    assert_eq!(panel_row(&a), last, "down the rows, and no further");
+    a.update(Action::Wheel { down: false });
+    assert_eq!(panel_row(&a), last.saturating_sub(1));
+    a.update(key(KeyCode::Esc));
+    a.update(ch('?'));
+    a.update(Action::Wheel { down: true });
+    a.update(Action::Wheel { down: true });
+    assert_eq!(help_scroll(&a), 2);
+    a.update(Action::Wheel { down: false });
+    assert_eq!(help_scroll(&a), 1);
+    a.update(key(KeyCode::Esc));
+    // Over the month, it moves as the arrows do: a week.
+    let before = a.selected;
+    a.update(Action::Wheel { down: true });
+    assert_eq!(a.selected, before + chrono::Duration::days(7));
 }

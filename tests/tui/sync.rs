@@ -22,11 +22,11 @@ fn refresh_sign_in_help_and_quit() {
     a.update(key(KeyCode::Esc));
     assert_eq!(a.signin, SignIn::Hidden);
     a.update(ch('?'));
-    assert_eq!(a.overlay, Overlay::Help);
+    assert_eq!(a.top(), Some(OverlayKind::Help));
     a.update(ch('j'));
-    assert_eq!(a.overlay, Overlay::Help, "help swallows other keys");
+    assert_eq!(a.top(), Some(OverlayKind::Help), "help swallows other keys");
     a.update(ch('?'));
-    assert_eq!(a.overlay, Overlay::None);
+    assert_eq!(a.top(), None);
     assert!(a.update(ch('q')).is_empty());
     assert!(a.quit);
     let mut b = app((80, 24));

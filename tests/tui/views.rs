@@ -9,7 +9,7 @@ fn snapshots_of_every_view_and_overlay() {
         snapshot("month", &a);
 
         a.update(key(KeyCode::Enter));
-        assert_eq!(a.overlay, Overlay::Detail);
+        assert_eq!(a.top(), Some(OverlayKind::Detail));
         snapshot("detail", &a);
         a.update(key(KeyCode::Esc));
 
@@ -507,8 +507,8 @@ fn small_and_narrow_terminals_stay_readable() {
         a.update(ch('j'));
     }
     assert_eq!(
-        a.overlay,
-        Overlay::Help,
+        a.top(),
+        Some(OverlayKind::Help),
         "moving keys scroll, they do not close"
     );
     assert!(render(&a).contains("wheel"), "{}", render(&a));
