@@ -24,24 +24,33 @@ use crate::ui::theme::Theme;
 /// The figures, with the names the table and the JSON share.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Figures {
+    /// Events of the calendar most figures were measured on.
     pub events: usize,
     /// The events of the large calendar the `*_100k` figures were measured on: 100,000 unless
     /// `--large-events` said otherwise (the names stay, for the scripts that read them).
     pub large_events: usize,
+    /// A full sync of it, whole process, seconds.
     pub full_sync_s: f64,
+    /// A round of 100 changes, whole process.
     pub incremental_sync_ms: f64,
     /// 100 edits of shown events, most of them occurrences: the real service sends each changed
     /// series whole, so the round carries several times 100 items.
     pub incremental_series_ms: f64,
+    /// A full round after the server answered 410.
     pub resync_410_s: f64,
+    /// `agenda --json` for the default days, whole process.
     pub agenda_ms: f64,
     /// `agenda --json` for 365 days, whole process: a year of the calendar.
     pub agenda_365d_ms: f64,
     /// `next --json`, whole process, as a status bar runs it every few seconds.
     pub next_ms: f64,
+    /// The TUI's first frame, from start.
     pub first_frame_ms: f64,
+    /// A redraw of the TUI.
     pub redraw_ms: f64,
+    /// `deltacal sync`'s peak memory during a full sync.
     pub peak_rss_sync_mb: f64,
+    /// The TUI's peak memory.
     pub peak_rss_tui_mb: f64,
     /// The emulator alone serving a full round (no parsing or storing): not the bottleneck.
     pub emulator_full_round_s: f64,
@@ -54,8 +63,11 @@ pub struct Figures {
     /// At 100,000 events (an emulator of its own, a separate process): a full sync, a month
     /// change in the TUI, the TUI's peak memory, and the emulator's.
     pub full_sync_100k_s: f64,
+    /// A month change in the TUI at 100,000 events.
     pub month_switch_ms_100k: f64,
+    /// The TUI's peak memory at 100,000 events.
     pub peak_rss_tui_mb_100k: f64,
+    /// The emulator's peak memory at 100,000 events.
     pub sim_peak_rss_mb_100k: f64,
     /// Graph requests the rolling window's moving costs per day, beyond a round that finds
     /// nothing new: averaged over `ROLL_DAYS` days, one of which re-anchors the window.

@@ -647,14 +647,17 @@ impl Config {
         })
     }
 
+    /// The cache file in the data dir.
     pub fn cache_path(&self) -> PathBuf {
         self.data_dir.join(paths::CACHE_FILE)
     }
 
+    /// The token file in the data dir.
     pub fn token_path(&self) -> PathBuf {
         self.data_dir.join(paths::TOKEN_FILE)
     }
 
+    /// The log file in the data dir.
     pub fn log_path(&self) -> PathBuf {
         self.data_dir.join(paths::LOG_FILE)
     }

@@ -47,6 +47,7 @@ pub struct DayTable {
 }
 
 impl DayTable {
+    /// The days `first..=last` in `zone`.
     pub fn new(zone: &DisplayZone, first: NaiveDate, last: NaiveDate) -> DayTable {
         let midnights = first
             .iter_days()
@@ -156,6 +157,7 @@ pub fn ago(then: DateTime<Utc>, now: DateTime<Utc>) -> String {
 /// The first and last day a date argument may name: far beyond any calendar, far inside what
 /// date arithmetic can take.
 pub const FIRST_DAY: NaiveDate = NaiveDate::from_ymd_opt(1900, 1, 1).expect("a date");
+/// The last day a date argument may name.
 pub const LAST_DAY: NaiveDate = NaiveDate::from_ymd_opt(9000, 12, 31).expect("a date");
 
 /// Parses a day argument, between [`FIRST_DAY`] and [`LAST_DAY`]: `YYYY-MM-DD`, `today`,

@@ -11,23 +11,37 @@ use crate::model::{Event, EventKind, Response, ShowAs};
 /// One event of `agenda --json`: every field present, `null` when unknown.
 #[derive(Debug, Serialize, PartialEq)]
 pub struct AgendaItem<'a> {
+    /// The event's id.
     pub id: &'a str,
+    /// Its calendar view's key.
     pub calendar: &'a str,
+    /// The subject, sanitised; null when it has none.
     pub subject: Option<&'a str>,
+    /// The start.
     #[serde(serialize_with = "rfc3339")]
     pub start: Option<DateTime<Utc>>,
+    /// The end.
     #[serde(serialize_with = "rfc3339")]
     pub end: Option<DateTime<Utc>>,
+    /// Whether it takes whole days.
     pub all_day: bool,
+    /// Where.
     pub location: Option<&'a str>,
+    /// Who organizes it.
     pub organizer: Option<String>,
+    /// How the time shows to others, as Graph says it.
     pub show_as: Option<&'a str>,
+    /// Whether it is cancelled.
     pub cancelled: bool,
+    /// The meeting's join link.
     pub online_meeting_url: Option<&'a str>,
+    /// The event in Outlook on the web.
     pub web_link: Option<&'a str>,
     /// The calendar's name in the config (its key when it has none).
     pub calendar_name: &'a str,
+    /// Who is invited.
     pub attendees: Vec<AgendaAttendee<'a>>,
+    /// An instance's series.
     pub series_master_id: Option<&'a str>,
     /// `singleInstance`, `occurrence`, `exception` (Graph's `type`).
     pub event_type: Option<&'a str>,
@@ -36,7 +50,9 @@ pub struct AgendaItem<'a> {
 /// An attendee in `agenda --json`.
 #[derive(Debug, Serialize, PartialEq)]
 pub struct AgendaAttendee<'a> {
+    /// The name.
     pub name: Option<&'a str>,
+    /// The address.
     pub address: Option<&'a str>,
     /// Graph's response: `none`, `accepted`, `tentativelyAccepted`, `declined`, ...
     pub response: Option<&'a str>,
@@ -66,6 +82,7 @@ fn rfc3339<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::E
 }
 
 impl<'a> AgendaItem<'a> {
+    /// The JSON of event `e` of `view`.
     pub fn new(config: &'a Config, view: &'a str, e: &'a Event) -> AgendaItem<'a> {
         // The span, as the text agenda and the TUI show it: an end before the start is the start.
         let span = e.span();

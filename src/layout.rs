@@ -13,13 +13,16 @@ use crate::model::{CachedEvent, Event};
 pub struct MonthGrid {
     /// The first day of the first row.
     pub start: NaiveDate,
+    /// Week rows (always six).
     pub weeks: u32,
     /// The month being shown.
     pub year: i32,
+    /// The month shown (1-12).
     pub month: u32,
 }
 
 impl MonthGrid {
+    /// The grid of the month of `day`, weeks starting on `week_start`.
     pub fn for_day(day: NaiveDate, week_start: Weekday) -> MonthGrid {
         let first = day.with_day(1).expect("every month has a 1st");
         let next_month = if first.month() == 12 {
@@ -46,10 +49,12 @@ impl MonthGrid {
         self.start + Duration::days(i64::from(self.weeks) * 7 - 1)
     }
 
+    /// The day at a row and a column.
     pub fn day(&self, week: u32, weekday_index: u32) -> NaiveDate {
         self.start + Duration::days(i64::from(week * 7 + weekday_index))
     }
 
+    /// Whether `day` is of the month shown (else of the weeks around it).
     pub fn in_month(&self, day: NaiveDate) -> bool {
         day.year() == self.year && day.month() == self.month
     }
@@ -80,6 +85,7 @@ pub enum Placement {
 pub struct DayEntry {
     /// Index into the visible events.
     pub index: usize,
+    /// How it sits on the day.
     pub placement: Placement,
 }
 
@@ -345,8 +351,11 @@ pub enum AgendaRow {
     Empty(NaiveDate),
     /// The `pos`-th event of `day`.
     Event {
+        /// Its day.
         day: NaiveDate,
+        /// Its place among the day's events.
         pos: usize,
+        /// The event.
         entry: DayEntry,
     },
 }

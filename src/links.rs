@@ -10,11 +10,14 @@ use crate::model::Event;
 /// Which of an event's links was taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkKind {
+    /// The meeting's join link.
     Join,
+    /// The event's web link.
     Web,
 }
 
 impl LinkKind {
+    /// What a status line calls it.
     pub fn name(self) -> &'static str {
         match self {
             LinkKind::Join => "join link",

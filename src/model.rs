@@ -17,7 +17,12 @@ pub enum EventTime {
     At(DateTime<Utc>),
     /// An all-day event's date (local to the zone the server sent), with the instant of that
     /// local midnight as the server sent it.
-    AllDay { date: NaiveDate, utc: DateTime<Utc> },
+    AllDay {
+        /// The date, as the event's zone has it.
+        date: NaiveDate,
+        /// Its midnight in that zone, as an instant.
+        utc: DateTime<Utc>,
+    },
 }
 
 /// How the cache stores an [`EventTime`]: integers, cheap to encode and decode.
@@ -107,7 +112,9 @@ pub fn parse_wall_time(text: &str) -> Option<NaiveDateTime> {
 /// A person as Graph names them: `emailAddress {name, address}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Person {
+    /// The display name, if Graph sent one.
     pub name: Option<String>,
+    /// The e-mail address, if Graph sent one.
     pub address: Option<String>,
 }
 
@@ -133,10 +140,12 @@ macro_rules! identity {
         pub struct $name(String);
 
         impl $name {
+            /// The identity of `text`.
             pub fn new(text: impl Into<String>) -> $name {
                 $name(text.into())
             }
 
+            /// The text, as Graph or the cache has it.
             pub fn as_str(&self) -> &str {
                 &self.0
             }
@@ -214,6 +223,7 @@ impl ViewKey {
     /// The key of the account's default calendar (`/me/calendarView`), whatever its Graph id.
     pub const DEFAULT: &str = "default";
 
+    /// The key of the default calendar: [`ViewKey::DEFAULT`].
     pub fn default_calendar() -> ViewKey {
         ViewKey::new(ViewKey::DEFAULT)
     }
@@ -227,11 +237,14 @@ impl ViewKey {
 /// One event of one calendar view: what a selection, a body read or (soon) a change names.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EventRef {
+    /// The calendar view it is in.
     pub view: ViewKey,
+    /// Its id in that view.
     pub id: EventId,
 }
 
 impl EventRef {
+    /// The event `id` of `view`.
     pub fn new(view: impl Into<ViewKey>, id: impl Into<EventId>) -> EventRef {
         EventRef {
             view: view.into(),
@@ -276,6 +289,7 @@ macro_rules! graph_code {
 graph_code! {
     /// What an event is to its series (Graph's `type`).
     EventKind {
+        /// An event on its own, not part of a series.
         SingleInstance = "singleInstance",
         /// An instance of a series with nothing of its own: it shows its series' properties.
         Occurrence = "occurrence",
@@ -291,10 +305,15 @@ graph_code! {
     Response {
         /// No answer is asked for.
         None = "none",
+        /// The user organizes it.
         Organizer = "organizer",
+        /// Accepted.
         Accepted = "accepted",
+        /// Accepted tentatively.
         TentativelyAccepted = "tentativelyAccepted",
+        /// Declined.
         Declined = "declined",
+        /// Not answered yet.
         NotResponded = "notResponded",
     }
 }
@@ -302,12 +321,17 @@ graph_code! {
 graph_code! {
     /// How the time shows to others (Graph's `freeBusyStatus`).
     ShowAs {
+        /// Free.
         Free = "free",
+        /// Tentatively busy.
         Tentative = "tentative",
+        /// Busy.
         Busy = "busy",
         /// Out of office.
         Oof = "oof",
+        /// Working elsewhere.
         WorkingElsewhere = "workingElsewhere",
+        /// Unknown.
         Unknown = "unknown",
     }
 }
@@ -315,7 +339,9 @@ graph_code! {
 graph_code! {
     /// How an attendee is invited (Graph's `attendeeType`).
     AttendeeKind {
+        /// Required.
         Required = "required",
+        /// Optional.
         Optional = "optional",
         /// A room or equipment.
         Resource = "resource",
@@ -325,11 +351,17 @@ graph_code! {
 graph_code! {
     /// How a series repeats (Graph's `recurrencePatternType`).
     Pattern {
+        /// Every `interval` days.
         Daily = "daily",
+        /// On `days` every `interval` weeks.
         Weekly = "weekly",
+        /// On `day_of_month` every `interval` months.
         AbsoluteMonthly = "absoluteMonthly",
+        /// On the `index` week's `days` every `interval` months.
         RelativeMonthly = "relativeMonthly",
+        /// On `day_of_month` of `month` every `interval` years.
         AbsoluteYearly = "absoluteYearly",
+        /// On the `index` week's `days` of `month` every `interval` years.
         RelativeYearly = "relativeYearly",
     }
 }
@@ -368,58 +400,89 @@ impl ShowAs {
 /// it: sanitise before showing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CalendarInfo {
+    /// Graph's id of the calendar.
     pub id: String,
+    /// Its name.
     pub name: String,
     /// Graph's colour name (`auto`, `lightBlue`, ...).
     pub color: Option<String>,
     /// The colour as `#rrggbb`, when the user picked one (empty for `auto`).
     pub hex_color: Option<String>,
+    /// Whose it is.
     pub owner: Option<Person>,
+    /// Whether the user may change its events.
     pub can_edit: bool,
+    /// Whether it is the account's default calendar.
     pub is_default: bool,
 }
 
 /// An attendee and their answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attendee {
+    /// Who.
     pub person: Person,
+    /// Required, optional or a resource; none when Graph did not say.
     pub kind: Option<AttendeeKind>,
+    /// Their answer as the organizer's copy knows it.
     pub response: Option<Response>,
 }
 
 /// One event of a calendar view, as cached.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Event {
+    /// Graph's id: unique within the calendar view.
     pub id: EventId,
+    /// The subject; none on a stub (an occurrence before its series completes it).
     pub subject: Option<String>,
+    /// The start of the body as plain text.
     pub body_preview: Option<String>,
     /// The full body as Graph sends it (HTML or text), shown as text in the detail pane. Not
     /// in the serialised record: the cache keeps bodies in a table of their own.
     #[serde(skip)]
     pub body: Option<Body>,
+    /// When it starts.
     pub start: Option<EventTime>,
+    /// When it ends (exclusive).
     pub end: Option<EventTime>,
+    /// Whether it takes whole days.
     pub all_day: bool,
+    /// Where, as one line.
     pub location: Option<String>,
+    /// Who organizes it.
     pub organizer: Option<Person>,
+    /// Who is invited, and their answers.
     pub attendees: Vec<Attendee>,
+    /// How the time shows to others.
     pub show_as: Option<ShowAs>,
+    /// Whether the organizer cancelled it.
     pub cancelled: bool,
+    /// What it is to its series.
     pub kind: Option<EventKind>,
+    /// An instance's series.
     pub series_master_id: Option<EventId>,
+    /// The Teams (or other) meeting's join link.
     pub online_meeting_url: Option<String>,
+    /// The event in Outlook on the web.
     pub web_link: Option<String>,
+    /// The user's categories.
     pub categories: Vec<String>,
+    /// Graph's `sensitivity` (`normal`, `private`, ...).
     pub sensitivity: Option<String>,
+    /// Graph's `importance` (`low`, `normal`, `high`).
     pub importance: Option<String>,
     /// The user's own answer (Graph's `responseStatus`).
     pub response: Option<Response>,
+    /// When the server last changed it, as it sent it.
     pub last_modified: Option<String>,
+    /// Graph's `changeKey`: the version of the event.
     pub change_key: Option<String>,
+    /// Graph's `@odata.etag`: the version, as an HTTP entity tag.
     pub etag: Option<String>,
+    /// The iCalendar UID, the same for every instance of a series.
     pub ical_uid: Option<String>,
     /// Graph's `isReminderOn` and `reminderMinutesBeforeStart` (an occurrence has its series').
     pub reminder_on: Option<bool>,
+    /// How many minutes before the start it reminds.
     pub reminder_minutes: Option<u32>,
     /// A series master's pattern (Graph's `recurrence`); None on any other event.
     pub recurrence: Option<Box<Recurrence>>,
@@ -431,6 +494,7 @@ pub struct Event {
 /// How a series repeats, as Graph's `recurrence` says: a pattern and a range.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Recurrence {
+    /// How it repeats.
     pub pattern: Pattern,
     /// Every `interval` days, weeks, months or years.
     pub interval: u32,
@@ -442,9 +506,11 @@ pub struct Recurrence {
     pub month: u32,
     /// Which of the month's `days` a relative pattern takes.
     pub index: WeekIndex,
+    /// The first day of a week, for patterns that skip weeks.
     pub first_day_of_week: Weekday,
     /// The first day of the series, in its zone.
     pub start_date: Option<NaiveDate>,
+    /// When it ends.
     pub end: RecurrenceEnd,
     /// The zone the pattern is kept in (Windows or IANA name, as Graph sends it).
     pub zone: Option<String>,
@@ -453,10 +519,15 @@ pub struct Recurrence {
 /// Graph's `weekIndex`: which of a month's matching days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum WeekIndex {
+    /// The first.
     First,
+    /// The second.
     Second,
+    /// The third.
     Third,
+    /// The fourth.
     Fourth,
+    /// The last.
     Last,
 }
 
@@ -467,13 +538,16 @@ pub enum RecurrenceEnd {
     Date(NaiveDate),
     /// After this many occurrences.
     Count(u32),
+    /// Never.
     Never,
 }
 
 /// An event's body: HTML (Graph's default) or plain text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Body {
+    /// HTML; else plain text.
     pub html: bool,
+    /// The body as Graph sent it.
     pub content: String,
 }
 
@@ -621,14 +695,18 @@ impl Event {
 /// The window of a calendar view, `[start, end)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Window {
+    /// The first instant.
     pub start: DateTime<Utc>,
+    /// The instant after the last.
     pub end: DateTime<Utc>,
 }
 
 /// An event with the calendar view it belongs to, as the cache hands it out.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CachedEvent {
+    /// The calendar view it is cached for.
     pub view: ViewKey,
+    /// The event, completed with its series.
     pub event: Event,
 }
 
@@ -648,12 +726,19 @@ impl CachedEvent {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
     /// Added or updated: the full event.
-    Upsert { event: Box<Event> },
+    Upsert {
+        /// The event as the server has it now.
+        event: Box<Event>,
+    },
     /// `@removed`: no longer in this view.
-    Remove { id: EventId },
+    Remove {
+        /// The event that went.
+        id: EventId,
+    },
 }
 
 impl Change {
+    /// The id of the event it changes.
     pub fn id(&self) -> &str {
         match self {
             Change::Upsert { event, .. } => &event.id,

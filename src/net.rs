@@ -25,13 +25,21 @@ pub const MAX_SMALL_BYTES: usize = 1024 * 1024;
 /// Why a body could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum BodyError {
+    /// The transport failed: what it said, and its kind.
     #[error("{0}")]
     Transport(String, FailureKind),
+    /// A response past the size deltacal reads.
     #[error("the response from {host} is larger than {limit} bytes; refusing it")]
-    TooLarge { host: String, limit: usize },
+    TooLarge {
+        /// The host it came from.
+        host: String,
+        /// The most deltacal reads, in bytes.
+        limit: usize,
+    },
 }
 
 impl BodyError {
+    /// What callers match on.
     pub fn kind(&self) -> FailureKind {
         match self {
             BodyError::Transport(_, kind) => *kind,

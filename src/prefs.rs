@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 /// The file in the data dir.
 pub const HIDDEN_FILE: &str = "hidden-calendars.json";
 
+/// The file that keeps the hidden calendars.
 pub fn hidden_path(data_dir: &Path) -> PathBuf {
     data_dir.join(HIDDEN_FILE)
 }

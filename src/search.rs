@@ -14,6 +14,7 @@ pub struct Query {
 }
 
 impl Query {
+    /// The query of `text`, folded.
     pub fn new(text: &str) -> Query {
         let mut folded = String::new();
         fold_into(text.trim(), &mut folded);

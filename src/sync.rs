@@ -29,22 +29,35 @@ use plan::{After, Start, Why};
 /// A notification from the sync engine.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SyncEvent {
+    /// A round began.
     RoundStarted {
+        /// Of this calendar view.
         view: ViewKey,
+        /// A full round (else incremental).
         full: bool,
     },
     /// A page is committed; `range` is the time range whose events changed.
     PageApplied {
+        /// The calendar view.
         view: ViewKey,
+        /// Pages so far this round.
         page: u64,
+        /// The time range whose events changed.
         range: Option<(DateTime<Utc>, DateTime<Utc>)>,
+        /// Events added.
         added: u64,
+        /// Events changed.
         updated: u64,
+        /// Events removed.
         removed: u64,
     },
+    /// A round reached its delta link.
     RoundFinished(RoundSummary),
+    /// A round failed.
     Failed {
+        /// The calendar view.
         view: ViewKey,
+        /// Why, for people.
         message: String,
         /// What kind of failure it was: sign-in needed, offline, throttled, ...
         kind: FailureKind,
@@ -52,6 +65,7 @@ pub enum SyncEvent {
     /// A round failed in a way that may heal (offline, throttled, a server error): the next
     /// one starts at `at`, sooner than the usual interval.
     RetryAt {
+        /// When the next round starts.
         at: DateTime<Utc>,
     },
     /// The account's calendars were listed and saved in the cache (names, colours).
@@ -60,15 +74,20 @@ pub enum SyncEvent {
     /// throttled by the server (`kind` Throttled, honouring its Retry-After) or a server error
     /// backing off. The round goes on after it.
     Waiting {
+        /// When the request is tried again.
         until: DateTime<Utc>,
+        /// Throttled or a server error.
         kind: FailureKind,
+        /// What the server said.
         reason: String,
     },
     /// Another deltacal process committed a change to the cache: `range` is the time range
     /// whose events changed (None: none did, or, with `view` None too, too much to say: read
     /// all that is shown again).
     CacheChanged {
+        /// The calendar view, if one.
         view: Option<ViewKey>,
+        /// The time range whose events changed.
         range: Option<(DateTime<Utc>, DateTime<Utc>)>,
     },
 }
@@ -76,10 +95,15 @@ pub enum SyncEvent {
 /// What one completed round did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoundSummary {
+    /// The calendar view.
     pub view: ViewKey,
+    /// Its configured name.
     pub name: String,
+    /// What it did.
     pub counts: RoundCounts,
+    /// How long it took.
     pub seconds: f64,
+    /// A full round (else incremental).
     pub full: bool,
     /// Another deltacal process ran the round while this one waited for it: nothing was
     /// fetched here.
@@ -89,23 +113,31 @@ pub struct RoundSummary {
 /// Why a round stopped. The cache and the saved link stay valid.
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
+    /// Graph failed.
     #[error(transparent)]
     Graph(#[from] GraphError),
+    /// The sign-in failed.
     #[error(transparent)]
     Auth(#[from] AuthError),
+    /// The cache failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A blocking task died.
     #[error("cache task failed: {0}")]
     Task(String),
+    /// The lock between processes failed.
     #[error(transparent)]
     Lock(#[from] crate::lockfile::LockError),
+    /// Another process syncs this data dir with another config.
     #[error("{0}")]
     ConfigChanged(String),
+    /// The round made no progress.
     #[error("{0}; the round was stopped, the cache kept, and the next sync starts afresh")]
     Stalled(Stall),
 }
 
 impl SyncError {
+    /// What callers match on.
     pub fn kind(&self) -> FailureKind {
         match self {
             SyncError::Graph(e) => e.kind(),
@@ -121,6 +153,7 @@ impl SyncError {
         }
     }
 
+    /// Whether the user must sign in (again).
     pub fn needs_sign_in(&self) -> bool {
         self.kind() == FailureKind::SignInNeeded
     }
@@ -384,6 +417,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 impl SyncEngine {
+    /// An engine of `config`, writing to `store`, reading through `graph`.
     pub fn new(config: Arc<Config>, store: Arc<Store>, mut graph: GraphClient) -> SyncEngine {
         let (events, _) = broadcast::channel(1024);
         let config_version = std::sync::Mutex::new(
@@ -450,18 +484,22 @@ impl SyncEngine {
         Ok((SyncEngine::new(config, store, graph), moved))
     }
 
+    /// The engine's notifications.
     pub fn subscribe(&self) -> broadcast::Receiver<SyncEvent> {
         self.events.subscribe()
     }
 
+    /// The cache it writes to.
     pub fn store(&self) -> &Arc<Store> {
         &self.store
     }
 
+    /// The session its requests are signed with.
     pub fn session(&self) -> &Arc<Session> {
         self.graph.session()
     }
 
+    /// The configuration.
     pub fn config(&self) -> &Arc<Config> {
         &self.config
     }

@@ -24,9 +24,11 @@ pub struct Placed {
     /// Wall-clock minutes of the day it covers: from 0 if it began on an earlier day, to
     /// [`DAY_MINUTES`] if it goes on into the next.
     pub start: u32,
+    /// The end, in minutes from midnight (exclusive).
     pub end: u32,
     /// Its column, and how many columns its group of overlapping events has.
     pub column: usize,
+    /// How many columns its cluster needs.
     pub columns: usize,
 }
 

@@ -10,7 +10,9 @@ use chrono_tz::Tz;
 /// The zone times are shown in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DisplayZone {
+    /// The system's zone.
     Local,
+    /// A named IANA zone.
     Named(Tz),
 }
 

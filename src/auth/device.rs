@@ -13,8 +13,11 @@ use crate::config::Config;
 /// What the user must do: open `verification_uri` and enter `user_code`.
 #[derive(Debug, Clone)]
 pub struct DeviceCode {
+    /// The page where the user enters the code.
     pub verification_uri: String,
+    /// The code to enter.
     pub user_code: String,
+    /// How long the code is good for.
     pub expires_in_secs: u64,
     details: StandardDeviceAuthorizationResponse,
 }

@@ -15,6 +15,7 @@ pub struct OAuthHttp<'a>(pub &'a reqwest::Client);
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
 pub struct OAuthHttpError {
+    /// What kind of failure it is.
     pub kind: FailureKind,
     message: String,
 }

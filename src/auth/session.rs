@@ -32,25 +32,33 @@ pub type IdentityClient =
 /// Why no access token could be had.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum AuthError {
+    /// No token file: nobody signed in.
     #[error("not signed in: run `deltacal login` (or press `s` in the app)")]
     NotSignedIn,
+    /// Signed out by `deltacal logout`.
     #[error("signed out (by `deltacal logout`): run `deltacal login` to sign in again")]
     SignedOut,
+    /// The refresh token was refused (expired, revoked): sign in again.
     #[error("sign-in expired ({0}): run `deltacal login` again")]
     SignInAgain(String),
+    /// The identity platform refused or failed a request.
     #[error("identity service: {0}")]
     Service(String),
+    /// The identity platform cannot be reached.
     #[error("identity service unreachable: {0}")]
     Unreachable(String),
     #[error(
         "your organisation does not allow signing in with a device code (Conditional Access); sign in with `deltacal login --browser`"
     )]
+    /// Conditional Access blocks the device code flow.
     DeviceFlowBlocked,
+    /// The token file cannot be read or written.
     #[error("{0}")]
     File(String),
 }
 
 impl AuthError {
+    /// What callers match on.
     pub fn kind(&self) -> FailureKind {
         match self {
             AuthError::NotSignedIn | AuthError::SignedOut | AuthError::SignInAgain(_) => {
@@ -150,6 +158,7 @@ pub struct Session {
 }
 
 impl Session {
+    /// The session of the token file the config names (signed out when there is none).
     pub fn load(config: &Config, http: reqwest::Client) -> Result<Session, AuthError> {
         let path = config.token_path();
         let (tokens, seen) = match tokens::load_stamped(&path).map_err(file_error)? {
@@ -169,6 +178,7 @@ impl Session {
         })
     }
 
+    /// Who is signed in, as the tokens say.
     pub async fn account(&self) -> Option<String> {
         let mut held = self.held.lock().await;
         let _ = self.follow(&mut held);

@@ -10,13 +10,26 @@ use crate::config::Config;
 #[derive(Debug, Clone, PartialEq)]
 pub enum SignInEvent {
     /// The user must open `uri` and enter `code`.
-    Code { uri: String, code: String },
+    Code {
+        /// The page to enter the code at.
+        uri: String,
+        /// The code to enter.
+        code: String,
+    },
     /// The organisation refuses the device-code flow by policy: sign in in the browser.
     DeviceRefused,
     /// The user signs in at `url`, in the browser (`opened`: deltacal opened it).
-    BrowserUrl { url: String, opened: bool },
+    BrowserUrl {
+        /// The sign-in page.
+        url: String,
+        /// Whether deltacal opened the browser on it.
+        opened: bool,
+    },
     /// Signed in; the tokens are stored.
-    Done { account: Option<String> },
+    Done {
+        /// Who signed in, if Graph said.
+        account: Option<String>,
+    },
     /// The sign-in ended without tokens.
     Failed(String),
 }

@@ -10,9 +10,13 @@ use serde::{Deserialize, Serialize};
 /// Signed-in tokens. `Debug` never shows the secrets.
 #[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct TokenSet {
+    /// The bearer token Graph takes.
     pub access_token: String,
+    /// The token that gets the next access token.
     pub refresh_token: Option<String>,
+    /// When the access token expires.
     pub expires_at: DateTime<Utc>,
+    /// The scopes granted, as the identity platform said them.
     pub scope: Option<String>,
     /// Who is signed in, as Graph's /me tells it (`"Name <address>"`).
     pub account: Option<String>,
@@ -39,12 +43,25 @@ impl TokenSet {
     }
 }
 
+/// Why the token file could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenFileError {
+    /// The file cannot be read or written.
     #[error("token file {path}: {cause}")]
-    Io { path: PathBuf, cause: String },
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        cause: String,
+    },
+    /// The file does not read as tokens.
     #[error("token file {path} is damaged ({cause}); run `deltacal login` again")]
-    Damaged { path: PathBuf, cause: String },
+    Damaged {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        cause: String,
+    },
 }
 
 /// A token file is a few kilobytes; one larger than this is not one (a device, a mistake).

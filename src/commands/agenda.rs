@@ -17,17 +17,23 @@ pub use crate::json::{AgendaAttendee, AgendaItem};
 /// Why the agenda has nothing to show, or cannot show it.
 #[derive(Debug, thiserror::Error)]
 pub enum AgendaError {
+    /// No cache file yet.
     #[error("no cache yet at {0}: run `deltacal sync`")]
     NoCache(std::path::PathBuf),
     #[error(
         "the cache was damaged ({cause}); it is now {aside} and the next `deltacal sync` rebuilds it from the server"
     )]
+    /// The cache was damaged and moved aside.
     MovedAside {
+        /// What was wrong with it.
         cause: String,
+        /// Where it is now.
         aside: std::path::PathBuf,
     },
+    /// The cache failed.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    /// Writing the output failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }
@@ -217,6 +223,7 @@ pub fn unsynced_note(
     ))
 }
 
+/// Today in the display zone.
 pub fn today(config: &Config) -> NaiveDate {
     config.display.zone.date_of(Utc::now())
 }

@@ -104,6 +104,8 @@ pub async fn list(
     Ok(())
 }
 
+/// Writes the account's calendars (as the cache last listed them) with the config lines that would
+/// sync them.
 pub fn write(
     config: &Config,
     calendars: &[CalendarInfo],

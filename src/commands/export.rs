@@ -29,7 +29,9 @@ const PRODID: &str = concat!("-//deltacal//deltacal ", env!("CARGO_PKG_VERSION")
 /// cache holds, each with every instance the cache holds of it.
 #[derive(Debug, Default)]
 pub struct Source {
+    /// The events of the window.
     pub events: Vec<CachedEvent>,
+    /// The series among them, by their key.
     pub series: HashMap<SeriesKey, SeriesSource>,
 }
 
@@ -39,6 +41,7 @@ pub type SeriesKey = (ViewKey, EventId);
 /// A series as the cache holds it.
 #[derive(Debug)]
 pub struct SeriesSource {
+    /// The series' master.
     pub master: Event,
     /// Its instances in the view's window, as shown (occurrences completed with the master).
     pub instances: Vec<Event>,

@@ -20,7 +20,9 @@ const LOOK_AHEAD_DAYS: [i64; 2] = [7, 31];
 /// The event in progress and the next one.
 #[derive(Debug, Default, PartialEq)]
 pub struct Next {
+    /// The event in progress, if any.
     pub current: Option<CachedEvent>,
+    /// The next event, if any.
     pub next: Option<CachedEvent>,
 }
 

@@ -8,6 +8,7 @@ use crate::config::Config;
 use crate::remind::{deliver, watch};
 use crate::sync::{SyncEngine, SyncEvent, spawn_background};
 
+/// `deltacal remind`: shows reminders as they fall due, until stopped.
 pub async fn run(config: Arc<Config>) -> anyhow::Result<()> {
     let engine = Arc::new(SyncEngine::from_config(config.clone())?);
     let mut failures = engine.subscribe();

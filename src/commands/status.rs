@@ -16,11 +16,15 @@ use crate::store::{RoundCounts, SavedLink, Store};
 pub struct Status {
     /// The signed-in account, null when not signed in.
     pub account: Option<String>,
+    /// Whether anyone is signed in.
     pub signed_in: bool,
     /// Minutes the access token is still valid (0 when expired), null when not signed in.
     pub token_valid_minutes: Option<i64>,
+    /// Whether a refresh token is stored.
     pub refresh_token: bool,
+    /// The cache file, and its size.
     pub cache: String,
+    /// The configured calendars.
     pub calendars: Vec<CalendarStatus>,
 }
 
@@ -29,23 +33,34 @@ pub struct Status {
 pub struct CalendarStatus {
     /// The cache key: `default` or the calendar id, as `agenda --json` prints it.
     pub calendar: String,
+    /// Its name.
     pub name: String,
     /// Whether a round of it ever started; the fields below are null when not.
     pub synced: bool,
+    /// The first instant of the window synced.
     pub window_start: Option<DateTime<Utc>>,
+    /// The instant after the window synced.
     pub window_end: Option<DateTime<Utc>>,
+    /// Events cached.
     pub events: u64,
+    /// The last completed round.
     pub last_round: Option<LastRound>,
     /// `up_to_date`, `full_round_in_progress`, `round_in_progress`, `no_link`, or null.
     pub state: Option<&'static str>,
 }
 
+/// A completed round: when, and what it did.
 #[derive(Debug, Serialize)]
 pub struct LastRound {
+    /// When it completed.
     pub at: DateTime<Utc>,
+    /// Events added.
     pub added: u64,
+    /// Events changed.
     pub updated: u64,
+    /// Events removed.
     pub removed: u64,
+    /// Pages fetched.
     pub pages: u64,
 }
 
@@ -109,6 +124,7 @@ pub fn gather(config: &Config, now: DateTime<Utc>) -> anyhow::Result<Status> {
     })
 }
 
+/// `deltacal status`, as text or JSON.
 pub fn write(config: &Config, json: bool, out: &mut impl Write) -> anyhow::Result<()> {
     let now = Utc::now();
     let status = gather(config, now)?;

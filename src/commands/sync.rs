@@ -126,6 +126,7 @@ pub async fn login_browser(config: &Config, out: &mut (impl Write + Send)) -> an
     Ok(())
 }
 
+/// `deltacal logout`: forgets the tokens, keeps the cache.
 pub fn logout(config: &Config, out: &mut impl Write) -> anyhow::Result<()> {
     if tokens::delete(&config.token_path())? {
         writeln!(out, "Signed out: tokens deleted (the cache is kept).")?;

@@ -5,20 +5,35 @@
 /// The colours a calendar can be given: the terminal's basic palette, by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CalendarColor {
+    /// Black.
     Black,
+    /// Red.
     Red,
+    /// Green.
     Green,
+    /// Yellow.
     Yellow,
+    /// Blue.
     Blue,
+    /// Magenta.
     Magenta,
+    /// Cyan.
     Cyan,
+    /// Gray.
     Gray,
+    /// White.
     White,
+    /// Light red.
     LightRed,
+    /// Light green.
     LightGreen,
+    /// Light yellow.
     LightYellow,
+    /// Light blue.
     LightBlue,
+    /// Light magenta.
     LightMagenta,
+    /// Light cyan.
     LightCyan,
 }
 

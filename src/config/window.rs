@@ -18,9 +18,12 @@ pub enum WindowSpec {
     /// Moves with the days: at least today - past .. today + future (whole UTC days), anchored
     /// so that it moves every [`ROLL_DAYS`] days, not daily (see [`WindowSpec::on`]).
     Rolling {
+        /// Days before today.
         past_days: u32,
+        /// Days after today.
         future_days: u32,
     },
+    /// The same window every day.
     Fixed(Window),
 }
 

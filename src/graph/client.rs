@@ -17,8 +17,11 @@ use crate::net;
 /// How hard to try before a round gives up (keeping its state token).
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
+    /// Tries per request before giving up (transient failures only).
     pub max_attempts: u32,
+    /// The first backoff delay; it doubles per try.
     pub base_delay: Duration,
+    /// The longest backoff delay.
     pub max_delay: Duration,
     /// The longest `Retry-After` honoured as given; longer ones are clamped.
     pub max_retry_after: Duration,
@@ -52,32 +55,67 @@ impl RetryPolicy {
 /// Why a request failed for good.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum GraphError {
+    /// 410: the sync state expired; a full round must follow.
     #[error("sync state expired ({code}): {message}")]
-    Gone { code: String, message: String },
+    Gone {
+        /// Graph's error code.
+        code: String,
+        /// What the server said.
+        message: String,
+    },
+    /// The sign-in failed.
     #[error(transparent)]
     Auth(#[from] AuthError),
+    /// 403: the sign-in may not read the calendar.
     #[error("access denied ({message}): deltacal needs the Calendars.Read permission")]
-    Forbidden { message: String },
+    Forbidden {
+        /// What the server said.
+        message: String,
+    },
+    /// 400: Graph refused the request.
     #[error("bad request ({code}): {message}")]
-    BadRequest { code: String, message: String },
+    BadRequest {
+        /// Graph's error code.
+        code: String,
+        /// What the server said.
+        message: String,
+    },
+    /// A link to another host than the configured Graph.
     #[error("refusing to follow a link to {link}: it is not the configured Graph host {expected}")]
-    ForeignLink { link: String, expected: String },
+    ForeignLink {
+        /// The link refused.
+        link: String,
+        /// The Graph host configured.
+        expected: String,
+    },
+    /// 404 on a configured calendar.
     #[error("calendar not found: check calendars[].id (see `deltacal calendars`)")]
     CalendarNotFound,
+    /// Graph cannot be reached.
     #[error("offline: {0}")]
     Unreachable(String),
+    /// Transient failures used up the tries.
     #[error("gave up after {attempts} attempts: {last}")]
     GaveUp {
+        /// How many tries were made.
         attempts: u32,
+        /// What the last one failed with.
         last: String,
         /// The kind of the last failure.
         kind: FailureKind,
     },
+    /// Another HTTP status.
     #[error("unexpected HTTP {status}: {message}")]
-    Http { status: u16, message: String },
+    Http {
+        /// The HTTP status.
+        status: u16,
+        /// What the server said.
+        message: String,
+    },
 }
 
 impl GraphError {
+    /// What callers match on.
     pub fn kind(&self) -> FailureKind {
         match self {
             GraphError::Auth(e) => e.kind(),
@@ -99,6 +137,8 @@ pub const BATCH_LIMIT: usize = 20;
 /// The most pages of calendars read: 10 a page, far more calendars than anyone keeps.
 const MAX_CALENDAR_PAGES: usize = 100;
 
+/// The Graph client: a bearer from the session on every request, retries within the policy, and
+/// links checked to stay on the configured host.
 #[derive(Clone)]
 pub struct GraphClient {
     http: reqwest::Client,
@@ -123,6 +163,7 @@ pub struct RetryWait {
 }
 
 impl GraphClient {
+    /// A client of `base_url` that signs its requests with `session`.
     pub fn new(
         http: reqwest::Client,
         base: Url,
@@ -139,6 +180,7 @@ impl GraphClient {
         }
     }
 
+    /// The client with another retry policy.
     pub fn with_retry(mut self, retry: RetryPolicy) -> GraphClient {
         self.retry = retry;
         self
@@ -149,6 +191,7 @@ impl GraphClient {
         self.on_wait = Some(Arc::new(report));
     }
 
+    /// The session that signs its requests.
     pub fn session(&self) -> &Arc<Session> {
         &self.session
     }

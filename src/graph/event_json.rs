@@ -108,8 +108,10 @@ fn body(w: &WireBody<'_>) -> Option<Body> {
 /// Why a delta item could not be used.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ParseError {
+    /// Not a JSON object.
     #[error("delta item is not a JSON object")]
     NotAnObject,
+    /// No `id`.
     #[error("delta item has no `id`")]
     MissingId,
 }

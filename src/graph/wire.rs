@@ -17,7 +17,9 @@ pub enum PageLink {
 /// One parsed page of a delta round.
 #[derive(Debug)]
 pub struct DeltaPage {
+    /// The page's changes, in order.
     pub changes: Vec<Change>,
+    /// Where the round goes next.
     pub link: PageLink,
     /// Items that could not be used (no `id`): logged and left out.
     pub skipped: usize,
@@ -36,10 +38,13 @@ struct WirePage<'a> {
 /// Why a page body was unusable (treated as a transient fault: fetched again).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum WireError {
+    /// Not JSON, or not a page.
     #[error("page is not valid JSON: {0}")]
     Json(String),
+    /// Both links: no way to tell whether the round ended.
     #[error("page has both a nextLink and a deltaLink")]
     BothLinks,
+    /// Neither link: no way to go on.
     #[error("page has neither a nextLink nor a deltaLink")]
     NoLink,
 }

@@ -21,13 +21,18 @@ const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 /// starts relative to now, how long before it was meant to remind, and its join link.
 #[derive(Debug, Serialize)]
 pub struct ReminderJson<'a> {
+    /// The event, as `agenda --json` prints it.
     #[serde(flatten)]
     pub event: AgendaItem<'a>,
+    /// Minutes until it starts (negative once it has).
     pub minutes_to_start: i64,
+    /// The lead it reminds with.
     pub reminder_minutes: i64,
+    /// The join link, if it is a web address.
     pub join_url: Option<String>,
 }
 
+/// The JSON a reminder command reads on its stdin.
 pub fn reminder_json<'a>(config: &'a Config, due: &'a Due, now: DateTime<Utc>) -> ReminderJson<'a> {
     ReminderJson {
         event: AgendaItem::new(config, &due.event.view, &due.event.event),

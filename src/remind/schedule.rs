@@ -14,8 +14,11 @@ use crate::store::ReminderMark;
 /// A reminder to show now.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Due {
+    /// The event.
     pub event: CachedEvent,
+    /// The start it reminds of.
     pub start: DateTime<Utc>,
+    /// Its end.
     pub end: DateTime<Utc>,
     /// How long before the start it was meant to be shown.
     pub lead: Duration,

@@ -24,7 +24,12 @@ const MAX_SLEEP: Duration = Duration::seconds(60);
 #[derive(Debug, Clone, PartialEq)]
 pub enum Control {
     /// Show `due` again at `until`.
-    Snooze { due: Box<Due>, until: DateTime<Utc> },
+    Snooze {
+        /// The reminder.
+        due: Box<Due>,
+        /// When it is due again.
+        until: DateTime<Utc>,
+    },
 }
 
 fn read(

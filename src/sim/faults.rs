@@ -13,10 +13,13 @@ const MAX_DELAY_MS: u64 = 20_000;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FaultRequest {
+    /// The status to answer with.
     pub status: Option<u16>,
     /// Seconds, possibly fractional (Graph sends values like `2.128`).
     pub retry_after: Option<f64>,
+    /// The fault's name (`status` when a status is given).
     pub kind: Option<String>,
+    /// How many requests it answers (default 1).
     pub count: Option<u32>,
     /// For `slow`: how long to stall, in ms (default 1500).
     pub delay_ms: Option<u64>,
@@ -31,6 +34,7 @@ pub struct FaultRequest {
 pub enum Fault {
     /// An error status with Graph's error body (and `Retry-After` when given).
     Status {
+        /// The status.
         status: u16,
         /// `Retry-After`, in milliseconds (sent as seconds, fractional when it has to be).
         retry_after_ms: Option<u64>,
@@ -42,11 +46,17 @@ pub enum Fault {
     /// A 200 whose body is not JSON.
     Malformed,
     /// The response comes late.
-    Slow { delay_ms: u64 },
+    Slow {
+        /// How late.
+        delay_ms: u64,
+    },
     /// An empty page whose nextLink repeats the same position (real first pages often are empty).
     Empty,
     /// The page's link points to another origin: a client must not follow it with its token.
-    ForeignLink { origin: String },
+    ForeignLink {
+        /// The origin the link points to.
+        origin: String,
+    },
     /// The page is served, and its nextLink, new every time, serves it again: a round that
     /// loops, as real rounds on recurrence-heavy mailboxes do.
     Loop,
@@ -103,6 +113,7 @@ pub struct FaultQueue {
 }
 
 impl FaultQueue {
+    /// Queues `fault` for `count` requests, after letting `skip` through.
     pub fn push(&mut self, fault: Fault, count: u32, skip: u32) {
         if count > 0 {
             self.queue.push_back((fault, count, skip));
@@ -124,6 +135,7 @@ impl FaultQueue {
         Some(fault)
     }
 
+    /// Drops every queued fault.
     pub fn clear(&mut self) {
         self.queue.clear();
     }

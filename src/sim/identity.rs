@@ -19,10 +19,13 @@ enum DeviceStatus {
 /// Knobs the tests and the demo turn.
 #[derive(Debug, Clone)]
 pub struct IdentitySettings {
+    /// Device codes are approved at once (no user to approve them).
     pub auto_approve: bool,
     /// The polling interval handed out with device codes.
     pub interval_secs: u64,
+    /// How long a device code is good for.
     pub device_code_ttl_secs: u64,
+    /// How long an access token is good for.
     pub access_token_ttl_secs: u64,
     /// A used refresh token dies at once (the real platform keeps it valid a while, which the
     /// grace below models); deltacal's own tests turn this on to exercise the strict case.
@@ -50,7 +53,9 @@ impl Default for IdentitySettings {
 /// An OAuth error answer: status 400 and the body the real platform sends (see `body`).
 #[derive(Debug, PartialEq, Eq)]
 pub struct OAuthError {
+    /// The error code (`invalid_grant`, ...).
     pub code: &'static str,
+    /// The `error_description`, with its AADSTS code.
     pub description: String,
 }
 
@@ -109,6 +114,7 @@ pub fn uuid_like() -> String {
 
 /// The emulated user and tenant.
 pub const USER_OID: &str = "00000000-0000-0000-66f3-3332eca7ea81";
+/// The tenant id the tokens name.
 pub const TENANT_ID: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
 const USER_NAME: &str = "Samantha Booth";
 const USER_MAIL: &str = "samanthab@contoso.com";
@@ -118,9 +124,11 @@ const GRAPH: &str = "https://graph.microsoft.com/";
 /// What a sign-in grants, read from the scopes asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
+    /// The client the grant is for.
     pub client_id: String,
     /// Graph permissions, short names (`Calendars.Read`).
     pub scopes: Vec<String>,
+    /// Whether `openid` was asked for (an id token comes back).
     pub openid: bool,
     /// A refresh token comes only with `offline_access`.
     pub offline: bool,
@@ -275,8 +283,10 @@ impl SigningKey {
 
 const KEY_ID: &str = "sim-key-1";
 
+/// The emulated identity platform: its settings, its signing key and the grants it gave.
 #[derive(Debug)]
 pub struct Identity {
+    /// How it behaves.
     pub settings: IdentitySettings,
     devices: HashMap<String, Device>,
     access: HashMap<String, Instant>,
@@ -284,6 +294,7 @@ pub struct Identity {
     codes: HashMap<String, AuthCode>,
     /// Answer slow_down to this many polls regardless of timing.
     pub forced_slow_downs: u32,
+    /// The key id tokens are signed with.
     pub key: SigningKey,
 }
 
@@ -300,6 +311,7 @@ fn loopback_redirect(uri: &str) -> bool {
 }
 
 impl Identity {
+    /// An identity platform that behaves as `settings` say.
     pub fn new(settings: IdentitySettings) -> Identity {
         Identity {
             settings,
@@ -651,10 +663,15 @@ impl Identity {
 /// The fields of a token request the grants read.
 #[derive(Debug, Default)]
 pub struct TokenRequest {
+    /// The client asking.
     pub client_id: String,
+    /// The authorization code.
     pub code: String,
+    /// Where the code was sent.
     pub redirect_uri: String,
+    /// The PKCE verifier.
     pub code_verifier: String,
+    /// The refresh token.
     pub refresh_token: String,
     /// `client_info=1`: answer with `client_info` (what MSAL asks for).
     pub client_info: bool,

@@ -26,9 +26,13 @@ pub enum Mode {
 /// What an event is to its series (Graph's `type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// An event on its own.
     Single,
+    /// A series master.
     Master,
+    /// An unchanged instance of a series.
     Occurrence,
+    /// A changed instance of a series.
     Exception,
 }
 
@@ -51,7 +55,9 @@ impl Kind {
 /// One stored event: its Graph JSON (times in UTC) and what the delta logic needs.
 #[derive(Debug, Clone)]
 pub struct SimEvent {
+    /// Its id.
     pub id: String,
+    /// What it is to its series.
     pub kind: Kind,
     /// The series master of an occurrence or exception.
     pub master: Option<String>,
@@ -59,8 +65,11 @@ pub struct SimEvent {
     /// only copy kept: a parsed tree of every event would cost the emulator several times the
     /// memory (2.4 GB at 100,000 events); [`SimEvent::json`] parses it where one is needed.
     pub rendered: Arc<RawValue>,
+    /// Its start.
     pub start: DateTime<Utc>,
+    /// Its end.
     pub end: DateTime<Utc>,
+    /// Whether it takes whole days.
     pub all_day: bool,
 }
 
@@ -93,13 +102,16 @@ struct LogEntry {
 /// What a delta round reports for one event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeltaItem {
+    /// The event's id.
     pub id: String,
+    /// It went (`@removed`).
     pub removed: bool,
     /// The series the item belongs to (a master's own id for a master): pages never split one.
     pub series: Option<String>,
 }
 
 impl DeltaItem {
+    /// An item that sends the event as it is.
     pub fn upsert(id: &str, series: Option<&str>) -> DeltaItem {
         DeltaItem {
             id: id.to_owned(),
@@ -108,6 +120,7 @@ impl DeltaItem {
         }
     }
 
+    /// An item that says the event went.
     pub fn removed(id: &str, series: Option<&str>) -> DeltaItem {
         DeltaItem {
             removed: true,
@@ -142,11 +155,16 @@ fn group_series(items: Vec<DeltaItem>) -> Vec<DeltaItem> {
     out
 }
 
+/// One calendar of the emulated user.
 #[derive(Debug, Default)]
 pub struct Calendar {
+    /// Its id.
     pub id: String,
+    /// Its name.
     pub name: String,
+    /// Its colour, as Graph names it.
     pub color: String,
+    /// Its events, by id.
     pub events: HashMap<String, SimEvent>,
     log: Vec<LogEntry>,
 }
@@ -154,10 +172,13 @@ pub struct Calendar {
 /// Why a control request on the mailbox failed.
 #[derive(Debug, thiserror::Error)]
 pub enum MailboxError {
+    /// No such calendar.
     #[error("no calendar {0}")]
     NoCalendar(String),
+    /// No such event.
     #[error("no event {0}")]
     NoEvent(String),
+    /// An event that does not read.
     #[error("{0}")]
     BadEvent(String),
 }
@@ -165,6 +186,7 @@ pub enum MailboxError {
 /// All calendars of the emulated user, and the global change counter.
 #[derive(Debug)]
 pub struct Mailbox {
+    /// The calendars, the default one first.
     pub calendars: Vec<Calendar>,
     seq: u64,
     next_id: u64,
@@ -201,6 +223,7 @@ impl Mailbox {
         }
     }
 
+    /// The last change's number.
     pub fn seq(&self) -> u64 {
         self.seq
     }

@@ -32,6 +32,7 @@ use self::tokens::TokenTable;
 
 /// Limits on what the emulator is asked to hold: it must keep answering whatever it is asked.
 pub const MAX_EVENTS: usize = 1_000_000;
+/// The most calendars the emulator serves.
 pub const MAX_CALENDARS: usize = 100;
 /// The most latency added to a request (requests time out at 30 s).
 pub const MAX_LATENCY_MS: u64 = 10_000;
@@ -175,14 +176,29 @@ async fn request_timeout(
 /// Why the emulator could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
+    /// An option that does not read.
     #[error("{0}")]
     BadOption(String),
     #[error("--addr {addr}: {reason}")]
-    BadAddress { addr: String, reason: String },
+    /// `--addr` does not read as an address.
+    BadAddress {
+        /// What was given.
+        addr: String,
+        /// Why it does not read.
+        reason: String,
+    },
+    /// An address that is not loopback.
     #[error("--addr {0}: the emulator listens on loopback addresses only")]
     NotLoopback(SocketAddr),
     #[error("cannot listen on {addr}: {cause}")]
-    Listen { addr: SocketAddr, cause: String },
+    /// The address cannot be listened on.
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// What the system said.
+        cause: String,
+    },
+    /// The TLS set-up failed.
     #[error("cannot set up TLS: {0}")]
     Tls(String),
 }
@@ -202,9 +218,11 @@ impl SimError {
 pub struct SimOptions {
     /// Events generated into the default calendar.
     pub events: usize,
+    /// The seed of the generated calendar: the same seed, the same events.
     pub seed: u64,
     /// Calendars in the mailbox: the default one plus `calendars - 1` more (each also filled).
     pub calendars: usize,
+    /// How the identity platform behaves.
     pub identity: IdentitySettings,
     /// The day generated calendars are placed around.
     pub anchor: NaiveDate,
@@ -233,11 +251,17 @@ impl Default for SimOptions {
 
 /// Everything the emulator knows, behind one lock (held briefly, never across an await).
 pub struct SimState {
+    /// The user's calendars and their events.
     pub mailbox: Mailbox,
+    /// The sync states handed out.
     pub tokens: TokenTable,
+    /// The faults queued.
     pub faults: FaultQueue,
+    /// The identity platform.
     pub identity: Identity,
+    /// The day the generated calendar is built around.
     pub anchor: NaiveDate,
+    /// Exact or realistic answers.
     pub mode: Mode,
     /// `http`, or `https` with `--tls`.
     pub scheme: &'static str,
@@ -250,6 +274,7 @@ pub struct SimState {
 }
 
 impl SimState {
+    /// The state `options` describe.
     pub fn new(options: &SimOptions) -> SimState {
         let mut mailbox = Mailbox::new(options.calendars);
         let ids: Vec<String> = mailbox.calendars.iter().map(|c| c.id.clone()).collect();
@@ -282,6 +307,7 @@ impl SimState {
     }
 }
 
+/// The state the routes share.
 pub type Shared = Arc<Mutex<SimState>>;
 
 fn lock(shared: &Shared) -> MutexGuard<'_, SimState> {
@@ -292,6 +318,7 @@ fn lock(shared: &Shared) -> MutexGuard<'_, SimState> {
 /// A running emulator, and the handle its callers (the demo, the bench, the tests) act on it
 /// through: its state is its own.
 pub struct SimServer {
+    /// Where it listens.
     pub addr: SocketAddr,
     state: Shared,
     /// With TLS: the self-signed certificate (PEM) clients should trust.

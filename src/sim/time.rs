@@ -7,7 +7,9 @@ use chrono_tz::Tz;
 /// A calendar view's window, `[start, end)`, as the emulator tracks it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
+    /// The first instant.
     pub start: DateTime<Utc>,
+    /// The instant after the last.
     pub end: DateTime<Utc>,
 }
 

@@ -15,8 +15,11 @@ use super::time::Window;
 pub enum TokenKind {
     /// `$skiptoken`: the rest of a round's items, from `pos`.
     Skip {
+        /// The round's items, as they were when it began.
         items: Arc<Vec<DeltaItem>>,
+        /// Where the next page starts.
         pos: usize,
+        /// Whether it is a full round.
         full: bool,
         /// The round it continues (see `RoundWatch`).
         round: u64,
@@ -25,10 +28,14 @@ pub enum TokenKind {
     Delta,
 }
 
+/// What a sync state token stands for.
 #[derive(Debug, Clone)]
 pub struct StateToken {
+    /// The calendar.
     pub calendar: String,
+    /// The window of the round.
     pub window: Window,
+    /// Where in a round, or between rounds.
     pub kind: TokenKind,
     /// The change counter the next delta token of this round starts from.
     pub seq: u64,
@@ -57,6 +64,7 @@ const CAPACITY: usize = 200_000;
 const TOKEN_LEN: usize = 43;
 
 impl TokenTable {
+    /// A new token for `kind` of `calendar`'s `window`, at change `seq`.
     pub fn issue(&mut self, calendar: &str, window: Window, kind: TokenKind, seq: u64) -> String {
         let bytes: [u8; 32] = rand::rng().random();
         let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
@@ -79,6 +87,7 @@ impl TokenTable {
         token
     }
 
+    /// What `token` stands for, or why it is not (anymore) valid.
     pub fn get(&self, token: &str) -> Result<StateToken, TokenError> {
         let well_formed = token.len() == TOKEN_LEN
             && token

@@ -13,10 +13,15 @@ use crate::model::{CalendarInfo, EventId, ViewKey};
 /// until when it lasts (after its end the mark is dropped), and when a snoozed one is due again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReminderMark {
+    /// The calendar view of the event.
     pub view: ViewKey,
+    /// The event.
     pub id: EventId,
+    /// The start it reminded of, in ms.
     pub start_ms: i64,
+    /// The event's end, in ms: the mark goes after it.
     pub end_ms: i64,
+    /// When a snoozed reminder is due again, in ms.
     pub snoozed_until_ms: Option<i64>,
 }
 
@@ -54,6 +59,7 @@ impl Store {
         self.run(|| Ok(self.keep_get(CALENDARS)?.unwrap_or_default()))
     }
 
+    /// Saves the account's calendars as Graph listed them.
     pub fn save_calendar_list(&self, calendars: &[CalendarInfo]) -> Result<(), StoreError> {
         self.run(|| self.keep_put(CALENDARS, &calendars))
     }
@@ -63,6 +69,7 @@ impl Store {
         self.run(|| Ok(self.keep_get(REMINDED)?.unwrap_or_default()))
     }
 
+    /// Saves which reminders were shown.
     pub fn save_reminded(&self, shown: &[ReminderMark]) -> Result<(), StoreError> {
         self.run(|| self.keep_put(REMINDED, &shown))
     }

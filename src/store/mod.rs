@@ -121,31 +121,54 @@ pub enum StoreError {
     #[error(
         "cache {path} was written by another version of deltacal (schema {found}, expected {expected}); delete it to rebuild from the server (your sign-in is kept)"
     )]
+    /// The file is of a schema this version does not know.
     Schema {
+        /// The cache file.
         path: PathBuf,
+        /// The schema it has.
         found: u64,
+        /// The schema this version writes.
         expected: u64,
     },
     #[error(
         "cache {path} is damaged ({cause}); `deltacal sync` moves it aside and rebuilds it from the server (your sign-in is kept)"
     )]
-    Damaged { path: PathBuf, cause: String },
+    /// The file is damaged, or not a cache.
+    Damaged {
+        /// The cache file.
+        path: PathBuf,
+        /// What is wrong with it.
+        cause: String,
+    },
     #[error("cache {path}: {cause}")]
-    Io { path: PathBuf, cause: String },
+    /// The file cannot be reached or written.
+    Io {
+        /// The cache file.
+        path: PathBuf,
+        /// What the system said.
+        cause: String,
+    },
     /// redb refused an operation; its error is kept as the source.
     #[error("cache {path}: {source}")]
     Database {
+        /// The cache file.
         path: PathBuf,
+        /// What redb said.
         #[source]
         source: redb::Error,
     },
     #[error(
         "cache {path} is on a read-only file system or not writable; deltacal can read it but not sync into it"
     )]
-    ReadOnly { path: PathBuf },
+    /// The file can be read but not written.
+    ReadOnly {
+        /// The cache file.
+        path: PathBuf,
+    },
 }
 
 impl StoreError {
+    /// What callers match on: always [`FailureKind::Cache`].
     pub fn kind(&self) -> FailureKind {
         FailureKind::Cache
     }
@@ -225,9 +248,13 @@ pub struct CacheChange {
 /// Counts of one round, as shown by `sync`, `status` and the status bar.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoundCounts {
+    /// Events new to the view.
     pub added: u64,
+    /// Events changed.
     pub updated: u64,
+    /// Events that went.
     pub removed: u64,
+    /// Pages committed.
     pub pages: u64,
 }
 

@@ -11,6 +11,7 @@ use super::strings;
 use super::width::fit;
 use crate::layout::{AgendaRow, Placement, TUI_MARKS, day_times};
 
+/// Draws the agenda in `area`.
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let theme = &app.theme;
     let width = area.width as usize;

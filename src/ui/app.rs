@@ -40,8 +40,11 @@ pub const NOTE_OPEN_EVENT_GONE: &str = "The open event was deleted or moved off 
 /// The events of the visible days: all the UI holds in memory.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Visible {
+    /// The first day read.
     pub first: Option<NaiveDate>,
+    /// The last day read.
     pub last: Option<NaiveDate>,
+    /// The events of those days, by start then id.
     pub events: Vec<CachedEvent>,
     /// Events the month left unread, by the day they begin on: only counted, for "+N more".
     pub hidden: BTreeMap<NaiveDate, usize>,
@@ -50,25 +53,37 @@ pub struct Visible {
 /// What the sync task is doing, as the status bar tells it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SyncActivity {
+    /// Nothing running, nothing failing.
     Idle,
+    /// A round is running.
     Syncing {
+        /// Of this calendar view.
         view: ViewKey,
+        /// Pages committed so far.
         page: u64,
     },
     /// A request of the round waits to be tried again: throttled by the server, or backing off
     /// from its errors.
     Waiting {
+        /// When the next try is due.
         until: DateTime<Utc>,
+        /// What kind of failure it waits out.
         kind: FailureKind,
+        /// What the server said.
         reason: String,
     },
+    /// The last round failed: why, per calendar.
     Error(String),
+    /// Graph cannot be reached: why, per calendar.
     Offline(String),
+    /// The sign-in is gone or refused.
     SignedOut,
 }
 
+/// What the status bar tells of syncing: what runs now, and each calendar's last round and failure.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SyncStatus {
+    /// What runs now, or why nothing does.
     pub state: SyncActivity,
     /// The last completed round of each calendar (by view key): when, and its counts.
     pub rounds: BTreeMap<ViewKey, (DateTime<Utc>, RoundCounts)>,
@@ -93,21 +108,31 @@ impl SyncStatus {
     }
 }
 
+/// What happens to the app: keys, the mouse, the terminal, time, and what the sync task, the sign-
+/// in and the cache report.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
+    /// A key press.
     Key(KeyEvent),
     /// A left click; `double` when it is the second on the same cell in quick succession.
     Click {
+        /// The cell's column.
         column: u16,
+        /// The cell's row.
         row: u16,
+        /// The second click on the same cell in quick succession.
         double: bool,
     },
     /// The mouse wheel: it moves as the arrow keys do wherever it is turned.
     Wheel {
+        /// Toward the user (down the page).
         down: bool,
     },
+    /// The terminal's new size.
     Resize {
+        /// Columns.
         width: u16,
+        /// Rows.
         height: u16,
     },
     /// Time passes: the clock the screen shows, and a new day.
@@ -116,12 +141,15 @@ pub enum Action {
     Terminate,
     /// SIGTSTP: suspend as Ctrl-Z does.
     Suspend,
+    /// What the sync engine reports.
     Sync(SyncEvent),
     /// Sync notifications were lost: re-read what is on screen.
     Reload,
+    /// What a background sign-in reports.
     SignIn(SignInEvent),
     /// Who is signed in, as the token file says.
     Account(Option<String>),
+    /// The events of the days on screen, read afresh.
     Loaded(Visible),
     /// Fresh events of some of the visible days (`first..=last` of the value).
     LoadedDays(Visible),
@@ -131,7 +159,9 @@ pub enum Action {
     SavedStates(Vec<(ViewKey, SavedState)>),
     /// The cache's answer to a search for `query`.
     SearchResults {
+        /// The query the hits answer.
         query: String,
+        /// The hits.
         results: Vec<CachedEvent>,
     },
     /// What became of opening or copying a link: the status bar's note.
@@ -144,7 +174,9 @@ pub enum Action {
     HiddenCalendars(std::collections::BTreeSet<ViewKey>),
     /// The body of an event, read for the detail pane.
     BodyLoaded {
+        /// Whose body it is.
         event: EventRef,
+        /// The body, if the event has one.
         body: Option<Body>,
     },
 }
@@ -154,12 +186,16 @@ pub enum Action {
 pub enum Effect {
     /// Read the events of these days from the cache (everything on screen).
     Load {
+        /// The first day.
         first: NaiveDate,
+        /// The last day.
         last: NaiveDate,
     },
     /// Re-read just these days (a change touched them) and merge them into what is loaded.
     LoadDays {
+        /// The first day.
         first: NaiveDate,
+        /// The last day.
         last: NaiveDate,
     },
     /// Read the calendars' saved sync states (the last completed rounds).
@@ -170,6 +206,7 @@ pub enum Effect {
     StartSignIn,
     /// Start a sign-in in the browser, in the background.
     StartBrowserSignIn,
+    /// Search the cache for this query.
     Search(String),
     /// Read the body of the event the detail pane shows.
     LoadBody(EventRef),
@@ -183,36 +220,53 @@ pub enum Effect {
     SaveHidden(std::collections::BTreeSet<ViewKey>),
     /// Open a checked web link in the browser; `what` names it for the status bar.
     OpenLink {
+        /// The link.
         url: String,
+        /// Its name, for the status bar.
         what: String,
     },
     /// Put a checked web link, or a sign-in code, on the clipboard (OSC 52).
     CopyLink {
+        /// The link or code.
         url: String,
+        /// Its name, for the status bar.
         what: String,
     },
 }
 
+/// The TUI's state: the view and the selection, the overlays, the sync indicator and what the cache
+/// last gave. Pure: `update` turns an [`Action`] into [`Effect`]s for the runner.
 pub struct App {
+    /// The configuration.
     pub config: Arc<Config>,
+    /// The styles, with or without colour.
     pub theme: Theme,
+    /// The time as the last tick said.
     pub now: DateTime<Utc>,
+    /// Today in the display zone.
     pub today: NaiveDate,
+    /// The selected day.
     pub selected: NaiveDate,
+    /// The view shown.
     pub view: ViewKind,
     /// The open overlays, the top one last: it is offered keys first and drawn over the rest.
     pub overlays: Vec<Overlay>,
+    /// The events read for the days on screen.
     pub visible: Visible,
     /// Which of the selected day's events is selected.
     pub selected_event: usize,
+    /// What the status bar says of syncing.
     pub sync: SyncStatus,
+    /// The account signed in, as the token file says.
     pub account: Option<String>,
+    /// The sign-in panel.
     pub signin: SignIn,
     /// The first hour the week and day grids show, once the user scrolls them; `None` follows
     /// the selected event. Moving the selection returns to following.
     pub grid_hour: Option<u32>,
     /// A one-line note on the status bar until the next key.
     pub note: Option<String>,
+    /// The terminal's size, columns and rows.
     pub size: (u16, u16),
     /// The account's calendars as Graph listed them: names and colours.
     pub calendar_list: Vec<CalendarInfo>,
@@ -222,6 +276,7 @@ pub struct App {
     pub hidden: std::collections::BTreeSet<ViewKey>,
     /// Whether links are drawn as OSC 8 hyperlinks (on a real terminal; off in snapshots).
     pub hyperlinks: bool,
+    /// `q`, Ctrl-C or a signal: the loop ends.
     pub quit: bool,
     /// Ctrl-Z (or SIGTSTP): the loop gives the terminal back and stops until `fg`.
     pub suspend: bool,
@@ -231,6 +286,7 @@ pub struct App {
 const SIGN_IN_REFUSED_AGAIN: Duration = Duration::minutes(5);
 
 impl App {
+    /// The app on `now`, in a terminal of `size`, before anything is read.
     pub fn new(config: Arc<Config>, theme: Theme, now: DateTime<Utc>, size: (u16, u16)) -> App {
         let today = config.display.zone.date_of(now);
         App {
@@ -353,6 +409,7 @@ impl App {
         self.selected - Duration::days(back.into())
     }
 
+    /// The month grid around the selected day.
     pub fn grid(&self) -> MonthGrid {
         MonthGrid::for_day(self.selected, self.config.display.week_start)
     }
@@ -363,6 +420,7 @@ impl App {
         self.config.synced_days(self.today)
     }
 
+    /// Whether `day` is within the synced window.
     pub fn is_synced(&self, day: NaiveDate) -> bool {
         let (first, last) = self.synced_days();
         (first..=last).contains(&day)
@@ -557,6 +615,7 @@ impl App {
             .unwrap_or(d)
     }
 
+    /// Applies an action; returns the work it asks of the runner.
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
         let mut effects = self.on_action(action);
         // The detail pane reads its event's body once, whatever opened or moved it.
@@ -1385,11 +1444,15 @@ pub mod pane {
     /// The pane as drawn: its lines, where it goes, how many rows of it are past the bottom, and
     /// the join link's line.
     pub struct Pane {
+        /// Its lines, unwrapped.
         pub lines: Vec<Line<'static>>,
+        /// Where it goes, borders included.
         pub area: Rect,
         /// Rows of text inside the borders, and how many more rows there are than fit.
         pub height: u16,
+        /// Rows of text past the bottom.
         pub overflow: u16,
+        /// The join link's shown text and the link behind it.
         pub join_link: Option<(String, url::Url)>,
     }
 

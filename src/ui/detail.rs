@@ -12,6 +12,7 @@ use super::app::App;
 use super::app::pane::Pane;
 use super::strings;
 
+/// Draws the detail pane beside the view, scrolled as `detail` is.
 pub fn draw(frame: &mut Frame, app: &App, detail: &super::overlay::Detail) {
     let theme = &app.theme;
     let block = Block::default()

@@ -7,6 +7,8 @@ use super::app::{App, Overlay, SignIn};
 use super::view::ViewKind;
 use super::{agenda, detail, geometry, month, popups, status, week};
 
+/// Draws the whole screen: the title, the view, the status bar, the banner, then the overlays from
+/// the bottom of the stack, then the sign-in panel.
 pub fn draw(frame: &mut Frame, app: &App) {
     let full = frame.area();
     if full.width < geometry::MIN_WIDTH || full.height < geometry::MIN_HEIGHT {

@@ -9,6 +9,7 @@ use crate::layout::MonthGrid;
 
 /// The title line: the name (on terminals wide enough), then a tab per view.
 pub const TITLE_NAME: &str = " deltacal ";
+/// The view tabs of the title line, in order, as they read.
 pub const VIEW_TABS: [(ViewKind, &str); 4] = [
     (ViewKind::Month, " Month "),
     (ViewKind::Week, " Week "),
@@ -51,6 +52,7 @@ pub fn tab_at(width: u16, current: ViewKind, column: u16) -> Option<ViewKind> {
 
 /// Below this size nothing is drawn but a note: the views would be garbled.
 pub const MIN_WIDTH: u16 = 36;
+/// The fewest rows deltacal draws in.
 pub const MIN_HEIGHT: u16 = 10;
 
 /// The narrowest day cell the month keeps when the detail pane sits beside it.
@@ -110,11 +112,13 @@ pub fn centered(size: (u16, u16), width: u16, height: u16) -> Rect {
 
 /// Where each column and week row of a month grid sits in its area.
 pub struct MonthCells {
+    /// Each weekday column's x and width.
     pub columns: [(u16, u16); 7],
     /// (y, height) of each week row; the weekday header is the line above the first.
     pub rows: Vec<(u16, u16)>,
 }
 
+/// Where the month's cells go in `area`.
 pub fn month_cells(area: Rect, grid: &MonthGrid) -> MonthCells {
     let base = area.width / 7;
     let extra = area.width % 7;

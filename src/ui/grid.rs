@@ -17,11 +17,13 @@ const MAX_STRIP_ROWS: usize = 3;
 
 /// Where the parts of a week or day view sit in its area.
 pub struct GridLayout {
+    /// The days shown, one column each.
     pub days: Vec<NaiveDate>,
     /// The selected event, as an index into the visible events (as the input gave it).
     pub selected_index: Option<usize>,
     /// The x and width of each day's column.
     pub columns: Vec<(u16, u16)>,
+    /// The hour labels' width.
     pub label_w: u16,
     /// The all-day strip's bars: (index into the visible events, where it is drawn, whether it
     /// began before the first day shown).
@@ -30,8 +32,11 @@ pub struct GridLayout {
     pub more: Option<(Rect, usize)>,
     /// The first row of the grid, its height, the first hour shown and how many hours fit.
     pub top: u16,
+    /// Rows of the hour grid.
     pub height: u16,
+    /// The first hour shown.
     pub first_hour: u32,
+    /// How many hours fit.
     pub hours_shown: u32,
     /// The timed events: their day, their place in it, and where they are drawn.
     pub events: Vec<GridEvent>,
@@ -42,9 +47,11 @@ pub struct GridLayout {
 /// A timed event as the grid draws it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GridEvent {
+    /// The day it is drawn on.
     pub day: NaiveDate,
     /// Its minutes in the day, and its column among the events that share its rows.
     pub placed: Placed,
+    /// Where it is drawn.
     pub rect: Rect,
     /// It began above the first hour shown (it is drawn from the top row on).
     pub cut_above: bool,
@@ -100,10 +107,15 @@ impl GridLayout {
 
 /// What the grid is laid out from.
 pub struct GridInput<'a> {
+    /// The events read.
     pub events: &'a [CachedEvent],
+    /// The configuration.
     pub config: &'a Config,
+    /// The first day shown.
     pub first: NaiveDate,
+    /// The last day shown.
     pub last: NaiveDate,
+    /// The selected day.
     pub selected: NaiveDate,
     /// The selected event, as an index into `events`.
     pub selected_index: Option<usize>,

@@ -5,22 +5,39 @@
 /// terminal adapter, `ui::event`, converts crossterm's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KeyCode {
+    /// A printable character.
     Char(char),
+    /// Enter (Return).
     Enter,
+    /// Escape.
     Esc,
+    /// Tab.
     Tab,
+    /// Shift-Tab.
     BackTab,
+    /// Backspace.
     Backspace,
+    /// Delete.
     Delete,
+    /// Insert.
     Insert,
+    /// The left arrow.
     Left,
+    /// The right arrow.
     Right,
+    /// The up arrow.
     Up,
+    /// The down arrow.
     Down,
+    /// Page Up.
     PageUp,
+    /// Page Down.
     PageDown,
+    /// Home.
     Home,
+    /// End.
     End,
+    /// A function key, by number.
     F(u8),
     /// A key the UI has no use for (media keys, lone modifiers, ...).
     Other,
@@ -31,9 +48,13 @@ pub enum KeyCode {
 pub struct KeyModifiers(u8);
 
 impl KeyModifiers {
+    /// No modifier held.
     pub const NONE: KeyModifiers = KeyModifiers(0);
+    /// Shift.
     pub const SHIFT: KeyModifiers = KeyModifiers(1);
+    /// Control.
     pub const CONTROL: KeyModifiers = KeyModifiers(2);
+    /// Alt (Option).
     pub const ALT: KeyModifiers = KeyModifiers(4);
 
     /// Whether every modifier of `other` is held.
@@ -52,11 +73,14 @@ impl std::ops::BitOr for KeyModifiers {
 /// A key press: the key and the modifiers held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct KeyEvent {
+    /// The key.
     pub code: KeyCode,
+    /// The modifiers held with it.
     pub modifiers: KeyModifiers,
 }
 
 impl KeyEvent {
+    /// A press of `code` with `modifiers` held.
     pub fn new(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
         KeyEvent { code, modifiers }
     }
@@ -65,34 +89,63 @@ impl KeyEvent {
 /// What a key asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
+    /// The previous day.
     Left,
+    /// The next day.
     Right,
+    /// Up: the previous week (the agenda: day; the time grids: event).
     Up,
+    /// Down: the next week (the agenda: day; the time grids: event).
     Down,
+    /// The next month (the time grids: week).
     NextMonth,
+    /// The previous month (the time grids: week).
     PrevMonth,
+    /// Back to today.
     Today,
+    /// The next view in the `Tab` cycle.
     ToggleView,
+    /// The month view.
     MonthView,
+    /// The week view.
     WeekView,
+    /// The day view.
     DayView,
+    /// The agenda view.
     AgendaView,
+    /// The go-to-a-date prompt.
     GoTo,
+    /// The selected day's next event.
     NextEvent,
+    /// The selected day's previous event.
     PrevEvent,
+    /// The time grids: earlier hours.
     EarlierHours,
+    /// The time grids: later hours.
     LaterHours,
+    /// Open the event's join link (else its web link) in the browser.
     OpenLink,
+    /// Copy the event's join link (else its web link) to the clipboard.
     CopyLink,
+    /// The calendars panel.
     Calendars,
+    /// Snooze the reminder banner's reminder.
     Snooze,
+    /// Dismiss the reminder banner's reminder.
     Dismiss,
+    /// The selected event's details (in a field: confirm).
     Open,
+    /// Close the top overlay.
     Close,
+    /// A sync round now.
     Refresh,
+    /// The search.
     Search,
+    /// Sign in.
     SignIn,
+    /// The help.
     Help,
+    /// Quit.
     Quit,
     /// Ctrl-C: quits from anywhere, whatever is open or being typed.
     Interrupt,
@@ -103,8 +156,11 @@ pub enum Command {
     /// In a scrolling overlay (details, help, search hits): a page down or up, the top, the
     /// end.
     PageDown,
+    /// A page up.
     PageUp,
+    /// To the top.
     Top,
+    /// To the end.
     Bottom,
     /// In the calendars panel: show or hide the selected calendar.
     Toggle,
@@ -113,8 +169,11 @@ pub enum Command {
 /// A key as the tables name it.
 #[derive(Debug, Clone, Copy)]
 pub enum Key {
+    /// A printable character, without Control.
     Char(char),
+    /// A named key.
     Code(KeyCode),
+    /// A character with Control held.
     Ctrl(char),
 }
 
@@ -153,8 +212,11 @@ impl Key {
     }
 }
 
+/// Keys and the command they stand for, with the help's words for it.
 pub struct Binding {
+    /// The keys, the first of them the one hints show.
     pub keys: &'static [Key],
+    /// What they ask for.
     pub command: Command,
     /// What the help overlay says the keys do; bindings with the same text share a row.
     pub help: &'static str,

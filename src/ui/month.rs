@@ -12,6 +12,7 @@ use super::strings;
 use super::width::{cells, fit};
 use crate::layout::{Placement, day_buckets, time_label, weekday_names};
 
+/// Draws the month grid in `area`.
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let grid = app.grid();
     let g = month_cells(area, &grid);

@@ -28,10 +28,15 @@ pub enum Overlay {
 /// Which overlay one is, without its state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OverlayKind {
+    /// The detail pane.
     Detail,
+    /// The help.
     Help,
+    /// The search.
     Search,
+    /// The go-to prompt.
     GoTo,
+    /// The calendars panel.
     Calendars,
 }
 
@@ -210,39 +215,53 @@ impl CalendarsPanel {
 /// The `g` prompt: a date in the CLI's forms (`2026-12-24`, `tomorrow`, `fri`, `+2w`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GoTo {
+    /// What is typed so far.
     pub text: String,
     /// Why the last Enter could not go anywhere.
     pub error: Option<String>,
 }
 
+/// The `/` search: its query, its hits and the selected one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Search {
+    /// What is typed.
     pub query: String,
     /// Typing into the query; the results follow as one types, and Enter moves into them.
     pub editing: bool,
+    /// The hits, soonest first.
     pub results: Vec<CachedEvent>,
     /// The query `results` answer; a longer query is answered by filtering them.
     pub results_for: Option<Query>,
+    /// The selected hit: an index into `results`.
     pub selected: usize,
 }
 
 /// The in-app sign-in panel.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SignIn {
+    /// Not shown.
     Hidden,
+    /// Asking the identity platform for a code.
     Requesting,
+    /// A device code to enter at a page.
     Code {
+        /// The page to enter it at.
         uri: String,
+        /// The code.
         code: String,
     },
     /// The browser flow: starting (no URL yet), or waiting at `url`.
     Browser {
+        /// The sign-in page, once the local listener is up.
         url: Option<String>,
+        /// Whether the browser was opened on it.
         opened: bool,
     },
+    /// Why the sign-in failed.
     Failed(String),
     /// `s` while signed in: a new sign-in would replace this account, so it asks first.
     Confirm {
+        /// The account signed in now.
         account: String,
     },
 }
@@ -250,15 +269,22 @@ pub enum SignIn {
 /// What a consumed key asks of the app.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Intent {
+    /// Close the top overlay.
     CloseOverlay,
+    /// Hide the sign-in panel (the sign-in goes on).
     HideSignIn,
+    /// Start a sign-in.
     StartSignIn,
     /// Open (`OpenLink`) or copy (`CopyLink`) a link or code, named by `what`.
     Link {
+        /// Open or copy.
         command: Command,
+        /// What to open or copy.
         url: String,
+        /// Its name, for the status bar.
         what: String,
     },
+    /// Answer this query.
     RunSearch(String),
     /// Go to the selected search hit and show its details.
     OpenHit,
@@ -275,17 +301,22 @@ pub enum Intent {
 /// How a scrolling pane moves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scroll {
+    /// This many lines (up when negative).
     Lines(i16),
     /// Pages of the pane's height less one line, so a line of context stays in view.
     Pages(i16),
+    /// To the top.
     Top,
+    /// To the end.
     Bottom,
 }
 
 /// Whether a key was used, as gitui's components report it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventState {
+    /// Used; the app does what it asks, if anything.
     Consumed(Option<Intent>),
+    /// Not used: the next in line may have it.
     NotConsumed,
 }
 
@@ -295,6 +326,7 @@ use EventState::{Consumed, NotConsumed};
 const SEARCH_PAGE: i64 = 10;
 
 impl Search {
+    /// An empty search, typing.
     pub fn new() -> Search {
         Search {
             query: String::new(),

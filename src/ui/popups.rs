@@ -11,6 +11,7 @@ use super::keys::{Command, help_rows, hint as keys_hint};
 use super::strings;
 use super::width::fit;
 
+/// Draws the help over the view, scrolled as `help` is.
 pub fn draw_help(frame: &mut Frame, app: &App, help: &super::overlay::Help) {
     let mut rows = help_rows();
     rows.push((strings::MOUSE.to_owned(), strings::MOUSE_HELP));
@@ -62,6 +63,7 @@ pub fn draw_help(frame: &mut Frame, app: &App, help: &super::overlay::Help) {
     frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), area);
 }
 
+/// Draws the sign-in panel as the sign-in stands.
 pub fn draw_signin(frame: &mut Frame, app: &App) {
     let area = centered(app.size, 64, 9);
     frame.render_widget(Clear, area);
@@ -131,6 +133,7 @@ pub fn draw_signin(frame: &mut Frame, app: &App) {
     );
 }
 
+/// Draws the search: its query, its hits and the keys.
 pub fn draw_search(frame: &mut Frame, app: &App, search: &Search) {
     let area = centered(app.size, 76, 18);
     frame.render_widget(Clear, area);
@@ -200,6 +203,7 @@ pub fn draw_search(frame: &mut Frame, app: &App, search: &Search) {
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
+/// Draws the go-to prompt.
 pub fn draw_goto(frame: &mut Frame, app: &App, prompt: &GoTo) {
     let area = centered(app.size, 72, 7);
     frame.render_widget(Clear, area);

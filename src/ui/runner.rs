@@ -20,12 +20,17 @@ pub enum Request {
     /// Run a sync round now.
     SyncNow,
     /// Start a sign-in: in the browser, or with a device code.
-    SignIn { browser: bool },
+    SignIn {
+        /// In the browser (else with a device code).
+        browser: bool,
+    },
     /// Remember these calendars as hidden (a file in the data dir).
     SaveHidden(std::collections::BTreeSet<ViewKey>),
     /// Show this reminder again at `until`.
     Snooze {
+        /// The reminder.
         due: Box<crate::remind::schedule::Due>,
+        /// When it is due again.
         until: chrono::DateTime<chrono::Utc>,
     },
 }
@@ -63,6 +68,7 @@ pub struct EffectRunner {
 }
 
 impl EffectRunner {
+    /// A runner on `store` that sends requests on `requests`.
     pub fn new(store: Arc<Store>, requests: UnboundedSender<Request>) -> EffectRunner {
         EffectRunner {
             store,

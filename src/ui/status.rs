@@ -13,6 +13,7 @@ use super::view::ViewKind;
 use super::width::fit;
 use crate::days::ago;
 
+/// Draws the title line: the period shown and the view tabs.
 pub fn draw_title(frame: &mut Frame, app: &App, area: Rect) {
     let theme = &app.theme;
     let heading = match app.view {
@@ -100,6 +101,7 @@ pub fn draw_reminder(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(line), area);
 }
 
+/// Draws the status bar: sync state, last round, a note, the account and the help key.
 pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
     let theme = &app.theme;
     let account = app

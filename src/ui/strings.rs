@@ -6,6 +6,7 @@ use crate::failure::FailureKind;
 
 /// The help overlay's row about the mouse (no key table row can say it).
 pub const MOUSE: &str = "mouse";
+/// The help overlay's words about the mouse.
 pub const MOUSE_HELP: &str = "click: day, event, tab · double: open · wheel";
 
 /// The detail pane's last line.

@@ -30,6 +30,7 @@ fn restore() {
 }
 
 impl Tui {
+    /// Takes the terminal: raw mode, the alternate screen, the mouse.
     pub fn enter() -> std::io::Result<Tui> {
         Tui::hook_panics();
         Tui::set_up()?;
@@ -86,6 +87,7 @@ impl Tui {
         Ok(())
     }
 
+    /// Draws a frame of `app`.
     pub fn draw(&mut self, app: &App) -> std::io::Result<()> {
         self.terminal.draw(|f| super::draw::draw(f, app))?;
         Ok(())

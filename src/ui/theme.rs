@@ -4,8 +4,10 @@ use ratatui::style::{Color, Modifier, Style};
 
 use crate::config::CalendarColor;
 
+/// The styles the UI draws with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Theme {
+    /// Whether to use colour (`NO_COLOR` unset, a terminal that has it).
     pub color: bool,
 }
 
@@ -25,12 +27,15 @@ impl Theme {
         }
     }
 
+    /// The title line.
     pub fn title(&self) -> Style {
         self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
     }
+    /// A heading (a day in the agenda, a section of the pane).
     pub fn header(&self) -> Style {
         self.fg(Color::Gray).add_modifier(Modifier::BOLD)
     }
+    /// What matters less (past days, hints, labels).
     pub fn dim(&self) -> Style {
         if self.color {
             Style::new().fg(Color::DarkGray)
@@ -38,19 +43,24 @@ impl Theme {
             Style::new().add_modifier(Modifier::DIM)
         }
     }
+    /// Today's date.
     pub fn today(&self) -> Style {
         self.fg(Color::Yellow)
             .add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
     }
+    /// The selected day or event.
     pub fn selected(&self) -> Style {
         Style::new().add_modifier(Modifier::REVERSED)
     }
+    /// A cancelled event.
     pub fn cancelled(&self) -> Style {
         self.dim().add_modifier(Modifier::CROSSED_OUT)
     }
+    /// An error.
     pub fn error(&self) -> Style {
         self.fg(Color::Red).add_modifier(Modifier::BOLD)
     }
+    /// The status bar.
     pub fn status_bar(&self) -> Style {
         if self.color {
             Style::new().bg(Color::DarkGray).fg(Color::White)
@@ -58,6 +68,7 @@ impl Theme {
             Style::new().add_modifier(Modifier::REVERSED)
         }
     }
+    /// What to look at: borders of the open overlay, links.
     pub fn accent(&self) -> Style {
         self.fg(Color::Cyan)
     }

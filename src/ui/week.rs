@@ -14,6 +14,7 @@ use super::view::ViewKind;
 use super::width::{cells, fit, wrap_box};
 use crate::days::clock;
 
+/// Draws the week or day view in `area`.
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let Some(grid) = app.time_grid(area) else {
         return;
