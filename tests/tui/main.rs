@@ -337,6 +337,59 @@ fn overlapping() -> Vec<CachedEvent> {
     ]
 }
 
+/// The screen with its styles: each row's text, then under it a letter per cell naming the
+/// cell's style (`.` for the default), with a legend of the letters at the end, in order of
+/// first use. A snapshot of it fails when a style that carries meaning (the selection, a
+/// cancelled event, a calendar's colour, today) changes, which the text alone cannot.
+fn styled(app: &App) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();
+    terminal.draw(|f| deltacal::ui::draw::draw(f, app)).unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    let mut legend: Vec<ratatui::style::Style> = Vec::new();
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        let (mut text, mut marks) = (String::new(), String::new());
+        let mut skip = 0;
+        for x in 0..buffer.area.width {
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            let cell = &buffer[(x, y)];
+            let width = unicode_width::UnicodeWidthStr::width(cell.symbol()).max(1);
+            skip = width - 1;
+            text.push_str(cell.symbol());
+            let style = cell.style();
+            let plain = |c: Option<ratatui::style::Color>| {
+                c.is_none_or(|c| c == ratatui::style::Color::Reset)
+            };
+            let mark = if plain(style.fg)
+                && plain(style.bg)
+                && plain(style.underline_color)
+                && style.add_modifier.is_empty()
+            {
+                '.'
+            } else {
+                let i = legend.iter().position(|s| *s == style).unwrap_or_else(|| {
+                    legend.push(style);
+                    legend.len() - 1
+                });
+                char::from(b'a' + i as u8)
+            };
+            marks.extend(std::iter::repeat_n(mark, width));
+        }
+        out.push_str(&format!(
+            "{}\n{}\n",
+            text.trim_end(),
+            marks.trim_end_matches('.')
+        ));
+    }
+    for (i, style) in legend.iter().enumerate() {
+        out.push_str(&format!("{} = {style:?}\n", char::from(b'a' + i as u8)));
+    }
+    out
+}
+
 /// The style of the first cell of `needle` on the screen.
 fn style_of(app: &App, needle: &str) -> ratatui::style::Style {
     let mut terminal = Terminal::new(TestBackend::new(app.size.0, app.size.1)).unwrap();

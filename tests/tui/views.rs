@@ -634,3 +634,35 @@ fn declined_and_past_events_are_dimmed() {
             .contains(Modifier::DIM)
     );
 }
+
+/// Styles that carry meaning, in colour: the selected day and event, today, a cancelled event
+/// (struck through), each calendar's colour, the status bar. A snapshot of the styles, so a
+/// change to any of them is seen.
+#[test]
+fn styles_that_carry_meaning_are_snapshotted() {
+    use ratatui::style::Modifier;
+    for (view, name) in [('m', "month"), ('w', "week"), ('a', "agenda")] {
+        let mut a = app((80, 24));
+        a.theme = Theme { color: true };
+        a.update(ch(view));
+        let effects = a.update(Action::Reload);
+        run_effects(&mut a, effects);
+        assert_screen(&format!("styled_{name}_80x24"), styled(&a));
+    }
+    // And the meaning itself, whatever the snapshot says.
+    let mut a = app((160, 48));
+    a.theme = Theme { color: true };
+    a.update(ch('a'));
+    let effects = a.update(Action::Reload);
+    run_effects(&mut a, effects);
+    let cancelled = style_of(&a, "Canceled: 1:1");
+    assert!(
+        cancelled.add_modifier.contains(Modifier::CROSSED_OUT),
+        "{cancelled:?}"
+    );
+    let selected = style_of(&a, "Trip to Tokyo");
+    assert!(
+        selected.add_modifier.contains(Modifier::REVERSED),
+        "the selected event: {selected:?}"
+    );
+}
