@@ -26,6 +26,7 @@ pub fn routes() -> Router<Shared> {
         .route("/sim/settings", post(settings))
         .route("/sim/device-polls", get(device_polls))
         .route("/sim/stats", get(stats))
+        .route("/sim/requests", get(requests).delete(forget_requests))
 }
 
 #[derive(Deserialize)]
@@ -283,4 +284,16 @@ async fn stats(State(sim): State<Shared>) -> Response {
         "overlapping_rounds": state.rounds.overlapping,
     }))
     .into_response()
+}
+
+/// `GET /sim/requests`: the Graph requests served, oldest first: method, path, a write's JSON
+/// body and its `If-Match`.
+async fn requests(State(sim): State<Shared>) -> Response {
+    Json(serde_json::json!({"requests": lock(&sim).requests})).into_response()
+}
+
+/// `DELETE /sim/requests`: forgets them.
+async fn forget_requests(State(sim): State<Shared>) -> Response {
+    lock(&sim).requests.clear();
+    StatusCode::NO_CONTENT.into_response()
 }

@@ -27,6 +27,11 @@ pub struct FaultRequest {
     pub target: Option<String>,
     /// Let this many requests through before the fault starts (default 0).
     pub skip: Option<u32>,
+    /// With `status`: Graph's error code to answer with (`ConcurrentItemSave`).
+    pub code: Option<String>,
+    /// With `status`, on a write: apply the change first, then answer with the error (as a
+    /// 503 `ConcurrentItemSave` after the event was made).
+    pub after_apply: Option<bool>,
 }
 
 /// One way a request can fail.
@@ -38,7 +43,14 @@ pub enum Fault {
         status: u16,
         /// `Retry-After`, in milliseconds (sent as seconds, fractional when it has to be).
         retry_after_ms: Option<u64>,
+        /// Graph's error code, when the request named one.
+        code: Option<String>,
+        /// On a write: applied first, then the error.
+        after_apply: bool,
     },
+    /// On a write: applied, then the connection is cut before the answer (on a read, as
+    /// `Drop`).
+    LostResponse,
     /// Headers, then the connection is cut before the body.
     Drop,
     /// A complete HTTP response whose JSON body is cut in half.
@@ -85,9 +97,12 @@ impl FaultRequest {
                     Some(secs) => return Err(format!("retry_after {secs} is not 0 to 86400 s")),
                     None => None,
                 },
+                code: self.code,
+                after_apply: self.after_apply.unwrap_or(false),
             },
             (Some(status), None) => return Err(format!("status {status} is not an error status")),
             (None, Some("drop")) => Fault::Drop,
+            (None, Some("lost_response")) => Fault::LostResponse,
             (None, Some("truncate")) => Fault::Truncate,
             (None, Some("malformed")) => Fault::Malformed,
             (None, Some("slow")) => Fault::Slow {

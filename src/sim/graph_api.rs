@@ -409,7 +409,9 @@ fn calendar_json(state: &SimState, i: usize) -> Value {
     };
     let mut v = json!({"id": c.id, "name": c.name, "color": c.color, "hexColor": hex,
         "changeKey": format!("ck{i}"), "canShare": !shared, "canViewPrivateItems": !shared,
-        "canEdit": !shared, "isRemovable": i > 0, "owner": owner});
+        "canEdit": !shared, "isRemovable": i > 0, "owner": owner,
+        "allowedOnlineMeetingProviders": if c.allows_teams { json!(["teamsForBusiness"]) } else { json!([]) },
+        "defaultOnlineMeetingProvider": if c.allows_teams { "teamsForBusiness" } else { "none" }});
     // Documented v1.0 says `isDefaultCalendar`; accounts have been seen without it (the
     // default calendar is then what `/me/calendar` answers).
     if state.mode == Mode::Documented {
@@ -791,9 +793,11 @@ fn fault_response(fault: &Fault) -> Option<Response> {
         Fault::Status {
             status,
             retry_after_ms,
+            code,
+            ..
         } => {
             let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-            let code = match status.as_u16() {
+            let code = code.as_deref().unwrap_or(match status.as_u16() {
                 429 => "TooManyRequests",
                 401 => "InvalidAuthenticationToken",
                 403 => "ErrorAccessDenied",
@@ -801,8 +805,9 @@ fn fault_response(fault: &Fault) -> Option<Response> {
                 503 => "ServiceNotAvailable",
                 504 => "GatewayTimeout",
                 400 => "ErrorInvalidParameter",
+                412 => "ErrorIrresolvableConflict",
                 _ => "InternalServerError",
-            };
+            });
             let mut response =
                 graph_error(status, code, "Injected fault from the deltacal emulator.");
             if let Some(ms) = retry_after_ms {
@@ -820,7 +825,7 @@ fn fault_response(fault: &Fault) -> Option<Response> {
             }
             Some(response)
         }
-        Fault::Drop => {
+        Fault::Drop | Fault::LostResponse => {
             let stream = futures_util::stream::once(async {
                 Err::<Bytes, std::io::Error>(std::io::Error::other(
                     "connection dropped by fault injection",

@@ -117,7 +117,8 @@ pub const USER_OID: &str = "00000000-0000-0000-66f3-3332eca7ea81";
 /// The tenant id the tokens name.
 pub const TENANT_ID: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
 const USER_NAME: &str = "Samantha Booth";
-const USER_MAIL: &str = "samanthab@contoso.com";
+/// The emulated user's address.
+pub const USER_MAIL: &str = "samanthab@contoso.com";
 /// Graph's resource prefix on scopes.
 const GRAPH: &str = "https://graph.microsoft.com/";
 
@@ -174,17 +175,23 @@ impl Grant {
             }
         }
         grant.scopes.dedup();
-        if !grant
-            .scopes
-            .iter()
-            .any(|s| s.eq_ignore_ascii_case("Calendars.Read"))
-        {
+        if !grant.scopes.iter().any(|s| {
+            s.eq_ignore_ascii_case("Calendars.Read")
+                || s.eq_ignore_ascii_case("Calendars.ReadWrite")
+        }) {
             return Err(oauth(
                 "invalid_scope",
                 "AADSTS70011: The provided value for the input parameter 'scope' is not valid. The scope must include Calendars.Read.",
             ));
         }
         Ok(grant)
+    }
+
+    /// Whether it may change the calendar.
+    pub fn can_write(&self) -> bool {
+        self.scopes
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case("Calendars.ReadWrite"))
     }
 
     fn scope_text(&self) -> String {
@@ -289,7 +296,8 @@ pub struct Identity {
     /// How it behaves.
     pub settings: IdentitySettings,
     devices: HashMap<String, Device>,
-    access: HashMap<String, Instant>,
+    /// Access tokens: when each expires, and whether it may write (`Calendars.ReadWrite`).
+    access: HashMap<String, (Instant, bool)>,
     refresh: HashMap<String, Refresh>,
     codes: HashMap<String, AuthCode>,
     /// Answer slow_down to this many polls regardless of timing.
@@ -600,8 +608,10 @@ impl Identity {
     fn issue(&mut self, grant: &Grant, request: &TokenRequest) -> Value {
         let access = format!("eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.{}", random_token(32));
         let ttl = self.settings.access_token_ttl_secs;
-        self.access
-            .insert(access.clone(), Instant::now() + Duration::from_secs(ttl));
+        self.access.insert(
+            access.clone(),
+            (Instant::now() + Duration::from_secs(ttl), grant.can_write()),
+        );
         let mut answer = json!({
             "token_type": "Bearer",
             "scope": grant.scope_text(),
@@ -644,7 +654,15 @@ impl Identity {
     pub fn access_ok(&self, token: &str) -> bool {
         self.access
             .get(token)
-            .is_some_and(|exp| Instant::now() < *exp)
+            .is_some_and(|(exp, _)| Instant::now() < *exp)
+    }
+
+    /// Whether a bearer token may change the calendar (its sign-in asked for
+    /// `Calendars.ReadWrite`).
+    pub fn write_ok(&self, token: &str) -> bool {
+        self.access
+            .get(token)
+            .is_some_and(|(exp, write)| *write && Instant::now() < *exp)
     }
 
     /// Every access token now answers 401; refresh tokens stay valid.
@@ -654,8 +672,12 @@ impl Identity {
 
     /// Issues tokens directly, for tests and the demo that skip the browser step.
     pub fn issue_for_tests(&mut self) -> Value {
-        let grant = Grant::parse("tests", "offline_access Calendars.Read User.Read")
-            .expect("the scopes are fine");
+        self.issue_scopes_for_tests("offline_access Calendars.Read User.Read")
+    }
+
+    /// Issues tokens of `scope` directly (`Calendars.ReadWrite` for a sign-in that writes).
+    pub fn issue_scopes_for_tests(&mut self, scope: &str) -> Value {
+        let grant = Grant::parse("tests", scope).expect("the scopes are fine");
         self.issue(&grant, &TokenRequest::default())
     }
 }

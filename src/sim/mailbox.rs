@@ -166,6 +166,9 @@ pub struct Calendar {
     pub color: String,
     /// Its events, by id.
     pub events: HashMap<String, SimEvent>,
+    /// Whether Teams meetings can be made in it (its `allowedOnlineMeetingProviders`); a create
+    /// asking for one where it cannot is made without one, silently, as Graph does.
+    pub allows_teams: bool,
     log: Vec<LogEntry>,
 }
 
@@ -213,6 +216,8 @@ impl Mailbox {
                     format!("Calendar {}", i + 1)
                 },
                 color: colors[i % colors.len()].into(),
+                // Some calendars (the third, the fifth, ...) allow no Teams meetings.
+                allows_teams: i == 0 || i % 2 == 1,
                 ..Calendar::default()
             })
             .collect();

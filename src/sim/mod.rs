@@ -14,6 +14,7 @@ pub mod mailbox;
 pub mod rounds;
 pub mod time;
 pub mod tokens;
+mod write_api;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -148,6 +149,15 @@ async fn graph_latency(
         let mut state = lock(&sim);
         if graph {
             state.graph_requests += 1;
+            // Reads are logged here; a write logs itself, with its body.
+            if request.method() == axum::http::Method::GET {
+                let path = request
+                    .uri()
+                    .path_and_query()
+                    .map_or("", |p| p.as_str())
+                    .to_owned();
+                write_api::log_request(&mut state, "GET", &path, serde_json::Value::Null, None);
+            }
         }
         state.latency
     };
@@ -271,6 +281,11 @@ pub struct SimState {
     pub graph_requests: u64,
     /// The delta rounds under way, and how many overlapped another of their view.
     pub rounds: rounds::RoundWatch,
+    /// Creates by `transactionId`: the body first sent with it, and the event it made.
+    pub transactions: std::collections::HashMap<String, (serde_json::Value, String)>,
+    /// The Graph requests served, oldest first (`GET /sim/requests`): method, path, a write's
+    /// JSON body, `If-Match`.
+    pub requests: Vec<serde_json::Value>,
 }
 
 impl SimState {
@@ -303,6 +318,8 @@ impl SimState {
             latency: std::time::Duration::from_millis(options.latency_ms),
             graph_requests: 0,
             rounds: rounds::RoundWatch::default(),
+            transactions: std::collections::HashMap::new(),
+            requests: Vec::new(),
         }
     }
 }
@@ -407,6 +424,13 @@ impl SimHandle {
         lock(&self.0).identity.issue_for_tests()
     }
 
+    /// Tokens as a sign-in that may write (`Calendars.ReadWrite`) gets them.
+    pub fn issue_write_tokens(&self) -> serde_json::Value {
+        lock(&self.0)
+            .identity
+            .issue_scopes_for_tests("offline_access Calendars.ReadWrite User.Read")
+    }
+
     /// The Graph id of the `index`th calendar (0 is the default one).
     pub fn calendar_id(&self, index: usize) -> Option<String> {
         lock(&self.0)
@@ -467,6 +491,7 @@ pub fn router(state: Shared) -> Router {
     Router::new()
         .merge(identity_api::routes())
         .merge(graph_api::routes())
+        .merge(write_api::routes())
         .merge(control_api::routes())
         .fallback(graph_api::unknown_path)
         .layer(axum::middleware::from_fn_with_state(
