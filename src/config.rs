@@ -115,6 +115,50 @@ struct FileConfig {
     calendars: Vec<CalendarSection>,
     ui: UiSection,
     reminders: RemindersSection,
+    writes: WritesSection,
+}
+
+/// `[writes]`: how changes are sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WritesConfig {
+    /// Seconds a change made in the TUI waits before it is sent, so it can be taken back.
+    pub undo_secs: u64,
+    /// The length of an event whose duration is not given.
+    pub default_minutes: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct WritesSection {
+    undo_secs: u64,
+    default_minutes: u32,
+}
+
+impl Default for WritesSection {
+    fn default() -> Self {
+        WritesSection {
+            undo_secs: 5,
+            default_minutes: 30,
+        }
+    }
+}
+
+impl WritesSection {
+    fn check(self, c: &Checker) -> Result<WritesConfig, ConfigError> {
+        if self.undo_secs > 300 {
+            return Err(c.invalid("writes.undo_secs", "must be at most 300"));
+        }
+        if !(1..=24 * 60 * 14).contains(&self.default_minutes) {
+            return Err(c.invalid(
+                "writes.default_minutes",
+                "must be between 1 and 20160 (two weeks)",
+            ));
+        }
+        Ok(WritesConfig {
+            undo_secs: self.undo_secs,
+            default_minutes: self.default_minutes,
+        })
+    }
 }
 
 /// `[account]`: who signs in, and where.
@@ -126,6 +170,8 @@ pub struct AccountConfig {
     pub tenant: String,
     /// The identity platform's origin; tokens go nowhere else.
     pub authority: Url,
+    /// Sign in to read only (`Calendars.Read`): every write is refused before it is queued.
+    pub read_only: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -134,6 +180,7 @@ struct AccountSection {
     client_id: String,
     tenant: String,
     authority: String,
+    read_only: bool,
 }
 
 impl Default for AccountSection {
@@ -142,6 +189,7 @@ impl Default for AccountSection {
             client_id: DEFAULT_CLIENT_ID.into(),
             tenant: "common".into(),
             authority: "https://login.microsoftonline.com".into(),
+            read_only: false,
         }
     }
 }
@@ -163,6 +211,7 @@ impl AccountSection {
             client_id: self.client_id.trim().to_owned(),
             tenant: tenant.to_owned(),
             authority,
+            read_only: self.read_only,
         })
     }
 }
@@ -550,6 +599,8 @@ pub struct Config {
     pub ui: UiConfig,
     /// `[reminders]`.
     pub reminders: RemindersConfig,
+    /// `[writes]`.
+    pub writes: WritesConfig,
 }
 
 /// The file that marks a data dir as a demo's.
@@ -634,6 +685,7 @@ impl Config {
         let calendars = check_calendars(parsed.calendars, &c)?;
         let (display, ui) = parsed.ui.check(&c)?;
         let reminders = parsed.reminders.check(&c)?;
+        let writes = parsed.writes.check(&c)?;
         Ok(Config {
             config_file: file,
             data_dir,
@@ -644,6 +696,7 @@ impl Config {
             display,
             ui,
             reminders,
+            writes,
         })
     }
 

@@ -45,6 +45,24 @@ pub struct AgendaItem<'a> {
     pub series_master_id: Option<&'a str>,
     /// `singleInstance`, `occurrence`, `exception` (Graph's `type`).
     pub event_type: Option<&'a str>,
+    /// The user's own answer (Graph's `responseStatus.response`).
+    pub response: Option<&'a str>,
+    /// Whether the user organizes it.
+    pub is_organizer: bool,
+    /// Graph's `changeKey`: the version of the event.
+    pub change_key: Option<&'a str>,
+    /// The change waiting in the outbox for it: `{"id", "change", "state", "error"}`, or null.
+    pub pending: Option<serde_json::Value>,
+}
+
+/// The `pending` of an event a change in the outbox marks.
+pub fn pending_json(entry: &crate::store::OutboxEntry) -> serde_json::Value {
+    serde_json::json!({
+        "id": entry.id,
+        "change": entry.change.word(),
+        "state": entry.state.word(),
+        "error": entry.error.as_deref().map(|e| crate::text::line(e).into_owned()),
+    })
 }
 
 /// An attendee in `agenda --json`.
@@ -115,6 +133,11 @@ impl<'a> AgendaItem<'a> {
                 .collect(),
             series_master_id: e.series_master_id.as_deref(),
             event_type: e.kind.as_ref().map(EventKind::as_graph),
+            response: e.response.as_ref().map(Response::as_graph),
+            is_organizer: e.is_organizer == Some(true)
+                || e.response == Some(Response::Organizer),
+            change_key: e.change_key.as_deref(),
+            pending: None,
         }
     }
 }

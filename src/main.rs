@@ -105,6 +105,118 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Add an event: quick-add text (`tomorrow 10:00 1h Standup @ Room 4 with
+    /// alex@contoso.com`, `2026-12-24 all day Holiday`) and flags, which win over the text
+    New {
+        /// `[DATE] (TIME[-TIME] [DURATION] | all day) SUBJECT [@ LOCATION] [with ADDRESS...]`
+        text: Vec<String>,
+        /// The calendar: its name, id or key [default: the first configured]
+        #[arg(long)]
+        calendar: Option<String>,
+        /// Start (WHEN: a DATE form and a time, `fri 9am`, or RFC 3339)
+        #[arg(long)]
+        start: Option<String>,
+        /// End (WHEN)
+        #[arg(long)]
+        end: Option<String>,
+        /// All day
+        #[arg(long)]
+        all_day: bool,
+        /// Location
+        #[arg(long)]
+        location: Option<String>,
+        /// Invite this address (repeat for more)
+        #[arg(long)]
+        attendee: Vec<String>,
+        /// Make it a Teams meeting
+        #[arg(long)]
+        teams: bool,
+        /// Notes
+        #[arg(long)]
+        body: Option<String>,
+        /// Print the event JSON it would send, and send nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+        /// Seconds to wait for the server before leaving the change queued (exit 75)
+        #[arg(long, default_value_t = deltacal::commands::write::DEFAULT_WAIT_SECS)]
+        wait: u64,
+    },
+    /// Answer an invitation: accept, tentative or decline
+    Rsvp {
+        /// The event's id, as `agenda --json` prints it
+        event: String,
+        /// accept, tentative or decline
+        answer: RsvpAnswer,
+        /// A message to the organizer
+        #[arg(long)]
+        comment: Option<String>,
+        /// Do not tell the organizer
+        #[arg(long)]
+        no_send: bool,
+        /// Answer the whole series of an occurrence
+        #[arg(long)]
+        series: bool,
+        /// Seconds to wait for the server before leaving the change queued (exit 75)
+        #[arg(long, default_value_t = deltacal::commands::write::DEFAULT_WAIT_SECS)]
+        wait: u64,
+    },
+    /// Change an event: only the fields given are sent
+    Edit {
+        /// The event's id, as `agenda --json` prints it
+        event: String,
+        /// New subject
+        #[arg(long)]
+        subject: Option<String>,
+        /// New start (WHEN); the length is kept unless --end is given
+        #[arg(long)]
+        start: Option<String>,
+        /// New end (WHEN)
+        #[arg(long)]
+        end: Option<String>,
+        /// Move by ±DURATION (`+30m`, `-1h`, `+1d`)
+        #[arg(long = "move", allow_hyphen_values = true)]
+        move_by: Option<String>,
+        /// New location
+        #[arg(long)]
+        location: Option<String>,
+        /// Change the whole series of an occurrence (else the occurrence alone)
+        #[arg(long)]
+        series: bool,
+        /// Print the fields it would send, and send nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Seconds to wait for the server before leaving the change queued (exit 75)
+        #[arg(long, default_value_t = deltacal::commands::write::DEFAULT_WAIT_SECS)]
+        wait: u64,
+    },
+    /// Delete an event; a meeting you organize with attendees is cancelled for them (--yes)
+    Delete {
+        /// The event's id, as `agenda --json` prints it
+        event: String,
+        /// Delete the whole series of an occurrence
+        #[arg(long)]
+        series: bool,
+        /// The message a cancellation sends
+        #[arg(long)]
+        comment: Option<String>,
+        /// Cancel a meeting for its attendees
+        #[arg(long)]
+        yes: bool,
+        /// Seconds to wait for the server before leaving the change queued (exit 75)
+        #[arg(long, default_value_t = deltacal::commands::write::DEFAULT_WAIT_SECS)]
+        wait: u64,
+    },
+    /// Changes not yet applied by the server
+    Outbox {
+        #[command(subcommand)]
+        action: Option<OutboxAction>,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the Graph and identity emulator alone
     Sim {
         /// Address to listen on (loopback only)
@@ -168,6 +280,33 @@ enum ConfigAction {
     Init,
 }
 
+#[derive(Subcommand)]
+enum OutboxAction {
+    /// Send failed or conflicting changes again (all of them without an ID)
+    Retry {
+        /// The change's id, as `outbox` prints it
+        id: Option<u64>,
+        /// Send a conflicting change over the server's version
+        #[arg(long)]
+        force: bool,
+        /// Seconds to wait for the server
+        #[arg(long, default_value_t = deltacal::commands::write::DEFAULT_WAIT_SECS)]
+        wait: u64,
+    },
+    /// Give a change up: the cache shows the server's version
+    Drop {
+        /// The change's id
+        id: u64,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RsvpAnswer {
+    Accept,
+    Tentative,
+    Decline,
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum SimMode {
     Realistic,
@@ -189,6 +328,11 @@ impl From<anyhow::Error> for Failure {
             || error.downcast_ref::<deltacal::UsageError>().is_some()
         {
             2
+        } else if error
+            .downcast_ref::<deltacal::commands::write::Queued>()
+            .is_some()
+        {
+            75
         } else {
             1
         };
@@ -276,6 +420,126 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
         Some(Command::Next { json }) => {
             deltacal::run_next(&load().map_err(anyhow::Error::from)?, json)?;
+        }
+        Some(Command::New {
+            text,
+            calendar,
+            start,
+            end,
+            all_day,
+            location,
+            attendee,
+            teams,
+            body,
+            dry_run,
+            json,
+            wait,
+        }) => {
+            let config = std::sync::Arc::new(load().map_err(anyhow::Error::from)?);
+            let new = deltacal::commands::write::NewEvent {
+                text,
+                start,
+                end,
+                all_day,
+                location,
+                attendees: attendee,
+                teams,
+                body,
+                calendar,
+            };
+            deltacal::commands::write::new(
+                &config,
+                new,
+                dry_run,
+                json,
+                wait,
+                &mut std::io::stdout().lock(),
+            )?;
+        }
+        Some(Command::Rsvp {
+            event,
+            answer,
+            comment,
+            no_send,
+            series,
+            wait,
+        }) => {
+            let config = std::sync::Arc::new(load().map_err(anyhow::Error::from)?);
+            let answer = match answer {
+                RsvpAnswer::Accept => deltacal::store::Answer::Accept,
+                RsvpAnswer::Tentative => deltacal::store::Answer::Tentative,
+                RsvpAnswer::Decline => deltacal::store::Answer::Decline,
+            };
+            deltacal::commands::write::rsvp(
+                &config,
+                &event,
+                answer,
+                comment,
+                no_send,
+                series,
+                wait,
+                &mut std::io::stdout().lock(),
+            )?;
+        }
+        Some(Command::Edit {
+            event,
+            subject,
+            start,
+            end,
+            move_by,
+            location,
+            series,
+            dry_run,
+            wait,
+        }) => {
+            let config = std::sync::Arc::new(load().map_err(anyhow::Error::from)?);
+            let edit = deltacal::commands::write::Edit {
+                subject,
+                start,
+                end,
+                move_by,
+                location,
+            };
+            deltacal::commands::write::edit(
+                &config,
+                &event,
+                edit,
+                series,
+                dry_run,
+                wait,
+                &mut std::io::stdout().lock(),
+            )?;
+        }
+        Some(Command::Delete {
+            event,
+            series,
+            comment,
+            yes,
+            wait,
+        }) => {
+            let config = std::sync::Arc::new(load().map_err(anyhow::Error::from)?);
+            deltacal::commands::write::delete(
+                &config,
+                &event,
+                series,
+                comment,
+                yes,
+                wait,
+                &mut std::io::stdout().lock(),
+            )?;
+        }
+        Some(Command::Outbox { action, json }) => {
+            let config = std::sync::Arc::new(load().map_err(anyhow::Error::from)?);
+            let out = &mut std::io::stdout().lock();
+            match action {
+                None => deltacal::commands::write::list(&config, json, out)?,
+                Some(OutboxAction::Retry { id, force, wait }) => {
+                    deltacal::commands::write::retry(&config, id, force, wait, out)?
+                }
+                Some(OutboxAction::Drop { id }) => {
+                    deltacal::commands::write::drop_change(&config, id, out)?
+                }
+            }
         }
         Some(Command::Status { json }) => {
             let config = load().map_err(anyhow::Error::from)?;

@@ -482,6 +482,8 @@ pub struct Event {
     pub ical_uid: Option<String>,
     /// Graph's `isReminderOn` and `reminderMinutesBeforeStart` (an occurrence has its series').
     pub reminder_on: Option<bool>,
+    /// Whether the user organizes it (Graph's `isOrganizer`; an occurrence has its series').
+    pub is_organizer: Option<bool>,
     /// How many minutes before the start it reminds.
     pub reminder_minutes: Option<u32>,
     /// A series master's pattern (Graph's `recurrence`); None on any other event.
@@ -679,6 +681,7 @@ impl Event {
             response: master.response.clone(),
             ical_uid: master.ical_uid.clone(),
             reminder_on: master.reminder_on,
+            is_organizer: master.is_organizer,
             reminder_minutes: master.reminder_minutes,
             // The pattern is the series'; an occurrence's slot is its own.
             recurrence: None,

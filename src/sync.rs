@@ -20,6 +20,7 @@ use crate::lockfile::LockFile;
 use crate::model::{Change, Event, ViewKey, Window};
 
 mod plan;
+pub mod send;
 use crate::store::{
     Backlog, CacheSize, Cursor, PageJob, PageOutcome, RoundCounts, SavedLink, SeriesFix, Store,
     StoreError,
@@ -484,6 +485,18 @@ impl SyncEngine {
         Ok((SyncEngine::new(config, store, graph), moved))
     }
 
+    /// Sends the changes due in the outbox (this process's and any other's); a failure is
+    /// the change's, recorded with it, and stops nothing else.
+    pub async fn send_outbox(&self) -> Vec<(u64, crate::store::SendOutcome)> {
+        match send::send_due(&self.store, &self.graph).await {
+            Ok(done) => done,
+            Err(e) => {
+                tracing::warn!(error = %e, "the outbox could not be read");
+                Vec::new()
+            }
+        }
+    }
+
     /// The engine's notifications.
     pub fn subscribe(&self) -> broadcast::Receiver<SyncEvent> {
         self.events.subscribe()
@@ -533,6 +546,8 @@ impl SyncEngine {
 
     /// A round for every configured calendar, one after the other.
     pub async fn sync_all(&self) -> Vec<(CalendarSpec, Result<RoundSummary, SyncError>)> {
+        // The user's changes first: the rounds then bring back what the server made of them.
+        self.send_outbox().await;
         let mut results = Vec::new();
         for cal in self.config.calendars.clone() {
             let result = self.sync_view(&cal).await;

@@ -12,7 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::http::OAuthHttp;
-use super::session::{AuthError, SCOPES, identity_url, request_failure, token_set};
+use super::session::{AuthError, identity_url, request_failure, token_set};
 use super::tokens::TokenSet;
 use crate::config::Config;
 
@@ -54,7 +54,11 @@ pub async fn start(config: &Config) -> Result<BrowserSignIn, AuthError> {
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, state) = client
         .authorize_url(CsrfToken::new_random)
-        .add_scopes(SCOPES.iter().map(|s| Scope::new((*s).to_owned())))
+        .add_scopes(
+            super::session::scopes_for(config)
+                .iter()
+                .map(|s| Scope::new((*s).to_owned())),
+        )
         .set_pkce_challenge(challenge)
         .url();
     Ok(BrowserSignIn {

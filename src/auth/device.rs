@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::http::OAuthHttp;
 use super::session::{
-    AuthError, IdentityClient, SCOPES, device_flow_blocked, request_failure, token_set,
+    AuthError, IdentityClient, device_flow_blocked, request_failure, token_set,
 };
 use super::tokens::TokenSet;
 use crate::config::Config;
@@ -26,10 +26,11 @@ pub struct DeviceCode {
 pub async fn start(
     client: &IdentityClient,
     http: &reqwest::Client,
+    scopes: &[&str],
 ) -> Result<DeviceCode, AuthError> {
     let details: StandardDeviceAuthorizationResponse = client
         .exchange_device_code()
-        .add_scopes(SCOPES.iter().map(|s| Scope::new((*s).to_owned())))
+        .add_scopes(scopes.iter().map(|s| Scope::new((*s).to_owned())))
         .request_async(&OAuthHttp(http))
         .await
         .map_err(|e| match &e {

@@ -19,6 +19,30 @@ use crate::failure::FailureKind;
 /// The scopes deltacal asks for.
 pub const SCOPES: &[&str] = &["offline_access", "Calendars.Read", "User.Read"];
 
+/// The scopes of a sign-in that may change the calendar: what `login` asks for unless
+/// `[account] read_only` is set.
+pub const WRITE_SCOPES: &[&str] = &["offline_access", "Calendars.ReadWrite", "User.Read"];
+
+/// The scopes a sign-in asks for under `config`.
+pub fn scopes_for(config: &Config) -> &'static [&'static str] {
+    if config.account.read_only {
+        SCOPES
+    } else {
+        WRITE_SCOPES
+    }
+}
+
+/// Whether granted scopes (as the identity platform said them) allow writing.
+pub fn scope_can_write(scope: Option<&str>) -> bool {
+    scope.is_some_and(|s| {
+        s.split_whitespace().any(|w| {
+            w.rsplit('/')
+                .next()
+                .is_some_and(|w| w.eq_ignore_ascii_case("Calendars.ReadWrite"))
+        })
+    })
+}
+
 /// Refresh when the access token has less than this left.
 const REFRESH_MARGIN_SECS: i64 = 300;
 /// A token another process got is taken up when it has at least this left (it may have been
@@ -178,6 +202,18 @@ impl Session {
         })
     }
 
+    /// Whether the sign-in may change the calendar (it was granted `Calendars.ReadWrite`);
+    /// false when nobody is signed in.
+    pub async fn can_write(&self) -> bool {
+        let mut held = self.held.lock().await;
+        if self.follow(&mut held).is_err() {
+            return false;
+        }
+        held.tokens
+            .as_ref()
+            .is_some_and(|t| scope_can_write(t.scope.as_deref()))
+    }
+
     /// Who is signed in, as the tokens say.
     pub async fn account(&self) -> Option<String> {
         let mut held = self.held.lock().await;
@@ -314,7 +350,16 @@ impl Session {
         let response = self
             .client
             .exchange_refresh_token(&RefreshToken::new(refresh.clone()))
-            .add_scopes(SCOPES.iter().map(|s| Scope::new((*s).to_owned())))
+            // The scopes the sign-in granted: a refresh cannot widen them.
+            .add_scopes(
+                if scope_can_write(current.scope.as_deref()) {
+                    WRITE_SCOPES
+                } else {
+                    SCOPES
+                }
+                .iter()
+                .map(|s| Scope::new((*s).to_owned())),
+            )
             .request_async(&OAuthHttp(&self.http))
             .await
             .map_err(|e| match e {

@@ -131,13 +131,28 @@ pub fn write(
     json: bool,
     out: &mut impl Write,
 ) -> std::io::Result<()> {
+    write_marked(config, events, &Default::default(), first, last, json, out)
+}
+
+/// [`write()`](fn@write), with the changes waiting in the outbox marked (by event id).
+pub fn write_marked(
+    config: &Config,
+    events: &[CachedEvent],
+    marks: &std::collections::HashMap<String, crate::store::OutboxEntry>,
+    first: NaiveDate,
+    last: NaiveDate,
+    json: bool,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
     if json {
         // One event per line: as valid as pretty JSON for any reader, a third of the bytes,
         // and still greppable and diffable line by line.
         out.write_all(b"[")?;
         for (i, c) in events.iter().enumerate() {
             out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-            serde_json::to_writer(&mut *out, &AgendaItem::new(config, &c.view, &c.event))?;
+            let mut item = AgendaItem::new(config, &c.view, &c.event);
+            item.pending = marks.get(c.event.id.as_str()).map(crate::json::pending_json);
+            serde_json::to_writer(&mut *out, &item)?;
         }
         return out.write_all(if events.is_empty() { b"]\n" } else { b"\n]\n" });
     }
@@ -160,6 +175,13 @@ pub fn write(
         writeln!(out, "{}", day.format("%a %Y-%m-%d"))?;
         for c in todays {
             let mut text = line(config, &c.event, day);
+            if let Some(entry) = marks.get(c.event.id.as_str()) {
+                text.push_str(&format!(
+                    "  [{} {}]",
+                    entry.change.word(),
+                    entry.state.word()
+                ));
+            }
             // With more than one calendar, whose event it is.
             if config.calendars.len() > 1 {
                 text.push_str(&format!(
@@ -251,7 +273,12 @@ pub fn run(
     }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    if json && views.len() == 1 {
+    // The changes waiting to be sent, marked over the events (an outbox that cannot be read
+    // marks nothing: the agenda still shows the server's events).
+    let pending = Store::open_for_reading(&config.cache_path())
+        .and_then(|store| store.outbox())
+        .unwrap_or_default();
+    if json && views.len() == 1 && pending.is_empty() {
         // One calendar: its events stream from the cache in order, none held.
         match commands::agenda::write_json_streamed(config, &views[0], first, last, &mut out) {
             Err(e @ commands::agenda::AgendaError::NoCache(_)) => {
@@ -263,7 +290,7 @@ pub fn run(
         out.flush()?;
         return Ok(());
     }
-    let events = match commands::agenda::events_of_views(config, &views, first, last) {
+    let mut events = match commands::agenda::events_of_views(config, &views, first, last) {
         // Nothing synced yet is no failure: a note, and an empty agenda.
         Err(e @ commands::agenda::AgendaError::NoCache(_)) => {
             eprintln!("deltacal: {e}");
@@ -276,7 +303,15 @@ pub fn run(
     };
     match &template {
         Some(template) => commands::format::write(config, template, &events, &mut out)?,
-        None => commands::agenda::write(config, &events, first, last, json, &mut out)?,
+        None => {
+            let pending: Vec<_> = pending
+                .into_iter()
+                .filter(|p| views.contains(&p.view))
+                .collect();
+            let marks = crate::store::overlay(&mut events, &pending);
+            events.retain(|c| crate::days::occupies(&c.event, &config.display.zone, first, last));
+            commands::agenda::write_marked(config, &events, &marks, first, last, json, &mut out)?
+        }
     }
     out.flush()?;
     Ok(())

@@ -9,6 +9,8 @@ pub mod next;
 pub mod remind;
 pub mod status;
 pub mod sync;
+pub mod quick_add;
+pub mod write;
 
 use crate::config::Config;
 use crate::days::parse_day;

@@ -57,7 +57,7 @@ pub async fn login(config: &Config, out: &mut (impl Write + Send)) -> anyhow::Re
     tokens::check_writable(&config.token_path())?;
     let http = crate::net::http_client();
     let client = session::identity_client(config)?;
-    let code = device::start(&client, &http).await?;
+    let code = device::start(&client, &http, session::scopes_for(config)).await?;
     writeln!(
         out,
         "To sign in, open {} and enter the code {}",

@@ -388,7 +388,10 @@ impl GraphClient {
                 })
                 .collect())
         };
-        match self.send(link.as_str(), Some(&body), parse).await? {
+        match self
+            .send(Request::post(link.as_str(), &body), parse)
+            .await?
+        {
             Fetched::Found(answers) => Ok(answers),
             Fetched::NotFound => Err(GraphError::CalendarNotFound),
         }
@@ -435,17 +438,21 @@ impl GraphClient {
         link: &str,
         parse: impl Fn(&[u8]) -> Result<T, String>,
     ) -> Result<Fetched<T>, GraphError> {
-        self.send(link, None, parse).await
+        self.send(Request::get(link), parse).await
     }
 
-    /// GETs `link`, or POSTs `body` to it as JSON, with the retries and checks every request
-    /// gets.
+    /// Sends a request, with the retries and checks every request gets.
     async fn send<T>(
         &self,
-        link: &str,
-        json_body: Option<&serde_json::Value>,
+        request: Request<'_>,
         parse: impl Fn(&[u8]) -> Result<T, String>,
     ) -> Result<Fetched<T>, GraphError> {
+        let Request {
+            method,
+            link,
+            body: json_body,
+            if_match,
+        } = request;
         let url = self.check_link(link)?;
         let json_body = json_body.map(|v| v.to_string());
         let prefer = HeaderValue::from_str(&format!(
@@ -459,14 +466,15 @@ impl GraphClient {
         loop {
             attempt += 1;
             let token = self.session.access_token().await?;
-            let request = match &json_body {
-                Some(json) => self
-                    .http
-                    .post(url.clone())
+            let mut request = self.http.request(method.clone(), url.clone());
+            if let Some(json) = &json_body {
+                request = request
                     .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .body(json.clone()),
-                None => self.http.get(url.clone()),
-            };
+                    .body(json.clone());
+            }
+            if let Some(etag) = if_match {
+                request = request.header(reqwest::header::IF_MATCH, etag);
+            }
             let sent = request
                 .bearer_auth(&token)
                 .header("prefer", prefer.clone())
@@ -575,6 +583,103 @@ impl GraphClient {
                 });
             }
             tokio::time::sleep(delay).await;
+        }
+    }
+}
+
+/// A request to Graph: its method, link, JSON body and `If-Match`.
+struct Request<'a> {
+    method: reqwest::Method,
+    link: &'a str,
+    body: Option<&'a serde_json::Value>,
+    if_match: Option<&'a str>,
+}
+
+impl<'a> Request<'a> {
+    fn get(link: &'a str) -> Request<'a> {
+        Request {
+            method: reqwest::Method::GET,
+            link,
+            body: None,
+            if_match: None,
+        }
+    }
+
+    fn post(link: &'a str, body: &'a serde_json::Value) -> Request<'a> {
+        Request {
+            method: reqwest::Method::POST,
+            link,
+            body: Some(body),
+            if_match: None,
+        }
+    }
+}
+
+/// A write to send: what, where, with which `If-Match`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Write {
+    /// POST, PATCH or DELETE.
+    pub method: reqwest::Method,
+    /// The path under the Graph base, as `me/events/{id}/accept`.
+    pub path: Vec<String>,
+    /// The JSON body, if the write has one.
+    pub body: Option<serde_json::Value>,
+    /// The `@odata.etag` the change is based on.
+    pub if_match: Option<String>,
+}
+
+/// What the server answered a write.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Written {
+    /// Applied; the event as the answer gives it (none for 202 and 204).
+    Done(Option<Box<Event>>),
+    /// 404: no such event (a second delete, an event deleted meanwhile).
+    NotFound,
+}
+
+impl GraphClient {
+    /// GETs an event of the user's mailbox as Graph's JSON (`/me/events/{id}`, whatever its
+    /// calendar); none when the server has no such event.
+    pub async fn get_event_json(&self, id: &str) -> Result<Option<serde_json::Value>, GraphError> {
+        let url = self.event_url(None, id, None);
+        let parse = |body: &[u8]| {
+            serde_json::from_slice::<serde_json::Value>(body).map_err(|e| e.to_string())
+        };
+        match self.fetch(url.as_str(), parse).await? {
+            Fetched::Found(event) => Ok(Some(event)),
+            Fetched::NotFound => Ok(None),
+        }
+    }
+
+    /// Sends a write, with the retries every request gets (Retry-After, backoff, the budget);
+    /// 412 and 409 come back as [`GraphError::Http`] for the caller to tell a conflict.
+    pub async fn write(&self, write: &Write) -> Result<Written, GraphError> {
+        let mut url = self.base.clone();
+        {
+            let mut segments = url.path_segments_mut().expect("base_url is http(s)");
+            segments.pop_if_empty();
+            for part in &write.path {
+                segments.push(part);
+            }
+        }
+        let parse = |body: &[u8]| {
+            if body.iter().all(u8::is_ascii_whitespace) {
+                return Ok(None);
+            }
+            match std::str::from_utf8(body).map(Change::from_raw) {
+                Ok(Ok(Change::Upsert { event })) => Ok(Some(event)),
+                _ => Err("the answer is not an event".to_owned()),
+            }
+        };
+        let request = Request {
+            method: write.method.clone(),
+            link: url.as_str(),
+            body: write.body.as_ref(),
+            if_match: write.if_match.as_deref(),
+        };
+        match self.send(request, parse).await? {
+            Fetched::Found(event) => Ok(Written::Done(event)),
+            Fetched::NotFound => Ok(Written::NotFound),
         }
     }
 }

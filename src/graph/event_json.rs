@@ -173,6 +173,7 @@ struct WireEvent<'a> {
     #[serde(borrow, rename = "iCalUId")]
     ical_uid: Option<Cow<'a, str>>,
     is_reminder_on: Option<bool>,
+    is_organizer: Option<bool>,
     reminder_minutes_before_start: Option<i64>,
     #[serde(borrow)]
     recurrence: Option<WireRecurrence<'a>>,
@@ -398,6 +399,7 @@ impl Event {
             etag: owned(&w.etag),
             ical_uid: owned(&w.ical_uid),
             reminder_on: w.is_reminder_on,
+            is_organizer: w.is_organizer,
             // A negative or absurd lead (over four weeks) is none at all.
             reminder_minutes: w
                 .reminder_minutes_before_start

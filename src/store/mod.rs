@@ -22,11 +22,12 @@ use tables::*;
 /// Bumped whenever a table's layout changes. A file of an older schema this version knows is
 /// emptied and rebuilt by the next sync (the cache is a mirror); any other is refused with
 /// advice to rebuild.
-pub const SCHEMA_VERSION: u64 = 13;
+pub const SCHEMA_VERSION: u64 = 14;
 /// The schemas of earlier releases: 3 kept raw JSON, 4 had no series tables, 7 no reminders,
 /// 8 no time index, 9 bodies in a table of their own, 10 occurrences stored with their
-/// series' properties, 11 no series patterns, 12 Graph's codes as text.
-const OLDER_SCHEMAS: [u64; 10] = [3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+/// series' properties, 11 no series patterns, 12 Graph's codes as text, 13 no `isOrganizer`
+/// and no outbox.
+const OLDER_SCHEMAS: [u64; 11] = [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
 
 const NO_SPAN: i64 = i64::MIN;
 
@@ -773,7 +774,9 @@ impl Store {
             drop(meta);
             if now == Some(found) {
                 for table in txn.list_tables()? {
-                    if redb::TableHandle::name(&table) != "meta" {
+                    // The outbox holds the user's changes not yet sent: never emptied.
+                    let name = redb::TableHandle::name(&table);
+                    if name != "meta" && name != "outbox" {
                         txn.delete_table(table)?;
                     }
                 }
@@ -1009,6 +1012,34 @@ impl Store {
             }
             txn.commit()?;
             Ok(())
+        })
+    }
+
+    /// The cached event with this id, in whichever view holds it, completed with its series;
+    /// none when the cache has no such event (or only its stub).
+    pub fn find_event(&self, id: &str) -> Result<Option<CachedEvent>, StoreError> {
+        self.run(|| {
+            let read = self.read()?;
+            let ids = read.open_table(IDS)?;
+            let events = read.open_table(EVENTS)?;
+            let masters = read.open_table(MASTERS)?;
+            for view in self.views()? {
+                let Some(row) = ids.get((view.as_str(), id))? else {
+                    continue;
+                };
+                let start = row.value().start;
+                let Some(row) = events.get((view.as_str(), start, id))? else {
+                    continue;
+                };
+                let event = self.decode(id, row.value().record)?;
+                if let Some(event) = Masters::default().shown(self, &masters, &view, event)? {
+                    return Ok(Some(CachedEvent {
+                        view,
+                        event,
+                    }));
+                }
+            }
+            Ok(None)
         })
     }
 
@@ -1422,6 +1453,8 @@ fn widen_for_all_day(from: DateTime<Utc>, to: DateTime<Utc>) -> (DateTime<Utc>, 
 
 mod keep;
 pub use keep::ReminderMark;
+mod outbox;
+pub use outbox::{Answer, OutboxEntry, OutboxState, PendingChange, SendOutcome, overlay};
 mod series;
 pub use series::SeriesFix;
 mod shown;

@@ -190,6 +190,10 @@ pub(super) const CHANGES_KEPT: u64 = 512;
 /// account's calendars as last listed, and `"reminded"`, the reminders shown.
 pub(super) const KEEP: TableDefinition<&str, &[u8]> = TableDefinition::new("keep");
 
+/// outbox id -> an [`super::OutboxEntry`] as JSON: the user's changes the server has not
+/// applied yet. Kept when the cache is emptied for a new schema (JSON reads across versions).
+pub(super) const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
+
 #[cfg(test)]
 mod tests {
     use super::*;

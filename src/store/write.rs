@@ -227,7 +227,7 @@ impl<'s, 't> Writer<'s, 't> {
     }
 
     /// True when `id` names a series this view knows: its master, or instances of it.
-    fn is_series(&self, id: &str) -> Result<bool, Fault> {
+    pub(super) fn is_series(&self, id: &str) -> Result<bool, Fault> {
         if self.masters.get((self.view, id))?.is_some() {
             return Ok(true);
         }

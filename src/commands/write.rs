@@ -1,0 +1,635 @@
+//! The commands that change the calendar: `rsvp`, `edit`, `delete`, `new`, and the outbox's
+//! `outbox`, `outbox retry`, `outbox drop`. Each change is written to the outbox before
+//! anything is sent, then sent at once; what the server made of it within `--wait` decides the
+//! exit code (0 applied, 1 refused, 75 still queued: the next sync of any deltacal process
+//! sends it).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use serde_json::{Value, json};
+
+use super::UsageError;
+use crate::config::Config;
+use crate::model::{CachedEvent, Response};
+use crate::store::{Answer, OutboxEntry, OutboxState, PendingChange, SendOutcome, Store};
+use crate::sync::SyncEngine;
+use crate::sync::send::READ_ONLY_SIGN_IN;
+use crate::tz::DisplayZone;
+
+/// Exit code 75: the change is queued, not yet applied (the server could not be reached in
+/// time); the next sync sends it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Queued(pub String);
+
+/// Exit code 1: the change was refused (by the server, or before any request for what the
+/// server would refuse).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
+
+/// `--wait`'s default, in seconds.
+pub const DEFAULT_WAIT_SECS: u64 = 10;
+
+/// The checks every write makes before anything is queued.
+fn writable(config: &Config) -> Result<(), UsageError> {
+    if config.account.read_only {
+        return Err(UsageError(
+            "[account] read_only is set in the config: deltacal does not change the calendar (remove it and run `deltacal login` to allow changes)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The cached event `id` names, as `agenda --json` prints ids.
+fn cached(store: &Store, id: &str) -> anyhow::Result<CachedEvent> {
+    store.find_event(id)?.ok_or_else(|| {
+        UsageError(format!(
+            "no cached event has the id {:?}: `deltacal agenda --json` prints them (run `deltacal sync` first if it is new)",
+            crate::text::line(id)
+        ))
+        .into()
+    })
+}
+
+/// The series' master for `--series`, else the event itself.
+fn target(store: &Store, event: CachedEvent, series: bool) -> anyhow::Result<CachedEvent> {
+    if !series {
+        return Ok(event);
+    }
+    let Some(master) = event.event.series_master_id.clone() else {
+        return Err(UsageError("--series: the event is not part of a series".into()).into());
+    };
+    match store.find_event(&master)? {
+        Some(master) => Ok(master),
+        // Masters are kept apart from the rows (they never show): a bare reference serves.
+        None => {
+            let mut whole = event;
+            whole.event.id = master;
+            whole.event.change_key = None;
+            whole.event.etag = None;
+            Ok(whole)
+        }
+    }
+}
+
+/// Queues `entry`, sends what is due within `wait`, and says what became of it.
+async fn queue_and_send(
+    config: &Arc<Config>,
+    entry: OutboxEntry,
+    what: &str,
+    wait: u64,
+    out: &mut impl std::io::Write,
+) -> anyhow::Result<()> {
+    let engine = SyncEngine::from_config(config.clone())?;
+    let store = engine.store().clone();
+    let id = store.queue(entry)?;
+    if !engine.session().can_write().await {
+        return Err(Refused(format!(
+            "{READ_ONLY_SIGN_IN}; the change is kept in the outbox (id {id}) and sent once you have"
+        ))
+        .into());
+    }
+    let sent = tokio::time::timeout(
+        std::time::Duration::from_secs(wait),
+        engine.send_outbox(),
+    )
+    .await;
+    let Ok(done) = sent else {
+        return Err(Queued(format!(
+            "queued (id {id}): Graph did not answer within {wait} s; the next `deltacal sync` (or the app) sends it"
+        ))
+        .into());
+    };
+    let outcome = done
+        .into_iter()
+        .find(|(sent, _)| *sent == id)
+        .map(|(_, outcome)| outcome);
+    match outcome {
+        Some(SendOutcome::Applied(_)) => {
+            writeln!(out, "{what}")?;
+            Ok(())
+        }
+        Some(SendOutcome::Failed(reason)) => Err(Refused(format!(
+            "refused: {reason} (kept in the outbox as failed, id {id})"
+        ))
+        .into()),
+        Some(SendOutcome::Conflict(reason)) => {
+            Err(Refused(format!("not sent: the event was {reason}").replace(" ID", &format!(" {id}"))).into())
+        }
+        Some(SendOutcome::Retry { reason, .. }) if reason == READ_ONLY_SIGN_IN => Err(Refused(
+            format!("{reason}; the change is kept in the outbox (id {id})"),
+        )
+        .into()),
+        Some(SendOutcome::Retry { reason, .. }) => Err(Queued(format!(
+            "queued (id {id}): {reason}; the next `deltacal sync` (or the app) sends it"
+        ))
+        .into()),
+        None => Err(Queued(format!(
+            "queued (id {id}): not sent now (another deltacal process may be sending it; `deltacal outbox` shows it)"
+        ))
+        .into()),
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// `deltacal rsvp EVENT accept|tentative|decline`.
+pub fn rsvp(
+    config: &Arc<Config>,
+    id: &str,
+    answer: Answer,
+    comment: Option<String>,
+    no_send: bool,
+    series: bool,
+    wait: u64,
+    out: &mut impl std::io::Write,
+) -> anyhow::Result<()> {
+    writable(config)?;
+    if no_send && comment.is_some() {
+        return Err(UsageError(
+            "--comment needs the answer sent: Graph refuses a comment with --no-send".into(),
+        )
+        .into());
+    }
+    let store = Store::open(&config.cache_path())?;
+    let event = target(&store, cached(&store, id)?, series)?;
+    let e = &event.event;
+    if e.is_organizer == Some(true) || e.response == Some(Response::Organizer) {
+        return Err(Refused(format!(
+            "“{}” is your own meeting: the organizer does not answer it",
+            crate::text::line(e.title())
+        ))
+        .into());
+    }
+    if e.cancelled {
+        return Err(Refused(format!(
+            "“{}” is cancelled: there is nothing to answer",
+            crate::text::line(e.title())
+        ))
+        .into());
+    }
+    let what = format!(
+        "{} “{}”.",
+        match answer {
+            Answer::Accept => "Accepted",
+            Answer::Tentative => "Tentatively accepted",
+            Answer::Decline => "Declined",
+        },
+        crate::text::line(e.title())
+    );
+    let now = Utc::now();
+    let entry = OutboxEntry::new(
+        event.view.clone(),
+        Some(e),
+        PendingChange::Answer {
+            answer,
+            comment,
+            send: !no_send,
+        },
+        now,
+        now,
+    );
+    drop(store);
+    runtime()?.block_on(queue_and_send(config, entry, &what, wait, out))
+}
+
+/// What `edit` changes.
+#[derive(Debug, Default, Clone)]
+pub struct Edit {
+    /// A new subject.
+    pub subject: Option<String>,
+    /// A new start (WHEN).
+    pub start: Option<String>,
+    /// A new end (WHEN).
+    pub end: Option<String>,
+    /// Moves start and end by this much (`+30m`, `-1h`, `+1d`).
+    pub move_by: Option<String>,
+    /// A new location.
+    pub location: Option<String>,
+}
+
+/// A WHEN: a DATE form and a time (`tomorrow 10:00`, `fri 9am`), or RFC 3339; a time given
+/// without a zone is in the display zone.
+pub fn parse_when(text: &str, config: &Config, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    let text = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.to_utc());
+    }
+    let today = config.display.zone.date_of(now);
+    let (day, time) = match text.rsplit_once(' ') {
+        Some((day, time)) => (crate::days::parse_day(day, today)?, time),
+        None => (today, text),
+    };
+    let time = super::quick_add::parse_time(time)
+        .ok_or_else(|| format!("{text:?} is not a time: give e.g. `tomorrow 10:00`, `fri 9am` or RFC 3339"))?;
+    let local = NaiveDateTime::new(day, time);
+    Ok(match config.display.zone {
+        DisplayZone::Local => chrono::Local
+            .from_local_datetime(&local)
+            .earliest()
+            .map(|t| t.to_utc())
+            .unwrap_or_else(|| local.and_utc()),
+        DisplayZone::Named(tz) => crate::tz::local_to_utc(local, tz),
+    })
+}
+
+use chrono::TimeZone as _;
+
+/// Graph's `{dateTime, timeZone}` of an instant, in the display zone's name (UTC when the
+/// display zone is the system's, whose name deltacal does not know).
+pub fn graph_time(t: DateTime<Utc>, zone: &DisplayZone) -> Value {
+    match zone {
+        DisplayZone::Named(tz) => json!({
+            "dateTime": t.with_timezone(tz).naive_local().format("%Y-%m-%dT%H:%M:%S").to_string(),
+            "timeZone": tz.name(),
+        }),
+        DisplayZone::Local => json!({
+            "dateTime": t.naive_utc().format("%Y-%m-%dT%H:%M:%S").to_string(),
+            "timeZone": "UTC",
+        }),
+    }
+}
+
+/// `deltacal edit EVENT`: only the fields given are sent.
+pub fn edit(
+    config: &Arc<Config>,
+    id: &str,
+    edit: Edit,
+    series: bool,
+    dry_run: bool,
+    wait: u64,
+    out: &mut impl std::io::Write,
+) -> anyhow::Result<()> {
+    writable(config)?;
+    let store = Store::open(&config.cache_path())?;
+    let event = target(&store, cached(&store, id)?, series)?;
+    let now = Utc::now();
+    let mut fields = serde_json::Map::new();
+    if let Some(s) = &edit.subject {
+        fields.insert("subject".into(), json!(s));
+    }
+    if let Some(l) = &edit.location {
+        fields.insert("location".into(), json!({"displayName": l}));
+    }
+    let span = event.event.span();
+    let when = |t: &str, flag: &str| {
+        parse_when(t, config, now).map_err(|e| UsageError(format!("{flag}: {e}")))
+    };
+    let mut start = edit.start.as_deref().map(|t| when(t, "--start")).transpose()?;
+    let mut end = edit.end.as_deref().map(|t| when(t, "--end")).transpose()?;
+    if let Some(by) = &edit.move_by {
+        let shift = super::quick_add::parse_shift(by).ok_or_else(|| {
+            UsageError(format!("--move: {by:?} is not a shift: give e.g. +30m, -1h, +1d"))
+        })?;
+        let (a, b) = span.ok_or_else(|| UsageError("--move: the event has no times".into()))?;
+        start = Some(start.unwrap_or(a) + shift);
+        end = Some(end.unwrap_or(b) + shift);
+    }
+    // A new start alone keeps the length.
+    if let (Some(s), None, Some((a, b))) = (start, end, span) {
+        end = Some(s + (b - a));
+    }
+    if let (Some(s), Some(e)) = (start.or(span.map(|x| x.0)), end.or(span.map(|x| x.1)))
+        && e < s
+    {
+        return Err(UsageError("the end would be before the start".into()).into());
+    }
+    if let Some(s) = start {
+        fields.insert("start".into(), graph_time(s, &config.display.zone));
+    }
+    if let Some(e) = end {
+        fields.insert("end".into(), graph_time(e, &config.display.zone));
+    }
+    if fields.is_empty() {
+        return Err(UsageError(
+            "nothing to change: give --subject, --start, --end, --move or --location".into(),
+        )
+        .into());
+    }
+    let fields = Value::Object(fields);
+    if dry_run {
+        writeln!(out, "{}", serde_json::to_string_pretty(&fields)?)?;
+        return Ok(());
+    }
+    let what = format!("Changed “{}”.", crate::text::line(event.event.title()));
+    let entry = OutboxEntry::new(
+        event.view.clone(),
+        Some(&event.event),
+        PendingChange::Update { fields },
+        now,
+        now,
+    );
+    drop(store);
+    runtime()?.block_on(queue_and_send(config, entry, &what, wait, out))
+}
+
+/// `deltacal delete EVENT`: a meeting the user organizes with other attendees is cancelled
+/// for them (with the comment), and only with `--yes`.
+pub fn delete(
+    config: &Arc<Config>,
+    id: &str,
+    series: bool,
+    comment: Option<String>,
+    yes: bool,
+    wait: u64,
+    out: &mut impl std::io::Write,
+) -> anyhow::Result<()> {
+    writable(config)?;
+    let store = Store::open(&config.cache_path())?;
+    let event = target(&store, cached(&store, id)?, series)?;
+    let e = &event.event;
+    let others = e
+        .attendees
+        .iter()
+        .filter(|a| {
+            e.organizer
+                .as_ref()
+                .is_none_or(|o| o.address != a.person.address)
+        })
+        .count();
+    let organizer = e.is_organizer == Some(true);
+    let change = if organizer && others > 0 {
+        if !yes {
+            return Err(UsageError(format!(
+                "“{}” has {others} other attendee(s): deleting it cancels it for them; add --yes (and --comment to tell them why)",
+                crate::text::line(e.title())
+            ))
+            .into());
+        }
+        PendingChange::Cancel { comment }
+    } else {
+        PendingChange::Delete
+    };
+    let what = match change {
+        PendingChange::Cancel { .. } => format!(
+            "Cancelled “{}” for {others} attendee(s).",
+            crate::text::line(e.title())
+        ),
+        _ => format!("Deleted “{}”.", crate::text::line(e.title())),
+    };
+    let now = Utc::now();
+    let entry = OutboxEntry::new(event.view.clone(), Some(e), change, now, now);
+    drop(store);
+    runtime()?.block_on(queue_and_send(config, entry, &what, wait, out))
+}
+
+/// What `new` makes, from the quick-add text and the flags.
+#[derive(Debug, Default, Clone)]
+pub struct NewEvent {
+    /// The quick-add text.
+    pub text: Vec<String>,
+    /// `--start`.
+    pub start: Option<String>,
+    /// `--end`.
+    pub end: Option<String>,
+    /// `--all-day`.
+    pub all_day: bool,
+    /// `--location`.
+    pub location: Option<String>,
+    /// `--attendee`, repeated.
+    pub attendees: Vec<String>,
+    /// `--teams`.
+    pub teams: bool,
+    /// `--body`.
+    pub body: Option<String>,
+    /// `--calendar`.
+    pub calendar: Option<String>,
+}
+
+/// `deltacal new TEXT...`: the event the text and flags describe.
+pub fn new(
+    config: &Arc<Config>,
+    new: NewEvent,
+    dry_run: bool,
+    json_out: bool,
+    wait: u64,
+    out: &mut impl std::io::Write,
+) -> anyhow::Result<()> {
+    writable(config)?;
+    let now = Utc::now();
+    let today = config.display.zone.date_of(now);
+    let text = new.text.join(" ");
+    let mut parsed = if text.trim().is_empty() {
+        super::quick_add::QuickAdd::default()
+    } else {
+        super::quick_add::parse(&text, today).map_err(UsageError)?
+    };
+    let subject = parsed.subject.take().unwrap_or_default();
+    if subject.trim().is_empty() {
+        return Err(UsageError("the event needs a subject".into()).into());
+    }
+    let cal = match &new.calendar {
+        Some(name) => config
+            .find_calendar(name)
+            .map_err(|e| UsageError(format!("--calendar: {e}")))?
+            .clone(),
+        None => config.calendars[0].clone(),
+    };
+    let zone = &config.display.zone;
+    let at = |t: &str, flag: &str| parse_when(t, config, now).map_err(|e| UsageError(format!("{flag}: {e}")));
+    let all_day = new.all_day || parsed.all_day;
+    let mut event = json!({"subject": subject, "transactionId": uuid(), "isAllDay": all_day});
+    if all_day {
+        let day = match &new.start {
+            Some(t) => crate::days::parse_day(t, today).map_err(|e| UsageError(format!("--start: {e}")))?,
+            None => parsed.day.unwrap_or(today),
+        };
+        let midnight = |d: chrono::NaiveDate| json!({"dateTime": format!("{d}T00:00:00"), "timeZone": "UTC"});
+        event["start"] = midnight(day);
+        event["end"] = midnight(day + Duration::days(1));
+    } else {
+        let start = match (&new.start, parsed.start) {
+            (Some(t), _) => at(t, "--start")?,
+            (None, Some(time)) => {
+                let day = parsed.day.unwrap_or(today);
+                parse_when(&format!("{day} {}", time.format("%H:%M")), config, now).map_err(UsageError)?
+            }
+            (None, None) => {
+                return Err(UsageError(
+                    "when? give a time (`tomorrow 10:00 Standup`), `all day`, or --start".into(),
+                )
+                .into());
+            }
+        };
+        let end = match (&new.end, parsed.end, parsed.duration) {
+            (Some(t), _, _) => at(t, "--end")?,
+            (None, Some(time), _) => {
+                let day = zone.date_of(start);
+                parse_when(&format!("{day} {}", time.format("%H:%M")), config, now).map_err(UsageError)?
+            }
+            (None, None, Some(d)) => start + d,
+            (None, None, None) => start + Duration::minutes(config.writes.default_minutes.into()),
+        };
+        if end < start {
+            return Err(UsageError("the end is before the start".into()).into());
+        }
+        event["start"] = graph_time(start, zone);
+        event["end"] = graph_time(end, zone);
+    }
+    if let Some(l) = new.location.or(parsed.location) {
+        event["location"] = json!({"displayName": l});
+    }
+    let attendees: Vec<Value> = parsed
+        .attendees
+        .iter()
+        .chain(&new.attendees)
+        .map(|a| json!({"emailAddress": {"address": a}, "type": "required"}))
+        .collect();
+    if !attendees.is_empty() {
+        event["attendees"] = json!(attendees);
+    }
+    if new.teams {
+        event["isOnlineMeeting"] = json!(true);
+        event["onlineMeetingProvider"] = json!("teamsForBusiness");
+    }
+    if let Some(body) = new.body {
+        event["body"] = json!({"contentType": "text", "content": body});
+    }
+    if dry_run {
+        writeln!(out, "{}", serde_json::to_string_pretty(&event)?)?;
+        return Ok(());
+    }
+    let what = if json_out {
+        String::new()
+    } else {
+        format!("Added “{}”.", crate::text::line(&subject))
+    };
+    let entry = OutboxEntry::new(
+        cal.key.clone(),
+        None,
+        PendingChange::Create {
+            calendar: cal.graph_id.clone(),
+            event,
+        },
+        now,
+        now,
+    );
+    runtime()?.block_on(queue_and_send(config, entry, &what, wait, out))
+}
+
+/// A random UUID (version 4) for a create's `transactionId`.
+fn uuid() -> String {
+    let b: [u8; 16] = rand::random();
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
+        u16::from_be_bytes([b[4], b[5]]),
+        u16::from_be_bytes([b[6], b[7]]) & 0x0fff,
+        (u16::from_be_bytes([b[8], b[9]]) & 0x3fff) | 0x8000,
+        u64::from_be_bytes([0, 0, b[10], b[11], b[12], b[13], b[14], b[15]])
+    )
+}
+
+/// `deltacal outbox`: the changes not yet applied.
+pub fn list(config: &Config, json_out: bool, out: &mut impl std::io::Write) -> anyhow::Result<()> {
+    super::check_data_dir(config)?;
+    let entries = match Store::open_for_reading(&config.cache_path()) {
+        Ok(store) => store.outbox()?,
+        Err(_) => Vec::new(),
+    };
+    if json_out {
+        let items: Vec<Value> = entries.iter().map(entry_json).collect();
+        writeln!(out, "{}", serde_json::to_string_pretty(&items)?)?;
+        return Ok(());
+    }
+    if entries.is_empty() {
+        writeln!(out, "Nothing waits to be sent.")?;
+    }
+    for e in &entries {
+        writeln!(
+            out,
+            "{:>4}  {:<9} {:<8} {}{}",
+            e.id,
+            e.change.word(),
+            e.state.word(),
+            e.event.as_ref().map_or_else(|| e.local_id(), |id| id.to_string()),
+            e.error
+                .as_deref()
+                .map(|r| format!("  ({})", crate::text::line(r)))
+                .unwrap_or_default()
+        )?;
+    }
+    Ok(())
+}
+
+/// An outbox entry as `outbox --json` prints it.
+pub fn entry_json(e: &OutboxEntry) -> Value {
+    json!({
+        "id": e.id,
+        "change": e.change.word(),
+        "event": e.event.as_ref().map(|id| id.to_string()).unwrap_or_else(|| e.local_id()),
+        "calendar": e.view.to_string(),
+        "state": e.state.word(),
+        "tries": e.tries,
+        "error": e.error.as_deref().map(|r| crate::text::line(r).into_owned()),
+        "queued_at": e.queued_at,
+    })
+}
+
+/// `deltacal outbox retry [ID] [--force]`: sends again (every failed or conflicting change
+/// without an id).
+pub fn retry(
+    config: &Arc<Config>,
+    id: Option<u64>,
+    force: bool,
+    wait: u64,
+    out: &mut impl std::io::Write,
+) -> anyhow::Result<()> {
+    writable(config)?;
+    let store = Store::open(&config.cache_path())?;
+    let now = Utc::now();
+    let ids: Vec<u64> = match id {
+        Some(id) => vec![id],
+        None => store
+            .outbox()?
+            .into_iter()
+            .filter(|e| matches!(e.state, OutboxState::Failed | OutboxState::Conflict))
+            .map(|e| e.id)
+            .collect(),
+    };
+    for id in &ids {
+        if !store.retry_change(*id, force, now)? {
+            return Err(UsageError(format!("the outbox has no change {id}")).into());
+        }
+    }
+    drop(store);
+    let engine = SyncEngine::from_config(config.clone())?;
+    let done = runtime()?.block_on(async {
+        tokio::time::timeout(std::time::Duration::from_secs(wait), engine.send_outbox()).await
+    });
+    let done = done.unwrap_or_default();
+    let mut left = 0;
+    for id in &ids {
+        match done.iter().find(|(sent, _)| sent == id).map(|(_, o)| o) {
+            Some(SendOutcome::Applied(_)) => writeln!(out, "{id}: applied")?,
+            Some(SendOutcome::Failed(r) | SendOutcome::Conflict(r)) => {
+                left += 1;
+                writeln!(out, "{id}: {}", crate::text::line(r))?;
+            }
+            _ => {
+                left += 1;
+                writeln!(out, "{id}: still queued")?;
+            }
+        }
+    }
+    if left > 0 {
+        return Err(Queued(format!("{left} change(s) not applied")).into());
+    }
+    Ok(())
+}
+
+/// `deltacal outbox drop ID`: gives a change up; the cache shows the server's version.
+pub fn drop_change(config: &Config, id: u64, out: &mut impl std::io::Write) -> anyhow::Result<()> {
+    let store = Store::open(&config.cache_path())?;
+    if !store.drop_change(id)? {
+        return Err(UsageError(format!("the outbox has no change {id}")).into());
+    }
+    writeln!(out, "Dropped change {id}.")?;
+    Ok(())
+}

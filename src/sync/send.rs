@@ -1,0 +1,254 @@
+//! Sends the outbox: each change due is claimed (one sender per change across processes),
+//! checked against the server's version of its event, sent, and what the server answered is
+//! written to the cache in the transaction that takes the change out of the outbox.
+//!
+//! A change is applied once: a create carries the `transactionId` made when it was queued, so
+//! a retry after a lost answer returns the event already made; an update, delete or answer is
+//! sent with `If-Match` and only when the server's `changeKey` is still the one the user saw,
+//! and a 412 after a lost answer is told from someone else's change by reading the event back.
+
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use serde_json::{Value, json};
+
+use crate::graph::client::{GraphClient, GraphError, Write, Written};
+use crate::model::Event;
+use crate::store::{OutboxEntry, PendingChange, SendOutcome, Store, StoreError};
+
+/// How long a sender holds a change it claimed; one that dies lets it go after this.
+const LEASE: Duration = Duration::seconds(120);
+
+/// What a token without the write scope is told.
+pub const READ_ONLY_SIGN_IN: &str =
+    "this sign-in can only read your calendar: run `deltacal login` to allow changes";
+
+/// What a conflict is told.
+pub const CONFLICT: &str = "changed by someone else since you saw it: `deltacal outbox retry --force ID` sends yours over it, `deltacal outbox drop ID` keeps theirs";
+
+/// Sends every change due now; returns the ids sent and what became of each.
+pub async fn send_due(
+    store: &Arc<Store>,
+    graph: &GraphClient,
+) -> Result<Vec<(u64, SendOutcome)>, StoreError> {
+    let claimed = {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || store.claim_due(Utc::now(), LEASE))
+            .await
+            .map_err(|e| StoreError::Io {
+                path: Default::default(),
+                cause: e.to_string(),
+            })??
+    };
+    let mut done = Vec::new();
+    for entry in claimed {
+        let outcome = send_one(graph, &entry).await;
+        let (store, id, recorded) = (store.clone(), entry.id, outcome.clone());
+        tokio::task::spawn_blocking(move || store.finish_send(id, recorded))
+            .await
+            .map_err(|e| StoreError::Io {
+                path: Default::default(),
+                cause: e.to_string(),
+            })??;
+        done.push((entry.id, outcome));
+    }
+    Ok(done)
+}
+
+/// The request a change makes.
+pub fn request_of(entry: &OutboxEntry, if_match: Option<String>) -> Write {
+    let id = entry.event.as_ref().map(|e| e.to_string()).unwrap_or_default();
+    let event_path = |tail: Option<&str>| {
+        let mut path = vec!["me".to_owned(), "events".to_owned(), id.clone()];
+        path.extend(tail.map(str::to_owned));
+        path
+    };
+    let (method, path, body) = match &entry.change {
+        PendingChange::Create { calendar, event } => {
+            let path = match calendar {
+                Some(cal) => vec!["me".into(), "calendars".into(), cal.clone(), "events".into()],
+                None => vec!["me".into(), "events".into()],
+            };
+            (reqwest::Method::POST, path, Some(event.clone()))
+        }
+        PendingChange::Update { fields } => {
+            (reqwest::Method::PATCH, event_path(None), Some(fields.clone()))
+        }
+        PendingChange::Delete => (reqwest::Method::DELETE, event_path(None), None),
+        PendingChange::Cancel { comment } => (
+            reqwest::Method::POST,
+            event_path(Some("cancel")),
+            Some(json!({"comment": comment.clone().unwrap_or_default()})),
+        ),
+        PendingChange::Answer {
+            answer,
+            comment,
+            send,
+        } => {
+            let tail = match answer {
+                crate::store::Answer::Accept => "accept",
+                crate::store::Answer::Tentative => "tentativelyAccept",
+                crate::store::Answer::Decline => "decline",
+            };
+            let mut body = json!({"sendResponse": send});
+            // Graph refuses a comment, even an empty one, without sending: none is sent then.
+            if let Some(c) = comment.as_deref().filter(|_| *send) {
+                body["comment"] = json!(c);
+            }
+            (reqwest::Method::POST, event_path(Some(tail)), Some(body))
+        }
+    };
+    let if_match = match &entry.change {
+        PendingChange::Create { .. } => None,
+        _ => if_match,
+    };
+    Write {
+        method,
+        path,
+        body,
+        if_match,
+    }
+}
+
+/// Whether the server's event already shows the change (a try whose answer was lost applied
+/// it): every field an update sent has the value sent; an answer is the user's response.
+fn shows(entry: &OutboxEntry, current: &Value) -> bool {
+    match &entry.change {
+        PendingChange::Update { fields } => fields
+            .as_object()
+            .is_some_and(|f| f.iter().all(|(k, v)| same_value(&current[k], v))),
+        PendingChange::Answer { answer, .. } => {
+            let want = match answer {
+                crate::store::Answer::Accept => "accepted",
+                crate::store::Answer::Tentative => "tentativelyAccepted",
+                crate::store::Answer::Decline => "declined",
+            };
+            current["responseStatus"]["response"] == want
+        }
+        _ => false,
+    }
+}
+
+/// Graph writes times back in its own form (`2026-12-09T10:00:00.0000000`): a time sent is the
+/// same as one read back when they name the same instant in the same zone.
+fn same_value(server: &Value, sent: &Value) -> bool {
+    if server == sent {
+        return true;
+    }
+    let time = |v: &Value| {
+        let text = v["dateTime"].as_str()?;
+        let zone = v["timeZone"].as_str().unwrap_or("UTC");
+        crate::model::EventTime::from_parts(text, zone, false).map(|t| t.instant())
+    };
+    matches!((time(server), time(sent)), (Some(a), Some(b)) if a == b)
+}
+
+async fn send_one(graph: &GraphClient, entry: &OutboxEntry) -> SendOutcome {
+    match try_send(graph, entry).await {
+        Ok(outcome) => outcome,
+        Err(e) => retry_or_fail(entry, e),
+    }
+}
+
+/// A failure that may pass is tried again later, with a growing wait; one the server meant is
+/// a refusal.
+fn retry_or_fail(entry: &OutboxEntry, e: GraphError) -> SendOutcome {
+    let line = crate::text::bounded(&e.to_string(), 300);
+    match e {
+        GraphError::BadRequest { code, message } => SendOutcome::Failed(crate::text::bounded(
+            &format!("{code}: {message}"),
+            300,
+        )),
+        GraphError::Forbidden { .. } => SendOutcome::Retry {
+            reason: READ_ONLY_SIGN_IN.into(),
+            retry_at: Utc::now() + Duration::minutes(5),
+        },
+        GraphError::Http { status, .. } if (400..500).contains(&status) => {
+            SendOutcome::Failed(line)
+        }
+        _ => {
+            let wait = Duration::seconds(30 * 2_i64.pow(entry.tries.min(6)));
+            SendOutcome::Retry {
+                reason: line,
+                retry_at: Utc::now() + wait.min(Duration::minutes(30)),
+            }
+        }
+    }
+}
+
+async fn try_send(graph: &GraphClient, entry: &OutboxEntry) -> Result<SendOutcome, GraphError> {
+    let create = matches!(entry.change, PendingChange::Create { .. });
+    // Before anything else: the event as the server has it now.
+    let mut if_match = entry.base_etag.clone();
+    if !create {
+        let id = entry.event.as_ref().map(|e| e.to_string()).unwrap_or_default();
+        match graph.get_event_json(&id).await? {
+            None => {
+                return Ok(match entry.change {
+                    PendingChange::Delete | PendingChange::Cancel { .. } => {
+                        SendOutcome::Applied(None)
+                    }
+                    _ => SendOutcome::Failed("the event is no longer on the server".into()),
+                });
+            }
+            Some(current) => {
+                let key = current["changeKey"].as_str();
+                let moved_on = entry.base_change_key.is_some() && key != entry.base_change_key.as_deref();
+                if moved_on && shows(entry, &current) {
+                    return Ok(SendOutcome::Applied(event_of(&current).map(Box::new)));
+                }
+                if moved_on && !entry.force {
+                    return Ok(SendOutcome::Conflict(CONFLICT.into()));
+                }
+                if entry.force {
+                    if_match = current["@odata.etag"].as_str().map(str::to_owned);
+                }
+            }
+        }
+    }
+    let write = request_of(entry, if_match);
+    match graph.write(&write).await {
+        Ok(Written::Done(event)) => {
+            let event = match (&entry.change, event) {
+                (_, Some(event)) => Some(event),
+                // 202 and 204 have no body: an answer's event is read back.
+                (PendingChange::Answer { .. }, None) => {
+                    let id = entry.event.as_ref().map(|e| e.to_string()).unwrap_or_default();
+                    graph
+                        .get_event_json(&id)
+                        .await
+                        .ok()
+                        .flatten()
+                        .and_then(|v| event_of(&v))
+                        .map(Box::new)
+                }
+                _ => None,
+            };
+            Ok(SendOutcome::Applied(event))
+        }
+        Ok(Written::NotFound) => Ok(match entry.change {
+            PendingChange::Delete | PendingChange::Cancel { .. } => SendOutcome::Applied(None),
+            _ => SendOutcome::Failed("the event is no longer on the server".into()),
+        }),
+        Err(GraphError::Http {
+            status: 412 | 409, ..
+        }) => {
+            // Ours, whose answer was lost before, or someone else's: the event tells.
+            let id = entry.event.as_ref().map(|e| e.to_string()).unwrap_or_default();
+            match graph.get_event_json(&id).await? {
+                Some(current) if shows(entry, &current) => {
+                    Ok(SendOutcome::Applied(event_of(&current).map(Box::new)))
+                }
+                _ => Ok(SendOutcome::Conflict(CONFLICT.into())),
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn event_of(json: &Value) -> Option<Event> {
+    match crate::model::Change::from_raw(&json.to_string()) {
+        Ok(crate::model::Change::Upsert { event }) => Some(*event),
+        _ => None,
+    }
+}
