@@ -134,8 +134,7 @@ impl<'a> AgendaItem<'a> {
             series_master_id: e.series_master_id.as_deref(),
             event_type: e.kind.as_ref().map(EventKind::as_graph),
             response: e.response.as_ref().map(Response::as_graph),
-            is_organizer: e.is_organizer == Some(true)
-                || e.response == Some(Response::Organizer),
+            is_organizer: e.is_organizer == Some(true) || e.response == Some(Response::Organizer),
             change_key: e.change_key.as_deref(),
             pending: None,
         }

@@ -4,9 +4,7 @@ use oauth2::{Scope, StandardDeviceAuthorizationResponse};
 use serde::Deserialize;
 
 use super::http::OAuthHttp;
-use super::session::{
-    AuthError, IdentityClient, device_flow_blocked, request_failure, token_set,
-};
+use super::session::{AuthError, IdentityClient, device_flow_blocked, request_failure, token_set};
 use super::tokens::TokenSet;
 use crate::config::Config;
 

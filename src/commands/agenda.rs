@@ -151,7 +151,9 @@ pub fn write_marked(
         for (i, c) in events.iter().enumerate() {
             out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
             let mut item = AgendaItem::new(config, &c.view, &c.event);
-            item.pending = marks.get(c.event.id.as_str()).map(crate::json::pending_json);
+            item.pending = marks
+                .get(c.event.id.as_str())
+                .map(crate::json::pending_json);
             serde_json::to_writer(&mut *out, &item)?;
         }
         return out.write_all(if events.is_empty() { b"]\n" } else { b"\n]\n" });

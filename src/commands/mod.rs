@@ -6,10 +6,10 @@ pub mod config_init;
 pub mod export;
 pub mod format;
 pub mod next;
+pub mod quick_add;
 pub mod remind;
 pub mod status;
 pub mod sync;
-pub mod quick_add;
 pub mod write;
 
 use crate::config::Config;

@@ -92,7 +92,9 @@ pub fn parse(text: &str, today: NaiveDate) -> Result<QuickAdd, String> {
     // The attendees: ` with ` followed only by addresses, at the end.
     if let Some(at) = words.iter().rposition(|w| w.eq_ignore_ascii_case("with"))
         && at + 1 < words.len()
-        && words[at + 1..].iter().all(|w| w.contains('@') && w.len() > 2)
+        && words[at + 1..]
+            .iter()
+            .all(|w| w.contains('@') && w.len() > 2)
     {
         q.attendees = words[at + 1..]
             .iter()
@@ -117,7 +119,9 @@ pub fn parse(text: &str, today: NaiveDate) -> Result<QuickAdd, String> {
         i = 1;
     }
     if words.get(i).is_some_and(|w| w.eq_ignore_ascii_case("all"))
-        && words.get(i + 1).is_some_and(|w| w.eq_ignore_ascii_case("day"))
+        && words
+            .get(i + 1)
+            .is_some_and(|w| w.eq_ignore_ascii_case("day"))
     {
         q.all_day = true;
         i += 2;

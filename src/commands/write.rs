@@ -91,12 +91,10 @@ async fn queue_and_send(
         ))
         .into());
     }
-    let sent = tokio::time::timeout(
-        std::time::Duration::from_secs(wait),
-        engine.send_outbox(),
-    )
-    .await;
+    let sent =
+        tokio::time::timeout(std::time::Duration::from_secs(wait), engine.send_outbox()).await;
     let Ok(done) = sent else {
+        store.release(id)?;
         return Err(Queued(format!(
             "queued (id {id}): Graph did not answer within {wait} s; the next `deltacal sync` (or the app) sends it"
         ))
@@ -216,7 +214,11 @@ pub struct Edit {
 
 /// A WHEN: a DATE form and a time (`tomorrow 10:00`, `fri 9am`), or RFC 3339; a time given
 /// without a zone is in the display zone.
-pub fn parse_when(text: &str, config: &Config, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+pub fn parse_when(
+    text: &str,
+    config: &Config,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, String> {
     let text = text.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.to_utc());
@@ -226,8 +228,9 @@ pub fn parse_when(text: &str, config: &Config, now: DateTime<Utc>) -> Result<Dat
         Some((day, time)) => (crate::days::parse_day(day, today)?, time),
         None => (today, text),
     };
-    let time = super::quick_add::parse_time(time)
-        .ok_or_else(|| format!("{text:?} is not a time: give e.g. `tomorrow 10:00`, `fri 9am` or RFC 3339"))?;
+    let time = super::quick_add::parse_time(time).ok_or_else(|| {
+        format!("{text:?} is not a time: give e.g. `tomorrow 10:00`, `fri 9am` or RFC 3339")
+    })?;
     let local = NaiveDateTime::new(day, time);
     Ok(match config.display.zone {
         DisplayZone::Local => chrono::Local
@@ -281,11 +284,17 @@ pub fn edit(
     let when = |t: &str, flag: &str| {
         parse_when(t, config, now).map_err(|e| UsageError(format!("{flag}: {e}")))
     };
-    let mut start = edit.start.as_deref().map(|t| when(t, "--start")).transpose()?;
+    let mut start = edit
+        .start
+        .as_deref()
+        .map(|t| when(t, "--start"))
+        .transpose()?;
     let mut end = edit.end.as_deref().map(|t| when(t, "--end")).transpose()?;
     if let Some(by) = &edit.move_by {
         let shift = super::quick_add::parse_shift(by).ok_or_else(|| {
-            UsageError(format!("--move: {by:?} is not a shift: give e.g. +30m, -1h, +1d"))
+            UsageError(format!(
+                "--move: {by:?} is not a shift: give e.g. +30m, -1h, +1d"
+            ))
         })?;
         let (a, b) = span.ok_or_else(|| UsageError("--move: the event has no times".into()))?;
         start = Some(start.unwrap_or(a) + shift);
@@ -432,15 +441,20 @@ pub fn new(
         None => config.calendars[0].clone(),
     };
     let zone = &config.display.zone;
-    let at = |t: &str, flag: &str| parse_when(t, config, now).map_err(|e| UsageError(format!("{flag}: {e}")));
+    let at = |t: &str, flag: &str| {
+        parse_when(t, config, now).map_err(|e| UsageError(format!("{flag}: {e}")))
+    };
     let all_day = new.all_day || parsed.all_day;
     let mut event = json!({"subject": subject, "transactionId": uuid(), "isAllDay": all_day});
     if all_day {
         let day = match &new.start {
-            Some(t) => crate::days::parse_day(t, today).map_err(|e| UsageError(format!("--start: {e}")))?,
+            Some(t) => {
+                crate::days::parse_day(t, today).map_err(|e| UsageError(format!("--start: {e}")))?
+            }
             None => parsed.day.unwrap_or(today),
         };
-        let midnight = |d: chrono::NaiveDate| json!({"dateTime": format!("{d}T00:00:00"), "timeZone": "UTC"});
+        let midnight =
+            |d: chrono::NaiveDate| json!({"dateTime": format!("{d}T00:00:00"), "timeZone": "UTC"});
         event["start"] = midnight(day);
         event["end"] = midnight(day + Duration::days(1));
     } else {
@@ -448,7 +462,8 @@ pub fn new(
             (Some(t), _) => at(t, "--start")?,
             (None, Some(time)) => {
                 let day = parsed.day.unwrap_or(today);
-                parse_when(&format!("{day} {}", time.format("%H:%M")), config, now).map_err(UsageError)?
+                parse_when(&format!("{day} {}", time.format("%H:%M")), config, now)
+                    .map_err(UsageError)?
             }
             (None, None) => {
                 return Err(UsageError(
@@ -461,7 +476,8 @@ pub fn new(
             (Some(t), _, _) => at(t, "--end")?,
             (None, Some(time), _) => {
                 let day = zone.date_of(start);
-                parse_when(&format!("{day} {}", time.format("%H:%M")), config, now).map_err(UsageError)?
+                parse_when(&format!("{day} {}", time.format("%H:%M")), config, now)
+                    .map_err(UsageError)?
             }
             (None, None, Some(d)) => start + d,
             (None, None, None) => start + Duration::minutes(config.writes.default_minutes.into()),
@@ -548,7 +564,9 @@ pub fn list(config: &Config, json_out: bool, out: &mut impl std::io::Write) -> a
             e.id,
             e.change.word(),
             e.state.word(),
-            e.event.as_ref().map_or_else(|| e.local_id(), |id| id.to_string()),
+            e.event
+                .as_ref()
+                .map_or_else(|| e.local_id(), |id| id.to_string()),
             e.error
                 .as_deref()
                 .map(|r| format!("  ({})", crate::text::line(r)))

@@ -1033,10 +1033,7 @@ impl Store {
                 };
                 let event = self.decode(id, row.value().record)?;
                 if let Some(event) = Masters::default().shown(self, &masters, &view, event)? {
-                    return Ok(Some(CachedEvent {
-                        view,
-                        event,
-                    }));
+                    return Ok(Some(CachedEvent { view, event }));
                 }
             }
             Ok(None)

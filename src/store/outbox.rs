@@ -204,7 +204,8 @@ impl Store {
                 let mut table = txn.open_table(OUTBOX)?;
                 let id = table.last()?.map_or(0, |(k, _)| k.value()) + 1;
                 entry.id = id;
-                let bytes = serde_json::to_vec(&entry).map_err(|e| Fault::unwritable("a change", e))?;
+                let bytes =
+                    serde_json::to_vec(&entry).map_err(|e| Fault::unwritable("a change", e))?;
                 table.insert(id, bytes.as_slice())?;
                 id
             };
@@ -338,6 +339,27 @@ impl Store {
         })
     }
 
+    /// Lets go of a change this process claimed and will not finish (it gives up waiting):
+    /// queued again at once, for the next sender of any process, rather than held until its
+    /// lease runs out. Its send may have reached the server: the next one tells (see the
+    /// sender), so it is still applied once.
+    pub fn release(&self, id: u64) -> Result<(), StoreError> {
+        self.run(|| {
+            let txn = self.write()?;
+            {
+                let mut table = txn.open_table(OUTBOX)?;
+                let found = table.get(id)?.map(|v| decode(v.value())).transpose()?;
+                if let Some(mut entry) = found.filter(|e| e.state == OutboxState::Sending) {
+                    entry.state = OutboxState::Queued;
+                    entry.lease_until = None;
+                    put(&mut table, &entry)?;
+                }
+            }
+            txn.commit()?;
+            Ok(())
+        })
+    }
+
     /// Gives a change up: it leaves the outbox, and the views show the server's version.
     /// False when there is no such change.
     pub fn drop_change(&self, id: u64) -> Result<bool, StoreError> {
@@ -346,7 +368,10 @@ impl Store {
             let view = {
                 let mut table = txn.open_table(OUTBOX)?;
                 let removed = table.remove(id)?;
-                removed.map(|v| decode(v.value())).transpose()?.map(|e| e.view)
+                removed
+                    .map(|v| decode(v.value()))
+                    .transpose()?
+                    .map(|e| e.view)
             };
             if let Some(view) = &view {
                 self.note_change(&txn, view, None, false)?;
@@ -358,7 +383,12 @@ impl Store {
 
     /// Queues a failed or conflicting change again, now; `force` sends it over the server's
     /// version. False when there is no such change.
-    pub fn retry_change(&self, id: u64, force: bool, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    pub fn retry_change(
+        &self,
+        id: u64,
+        force: bool,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         self.run(|| {
             let txn = self.write()?;
             let found = {
@@ -385,13 +415,11 @@ impl Store {
 /// A change as the outbox keeps it. One that does not read is reported, never taken for a
 /// damaged cache: that would move the file aside, and the user's changes with it.
 fn decode(bytes: &[u8]) -> Result<OutboxEntry, Fault> {
-    serde_json::from_slice(bytes).map_err(|e| Fault::Unwritable(format!("a change in the outbox does not read: {e}")))
+    serde_json::from_slice(bytes)
+        .map_err(|e| Fault::Unwritable(format!("a change in the outbox does not read: {e}")))
 }
 
-fn put(
-    table: &mut redb::Table<'_, u64, &'static [u8]>,
-    entry: &OutboxEntry,
-) -> Result<(), Fault> {
+fn put(table: &mut redb::Table<'_, u64, &'static [u8]>, entry: &OutboxEntry) -> Result<(), Fault> {
     let bytes = serde_json::to_vec(entry).map_err(|e| Fault::unwritable("a change", e))?;
     table.insert(entry.id, bytes.as_slice())?;
     Ok(())
@@ -457,11 +485,14 @@ pub fn overlay(
                             e.location = Some(l.to_owned());
                         }
                         let all_day = e.all_day;
-                        if let Some(t) = crate::model::EventTime::from_graph(&fields["start"], all_day)
+                        if let Some(t) =
+                            crate::model::EventTime::from_graph(&fields["start"], all_day)
                         {
                             e.start = Some(t);
                         }
-                        if let Some(t) = crate::model::EventTime::from_graph(&fields["end"], all_day) {
+                        if let Some(t) =
+                            crate::model::EventTime::from_graph(&fields["end"], all_day)
+                        {
                             e.end = Some(t);
                         }
                     }

@@ -57,7 +57,11 @@ pub async fn send_due(
 
 /// The request a change makes.
 pub fn request_of(entry: &OutboxEntry, if_match: Option<String>) -> Write {
-    let id = entry.event.as_ref().map(|e| e.to_string()).unwrap_or_default();
+    let id = entry
+        .event
+        .as_ref()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
     let event_path = |tail: Option<&str>| {
         let mut path = vec!["me".to_owned(), "events".to_owned(), id.clone()];
         path.extend(tail.map(str::to_owned));
@@ -66,14 +70,21 @@ pub fn request_of(entry: &OutboxEntry, if_match: Option<String>) -> Write {
     let (method, path, body) = match &entry.change {
         PendingChange::Create { calendar, event } => {
             let path = match calendar {
-                Some(cal) => vec!["me".into(), "calendars".into(), cal.clone(), "events".into()],
+                Some(cal) => vec![
+                    "me".into(),
+                    "calendars".into(),
+                    cal.clone(),
+                    "events".into(),
+                ],
                 None => vec!["me".into(), "events".into()],
             };
             (reqwest::Method::POST, path, Some(event.clone()))
         }
-        PendingChange::Update { fields } => {
-            (reqwest::Method::PATCH, event_path(None), Some(fields.clone()))
-        }
+        PendingChange::Update { fields } => (
+            reqwest::Method::PATCH,
+            event_path(None),
+            Some(fields.clone()),
+        ),
         PendingChange::Delete => (reqwest::Method::DELETE, event_path(None), None),
         PendingChange::Cancel { comment } => (
             reqwest::Method::POST,
@@ -155,10 +166,9 @@ async fn send_one(graph: &GraphClient, entry: &OutboxEntry) -> SendOutcome {
 fn retry_or_fail(entry: &OutboxEntry, e: GraphError) -> SendOutcome {
     let line = crate::text::bounded(&e.to_string(), 300);
     match e {
-        GraphError::BadRequest { code, message } => SendOutcome::Failed(crate::text::bounded(
-            &format!("{code}: {message}"),
-            300,
-        )),
+        GraphError::BadRequest { code, message } => {
+            SendOutcome::Failed(crate::text::bounded(&format!("{code}: {message}"), 300))
+        }
         GraphError::Forbidden { .. } => SendOutcome::Retry {
             reason: READ_ONLY_SIGN_IN.into(),
             retry_at: Utc::now() + Duration::minutes(5),
@@ -181,7 +191,11 @@ async fn try_send(graph: &GraphClient, entry: &OutboxEntry) -> Result<SendOutcom
     // Before anything else: the event as the server has it now.
     let mut if_match = entry.base_etag.clone();
     if !create {
-        let id = entry.event.as_ref().map(|e| e.to_string()).unwrap_or_default();
+        let id = entry
+            .event
+            .as_ref()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         match graph.get_event_json(&id).await? {
             None => {
                 return Ok(match entry.change {
@@ -193,7 +207,8 @@ async fn try_send(graph: &GraphClient, entry: &OutboxEntry) -> Result<SendOutcom
             }
             Some(current) => {
                 let key = current["changeKey"].as_str();
-                let moved_on = entry.base_change_key.is_some() && key != entry.base_change_key.as_deref();
+                let moved_on =
+                    entry.base_change_key.is_some() && key != entry.base_change_key.as_deref();
                 if moved_on && shows(entry, &current) {
                     return Ok(SendOutcome::Applied(event_of(&current).map(Box::new)));
                 }
@@ -213,7 +228,11 @@ async fn try_send(graph: &GraphClient, entry: &OutboxEntry) -> Result<SendOutcom
                 (_, Some(event)) => Some(event),
                 // 202 and 204 have no body: an answer's event is read back.
                 (PendingChange::Answer { .. }, None) => {
-                    let id = entry.event.as_ref().map(|e| e.to_string()).unwrap_or_default();
+                    let id = entry
+                        .event
+                        .as_ref()
+                        .map(|e| e.to_string())
+                        .unwrap_or_default();
                     graph
                         .get_event_json(&id)
                         .await
@@ -234,7 +253,11 @@ async fn try_send(graph: &GraphClient, entry: &OutboxEntry) -> Result<SendOutcom
             status: 412 | 409, ..
         }) => {
             // Ours, whose answer was lost before, or someone else's: the event tells.
-            let id = entry.event.as_ref().map(|e| e.to_string()).unwrap_or_default();
+            let id = entry
+                .event
+                .as_ref()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
             match graph.get_event_json(&id).await? {
                 Some(current) if shows(entry, &current) => {
                     Ok(SendOutcome::Applied(event_of(&current).map(Box::new)))

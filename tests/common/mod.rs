@@ -104,12 +104,21 @@ impl Env {
 
     /// Signs in without the browser step: tokens straight from the emulator.
     pub fn sign_in(&self) {
-        let t = self.sim.handle().issue_tokens();
+        self.save_tokens(self.sim.handle().issue_tokens());
+    }
+
+    /// Signs in as a sign-in that may write (`Calendars.ReadWrite`).
+    #[allow(dead_code)]
+    pub fn sign_in_writer(&self) {
+        self.save_tokens(self.sim.handle().issue_write_tokens());
+    }
+
+    fn save_tokens(&self, t: serde_json::Value) {
         let set = TokenSet {
             access_token: t["access_token"].as_str().unwrap().into(),
             refresh_token: t["refresh_token"].as_str().map(str::to_owned),
             expires_at: Utc::now() + chrono::Duration::seconds(t["expires_in"].as_i64().unwrap()),
-            scope: None,
+            scope: t["scope"].as_str().map(str::to_owned),
             account: Some("Samantha Booth <samanthab@contoso.com>".into()),
         };
         tokens::save(&self.config.token_path(), &set).unwrap();

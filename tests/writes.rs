@@ -1,0 +1,334 @@
+//! The write commands against the emulator, as a user runs them: each change applied once and
+//! back in the cache, what Graph would refuse refused before any request, someone else's change
+//! never written over, and a change that cannot be sent now kept and sent by the next sync.
+
+#![allow(clippy::unwrap_used)]
+#![cfg(feature = "emulator")]
+
+mod common;
+
+use std::process::{Command, Output, Stdio};
+
+use common::{Env, EnvOptions, bin};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+fn run(env: &Env, args: &[&str]) -> Output {
+    Command::new(bin())
+        .args(args)
+        .env("DELTACAL_CONFIG", env.config_path())
+        .env("DELTACAL_DATA_DIR", env.data_dir())
+        .stdin(Stdio::null())
+        .output()
+        .expect("binary runs")
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().unwrap_or(-1)
+}
+
+fn said(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+async fn started() -> Env {
+    let env = Env::start(EnvOptions {
+        events: 300,
+        ..Default::default()
+    })
+    .await;
+    env.sign_in_writer();
+    let out = run(&env, &["sync"]);
+    assert_eq!(code(&out), 0, "{}", said(&out));
+    env
+}
+
+/// The agenda's events over the whole generated calendar.
+fn agenda(env: &Env) -> Vec<Value> {
+    let out = run(
+        env,
+        &["agenda", "--json", "--from", "-60d", "--to", "+120d"],
+    );
+    assert_eq!(code(&out), 0, "{}", said(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// What the server holds.
+async fn truth(env: &Env) -> Vec<Value> {
+    let (_, body) = env
+        .control(
+            Method::GET,
+            "/sim/events?start=2000-01-01T00:00:00Z&end=2100-01-01T00:00:00Z",
+            None,
+        )
+        .await;
+    serde_json::from_str(&body).unwrap()
+}
+
+async fn requests(env: &Env) -> Vec<Value> {
+    let (_, body) = env.control(Method::GET, "/sim/requests", None).await;
+    serde_json::from_str::<Value>(&body).unwrap()["requests"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn writes(requests: &[Value]) -> Vec<&Value> {
+    requests.iter().filter(|r| r["method"] != "GET").collect()
+}
+
+fn find<'a>(events: &'a [Value], f: impl Fn(&Value) -> bool) -> &'a Value {
+    events.iter().find(|e| f(e)).expect("such an event")
+}
+
+fn own_single(e: &Value) -> bool {
+    e["is_organizer"] == json!(true)
+        && e["event_type"] == "singleInstance"
+        && e["attendees"].as_array().is_none_or(|a| a.is_empty())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_change_is_applied_once_and_comes_back() {
+    let env = started().await;
+    let events = agenda(&env);
+    // Answer an invitation, with a comment.
+    let invite = find(&events, |e| {
+        e["response"] == "notResponded"
+            && e["is_organizer"] == json!(false)
+            && e["event_type"] == "singleInstance"
+    });
+    let id = invite["id"].as_str().unwrap();
+    let out = run(&env, &["rsvp", id, "accept", "--comment", "See you there"]);
+    assert_eq!(code(&out), 0, "{}", said(&out));
+    assert!(said(&out).contains("Accepted"), "{}", said(&out));
+    let shown = find(&agenda(&env), |e| e["id"] == json!(id)).clone();
+    assert_eq!(shown["response"], "accepted");
+    assert_eq!(shown["pending"], Value::Null);
+    let server = find(&truth(&env).await, |e| e["id"] == json!(id)).clone();
+    assert_eq!(server["responseStatus"]["response"], "accepted");
+    assert_eq!(
+        shown["change_key"], server["changeKey"],
+        "the cache has the server's version"
+    );
+    // Add one.
+    let out = run(
+        &env,
+        &[
+            "new",
+            "tomorrow",
+            "10:00",
+            "45m",
+            "Standup",
+            "@",
+            "Room 4",
+            "with",
+            "alex@contoso.com",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", said(&out));
+    let made: Vec<Value> = truth(&env)
+        .await
+        .into_iter()
+        .filter(|e| e["subject"] == "Standup")
+        .collect();
+    assert_eq!(made.len(), 1, "one event");
+    assert_eq!(made[0]["location"]["displayName"], "Room 4");
+    assert_eq!(
+        made[0]["attendees"][0]["emailAddress"]["address"],
+        "alex@contoso.com"
+    );
+    let standup = find(&agenda(&env), |e| e["subject"] == "Standup").clone();
+    assert_eq!(
+        standup["id"], made[0]["id"],
+        "the cache has the server's id at once"
+    );
+    // Move it, and only the times go.
+    let sid = standup["id"].as_str().unwrap();
+    let out = run(&env, &["edit", sid, "--move", "+30m"]);
+    assert_eq!(code(&out), 0, "{}", said(&out));
+    let moved = find(&agenda(&env), |e| e["id"] == json!(sid)).clone();
+    let start =
+        |v: &Value| chrono::DateTime::parse_from_rfc3339(v["start"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        start(&moved) - start(&standup),
+        chrono::Duration::minutes(30)
+    );
+    let patch = requests(&env)
+        .await
+        .into_iter()
+        .find(|r| r["method"] == "PATCH")
+        .unwrap();
+    let sent: Vec<&String> = patch["body"].as_object().unwrap().keys().collect();
+    assert_eq!(sent, ["end", "start"], "only the fields changed");
+    assert!(
+        patch["if_match"].as_str().is_some(),
+        "based on the version seen: {patch}"
+    );
+    // Delete one of the user's own.
+    let own = find(&agenda(&env), own_single)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let out = run(&env, &["delete", &own]);
+    assert_eq!(code(&out), 0, "{}", said(&out));
+    assert!(truth(&env).await.iter().all(|e| e["id"] != json!(own)));
+    assert!(agenda(&env).iter().all(|e| e["id"] != json!(own)));
+    // Nothing waits.
+    let out = run(&env, &["outbox", "--json"]);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&out.stdout).unwrap(),
+        json!([])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_graph_would_refuse_is_refused_before_any_request() {
+    let env = started().await;
+    let events = agenda(&env);
+    let _ = env.control(Method::DELETE, "/sim/requests", None).await;
+    let own = find(&events, |e| e["is_organizer"] == json!(true))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let out = run(&env, &["rsvp", &own, "accept"]);
+    assert_eq!(code(&out), 1, "{}", said(&out));
+    assert!(said(&out).contains("your own meeting"), "{}", said(&out));
+    let invite = find(&events, |e| e["is_organizer"] == json!(false))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let out = run(
+        &env,
+        &["rsvp", &invite, "decline", "--comment", "no", "--no-send"],
+    );
+    assert_eq!(code(&out), 2, "{}", said(&out));
+    let out = run(&env, &["edit", &own]);
+    assert_eq!(code(&out), 2, "nothing to change: {}", said(&out));
+    let out = run(
+        &env,
+        &[
+            "edit",
+            &own,
+            "--start",
+            "tomorrow 10:00",
+            "--end",
+            "tomorrow 9:00",
+        ],
+    );
+    assert_eq!(code(&out), 2, "an end before the start: {}", said(&out));
+    let out = run(&env, &["new", "tomorrow", "Lunch"]);
+    assert_eq!(code(&out), 2, "no time: {}", said(&out));
+    let out = run(&env, &["edit", "no-such-id", "--subject", "x"]);
+    assert_eq!(code(&out), 2, "{}", said(&out));
+    // A meeting with attendees is cancelled for them only with --yes.
+    if let Some(meeting) = events.iter().find(|e| {
+        e["is_organizer"] == json!(true) && e["attendees"].as_array().is_some_and(|a| a.len() > 1)
+    }) {
+        let out = run(&env, &["delete", meeting["id"].as_str().unwrap()]);
+        assert_eq!(code(&out), 2, "{}", said(&out));
+        assert!(said(&out).contains("--yes"), "{}", said(&out));
+    }
+    assert!(
+        writes(&requests(&env).await).is_empty(),
+        "no write was sent"
+    );
+    let out = run(&env, &["outbox", "--json"]);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&out.stdout).unwrap(),
+        json!([]),
+        "nothing queued"
+    );
+    // A sign-in that can only read: refused with the way out, the change kept.
+    env.sign_in();
+    let out = run(&env, &["edit", &own, "--subject", "Renamed"]);
+    assert_eq!(code(&out), 1, "{}", said(&out));
+    assert!(said(&out).contains("deltacal login"), "{}", said(&out));
+    let out = run(&env, &["outbox", "--json"]);
+    let queued: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(queued[0]["state"], "queued", "{queued}");
+    assert!(
+        writes(&requests(&env).await).is_empty(),
+        "still nothing sent"
+    );
+    // read_only in the config: a usage error, nothing queued.
+    let text = std::fs::read_to_string(env.config_path()).unwrap();
+    std::fs::write(
+        env.config_path(),
+        text.replace("[account]", "[account]\nread_only = true"),
+    )
+    .unwrap();
+    let out = run(&env, &["delete", &own]);
+    assert_eq!(code(&out), 2, "{}", said(&out));
+    assert!(said(&out).contains("read_only"), "{}", said(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn someone_else_s_change_is_never_written_over() {
+    let env = started().await;
+    let own = find(&agenda(&env), own_single)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Alex renames it after this cache saw it.
+    let (status, _) = env
+        .control(
+            Method::PATCH,
+            &format!("/sim/events/{own}"),
+            Some(json!({"subject": "Changed by Alex"})),
+        )
+        .await;
+    assert!(status.is_success());
+    let out = run(&env, &["edit", &own, "--location", "Room 9"]);
+    assert_eq!(code(&out), 1, "{}", said(&out));
+    assert!(
+        said(&out).contains("changed by someone else"),
+        "{}",
+        said(&out)
+    );
+    let server = find(&truth(&env).await, |e| e["id"] == json!(own)).clone();
+    assert_ne!(
+        server["location"]["displayName"], "Room 9",
+        "not written over"
+    );
+    let out = run(&env, &["outbox", "--json"]);
+    let entries: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(entries[0]["state"], "conflict");
+    // The user decides to send theirs over it: only the location goes.
+    let id = entries[0]["id"].to_string();
+    let out = run(&env, &["outbox", "retry", &id, "--force"]);
+    assert_eq!(code(&out), 0, "{}", said(&out));
+    let server = find(&truth(&env).await, |e| e["id"] == json!(own)).clone();
+    assert_eq!(server["location"]["displayName"], "Room 9");
+    assert_eq!(server["subject"], "Changed by Alex", "Alex's subject kept");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_that_cannot_go_now_is_queued_and_the_next_sync_sends_it_once() {
+    let env = started().await;
+    env.sim
+        .handle()
+        .set_latency(std::time::Duration::from_millis(2500));
+    let out = run(&env, &["new", "--wait", "1", "tomorrow", "15:00", "Retro"]);
+    assert_eq!(code(&out), 75, "{}", said(&out));
+    assert!(said(&out).contains("queued"), "{}", said(&out));
+    // Shown at once, marked.
+    let shown = find(&agenda(&env), |e| e["subject"] == "Retro").clone();
+    assert_eq!(shown["pending"]["change"], "create", "{shown}");
+    assert!(shown["id"].as_str().unwrap().starts_with("local:"));
+    env.sim.handle().set_latency(std::time::Duration::ZERO);
+    let out = run(&env, &["sync"]);
+    assert_eq!(code(&out), 0, "{}", said(&out));
+    let made = truth(&env)
+        .await
+        .into_iter()
+        .filter(|e| e["subject"] == "Retro")
+        .count();
+    assert_eq!(made, 1, "one event, whatever reached the server before");
+    let shown = find(&agenda(&env), |e| e["subject"] == "Retro").clone();
+    assert_eq!(shown["pending"], Value::Null);
+    assert!(!shown["id"].as_str().unwrap().starts_with("local:"));
+}
