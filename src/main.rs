@@ -156,6 +156,9 @@ enum Command {
         /// Do not tell the organizer
         #[arg(long)]
         no_send: bool,
+        /// Propose a new time (tentative or decline): WHEN..WHEN, e.g. "fri 10:00..11:00"
+        #[arg(long, value_name = "WHEN..WHEN")]
+        propose: Option<String>,
         /// Answer the whole series of an occurrence
         #[arg(long)]
         series: bool,
@@ -461,6 +464,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             answer,
             comment,
             no_send,
+            propose,
             series,
             wait,
         }) => {
@@ -470,16 +474,15 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 RsvpAnswer::Tentative => deltacal::store::Answer::Tentative,
                 RsvpAnswer::Decline => deltacal::store::Answer::Decline,
             };
-            deltacal::commands::write::rsvp(
-                &config,
-                &event,
+            let rsvp = deltacal::commands::write::Rsvp {
+                event,
                 answer,
                 comment,
                 no_send,
+                propose,
                 series,
-                wait,
-                &mut std::io::stdout().lock(),
-            )?;
+            };
+            deltacal::commands::write::rsvp(&config, rsvp, wait, &mut std::io::stdout().lock())?;
         }
         Some(Command::Edit {
             event,

@@ -17,6 +17,20 @@ pub enum DisplayZone {
 }
 
 impl DisplayZone {
+    /// The zone as a named IANA zone: the system's is `TZ` when that names one, else the
+    /// system setting (`/etc/localtime`); None when neither names a zone deltacal knows.
+    pub fn named(&self) -> Option<Tz> {
+        match self {
+            DisplayZone::Named(z) => Some(*z),
+            DisplayZone::Local => {
+                let from_env = std::env::var("TZ")
+                    .ok()
+                    .and_then(|v| v.trim_start_matches(':').parse::<Tz>().ok());
+                from_env.or_else(|| iana_time_zone::get_timezone().ok()?.parse::<Tz>().ok())
+            }
+        }
+    }
+
     /// The wall-clock time of an instant in this zone.
     pub fn local(&self, t: DateTime<Utc>) -> NaiveDateTime {
         match self {

@@ -81,7 +81,7 @@ fn writes(requests: &[Value]) -> Vec<&Value> {
     requests.iter().filter(|r| r["method"] != "GET").collect()
 }
 
-fn find<'a>(events: &'a [Value], f: impl Fn(&Value) -> bool) -> &'a Value {
+fn find(events: &[Value], f: impl Fn(&Value) -> bool) -> &Value {
     events.iter().find(|e| f(e)).expect("such an event")
 }
 
@@ -113,6 +113,38 @@ async fn each_change_is_applied_once_and_comes_back() {
     assert_eq!(
         shown["change_key"], server["changeKey"],
         "the cache has the server's version"
+    );
+    // Decline another, proposing a new time: the proposal goes in the display zone's name.
+    let other = find(&events, |e| {
+        e["response"] == "notResponded"
+            && e["is_organizer"] == json!(false)
+            && e["id"] != json!(id)
+            && e["cancelled"] != json!(true)
+    });
+    let other_id = other["id"].as_str().unwrap();
+    let out = run(
+        &env,
+        &[
+            "rsvp",
+            other_id,
+            "decline",
+            "--propose",
+            "2030-01-07 10:00..11:30",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", said(&out));
+    let decline = requests(&env)
+        .await
+        .into_iter()
+        .find(|r| r["path"].as_str().unwrap_or("").ends_with("/decline"))
+        .unwrap();
+    assert_eq!(
+        decline["body"]["proposedNewTime"],
+        json!({
+            "start": {"dateTime": "2030-01-07T10:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2030-01-07T11:30:00", "timeZone": "UTC"},
+        }),
+        "{decline}"
     );
     // Add one.
     let out = run(
@@ -208,6 +240,28 @@ async fn what_graph_would_refuse_is_refused_before_any_request() {
     assert_eq!(code(&out), 2, "{}", said(&out));
     let out = run(&env, &["edit", &own]);
     assert_eq!(code(&out), 2, "nothing to change: {}", said(&out));
+    let out = run(
+        &env,
+        &[
+            "rsvp",
+            &invite,
+            "accept",
+            "--propose",
+            "tomorrow 10:00..11:00",
+        ],
+    );
+    assert_eq!(code(&out), 2, "a proposal on accept: {}", said(&out));
+    let out = run(
+        &env,
+        &[
+            "rsvp",
+            &invite,
+            "tentative",
+            "--propose",
+            "tomorrow 10:00..9:00",
+        ],
+    );
+    assert_eq!(code(&out), 2, "a proposal ending first: {}", said(&out));
     let out = run(
         &env,
         &[

@@ -137,26 +137,89 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
+/// What `rsvp` says.
+#[derive(Debug, Clone)]
+pub struct Rsvp {
+    /// The event's id, as `agenda --json` prints it.
+    pub event: String,
+    /// Accept, tentative or decline.
+    pub answer: Answer,
+    /// A message to the organizer.
+    pub comment: Option<String>,
+    /// Do not tell the organizer.
+    pub no_send: bool,
+    /// A new time to propose: `WHEN..WHEN`.
+    pub propose: Option<String>,
+    /// The whole series of an occurrence.
+    pub series: bool,
+}
+
+/// `--propose WHEN..WHEN` as Graph's `proposedNewTime`.
+fn proposal(text: &str, config: &Config, now: DateTime<Utc>) -> Result<Value, UsageError> {
+    let bad = |e: String| UsageError(format!("--propose: {e}"));
+    let (a, b) = text.split_once("..").ok_or_else(|| {
+        bad(format!(
+            "{:?} is not a span: give WHEN..WHEN, e.g. `fri 10:00..fri 11:00`",
+            crate::text::line(text)
+        ))
+    })?;
+    let start = parse_when(a, config, now).map_err(bad)?;
+    // The end may give only a time: on the start's day.
+    let end = match super::quick_add::parse_time(b.trim()) {
+        Some(time) => {
+            let day = config.display.zone.date_of(start);
+            parse_when(&format!("{day} {}", time.format("%H:%M")), config, now).map_err(bad)?
+        }
+        None => parse_when(b, config, now).map_err(bad)?,
+    };
+    if end <= start {
+        return Err(bad("the end is not after the start".into()));
+    }
+    let zone = &config.display.zone;
+    Ok(json!({"start": graph_time(start, zone), "end": graph_time(end, zone)}))
+}
+
 /// `deltacal rsvp EVENT accept|tentative|decline`.
 pub fn rsvp(
     config: &Arc<Config>,
-    id: &str,
-    answer: Answer,
-    comment: Option<String>,
-    no_send: bool,
-    series: bool,
+    rsvp: Rsvp,
     wait: u64,
     out: &mut impl std::io::Write,
 ) -> anyhow::Result<()> {
     writable(config)?;
+    let Rsvp {
+        event: id,
+        answer,
+        comment,
+        no_send,
+        propose,
+        series,
+    } = rsvp;
     if no_send && comment.is_some() {
         return Err(UsageError(
             "--comment needs the answer sent: Graph refuses a comment with --no-send".into(),
         )
         .into());
     }
+    if no_send && propose.is_some() {
+        return Err(UsageError(
+            "--propose needs the answer sent: Graph refuses a proposal with --no-send".into(),
+        )
+        .into());
+    }
+    if answer == Answer::Accept && propose.is_some() {
+        return Err(UsageError(
+            "--propose goes with tentative or decline: Graph refuses a proposal on accept".into(),
+        )
+        .into());
+    }
+    let now = Utc::now();
+    let propose = propose
+        .as_deref()
+        .map(|p| proposal(p, config, now))
+        .transpose()?;
     let store = Store::open(&config.cache_path())?;
-    let event = target(&store, cached(&store, id)?, series)?;
+    let event = target(&store, cached(&store, &id)?, series)?;
     let e = &event.event;
     if e.is_organizer == Some(true) || e.response == Some(Response::Organizer) {
         return Err(Refused(format!(
@@ -173,15 +236,19 @@ pub fn rsvp(
         .into());
     }
     let what = format!(
-        "{} “{}”.",
+        "{} “{}”{}.",
         match answer {
             Answer::Accept => "Accepted",
             Answer::Tentative => "Tentatively accepted",
             Answer::Decline => "Declined",
         },
-        crate::text::line(e.title())
+        crate::text::line(e.title()),
+        if propose.is_some() {
+            ", with a new time proposed"
+        } else {
+            ""
+        }
     );
-    let now = Utc::now();
     let entry = OutboxEntry::new(
         event.view.clone(),
         Some(e),
@@ -189,6 +256,7 @@ pub fn rsvp(
             answer,
             comment,
             send: !no_send,
+            propose,
         },
         now,
         now,
@@ -244,19 +312,27 @@ pub fn parse_when(
 
 use chrono::TimeZone as _;
 
-/// Graph's `{dateTime, timeZone}` of an instant, in the display zone's name (UTC when the
-/// display zone is the system's, whose name deltacal does not know).
+/// Graph's `{dateTime, timeZone}` of an instant, in the display zone's IANA name (so that
+/// Outlook shows the event in the zone it was made in); UTC when the system's zone has no name
+/// deltacal knows. The instant is the same either way.
 pub fn graph_time(t: DateTime<Utc>, zone: &DisplayZone) -> Value {
-    match zone {
-        DisplayZone::Named(tz) => json!({
-            "dateTime": t.with_timezone(tz).naive_local().format("%Y-%m-%dT%H:%M:%S").to_string(),
+    match zone.named() {
+        Some(tz) => json!({
+            "dateTime": t.with_timezone(&tz).naive_local().format("%Y-%m-%dT%H:%M:%S").to_string(),
             "timeZone": tz.name(),
         }),
-        DisplayZone::Local => json!({
+        None => json!({
             "dateTime": t.naive_utc().format("%Y-%m-%dT%H:%M:%S").to_string(),
             "timeZone": "UTC",
         }),
     }
+}
+
+/// An all-day event's bound: midnight of `day`, in the display zone's name (Graph ignores the
+/// time part and keeps the zone).
+fn graph_midnight(day: chrono::NaiveDate, zone: &DisplayZone) -> Value {
+    let name = zone.named().map_or("UTC", |tz| tz.name());
+    json!({"dateTime": format!("{day}T00:00:00"), "timeZone": name})
 }
 
 /// `deltacal edit EVENT`: only the fields given are sent.
@@ -453,10 +529,8 @@ pub fn new(
             }
             None => parsed.day.unwrap_or(today),
         };
-        let midnight =
-            |d: chrono::NaiveDate| json!({"dateTime": format!("{d}T00:00:00"), "timeZone": "UTC"});
-        event["start"] = midnight(day);
-        event["end"] = midnight(day + Duration::days(1));
+        event["start"] = graph_midnight(day, zone);
+        event["end"] = graph_midnight(day + Duration::days(1), zone);
     } else {
         let start = match (&new.start, parsed.start) {
             (Some(t), _) => at(t, "--start")?,

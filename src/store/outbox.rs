@@ -67,6 +67,10 @@ pub enum PendingChange {
         comment: Option<String>,
         /// Whether the organizer is told.
         send: bool,
+        /// A new time proposed to the organizer (tentative or decline), as Graph's
+        /// `proposedNewTime` (`{start, end}`, each `{dateTime, timeZone}`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        propose: Option<serde_json::Value>,
     },
 }
 

@@ -95,6 +95,7 @@ pub fn request_of(entry: &OutboxEntry, if_match: Option<String>) -> Write {
             answer,
             comment,
             send,
+            propose,
         } => {
             let tail = match answer {
                 crate::store::Answer::Accept => "accept",
@@ -105,6 +106,9 @@ pub fn request_of(entry: &OutboxEntry, if_match: Option<String>) -> Write {
             // Graph refuses a comment, even an empty one, without sending: none is sent then.
             if let Some(c) = comment.as_deref().filter(|_| *send) {
                 body["comment"] = json!(c);
+            }
+            if let Some(p) = propose.as_ref().filter(|_| *send) {
+                body["proposedNewTime"] = p.clone();
             }
             (reqwest::Method::POST, event_path(Some(tail)), Some(body))
         }
