@@ -99,6 +99,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Invitations in the window that wait for your answer, soonest first
+    Invites {
+        /// Print JSON: the agenda's fields for each
+        #[arg(long)]
+        json: bool,
+    },
     /// Account, calendars, window, event counts, last round, token state
     Status {
         /// Print JSON instead of text
@@ -420,6 +426,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Remind) => deltacal::run_remind(&load().map_err(anyhow::Error::from)?)?,
         Some(Command::Calendars { json }) => {
             deltacal::run_calendars(&load().map_err(anyhow::Error::from)?, json)?;
+        }
+        Some(Command::Invites { json }) => {
+            deltacal::commands::invites::run(&load().map_err(anyhow::Error::from)?, json)?;
         }
         Some(Command::Next { json }) => {
             deltacal::run_next(&load().map_err(anyhow::Error::from)?, json)?;

@@ -614,6 +614,15 @@ impl Event {
         self.response == Some(Response::Declined)
     }
 
+    /// Whether it waits for the user's answer: an invitation from someone else (Graph's
+    /// `notResponded`, or `none`), not cancelled. What `invites` lists and the TUI's panel.
+    pub fn awaits_answer(&self) -> bool {
+        !self.cancelled
+            && self.is_organizer != Some(true)
+            && matches!(self.response, Some(Response::NotResponded | Response::None))
+            && !self.is_stub()
+    }
+
     /// Whether the user means to be there: the one rule that reminders, `next` and the detail
     /// pane ask. A cancelled event or one the user declined is not attended; one not answered
     /// yet, or accepted tentatively, is.

@@ -150,19 +150,22 @@ fn agenda_json_over_a_filled_cache() {
              "start": "2016-12-09T20:30:00Z", "end": "2016-12-09T22:00:00Z", "all_day": false,
              "location": null, "organizer": "Samantha Booth <samanthab@contoso.com>",
              "show_as": null, "cancelled": false, "online_meeting_url": null, "web_link": null,
-             "calendar_name": "Calendar", "attendees": [], "series_master_id": null, "event_type": null},
+             "calendar_name": "Calendar", "attendees": [], "series_master_id": null, "event_type": null,
+             "response": null, "is_organizer": false, "change_key": null, "pending": null},
             {"id": "AAMkAllDay=", "calendar": "default", "subject": "Holiday \u{1b}[31mred\u{1b}[0m\u{7}",
              "start": "2016-12-10T00:00:00Z", "end": "2016-12-12T00:00:00Z", "all_day": true,
              "location": null, "organizer": null, "show_as": "free", "cancelled": true,
              "online_meeting_url": "https://teams.example/j/1", "web_link": "https://outlook.example/x",
-             "calendar_name": "Calendar", "attendees": [], "series_master_id": null, "event_type": null},
+             "calendar_name": "Calendar", "attendees": [], "series_master_id": null, "event_type": null,
+             "response": null, "is_organizer": false, "change_key": null, "pending": null},
             {"id": "AAMkADj1HuAAA=", "calendar": "default", "subject": "Rest!",
              "start": "2016-12-12T02:00:00Z", "end": "2016-12-12T07:30:00Z", "all_day": false,
              "location": "Home", "organizer": "Samantha Booth <samanthab@contoso.com>",
              "show_as": null, "cancelled": false, "online_meeting_url": null, "web_link": null,
              "calendar_name": "Calendar",
              "attendees": [{"name": "Alex Wilber", "address": "alexw@contoso.com", "response": "tentativelyAccepted"}],
-             "series_master_id": "AAMkMaster=", "event_type": "exception"}
+             "series_master_id": "AAMkMaster=", "event_type": "exception",
+             "response": null, "is_organizer": false, "change_key": null, "pending": null}
         ])
     );
     // Windows zone names are converted: 10:00 Pacific is 18:00 UTC.
@@ -1302,7 +1305,11 @@ fn small_traps_of_the_command_line() {
         "{}",
         text(&no_terminal.stderr)
     );
-    assert!(text(&no_terminal.stderr).contains("needs a terminal"));
+    assert!(
+        text(&no_terminal.stderr).contains("needs a terminal"),
+        "{}",
+        text(&no_terminal.stderr)
+    );
     let ics = run(&["export", "--ics"], &config, &data);
     assert!(ics.status.success(), "{}", text(&ics.stderr));
     assert!(

@@ -95,16 +95,21 @@ fn own_single(e: &Value) -> bool {
 async fn each_change_is_applied_once_and_comes_back() {
     let env = started().await;
     let events = agenda(&env);
-    // Answer an invitation, with a comment.
-    let invite = find(&events, |e| {
-        e["response"] == "notResponded"
-            && e["is_organizer"] == json!(false)
-            && e["event_type"] == "singleInstance"
-    });
+    // Answer an invitation, with a comment: one `invites` lists.
+    let out = run(&env, &["invites", "--json"]);
+    assert_eq!(code(&out), 0, "{}", said(&out));
+    let invites: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(invites.iter().all(|e| e["is_organizer"] == json!(false)
+        && e["cancelled"] == json!(false)
+        && (e["response"] == "notResponded" || e["response"] == "none")));
+    let invite = find(&invites, |e| e["event_type"] == "singleInstance");
     let id = invite["id"].as_str().unwrap();
     let out = run(&env, &["rsvp", id, "accept", "--comment", "See you there"]);
     assert_eq!(code(&out), 0, "{}", said(&out));
     assert!(said(&out).contains("Accepted"), "{}", said(&out));
+    let out = run(&env, &["invites", "--json"]);
+    let invites: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(invites.iter().all(|e| e["id"] != json!(id)), "answered");
     let shown = find(&agenda(&env), |e| e["id"] == json!(id)).clone();
     assert_eq!(shown["response"], "accepted");
     assert_eq!(shown["pending"], Value::Null);
@@ -304,6 +309,10 @@ async fn what_graph_would_refuse_is_refused_before_any_request() {
     let out = run(&env, &["outbox", "--json"]);
     let queued: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(queued[0]["state"], "queued", "{queued}");
+    let out = run(&env, &["status", "--json"]);
+    let status: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["can_write"], json!(false), "{status}");
+    assert_eq!(status["outbox"]["queued"], json!(1), "{status}");
     assert!(
         writes(&requests(&env).await).is_empty(),
         "still nothing sent"
@@ -373,6 +382,10 @@ async fn a_change_that_cannot_go_now_is_queued_and_the_next_sync_sends_it_once()
     let shown = find(&agenda(&env), |e| e["subject"] == "Retro").clone();
     assert_eq!(shown["pending"]["change"], "create", "{shown}");
     assert!(shown["id"].as_str().unwrap().starts_with("local:"));
+    let out = run(&env, &["status", "--json"]);
+    let status: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["can_write"], json!(true), "{status}");
+    assert_eq!(status["outbox"]["queued"], json!(1), "{status}");
     env.sim.handle().set_latency(std::time::Duration::ZERO);
     let out = run(&env, &["sync"]);
     assert_eq!(code(&out), 0, "{}", said(&out));
@@ -385,4 +398,46 @@ async fn a_change_that_cannot_go_now_is_queued_and_the_next_sync_sends_it_once()
     let shown = find(&agenda(&env), |e| e["subject"] == "Retro").clone();
     assert_eq!(shown["pending"], Value::Null);
     assert!(!shown["id"].as_str().unwrap().starts_with("local:"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn next_counts_what_waits_to_be_sent() {
+    let env = started().await;
+    // A meeting put in between now and the next one is next at once, marked, before any
+    // server has it.
+    let now = chrono::Utc::now();
+    let after = agenda(&env)
+        .iter()
+        .filter_map(|e| chrono::DateTime::parse_from_rfc3339(e["start"].as_str()?).ok())
+        .map(|t| t.to_utc())
+        .filter(|t| *t > now + chrono::Duration::seconds(4))
+        .min()
+        .unwrap();
+    let at = now + (after - now) / 2;
+    let start = at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let end = (at + chrono::Duration::minutes(10))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    env.sim
+        .handle()
+        .set_latency(std::time::Duration::from_millis(2500));
+    let out = run(
+        &env,
+        &[
+            "new",
+            "--wait",
+            "1",
+            "--start",
+            &start,
+            "--end",
+            &end,
+            "Squeezed in",
+        ],
+    );
+    assert_eq!(code(&out), 75, "{}", said(&out));
+    let out = run(&env, &["next", "--json"]);
+    let next: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(next["next"]["subject"], "Squeezed in", "{next}");
+    assert_eq!(next["next"]["pending"]["change"], "create", "{next}");
+    assert_eq!(next["next"]["is_organizer"], json!(true), "{next}");
 }

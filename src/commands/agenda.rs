@@ -219,7 +219,6 @@ fn line(config: &Config, e: &Event, day: NaiveDate) -> String {
     out
 }
 
-/// Today in the display zone.
 /// The note for a range that reaches past the synced window (its days are unknown, not free),
 /// or None when it lies inside.
 pub fn unsynced_note(
@@ -245,6 +244,22 @@ pub fn unsynced_note(
         "{outside} outside the synced window ({from} to {to}): their events are not known here \
          (widen [sync] past_days or future_days to sync them)"
     ))
+}
+
+/// The changes waiting to be sent for `views`, to mark over their events (an outbox that cannot
+/// be read marks nothing: the events are still the server's).
+pub fn pending_of(config: &Config, views: &[ViewKey]) -> Vec<crate::store::OutboxEntry> {
+    let path = config.cache_path();
+    // No cache, no changes: and none is made here (the agenda then says there is no cache).
+    if !path.exists() {
+        return Vec::new();
+    }
+    Store::open_for_reading(&path)
+        .and_then(|store| store.outbox())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| views.contains(&p.view))
+        .collect()
 }
 
 /// Today in the display zone.
@@ -275,11 +290,7 @@ pub fn run(
     }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    // The changes waiting to be sent, marked over the events (an outbox that cannot be read
-    // marks nothing: the agenda still shows the server's events).
-    let pending = Store::open_for_reading(&config.cache_path())
-        .and_then(|store| store.outbox())
-        .unwrap_or_default();
+    let pending = pending_of(config, &views);
     if json && views.len() == 1 && pending.is_empty() {
         // One calendar: its events stream from the cache in order, none held.
         match commands::agenda::write_json_streamed(config, &views[0], first, last, &mut out) {
@@ -306,10 +317,6 @@ pub fn run(
     match &template {
         Some(template) => commands::format::write(config, template, &events, &mut out)?,
         None => {
-            let pending: Vec<_> = pending
-                .into_iter()
-                .filter(|p| views.contains(&p.view))
-                .collect();
             let marks = crate::store::overlay(&mut events, &pending);
             events.retain(|c| crate::days::occupies(&c.event, &config.display.zone, first, last));
             commands::agenda::write_marked(config, &events, &marks, first, last, json, &mut out)?

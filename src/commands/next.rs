@@ -24,6 +24,8 @@ pub struct Next {
     pub current: Option<CachedEvent>,
     /// The next event, if any.
     pub next: Option<CachedEvent>,
+    /// The changes waiting to be sent that mark them, by event id.
+    pub marks: std::collections::HashMap<String, crate::store::OutboxEntry>,
 }
 
 /// Whether an event is one to be at: timed, not cancelled, not declined.
@@ -61,15 +63,21 @@ pub fn pick(events: &[CachedEvent], now: DateTime<Utc>) -> Next {
 /// Reads the cache around `now` and picks.
 pub fn find(config: &Config, now: DateTime<Utc>) -> Result<Next, AgendaError> {
     let today = config.display.zone.date_of(now);
+    let views: Vec<_> = config.calendars.iter().map(|c| c.key.clone()).collect();
+    let pending = super::agenda::pending_of(config, &views);
     let mut found = Next::default();
     for days in LOOK_AHEAD_DAYS {
         // From yesterday: an event in progress may have begun before midnight.
-        let events = events_in_days(
+        let mut events = events_in_days(
             config,
             today - Duration::days(1),
             today + Duration::days(days),
         )?;
+        // What the user has changed and not yet sent counts: a decline drops a meeting, a new
+        // one is next.
+        let marks = crate::store::overlay(&mut events, &pending);
         found = pick(&events, now);
+        found.marks = marks;
         if found.next.is_some() {
             break;
         }
@@ -115,36 +123,36 @@ fn left(minutes: i64) -> String {
 
 /// Writes what `pick` found: JSON (`{"now": …, "next": …}`, nulls when there is none), or a
 /// line for each (nothing at all when there is none).
-pub fn write(
-    config: &Config,
-    found: &Next,
+pub fn write<'a>(
+    config: &'a Config,
+    found: &'a Next,
     now: DateTime<Utc>,
     json: bool,
     out: &mut impl Write,
 ) -> std::io::Result<()> {
-    fn item<'a>(
-        config: &'a Config,
-        c: &'a CachedEvent,
-        now: DateTime<Utc>,
-        at: DateTime<Utc>,
-    ) -> NextItem<'a> {
+    let item = |c: &'a CachedEvent, at: DateTime<Utc>| -> NextItem<'a> {
+        let mut event = AgendaItem::new(config, &c.view, &c.event);
+        event.pending = found
+            .marks
+            .get(c.event.id.as_str())
+            .map(crate::json::pending_json);
         NextItem {
-            event: AgendaItem::new(config, &c.view, &c.event),
+            event,
             minutes: minutes_until(now, at),
             join_url: crate::links::join_link(&c.event).map(|url| url.to_string()),
             link: crate::links::event_link(&c.event)
                 .ok()
                 .map(|(_, url)| url.to_string()),
         }
-    }
+    };
     let current = found
         .current
         .as_ref()
-        .and_then(|c| Some(item(config, c, now, c.event.span()?.1)));
+        .and_then(|c| Some(item(c, c.event.span()?.1)));
     let next = found
         .next
         .as_ref()
-        .and_then(|c| Some(item(config, c, now, c.event.span()?.0)));
+        .and_then(|c| Some(item(c, c.event.span()?.0)));
     if json {
         serde_json::to_writer(&mut *out, &NextJson { now: current, next })?;
         return writeln!(out);

@@ -6,10 +6,11 @@ use std::io::Write;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::auth::session::scope_can_write;
 use crate::auth::tokens;
 use crate::config::Config;
 use crate::days::ago;
-use crate::store::{RoundCounts, SavedLink, Store};
+use crate::store::{OutboxState, RoundCounts, SavedLink, Store};
 
 /// What `status` reports, gathered once and written as text or JSON.
 #[derive(Debug, Serialize)]
@@ -22,6 +23,11 @@ pub struct Status {
     pub token_valid_minutes: Option<i64>,
     /// Whether a refresh token is stored.
     pub refresh_token: bool,
+    /// Whether the sign-in may change the calendar (granted `Calendars.ReadWrite`, and
+    /// `[account] read_only` not set); false when not signed in.
+    pub can_write: bool,
+    /// The changes not yet applied by the server, by state.
+    pub outbox: OutboxCounts,
     /// The cache file, and its size.
     pub cache: String,
     /// The configured calendars.
@@ -47,6 +53,25 @@ pub struct CalendarStatus {
     pub last_round: Option<LastRound>,
     /// `up_to_date`, `full_round_in_progress`, `round_in_progress`, `no_link`, or null.
     pub state: Option<&'static str>,
+}
+
+/// How many changes wait, by state.
+#[derive(Debug, Default, Serialize)]
+pub struct OutboxCounts {
+    /// Waiting to be sent (again).
+    pub queued: u64,
+    /// Held by a sender now.
+    pub sending: u64,
+    /// Refused by the server (kept 7 days).
+    pub failed: u64,
+    /// Not sent over someone else's change.
+    pub conflict: u64,
+}
+
+impl OutboxCounts {
+    fn total(&self) -> u64 {
+        self.queued + self.sending + self.failed + self.conflict
+    }
 }
 
 /// A completed round: when, and what it did.
@@ -112,7 +137,23 @@ pub fn gather(config: &Config, now: DateTime<Utc>) -> anyhow::Result<Status> {
             }),
         });
     }
+    let mut outbox = OutboxCounts::default();
+    if let Some(store) = &store {
+        for entry in store.outbox()? {
+            *match entry.state {
+                OutboxState::Queued => &mut outbox.queued,
+                OutboxState::Sending => &mut outbox.sending,
+                OutboxState::Failed => &mut outbox.failed,
+                OutboxState::Conflict => &mut outbox.conflict,
+            } += 1;
+        }
+    }
     Ok(Status {
+        can_write: !config.account.read_only
+            && tokens
+                .as_ref()
+                .is_some_and(|t| scope_can_write(t.scope.as_deref())),
+        outbox,
         account: tokens.as_ref().and_then(|t| t.account.clone()),
         signed_in: tokens.is_some(),
         token_valid_minutes: tokens
@@ -153,6 +194,35 @@ pub fn write(config: &Config, json: bool, out: &mut impl Write) -> anyhow::Resul
             )?,
             _ => writeln!(out, "token:     access token expired, {refresh}")?,
         }
+        let writes = if status.can_write {
+            "can change the calendar"
+        } else if config.account.read_only {
+            "read only ([account] read_only is set)"
+        } else {
+            "can only read (run `deltacal login` to allow changes)"
+        };
+        writeln!(out, "writes:    {writes}")?;
+    }
+    let o = &status.outbox;
+    if o.total() > 0 {
+        let mut parts = Vec::new();
+        for (n, word) in [
+            (o.queued, "queued"),
+            (o.sending, "sending"),
+            (o.failed, "failed"),
+            (o.conflict, "conflict"),
+        ] {
+            if n > 0 {
+                parts.push(format!("{n} {word}"));
+            }
+        }
+        writeln!(
+            out,
+            "outbox:    {} (`deltacal outbox` lists them)",
+            parts.join(", ")
+        )?;
+    } else {
+        writeln!(out, "outbox:    nothing waits to be sent")?;
     }
     writeln!(out, "cache:     {}", status.cache)?;
     let fmt = "%Y-%m-%d %H:%M UTC";
