@@ -546,11 +546,14 @@ impl SyncEngine {
 
     /// A round for every configured calendar, one after the other.
     pub async fn sync_all(&self) -> Vec<(CalendarSpec, Result<RoundSummary, SyncError>)> {
+        // Asked now, before sending: a round another process completes while this one sends
+        // brought the views up to date for this sync too.
+        let asked = Utc::now();
         // The user's changes first: the rounds then bring back what the server made of them.
         self.send_outbox().await;
         let mut results = Vec::new();
         for cal in self.config.calendars.clone() {
-            let result = self.sync_view(&cal).await;
+            let result = self.sync_view_asked(&cal, asked).await;
             results.push((cal, result));
         }
         results
@@ -585,8 +588,17 @@ impl SyncEngine {
     /// A round resumed from a saved next link completes the server's snapshot from when that
     /// round began; an incremental round follows at once so the cache ends up current.
     pub async fn sync_view(&self, cal: &CalendarSpec) -> Result<RoundSummary, SyncError> {
+        self.sync_view_asked(cal, Utc::now()).await
+    }
+
+    /// [`sync_view`](Self::sync_view), asked for at `asked`: a round of another process that
+    /// completed since serves.
+    async fn sync_view_asked(
+        &self,
+        cal: &CalendarSpec,
+        asked: DateTime<Utc>,
+    ) -> Result<RoundSummary, SyncError> {
         let started = Instant::now();
-        let asked = Utc::now();
         let result = match self.check_config() {
             Ok(()) => self.take_round(cal, asked).await,
             Err(e) => Err(e),

@@ -180,7 +180,8 @@ mod tests {
             today,
         )
         .unwrap();
-        assert_eq!(q.day, Some(day("2026-12-11")));
+        // A weekday is the next such day, today included (as `agenda` reads it).
+        assert_eq!(q.day, Some(day("2026-12-04")));
         assert_eq!((q.start, q.end), (Some(time("14:30")), Some(time("15:15"))));
         assert_eq!(q.subject.as_deref(), Some("Design review"));
         assert_eq!(q.location.as_deref(), Some("Room 4"));
