@@ -488,7 +488,8 @@ impl SyncEngine {
     /// Sends the changes due in the outbox (this process's and any other's); a failure is
     /// the change's, recorded with it, and stops nothing else.
     pub async fn send_outbox(&self) -> Vec<(u64, crate::store::SendOutcome)> {
-        match send::send_due(&self.store, &self.graph).await {
+        let lock = self.config.data_dir.join("outbox.lock");
+        match send::send_due(&self.store, &self.graph, &lock).await {
             Ok(done) => done,
             Err(e) => {
                 tracing::warn!(error = %e, "the outbox could not be read");

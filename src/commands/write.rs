@@ -91,8 +91,20 @@ async fn queue_and_send(
         ))
         .into());
     }
-    let sent =
-        tokio::time::timeout(std::time::Duration::from_secs(wait), engine.send_outbox()).await;
+    // Sent again at once while the server asks for that (an unfounded 412), within `wait`.
+    let send = async {
+        loop {
+            let done = engine.send_outbox().await;
+            let again = done.iter().any(|(sent, outcome)| {
+                *sent == id
+                    && matches!(outcome, SendOutcome::Retry { retry_at, .. } if *retry_at <= Utc::now())
+            });
+            if !again {
+                return done;
+            }
+        }
+    };
+    let sent = tokio::time::timeout(std::time::Duration::from_secs(wait), send).await;
     let Ok(done) = sent else {
         store.release(id)?;
         return Err(Queued(format!(

@@ -111,6 +111,8 @@ struct ChurnQuery {
     seed: Option<u64>,
     /// Aim every change at recurring series (extension).
     series: Option<bool>,
+    /// Aim every change at this calendar (its id; extension).
+    calendar: Option<String>,
 }
 
 /// The most changes one churn request makes (each is quick; a billion would hold the lock).
@@ -128,7 +130,19 @@ async fn churn(State(sim): State<Shared>, Query(q): Query<ChurnQuery>) -> Respon
     let anchor = state.anchor;
     let seed = q.seed.unwrap_or_else(rand::random);
     let series_only = q.series.unwrap_or(false);
-    let applied = generate::churn(&mut state.mailbox, count, seed, anchor, series_only);
+    if let Some(cal) = &q.calendar
+        && state.mailbox.calendar(cal).is_err()
+    {
+        return control_error(StatusCode::NOT_FOUND, format!("no calendar {cal:?}"));
+    }
+    let applied = generate::churn(
+        &mut state.mailbox,
+        count,
+        seed,
+        anchor,
+        series_only,
+        q.calendar.as_deref(),
+    );
     Json(json!({"applied": applied})).into_response()
 }
 

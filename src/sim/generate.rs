@@ -141,13 +141,15 @@ pub fn churn(
     seed: u64,
     anchor: NaiveDate,
     series_only: bool,
+    only: Option<&str>,
 ) -> usize {
     let mut g = Generator::new(seed ^ 0x5eed_c4a2, anchor);
     let mut applied = 0;
     for _ in 0..count {
-        let calendar = mailbox.calendars[g.rng.random_range(0..mailbox.calendars.len())]
+        let picked = mailbox.calendars[g.rng.random_range(0..mailbox.calendars.len())]
             .id
             .clone();
+        let calendar = only.map_or(picked, str::to_owned);
         let mut ids: Vec<&String> = mailbox
             .calendars
             .iter()

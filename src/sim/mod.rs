@@ -469,7 +469,7 @@ impl SimHandle {
     pub fn churn(&self, count: usize, seed: u64) -> usize {
         let mut state = lock(&self.0);
         let anchor = state.anchor;
-        generate::churn(&mut state.mailbox, count, seed, anchor, false)
+        generate::churn(&mut state.mailbox, count, seed, anchor, false, None)
     }
 
     /// Acts on the mailbox directly: events shaped as a test or the bench needs them.

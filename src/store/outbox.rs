@@ -1,9 +1,10 @@
 //! The outbox: the user's changes the server has not applied yet, kept in the cache before
-//! anything is sent, so that no crash loses one. Each is claimed by one sender at a time across
-//! processes (a lease in the same transaction that reads it), and leaves the outbox in the
-//! transaction that writes what the server answered into the cache, so it is applied once.
+//! anything is sent, so that no crash loses one. One sender at a time across processes sends
+//! (it holds `outbox.lock`, see `sync::send`); a change is marked `sending` in the transaction
+//! that claims it, and leaves the outbox in the transaction that writes what the server
+//! answered into the cache, so it is applied once.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use redb::ReadableTable;
 use serde::{Deserialize, Serialize};
 
@@ -141,8 +142,6 @@ pub struct OutboxEntry {
     pub queued_at: DateTime<Utc>,
     /// Not sent before this (the undo wait, or a retry's backoff).
     pub not_before: DateTime<Utc>,
-    /// While `Sending`: until when the sender holds it; a sender that died lets it go then.
-    pub lease_until: Option<DateTime<Utc>>,
     /// Send it over the server's version (`outbox retry --force`).
     #[serde(default)]
     pub force: bool,
@@ -169,7 +168,6 @@ impl OutboxEntry {
             error: None,
             queued_at: now,
             not_before,
-            lease_until: None,
             force: false,
         }
     }
@@ -237,18 +235,14 @@ impl Store {
         })
     }
 
-    /// Claims the changes due to be sent: queued ones whose time has come, and ones a sender
-    /// that died held past their lease. Each is `Sending`, leased until `now + lease`, in the
-    /// transaction that reads it, so no two senders of any process ever send one change at
-    /// once.
-    pub fn claim_due(
-        &self,
-        now: DateTime<Utc>,
-        lease: Duration,
-    ) -> Result<Vec<OutboxEntry>, StoreError> {
+    /// Claims the changes due to be sent: queued ones whose time has come, and ones left
+    /// `sending` by a sender that died. Only the holder of the outbox lock calls it (so a
+    /// `sending` one has no live sender). Each is `Sending`, with one more try, in the
+    /// transaction that reads it.
+    pub fn claim_due(&self, now: DateTime<Utc>) -> Result<Vec<OutboxEntry>, StoreError> {
         let ready = |entry: &OutboxEntry| match entry.state {
             OutboxState::Queued => entry.not_before <= now,
-            OutboxState::Sending => entry.lease_until.is_none_or(|t| t <= now),
+            OutboxState::Sending => true,
             OutboxState::Failed | OutboxState::Conflict => false,
         };
         // Mostly nothing is due: a read says so without a write transaction (and its sync to
@@ -271,7 +265,6 @@ impl Store {
                 }
                 for mut entry in due {
                     entry.state = OutboxState::Sending;
-                    entry.lease_until = Some(now + lease);
                     entry.tries += 1;
                     put(&mut table, &entry)?;
                     claimed.push(entry);
@@ -324,21 +317,18 @@ impl Store {
                     entry.state = OutboxState::Queued;
                     entry.error = Some(reason);
                     entry.not_before = retry_at;
-                    entry.lease_until = None;
                     put(&mut txn.open_table(OUTBOX)?, &entry)?;
                     self.note_change(&txn, &view, None, false)?;
                 }
                 SendOutcome::Failed(reason) => {
                     entry.state = OutboxState::Failed;
                     entry.error = Some(reason);
-                    entry.lease_until = None;
                     put(&mut txn.open_table(OUTBOX)?, &entry)?;
                     self.note_change(&txn, &view, None, false)?;
                 }
                 SendOutcome::Conflict(reason) => {
                     entry.state = OutboxState::Conflict;
                     entry.error = Some(reason);
-                    entry.lease_until = None;
                     put(&mut txn.open_table(OUTBOX)?, &entry)?;
                     self.note_change(&txn, &view, None, false)?;
                 }
@@ -349,9 +339,9 @@ impl Store {
     }
 
     /// Lets go of a change this process claimed and will not finish (it gives up waiting):
-    /// queued again at once, for the next sender of any process, rather than held until its
-    /// lease runs out. Its send may have reached the server: the next one tells (see the
-    /// sender), so it is still applied once.
+    /// queued again at once, so that the outbox says so (the next sender would claim it
+    /// anyway). Its send may have reached the server: the next one tells (see the sender),
+    /// so it is still applied once.
     pub fn release(&self, id: u64) -> Result<(), StoreError> {
         self.run(|| {
             let txn = self.write()?;
@@ -360,7 +350,6 @@ impl Store {
                 let found = table.get(id)?.map(|v| decode(v.value())).transpose()?;
                 if let Some(mut entry) = found.filter(|e| e.state == OutboxState::Sending) {
                     entry.state = OutboxState::Queued;
-                    entry.lease_until = None;
                     put(&mut table, &entry)?;
                 }
             }
@@ -403,10 +392,10 @@ impl Store {
             let found = {
                 let mut table = txn.open_table(OUTBOX)?;
                 let found = table.get(id)?.map(|v| decode(v.value())).transpose()?;
-                if let Some(mut entry) = found.clone() {
+                // One being sent now is left to its sender.
+                if let Some(mut entry) = found.clone().filter(|e| e.state != OutboxState::Sending) {
                     entry.state = OutboxState::Queued;
                     entry.not_before = now;
-                    entry.lease_until = None;
                     entry.force |= force;
                     put(&mut table, &entry)?;
                 }

@@ -16,8 +16,8 @@ use crate::graph::client::{GraphClient, GraphError, Write, Written};
 use crate::model::Event;
 use crate::store::{OutboxEntry, PendingChange, SendOutcome, Store, StoreError};
 
-/// How long a sender holds a change it claimed; one that dies lets it go after this.
-const LEASE: Duration = Duration::seconds(120);
+/// How many tries a change gets while the server answers 412 for an event nobody changed.
+const UNFOUNDED_412_TRIES: u32 = 3;
 
 /// What a token without the write scope is told.
 pub const READ_ONLY_SIGN_IN: &str =
@@ -26,14 +26,33 @@ pub const READ_ONLY_SIGN_IN: &str =
 /// What a conflict is told.
 pub const CONFLICT: &str = "changed by someone else since you saw it: `deltacal outbox retry --force ID` sends yours over it, `deltacal outbox drop ID` keeps theirs";
 
-/// Sends every change due now; returns the ids sent and what became of each.
+/// Sends every change due now; returns the ids sent and what became of each. Nothing when
+/// another sender (of this process or another) holds the outbox lock at `lock`: it sends
+/// them. Holding the lock, a change left `sending` is one whose sender died (kill -9, a
+/// dropped future, a crash): its send may have reached the server, and the checks before
+/// sending tell (see [`try_send`]), so it is claimed again at once.
 pub async fn send_due(
     store: &Arc<Store>,
     graph: &GraphClient,
+    lock: &std::path::Path,
 ) -> Result<Vec<(u64, SendOutcome)>, StoreError> {
+    let path = lock.to_owned();
+    let held = tokio::task::spawn_blocking(move || crate::lockfile::LockFile::try_acquire(&path))
+        .await
+        .map_err(|e| StoreError::Io {
+            path: Default::default(),
+            cause: e.to_string(),
+        })?
+        .map_err(|e| StoreError::Io {
+            path: lock.to_owned(),
+            cause: e.to_string(),
+        })?;
+    let Some(_held) = held else {
+        return Ok(Vec::new());
+    };
     let claimed = {
         let store = store.clone();
-        tokio::task::spawn_blocking(move || store.claim_due(Utc::now(), LEASE))
+        tokio::task::spawn_blocking(move || store.claim_due(Utc::now()))
             .await
             .map_err(|e| StoreError::Io {
                 path: Default::default(),
@@ -194,6 +213,19 @@ async fn try_send(graph: &GraphClient, entry: &OutboxEntry) -> Result<SendOutcom
     let create = matches!(entry.change, PendingChange::Create { .. });
     // Before anything else: the event as the server has it now.
     let mut if_match = entry.base_etag.clone();
+    // The version this send is based on: the one the user saw, or with --force the server's;
+    // by its changeKey, or where the cache had none (an occurrence filled in from its series)
+    // by its etag, which carries the changeKey.
+    let mut based_on = match (&entry.base_change_key, &entry.base_etag) {
+        (Some(key), _) => Some(("changeKey", key.clone())),
+        (None, Some(etag)) => Some(("@odata.etag", etag.clone())),
+        (None, None) => None,
+    };
+    let moved = |current: &Value, based_on: &Option<(&str, String)>| {
+        based_on
+            .as_ref()
+            .is_some_and(|(field, version)| current[*field].as_str() != Some(version.as_str()))
+    };
     if !create {
         let id = entry
             .event
@@ -210,9 +242,7 @@ async fn try_send(graph: &GraphClient, entry: &OutboxEntry) -> Result<SendOutcom
                 });
             }
             Some(current) => {
-                let key = current["changeKey"].as_str();
-                let moved_on =
-                    entry.base_change_key.is_some() && key != entry.base_change_key.as_deref();
+                let moved_on = moved(&current, &based_on);
                 if moved_on && shows(entry, &current) {
                     return Ok(SendOutcome::Applied(event_of(&current).map(Box::new)));
                 }
@@ -221,6 +251,7 @@ async fn try_send(graph: &GraphClient, entry: &OutboxEntry) -> Result<SendOutcom
                 }
                 if entry.force {
                     if_match = current["@odata.etag"].as_str().map(str::to_owned);
+                    based_on = if_match.clone().map(|etag| ("@odata.etag", etag));
                 }
             }
         }
@@ -255,6 +286,18 @@ async fn try_send(graph: &GraphClient, entry: &OutboxEntry) -> Result<SendOutcom
         }),
         Err(GraphError::Http {
             status: 412 | 409, ..
+        }) if create => Ok(if entry.tries < UNFOUNDED_412_TRIES {
+            // No one else's version to conflict with: tried again (its transactionId keeps a
+            // second try from making a second event).
+            SendOutcome::Retry {
+                reason: "the server refused the new event with a conflict (412)".into(),
+                retry_at: Utc::now(),
+            }
+        } else {
+            SendOutcome::Failed("the server keeps refusing the new event (412)".into())
+        }),
+        Err(GraphError::Http {
+            status: 412 | 409, ..
         }) => {
             // Ours, whose answer was lost before, or someone else's: the event tells.
             let id = entry
@@ -263,8 +306,29 @@ async fn try_send(graph: &GraphClient, entry: &OutboxEntry) -> Result<SendOutcom
                 .map(|e| e.to_string())
                 .unwrap_or_default();
             match graph.get_event_json(&id).await? {
+                // Gone: a delete of ours whose answer was lost did it.
+                None if matches!(
+                    entry.change,
+                    PendingChange::Delete | PendingChange::Cancel { .. }
+                ) =>
+                {
+                    Ok(SendOutcome::Applied(None))
+                }
                 Some(current) if shows(entry, &current) => {
                     Ok(SendOutcome::Applied(event_of(&current).map(Box::new)))
+                }
+                // Exchange now and then answers 412 with the event unchanged: tried again at
+                // once, a few times, before it counts as a conflict.
+                Some(current)
+                    if based_on.is_some()
+                        && !moved(&current, &based_on)
+                        && entry.tries < UNFOUNDED_412_TRIES =>
+                {
+                    Ok(SendOutcome::Retry {
+                        reason: "the server refused the change with no change to the event (412)"
+                            .into(),
+                        retry_at: Utc::now(),
+                    })
                 }
                 _ => Ok(SendOutcome::Conflict(CONFLICT.into())),
             }
