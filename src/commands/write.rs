@@ -372,6 +372,10 @@ pub fn edit(
     let when = |t: &str, flag: &str| {
         parse_when(t, config, now).map_err(|e| UsageError(format!("{flag}: {e}")))
     };
+    if event.event.all_day {
+        drop(store);
+        return all_day_edit(config, event, edit, fields, dry_run, wait, out);
+    }
     let mut start = edit
         .start
         .as_deref()
@@ -424,6 +428,105 @@ pub fn edit(
     );
     drop(store);
     runtime()?.block_on(queue_and_send(config, entry, &what, wait, out))
+}
+
+/// `edit` of an all-day event: its days move by whole days (`--move +1d`), or to the DATEs
+/// `--start` and `--end` name (the end inclusive, as the agenda shows it); a time of day is
+/// refused, since Graph would ignore it.
+fn all_day_edit(
+    config: &Arc<Config>,
+    event: CachedEvent,
+    edit: Edit,
+    mut fields: serde_json::Map<String, Value>,
+    dry_run: bool,
+    wait: u64,
+    out: &mut impl std::io::Write,
+) -> anyhow::Result<()> {
+    use crate::model::EventTime;
+    let date = |t: &Option<EventTime>| match t {
+        Some(EventTime::AllDay { date, .. }) => Some(*date),
+        _ => None,
+    };
+    let (Some(first), Some(after)) = (date(&event.event.start), date(&event.event.end)) else {
+        return Err(UsageError("the all-day event has no dates".into()).into());
+    };
+    let today = config.display.zone.date_of(Utc::now());
+    let day = |t: &str, flag: &str| {
+        crate::days::parse_day(t, today).map_err(|e| {
+            UsageError(format!(
+                "{flag}: {e} (an all-day event takes a DATE, without a time)"
+            ))
+        })
+    };
+    let mut new_first = edit
+        .start
+        .as_deref()
+        .map(|t| day(t, "--start"))
+        .transpose()?;
+    let mut new_after = edit
+        .end
+        .as_deref()
+        .map(|t| day(t, "--end").map(|d| d + Duration::days(1)))
+        .transpose()?;
+    if let Some(by) = &edit.move_by {
+        let shift = super::quick_add::parse_shift(by)
+            .filter(|s| s.num_seconds() % 86_400 == 0)
+            .ok_or_else(|| {
+                UsageError(format!(
+                    "--move: {by:?}: an all-day event moves by whole days (+1d, -2d, +1w)"
+                ))
+            })?;
+        let days = Duration::days(shift.num_days());
+        new_first = Some(new_first.unwrap_or(first) + days);
+        new_after = Some(new_after.unwrap_or(after) + days);
+    }
+    // A new first day alone keeps the length.
+    if let (Some(f), None) = (new_first, new_after) {
+        new_after = Some(f + (after - first));
+    }
+    if new_after.unwrap_or(after) <= new_first.unwrap_or(first) {
+        return Err(UsageError("the end would be before the start".into()).into());
+    }
+    let zone = event_zone(config);
+    let midnight =
+        |d: chrono::NaiveDate| json!({"dateTime": format!("{d}T00:00:00"), "timeZone": zone});
+    if let Some(f) = new_first {
+        fields.insert("start".into(), midnight(f));
+    }
+    if let Some(a) = new_after {
+        fields.insert("end".into(), midnight(a));
+    }
+    if fields.is_empty() {
+        return Err(UsageError(
+            "nothing to change: give --subject, --start, --end, --move or --location".into(),
+        )
+        .into());
+    }
+    let fields = Value::Object(fields);
+    if dry_run {
+        writeln!(out, "{}", serde_json::to_string_pretty(&fields)?)?;
+        return Ok(());
+    }
+    let what = format!("Changed “{}”.", crate::text::line(event.event.title()));
+    let now = Utc::now();
+    let entry = OutboxEntry::new(
+        event.view.clone(),
+        Some(&event.event),
+        PendingChange::Update { fields },
+        now,
+        now,
+    );
+    runtime()?.block_on(queue_and_send(config, entry, &what, wait, out))
+}
+
+/// The zone an all-day event's new dates are sent in: the display zone's name (the cache
+/// keeps the dates, not the zone the server sent them in).
+fn event_zone(config: &Config) -> String {
+    config
+        .display
+        .zone
+        .named()
+        .map_or_else(|| "UTC".to_owned(), |tz| tz.name().to_owned())
 }
 
 /// `deltacal delete EVENT`: a meeting the user organizes with other attendees is cancelled

@@ -138,7 +138,7 @@ async fn serve(
 }
 
 /// Counts every Graph request and delays it by the configured latency (a round trip over a
-/// wide-area network), before it is served.
+/// wide-area network): half before it is served, half after.
 async fn graph_latency(
     State(sim): State<Shared>,
     request: axum::extract::Request,
@@ -161,10 +161,15 @@ async fn graph_latency(
         }
         state.latency
     };
-    if !latency.is_zero() && graph {
-        tokio::time::sleep(latency).await;
+    if latency.is_zero() || !graph {
+        return next.run(request).await;
     }
-    next.run(request).await
+    // Half the round trip on the way there, half on the way back: a client that gives up (or
+    // dies) in the second half has had its request served without hearing so.
+    tokio::time::sleep(latency / 2).await;
+    let response = next.run(request).await;
+    tokio::time::sleep(latency - latency / 2).await;
+    response
 }
 
 /// Answers 408 when a request is not answered in time (a body that trickles in, say).

@@ -16,9 +16,6 @@ use crate::graph::client::{GraphClient, GraphError, Write, Written};
 use crate::model::Event;
 use crate::store::{OutboxEntry, PendingChange, SendOutcome, Store, StoreError};
 
-/// How many tries a change gets while the server answers 412 for an event nobody changed.
-const UNFOUNDED_412_TRIES: u32 = 3;
-
 /// What a token without the write scope is told.
 pub const READ_ONLY_SIGN_IN: &str =
     "this sign-in can only read your calendar: run `deltacal login` to allow changes";
@@ -199,13 +196,30 @@ fn retry_or_fail(entry: &OutboxEntry, e: GraphError) -> SendOutcome {
         GraphError::Http { status, .. } if (400..500).contains(&status) => {
             SendOutcome::Failed(line)
         }
-        _ => {
-            let wait = Duration::seconds(30 * 2_i64.pow(entry.tries.min(6)));
-            SendOutcome::Retry {
-                reason: line,
-                retry_at: Utc::now() + wait.min(Duration::minutes(30)),
-            }
-        }
+        _ => SendOutcome::Retry {
+            reason: line,
+            retry_at: backoff(entry),
+        },
+    }
+}
+
+/// When a change that failed for a passing reason is tried again: 30 s after its first try,
+/// doubling, at most 30 minutes.
+fn backoff(entry: &OutboxEntry) -> chrono::DateTime<Utc> {
+    let wait = Duration::seconds(30 * 2_i64.pow(entry.tries.min(6)));
+    Utc::now() + wait.min(Duration::minutes(30))
+}
+
+/// An unfounded 412 (the event unchanged, or a create): tried again at once the first time,
+/// then as any passing failure; never a conflict nor a refusal.
+fn unfounded_412(entry: &OutboxEntry) -> SendOutcome {
+    SendOutcome::Retry {
+        reason: "the server refused the change with a conflict nobody made (412)".into(),
+        retry_at: if entry.tries <= 1 {
+            Utc::now()
+        } else {
+            backoff(entry)
+        },
     }
 }
 
@@ -286,16 +300,7 @@ async fn try_send(graph: &GraphClient, entry: &OutboxEntry) -> Result<SendOutcom
         }),
         Err(GraphError::Http {
             status: 412 | 409, ..
-        }) if create => Ok(if entry.tries < UNFOUNDED_412_TRIES {
-            // No one else's version to conflict with: tried again (its transactionId keeps a
-            // second try from making a second event).
-            SendOutcome::Retry {
-                reason: "the server refused the new event with a conflict (412)".into(),
-                retry_at: Utc::now(),
-            }
-        } else {
-            SendOutcome::Failed("the server keeps refusing the new event (412)".into())
-        }),
+        }) if create => Ok(unfounded_412(entry)),
         Err(GraphError::Http {
             status: 412 | 409, ..
         }) => {
@@ -319,16 +324,8 @@ async fn try_send(graph: &GraphClient, entry: &OutboxEntry) -> Result<SendOutcom
                 }
                 // Exchange now and then answers 412 with the event unchanged: tried again at
                 // once, a few times, before it counts as a conflict.
-                Some(current)
-                    if based_on.is_some()
-                        && !moved(&current, &based_on)
-                        && entry.tries < UNFOUNDED_412_TRIES =>
-                {
-                    Ok(SendOutcome::Retry {
-                        reason: "the server refused the change with no change to the event (412)"
-                            .into(),
-                        retry_at: Utc::now(),
-                    })
+                Some(current) if based_on.is_some() && !moved(&current, &based_on) => {
+                    Ok(unfounded_412(entry))
                 }
                 _ => Ok(SendOutcome::Conflict(CONFLICT.into())),
             }
