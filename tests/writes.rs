@@ -441,3 +441,13 @@ async fn next_counts_what_waits_to_be_sent() {
     assert_eq!(next["next"]["pending"]["change"], "create", "{next}");
     assert_eq!(next["next"]["is_organizer"], json!(true), "{next}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_before_the_first_sync_is_a_usage_error_that_makes_no_cache() {
+    let env = Env::start(EnvOptions::default()).await;
+    env.sign_in_writer();
+    let out = run(&env, &["rsvp", "AAMk=", "accept"]);
+    assert_eq!(code(&out), 2, "{}", said(&out));
+    assert!(said(&out).contains("deltacal sync"), "{}", said(&out));
+    assert!(!env.data_dir().join("cache.redb").exists());
+}

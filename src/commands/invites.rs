@@ -101,6 +101,15 @@ pub fn write(
         let zone = &config.display.zone;
         let when = if e.all_day {
             format!("{}  all day", zone.date_of(start).format("%a %Y-%m-%d"))
+        } else if zone.date_of(end) != zone.date_of(start) {
+            // Over midnight: the end's day too.
+            format!(
+                "{}  {}-{} {}",
+                zone.date_of(start).format("%a %Y-%m-%d"),
+                crate::days::clock(&config.display, start),
+                zone.date_of(end).format("%a %Y-%m-%d"),
+                crate::days::clock(&config.display, end)
+            )
         } else {
             format!(
                 "{}  {}-{}",

@@ -42,6 +42,20 @@ fn writable(config: &Config) -> Result<(), UsageError> {
     Ok(())
 }
 
+/// The cache, which must exist: the events a change names are in it (none is made here).
+fn open_cache(config: &Config) -> anyhow::Result<Store> {
+    super::check_data_dir(config)?;
+    let path = config.cache_path();
+    if !path.exists() {
+        return Err(UsageError(format!(
+            "no cache yet at {}: run `deltacal sync` first",
+            path.display()
+        ))
+        .into());
+    }
+    Ok(Store::open(&path)?)
+}
+
 /// The cached event `id` names, as `agenda --json` prints ids.
 fn cached(store: &Store, id: &str) -> anyhow::Result<CachedEvent> {
     store.find_event(id)?.ok_or_else(|| {
@@ -230,7 +244,7 @@ pub fn rsvp(
         .as_deref()
         .map(|p| proposal(p, config, now))
         .transpose()?;
-    let store = Store::open(&config.cache_path())?;
+    let store = open_cache(config)?;
     let event = target(&store, cached(&store, &id)?, series)?;
     let e = &event.event;
     if e.is_organizer == Some(true) || e.response == Some(Response::Organizer) {
@@ -358,7 +372,7 @@ pub fn edit(
     out: &mut impl std::io::Write,
 ) -> anyhow::Result<()> {
     writable(config)?;
-    let store = Store::open(&config.cache_path())?;
+    let store = open_cache(config)?;
     let event = target(&store, cached(&store, id)?, series)?;
     let now = Utc::now();
     let mut fields = serde_json::Map::new();
@@ -541,7 +555,7 @@ pub fn delete(
     out: &mut impl std::io::Write,
 ) -> anyhow::Result<()> {
     writable(config)?;
-    let store = Store::open(&config.cache_path())?;
+    let store = open_cache(config)?;
     let event = target(&store, cached(&store, id)?, series)?;
     let e = &event.event;
     let others = e
@@ -789,7 +803,7 @@ pub fn retry(
     out: &mut impl std::io::Write,
 ) -> anyhow::Result<()> {
     writable(config)?;
-    let store = Store::open(&config.cache_path())?;
+    let store = open_cache(config)?;
     let now = Utc::now();
     let ids: Vec<u64> = match id {
         Some(id) => vec![id],
@@ -833,7 +847,7 @@ pub fn retry(
 
 /// `deltacal outbox drop ID`: gives a change up; the cache shows the server's version.
 pub fn drop_change(config: &Config, id: u64, out: &mut impl std::io::Write) -> anyhow::Result<()> {
-    let store = Store::open(&config.cache_path())?;
+    let store = open_cache(config)?;
     if !store.drop_change(id)? {
         return Err(UsageError(format!("the outbox has no change {id}")).into());
     }
