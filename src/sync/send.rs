@@ -27,7 +27,7 @@ pub const CONFLICT: &str = "changed by someone else since you saw it: `deltacal 
 /// another sender (of this process or another) holds the outbox lock at `lock`: it sends
 /// them. Holding the lock, a change left `sending` is one whose sender died (kill -9, a
 /// dropped future, a crash): its send may have reached the server, and the checks before
-/// sending tell (see [`try_send`]), so it is claimed again at once.
+/// sending tell (see `try_send`), so it is claimed again at once.
 pub async fn send_due(
     store: &Arc<Store>,
     graph: &GraphClient,
