@@ -55,16 +55,6 @@ pub struct AgendaItem<'a> {
     pub pending: Option<serde_json::Value>,
 }
 
-/// The `pending` of an event a change in the outbox marks.
-pub fn pending_json(entry: &crate::store::OutboxEntry) -> serde_json::Value {
-    serde_json::json!({
-        "id": entry.id,
-        "change": entry.change.word(),
-        "state": entry.state.word(),
-        "error": entry.error.as_deref().map(|e| crate::text::line(e).into_owned()),
-    })
-}
-
 /// An attendee in `agenda --json`.
 #[derive(Debug, Serialize, PartialEq)]
 pub struct AgendaAttendee<'a> {

@@ -153,7 +153,7 @@ pub fn write_marked(
             let mut item = AgendaItem::new(config, &c.view, &c.event);
             item.pending = marks
                 .get(c.event.id.as_str())
-                .map(crate::json::pending_json);
+                .map(crate::store::OutboxEntry::pending_json);
             serde_json::to_writer(&mut *out, &item)?;
         }
         return out.write_all(if events.is_empty() { b"]\n" } else { b"\n]\n" });

@@ -83,7 +83,7 @@ pub fn write(
                 let mut item = AgendaItem::new(config, &i.event.view, &i.event.event);
                 item.pending = marks
                     .get(i.event.event.id.as_str())
-                    .map(crate::json::pending_json);
+                    .map(crate::store::OutboxEntry::pending_json);
                 item
             })
             .collect();

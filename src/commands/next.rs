@@ -135,7 +135,7 @@ pub fn write<'a>(
         event.pending = found
             .marks
             .get(c.event.id.as_str())
-            .map(crate::json::pending_json);
+            .map(crate::store::OutboxEntry::pending_json);
         NextItem {
             event,
             minutes: minutes_until(now, at),

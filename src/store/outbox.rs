@@ -75,6 +75,19 @@ pub enum PendingChange {
     },
 }
 
+impl OutboxEntry {
+    /// The `pending` field of the event it marks, in `agenda --json` and the others:
+    /// `{"id", "change", "state", "error"}` (the error sanitised to one line).
+    pub fn pending_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id,
+            "change": self.change.word(),
+            "state": self.state.word(),
+            "error": self.error.as_deref().map(|e| crate::text::line(e).into_owned()),
+        })
+    }
+}
+
 impl PendingChange {
     /// The word `pending.change` says: `create`, `update`, `delete`, `cancel`, `accept`,
     /// `tentative` or `decline`.
