@@ -140,6 +140,9 @@ enum Command {
         /// Notes
         #[arg(long)]
         body: Option<String>,
+        /// Repeat it: daily, weekdays, weekly or monthly, optionally ",count=N" or ",until=DATE"
+        #[arg(long, value_name = "KIND[,count=N|,until=DATE]")]
+        repeat: Option<String>,
         /// Print the event JSON it would send, and send nothing
         #[arg(long)]
         dry_run: bool,
@@ -443,6 +446,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             attendee,
             teams,
             body,
+            repeat,
             dry_run,
             json,
             wait,
@@ -458,6 +462,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 teams,
                 body,
                 calendar,
+                repeat,
             };
             deltacal::commands::write::new(
                 &config,

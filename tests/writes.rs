@@ -451,3 +451,57 @@ async fn a_change_before_the_first_sync_is_a_usage_error_that_makes_no_cache() {
     assert!(said(&out).contains("deltacal sync"), "{}", said(&out));
     assert!(!env.data_dir().join("cache.redb").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeating_event_is_made_once_with_its_occurrences() {
+    let env = started().await;
+    let out = run(
+        &env,
+        &[
+            "new",
+            "--repeat",
+            "daily,count=5",
+            "tomorrow",
+            "08:15",
+            "20m",
+            "Check-in",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", said(&out));
+    let server: Vec<Value> = truth(&env)
+        .await
+        .into_iter()
+        .filter(|e| e["subject"] == "Check-in")
+        .collect();
+    assert_eq!(server.len(), 5, "five occurrences: {server:?}");
+    assert!(server.iter().all(|e| e["type"] == "occurrence"));
+    let master = server[0]["seriesMasterId"].clone();
+    assert!(server.iter().all(|e| e["seriesMasterId"] == master));
+    let shown: Vec<Value> = agenda(&env)
+        .into_iter()
+        .filter(|e| e["subject"] == "Check-in")
+        .collect();
+    assert_eq!(shown.len(), 5, "the cache shows them at once");
+    assert!(shown.iter().all(|e| e["pending"].is_null()));
+    let post = requests(&env)
+        .await
+        .into_iter()
+        .find(|r| r["method"] == "POST")
+        .unwrap();
+    assert_eq!(post["body"]["recurrence"]["pattern"]["type"], "daily");
+    assert_eq!(
+        post["body"]["recurrence"]["range"],
+        json!({"type": "numbered", "numberOfOccurrences": 5, "recurrenceTimeZone": "UTC",
+            "startDate": post["body"]["start"]["dateTime"].as_str().unwrap()[..10]})
+    );
+    for bad in [
+        "fortnightly",
+        "daily,count=0",
+        "weekly,until=2000-01-01",
+        "daily,every=2",
+    ] {
+        let out = run(&env, &["new", "--repeat", bad, "tomorrow", "9:00", "Nope"]);
+        assert_eq!(code(&out), 2, "{bad}: {}", said(&out));
+        assert!(said(&out).contains("--repeat"), "{}", said(&out));
+    }
+}

@@ -98,6 +98,8 @@ async fn queue_and_send(
 ) -> anyhow::Result<()> {
     let engine = SyncEngine::from_config(config.clone())?;
     let store = engine.store().clone();
+    let series = matches!(&entry.change, PendingChange::Create { event, .. } if event["recurrence"].is_object());
+    let view = entry.view.clone();
     let id = store.queue(entry)?;
     if !engine.session().can_write().await {
         return Err(Refused(format!(
@@ -132,6 +134,18 @@ async fn queue_and_send(
         .map(|(_, outcome)| outcome);
     match outcome {
         Some(SendOutcome::Applied(_)) => {
+            // A new series: the server made its occurrences, which a round brings in (the
+            // answer holds only the master).
+            if series {
+                let cal = config.calendars.iter().find(|c| c.key == view).cloned();
+                if let Some(cal) = cal
+                    && let Err(e) = engine.sync_view(&cal).await
+                {
+                    eprintln!(
+                        "deltacal: made; its occurrences show after the next sync ({e})"
+                    );
+                }
+            }
             writeln!(out, "{what}")?;
             Ok(())
         }
@@ -614,6 +628,80 @@ pub struct NewEvent {
     pub body: Option<String>,
     /// `--calendar`.
     pub calendar: Option<String>,
+    /// `--repeat daily|weekdays|weekly|monthly[,count=N|,until=DATE]`.
+    pub repeat: Option<String>,
+}
+
+/// Graph's `recurrence` for `--repeat KIND[,count=N|,until=DATE]`, from the event's `start`
+/// (`{dateTime, timeZone}`: the pattern's day and the range's start are its wall-clock date).
+pub fn repeat_json(spec: &str, start: &Value, today: chrono::NaiveDate) -> Result<Value, String> {
+    use chrono::Datelike;
+    let bad = || {
+        format!(
+            "{:?} is not a repeat: give daily, weekdays, weekly or monthly, optionally with ,count=N or ,until=DATE",
+            crate::text::line(spec)
+        )
+    };
+    let first = start["dateTime"]
+        .as_str()
+        .and_then(|t| chrono::NaiveDate::parse_from_str(t.get(..10)?, "%Y-%m-%d").ok())
+        .ok_or_else(bad)?;
+    let mut parts = spec.split(',').map(str::trim);
+    let kind = parts.next().unwrap_or_default().to_ascii_lowercase();
+    let day_name = |d: chrono::Weekday| {
+        [
+            "monday",
+            "tuesday",
+            "wednesday",
+            "thursday",
+            "friday",
+            "saturday",
+            "sunday",
+        ][d.num_days_from_monday() as usize]
+    };
+    let pattern = match kind.as_str() {
+        "daily" => json!({"type": "daily", "interval": 1}),
+        "weekdays" => {
+            if first.weekday().num_days_from_monday() > 4 {
+                return Err("--repeat weekdays: the event starts on a weekend".into());
+            }
+            json!({"type": "weekly", "interval": 1, "firstDayOfWeek": "sunday",
+                "daysOfWeek": ["monday", "tuesday", "wednesday", "thursday", "friday"]})
+        }
+        "weekly" => json!({"type": "weekly", "interval": 1, "firstDayOfWeek": "sunday",
+            "daysOfWeek": [day_name(first.weekday())]}),
+        "monthly" => json!({"type": "absoluteMonthly", "interval": 1, "dayOfMonth": first.day()}),
+        _ => return Err(bad()),
+    };
+    let zone = start["timeZone"].clone();
+    let mut range =
+        json!({"type": "noEnd", "startDate": first.to_string(), "recurrenceTimeZone": zone});
+    for part in parts {
+        match part.split_once('=') {
+            Some(("count", n)) => {
+                let n: u32 = n
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=999).contains(n))
+                    .ok_or_else(|| format!("--repeat: count={n}: give 1 to 999"))?;
+                range["type"] = json!("numbered");
+                range["numberOfOccurrences"] = json!(n);
+            }
+            Some(("until", d)) => {
+                let until = crate::days::parse_day(d, today)
+                    .map_err(|e| format!("--repeat: until: {e}"))?;
+                if until < first {
+                    return Err(format!(
+                        "--repeat: until={until} is before the first day, {first}"
+                    ));
+                }
+                range["type"] = json!("endDate");
+                range["endDate"] = json!(until.to_string());
+            }
+            _ => return Err(bad()),
+        }
+    }
+    Ok(json!({"pattern": pattern, "range": range}))
 }
 
 /// `deltacal new TEXT...`: the event the text and flags describe.
@@ -710,6 +798,11 @@ pub fn new(
     if let Some(body) = new.body {
         event["body"] = json!({"contentType": "text", "content": body});
     }
+    if let Some(spec) = &new.repeat {
+        event["recurrence"] = repeat_json(spec, &event["start"], today).map_err(|e| {
+            UsageError(format!("--repeat: {e}").replace("--repeat: --repeat", "--repeat"))
+        })?;
+    }
     if dry_run {
         writeln!(out, "{}", serde_json::to_string_pretty(&event)?)?;
         return Ok(());
@@ -717,7 +810,14 @@ pub fn new(
     let what = if json_out {
         String::new()
     } else {
-        format!("Added “{}”.", crate::text::line(&subject))
+        match &new.repeat {
+            Some(spec) => format!(
+                "Added “{}”, repeating {}.",
+                crate::text::line(&subject),
+                crate::text::line(spec)
+            ),
+            None => format!("Added “{}”.", crate::text::line(&subject)),
+        }
     };
     let entry = OutboxEntry::new(
         cal.key.clone(),

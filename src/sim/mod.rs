@@ -11,6 +11,7 @@ mod graph_api;
 pub mod identity;
 mod identity_api;
 pub mod mailbox;
+mod recurrence;
 pub mod rounds;
 pub mod time;
 pub mod tokens;

@@ -328,9 +328,16 @@ fn create(
             new["onlineMeeting"] = Value::Null;
         }
     }
-    let made = match state.mailbox.create(&calendar, new) {
-        Ok(made) => made,
-        Err(e) => return mailbox_error(e),
+    let made = if new["recurrence"].is_object() {
+        match create_series(&mut state, &calendar, new) {
+            Ok(made) => made,
+            Err(answer) => return answer,
+        }
+    } else {
+        match state.mailbox.create(&calendar, new) {
+            Ok(made) => made,
+            Err(e) => return mailbox_error(e),
+        }
     };
     if let (Some(tid), Some(id)) = (transaction, made["id"].as_str()) {
         state
@@ -338,6 +345,45 @@ fn create(
             .insert(tid, (event.clone(), id.to_owned()));
     }
     fault_after(fault, created(made))
+}
+
+/// A posted event with a `recurrence`: the series' master (answered, as Graph answers it) and
+/// its occurrences, expanded from the pattern in the start's zone.
+fn create_series(state: &mut SimState, calendar: &str, master: Value) -> Result<Value, Response> {
+    let bad = |why: String| bad_request("ErrorInvalidRequest", &why);
+    let wall = |key: &str| {
+        master[key]["dateTime"]
+            .as_str()
+            .and_then(time::wall_time)
+            .ok_or_else(|| bad(format!("`{key}.dateTime` is missing or not a time")))
+    };
+    let (first, end) = (wall("start")?, wall("end")?);
+    let starts = super::recurrence::expand(&master["recurrence"], first).map_err(bad)?;
+    let length = end - first;
+    let instance_of = |start: chrono::NaiveDateTime| {
+        let mut instance = master.clone();
+        if let Value::Object(map) = &mut instance {
+            map.remove("recurrence");
+            map.remove("transactionId");
+        }
+        let at = |t: chrono::NaiveDateTime, key: &str| {
+            json!({"dateTime": t.format("%Y-%m-%dT%H:%M:%S.0000000").to_string(),
+                "timeZone": master[key]["timeZone"].clone()})
+        };
+        instance["start"] = at(start, "start");
+        instance["end"] = at(start + length, "end");
+        instance
+    };
+    let instances = starts.into_iter().map(instance_of).collect();
+    let id = state
+        .mailbox
+        .create_series(calendar, master, instances)
+        .map_err(mailbox_error)?;
+    Ok(state
+        .mailbox
+        .event(&id)
+        .map(|e| e.json())
+        .unwrap_or_else(|| json!({"id": id})))
 }
 
 /// `PATCH /me/events/{id}`: 200 with the whole event; the fields sent replace the event's. A
