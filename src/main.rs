@@ -194,6 +194,12 @@ enum Command {
         /// New location
         #[arg(long)]
         location: Option<String>,
+        /// Invite this address (repeat for more)
+        #[arg(long, value_name = "ADDRESS")]
+        add_attendee: Vec<String>,
+        /// Uninvite this address (repeat for more)
+        #[arg(long, value_name = "ADDRESS")]
+        remove_attendee: Vec<String>,
         /// Change the whole series of an occurrence (else the occurrence alone)
         #[arg(long)]
         series: bool,
@@ -505,6 +511,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             end,
             move_by,
             location,
+            add_attendee,
+            remove_attendee,
             series,
             dry_run,
             wait,
@@ -516,6 +524,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 end,
                 move_by,
                 location,
+                add_attendees: add_attendee,
+                remove_attendees: remove_attendee,
             };
             deltacal::commands::write::edit(
                 &config,

@@ -205,6 +205,32 @@ async fn each_change_is_applied_once_and_comes_back() {
         patch["if_match"].as_str().is_some(),
         "based on the version seen: {patch}"
     );
+    // Invite Bob, uninvite Alex: the whole list goes, as Graph takes it.
+    let out = run(
+        &env,
+        &[
+            "edit",
+            sid,
+            "--add-attendee",
+            "bob@contoso.com",
+            "--remove-attendee",
+            "alex@contoso.com",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", said(&out));
+    let server = find(&truth(&env).await, |e| e["id"] == json!(sid)).clone();
+    let invited: Vec<&str> = server["attendees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["emailAddress"]["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(invited, ["bob@contoso.com"]);
+    let out = run(
+        &env,
+        &["edit", sid, "--remove-attendee", "carol@contoso.com"],
+    );
+    assert_eq!(code(&out), 2, "not invited: {}", said(&out));
     // Delete one of the user's own.
     let own = find(&agenda(&env), own_single)["id"]
         .as_str()

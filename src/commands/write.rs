@@ -318,6 +318,58 @@ pub struct Edit {
     pub move_by: Option<String>,
     /// A new location.
     pub location: Option<String>,
+    /// Addresses to invite.
+    pub add_attendees: Vec<String>,
+    /// Addresses to uninvite.
+    pub remove_attendees: Vec<String>,
+}
+
+/// The event's attendees with `add` invited and `remove` taken off, as Graph takes the whole
+/// list (a PATCH replaces it); None when that changes nothing. An address to remove that is
+/// not invited is a usage error.
+fn attendees_after(
+    event: &crate::model::Event,
+    add: &[String],
+    remove: &[String],
+) -> Result<Option<Value>, UsageError> {
+    if add.is_empty() && remove.is_empty() {
+        return Ok(None);
+    }
+    let same =
+        |a: &Option<String>, b: &str| a.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(b));
+    for r in remove {
+        if !event.attendees.iter().any(|a| same(&a.person.address, r)) {
+            return Err(UsageError(format!(
+                "--remove-attendee {}: not invited to this event",
+                crate::text::line(r)
+            )));
+        }
+    }
+    let mut list: Vec<Value> = event
+        .attendees
+        .iter()
+        .filter(|a| !remove.iter().any(|r| same(&a.person.address, r)))
+        .map(|a| {
+            json!({"emailAddress": {"address": a.person.address, "name": a.person.name},
+                "type": a.kind.as_ref().map_or("required", |k| k.as_graph())})
+        })
+        .collect();
+    for address in add {
+        if !address.contains('@') {
+            return Err(UsageError(format!(
+                "--add-attendee {}: not an e-mail address",
+                crate::text::line(address)
+            )));
+        }
+        if !event
+            .attendees
+            .iter()
+            .any(|a| same(&a.person.address, address))
+        {
+            list.push(json!({"emailAddress": {"address": address}, "type": "required"}));
+        }
+    }
+    Ok(Some(Value::Array(list)))
 }
 
 /// A WHEN: a DATE form and a time (`tomorrow 10:00`, `fri 9am`), or RFC 3339; a time given
@@ -396,6 +448,10 @@ pub fn edit(
     if let Some(l) = &edit.location {
         fields.insert("location".into(), json!({"displayName": l}));
     }
+    if let Some(list) = attendees_after(&event.event, &edit.add_attendees, &edit.remove_attendees)?
+    {
+        fields.insert("attendees".into(), list);
+    }
     let span = event.event.span();
     let when = |t: &str, flag: &str| {
         parse_when(t, config, now).map_err(|e| UsageError(format!("{flag}: {e}")))
@@ -437,7 +493,7 @@ pub fn edit(
     }
     if fields.is_empty() {
         return Err(UsageError(
-            "nothing to change: give --subject, --start, --end, --move or --location".into(),
+            "nothing to change: give --subject, --start, --end, --move, --location, --add-attendee or --remove-attendee".into(),
         )
         .into());
     }
@@ -526,7 +582,7 @@ fn all_day_edit(
     }
     if fields.is_empty() {
         return Err(UsageError(
-            "nothing to change: give --subject, --start, --end, --move or --location".into(),
+            "nothing to change: give --subject, --start, --end, --move, --location, --add-attendee or --remove-attendee".into(),
         )
         .into());
     }
