@@ -518,3 +518,63 @@ async fn answers_and_changes_come_back_in_the_next_round() {
             .all(|e| e["subject"] != json!("Not this"))
     );
 }
+
+/// Follows a delta link to the end of its round: the ids it brought, and the next delta link.
+async fn round(env: &Env, link: &str, token: &str) -> (Vec<String>, String) {
+    let mut ids = Vec::new();
+    let mut next = link.to_owned();
+    loop {
+        let page = get_json(env, &next, token).await;
+        ids.extend(
+            page["value"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|e| e["id"].as_str().map(str::to_owned)),
+        );
+        match page["@odata.nextLink"].as_str() {
+            Some(link) => next = link.to_owned(),
+            None => return (ids, page["@odata.deltaLink"].as_str().unwrap().to_owned()),
+        }
+    }
+}
+
+#[tokio::test]
+async fn in_the_realistic_mode_an_echo_comes_late_or_twice() {
+    let env = Env::start(EnvOptions {
+        events: 20,
+        ..Default::default()
+    })
+    .await;
+    let token = writer(&env);
+    let start = format!(
+        "{}/v1.0/me/calendarView/delta?startdatetime=2000-01-01T00:00:00Z&enddatetime=2100-01-01T00:00:00Z",
+        env.sim.url()
+    );
+    let (_, mut link) = round(&env, &start, &token).await;
+    // Writes one at a time, each followed by two rounds: the third's echo comes only in the
+    // second round, the fourth's in both; the others in the first alone.
+    for n in 1..=4 {
+        let (status, made) = call(
+            &env,
+            &token,
+            Method::POST,
+            "/me/events",
+            Some(event(&format!("Echo {n}"))),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{made}");
+        let id = made["id"].as_str().unwrap().to_owned();
+        let (first, next) = round(&env, &link, &token).await;
+        let (second, next) = round(&env, &next, &token).await;
+        link = next;
+        let seen = (first.contains(&id), second.contains(&id));
+        let expected = match n {
+            3 => (false, true),
+            4 => (true, true),
+            _ => (true, false),
+        };
+        assert_eq!(seen, expected, "write {n}");
+    }
+}

@@ -734,6 +734,8 @@ fn serve_page(
         ("$skiptoken", kind)
     } else {
         state.rounds.end(&calendar, round);
+        // Writes whose echo comes late, or twice, come in the next round.
+        state.mailbox.release_echoes();
         ("$deltatoken", TokenKind::Delta)
     };
     let token = state

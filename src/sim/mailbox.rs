@@ -193,6 +193,20 @@ pub struct Mailbox {
     pub calendars: Vec<Calendar>,
     seq: u64,
     next_id: u64,
+    /// Changes whose echo in the delta comes late (held back) or twice (logged again), by
+    /// calendar: logged when the next delta round ends.
+    echoes: Vec<(String, LogEntry)>,
+}
+
+/// How a write comes back in the delta (the real service: "possibly late and possibly twice").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Echo {
+    /// In the next round.
+    Prompt,
+    /// Not in the next round, in the one after.
+    Late,
+    /// In the next round, and again in the one after.
+    Twice,
 }
 
 /// What the control API and the default-calendar routes call the default calendar, whose own id
@@ -225,6 +239,40 @@ impl Mailbox {
             calendars,
             seq: 1,
             next_id: 1,
+            echoes: Vec::new(),
+        }
+    }
+
+    /// How many changes a calendar's log holds: a write's changes are those logged after it.
+    pub fn log_len(&self, calendar: &str) -> usize {
+        self.calendar(calendar).map_or(0, |c| c.log.len())
+    }
+
+    /// Makes the changes `calendar` logged from `from` on come back as `echo` says.
+    pub fn echo(&mut self, calendar: &str, from: usize, echo: Echo) {
+        let Ok(cal) = self.calendar_mut(calendar) else {
+            return;
+        };
+        let from = from.min(cal.log.len());
+        let entries: Vec<LogEntry> = match echo {
+            Echo::Prompt => return,
+            Echo::Late => cal.log.drain(from..).collect(),
+            Echo::Twice => cal.log[from..].to_vec(),
+        };
+        let id = cal.id.clone();
+        self.echoes
+            .extend(entries.into_iter().map(|e| (id.clone(), e)));
+    }
+
+    /// A delta round ended: the changes held back, or to come again, are logged now, so the
+    /// next round brings them.
+    pub fn release_echoes(&mut self) {
+        for (calendar, mut entry) in std::mem::take(&mut self.echoes) {
+            self.seq += 1;
+            entry.seq = self.seq;
+            if let Ok(cal) = self.calendar_mut(&calendar) {
+                cal.log.push(entry);
+            }
         }
     }
 

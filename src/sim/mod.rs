@@ -292,6 +292,9 @@ pub struct SimState {
     /// The Graph requests served, oldest first (`GET /sim/requests`): method, path, a write's
     /// JSON body, `If-Match`.
     pub requests: Vec<serde_json::Value>,
+    /// Writes applied so far: in the realistic mode every third one's echo comes late and every
+    /// fourth one's twice.
+    pub writes: u64,
 }
 
 impl SimState {
@@ -326,6 +329,7 @@ impl SimState {
             rounds: rounds::RoundWatch::default(),
             transactions: std::collections::HashMap::new(),
             requests: Vec::new(),
+            writes: 0,
         }
     }
 }

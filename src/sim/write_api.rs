@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 
 use super::faults::Fault;
 use super::graph_api::graph_error;
-use super::mailbox::{DEFAULT_CALENDAR, MailboxError};
+use super::mailbox::{DEFAULT_CALENDAR, Echo, MailboxError, Mode};
 use super::{Shared, SimState, lock, time};
 
 /// The routes that change the calendar.
@@ -224,6 +224,30 @@ fn stale(state: &SimState, id: &str, headers: &HeaderMap) -> bool {
     sent.trim() != "*" && current.as_deref() != Some(sent.trim())
 }
 
+/// Runs a write on the mailbox. In the realistic mode its echo in the delta comes as the real
+/// service's may: late (every third write) or twice (every fourth).
+fn echoed<T>(
+    state: &mut SimState,
+    calendar: Option<String>,
+    write: impl FnOnce(&mut super::mailbox::Mailbox) -> T,
+) -> T {
+    let Some(calendar) = calendar else {
+        return write(&mut state.mailbox);
+    };
+    let from = state.mailbox.log_len(&calendar);
+    let result = write(&mut state.mailbox);
+    if state.mode == Mode::Realistic {
+        state.writes += 1;
+        let echo = match state.writes {
+            n if n % 3 == 0 => Echo::Late,
+            n if n % 4 == 0 => Echo::Twice,
+            _ => Echo::Prompt,
+        };
+        state.mailbox.echo(&calendar, from, echo);
+    }
+    result
+}
+
 fn created(event: Value) -> Response {
     (StatusCode::CREATED, axum::Json(event)).into_response()
 }
@@ -334,7 +358,9 @@ fn create(
             Err(answer) => return answer,
         }
     } else {
-        match state.mailbox.create(&calendar, new) {
+        match echoed(&mut state, Some(calendar.clone()), |m| {
+            m.create(&calendar, new)
+        }) {
             Ok(made) => made,
             Err(e) => return mailbox_error(e),
         }
@@ -375,10 +401,10 @@ fn create_series(state: &mut SimState, calendar: &str, master: Value) -> Result<
         instance
     };
     let instances = starts.into_iter().map(instance_of).collect();
-    let id = state
-        .mailbox
-        .create_series(calendar, master, instances)
-        .map_err(mailbox_error)?;
+    let id = echoed(state, Some(calendar.to_owned()), |m| {
+        m.create_series(calendar, master, instances)
+    })
+    .map_err(mailbox_error)?;
     Ok(state
         .mailbox
         .event(&id)
@@ -419,7 +445,10 @@ async fn update(
     if let Err(answer) = check_zones(&patch) {
         return answer;
     }
-    match state.mailbox.update(&id, patch) {
+    match {
+        let cal = state.mailbox.calendar_of(&id).map(str::to_owned);
+        echoed(&mut state, cal, |m| m.update(&id, patch))
+    } {
         Ok(event) => fault_after(fault, (StatusCode::OK, axum::Json(event)).into_response()),
         Err(e) => mailbox_error(e),
     }
@@ -442,7 +471,10 @@ async fn delete(State(sim): State<Shared>, Path(id): Path<String>, headers: Head
     if stale(&state, &id, &headers) {
         return conflict();
     }
-    match state.mailbox.delete(&id) {
+    match {
+        let cal = state.mailbox.calendar_of(&id).map(str::to_owned);
+        echoed(&mut state, cal, |m| m.delete(&id))
+    } {
         Ok(()) => fault_after(fault, StatusCode::NO_CONTENT.into_response()),
         Err(e) => mailbox_error(e),
     }
@@ -575,7 +607,10 @@ fn answer(
             .collect();
         patch["attendees"] = json!(updated);
     }
-    match state.mailbox.update(&id, patch) {
+    match {
+        let cal = state.mailbox.calendar_of(&id).map(str::to_owned);
+        echoed(&mut state, cal, |m| m.update(&id, patch))
+    } {
         Ok(_) => fault_after(fault, StatusCode::ACCEPTED.into_response()),
         Err(e) => mailbox_error(e),
     }
@@ -617,7 +652,10 @@ async fn cancel(
     if stale(&state, &id, &headers) {
         return conflict();
     }
-    match state.mailbox.delete(&id) {
+    match {
+        let cal = state.mailbox.calendar_of(&id).map(str::to_owned);
+        echoed(&mut state, cal, |m| m.delete(&id))
+    } {
         Ok(()) => fault_after(fault, StatusCode::ACCEPTED.into_response()),
         Err(e) => mailbox_error(e),
     }
