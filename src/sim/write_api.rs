@@ -248,6 +248,18 @@ fn echoed<T>(
     result
 }
 
+/// An update of an event, echoed as [`echoed`] says.
+fn update_echoed(state: &mut SimState, id: &str, patch: Value) -> Result<Value, MailboxError> {
+    let calendar = state.mailbox.calendar_of(id).map(str::to_owned);
+    echoed(state, calendar, |m| m.update(id, patch))
+}
+
+/// A delete of an event, echoed as [`echoed`] says.
+fn delete_echoed(state: &mut SimState, id: &str) -> Result<(), MailboxError> {
+    let calendar = state.mailbox.calendar_of(id).map(str::to_owned);
+    echoed(state, calendar, |m| m.delete(id))
+}
+
 fn created(event: Value) -> Response {
     (StatusCode::CREATED, axum::Json(event)).into_response()
 }
@@ -445,10 +457,7 @@ async fn update(
     if let Err(answer) = check_zones(&patch) {
         return answer;
     }
-    match {
-        let cal = state.mailbox.calendar_of(&id).map(str::to_owned);
-        echoed(&mut state, cal, |m| m.update(&id, patch))
-    } {
+    match update_echoed(&mut state, &id, patch) {
         Ok(event) => fault_after(fault, (StatusCode::OK, axum::Json(event)).into_response()),
         Err(e) => mailbox_error(e),
     }
@@ -471,10 +480,7 @@ async fn delete(State(sim): State<Shared>, Path(id): Path<String>, headers: Head
     if stale(&state, &id, &headers) {
         return conflict();
     }
-    match {
-        let cal = state.mailbox.calendar_of(&id).map(str::to_owned);
-        echoed(&mut state, cal, |m| m.delete(&id))
-    } {
+    match delete_echoed(&mut state, &id) {
         Ok(()) => fault_after(fault, StatusCode::NO_CONTENT.into_response()),
         Err(e) => mailbox_error(e),
     }
@@ -607,10 +613,7 @@ fn answer(
             .collect();
         patch["attendees"] = json!(updated);
     }
-    match {
-        let cal = state.mailbox.calendar_of(&id).map(str::to_owned);
-        echoed(&mut state, cal, |m| m.update(&id, patch))
-    } {
+    match update_echoed(&mut state, &id, patch) {
         Ok(_) => fault_after(fault, StatusCode::ACCEPTED.into_response()),
         Err(e) => mailbox_error(e),
     }
@@ -652,10 +655,7 @@ async fn cancel(
     if stale(&state, &id, &headers) {
         return conflict();
     }
-    match {
-        let cal = state.mailbox.calendar_of(&id).map(str::to_owned);
-        echoed(&mut state, cal, |m| m.delete(&id))
-    } {
+    match delete_echoed(&mut state, &id) {
         Ok(()) => fault_after(fault, StatusCode::ACCEPTED.into_response()),
         Err(e) => mailbox_error(e),
     }
