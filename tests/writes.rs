@@ -531,3 +531,52 @@ async fn a_repeating_event_is_made_once_with_its_occurrences() {
         assert!(said(&out).contains("--repeat"), "{}", said(&out));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_changes_goes_out_in_one_batch() {
+    let env = started().await;
+    // Made while the sign-in could only read: each kept in the outbox.
+    env.sign_in();
+    let own = find(&agenda(&env), own_single)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for n in 1..=4 {
+        let out = run(&env, &["new", "tomorrow", "11:00", &format!("Burst {n}")]);
+        assert_eq!(code(&out), 1, "{}", said(&out));
+    }
+    let out = run(&env, &["edit", &own, "--subject", "Burst edit"]);
+    assert_eq!(code(&out), 1, "{}", said(&out));
+    env.sign_in_writer();
+    let stats = |body: String| {
+        serde_json::from_str::<Value>(&body).unwrap()["graph_requests"]
+            .as_u64()
+            .unwrap()
+    };
+    let before = stats(env.control(Method::GET, "/sim/stats", None).await.1);
+    let out = run(&env, &["sync"]);
+    assert_eq!(code(&out), 0, "{}", said(&out));
+    let after = stats(env.control(Method::GET, "/sim/stats", None).await.1);
+    // The event read, the five writes, the round: three requests.
+    assert!(after - before <= 3, "{} requests", after - before);
+    let server = truth(&env).await;
+    for n in 1..=4 {
+        let subject = format!("Burst {n}");
+        assert_eq!(
+            server
+                .iter()
+                .filter(|e| e["subject"] == subject.as_str())
+                .count(),
+            1
+        );
+    }
+    assert_eq!(
+        find(&server, |e| e["id"] == json!(own))["subject"],
+        "Burst edit"
+    );
+    let out = run(&env, &["outbox", "--json"]);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&out.stdout).unwrap(),
+        json!([])
+    );
+}

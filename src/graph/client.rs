@@ -684,6 +684,148 @@ impl GraphClient {
     }
 }
 
+/// One write's answer inside a JSON batch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BatchWritten {
+    /// Applied (2xx), or no such event (404): as [`GraphClient::write`] reads them.
+    Written(Written),
+    /// Any other status: the write is for the caller to send again alone, where the retry
+    /// policy and the errors' meanings apply (it may have been applied: the sender checks).
+    Failed(u16),
+}
+
+impl GraphClient {
+    /// A JSON batch of up to [`BATCH_LIMIT`] requests (`{"id", "method", "url", ...}`, ids
+    /// their positions): each one's status and JSON body, in order; one the answer leaves out
+    /// has status 0. A failure of the batch itself is the error.
+    async fn batch_raw(
+        &self,
+        requests: Vec<serde_json::Value>,
+    ) -> Result<Vec<(u16, serde_json::Value)>, GraphError> {
+        let count = requests.len();
+        let body = serde_json::json!({ "requests": requests });
+        let mut link = self.base.clone();
+        link.path_segments_mut()
+            .expect("base_url is http(s)")
+            .pop_if_empty()
+            .push("$batch");
+        let parse = |bytes: &[u8]| {
+            #[derive(serde::Deserialize)]
+            struct Answers {
+                responses: Vec<Answer>,
+            }
+            #[derive(serde::Deserialize)]
+            struct Answer {
+                id: String,
+                status: u16,
+                #[serde(default)]
+                body: serde_json::Value,
+            }
+            let answers: Answers = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+            let mut out = vec![(0, serde_json::Value::Null); count];
+            for a in answers.responses {
+                if let Some(slot) = a.id.parse::<usize>().ok().and_then(|i| out.get_mut(i)) {
+                    *slot = (a.status, a.body);
+                }
+            }
+            Ok(out)
+        };
+        match self
+            .send(Request::post(link.as_str(), &body), parse)
+            .await?
+        {
+            Fetched::Found(answers) => Ok(answers),
+            Fetched::NotFound => Err(GraphError::Http {
+                status: 404,
+                message: "the server has no $batch".into(),
+            }),
+        }
+    }
+
+    /// A path under the base URL, relative to it, as a batch item names it.
+    fn relative(&self, path: &[String]) -> String {
+        let base_path = self.base.path().trim_end_matches('/').to_owned();
+        let mut url = self.base.clone();
+        {
+            let mut segments = url.path_segments_mut().expect("base_url is http(s)");
+            segments.pop_if_empty();
+            for part in path {
+                segments.push(part);
+            }
+        }
+        url.path()
+            .strip_prefix(&base_path)
+            .unwrap_or(url.path())
+            .to_owned()
+    }
+
+    /// Up to [`BATCH_LIMIT`] events of the user's mailbox as Graph's JSON, in one request:
+    /// each the event, None (404), or the status of a failure (for the caller to read alone).
+    pub async fn get_events_json_batch(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<Result<Option<serde_json::Value>, u16>>, GraphError> {
+        let ids = &ids[..ids.len().min(BATCH_LIMIT)];
+        let requests = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                let url = self.relative(&["me".into(), "events".into(), id.clone()]);
+                serde_json::json!({"id": i.to_string(), "method": "GET", "url": url,
+                    "headers": {"Prefer": "outlook.timezone=\"UTC\""}})
+            })
+            .collect();
+        Ok(self
+            .batch_raw(requests)
+            .await?
+            .into_iter()
+            .map(|(status, body)| match status {
+                200 if body.is_object() => Ok(Some(body)),
+                404 => Ok(None),
+                status => Err(status),
+            })
+            .collect())
+    }
+
+    /// Up to [`BATCH_LIMIT`] writes in one request (JSON batching): each answered on its own.
+    /// A failure of the batch itself is the error (its writes may have been applied).
+    pub async fn write_batch(&self, writes: &[Write]) -> Result<Vec<BatchWritten>, GraphError> {
+        let writes = &writes[..writes.len().min(BATCH_LIMIT)];
+        let requests = writes
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                let mut headers = serde_json::json!({"Content-Type": "application/json"});
+                if let Some(etag) = &w.if_match {
+                    headers["If-Match"] = serde_json::json!(etag);
+                }
+                let mut item = serde_json::json!({"id": i.to_string(), "method": w.method.as_str(),
+                    "url": self.relative(&w.path), "headers": headers});
+                if let Some(body) = &w.body {
+                    item["body"] = body.clone();
+                }
+                item
+            })
+            .collect();
+        Ok(self
+            .batch_raw(requests)
+            .await?
+            .into_iter()
+            .map(|(status, body)| match status {
+                404 => BatchWritten::Written(Written::NotFound),
+                200..=299 if body.is_null() => BatchWritten::Written(Written::Done(None)),
+                200..=299 => match Change::from_raw(&body.to_string()) {
+                    Ok(Change::Upsert { event }) => {
+                        BatchWritten::Written(Written::Done(Some(event)))
+                    }
+                    _ => BatchWritten::Failed(status),
+                },
+                status => BatchWritten::Failed(status),
+            })
+            .collect())
+    }
+}
+
 /// What a GET found.
 enum Fetched<T> {
     Found(T),

@@ -193,8 +193,10 @@ fn one_event(sim: &Shared, calendar: Option<&str>, id: &str, headers: &HeaderMap
 const BATCH_LIMIT: usize = 20;
 
 /// `POST /$batch`: JSON batching of event reads (`GET /me/events/{id}`,
-/// `/me/calendars/{cal}/events/{id}`), each answered in the batch's body with its own status,
-/// as Graph answers them; more than twenty requests, or others, are refused as Graph does.
+/// `/me/calendars/{cal}/events/{id}`) and of the event writes (creates, PATCH, DELETE, the
+/// answers, cancel; each with its own headers, If-Match included), each answered in the
+/// batch's body with its own status, as Graph answers them; more than twenty requests are
+/// refused as Graph does.
 async fn batch(State(sim): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     if !authorized(&lock(&sim), &headers) {
         return unauthorized();
@@ -208,6 +210,10 @@ async fn batch(State(sim): State<Shared>, headers: HeaderMap, body: Bytes) -> Re
         id: String,
         method: String,
         url: String,
+        #[serde(default)]
+        headers: HashMap<String, String>,
+        #[serde(default)]
+        body: Option<Value>,
     }
     let Ok(batch) = serde_json::from_slice::<Batch>(&body) else {
         return graph_error(
@@ -238,16 +244,41 @@ async fn batch(State(sim): State<Shared>, headers: HeaderMap, body: Bytes) -> Re
             ("GET", ["me", "calendars", cal, "events", id]) => {
                 one_event(&sim, Some(&decode(cal)), &decode(id), &headers)
             }
-            _ => graph_error(
-                StatusCode::BAD_REQUEST,
-                "BadRequest",
-                "The emulator batches event reads only.",
-            ),
+            (method, _) => {
+                // A write: the batch's authorization, the item's own headers and body.
+                let mut own = HeaderMap::new();
+                if let Some(auth) = headers.get(axum::http::header::AUTHORIZATION) {
+                    own.insert(axum::http::header::AUTHORIZATION, auth.clone());
+                }
+                for (name, value) in &item.headers {
+                    if let (Ok(name), Ok(value)) = (
+                        axum::http::HeaderName::from_bytes(name.as_bytes()),
+                        axum::http::HeaderValue::from_str(value),
+                    ) {
+                        own.insert(name, value);
+                    }
+                }
+                let body = item
+                    .body
+                    .as_ref()
+                    .map(|b| Bytes::from(b.to_string()))
+                    .unwrap_or_default();
+                let segments: Vec<String> = segments.iter().map(|s| decode(s)).collect();
+                match super::write_api::batched(&sim, method, &segments, own, body).await {
+                    Some(answer) => answer,
+                    None => graph_error(
+                        StatusCode::BAD_REQUEST,
+                        "BadRequest",
+                        "The emulator batches event reads and the event writes only.",
+                    ),
+                }
+            }
         };
         let status = answer.status().as_u16();
-        let bytes = axum::body::to_bytes(answer.into_body(), usize::MAX)
-            .await
-            .unwrap_or_default();
+        let Ok(bytes) = axum::body::to_bytes(answer.into_body(), usize::MAX).await else {
+            // A write's answer lost (a fault): the whole batch's answer is lost with it.
+            return super::write_api::lost_response();
+        };
         let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         responses.push(json!({"id": item.id, "status": status,
             "headers": {"Content-Type": "application/json"}, "body": body}));

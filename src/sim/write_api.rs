@@ -39,6 +39,36 @@ pub fn routes() -> Router<Shared> {
         .route("/v1.0/me/events/{id}/cancel", post(cancel))
 }
 
+/// A write inside a JSON batch (`POST /$batch`): answered as the same request alone would be,
+/// with the batch's authorization and the item's own headers (If-Match). None when the item
+/// is not one of the write routes.
+pub async fn batched(
+    sim: &Shared,
+    method: &str,
+    segments: &[String],
+    headers: HeaderMap,
+    body: Bytes,
+) -> Option<Response> {
+    let state = || State(sim.clone());
+    let seg: Vec<&str> = segments.iter().map(String::as_str).collect();
+    let id = |s: &str| Path(s.to_owned());
+    Some(match (method, seg.as_slice()) {
+        ("POST", ["me", "events"]) => create_default(state(), headers, body).await,
+        ("POST", ["me", "calendars", cal, "events"]) => {
+            create_in(state(), id(cal), headers, body).await
+        }
+        ("PATCH", ["me", "events", e]) => update(state(), id(e), headers, body).await,
+        ("DELETE", ["me", "events", e]) => delete(state(), id(e), headers).await,
+        ("POST", ["me", "events", e, "accept"]) => accept(state(), id(e), headers, body).await,
+        ("POST", ["me", "events", e, "tentativelyAccept"]) => {
+            tentative(state(), id(e), headers, body).await
+        }
+        ("POST", ["me", "events", e, "decline"]) => decline(state(), id(e), headers, body).await,
+        ("POST", ["me", "events", e, "cancel"]) => cancel(state(), id(e), headers, body).await,
+        _ => return None,
+    })
+}
+
 /// The most Graph requests `GET /sim/requests` keeps.
 const REQUESTS_KEPT: usize = 10_000;
 
@@ -147,6 +177,11 @@ fn status_error(status: u16, code: Option<&str>) -> Response {
 }
 
 /// The answer cut off: headers, then the connection dropped before the body.
+/// An answer whose connection drops before its body: the client never hears it.
+pub fn lost_response() -> Response {
+    lost()
+}
+
 fn lost() -> Response {
     let stream = futures_util::stream::once(async {
         Err::<Bytes, std::io::Error>(std::io::Error::other(

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
-use crate::graph::client::{GraphClient, GraphError, Write, Written};
+use crate::graph::client::{BATCH_LIMIT, BatchWritten, GraphClient, GraphError, Write, Written};
 use crate::model::Event;
 use crate::store::{OutboxEntry, PendingChange, SendOutcome, Store, StoreError};
 
@@ -57,8 +57,16 @@ pub async fn send_due(
             })??
     };
     let mut done = Vec::new();
-    for entry in claimed {
-        let outcome = send_one(graph, &entry).await;
+    // One at a time when there is one; a burst in JSON batches.
+    let mut sent = Vec::new();
+    if claimed.len() == 1 {
+        sent.push(send_one(graph, &claimed[0]).await);
+    } else {
+        for chunk in claimed.chunks(BATCH_LIMIT) {
+            sent.extend(send_batch(graph, chunk).await);
+        }
+    }
+    for (entry, outcome) in claimed.into_iter().zip(sent) {
         let (store, id, recorded) = (store.clone(), entry.id, outcome.clone());
         tokio::task::spawn_blocking(move || store.finish_send(id, recorded))
             .await
@@ -223,108 +231,140 @@ fn unfounded_412(entry: &OutboxEntry) -> SendOutcome {
     }
 }
 
-async fn try_send(graph: &GraphClient, entry: &OutboxEntry) -> Result<SendOutcome, GraphError> {
-    let create = matches!(entry.change, PendingChange::Create { .. });
-    // Before anything else: the event as the server has it now.
+/// The version a send is based on: a field of the event and its value.
+type Version = Option<(&'static str, String)>;
+
+/// What the check before sending decided.
+#[derive(Debug, Clone, PartialEq)]
+enum Checked {
+    /// Nothing to send: this is what became of the change.
+    Done(SendOutcome),
+    /// Send this, based on that version.
+    Send(Write, Version),
+}
+
+fn event_id(entry: &OutboxEntry) -> String {
+    entry
+        .event
+        .as_ref()
+        .map(|e| e.to_string())
+        .unwrap_or_default()
+}
+
+fn is_create(entry: &OutboxEntry) -> bool {
+    matches!(entry.change, PendingChange::Create { .. })
+}
+
+fn removes(entry: &OutboxEntry) -> bool {
+    matches!(
+        entry.change,
+        PendingChange::Delete | PendingChange::Cancel { .. }
+    )
+}
+
+/// Whether the server's event has moved on from `based_on`.
+fn moved(current: &Value, based_on: &Version) -> bool {
+    based_on
+        .as_ref()
+        .is_some_and(|(field, version)| current[*field].as_str() != Some(version.as_str()))
+}
+
+/// The check before sending, on the server's current version of the event (`None`: a create,
+/// which has none to read; `Some(None)`: the event is gone). Pure: the I/O is the caller's.
+fn check(entry: &OutboxEntry, current: Option<Option<&Value>>) -> Checked {
     let mut if_match = entry.base_etag.clone();
     // The version this send is based on: the one the user saw, or with --force the server's;
     // by its changeKey, or where the cache had none (an occurrence filled in from its series)
     // by its etag, which carries the changeKey.
-    let mut based_on = match (&entry.base_change_key, &entry.base_etag) {
+    let mut based_on: Version = match (&entry.base_change_key, &entry.base_etag) {
         (Some(key), _) => Some(("changeKey", key.clone())),
         (None, Some(etag)) => Some(("@odata.etag", etag.clone())),
         (None, None) => None,
     };
-    let moved = |current: &Value, based_on: &Option<(&str, String)>| {
-        based_on
-            .as_ref()
-            .is_some_and(|(field, version)| current[*field].as_str() != Some(version.as_str()))
-    };
-    if !create {
-        let id = entry
-            .event
-            .as_ref()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
-        match graph.get_event_json(&id).await? {
-            None => {
-                return Ok(match entry.change {
-                    PendingChange::Delete | PendingChange::Cancel { .. } => {
-                        SendOutcome::Applied(None)
-                    }
-                    _ => SendOutcome::Failed("the event is no longer on the server".into()),
-                });
+    match current {
+        None => {}
+        Some(None) if removes(entry) => return Checked::Done(SendOutcome::Applied(None)),
+        Some(None) => {
+            return Checked::Done(SendOutcome::Failed(
+                "the event is no longer on the server".into(),
+            ));
+        }
+        Some(Some(current)) => {
+            let moved_on = moved(current, &based_on);
+            if moved_on && shows(entry, current) {
+                return Checked::Done(SendOutcome::Applied(event_of(current).map(Box::new)));
             }
-            Some(current) => {
-                let moved_on = moved(&current, &based_on);
-                if moved_on && shows(entry, &current) {
-                    return Ok(SendOutcome::Applied(event_of(&current).map(Box::new)));
-                }
-                if moved_on && !entry.force {
-                    return Ok(SendOutcome::Conflict(CONFLICT.into()));
-                }
-                if entry.force {
-                    if_match = current["@odata.etag"].as_str().map(str::to_owned);
-                    based_on = if_match.clone().map(|etag| ("@odata.etag", etag));
-                }
+            if moved_on && !entry.force {
+                return Checked::Done(SendOutcome::Conflict(CONFLICT.into()));
+            }
+            if entry.force {
+                if_match = current["@odata.etag"].as_str().map(str::to_owned);
+                based_on = if_match.clone().map(|etag| ("@odata.etag", etag));
             }
         }
     }
-    let write = request_of(entry, if_match);
-    match graph.write(&write).await {
+    Checked::Send(request_of(entry, if_match), based_on)
+}
+
+/// One change, alone: read the event, check, send, and read what the answer leaves out.
+async fn try_send(graph: &GraphClient, entry: &OutboxEntry) -> Result<SendOutcome, GraphError> {
+    let current = if is_create(entry) {
+        None
+    } else {
+        Some(graph.get_event_json(&event_id(entry)).await?)
+    };
+    match check(entry, current.as_ref().map(Option::as_ref)) {
+        Checked::Done(outcome) => Ok(outcome),
+        Checked::Send(write, based_on) => {
+            let written = graph.write(&write).await;
+            after_write(graph, entry, &based_on, written).await
+        }
+    }
+}
+
+/// What a write's answer makes of the change (an answer's event read back; a 412 told apart:
+/// ours whose answer was lost, an unfounded one, or someone else's change).
+async fn after_write(
+    graph: &GraphClient,
+    entry: &OutboxEntry,
+    based_on: &Version,
+    written: Result<Written, GraphError>,
+) -> Result<SendOutcome, GraphError> {
+    match written {
         Ok(Written::Done(event)) => {
             let event = match (&entry.change, event) {
                 (_, Some(event)) => Some(event),
                 // 202 and 204 have no body: an answer's event is read back.
-                (PendingChange::Answer { .. }, None) => {
-                    let id = entry
-                        .event
-                        .as_ref()
-                        .map(|e| e.to_string())
-                        .unwrap_or_default();
-                    graph
-                        .get_event_json(&id)
-                        .await
-                        .ok()
-                        .flatten()
-                        .and_then(|v| event_of(&v))
-                        .map(Box::new)
-                }
+                (PendingChange::Answer { .. }, None) => graph
+                    .get_event_json(&event_id(entry))
+                    .await
+                    .ok()
+                    .flatten()
+                    .and_then(|v| event_of(&v))
+                    .map(Box::new),
                 _ => None,
             };
             Ok(SendOutcome::Applied(event))
         }
-        Ok(Written::NotFound) => Ok(match entry.change {
-            PendingChange::Delete | PendingChange::Cancel { .. } => SendOutcome::Applied(None),
-            _ => SendOutcome::Failed("the event is no longer on the server".into()),
-        }),
+        Ok(Written::NotFound) if removes(entry) => Ok(SendOutcome::Applied(None)),
+        Ok(Written::NotFound) => Ok(SendOutcome::Failed(
+            "the event is no longer on the server".into(),
+        )),
         Err(GraphError::Http {
             status: 412 | 409, ..
-        }) if create => Ok(unfounded_412(entry)),
+        }) if is_create(entry) => Ok(unfounded_412(entry)),
         Err(GraphError::Http {
             status: 412 | 409, ..
         }) => {
             // Ours, whose answer was lost before, or someone else's: the event tells.
-            let id = entry
-                .event
-                .as_ref()
-                .map(|e| e.to_string())
-                .unwrap_or_default();
-            match graph.get_event_json(&id).await? {
+            match graph.get_event_json(&event_id(entry)).await? {
                 // Gone: a delete of ours whose answer was lost did it.
-                None if matches!(
-                    entry.change,
-                    PendingChange::Delete | PendingChange::Cancel { .. }
-                ) =>
-                {
-                    Ok(SendOutcome::Applied(None))
-                }
+                None if removes(entry) => Ok(SendOutcome::Applied(None)),
                 Some(current) if shows(entry, &current) => {
                     Ok(SendOutcome::Applied(event_of(&current).map(Box::new)))
                 }
-                // Exchange now and then answers 412 with the event unchanged: tried again at
-                // once, a few times, before it counts as a conflict.
-                Some(current) if based_on.is_some() && !moved(&current, &based_on) => {
+                // Exchange now and then answers 412 with the event unchanged.
+                Some(current) if based_on.is_some() && !moved(&current, based_on) => {
                     Ok(unfounded_412(entry))
                 }
                 _ => Ok(SendOutcome::Conflict(CONFLICT.into())),
@@ -332,6 +372,72 @@ async fn try_send(graph: &GraphClient, entry: &OutboxEntry) -> Result<SendOutcom
         }
         Err(e) => Err(e),
     }
+}
+
+/// Up to [`BATCH_LIMIT`] changes in two requests (JSON batching): the events read, then the
+/// writes. A change whose read or write the batch does not answer cleanly is sent alone,
+/// where the retry policy applies and the checks tell whether the batch applied it.
+async fn send_batch(graph: &GraphClient, entries: &[OutboxEntry]) -> Vec<SendOutcome> {
+    let reads: Vec<String> = entries
+        .iter()
+        .filter(|e| !is_create(e))
+        .map(event_id)
+        .collect();
+    let mut current = match graph.get_events_json_batch(&reads).await {
+        Ok(found) => found.into_iter(),
+        // The batch failed: each alone.
+        Err(_) => {
+            let mut outcomes = Vec::new();
+            for entry in entries {
+                outcomes.push(send_one(graph, entry).await);
+            }
+            return outcomes;
+        }
+    };
+    // Per change: its outcome now, or its write (with the version it is based on).
+    let mut outcomes: Vec<Option<SendOutcome>> = vec![None; entries.len()];
+    let mut writes = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let read = if is_create(entry) {
+            None
+        } else {
+            match current.next() {
+                Some(Ok(found)) => Some(found),
+                _ => {
+                    outcomes[i] = Some(send_one(graph, entry).await);
+                    continue;
+                }
+            }
+        };
+        match check(entry, read.as_ref().map(Option::as_ref)) {
+            Checked::Done(outcome) => outcomes[i] = Some(outcome),
+            Checked::Send(write, based_on) => writes.push((i, write, based_on)),
+        }
+    }
+    let batch: Vec<Write> = writes.iter().map(|(_, w, _)| w.clone()).collect();
+    let answers = if batch.is_empty() {
+        Ok(Vec::new())
+    } else {
+        graph.write_batch(&batch).await
+    };
+    for (n, (i, _, based_on)) in writes.iter().enumerate() {
+        let entry = &entries[*i];
+        let outcome = match answers.as_ref().map(|a| a.get(n)) {
+            Ok(Some(BatchWritten::Written(w))) => {
+                match after_write(graph, entry, based_on, Ok(w.clone())).await {
+                    Ok(outcome) => outcome,
+                    Err(e) => retry_or_fail(entry, e),
+                }
+            }
+            // Not answered cleanly (or the batch failed, perhaps after applying it): alone.
+            _ => send_one(graph, entry).await,
+        };
+        outcomes[*i] = Some(outcome);
+    }
+    outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or_else(|| SendOutcome::Failed("not sent".into())))
+        .collect()
 }
 
 fn event_of(json: &Value) -> Option<Event> {
