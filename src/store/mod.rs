@@ -1015,8 +1015,8 @@ impl Store {
         })
     }
 
-    /// The cached event with this id, in whichever view holds it, completed with its series;
-    /// none when the cache has no such event (or only its stub).
+    /// The cached event with this id, in whichever view holds it, completed with its series,
+    /// or a series' master by its id; none when the cache has no such event (or only its stub).
     pub fn find_event(&self, id: &str) -> Result<Option<CachedEvent>, StoreError> {
         self.run(|| {
             let read = self.read()?;
@@ -1033,6 +1033,14 @@ impl Store {
                 };
                 let event = self.decode(id, row.value().record)?;
                 if let Some(event) = Masters::default().shown(self, &masters, &view, event)? {
+                    return Ok(Some(CachedEvent { view, event }));
+                }
+            }
+            // A series' master (never shown, but a change to the whole series is based on its
+            // version).
+            for view in self.views()? {
+                if let Some(row) = masters.get((view.as_str(), id))? {
+                    let event = self.decode(id, row.value().record)?;
                     return Ok(Some(CachedEvent { view, event }));
                 }
             }

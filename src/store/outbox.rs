@@ -5,10 +5,13 @@
 //! answered into the cache, so it is applied once.
 
 use chrono::{DateTime, Utc};
-use redb::ReadableTable;
+use redb::{ReadableTable, ReadableTableMetadata};
 use serde::{Deserialize, Serialize};
 
-use super::tables::OUTBOX;
+use super::tables::{APPLIED, KEEP, OUTBOX};
+
+/// The key in [`KEEP`] of the next outbox id.
+const NEXT_ID: &str = "outbox_next_id";
 use super::{Fault, Store, StoreError, Writer};
 use crate::model::{Event, EventId, ViewKey};
 
@@ -76,6 +79,18 @@ pub enum PendingChange {
 }
 
 impl OutboxEntry {
+    /// Whether `self`, queued later, depends on `earlier`: both change one event, or one
+    /// changes a series and the other an instance of it (applying either changes the other's
+    /// version on the server).
+    pub fn depends_on(&self, earlier: &OutboxEntry) -> bool {
+        let (Some(mine), Some(theirs)) = (&self.event, &earlier.event) else {
+            return false;
+        };
+        mine == theirs
+            || self.series.as_ref() == Some(theirs)
+            || earlier.series.as_ref() == Some(mine)
+    }
+
     /// The `pending` field of the event it marks, in `agenda --json` and the others:
     /// `{"id", "change", "state", "error"}` (the error sanitised to one line).
     pub fn pending_json(&self) -> serde_json::Value {
@@ -158,6 +173,10 @@ pub struct OutboxEntry {
     /// Send it over the server's version (`outbox retry --force`).
     #[serde(default)]
     pub force: bool,
+    /// The series its event belongs to, if an instance: a change to the series and one to
+    /// its instance depend on each other.
+    #[serde(default)]
+    pub series: Option<EventId>,
 }
 
 impl OutboxEntry {
@@ -182,6 +201,7 @@ impl OutboxEntry {
             queued_at: now,
             not_before,
             force: false,
+            series: event.and_then(|e| e.series_master_id.clone()),
         }
     }
 
@@ -217,7 +237,16 @@ impl Store {
             let txn = self.write()?;
             let id = {
                 let mut table = txn.open_table(OUTBOX)?;
-                let id = table.last()?.map_or(0, |(k, _)| k.value()) + 1;
+                // Never an id used before, even once its change has left: the user names
+                // changes by id (`outbox retry ID`), and a later one must not take an earlier
+                // one's.
+                let mut keep = txn.open_table(KEEP)?;
+                let counted = keep
+                    .get(NEXT_ID)?
+                    .and_then(|v| <[u8; 8]>::try_from(v.value()).ok())
+                    .map_or(1, u64::from_le_bytes);
+                let id = counted.max(table.last()?.map_or(0, |(k, _)| k.value()) + 1);
+                keep.insert(NEXT_ID, (id + 1).to_le_bytes().as_slice())?;
                 entry.id = id;
                 let bytes =
                     serde_json::to_vec(&entry).map_err(|e| Fault::unwritable("a change", e))?;
@@ -304,7 +333,43 @@ impl Store {
             let view = entry.view.clone();
             match outcome {
                 SendOutcome::Applied(event) => {
-                    txn.open_table(OUTBOX)?.remove(id)?;
+                    if let (Some(id), Some(key)) = (
+                        &entry.event,
+                        event.as_ref().and_then(|e| e.change_key.as_deref()),
+                    ) {
+                        let mut applied = txn.open_table(APPLIED)?;
+                        // A few hundred ids at most: the oldest go (any will do; they are
+                        // only a hint against false conflicts).
+                        let oldest = if applied.len()? >= 512 {
+                            applied.first()?.map(|(k, _)| k.value().to_owned())
+                        } else {
+                            None
+                        };
+                        if let Some(oldest) = oldest {
+                            applied.remove(oldest.as_str())?;
+                        }
+                        applied.insert(id.as_str(), key)?;
+                    }
+                    let mut table = txn.open_table(OUTBOX)?;
+                    table.remove(id)?;
+                    // The user's later changes to the same event are based on the version this
+                    // one made (the server's answer names it), not on the one it replaced.
+                    if let (Some(target), Some(made)) = (&entry.event, &event) {
+                        let mut rebased = Vec::new();
+                        for row in table.iter()? {
+                            let (_, value) = row?;
+                            let other = decode(value.value())?;
+                            if other.id > id && other.event.as_ref() == Some(target) {
+                                rebased.push(other);
+                            }
+                        }
+                        for mut other in rebased {
+                            other.base_change_key = made.change_key.clone();
+                            other.base_etag = made.etag.clone();
+                            put(&mut table, &other)?;
+                        }
+                    }
+                    drop(table);
                     let generation = self
                         .state_in(&txn, &view)?
                         .map_or(0, |s| s.cursor.generation);
@@ -348,6 +413,19 @@ impl Store {
             }
             txn.commit()?;
             Ok(())
+        })
+    }
+
+    /// The `changeKey` the user's last applied change left on event `id`, if any is known.
+    pub fn applied_version(&self, id: &str) -> Result<Option<String>, StoreError> {
+        self.run(|| {
+            let read = self.read()?;
+            let table = match read.open_table(APPLIED) {
+                Ok(table) => table,
+                Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            };
+            Ok(table.get(id)?.map(|v| v.value().to_owned()))
         })
     }
 

@@ -187,12 +187,18 @@ pub(super) const CHANGES: TableDefinition<u64, ChangeRow> = TableDefinition::new
 pub(super) const CHANGES_KEPT: u64 = 512;
 
 /// name -> JSON: what the cache keeps besides events (see `keep`): `"calendars"`, the
-/// account's calendars as last listed, and `"reminded"`, the reminders shown.
+/// account's calendars as last listed, `"reminded"`, the reminders shown, and
+/// `"outbox_next_id"`, the next outbox id (little-endian u64; see `outbox`).
 pub(super) const KEEP: TableDefinition<&str, &[u8]> = TableDefinition::new("keep");
 
 /// outbox id -> an [`super::OutboxEntry`] as JSON: the user's changes the server has not
 /// applied yet. Kept when the cache is emptied for a new schema (JSON reads across versions).
 pub(super) const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
+
+/// event id -> the `changeKey` the user's last applied change to it left on the server: a
+/// series still at that version has had no change by anyone else since (a change to any of
+/// its instances changes it), so its instances' new versions are the user's own doing.
+pub(super) const APPLIED: TableDefinition<&str, &str> = TableDefinition::new("applied");
 
 #[cfg(test)]
 mod tests {

@@ -23,6 +23,22 @@ pub const READ_ONLY_SIGN_IN: &str =
 /// What a conflict is told.
 pub const CONFLICT: &str = "changed by someone else since you saw it: `deltacal outbox retry --force ID` sends yours over it, `deltacal outbox drop ID` keeps theirs";
 
+/// The passes of one [`send_due`]: a chain of changes to one event or series longer than
+/// this waits for the next sync.
+const MAX_PASSES: usize = 8;
+
+/// Runs a blocking store call off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Io {
+            path: Default::default(),
+            cause: e.to_string(),
+        })
+}
+
 /// Sends every change due now; returns the ids sent and what became of each. Nothing when
 /// another sender (of this process or another) holds the outbox lock at `lock`: it sends
 /// them. Holding the lock, a change left `sending` is one whose sender died (kill -9, a
@@ -47,34 +63,55 @@ pub async fn send_due(
     let Some(_held) = held else {
         return Ok(Vec::new());
     };
-    let claimed = {
-        let store = store.clone();
-        tokio::task::spawn_blocking(move || store.claim_due(Utc::now()))
-            .await
-            .map_err(|e| StoreError::Io {
-                path: Default::default(),
-                cause: e.to_string(),
-            })??
-    };
     let mut done = Vec::new();
-    // One at a time when there is one; a burst in JSON batches.
-    let mut sent = Vec::new();
-    if claimed.len() == 1 {
-        sent.push(send_one(graph, &claimed[0]).await);
-    } else {
-        for chunk in claimed.chunks(BATCH_LIMIT) {
-            sent.extend(send_batch(graph, chunk).await);
+    // A change that depends on an earlier one in the same claim waits for the next pass, when
+    // that one's answer has rebased it: a few passes at most.
+    for _ in 0..MAX_PASSES {
+        let claimed = {
+            let store = store.clone();
+            blocking(move || store.claim_due(Utc::now())).await??
+        };
+        let (ready, later): (Vec<OutboxEntry>, Vec<OutboxEntry>) =
+            claimed.iter().cloned().partition(|entry| {
+                !claimed
+                    .iter()
+                    .any(|earlier| earlier.id < entry.id && entry.depends_on(earlier))
+            });
+        for entry in &later {
+            let (store, id) = (store.clone(), entry.id);
+            blocking(move || store.release(id)).await??;
         }
-    }
-    for (entry, outcome) in claimed.into_iter().zip(sent) {
-        let (store, id, recorded) = (store.clone(), entry.id, outcome.clone());
-        tokio::task::spawn_blocking(move || store.finish_send(id, recorded))
-            .await
-            .map_err(|e| StoreError::Io {
-                path: Default::default(),
-                cause: e.to_string(),
-            })??;
-        done.push((entry.id, outcome));
+        let mut jobs = Vec::new();
+        for entry in ready {
+            let series_version = match &entry.series {
+                Some(series) => {
+                    let (store, series) = (store.clone(), series.to_string());
+                    blocking(move || store.applied_version(&series)).await??
+                }
+                None => None,
+            };
+            jobs.push(Job {
+                entry,
+                series_version,
+            });
+        }
+        // One at a time when there is one; a burst in JSON batches.
+        let mut sent = Vec::new();
+        if jobs.len() == 1 {
+            sent.push(send_one(graph, &jobs[0]).await);
+        } else {
+            for chunk in jobs.chunks(BATCH_LIMIT) {
+                sent.extend(send_batch(graph, chunk).await);
+            }
+        }
+        for (entry, outcome) in jobs.into_iter().map(|j| j.entry).zip(sent) {
+            let (store, id, recorded) = (store.clone(), entry.id, outcome.clone());
+            blocking(move || store.finish_send(id, recorded)).await??;
+            done.push((entry.id, outcome));
+        }
+        if later.is_empty() {
+            break;
+        }
     }
     Ok(done)
 }
@@ -182,10 +219,17 @@ fn same_value(server: &Value, sent: &Value) -> bool {
     matches!((time(server), time(sent)), (Some(a), Some(b)) if a == b)
 }
 
-async fn send_one(graph: &GraphClient, entry: &OutboxEntry) -> SendOutcome {
-    match try_send(graph, entry).await {
+/// A change to send, with the version the user's last applied change left on its series.
+#[derive(Debug, Clone)]
+struct Job {
+    entry: OutboxEntry,
+    series_version: Option<String>,
+}
+
+async fn send_one(graph: &GraphClient, job: &Job) -> SendOutcome {
+    match try_send(graph, &job.entry, job.series_version.as_deref()).await {
         Ok(outcome) => outcome,
-        Err(e) => retry_or_fail(entry, e),
+        Err(e) => retry_or_fail(&job.entry, e),
     }
 }
 
@@ -271,7 +315,9 @@ fn moved(current: &Value, based_on: &Version) -> bool {
 
 /// The check before sending, on the server's current version of the event (`None`: a create,
 /// which has none to read; `Some(None)`: the event is gone). Pure: the I/O is the caller's.
-fn check(entry: &OutboxEntry, current: Option<Option<&Value>>) -> Checked {
+/// `ours`: the event moved on only through the user's own applied changes (its series is at
+/// the version the user's change left), so it is based on the current version.
+fn check(entry: &OutboxEntry, current: Option<Option<&Value>>, ours: bool) -> Checked {
     let mut if_match = entry.base_etag.clone();
     // The version this send is based on: the one the user saw, or with --force the server's;
     // by its changeKey, or where the cache had none (an occurrence filled in from its series)
@@ -294,10 +340,10 @@ fn check(entry: &OutboxEntry, current: Option<Option<&Value>>) -> Checked {
             if moved_on && shows(entry, current) {
                 return Checked::Done(SendOutcome::Applied(event_of(current).map(Box::new)));
             }
-            if moved_on && !entry.force {
+            if moved_on && !entry.force && !ours {
                 return Checked::Done(SendOutcome::Conflict(CONFLICT.into()));
             }
-            if entry.force {
+            if entry.force || ours {
                 if_match = current["@odata.etag"].as_str().map(str::to_owned);
                 based_on = if_match.clone().map(|etag| ("@odata.etag", etag));
             }
@@ -307,19 +353,46 @@ fn check(entry: &OutboxEntry, current: Option<Option<&Value>>) -> Checked {
 }
 
 /// One change, alone: read the event, check, send, and read what the answer leaves out.
-async fn try_send(graph: &GraphClient, entry: &OutboxEntry) -> Result<SendOutcome, GraphError> {
+async fn try_send(
+    graph: &GraphClient,
+    entry: &OutboxEntry,
+    series_version: Option<&str>,
+) -> Result<SendOutcome, GraphError> {
     let current = if is_create(entry) {
         None
     } else {
         Some(graph.get_event_json(&event_id(entry)).await?)
     };
-    match check(entry, current.as_ref().map(Option::as_ref)) {
+    let ours = match &current {
+        Some(Some(now)) => moved_by_us(graph, entry, now, series_version).await?,
+        _ => false,
+    };
+    match check(entry, current.as_ref().map(Option::as_ref), ours) {
         Checked::Done(outcome) => Ok(outcome),
         Checked::Send(write, based_on) => {
             let written = graph.write(&write).await;
             after_write(graph, entry, &based_on, written).await
         }
     }
+}
+
+/// Whether an instance moved on from the version the user saw only through the user's own
+/// change to its series: the series is still at the version that change left. (A change by
+/// anyone to any instance changes its series' version, so nobody else's can hide here.)
+async fn moved_by_us(
+    graph: &GraphClient,
+    entry: &OutboxEntry,
+    current: &Value,
+    series_version: Option<&str>,
+) -> Result<bool, GraphError> {
+    let (Some(series), Some(version)) = (&entry.series, series_version) else {
+        return Ok(false);
+    };
+    if entry.base_etag.as_deref() == current["@odata.etag"].as_str() {
+        return Ok(false);
+    }
+    let master = graph.get_event_json(series.as_str()).await?;
+    Ok(master.is_some_and(|m| m["changeKey"].as_str() == Some(version)))
 }
 
 /// What a write's answer makes of the change (an answer's event read back; a 412 told apart:
@@ -377,9 +450,10 @@ async fn after_write(
 /// Up to [`BATCH_LIMIT`] changes in two requests (JSON batching): the events read, then the
 /// writes. A change whose read or write the batch does not answer cleanly is sent alone,
 /// where the retry policy applies and the checks tell whether the batch applied it.
-async fn send_batch(graph: &GraphClient, entries: &[OutboxEntry]) -> Vec<SendOutcome> {
-    let reads: Vec<String> = entries
+async fn send_batch(graph: &GraphClient, jobs: &[Job]) -> Vec<SendOutcome> {
+    let reads: Vec<String> = jobs
         .iter()
+        .map(|j| &j.entry)
         .filter(|e| !is_create(e))
         .map(event_id)
         .collect();
@@ -388,28 +462,41 @@ async fn send_batch(graph: &GraphClient, entries: &[OutboxEntry]) -> Vec<SendOut
         // The batch failed: each alone.
         Err(_) => {
             let mut outcomes = Vec::new();
-            for entry in entries {
-                outcomes.push(send_one(graph, entry).await);
+            for job in jobs {
+                outcomes.push(send_one(graph, job).await);
             }
             return outcomes;
         }
     };
     // Per change: its outcome now, or its write (with the version it is based on).
-    let mut outcomes: Vec<Option<SendOutcome>> = vec![None; entries.len()];
+    let mut outcomes: Vec<Option<SendOutcome>> = vec![None; jobs.len()];
     let mut writes = Vec::new();
-    for (i, entry) in entries.iter().enumerate() {
+    for (i, job) in jobs.iter().enumerate() {
+        let entry = &job.entry;
         let read = if is_create(entry) {
             None
         } else {
             match current.next() {
                 Some(Ok(found)) => Some(found),
                 _ => {
-                    outcomes[i] = Some(send_one(graph, entry).await);
+                    outcomes[i] = Some(send_one(graph, job).await);
                     continue;
                 }
             }
         };
-        match check(entry, read.as_ref().map(Option::as_ref)) {
+        let ours = match &read {
+            Some(Some(now)) => {
+                match moved_by_us(graph, entry, now, job.series_version.as_deref()).await {
+                    Ok(ours) => ours,
+                    Err(_) => {
+                        outcomes[i] = Some(send_one(graph, job).await);
+                        continue;
+                    }
+                }
+            }
+            _ => false,
+        };
+        match check(entry, read.as_ref().map(Option::as_ref), ours) {
             Checked::Done(outcome) => outcomes[i] = Some(outcome),
             Checked::Send(write, based_on) => writes.push((i, write, based_on)),
         }
@@ -421,7 +508,8 @@ async fn send_batch(graph: &GraphClient, entries: &[OutboxEntry]) -> Vec<SendOut
         graph.write_batch(&batch).await
     };
     for (n, (i, _, based_on)) in writes.iter().enumerate() {
-        let entry = &entries[*i];
+        let job = &jobs[*i];
+        let entry = &job.entry;
         let outcome = match answers.as_ref().map(|a| a.get(n)) {
             Ok(Some(BatchWritten::Written(w))) => {
                 match after_write(graph, entry, based_on, Ok(w.clone())).await {
@@ -430,7 +518,7 @@ async fn send_batch(graph: &GraphClient, entries: &[OutboxEntry]) -> Vec<SendOut
                 }
             }
             // Not answered cleanly (or the batch failed, perhaps after applying it): alone.
-            _ => send_one(graph, entry).await,
+            _ => send_one(graph, job).await,
         };
         outcomes[*i] = Some(outcome);
     }
@@ -444,5 +532,159 @@ fn event_of(json: &Value) -> Option<Event> {
     match crate::model::Change::from_raw(&json.to_string()) {
         Ok(crate::model::Change::Upsert { event }) => Some(*event),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Answer;
+
+    fn seen() -> Event {
+        Event::from_graph(&json!({"id": "E", "subject": "Plan",
+            "start": {"dateTime": "2026-12-09T10:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2026-12-09T11:00:00", "timeZone": "UTC"},
+            "changeKey": "K1", "@odata.etag": "W/\"K1\""}))
+        .unwrap()
+    }
+
+    fn entry(change: PendingChange, force: bool) -> OutboxEntry {
+        let now = Utc::now();
+        let mut e = OutboxEntry::new("default".into(), Some(&seen()), change, now, now);
+        e.force = force;
+        e
+    }
+
+    fn server(key: &str, subject: &str) -> Value {
+        json!({"id": "E", "subject": subject, "changeKey": key, "@odata.etag": format!("W/\"{key}\""),
+            "responseStatus": {"response": "notResponded"}})
+    }
+
+    /// What `check` decides, in a word.
+    fn decided(c: Checked) -> String {
+        match c {
+            Checked::Done(SendOutcome::Applied(_)) => "applied".into(),
+            Checked::Done(SendOutcome::Failed(_)) => "failed".into(),
+            Checked::Done(SendOutcome::Conflict(_)) => "conflict".into(),
+            Checked::Done(SendOutcome::Retry { .. }) => "retry".into(),
+            Checked::Send(w, _) => format!("send {}", w.if_match.unwrap_or_default()),
+        }
+    }
+
+    #[test]
+    fn the_check_before_sending_decides_as_the_table_says() {
+        let rename = || PendingChange::Update {
+            fields: json!({"subject": "Mine"}),
+        };
+        let accept = PendingChange::Answer {
+            answer: Answer::Accept,
+            comment: None,
+            send: true,
+            propose: None,
+        };
+        let unchanged = server("K1", "Plan");
+        let theirs = server("K2", "Theirs");
+        let mine_applied = server("K2", "Mine");
+        let create = {
+            let now = Utc::now();
+            OutboxEntry::new(
+                "default".into(),
+                None,
+                PendingChange::Create {
+                    calendar: None,
+                    event: json!({"subject": "New", "transactionId": "t"}),
+                },
+                now,
+                now,
+            )
+        };
+        type Case<'a> = (
+            &'a str,
+            OutboxEntry,
+            Option<Option<&'a Value>>,
+            bool,
+            &'a str,
+        );
+        let cases: Vec<Case> = vec![
+            ("a create reads nothing", create, None, false, "send "),
+            (
+                "unchanged: sent on the version seen",
+                entry(rename(), false),
+                Some(Some(&unchanged)),
+                false,
+                "send W/\"K1\"",
+            ),
+            (
+                "changed by someone else",
+                entry(rename(), false),
+                Some(Some(&theirs)),
+                false,
+                "conflict",
+            ),
+            (
+                "a lost answer applied it",
+                entry(rename(), false),
+                Some(Some(&mine_applied)),
+                false,
+                "applied",
+            ),
+            (
+                "--force: over the server's version",
+                entry(rename(), true),
+                Some(Some(&theirs)),
+                false,
+                "send W/\"K2\"",
+            ),
+            (
+                "moved by the user's own series change",
+                entry(rename(), false),
+                Some(Some(&theirs)),
+                true,
+                "send W/\"K2\"",
+            ),
+            (
+                "a delete of an event gone",
+                entry(PendingChange::Delete, false),
+                Some(None),
+                false,
+                "applied",
+            ),
+            (
+                "an edit of an event gone",
+                entry(rename(), false),
+                Some(None),
+                false,
+                "failed",
+            ),
+            (
+                "an answer someone else's change moved",
+                entry(accept, false),
+                Some(Some(&theirs)),
+                false,
+                "conflict",
+            ),
+        ];
+        for (what, e, current, ours, expected) in cases {
+            assert_eq!(decided(check(&e, current, ours)), expected, "{what}");
+        }
+    }
+
+    #[test]
+    fn changes_to_one_event_or_its_series_depend_on_each_other() {
+        let now = Utc::now();
+        let mut occurrence = seen();
+        occurrence.series_master_id = Some("M".into());
+        let on = |e: Option<&Event>| {
+            OutboxEntry::new("default".into(), e, PendingChange::Delete, now, now)
+        };
+        let mut master = seen();
+        master.id = "M".into();
+        let mut other = seen();
+        other.id = "F".into();
+        assert!(on(Some(&occurrence)).depends_on(&on(Some(&occurrence))));
+        assert!(on(Some(&occurrence)).depends_on(&on(Some(&master))));
+        assert!(on(Some(&master)).depends_on(&on(Some(&occurrence))));
+        assert!(!on(Some(&other)).depends_on(&on(Some(&master))));
+        assert!(!on(None).depends_on(&on(Some(&master))));
     }
 }
