@@ -580,3 +580,94 @@ async fn a_burst_of_changes_goes_out_in_one_batch() {
         json!([])
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn syncs_and_sends_at_once_keep_within_four_requests_to_the_mailbox() {
+    let env = Env::start(EnvOptions {
+        events: 400,
+        page_size: 20,
+        ..Default::default()
+    })
+    .await;
+    env.sign_in_writer();
+    // The TUI, `remind` and a `sync` from cron, in one process here, all at once: full rounds
+    // (with their series fetched alongside) and a burst of changes to send.
+    let (a, b, c) = (env.engine(), env.engine(), env.engine());
+    for (cal, result) in a.sync_all().await {
+        assert!(result.is_ok(), "{}: {result:?}", cal.name);
+    }
+    // Changes to many series: the next round fetches them, four at a time.
+    env.control(Method::POST, "/sim/churn?count=60&seed=7&series=true", None)
+        .await;
+    let now = chrono::Utc::now();
+    for n in 0..30 {
+        let t = |h: i64| json!({"dateTime": (now + chrono::Duration::hours(24 + h)).format("%Y-%m-%dT%H:00:00").to_string(), "timeZone": "UTC"});
+        let change = deltacal::store::PendingChange::Create {
+            calendar: None,
+            event: json!({"subject": format!("Burst {n}"), "transactionId": format!("t{n}"),
+                "start": t(n), "end": t(n + 1)}),
+        };
+        a.store()
+            .queue(deltacal::store::OutboxEntry::new(
+                "default".into(),
+                None,
+                change,
+                now,
+                now,
+            ))
+            .unwrap();
+    }
+    env.sim
+        .handle()
+        .set_latency(std::time::Duration::from_millis(20));
+    let (ra, rb, _) = tokio::join!(a.sync_all(), b.sync_all(), c.send_outbox());
+    for (cal, result) in ra.into_iter().chain(rb) {
+        assert!(result.is_ok(), "{}: {result:?}", cal.name);
+    }
+    let (_, body) = env.control(Method::GET, "/sim/stats", None).await;
+    let stats: Value = serde_json::from_str(&body).unwrap();
+    assert!(stats["max_in_flight"].as_u64().unwrap() <= 4, "{stats}");
+    assert_eq!(stats["concurrency_refused"], json!(0), "{stats}");
+    let made = truth(&env)
+        .await
+        .iter()
+        .filter(|e| {
+            e["subject"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("Burst "))
+        })
+        .count();
+    assert_eq!(made, 30);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_process_never_has_more_than_four_requests_in_flight_to_the_mailbox() {
+    let env = Env::start(EnvOptions::default()).await;
+    env.sign_in_writer();
+    let engine = env.engine();
+    // Two clients of the mailbox in one process (the rounds' and another's), twelve reads
+    // at once over a slow network.
+    let client = |engine: &deltacal::sync::SyncEngine| {
+        deltacal::graph::client::GraphClient::new(
+            reqwest::Client::new(),
+            env.config.graph.base_url.clone(),
+            10,
+            engine.session().clone(),
+        )
+    };
+    let (one, two) = (client(&engine), client(&engine));
+    env.sim
+        .handle()
+        .set_latency(std::time::Duration::from_millis(60));
+    let reads = (0..12).map(|i| {
+        let graph = if i % 2 == 0 { one.clone() } else { two.clone() };
+        async move { graph.get_event_json(&format!("no-such-{i}")).await }
+    });
+    for read in futures_util::future::join_all(reads).await {
+        assert_eq!(read.unwrap(), None);
+    }
+    let (_, body) = env.control(Method::GET, "/sim/stats", None).await;
+    let stats: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(stats["max_in_flight"], json!(4), "{stats}");
+    assert_eq!(stats["concurrency_refused"], json!(0), "{stats}");
+}

@@ -149,6 +149,26 @@ pub struct GraphClient {
     /// Told of every wait before a retry of a second or more, so that whoever shows the sync
     /// can say why nothing moves (throttled until 14:05) instead of "syncing page 1".
     on_wait: Option<Arc<dyn Fn(RetryWait) + Send + Sync>>,
+    /// The requests this process may have in flight to the mailbox (shared by every client of
+    /// it in the process: rounds, prefetches, sends): Outlook serves four at once and answers
+    /// `429 MailboxConcurrency` beyond.
+    in_flight: Arc<tokio::sync::Semaphore>,
+}
+
+/// Requests in flight at once to one mailbox, from one process (Outlook's limit).
+pub const MAILBOX_CONCURRENCY: usize = 4;
+
+/// The process's limiter of requests in flight to the mailbox behind `base`.
+fn mailbox_limit(base: &Url) -> Arc<tokio::sync::Semaphore> {
+    static LIMITS: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Semaphore>>>,
+    > = std::sync::OnceLock::new();
+    let limits = LIMITS.get_or_init(Default::default);
+    let mut limits = limits.lock().unwrap_or_else(|e| e.into_inner());
+    limits
+        .entry(base.as_str().to_owned())
+        .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(MAILBOX_CONCURRENCY)))
+        .clone()
 }
 
 /// A wait before a request is tried again.
@@ -171,6 +191,7 @@ impl GraphClient {
         session: Arc<Session>,
     ) -> GraphClient {
         GraphClient {
+            in_flight: mailbox_limit(&base),
             http,
             base,
             page_size,
@@ -475,6 +496,8 @@ impl GraphClient {
             if let Some(etag) = if_match {
                 request = request.header(reqwest::header::IF_MATCH, etag);
             }
+            // Held until the answer is read (or fails), never while waiting to retry.
+            let permit = self.in_flight.acquire().await.ok();
             let sent = request
                 .bearer_auth(&token)
                 .header("prefer", prefer.clone())
@@ -557,6 +580,7 @@ impl GraphClient {
                     kind,
                 });
             }
+            drop(permit);
             let delay = retry_after
                 .map(|d| d.min(self.retry.max_retry_after))
                 .unwrap_or_else(|| self.retry.backoff(attempt));

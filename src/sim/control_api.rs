@@ -295,6 +295,8 @@ async fn stats(State(sim): State<Shared>) -> Response {
     let state = lock(&sim);
     Json(json!({
         "graph_requests": state.graph_requests,
+        "max_in_flight": state.max_in_flight,
+        "concurrency_refused": state.concurrency_refused,
         "overlapping_rounds": state.rounds.overlapping,
     }))
     .into_response()

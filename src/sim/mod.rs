@@ -150,6 +150,13 @@ async fn graph_latency(
         let mut state = lock(&sim);
         if graph {
             state.graph_requests += 1;
+            // Outlook serves four requests at once per mailbox; the fifth is throttled.
+            if state.in_flight >= MAILBOX_CONCURRENCY {
+                state.concurrency_refused += 1;
+                return mailbox_concurrency();
+            }
+            state.in_flight += 1;
+            state.max_in_flight = state.max_in_flight.max(state.in_flight);
             // Reads are logged here; a write logs itself, with its body.
             if request.method() == axum::http::Method::GET {
                 let path = request
@@ -162,7 +169,12 @@ async fn graph_latency(
         }
         state.latency
     };
-    if latency.is_zero() || !graph {
+    if !graph {
+        return next.run(request).await;
+    }
+    // Counted out however the request ends (served, or dropped with its connection).
+    let _flight = InFlight(sim.clone());
+    if latency.is_zero() {
         return next.run(request).await;
     }
     // Half the round trip on the way there, half on the way back: a client that gives up (or
@@ -171,6 +183,31 @@ async fn graph_latency(
     let response = next.run(request).await;
     tokio::time::sleep(latency - latency / 2).await;
     response
+}
+
+/// Requests one mailbox serves at once.
+const MAILBOX_CONCURRENCY: u64 = 4;
+
+/// A Graph request being served: counted out when dropped.
+struct InFlight(Shared);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut state = lock(&self.0);
+        state.in_flight = state.in_flight.saturating_sub(1);
+    }
+}
+
+/// `429 ApplicationThrottled` as Outlook answers a fifth request at once to a mailbox.
+fn mailbox_concurrency() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        axum::http::StatusCode::TOO_MANY_REQUESTS,
+        [("retry-after", "0.1")],
+        axum::Json(serde_json::json!({"error": {"code": "ApplicationThrottled",
+            "message": "Application is over its MailboxConcurrency limit."}})),
+    )
+        .into_response()
 }
 
 /// Answers 408 when a request is not answered in time (a body that trickles in, say).
@@ -295,6 +332,12 @@ pub struct SimState {
     /// Writes applied so far: in the realistic mode every third one's echo comes late and every
     /// fourth one's twice.
     pub writes: u64,
+    /// Graph requests being served now.
+    pub in_flight: u64,
+    /// The most Graph requests served at once so far (`GET /sim/stats`).
+    pub max_in_flight: u64,
+    /// Requests refused for being a fifth at once (`429 ApplicationThrottled`).
+    pub concurrency_refused: u64,
 }
 
 impl SimState {
@@ -330,6 +373,9 @@ impl SimState {
             transactions: std::collections::HashMap::new(),
             requests: Vec::new(),
             writes: 0,
+            in_flight: 0,
+            max_in_flight: 0,
+            concurrency_refused: 0,
         }
     }
 }
