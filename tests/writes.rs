@@ -296,6 +296,24 @@ async fn what_graph_would_refuse_is_refused_before_any_request() {
     let out = run(
         &env,
         &[
+            "rsvp",
+            &invite,
+            "decline",
+            "--no-send",
+            "--propose",
+            "tomorrow 10:00..11:00",
+        ],
+    );
+    assert_eq!(code(&out), 2, "a proposal not sent: {}", said(&out));
+    let cancelled = find(&events, |e| {
+        e["cancelled"] == json!(true) && e["is_organizer"] == json!(false)
+    });
+    let out = run(&env, &["rsvp", cancelled["id"].as_str().unwrap(), "accept"]);
+    assert_eq!(code(&out), 1, "a cancelled meeting: {}", said(&out));
+    assert!(said(&out).contains("cancelled"), "{}", said(&out));
+    let out = run(
+        &env,
+        &[
             "edit",
             &own,
             "--start",
