@@ -644,13 +644,25 @@ impl Store {
     }
 
     /// Moves a damaged cache out of the way: `cache.redb.damaged-YYYYMMDD-HHMMSS`.
+    /// The user's changes still waiting in it are carried into a new cache at its place (the
+    /// events are the server's, and come back with the next round; the changes are nowhere
+    /// else), when its outbox can still be read.
     pub fn move_aside(path: &Path) -> Result<PathBuf, StoreError> {
+        let waiting = outbox::salvage(path);
         let stamp = Utc::now().format("%Y%m%d-%H%M%S");
         let aside = path.with_extension(format!("redb.damaged-{stamp}"));
         std::fs::rename(path, &aside).map_err(|e| StoreError::Io {
             path: path.to_owned(),
             cause: format!("cannot move the damaged cache aside: {e}"),
         })?;
+        if !waiting.is_empty() {
+            let count = waiting.len();
+            Store::open(path)?.restore_outbox(waiting)?;
+            tracing::warn!(
+                count,
+                "changes not yet sent carried over from the damaged cache"
+            );
+        }
         Ok(aside)
     }
 

@@ -501,6 +501,56 @@ impl Store {
     }
 }
 
+/// The changes a damaged cache still holds, as stored (id and JSON), so that they outlive it:
+/// whatever of its outbox can be read. Nothing when the file does not open.
+pub(super) fn salvage(path: &std::path::Path) -> Vec<(u64, Vec<u8>)> {
+    use redb::ReadableDatabase;
+    let Ok(db) = super::open_read_only(path) else {
+        return Vec::new();
+    };
+    let Ok(read) = db.begin_read() else {
+        return Vec::new();
+    };
+    let Ok(table) = read.open_table(OUTBOX) else {
+        return Vec::new();
+    };
+    let Ok(rows) = table.iter() else {
+        return Vec::new();
+    };
+    rows.map_while(Result::ok)
+        .filter(|(_, v)| decode(v.value()).is_ok())
+        .map(|(k, v)| (k.value(), v.value().to_vec()))
+        .collect()
+}
+
+impl Store {
+    /// Puts changes carried over from a damaged cache into this (new) one, with their ids,
+    /// and shows them in their views.
+    pub(super) fn restore_outbox(&self, entries: Vec<(u64, Vec<u8>)>) -> Result<(), StoreError> {
+        self.run(|| {
+            let txn = self.write()?;
+            {
+                let mut table = txn.open_table(OUTBOX)?;
+                let mut keep = txn.open_table(KEEP)?;
+                let mut next = 1;
+                for (id, bytes) in &entries {
+                    let mut entry = decode(bytes)?;
+                    // Whoever was sending it died with the cache: queued again.
+                    if entry.state == OutboxState::Sending {
+                        entry.state = OutboxState::Queued;
+                    }
+                    put(&mut table, &entry)?;
+                    next = next.max(id + 1);
+                    self.note_change(&txn, &entry.view, None, false)?;
+                }
+                keep.insert(NEXT_ID, next.to_le_bytes().as_slice())?;
+            }
+            txn.commit()?;
+            Ok(())
+        })
+    }
+}
+
 /// A change as the outbox keeps it. One that does not read is reported, never taken for a
 /// damaged cache: that would move the file aside, and the user's changes with it.
 fn decode(bytes: &[u8]) -> Result<OutboxEntry, Fault> {

@@ -726,3 +726,88 @@ fn a_database_error_keeps_redb_s_error_as_its_source() {
         "{e}"
     );
 }
+
+#[test]
+fn a_damaged_cache_moved_aside_keeps_the_changes_not_yet_sent() {
+    use super::{OutboxEntry, OutboxState, PendingChange};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.redb");
+    let now = Utc::now();
+    {
+        let store = Store::open(&path).unwrap();
+        let event = Event::from_graph(&json!({"id": "E", "subject": "Plan",
+            "start": {"dateTime": "2026-12-09T10:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2026-12-09T11:00:00", "timeZone": "UTC"}}))
+        .unwrap();
+        store
+            .commit_one(
+                "default",
+                &[Change::Upsert {
+                    event: Box::new(event.clone()),
+                }],
+                &Cursor::new(Window {
+                    start: base() - Duration::days(30),
+                    end: base() + Duration::days(30),
+                }),
+            )
+            .unwrap();
+        for subject in ["First", "Second"] {
+            let change = PendingChange::Update {
+                fields: json!({"subject": subject}),
+            };
+            store
+                .queue(OutboxEntry::new(
+                    "default".into(),
+                    Some(&event),
+                    change,
+                    now,
+                    now,
+                ))
+                .unwrap();
+        }
+        // A sender dies holding the first; then a record of the events goes bad.
+        store.claim_due(now).unwrap();
+        let txn = store.write().unwrap();
+        {
+            let mut events = txn.open_table(EVENTS).unwrap();
+            let start = "2026-12-09T10:00:00Z"
+                .parse::<DateTime<Utc>>()
+                .unwrap()
+                .timestamp_millis();
+            events
+                .insert(
+                    ("default", start, "E"),
+                    EventRow {
+                        end: start,
+                        generation: 0,
+                        record: [0xff, 0xff, 0xff].as_slice(),
+                    },
+                )
+                .unwrap();
+        }
+        txn.commit().unwrap();
+    }
+    let (store, aside) = Store::open_or_rebuild(&path, true, super::CacheSize::Resident).unwrap();
+    assert!(aside.is_some(), "moved aside");
+    let kept = store.outbox().unwrap();
+    let subjects: Vec<_> = kept
+        .iter()
+        .map(|e| match &e.change {
+            PendingChange::Update { fields } => fields["subject"].clone(),
+            _ => json!(null),
+        })
+        .collect();
+    assert_eq!(subjects, [json!("First"), json!("Second")]);
+    assert!(kept.iter().all(|e| e.state == OutboxState::Queued));
+    // Ids go on from where they were.
+    let next = store
+        .queue(OutboxEntry::new(
+            "default".into(),
+            None,
+            PendingChange::Delete,
+            now,
+            now,
+        ))
+        .unwrap();
+    assert_eq!(next, 3);
+}
