@@ -452,44 +452,16 @@ pub fn edit(
     {
         fields.insert("attendees".into(), list);
     }
-    let span = event.event.span();
-    let when = |t: &str, flag: &str| {
-        parse_when(t, config, now).map_err(|e| UsageError(format!("{flag}: {e}")))
+    let (start, end) = if event.event.all_day {
+        all_day_times(config, &event.event, &edit)?
+    } else {
+        timed_times(config, &event.event, &edit, now)?
     };
-    if event.event.all_day {
-        drop(store);
-        return all_day_edit(config, event, edit, fields, dry_run, wait, out);
-    }
-    let mut start = edit
-        .start
-        .as_deref()
-        .map(|t| when(t, "--start"))
-        .transpose()?;
-    let mut end = edit.end.as_deref().map(|t| when(t, "--end")).transpose()?;
-    if let Some(by) = &edit.move_by {
-        let shift = super::quick_add::parse_shift(by).ok_or_else(|| {
-            UsageError(format!(
-                "--move: {by:?} is not a shift: give e.g. +30m, -1h, +1d"
-            ))
-        })?;
-        let (a, b) = span.ok_or_else(|| UsageError("--move: the event has no times".into()))?;
-        start = Some(start.unwrap_or(a) + shift);
-        end = Some(end.unwrap_or(b) + shift);
-    }
-    // A new start alone keeps the length.
-    if let (Some(s), None, Some((a, b))) = (start, end, span) {
-        end = Some(s + (b - a));
-    }
-    if let (Some(s), Some(e)) = (start.or(span.map(|x| x.0)), end.or(span.map(|x| x.1)))
-        && e < s
-    {
-        return Err(UsageError("the end would be before the start".into()).into());
-    }
     if let Some(s) = start {
-        fields.insert("start".into(), graph_time(s, &config.display.zone));
+        fields.insert("start".into(), s);
     }
     if let Some(e) = end {
-        fields.insert("end".into(), graph_time(e, &config.display.zone));
+        fields.insert("end".into(), e);
     }
     if fields.is_empty() {
         return Err(UsageError(
@@ -514,25 +486,65 @@ pub fn edit(
     runtime()?.block_on(queue_and_send(config, entry, &what, wait, out))
 }
 
-/// `edit` of an all-day event: its days move by whole days (`--move +1d`), or to the DATEs
-/// `--start` and `--end` name (the end inclusive, as the agenda shows it); a time of day is
-/// refused, since Graph would ignore it.
-fn all_day_edit(
-    config: &Arc<Config>,
-    event: CachedEvent,
-    edit: Edit,
-    mut fields: serde_json::Map<String, Value>,
-    dry_run: bool,
-    wait: u64,
-    out: &mut impl std::io::Write,
-) -> anyhow::Result<()> {
+/// The new `start` and `end` (Graph's JSON) of a timed event that `edit` asks for: WHENs, a
+/// shift, a new start alone keeping the length.
+fn timed_times(
+    config: &Config,
+    event: &crate::model::Event,
+    edit: &Edit,
+    now: DateTime<Utc>,
+) -> Result<(Option<Value>, Option<Value>), UsageError> {
+    let span = event.span();
+    let when = |t: &str, flag: &str| {
+        parse_when(t, config, now).map_err(|e| UsageError(format!("{flag}: {e}")))
+    };
+    let mut start = edit
+        .start
+        .as_deref()
+        .map(|t| when(t, "--start"))
+        .transpose()?;
+    let mut end = edit.end.as_deref().map(|t| when(t, "--end")).transpose()?;
+    if let Some(by) = &edit.move_by {
+        let shift = super::quick_add::parse_shift(by).ok_or_else(|| {
+            UsageError(format!(
+                "--move: {by:?} is not a shift: give e.g. +30m, -1h, +1d"
+            ))
+        })?;
+        let (a, b) = span.ok_or_else(|| UsageError("--move: the event has no times".into()))?;
+        start = Some(start.unwrap_or(a) + shift);
+        end = Some(end.unwrap_or(b) + shift);
+    }
+    // A new start alone keeps the length.
+    if let (Some(s), None, Some((a, b))) = (start, end, span) {
+        end = Some(s + (b - a));
+    }
+    if let (Some(s), Some(e)) = (start.or(span.map(|x| x.0)), end.or(span.map(|x| x.1)))
+        && e < s
+    {
+        return Err(UsageError("the end would be before the start".into()));
+    }
+    let zone = &config.display.zone;
+    Ok((
+        start.map(|s| graph_time(s, zone)),
+        end.map(|e| graph_time(e, zone)),
+    ))
+}
+
+/// The new `start` and `end` of an all-day event that `edit` asks for: its days move by whole
+/// days (`--move +1d`), or to the DATEs `--start` and `--end` name (the end inclusive, as the
+/// agenda shows it); a time of day is refused, since Graph would ignore it.
+fn all_day_times(
+    config: &Config,
+    event: &crate::model::Event,
+    edit: &Edit,
+) -> Result<(Option<Value>, Option<Value>), UsageError> {
     use crate::model::EventTime;
     let date = |t: &Option<EventTime>| match t {
         Some(EventTime::AllDay { date, .. }) => Some(*date),
         _ => None,
     };
-    let (Some(first), Some(after)) = (date(&event.event.start), date(&event.event.end)) else {
-        return Err(UsageError("the all-day event has no dates".into()).into());
+    let (Some(first), Some(after)) = (date(&event.start), date(&event.end)) else {
+        return Err(UsageError("the all-day event has no dates".into()));
     };
     let today = config.display.zone.date_of(Utc::now());
     let day = |t: &str, flag: &str| {
@@ -569,48 +581,13 @@ fn all_day_edit(
         new_after = Some(f + (after - first));
     }
     if new_after.unwrap_or(after) <= new_first.unwrap_or(first) {
-        return Err(UsageError("the end would be before the start".into()).into());
+        return Err(UsageError("the end would be before the start".into()));
     }
-    let zone = event_zone(config);
-    let midnight =
-        |d: chrono::NaiveDate| json!({"dateTime": format!("{d}T00:00:00"), "timeZone": zone});
-    if let Some(f) = new_first {
-        fields.insert("start".into(), midnight(f));
-    }
-    if let Some(a) = new_after {
-        fields.insert("end".into(), midnight(a));
-    }
-    if fields.is_empty() {
-        return Err(UsageError(
-            "nothing to change: give --subject, --start, --end, --move, --location, --add-attendee or --remove-attendee".into(),
-        )
-        .into());
-    }
-    let fields = Value::Object(fields);
-    if dry_run {
-        writeln!(out, "{}", serde_json::to_string_pretty(&fields)?)?;
-        return Ok(());
-    }
-    let what = format!("Changed “{}”.", crate::text::line(event.event.title()));
-    let now = Utc::now();
-    let entry = OutboxEntry::new(
-        event.view.clone(),
-        Some(&event.event),
-        PendingChange::Update { fields },
-        now,
-        now,
-    );
-    runtime()?.block_on(queue_and_send(config, entry, &what, wait, out))
-}
-
-/// The zone an all-day event's new dates are sent in: the display zone's name (the cache
-/// keeps the dates, not the zone the server sent them in).
-fn event_zone(config: &Config) -> String {
-    config
-        .display
-        .zone
-        .named()
-        .map_or_else(|| "UTC".to_owned(), |tz| tz.name().to_owned())
+    let zone = &config.display.zone;
+    Ok((
+        new_first.map(|d| graph_midnight(d, zone)),
+        new_after.map(|d| graph_midnight(d, zone)),
+    ))
 }
 
 /// `deltacal delete EVENT`: a meeting the user organizes with other attendees is cancelled
