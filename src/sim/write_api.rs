@@ -89,8 +89,29 @@ pub fn log_request(
     }));
 }
 
-/// Who may write, and what fault the write meets: the checks every write starts with. The
-/// request is logged either way.
+/// The checks every write with a JSON body starts with: the body as an object, then
+/// [`begin`]. The request is logged either way.
+fn begin_with_body(
+    state: &mut SimState,
+    headers: &HeaderMap,
+    method: &str,
+    path: &str,
+    body: &Bytes,
+) -> Result<(Value, Option<Fault>), Response> {
+    let value = match object(body) {
+        Ok(value) => value,
+        Err(answer) => {
+            log_request(state, method, path, Value::Null, if_match(headers));
+            return Err(answer);
+        }
+    };
+    let fault = begin(state, headers, method, path, &value)?;
+    Ok((value, fault))
+}
+
+/// Who may write, and what fault the write meets: the checks every write starts with (a
+/// fault that strikes before the write is made is the answer). The request is logged either
+/// way.
 fn begin(
     state: &mut SimState,
     headers: &HeaderMap,
@@ -119,7 +140,11 @@ fn begin(
             "Access is denied. Check credentials and try again.",
         ));
     }
-    Ok(state.faults.take_next())
+    let fault = state.faults.take_next();
+    match fault_before(&fault) {
+        Some(answer) => Err(answer),
+        None => Ok(fault),
+    }
 }
 
 fn if_match(headers: &HeaderMap) -> Option<&str> {
@@ -342,20 +367,10 @@ fn create(
     body: Bytes,
 ) -> Response {
     let mut state = lock(&sim);
-    let event = match object(&body) {
-        Ok(event) => event,
-        Err(answer) => {
-            log_request(&mut state, "POST", &path, Value::Null, None);
-            return answer;
-        }
-    };
-    let fault = match begin(&mut state, &headers, "POST", &path, &event) {
-        Ok(fault) => fault,
+    let (event, fault) = match begin_with_body(&mut state, &headers, "POST", &path, &body) {
+        Ok(begun) => begun,
         Err(answer) => return answer,
     };
-    if let Some(answer) = fault_before(&fault) {
-        return answer;
-    }
     if let Err(answer) = check_zones(&event) {
         return answer;
     }
@@ -469,20 +484,10 @@ async fn update(
 ) -> Response {
     let path = format!("/v1.0/me/events/{id}");
     let mut state = lock(&sim);
-    let patch = match object(&body) {
-        Ok(patch) => patch,
-        Err(answer) => {
-            log_request(&mut state, "PATCH", &path, Value::Null, if_match(&headers));
-            return answer;
-        }
-    };
-    let fault = match begin(&mut state, &headers, "PATCH", &path, &patch) {
-        Ok(fault) => fault,
+    let (patch, fault) = match begin_with_body(&mut state, &headers, "PATCH", &path, &body) {
+        Ok(begun) => begun,
         Err(answer) => return answer,
     };
-    if let Some(answer) = fault_before(&fault) {
-        return answer;
-    }
     if state.mailbox.event(&id).is_none() {
         return not_found();
     }
@@ -506,9 +511,6 @@ async fn delete(State(sim): State<Shared>, Path(id): Path<String>, headers: Head
         Ok(fault) => fault,
         Err(answer) => return answer,
     };
-    if let Some(answer) = fault_before(&fault) {
-        return answer;
-    }
     if state.mailbox.event(&id).is_none() {
         return not_found();
     }
@@ -581,20 +583,10 @@ fn answer(
 ) -> Response {
     let path = format!("/v1.0/me/events/{id}/{}", answer.path());
     let mut state = lock(&sim);
-    let request = match object(&body) {
-        Ok(request) => request,
-        Err(response) => {
-            log_request(&mut state, "POST", &path, Value::Null, if_match(&headers));
-            return response;
-        }
+    let (request, fault) = match begin_with_body(&mut state, &headers, "POST", &path, &body) {
+        Ok(begun) => begun,
+        Err(answer) => return answer,
     };
-    let fault = match begin(&mut state, &headers, "POST", &path, &request) {
-        Ok(fault) => fault,
-        Err(response) => return response,
-    };
-    if let Some(response) = fault_before(&fault) {
-        return response;
-    }
     let Some(event) = state.mailbox.event(&id).map(|e| e.json()) else {
         return not_found();
     };
@@ -664,20 +656,10 @@ async fn cancel(
 ) -> Response {
     let path = format!("/v1.0/me/events/{id}/cancel");
     let mut state = lock(&sim);
-    let request = match object(&body) {
-        Ok(request) => request,
-        Err(response) => {
-            log_request(&mut state, "POST", &path, Value::Null, if_match(&headers));
-            return response;
-        }
+    let (_, fault) = match begin_with_body(&mut state, &headers, "POST", &path, &body) {
+        Ok(begun) => begun,
+        Err(answer) => return answer,
     };
-    let fault = match begin(&mut state, &headers, "POST", &path, &request) {
-        Ok(fault) => fault,
-        Err(response) => return response,
-    };
-    if let Some(response) = fault_before(&fault) {
-        return response;
-    }
     let Some(event) = state.mailbox.event(&id).map(|e| e.json()) else {
         return not_found();
     };
