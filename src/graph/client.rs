@@ -362,60 +362,37 @@ impl GraphClient {
                                    "headers": {"Prefer": "outlook.timezone=\"UTC\""}})
             })
             .collect();
-        let body = serde_json::json!({ "requests": requests });
-        let mut link = self.base.clone();
-        link.path_segments_mut()
-            .expect("base_url is http(s)")
-            .pop_if_empty()
-            .push("$batch");
-        let parse = |bytes: &[u8]| {
-            #[derive(serde::Deserialize)]
-            struct Answers {
-                responses: Vec<Answer>,
-            }
-            #[derive(serde::Deserialize)]
-            struct Answer {
-                id: String,
-                status: u16,
-                #[serde(default)]
-                body: serde_json::Value,
-            }
-            let answers: Answers = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-            Ok(answers
-                .responses
-                .into_iter()
-                .filter_map(|a| {
-                    let id = ids.get(a.id.parse::<usize>().ok()?)?.clone();
-                    let result = match a.status {
-                        200 => match Change::from_raw(&a.body.to_string()) {
-                            Ok(Change::Upsert { event }) => Ok(Some(*event)),
-                            _ => Err(GraphError::Http {
-                                status: 200,
-                                message: "the event is not an event".into(),
-                            }),
-                        },
-                        404 => Ok(None),
-                        status => Err(GraphError::Http {
-                            status,
-                            message: crate::text::line(
-                                a.body["error"]["code"]
-                                    .as_str()
-                                    .unwrap_or("batch item failed"),
-                            )
-                            .into_owned(),
-                        }),
-                    };
-                    Some((id, result))
-                })
-                .collect())
+        let Some(answers) = self.batch_raw(requests).await? else {
+            return Err(GraphError::CalendarNotFound);
         };
-        match self
-            .send(Request::post(link.as_str(), &body), parse)
-            .await?
-        {
-            Fetched::Found(answers) => Ok(answers),
-            Fetched::NotFound => Err(GraphError::CalendarNotFound),
-        }
+        Ok(ids
+            .iter()
+            .zip(answers)
+            // An id the answer left out is for the caller to fetch again on its own.
+            .filter(|(_, (status, _))| *status != 0)
+            .map(|(id, (status, body))| {
+                let result = match status {
+                    200 => match Change::from_raw(&body.to_string()) {
+                        Ok(Change::Upsert { event }) => Ok(Some(*event)),
+                        _ => Err(GraphError::Http {
+                            status: 200,
+                            message: "the event is not an event".into(),
+                        }),
+                    },
+                    404 => Ok(None),
+                    status => Err(GraphError::Http {
+                        status,
+                        message: crate::text::line(
+                            body["error"]["code"]
+                                .as_str()
+                                .unwrap_or("batch item failed"),
+                        )
+                        .into_owned(),
+                    }),
+                };
+                (id.clone(), result)
+            })
+            .collect())
     }
 
     /// `/me/…` under the base URL.
@@ -721,11 +698,11 @@ pub enum BatchWritten {
 impl GraphClient {
     /// A JSON batch of up to [`BATCH_LIMIT`] requests (`{"id", "method", "url", ...}`, ids
     /// their positions): each one's status and JSON body, in order; one the answer leaves out
-    /// has status 0. A failure of the batch itself is the error.
+    /// has status 0. None when the batch itself answers 404; a failure of it is the error.
     async fn batch_raw(
         &self,
         requests: Vec<serde_json::Value>,
-    ) -> Result<Vec<(u16, serde_json::Value)>, GraphError> {
+    ) -> Result<Option<Vec<(u16, serde_json::Value)>>, GraphError> {
         let count = requests.len();
         let body = serde_json::json!({ "requests": requests });
         let mut link = self.base.clone();
@@ -758,12 +735,22 @@ impl GraphClient {
             .send(Request::post(link.as_str(), &body), parse)
             .await?
         {
-            Fetched::Found(answers) => Ok(answers),
-            Fetched::NotFound => Err(GraphError::Http {
+            Fetched::Found(answers) => Ok(Some(answers)),
+            Fetched::NotFound => Ok(None),
+        }
+    }
+
+    /// A batch that must exist: its 404 is an error like any other.
+    async fn batch_found(
+        &self,
+        requests: Vec<serde_json::Value>,
+    ) -> Result<Vec<(u16, serde_json::Value)>, GraphError> {
+        self.batch_raw(requests)
+            .await?
+            .ok_or_else(|| GraphError::Http {
                 status: 404,
                 message: "the server has no $batch".into(),
-            }),
-        }
+            })
     }
 
     /// A path under the base URL, relative to it, as a batch item names it.
@@ -800,7 +787,7 @@ impl GraphClient {
             })
             .collect();
         Ok(self
-            .batch_raw(requests)
+            .batch_found(requests)
             .await?
             .into_iter()
             .map(|(status, body)| match status {
@@ -832,7 +819,7 @@ impl GraphClient {
             })
             .collect();
         Ok(self
-            .batch_raw(requests)
+            .batch_found(requests)
             .await?
             .into_iter()
             .map(|(status, body)| match status {
