@@ -26,17 +26,6 @@ fn deltacal(env: &Env, args: &[&str]) -> Command {
     cmd
 }
 
-async fn server_events(env: &Env) -> Vec<Value> {
-    let (_, body) = env
-        .control(
-            Method::GET,
-            "/sim/events?start=1900-01-01T00:00:00Z&end=2200-01-01T00:00:00Z",
-            None,
-        )
-        .await;
-    serde_json::from_str(&body).unwrap()
-}
-
 /// Runs `args`, kills it (SIGKILL) after `after`, then syncs with the network fast again.
 async fn killed_then_synced(env: &Env, args: &[&str], after: Duration) {
     env.sim.handle().set_latency(Duration::from_millis(400));
@@ -90,7 +79,8 @@ async fn a_create_killed_at_any_moment_makes_one_event_or_none() {
             Duration::from_millis(ms),
         )
         .await;
-        let made = server_events(&env)
+        let made = env
+            .server_events()
             .await
             .iter()
             .filter(|e| e["subject"] == subject.as_str())
@@ -143,7 +133,7 @@ async fn an_edit_killed_at_any_moment_is_applied_once() {
             Duration::from_millis(ms),
         )
         .await;
-        let server = server_events(&env).await;
+        let server = env.server_events().await;
         let now = server.iter().find(|e| e["id"] == id).unwrap();
         let text = now["start"]["dateTime"].as_str().unwrap();
         let start = chrono::NaiveDateTime::parse_from_str(&text[..19], "%Y-%m-%dT%H:%M:%S")

@@ -336,17 +336,6 @@ async fn master_json(case: &Case, id: &str) -> Option<Value> {
     Some(serde_json::from_str(&response.text().await.unwrap()).unwrap())
 }
 
-async fn server_events(env: &Env) -> Vec<Value> {
-    let (_, body) = env
-        .control(
-            Method::GET,
-            "/sim/events?start=1900-01-01T00:00:00Z&end=2200-01-01T00:00:00Z",
-            None,
-        )
-        .await;
-    serde_json::from_str(&body).unwrap()
-}
-
 async fn run_case(ops: Vec<Op>, seed: u64) {
     let env = Env::start(EnvOptions {
         events: 40,
@@ -451,7 +440,7 @@ async fn check(case: &Case) {
         .into_iter()
         .map(|e| (e.id, e))
         .collect();
-    let server = server_events(&case.env).await;
+    let server = case.env.server_events().await;
     let by_id: HashMap<&str, &Value> = server
         .iter()
         .map(|e| (e["id"].as_str().unwrap(), e))

@@ -57,18 +57,6 @@ fn agenda(env: &Env) -> Vec<Value> {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// What the server holds.
-async fn truth(env: &Env) -> Vec<Value> {
-    let (_, body) = env
-        .control(
-            Method::GET,
-            "/sim/events?start=2000-01-01T00:00:00Z&end=2100-01-01T00:00:00Z",
-            None,
-        )
-        .await;
-    serde_json::from_str(&body).unwrap()
-}
-
 async fn requests(env: &Env) -> Vec<Value> {
     let (_, body) = env.control(Method::GET, "/sim/requests", None).await;
     serde_json::from_str::<Value>(&body).unwrap()["requests"]
@@ -113,7 +101,7 @@ async fn each_change_is_applied_once_and_comes_back() {
     let shown = find(&agenda(&env), |e| e["id"] == json!(id)).clone();
     assert_eq!(shown["response"], "accepted");
     assert_eq!(shown["pending"], Value::Null);
-    let server = find(&truth(&env).await, |e| e["id"] == json!(id)).clone();
+    let server = find(&env.server_events().await, |e| e["id"] == json!(id)).clone();
     assert_eq!(server["responseStatus"]["response"], "accepted");
     assert_eq!(
         shown["change_key"], server["changeKey"],
@@ -167,7 +155,8 @@ async fn each_change_is_applied_once_and_comes_back() {
         ],
     );
     assert_eq!(code(&out), 0, "{}", said(&out));
-    let made: Vec<Value> = truth(&env)
+    let made: Vec<Value> = env
+        .server_events()
         .await
         .into_iter()
         .filter(|e| e["subject"] == "Standup")
@@ -218,7 +207,7 @@ async fn each_change_is_applied_once_and_comes_back() {
         ],
     );
     assert_eq!(code(&out), 0, "{}", said(&out));
-    let server = find(&truth(&env).await, |e| e["id"] == json!(sid)).clone();
+    let server = find(&env.server_events().await, |e| e["id"] == json!(sid)).clone();
     let invited: Vec<&str> = server["attendees"]
         .as_array()
         .unwrap()
@@ -238,7 +227,12 @@ async fn each_change_is_applied_once_and_comes_back() {
         .to_owned();
     let out = run(&env, &["delete", &own]);
     assert_eq!(code(&out), 0, "{}", said(&out));
-    assert!(truth(&env).await.iter().all(|e| e["id"] != json!(own)));
+    assert!(
+        env.server_events()
+            .await
+            .iter()
+            .all(|e| e["id"] != json!(own))
+    );
     assert!(agenda(&env).iter().all(|e| e["id"] != json!(own)));
     // Nothing waits.
     let out = run(&env, &["outbox", "--json"]);
@@ -396,7 +390,7 @@ async fn someone_else_s_change_is_never_written_over() {
         "{}",
         said(&out)
     );
-    let server = find(&truth(&env).await, |e| e["id"] == json!(own)).clone();
+    let server = find(&env.server_events().await, |e| e["id"] == json!(own)).clone();
     assert_ne!(
         server["location"]["displayName"], "Room 9",
         "not written over"
@@ -408,7 +402,7 @@ async fn someone_else_s_change_is_never_written_over() {
     let id = entries[0]["id"].to_string();
     let out = run(&env, &["outbox", "retry", &id, "--force"]);
     assert_eq!(code(&out), 0, "{}", said(&out));
-    let server = find(&truth(&env).await, |e| e["id"] == json!(own)).clone();
+    let server = find(&env.server_events().await, |e| e["id"] == json!(own)).clone();
     assert_eq!(server["location"]["displayName"], "Room 9");
     assert_eq!(server["subject"], "Changed by Alex", "Alex's subject kept");
 }
@@ -433,7 +427,8 @@ async fn a_change_that_cannot_go_now_is_queued_and_the_next_sync_sends_it_once()
     env.sim.handle().set_latency(std::time::Duration::ZERO);
     let out = run(&env, &["sync"]);
     assert_eq!(code(&out), 0, "{}", said(&out));
-    let made = truth(&env)
+    let made = env
+        .server_events()
         .await
         .into_iter()
         .filter(|e| e["subject"] == "Retro")
@@ -512,7 +507,8 @@ async fn a_repeating_event_is_made_once_with_its_occurrences() {
         ],
     );
     assert_eq!(code(&out), 0, "{}", said(&out));
-    let server: Vec<Value> = truth(&env)
+    let server: Vec<Value> = env
+        .server_events()
         .await
         .into_iter()
         .filter(|e| e["subject"] == "Check-in")
@@ -577,7 +573,7 @@ async fn a_burst_of_changes_goes_out_in_one_batch() {
     let after = stats(env.control(Method::GET, "/sim/stats", None).await.1);
     // The event read, the five writes, the round: three requests.
     assert!(after - before <= 3, "{} requests", after - before);
-    let server = truth(&env).await;
+    let server = env.server_events().await;
     for n in 1..=4 {
         let subject = format!("Burst {n}");
         assert_eq!(
@@ -646,7 +642,8 @@ async fn syncs_and_sends_at_once_keep_within_four_requests_to_the_mailbox() {
     let stats: Value = serde_json::from_str(&body).unwrap();
     assert!(stats["max_in_flight"].as_u64().unwrap() <= 4, "{stats}");
     assert_eq!(stats["concurrency_refused"], json!(0), "{stats}");
-    let made = truth(&env)
+    let made = env
+        .server_events()
         .await
         .iter()
         .filter(|e| {

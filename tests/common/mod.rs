@@ -163,6 +163,19 @@ impl Env {
         self.truth_in(calendar, self.window()).await
     }
 
+    /// Every event the server holds (as `/sim/events` lists them: occurrences, no masters),
+    /// as Graph's JSON.
+    pub async fn server_events(&self) -> Vec<Value> {
+        let (_, body) = self
+            .control(
+                Method::GET,
+                "/sim/events?start=1900-01-01T00:00:00Z&end=2200-01-01T00:00:00Z",
+                None,
+            )
+            .await;
+        serde_json::from_str(&body).unwrap()
+    }
+
     /// The server's events of a calendar overlapping `w`, as [`Env::cache`] shows them.
     pub async fn truth_in(
         &self,
