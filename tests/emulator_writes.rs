@@ -93,22 +93,9 @@ fn fixed(status: u16, code: &str, message: &str) -> (u16, String, String) {
     (status, code.to_owned(), message.to_owned())
 }
 
-/// What the default calendar holds, as its calendar view lists it (occurrences, no masters).
-async fn truth(env: &Env) -> Vec<Value> {
-    let (status, body) = env
-        .control(
-            Method::GET,
-            "/sim/events?start=2000-01-01T00:00:00Z&end=2100-01-01T00:00:00Z",
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    serde_json::from_str(&body).unwrap()
-}
-
 /// An invitation of the generated calendar that waits for the user's answer.
 async fn invitation(env: &Env) -> Value {
-    truth(env)
+    env.server_events()
         .await
         .into_iter()
         .find(|e| {
@@ -390,7 +377,8 @@ async fn a_retried_create_never_makes_a_second_event() {
     .await;
     assert_eq!(status, StatusCode::CREATED, "{made}");
     assert_eq!(made["transactionId"], body["transactionId"]);
-    let copies = truth(&env)
+    let copies = env
+        .server_events()
         .await
         .iter()
         .filter(|e| e["subject"] == json!("Design review"))
@@ -422,15 +410,7 @@ async fn answers_and_changes_come_back_in_the_next_round() {
         env.sim.url()
     );
     // A full round, to its delta link.
-    let mut next = url;
-    let delta = loop {
-        let page = get_json(&env, &next, &token).await;
-        if let Some(link) = page["@odata.nextLink"].as_str() {
-            next = link.to_owned();
-        } else {
-            break page["@odata.deltaLink"].as_str().unwrap().to_owned();
-        }
-    };
+    let (_, delta) = round(&env, &url, &token).await;
     let invite = invitation(&env).await;
     let id = invite["id"].as_str().unwrap();
     let (status, body) = call(
@@ -479,7 +459,8 @@ async fn answers_and_changes_come_back_in_the_next_round() {
             .starts_with("https://teams.microsoft.com/")
     );
     // A PATCH on an occurrence makes it an exception; only the fields sent change.
-    let occurrence = truth(&env)
+    let occurrence = env
+        .server_events()
         .await
         .into_iter()
         .find(|e| e["type"] == json!("occurrence"))
@@ -512,7 +493,7 @@ async fn answers_and_changes_come_back_in_the_next_round() {
     .await;
     assert_eq!(status, StatusCode::PRECONDITION_FAILED);
     assert!(
-        truth(&env)
+        env.server_events()
             .await
             .iter()
             .all(|e| e["subject"] != json!("Not this"))

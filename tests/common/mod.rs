@@ -166,13 +166,14 @@ impl Env {
     /// Every event the server holds (as `/sim/events` lists them: occurrences, no masters),
     /// as Graph's JSON.
     pub async fn server_events(&self) -> Vec<Value> {
-        let (_, body) = self
+        let (status, body) = self
             .control(
                 Method::GET,
                 "/sim/events?start=1900-01-01T00:00:00Z&end=2200-01-01T00:00:00Z",
                 None,
             )
             .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
         serde_json::from_str(&body).unwrap()
     }
 
