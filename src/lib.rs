@@ -11,6 +11,7 @@
 pub mod auth;
 #[cfg(feature = "emulator")]
 pub mod bench;
+pub mod change;
 pub mod commands;
 pub mod config;
 pub mod days;

@@ -7,7 +7,6 @@ pub mod export;
 pub mod format;
 pub mod invites;
 pub mod next;
-pub mod quick_add;
 pub mod remind;
 pub mod status;
 pub mod sync;
