@@ -3,6 +3,7 @@
 //! refuse before anything is sent. Pure: no I/O; the commands and the TUI both build their
 //! changes here, so the two say and send the same things.
 
+pub mod invites;
 pub mod quick_add;
 
 use chrono::{DateTime, Duration, NaiveDateTime, TimeZone as _, Utc};
