@@ -469,6 +469,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 body,
                 calendar,
                 repeat,
+                day: None,
             };
             deltacal::commands::write::new(
                 &config,

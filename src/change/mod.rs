@@ -39,7 +39,6 @@ pub fn proposal(text: &str, config: &Config, now: DateTime<Utc>) -> Result<Value
     Ok(json!({"start": graph_time(start, zone), "end": graph_time(end, zone)}))
 }
 
-
 /// What `edit` changes.
 #[derive(Debug, Default, Clone)]
 pub struct Edit {
@@ -107,7 +106,6 @@ pub fn attendees_after(
     Ok(Some(Value::Array(list)))
 }
 
-
 /// A WHEN: a DATE form and a time (`tomorrow 10:00`, `fri 9am`), or RFC 3339; a time given
 /// without a zone is in the display zone.
 pub fn parse_when(
@@ -138,7 +136,6 @@ pub fn parse_when(
     })
 }
 
-
 /// Graph's `{dateTime, timeZone}` of an instant, in the display zone's IANA name (so that
 /// Outlook shows the event in the zone it was made in); UTC when the system's zone has no name
 /// deltacal knows. The instant is the same either way.
@@ -162,7 +159,6 @@ pub fn graph_midnight(day: chrono::NaiveDate, zone: &DisplayZone) -> Value {
     json!({"dateTime": format!("{day}T00:00:00"), "timeZone": name})
 }
 
-
 /// The new `start` and `end` (Graph's JSON) of a timed event that `edit` asks for: WHENs, a
 /// shift, a new start alone keeping the length.
 fn timed_times(
@@ -172,9 +168,7 @@ fn timed_times(
     now: DateTime<Utc>,
 ) -> Result<(Option<Value>, Option<Value>), String> {
     let span = event.span();
-    let when = |t: &str, flag: &str| {
-        parse_when(t, config, now).map_err(|e| format!("{flag}: {e}"))
-    };
+    let when = |t: &str, flag: &str| parse_when(t, config, now).map_err(|e| format!("{flag}: {e}"));
     let mut start = edit
         .start
         .as_deref()
@@ -182,11 +176,8 @@ fn timed_times(
         .transpose()?;
     let mut end = edit.end.as_deref().map(|t| when(t, "--end")).transpose()?;
     if let Some(by) = &edit.move_by {
-        let shift = quick_add::parse_shift(by).ok_or_else(|| {
-            format!(
-                "--move: {by:?} is not a shift: give e.g. +30m, -1h, +1d"
-            )
-        })?;
+        let shift = quick_add::parse_shift(by)
+            .ok_or_else(|| format!("--move: {by:?} is not a shift: give e.g. +30m, -1h, +1d"))?;
         let (a, b) = span.ok_or_else(|| String::from("--move: the event has no times"))?;
         start = Some(start.unwrap_or(a) + shift);
         end = Some(end.unwrap_or(b) + shift);
@@ -225,11 +216,8 @@ fn all_day_times(
     };
     let today = config.display.zone.date_of(Utc::now());
     let day = |t: &str, flag: &str| {
-        crate::days::parse_day(t, today).map_err(|e| {
-            format!(
-                "{flag}: {e} (an all-day event takes a DATE, without a time)"
-            )
-        })
+        crate::days::parse_day(t, today)
+            .map_err(|e| format!("{flag}: {e} (an all-day event takes a DATE, without a time)"))
     };
     let mut new_first = edit
         .start
@@ -245,9 +233,7 @@ fn all_day_times(
         let shift = quick_add::parse_shift(by)
             .filter(|s| s.num_seconds() % 86_400 == 0)
             .ok_or_else(|| {
-                format!(
-                    "--move: {by:?}: an all-day event moves by whole days (+1d, -2d, +1w)"
-                )
+                format!("--move: {by:?}: an all-day event moves by whole days (+1d, -2d, +1w)")
             })?;
         let days = Duration::days(shift.num_days());
         new_first = Some(new_first.unwrap_or(first) + days);
@@ -267,12 +253,13 @@ fn all_day_times(
     ))
 }
 
-
 /// What `new` makes, from the quick-add text and the flags.
 #[derive(Debug, Default, Clone)]
 pub struct NewEvent {
     /// The quick-add text.
     pub text: Vec<String>,
+    /// The day it is on when the text names none (today when none is given here either).
+    pub day: Option<chrono::NaiveDate>,
     /// `--start`.
     pub start: Option<String>,
     /// `--end`.
@@ -365,7 +352,6 @@ pub fn repeat_json(spec: &str, start: &Value, today: chrono::NaiveDate) -> Resul
     Ok(json!({"pattern": pattern, "range": range}))
 }
 
-
 /// A random UUID (version 4) for a create's `transactionId`.
 pub fn uuid() -> String {
     let b: [u8; 16] = rand::random();
@@ -378,7 +364,6 @@ pub fn uuid() -> String {
         u64::from_be_bytes([0, 0, b[10], b[11], b[12], b[13], b[14], b[15]])
     )
 }
-
 
 /// The fields an edit sends (only those it changes), as Graph takes them; an error says which
 /// part is wrong, or that nothing changes.
@@ -456,7 +441,7 @@ pub fn new_event(
     if all_day {
         let day = match &new.start {
             Some(t) => crate::days::parse_day(t, today).map_err(|e| format!("--start: {e}"))?,
-            None => parsed.day.unwrap_or(today),
+            None => parsed.day.or(new.day).unwrap_or(today),
         };
         event["start"] = graph_midnight(day, zone);
         event["end"] = graph_midnight(day + Duration::days(1), zone);
@@ -464,7 +449,7 @@ pub fn new_event(
         let start = match (&new.start, parsed.start) {
             (Some(t), _) => at(t, "--start")?,
             (None, Some(time)) => {
-                let day = parsed.day.unwrap_or(today);
+                let day = parsed.day.or(new.day).unwrap_or(today);
                 parse_when(&format!("{day} {}", time.format("%H:%M")), config, now)?
             }
             (None, None) => {
@@ -534,7 +519,12 @@ pub fn answer_refusal(event: &Event) -> Option<String> {
 
 /// Why Graph would refuse an answer as asked: a comment or a proposal not sent, a proposal
 /// with accept.
-pub fn answer_misuse(answer: Answer, comment: bool, send: bool, propose: bool) -> Option<&'static str> {
+pub fn answer_misuse(
+    answer: Answer,
+    comment: bool,
+    send: bool,
+    propose: bool,
+) -> Option<&'static str> {
     if !send && comment {
         return Some("--comment needs the answer sent: Graph refuses a comment with --no-send");
     }
@@ -542,7 +532,9 @@ pub fn answer_misuse(answer: Answer, comment: bool, send: bool, propose: bool) -
         return Some("--propose needs the answer sent: Graph refuses a proposal with --no-send");
     }
     if answer == Answer::Accept && propose {
-        return Some("--propose goes with tentative or decline: Graph refuses a proposal on accept");
+        return Some(
+            "--propose goes with tentative or decline: Graph refuses a proposal on accept",
+        );
     }
     None
 }
@@ -585,7 +577,9 @@ pub fn done_words(change: &PendingChange, title: &str) -> String {
         PendingChange::Update { .. } => format!("Changed “{title}”."),
         PendingChange::Delete => format!("Deleted “{title}”."),
         PendingChange::Cancel { .. } => format!("Cancelled “{title}”."),
-        PendingChange::Answer { answer, propose, .. } => format!(
+        PendingChange::Answer {
+            answer, propose, ..
+        } => format!(
             "{} “{title}”{}.",
             match answer {
                 Answer::Accept => "Accepted",

@@ -123,6 +123,7 @@ pub fn run(config: &Config, json: bool) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::CachedEvent;
     use serde_json::json;
 
     fn at(id: &str, from: &str, extra: serde_json::Value) -> CachedEvent {

@@ -10,13 +10,13 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::UsageError;
+use crate::change;
+pub use crate::change::{Edit, NewEvent};
 use crate::config::Config;
 use crate::model::CachedEvent;
 use crate::store::{Answer, OutboxEntry, OutboxState, PendingChange, SendOutcome, Store};
 use crate::sync::SyncEngine;
 use crate::sync::send::READ_ONLY_SIGN_IN;
-pub use crate::change::{Edit, NewEvent};
-use crate::change;
 
 /// Exit code 75: the change is queued, not yet applied (the server could not be reached in
 /// time); the next sync sends it.
@@ -211,7 +211,8 @@ pub fn rsvp(
         propose,
         series,
     } = rsvp;
-    if let Some(why) = change::answer_misuse(answer, comment.is_some(), !no_send, propose.is_some()) {
+    if let Some(why) = change::answer_misuse(answer, comment.is_some(), !no_send, propose.is_some())
+    {
         return Err(UsageError(why.into()).into());
     }
     let now = Utc::now();

@@ -470,6 +470,32 @@ impl Store {
         })
     }
 
+    /// Takes back a change that was never sent (the TUI's undo): it leaves the outbox only if
+    /// it is still queued and no send of it was tried, in one transaction with that check, so
+    /// a sender claiming it at the same moment either gets it or finds it gone. False when it
+    /// was sent (or tried) already, or is not there.
+    pub fn withdraw(&self, id: u64) -> Result<bool, StoreError> {
+        self.run(|| {
+            let txn = self.write()?;
+            let view = {
+                let mut table = txn.open_table(OUTBOX)?;
+                let found = table.get(id)?.map(|v| decode(v.value())).transpose()?;
+                match found.filter(|e| e.state == OutboxState::Queued && e.tries == 0) {
+                    Some(entry) => {
+                        table.remove(id)?;
+                        Some(entry.view)
+                    }
+                    None => None,
+                }
+            };
+            if let Some(view) = &view {
+                self.note_change(&txn, view, None, false)?;
+            }
+            txn.commit()?;
+            Ok(view.is_some())
+        })
+    }
+
     /// Queues a failed or conflicting change again, now; `force` sends it over the server's
     /// version. False when there is no such change.
     pub fn retry_change(

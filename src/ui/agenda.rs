@@ -57,7 +57,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                     (_, Some(times)) => times.range(TUI_MARKS),
                     (_, None) => String::new(),
                 };
-                let subject = c.event.title();
+                let subject = &*app.shown_title(c);
                 let location = c
                     .event
                     .location

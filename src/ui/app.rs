@@ -11,13 +11,15 @@ use super::geometry;
 use super::grid::{GridInput, GridLayout};
 use super::keys::{Command, KeyEvent, command_for};
 pub use super::overlay::{
-    CalendarsPanel, Detail, GoTo, Help, Overlay, OverlayKind, Search, SignIn,
+    CalendarsPanel, Detail, Form, FormPurpose, GoTo, Help, InvitationsPanel, Overlay, OverlayKind,
+    Search, SignIn,
 };
 use super::overlay::{EventState, Intent, Scroll};
 use super::strings;
 use super::theme::Theme;
 use super::view::ViewKind;
 use crate::auth::signin::SignInEvent;
+use crate::change::invites::Invite;
 use crate::config::CalendarColor;
 use crate::config::Config;
 use crate::failure::FailureKind;
@@ -25,7 +27,7 @@ use crate::layout::{AgendaRow, MonthGrid, day_entries};
 use crate::model::{Body, CachedEvent, CalendarInfo, EventRef, ViewKey};
 use crate::remind::schedule::Due;
 use crate::search::Query;
-use crate::store::{RoundCounts, SyncState as SavedState};
+use crate::store::{OutboxEntry, OutboxState, RoundCounts, SyncState as SavedState};
 use crate::sync::SyncEvent;
 
 /// How many days the agenda loads from the selected day on.
@@ -48,6 +50,8 @@ pub struct Visible {
     pub events: Vec<CachedEvent>,
     /// Events the month left unread, by the day they begin on: only counted, for "+N more".
     pub hidden: BTreeMap<NaiveDate, usize>,
+    /// The outbox as read with them (the events show its changes over the server's versions).
+    pub outbox: Vec<OutboxEntry>,
 }
 
 /// What the sync task is doing, as the status bar tells it.
@@ -179,6 +183,29 @@ pub enum Action {
         /// The body, if the event has one.
         body: Option<Body>,
     },
+    /// A change this app queued is in the outbox, as change `id`.
+    Queued {
+        /// The app's number for it.
+        seq: u64,
+        /// Its outbox id.
+        id: u64,
+    },
+    /// A change could not be written to the outbox: nothing was queued.
+    QueueFailed {
+        /// The app's number for it.
+        seq: u64,
+        /// Why.
+        error: String,
+    },
+    /// What became of an undo: `withdrawn`, or it had been sent already.
+    Undone {
+        /// The app's number for the change.
+        seq: u64,
+        /// Taken back before it was sent.
+        withdrawn: bool,
+    },
+    /// The invitations waiting for an answer, read for the panel.
+    Invites(Vec<Invite>),
 }
 
 /// Work `update` asks the effect runner to do.
@@ -232,6 +259,72 @@ pub enum Effect {
         /// Its name, for the status bar.
         what: String,
     },
+    /// Write a change to the outbox (in the background), to be sent once its undo wait is
+    /// over. `series`: it is for the whole series of its event, which the runner finds.
+    Queue {
+        /// The app's number for it.
+        seq: u64,
+        /// The change.
+        entry: Box<OutboxEntry>,
+        /// For the whole series of the occurrence it names.
+        series: bool,
+    },
+    /// Take back the change `seq` if it has not been sent.
+    Undo {
+        /// The app's number for it.
+        seq: u64,
+    },
+    /// Send a failed or conflicting change again; `force`: over the server's version.
+    RetryChange {
+        /// Its outbox id.
+        id: u64,
+        /// Over the server's version.
+        force: bool,
+    },
+    /// Give a failed or conflicting change up.
+    DropChange {
+        /// Its outbox id.
+        id: u64,
+    },
+    /// Read the invitations waiting for an answer.
+    LoadInvites,
+}
+
+/// Where a change this app made stands, for undo and the status bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocalState {
+    /// Being written to the outbox.
+    Queueing,
+    /// In the outbox, waiting to be sent.
+    Waiting,
+    /// Sent (or being sent): it can no longer be undone.
+    Sent,
+    /// Taken back.
+    Undone,
+}
+
+/// A change this app made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalChange {
+    /// The app's number for it.
+    pub seq: u64,
+    /// Its outbox id, once written.
+    pub id: Option<u64>,
+    /// The change (its id is a stand-in until written).
+    pub entry: OutboxEntry,
+    /// The words for it: `Accepted “Standup”.`
+    pub what: String,
+    /// Where it stands.
+    pub state: LocalState,
+}
+
+/// A pending change's mark on its event, in every view.
+pub fn mark_symbol(state: OutboxState) -> &'static str {
+    match state {
+        OutboxState::Queued | OutboxState::Sending => "◌ ",
+        OutboxState::Failed => "✗ ",
+        OutboxState::Conflict => "⚠ ",
+    }
 }
 
 /// The TUI's state: the view and the selection, the overlays, the sync indicator and what the cache
@@ -280,7 +373,17 @@ pub struct App {
     pub quit: bool,
     /// Ctrl-Z (or SIGTSTP): the loop gives the terminal back and stops until `fg`.
     pub suspend: bool,
+    /// The outbox as last read.
+    pub outbox: Vec<OutboxEntry>,
+    /// The state of the pending change on each event, by event id (a create's `local:ID`).
+    pub marks: std::collections::HashMap<String, OutboxState>,
+    /// The changes this app made, oldest first (the last few).
+    pub changes: Vec<LocalChange>,
+    /// The number of the next change.
+    pub next_seq: u64,
 }
+
+mod writes;
 
 /// How soon after a sign-in a refusal of the new tokens stops the app starting another.
 const SIGN_IN_REFUSED_AGAIN: Duration = Duration::minutes(5);
@@ -317,6 +420,10 @@ impl App {
             hyperlinks: false,
             suspend: false,
             quit: false,
+            outbox: Vec::new(),
+            marks: std::collections::HashMap::new(),
+            changes: Vec::new(),
+            next_seq: 1,
         }
     }
 
@@ -660,9 +767,10 @@ impl App {
             }
             Action::Loaded(visible) => {
                 self.visible = visible;
+                self.after_load();
                 self.step_event(0);
                 self.keep_open_event();
-                Vec::new()
+                self.invites_effect()
             }
             Action::LoadedDays(fresh) => self.merge_days(fresh),
             Action::LoadFailed(message) => {
@@ -703,6 +811,40 @@ impl App {
                     && detail.body.as_ref().is_some_and(|(open, _)| *open == event)
                 {
                     detail.body = Some((event, body));
+                }
+                Vec::new()
+            }
+            Action::Queued { seq, id } => {
+                if let Some(c) = self.changes.iter_mut().find(|c| c.seq == seq) {
+                    c.id = Some(id);
+                    c.entry.id = id;
+                    if c.state == LocalState::Queueing {
+                        c.state = LocalState::Waiting;
+                    }
+                }
+                vec![self.reload()]
+            }
+            Action::QueueFailed { seq, error } => {
+                if let Some(c) = self.changes.iter_mut().find(|c| c.seq == seq) {
+                    c.state = LocalState::Undone;
+                    self.note = Some(format!(
+                        "Not queued: {} ({})",
+                        c.what,
+                        crate::text::line(&error)
+                    ));
+                }
+                vec![self.reload()]
+            }
+            Action::Undone { seq, withdrawn } => self.on_undone(seq, withdrawn),
+            Action::Invites(invites) => {
+                if let Some(Overlay::Invitations(panel)) = self
+                    .overlays
+                    .iter_mut()
+                    .find(|o| o.kind() == OverlayKind::Invitations)
+                {
+                    panel.invites = invites;
+                    panel.loaded = true;
+                    panel.selected = panel.selected.min(panel.invites.len().saturating_sub(1));
                 }
                 Vec::new()
             }
@@ -767,6 +909,7 @@ impl App {
             .events
             .retain(|c| !crate::days::occupies(&c.event, &zone, first, last));
         self.visible.events.extend(fresh.events);
+        self.visible.outbox = fresh.outbox;
         self.visible
             .hidden
             .retain(|day, _| !(first..=last).contains(day));
@@ -776,9 +919,10 @@ impl App {
         self.visible
             .events
             .dedup_by(|a, b| a.event.id == b.event.id && a.view == b.view);
+        self.after_load();
         self.step_event(0);
         self.keep_open_event();
-        Vec::new()
+        self.invites_effect()
     }
 
     fn on_resize(&mut self, width: u16, height: u16) -> Vec<Effect> {
@@ -1173,6 +1317,19 @@ impl App {
                 }
                 vec![Effect::SaveHidden(self.hidden.clone()), self.reload()]
             }
+            Intent::FormChanged => {
+                self.check_form();
+                Vec::new()
+            }
+            Intent::SubmitForm => self.submit_form(),
+            Intent::AnswerInvite(command) => {
+                let invite = self.invitations().and_then(|p| p.current()).cloned();
+                match invite {
+                    Some(invite) => self.ask_answer(invite.event, command),
+                    None => Vec::new(),
+                }
+            }
+            Intent::OpenInvite => self.open_invite(),
             Intent::GoTo(text) => match crate::days::parse_day(&text, self.today) {
                 Ok(day) => {
                     self.close(OverlayKind::GoTo);
@@ -1324,6 +1481,21 @@ impl App {
             | Command::Search
             | Command::Help => Vec::new(),
             Command::OpenLink | Command::CopyLink => self.act_on_link(command),
+            Command::NewEvent
+            | Command::Edit
+            | Command::Delete
+            | Command::Accept
+            | Command::Tentative
+            | Command::Decline
+            | Command::Propose
+            | Command::Invitations
+            | Command::Undo
+            | Command::MoveEarlier
+            | Command::MoveLater
+            | Command::MoveDayBack
+            | Command::MoveDayOn
+            | Command::KeepMine
+            | Command::KeepTheirs => self.on_write_command(command),
             Command::Snooze => self.snooze(),
             Command::Dismiss => {
                 if !self.reminders.is_empty() {
@@ -1343,7 +1515,10 @@ impl App {
             | Command::PageDown
             | Command::PageUp
             | Command::Top
-            | Command::Bottom => Vec::new(),
+            | Command::Bottom
+            | Command::NextField
+            | Command::PrevField
+            | Command::ChangeChoice => Vec::new(),
             Command::Quit | Command::Interrupt => {
                 self.quit = true;
                 Vec::new()
@@ -1477,6 +1652,85 @@ pub mod pane {
         }
     }
 
+    /// The pending change on the event, after its fields: queued, failed with the reason, or a
+    /// conflict with both versions and the keys that settle it.
+    fn pending_lines(app: &App, c: &crate::model::CachedEvent, lines: &mut Vec<Line<'static>>) {
+        use crate::store::{OutboxState, PendingChange};
+        use crate::ui::keys::{Command, hint};
+        let Some(entry) = app.pending_of(c) else {
+            return;
+        };
+        let theme = &app.theme;
+        lines.push(Line::default());
+        let what = entry.change.word();
+        let (head, style) = match entry.state {
+            OutboxState::Queued | OutboxState::Sending => (
+                format!(
+                    "Your change ({what}) waits to be sent; {} takes it back until it goes.",
+                    hint(Command::Undo)
+                ),
+                theme.header(),
+            ),
+            OutboxState::Failed => (format!("Your change ({what}) was refused."), theme.error()),
+            OutboxState::Conflict => (
+                format!("Your change ({what}) conflicts: the event changed on the server."),
+                theme.error(),
+            ),
+        };
+        lines.push(Line::from(Span::styled(head, style)));
+        if let Some(error) = &entry.error {
+            lines.push(Line::from(format!("Why: {}", text::line(error))));
+        }
+        if entry.state == OutboxState::Conflict {
+            // Both versions: the server's is what the pane shows above; the user's is the
+            // change's fields.
+            lines.push(Line::from("Theirs: as shown above (the server's version)."));
+            let mine = match &entry.change {
+                PendingChange::Update { fields } => {
+                    let mut parts = Vec::new();
+                    if let Some(s) = fields["subject"].as_str() {
+                        parts.push(format!("subject “{}”", text::line(s)));
+                    }
+                    if let Some(l) = fields["location"]["displayName"].as_str() {
+                        parts.push(format!("where “{}”", text::line(l)));
+                    }
+                    let mut moved = c.clone();
+                    let mut events = vec![moved.clone()];
+                    let mut shown = entry.clone();
+                    shown.state = OutboxState::Queued;
+                    crate::store::overlay(&mut events, &[shown]);
+                    if let Some(after) = events.pop() {
+                        moved = after;
+                    }
+                    if fields.get("start").is_some() || fields.get("end").is_some() {
+                        parts.push(when(&moved.event, &app.config.display));
+                    }
+                    if fields.get("attendees").is_some() {
+                        parts.push("the attendee list".into());
+                    }
+                    parts.join(", ")
+                }
+                other => other.word().to_owned(),
+            };
+            lines.push(Line::from(format!("Yours: {mine}.")));
+        }
+        if matches!(entry.state, OutboxState::Failed | OutboxState::Conflict) {
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "{} keep mine (send again{}) · {} keep theirs (give mine up)",
+                    hint(Command::KeepMine),
+                    if entry.state == OutboxState::Conflict {
+                        ", over theirs"
+                    } else {
+                        ""
+                    },
+                    hint(Command::KeepTheirs)
+                ),
+                theme.accent(),
+            )));
+        }
+    }
+
     /// The detail pane's rows of text, and how far it can scroll: what a page of the page keys is
     /// and where End goes.
     pub fn scroll_room(app: &App) -> (u16, u16) {
@@ -1597,6 +1851,7 @@ pub mod pane {
                 lines.push(Line::from(l.to_owned()));
             }
         }
+        pending_lines(app, c, &mut lines);
         lines.push(Line::default());
         lines.push(Line::from(Span::styled(
             strings::detail_hint(),

@@ -44,6 +44,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
             Overlay::Search(s) => popups::draw_search(frame, app, s),
             Overlay::GoTo(g) => popups::draw_goto(frame, app, g),
             Overlay::Calendars(panel) => popups::draw_calendars(frame, app, panel),
+            Overlay::Form(form) => popups::draw_form(frame, app, form),
+            Overlay::Invitations(panel) => popups::draw_invitations(frame, app, panel),
         }
     }
     if app.signin != SignIn::Hidden {

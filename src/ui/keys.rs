@@ -164,6 +164,42 @@ pub enum Command {
     Bottom,
     /// In the calendars panel: show or hide the selected calendar.
     Toggle,
+    /// A new event: the quick-add line.
+    NewEvent,
+    /// Edit the selected event: the form.
+    Edit,
+    /// Delete the selected event (asks first).
+    Delete,
+    /// Accept the selected invitation.
+    Accept,
+    /// Accept the selected invitation tentatively.
+    Tentative,
+    /// Decline the selected invitation.
+    Decline,
+    /// Propose a new time for the selected invitation.
+    Propose,
+    /// The invitations panel.
+    Invitations,
+    /// Take back the last change not yet sent.
+    Undo,
+    /// The time grids: move the selected event 15 minutes earlier.
+    MoveEarlier,
+    /// The time grids: move the selected event 15 minutes later.
+    MoveLater,
+    /// Move the selected event a day earlier.
+    MoveDayBack,
+    /// Move the selected event a day later.
+    MoveDayOn,
+    /// A failed or conflicting change: send it again (over the server's version).
+    KeepMine,
+    /// A failed or conflicting change: give it up (the server's version stays).
+    KeepTheirs,
+    /// In a form: the next field.
+    NextField,
+    /// In a form: the previous field.
+    PrevField,
+    /// In a form: the next choice of a choice field, or a flag turned over.
+    ChangeChoice,
 }
 
 /// A key as the tables name it.
@@ -175,6 +211,8 @@ pub enum Key {
     Code(KeyCode),
     /// A character with Control held.
     Ctrl(char),
+    /// A named key with Shift held.
+    Shift(KeyCode),
 }
 
 impl Key {
@@ -184,6 +222,7 @@ impl Key {
             Key::Char(' ') => "Space".into(),
             Key::Char(c) => c.to_string(),
             Key::Ctrl(c) => format!("Ctrl-{}", c.to_ascii_uppercase()),
+            Key::Shift(code) => format!("Shift-{}", Key::Code(*code).name()),
             Key::Code(code) => match code {
                 KeyCode::Left => "←".into(),
                 KeyCode::Right => "→".into(),
@@ -206,8 +245,19 @@ impl Key {
         let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
         match self {
             Key::Char(c) => !ctrl && event.code == KeyCode::Char(*c),
-            Key::Code(code) => event.code == *code,
+            // An arrow with Shift held is a key of its own (it moves the event).
+            Key::Code(code) => {
+                event.code == *code
+                    && !(event.modifiers.contains(KeyModifiers::SHIFT)
+                        && matches!(
+                            code,
+                            KeyCode::Left | KeyCode::Right | KeyCode::Up | KeyCode::Down
+                        ))
+            }
             Key::Ctrl(c) => ctrl && event.code == KeyCode::Char(*c),
+            Key::Shift(code) => {
+                event.modifiers.contains(KeyModifiers::SHIFT) && event.code == *code
+            }
         }
     }
 }
@@ -222,7 +272,7 @@ pub struct Binding {
     pub help: &'static str,
 }
 
-use Key::{Char, Code, Ctrl};
+use Key::{Char, Code, Ctrl, Shift};
 
 /// The keys of the calendar and its overlays.
 pub const BINDINGS: &[Binding] = &[
@@ -362,6 +412,81 @@ pub const BINDINGS: &[Binding] = &[
         help: "sign in",
     },
     Binding {
+        keys: &[Char('N')],
+        command: Command::NewEvent,
+        help: "new event (quick add, on the selected day)",
+    },
+    Binding {
+        keys: &[Char('E')],
+        command: Command::Edit,
+        help: "edit the event",
+    },
+    Binding {
+        keys: &[Char('X')],
+        command: Command::Delete,
+        help: "delete the event (asks first)",
+    },
+    Binding {
+        keys: &[Char('A')],
+        command: Command::Accept,
+        help: "accept the invitation",
+    },
+    Binding {
+        keys: &[Char('T')],
+        command: Command::Tentative,
+        help: "accept tentatively",
+    },
+    Binding {
+        keys: &[Char('D')],
+        command: Command::Decline,
+        help: "decline",
+    },
+    Binding {
+        keys: &[Char('P')],
+        command: Command::Propose,
+        help: "propose a new time",
+    },
+    Binding {
+        keys: &[Char('i')],
+        command: Command::Invitations,
+        help: "invitations waiting for an answer",
+    },
+    Binding {
+        keys: &[Shift(KeyCode::Up)],
+        command: Command::MoveEarlier,
+        help: "week, day: move the event 15 min earlier",
+    },
+    Binding {
+        keys: &[Shift(KeyCode::Down)],
+        command: Command::MoveLater,
+        help: "week, day: move the event 15 min later",
+    },
+    Binding {
+        keys: &[Shift(KeyCode::Left)],
+        command: Command::MoveDayBack,
+        help: "move the event a day earlier",
+    },
+    Binding {
+        keys: &[Shift(KeyCode::Right)],
+        command: Command::MoveDayOn,
+        help: "move the event a day later",
+    },
+    Binding {
+        keys: &[Char('u')],
+        command: Command::Undo,
+        help: "undo the last change not yet sent",
+    },
+    Binding {
+        keys: &[Char('M')],
+        command: Command::KeepMine,
+        help: "failed or conflict: send mine again (over theirs)",
+    },
+    Binding {
+        keys: &[Char('G')],
+        command: Command::KeepTheirs,
+        help: "failed or conflict: give mine up (keep theirs)",
+    },
+    Binding {
         keys: &[Char('?')],
         command: Command::Help,
         help: "this help",
@@ -423,6 +548,34 @@ pub const CALENDAR_KEYS: &[Binding] = &[Binding {
     help: "calendars: show or hide",
 }];
 
+/// The keys of a form (quick add, edit, answer, delete), tried before a text field's and the
+/// calendar's while one is open. Enter sends, Esc closes.
+pub const FORM_KEYS: &[Binding] = &[
+    Binding {
+        keys: &[Code(KeyCode::Tab), Code(KeyCode::Down)],
+        command: Command::NextField,
+        help: "form: next field",
+    },
+    Binding {
+        keys: &[Code(KeyCode::BackTab), Code(KeyCode::Up)],
+        command: Command::PrevField,
+        help: "form: previous field",
+    },
+    Binding {
+        keys: &[Code(KeyCode::Left), Code(KeyCode::Right)],
+        command: Command::ChangeChoice,
+        help: "form: change a choice",
+    },
+];
+
+/// The command a key press stands for in a form (whose typed characters are text, asked of
+/// [`typed_char`] first; Space changes a choice field).
+pub fn form_command_for(event: &KeyEvent) -> Option<Command> {
+    find(FORM_KEYS, event)
+        .or_else(|| find(TEXT_INPUT, event))
+        .or_else(|| find(BINDINGS, event))
+}
+
 /// The command a key press stands for while a scrolling overlay is on top.
 pub fn scroll_command_for(event: &KeyEvent) -> Option<Command> {
     find(SCROLL_KEYS, event).or_else(|| find(BINDINGS, event))
@@ -468,6 +621,7 @@ fn tables() -> impl Iterator<Item = &'static Binding> {
         .chain(TEXT_INPUT)
         .chain(SCROLL_KEYS)
         .chain(CALENDAR_KEYS)
+        .chain(FORM_KEYS)
 }
 
 /// The first key bound to `command`, as a hint on screen shows it (`Esc`, `s`, `↑`).
@@ -491,7 +645,7 @@ pub fn hints(command: Command) -> String {
 /// The help overlay's rows: the keys of each action and what they do, in table order.
 pub fn help_rows() -> Vec<(String, &'static str)> {
     let mut rows: Vec<(String, &'static str)> = Vec::new();
-    for b in BINDINGS.iter().chain(SCROLL_KEYS) {
+    for b in BINDINGS.iter().chain(SCROLL_KEYS).chain(FORM_KEYS) {
         let keys: Vec<String> = b.keys.iter().map(Key::name).collect();
         match rows.iter_mut().find(|(_, help)| *help == b.help) {
             Some((label, _)) => {
@@ -524,7 +678,12 @@ mod tests {
         );
         assert_eq!(command_for(&press('c')), Some(Command::Calendars));
         assert_eq!(command_for(&press('x')), Some(Command::Dismiss));
-        assert_eq!(command_for(&press('u')), None);
+        assert_eq!(command_for(&press('u')), Some(Command::Undo));
+        let shift_down = KeyEvent::new(KeyCode::Down, KeyModifiers::SHIFT);
+        assert_eq!(command_for(&shift_down), Some(Command::MoveLater));
+        let down = KeyEvent::new(KeyCode::Down, KeyModifiers::NONE);
+        assert_eq!(command_for(&down), Some(Command::Down));
+        assert_eq!(form_command_for(&down), Some(Command::NextField));
         let backspace = KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE);
         assert_eq!(command_for(&backspace), None);
         assert_eq!(text_command_for(&backspace), Some(Command::DeleteBack));
@@ -541,7 +700,7 @@ mod tests {
         );
         assert_eq!(
             rows.last().unwrap(),
-            &("End".to_owned(), "details, help, search: the end")
+            &("← →".to_owned(), "form: change a choice")
         );
         assert_eq!(hints(Command::Toggle), "Space/Enter");
         assert_eq!(hint(Command::PageDown), "PgDn");

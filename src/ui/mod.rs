@@ -7,6 +7,7 @@
 
 pub mod agenda;
 pub mod app;
+pub mod changes;
 pub mod detail;
 pub mod draw;
 pub mod event;
@@ -128,6 +129,28 @@ async fn forward_signals(actions: Sender<Action>) {
 #[cfg(not(unix))]
 async fn forward_signals(_actions: Sender<Action>) {}
 
+/// Sends the outbox once a change's undo wait is over, then has the views read it again (the
+/// sent change leaves it, or stays marked with why).
+async fn send_when_due(
+    engine: Arc<SyncEngine>,
+    due: chrono::DateTime<Utc>,
+    actions: Sender<Action>,
+) {
+    let wait = (due - Utc::now()).to_std().unwrap_or_default();
+    tokio::time::sleep(wait).await;
+    // A retry the server asked for at once (an unfounded 412) goes at once.
+    for _ in 0..3 {
+        let done = engine.send_outbox().await;
+        let _ = actions.send(Action::Reload);
+        let again = done.iter().any(|(_, outcome)| {
+            matches!(outcome, crate::store::SendOutcome::Retry { retry_at, .. } if *retry_at <= Utc::now())
+        });
+        if !again {
+            break;
+        }
+    }
+}
+
 /// Serves the app's requests: runs the background sync (a round at start, then every interval
 /// and on request) and sign-ins, whose progress comes back as actions. Ends, and with it the
 /// background sync, when the app drops its runner.
@@ -156,8 +179,57 @@ async fn serve_requests(
         ));
     }
     let http = crate::net::http_client();
+    // The outbox ids of the changes this app queued, by the app's numbers for them.
+    let mut queued: std::collections::HashMap<u64, u64> = std::collections::HashMap::new();
     while let Some(request) = requests.recv().await {
         match request {
+            Request::Queue { seq, entry } => {
+                let store = engine.store().clone();
+                let due = entry.not_before;
+                // Awaited here, so that an undo that follows finds the change written.
+                let written = tokio::task::spawn_blocking(move || store.queue(*entry)).await;
+                match written {
+                    Ok(Ok(id)) => {
+                        queued.insert(seq, id);
+                        let _ = actions.send(Action::Queued { seq, id });
+                        tokio::spawn(send_when_due(engine.clone(), due, actions.clone()));
+                    }
+                    Ok(Err(e)) => {
+                        let _ = actions.send(Action::QueueFailed {
+                            seq,
+                            error: e.to_string(),
+                        });
+                    }
+                    Err(e) => {
+                        let _ = actions.send(Action::QueueFailed {
+                            seq,
+                            error: e.to_string(),
+                        });
+                    }
+                }
+            }
+            Request::Undo { seq } => {
+                let Some(&id) = queued.get(&seq) else {
+                    // Never written: nothing to take back (its failure was reported).
+                    continue;
+                };
+                let store = engine.store().clone();
+                let withdrawn = tokio::task::spawn_blocking(move || store.withdraw(id)).await;
+                let withdrawn = matches!(withdrawn, Ok(Ok(true)));
+                let _ = actions.send(Action::Undone { seq, withdrawn });
+            }
+            Request::Retry { id, force } => {
+                let store = engine.store().clone();
+                let now = chrono::Utc::now();
+                let _ =
+                    tokio::task::spawn_blocking(move || store.retry_change(id, force, now)).await;
+                tokio::spawn(send_when_due(engine.clone(), now, actions.clone()));
+            }
+            Request::Drop { id } => {
+                let store = engine.store().clone();
+                let _ = tokio::task::spawn_blocking(move || store.drop_change(id)).await;
+                let _ = actions.send(Action::Reload);
+            }
             Request::SyncNow => sync.run_now(),
             Request::Snooze { due, until } => {
                 let _ = reminder_control.send(crate::remind::watch::Control::Snooze { due, until });

@@ -82,7 +82,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             for entry in entries.iter().take(shown) {
                 let c = &app.visible.events[entry.index];
                 let color = app.calendar_color(&c.view);
-                let subject = c.event.title();
+                let subject = &*app.shown_title(c);
                 let mut line = match entry.placement {
                     Placement::SpanStart | Placement::SpanContinues => {
                         let prefix = if entry.placement == Placement::SpanContinues {

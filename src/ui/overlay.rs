@@ -4,11 +4,13 @@
 //! it; what it cannot do alone it asks of the app as an [`Intent`].
 
 use super::keys::{
-    Command, KeyEvent, calendar_command_for, command_for, scroll_command_for, text_command_for,
-    typed_char,
+    Command, KeyEvent, calendar_command_for, command_for, form_command_for, scroll_command_for,
+    text_command_for, typed_char,
 };
+use crate::change::invites::Invite;
 use crate::model::{Body, CachedEvent, EventRef};
 use crate::search::Query;
+use crate::store::Answer;
 
 /// An open overlay, with its state.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,6 +25,10 @@ pub enum Overlay {
     GoTo(GoTo),
     /// `c`: the calendars, shown or hidden.
     Calendars(CalendarsPanel),
+    /// A change being written: quick add, edit, answer, delete.
+    Form(Form),
+    /// `i`: the invitations waiting for an answer.
+    Invitations(InvitationsPanel),
 }
 
 /// Which overlay one is, without its state.
@@ -38,6 +44,10 @@ pub enum OverlayKind {
     GoTo,
     /// The calendars panel.
     Calendars,
+    /// A form.
+    Form,
+    /// The invitations panel.
+    Invitations,
 }
 
 impl Overlay {
@@ -49,6 +59,8 @@ impl Overlay {
             Overlay::Search(_) => OverlayKind::Search,
             Overlay::GoTo(_) => OverlayKind::GoTo,
             Overlay::Calendars(_) => OverlayKind::Calendars,
+            Overlay::Form(_) => OverlayKind::Form,
+            Overlay::Invitations(_) => OverlayKind::Invitations,
         }
     }
 
@@ -60,6 +72,8 @@ impl Overlay {
             Overlay::Search(search) => search.on_key(key),
             Overlay::GoTo(prompt) => prompt.on_key(key),
             Overlay::Calendars(panel) => panel.on_key(key, calendars),
+            Overlay::Form(form) => form.on_key(key),
+            Overlay::Invitations(panel) => panel.on_key(key),
         }
     }
 
@@ -77,7 +91,11 @@ impl Overlay {
                 panel.step(by.into(), calendars);
                 Consumed(None)
             }
-            Overlay::GoTo(_) => Consumed(None),
+            Overlay::Invitations(panel) => {
+                panel.step(by.into());
+                Consumed(None)
+            }
+            Overlay::GoTo(_) | Overlay::Form(_) => Consumed(None),
         }
     }
 }
@@ -172,7 +190,7 @@ impl Help {
 const HELP_PAGE: i16 = 10;
 
 /// Past the help's length; drawing clamps to what is there.
-const MAX_HELP_SCROLL: u16 = 64;
+const MAX_HELP_SCROLL: u16 = 200;
 
 /// The `c` panel: the configured calendars with their colours, each shown or hidden.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -296,6 +314,14 @@ pub enum Intent {
     StepEvent(i64),
     /// Show or hide the configured calendar at this index.
     ToggleCalendar(usize),
+    /// The open form's fields changed: check them again and show what they make.
+    FormChanged,
+    /// Send what the open form says.
+    SubmitForm,
+    /// Answer (or propose a time for) the invitation selected in the panel.
+    AnswerInvite(Command),
+    /// Show the day and details of the invitation selected in the panel.
+    OpenInvite,
 }
 
 /// How a scrolling pane moves.
@@ -465,6 +491,260 @@ impl SignIn {
             // The question is answered by `s` or Esc; other keys leave it be.
             (SignIn::Confirm { .. }, _) => Consumed(None),
             _ => NotConsumed,
+        }
+    }
+}
+
+/// What a form's field holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldValue {
+    /// Text typed.
+    Text(String),
+    /// One of some choices (←→ or Space change it).
+    Choice {
+        /// The choices' words.
+        options: Vec<&'static str>,
+        /// The chosen one.
+        at: usize,
+    },
+    /// On or off (Space changes it).
+    Flag(bool),
+}
+
+/// One field of a form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// What the field is, as the form shows it.
+    pub label: &'static str,
+    /// What it holds.
+    pub value: FieldValue,
+}
+
+impl Field {
+    /// A text field holding `text`.
+    pub fn text(label: &'static str, text: impl Into<String>) -> Field {
+        Field {
+            label,
+            value: FieldValue::Text(text.into()),
+        }
+    }
+
+    /// A choice among `options`, the first chosen.
+    pub fn choice(label: &'static str, options: Vec<&'static str>) -> Field {
+        Field {
+            label,
+            value: FieldValue::Choice { options, at: 0 },
+        }
+    }
+
+    /// A flag.
+    pub fn flag(label: &'static str, on: bool) -> Field {
+        Field {
+            label,
+            value: FieldValue::Flag(on),
+        }
+    }
+}
+
+/// What a form is for, and the event it acts on.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FormPurpose {
+    /// `N`: one quick-add line (and a Teams flag); the day it starts on unless it names one.
+    QuickAdd {
+        /// The selected day when it opened.
+        day: chrono::NaiveDate,
+    },
+    /// `E`: the event's fields, prefilled.
+    Edit(Box<CachedEvent>),
+    /// `A` `T` `D` `P`: an answer, with a comment (and a proposed time).
+    Answer {
+        /// The invitation.
+        event: Box<CachedEvent>,
+        /// The answer (`P`: tentative unless changed).
+        answer: Answer,
+        /// `P`: with a proposed time.
+        propose: bool,
+    },
+    /// `X`: the confirmation that names the event.
+    Delete(Box<CachedEvent>),
+}
+
+/// A form over the view: its fields, the focused one, and what the app made of them as they
+/// were typed (a preview of the change, or why it cannot be sent).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Form {
+    /// What it is for.
+    pub purpose: FormPurpose,
+    /// Its fields, in order.
+    pub fields: Vec<Field>,
+    /// The focused field.
+    pub focus: usize,
+    /// What the fields make, in words: the preview.
+    pub preview: Vec<String>,
+    /// Why what is typed cannot be sent.
+    pub error: Option<String>,
+}
+
+impl Form {
+    /// A form for `purpose` with `fields`, the first focused.
+    pub fn new(purpose: FormPurpose, fields: Vec<Field>) -> Form {
+        Form {
+            purpose,
+            fields,
+            focus: 0,
+            preview: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// The text of the field labelled `label` (empty when there is none).
+    pub fn text(&self, label: &str) -> &str {
+        match self
+            .fields
+            .iter()
+            .find(|f| f.label == label)
+            .map(|f| &f.value)
+        {
+            Some(FieldValue::Text(t)) => t,
+            _ => "",
+        }
+    }
+
+    /// Whether the flag labelled `label` is on.
+    pub fn flag(&self, label: &str) -> bool {
+        matches!(
+            self.fields
+                .iter()
+                .find(|f| f.label == label)
+                .map(|f| &f.value),
+            Some(FieldValue::Flag(true))
+        )
+    }
+
+    /// The chosen index of the choice labelled `label` (0 when there is none).
+    pub fn chosen(&self, label: &str) -> usize {
+        match self
+            .fields
+            .iter()
+            .find(|f| f.label == label)
+            .map(|f| &f.value)
+        {
+            Some(FieldValue::Choice { at, .. }) => *at,
+            _ => 0,
+        }
+    }
+
+    /// Typed characters go into the focused text field (Space changes a choice or flag);
+    /// Tab and the arrows move between fields and change choices; Enter sends; Esc closes.
+    /// Takes every key but Ctrl-C.
+    pub fn on_key(&mut self, key: &KeyEvent) -> EventState {
+        let n = self.fields.len().max(1);
+        let focused = self.fields.get_mut(self.focus).map(|f| &mut f.value);
+        if let Some(c) = typed_char(key) {
+            return match focused {
+                Some(FieldValue::Text(t)) => {
+                    t.push(c);
+                    Consumed(Some(Intent::FormChanged))
+                }
+                Some(value) if c == ' ' => {
+                    value.change();
+                    Consumed(Some(Intent::FormChanged))
+                }
+                _ => Consumed(None),
+            };
+        }
+        match form_command_for(key) {
+            Some(Command::Interrupt) => NotConsumed,
+            Some(Command::Close) => Consumed(Some(Intent::CloseOverlay)),
+            Some(Command::Open) => Consumed(Some(Intent::SubmitForm)),
+            Some(Command::NextField) => {
+                self.focus = (self.focus + 1) % n;
+                Consumed(None)
+            }
+            Some(Command::PrevField) => {
+                self.focus = (self.focus + n - 1) % n;
+                Consumed(None)
+            }
+            Some(Command::ChangeChoice) => match focused {
+                Some(FieldValue::Text(_)) | None => Consumed(None),
+                Some(value) => {
+                    value.change();
+                    Consumed(Some(Intent::FormChanged))
+                }
+            },
+            Some(Command::DeleteBack) => match focused {
+                Some(FieldValue::Text(t)) => {
+                    t.pop();
+                    Consumed(Some(Intent::FormChanged))
+                }
+                _ => Consumed(None),
+            },
+            _ => Consumed(None),
+        }
+    }
+}
+
+impl FieldValue {
+    /// The next choice, or the flag turned over; text stays.
+    fn change(&mut self) {
+        match self {
+            FieldValue::Choice { options, at } => *at = (*at + 1) % options.len().max(1),
+            FieldValue::Flag(on) => *on = !*on,
+            FieldValue::Text(_) => {}
+        }
+    }
+}
+
+/// The `i` panel: the invitations waiting for an answer, soonest first.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InvitationsPanel {
+    /// The invitations, as last read (with the outbox over them: one answered here goes).
+    pub invites: Vec<Invite>,
+    /// The selected row.
+    pub selected: usize,
+    /// Read at least once.
+    pub loaded: bool,
+}
+
+impl InvitationsPanel {
+    /// The selected invitation.
+    pub fn current(&self) -> Option<&Invite> {
+        self.invites.get(self.selected)
+    }
+
+    fn step(&mut self, by: i64) {
+        self.selected = self
+            .selected
+            .saturating_add_signed(by as isize)
+            .min(self.invites.len().saturating_sub(1));
+    }
+
+    /// Takes every key but Ctrl-C: the moving keys move, the answering keys answer the
+    /// selected invitation, Enter shows it, the closing keys (and `i` again) close.
+    pub fn on_key(&mut self, key: &KeyEvent) -> EventState {
+        match scroll_command_for(key) {
+            Some(Command::Interrupt) => NotConsumed,
+            Some(Command::Close | Command::Quit | Command::Invitations) => {
+                Consumed(Some(Intent::CloseOverlay))
+            }
+            Some(Command::Down | Command::NextEvent) => {
+                self.step(1);
+                Consumed(None)
+            }
+            Some(Command::Up | Command::PrevEvent) => {
+                self.step(-1);
+                Consumed(None)
+            }
+            Some(
+                command @ (Command::Accept
+                | Command::Tentative
+                | Command::Decline
+                | Command::Propose),
+            ) => Consumed(Some(Intent::AnswerInvite(command))),
+            Some(Command::Open) => Consumed(Some(Intent::OpenInvite)),
+            // Undo works from here too.
+            Some(Command::Undo | Command::Help) => NotConsumed,
+            _ => Consumed(None),
         }
     }
 }

@@ -5,9 +5,10 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::app::{App, CalendarsPanel, GoTo, Search, SignIn};
+use super::app::{App, CalendarsPanel, Form, FormPurpose, GoTo, InvitationsPanel, Search, SignIn};
 use super::geometry::centered;
 use super::keys::{Command, help_rows, hint as keys_hint};
+use super::overlay::FieldValue;
 use super::strings;
 use super::width::fit;
 
@@ -319,4 +320,175 @@ fn hit_when(app: &App, event: &crate::model::Event) -> (String, String) {
             .unwrap_or_default()
     };
     (day, time)
+}
+
+/// Draws a form: its title, its fields (the focused one marked, with the cursor), the preview
+/// of what it makes or why it cannot be sent, and its keys.
+pub fn draw_form(frame: &mut Frame, app: &App, form: &Form) {
+    let theme = &app.theme;
+    let rows = form.fields.len() as u16 + form.preview.len().max(1) as u16 + 3;
+    let area = centered(app.size, 76, rows + 2);
+    frame.render_widget(Clear, area);
+    let inner = area.width.saturating_sub(2) as usize;
+    let label_w = form
+        .fields
+        .iter()
+        .map(|f| super::width::cells(f.label))
+        .max()
+        .unwrap_or(0)
+        + 2;
+    let mut lines = Vec::new();
+    let mut choices = false;
+    for (i, field) in form.fields.iter().enumerate() {
+        let focused = i == form.focus;
+        let label_style = if focused {
+            theme.selected()
+        } else {
+            theme.accent()
+        };
+        let room = inner.saturating_sub(label_w + 2);
+        let value = match &field.value {
+            FieldValue::Text(t) => {
+                // The end of a long text shows: that is where one types.
+                let text = crate::text::line(t).into_owned();
+                let cells = super::width::cells(&text);
+                let shown = if cells + 1 > room {
+                    let skip = text.chars().count().saturating_sub(room.saturating_sub(2));
+                    format!("…{}", text.chars().skip(skip).collect::<String>())
+                } else {
+                    text
+                };
+                if focused {
+                    format!("{shown}▏")
+                } else {
+                    shown
+                }
+            }
+            FieldValue::Choice { options, at } => {
+                choices = true;
+                let words: Vec<String> = options
+                    .iter()
+                    .enumerate()
+                    .map(|(j, o)| {
+                        if j == *at {
+                            format!("[{o}]")
+                        } else {
+                            format!(" {o} ")
+                        }
+                    })
+                    .collect();
+                fit(&words.join(" "), room)
+            }
+            FieldValue::Flag(on) => {
+                choices = true;
+                if *on { "[x]".into() } else { "[ ]".into() }
+            }
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {:<label_w$}", field.label), label_style),
+            Span::raw(value),
+        ]));
+    }
+    lines.push(Line::default());
+    match &form.error {
+        Some(e) => lines.push(Line::from(Span::styled(fit(e, inner), theme.error()))),
+        None => {
+            for p in &form.preview {
+                lines.push(Line::from(Span::styled(fit(p, inner), theme.header())));
+            }
+        }
+    }
+    lines.push(Line::default());
+    let send = match &form.purpose {
+        FormPurpose::QuickAdd { .. } => "add",
+        FormPurpose::Edit(_) => "save",
+        FormPurpose::Answer { .. } => "send",
+        FormPurpose::Delete(_) => "delete",
+    };
+    lines.push(Line::from(Span::styled(
+        fit(&strings::form_hint(send, choices), inner),
+        theme.dim(),
+    )));
+    let title = format!(
+        " {} ",
+        fit(&super::changes::title(form), inner.saturating_sub(2))
+    );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(title)
+        .border_style(theme.accent());
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// Draws the invitations panel: each invitation's day and time, subject, who invited, and how
+/// many occurrences of its series wait.
+pub fn draw_invitations(frame: &mut Frame, app: &App, panel: &InvitationsPanel) {
+    let theme = &app.theme;
+    let height = (panel.invites.len().max(1) as u16 + 4).min(app.size.1.saturating_sub(4));
+    let area = centered(app.size, 96, height);
+    frame.render_widget(Clear, area);
+    let inner = area.width.saturating_sub(2) as usize;
+    let rows = area.height.saturating_sub(4).max(1) as usize;
+    let mut lines = Vec::new();
+    if panel.invites.is_empty() {
+        lines.push(Line::from(Span::styled(
+            if panel.loaded {
+                "Nothing waits for your answer."
+            } else {
+                "Reading…"
+            },
+            theme.dim(),
+        )));
+    }
+    let first = panel.selected.saturating_sub(rows - 1);
+    for (i, invite) in panel.invites.iter().enumerate().skip(first).take(rows) {
+        let e = &invite.event.event;
+        let (day, time) = hit_when(app, e);
+        let from = e
+            .organizer
+            .as_ref()
+            .map(|o| crate::text::line(&o.display()).into_owned())
+            .unwrap_or_default();
+        let more = if invite.occurrences > 1 {
+            format!(" (series: {} waiting)", invite.occurrences)
+        } else {
+            String::new()
+        };
+        let title = format!(
+            "{}{more}",
+            crate::text::line(&app.shown_title(&invite.event))
+        );
+        let from_w = 24.min(inner / 4);
+        let title_w = inner.saturating_sub(25 + from_w + 2);
+        let mut line = Line::from(vec![
+            Span::styled(format!("{day:<15} {time:>7}  "), theme.dim()),
+            Span::raw({
+                let shown = fit(&title, title_w);
+                let pad = title_w.saturating_sub(super::width::cells(&shown));
+                format!("{shown}{}", " ".repeat(pad))
+            }),
+            Span::styled(format!(" {}", fit(&from, from_w)), theme.dim()),
+        ]);
+        if i == panel.selected {
+            line = line.patch_style(theme.selected());
+        }
+        lines.push(line);
+    }
+    while lines.len() < rows + 1 {
+        lines.push(Line::default());
+    }
+    lines.push(Line::from(Span::styled(
+        fit(&strings::invitations_hint(), inner),
+        theme.dim(),
+    )));
+    let title = if panel.invites.is_empty() {
+        " Invitations ".to_owned()
+    } else {
+        format!(" Invitations ({}) ", panel.invites.len())
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(title)
+        .border_style(theme.accent());
+    frame.render_widget(Paragraph::new(lines).block(block), area);
 }

@@ -26,6 +26,30 @@ pub enum Request {
     },
     /// Remember these calendars as hidden (a file in the data dir).
     SaveHidden(std::collections::BTreeSet<ViewKey>),
+    /// Write this change to the outbox; send it once its wait is over.
+    Queue {
+        /// The app's number for it.
+        seq: u64,
+        /// The change.
+        entry: Box<crate::store::OutboxEntry>,
+    },
+    /// Take back the change `seq` if it was not sent.
+    Undo {
+        /// The app's number for it.
+        seq: u64,
+    },
+    /// Send a failed or conflicting change again (`force`: over the server's version).
+    Retry {
+        /// Its outbox id.
+        id: u64,
+        /// Over the server's version.
+        force: bool,
+    },
+    /// Give a failed or conflicting change up.
+    Drop {
+        /// Its outbox id.
+        id: u64,
+    },
     /// Show this reminder again at `until`.
     Snooze {
         /// The reminder.
@@ -163,6 +187,34 @@ impl EffectRunner {
                     self.send(Request::SignIn { browser: true });
                     continue;
                 }
+                Effect::Queue { seq, entry, series } => {
+                    match whole_series(&self.store, *entry, series) {
+                        Ok(entry) => {
+                            self.send(Request::Queue {
+                                seq,
+                                entry: Box::new(entry),
+                            });
+                            continue;
+                        }
+                        Err(error) => Action::QueueFailed { seq, error },
+                    }
+                }
+                Effect::Undo { seq } => {
+                    self.send(Request::Undo { seq });
+                    continue;
+                }
+                Effect::RetryChange { id, force } => {
+                    self.send(Request::Retry { id, force });
+                    continue;
+                }
+                Effect::DropChange { id } => {
+                    self.send(Request::Drop { id });
+                    continue;
+                }
+                Effect::LoadInvites => match load_invites(&self.store, app) {
+                    Ok(invites) => Action::Invites(invites),
+                    Err(e) => Action::LoadFailed(e.to_string()),
+                },
             };
             queue.extend(app.update(action));
         }
@@ -190,12 +242,55 @@ fn load_days(
             Default::default(),
         ),
     };
+    let mut events = events;
+    // The changes not yet applied show over the server's versions, marked.
+    let outbox = store.outbox()?;
+    if !outbox.is_empty() {
+        crate::store::overlay(&mut events, &outbox);
+        events.retain(|c| crate::days::occupies(&c.event, zone, first, last));
+    }
     Ok(Visible {
         first: Some(first),
         last: Some(last),
         events,
         hidden,
+        outbox,
     })
+}
+
+/// A change for the whole series of the occurrence it names: based on the series' master as
+/// cached (its own version), else on a bare reference to it.
+fn whole_series(
+    store: &Store,
+    mut entry: crate::store::OutboxEntry,
+    series: bool,
+) -> Result<crate::store::OutboxEntry, String> {
+    if !series {
+        return Ok(entry);
+    }
+    let Some(master) = entry.series.take() else {
+        return Err("the event is not part of a series".into());
+    };
+    let found = store
+        .find_event(master.as_str())
+        .map_err(|e| e.to_string())?;
+    entry.base_change_key = found.as_ref().and_then(|m| m.event.change_key.clone());
+    entry.base_etag = found.as_ref().and_then(|m| m.event.etag.clone());
+    entry.event = Some(master);
+    Ok(entry)
+}
+
+/// The invitations waiting for an answer from today to the end of the synced window, in the
+/// shown calendars, with the outbox over them (one answered here is not listed).
+fn load_invites(
+    store: &Store,
+    app: &App,
+) -> Result<Vec<crate::change::invites::Invite>, StoreError> {
+    let (_, last) = app.synced_days();
+    let zone = &app.config.display.zone;
+    let mut events = store.events_in_days(&app.shown_views(), zone, app.today, last)?;
+    crate::store::overlay(&mut events, &store.outbox()?);
+    Ok(crate::change::invites::pick(&events, app.now))
 }
 
 fn saved_states(

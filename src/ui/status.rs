@@ -163,6 +163,11 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
         (Some(t), None) => format!("synced {}", ago(t, app.now)),
         _ => "not synced yet".into(),
     };
+    // What waits to be sent comes before the last round: it is the user's own work.
+    let last = match waiting_words(app) {
+        Some(waits) => format!("{waits} │ {last}"),
+        None => last,
+    };
     let hint = strings::help_hint();
     let hint = hint.as_str();
     let width = area.width as usize;
@@ -195,4 +200,43 @@ pub fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
         Span::styled(hint, theme.status_bar()),
     ]);
     frame.render_widget(Paragraph::new(line).style(theme.status_bar()), area);
+}
+
+/// `◌ 2 to send (offline) · ⚠ 1 conflict`: what waits in the outbox and why it is not sent.
+fn waiting_words(app: &App) -> Option<String> {
+    use crate::store::OutboxState;
+    let w = app.waiting();
+    let mut parts = Vec::new();
+    if w.to_send > 0 {
+        let why = if w.read_only {
+            " (signed in read-only)"
+        } else if matches!(app.sync.state, SyncActivity::Offline(_)) {
+            " (offline)"
+        } else if app.sync.state == SyncActivity::SignedOut {
+            " (signed out)"
+        } else {
+            ""
+        };
+        parts.push(format!(
+            "{}{} to send{why}",
+            super::app::mark_symbol(OutboxState::Queued),
+            w.to_send
+        ));
+    }
+    if w.failed > 0 {
+        parts.push(format!(
+            "{}{} failed",
+            super::app::mark_symbol(OutboxState::Failed),
+            w.failed
+        ));
+    }
+    if w.conflicts > 0 {
+        parts.push(format!(
+            "{}{} conflict{}",
+            super::app::mark_symbol(OutboxState::Conflict),
+            w.conflicts,
+            if w.conflicts == 1 { "" } else { "s" }
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join(" · "))
 }

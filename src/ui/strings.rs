@@ -188,3 +188,33 @@ pub fn outside_window(first: chrono::NaiveDate, last: chrono::NaiveDate) -> Stri
 
 /// After the time beside the line that marks the current time on today's column.
 pub const NOW: &str = "▸";
+
+/// Under a form: its keys. `send` names what Enter does (`add`, `send`, `delete`).
+pub fn form_hint(send: &str, choices: bool) -> String {
+    let choice = if choices {
+        format!(" · {}/Space choose", hints(Command::ChangeChoice))
+    } else {
+        String::new()
+    };
+    format!(
+        "{} {send} · {}/{} fields{choice} · {} cancel",
+        hint(Command::Open),
+        hint(Command::NextField),
+        hint(Command::PrevField),
+        hint(Command::Close)
+    )
+}
+
+/// Under the invitations panel: its keys.
+pub fn invitations_hint() -> String {
+    format!(
+        "{} accept · {} tentative · {} decline · {} propose · {} show · {} undo · {} close",
+        hint(Command::Accept),
+        hint(Command::Tentative),
+        hint(Command::Decline),
+        hint(Command::Propose),
+        hint(Command::Open),
+        hint(Command::Undo),
+        hint(Command::Close)
+    )
+}

@@ -65,7 +65,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             style = style.patch(theme.selected());
         }
         let w = rect.width as usize;
-        let text = fit(&format!("{prefix}{}", c.event.title()), w);
+        let text = fit(&format!("{prefix}{}", app.shown_title(c)), w);
         let pad = w.saturating_sub(super::width::cells(&text));
         frame.render_widget(
             Paragraph::new(Span::styled(format!("{text}{}", " ".repeat(pad)), style)),
@@ -152,7 +152,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         let mut lines: Vec<Line> = if w < 4 {
             (0..h).map(|_| Line::from("▌")).collect()
         } else {
-            wrap_box(&format!("{above}{time} {}", c.event.title()), w, h)
+            wrap_box(&format!("{above}{time} {}", app.shown_title(c)), w, h)
                 .into_iter()
                 .map(Line::from)
                 .collect()

@@ -132,11 +132,11 @@ fn the_demo_runs_in_a_real_terminal_and_quits_cleanly() {
     });
     press(b"?");
     wait_for(&parser, "the help overlay", |s| {
-        s.contents().contains("this help")
+        s.contents().contains("previous day")
     });
     press(b"\x1b");
     wait_for(&parser, "help to close", |s| {
-        !s.contents().contains("this help")
+        !s.contents().contains("previous day")
     });
     press(b"t");
     press(b"q");

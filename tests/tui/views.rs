@@ -503,7 +503,7 @@ fn small_and_narrow_terminals_stay_readable() {
     a.update(ch('?'));
     let help = render(&a);
     assert!(!help.contains("quit") && help.contains("scroll"), "{help}");
-    for _ in 0..60 {
+    for _ in 0..120 {
         a.update(ch('j'));
     }
     assert_eq!(
