@@ -93,6 +93,9 @@ struct Harness {
     app: App,
     runner: EffectRunner,
     requests: tokio::sync::mpsc::UnboundedReceiver<Request>,
+    /// The cache the runner reads (the tests write the outbox through it, as the background
+    /// task does).
+    store: Arc<Store>,
     _dir: tempfile::TempDir,
 }
 
@@ -153,12 +156,14 @@ fn app_with(size: (u16, u16), fixture: Vec<CachedEvent>) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let config = Arc::new(Config::from_toml(CONFIG, None, dir.path().to_owned()).unwrap());
     let (requests_tx, requests) = tokio::sync::mpsc::unbounded_channel();
-    let runner = EffectRunner::new(fixture_store_with(dir.path(), fixture), requests_tx);
+    let store = fixture_store_with(dir.path(), fixture);
+    let runner = EffectRunner::new(store.clone(), requests_tx);
     let app = App::new(config, Theme { color: false }, now(), size);
     let mut app = Harness {
         app,
         runner,
         requests,
+        store,
         _dir: dir,
     };
     app.account = Some("Samantha Booth <samanthab@contoso.com>".into());
@@ -414,3 +419,4 @@ mod overlays;
 mod pty;
 mod sync;
 mod views;
+mod writes;
