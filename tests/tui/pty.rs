@@ -381,3 +381,202 @@ fn screen_of(
     });
     parser
 }
+
+/// A GET of the emulator's control route `path` on `origin` (`http://127.0.0.1:PORT`), its
+/// JSON body: plain HTTP/1.0 over loopback, which the emulator answers with a length.
+fn sim_get(origin: &str, path: &str) -> serde_json::Value {
+    let host = origin.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    assert!(
+        head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
+        "{head}"
+    );
+    serde_json::from_str(body).unwrap()
+}
+
+/// The events on the emulator: its truth.
+fn server_subjects(origin: &str) -> Vec<(String, String)> {
+    let events = sim_get(
+        origin,
+        "/sim/events?start=1900-01-01T00:00:00Z&end=2200-01-01T00:00:00Z",
+    );
+    events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["subject"].as_str().unwrap_or_default().to_owned(),
+                e["start"]["dateTime"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The user adds an event with `N`, answers an invitation with a message, moves an event with
+/// `Shift+↓`, deletes one and takes one back with `u`, in the real app in a real terminal; the
+/// emulator ends up with exactly those changes.
+#[test]
+fn changes_made_in_the_app_reach_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[ui]\ntimezone = \"UTC\"\n\n[writes]\nundo_secs = 1\n",
+    )
+    .unwrap();
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows: 40,
+            cols: 140,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
+    let data = dir.path().join("demo-data");
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_deltacal"));
+    cmd.args(["demo", "--events", "300", "--seed", "5", "--data-dir"]);
+    cmd.arg(&data);
+    cmd.env("DELTACAL_CONFIG", &config);
+    cmd.env("TERM", "xterm-256color");
+    cmd.env_remove("DELTACAL_DATA_DIR");
+    let child = pty.slave.spawn_command(cmd).unwrap();
+    drop(pty.slave);
+    let _child = KillOnDrop(child);
+    let mut writer = pty.master.take_writer().unwrap();
+    let parser = screen_of(&*pty.master, (40, 140));
+    wait_for(&parser, "a completed sync", |s| {
+        s.contents().contains("synced just now")
+    });
+    // The emulator's address, from the config the demo writes for scripts.
+    let text = std::fs::read_to_string(data.join("demo-config.toml")).unwrap();
+    let base = text
+        .lines()
+        .find_map(|l| l.strip_prefix("base_url = \""))
+        .unwrap()
+        .trim_end_matches('"');
+    let origin = base
+        .trim_end_matches("/v1.0")
+        .trim_end_matches('/')
+        .to_owned();
+    let mut press = |keys: &[u8]| {
+        writer.write_all(keys).unwrap();
+        writer.flush().unwrap();
+    };
+    let today = chrono::Utc::now().date_naive();
+
+    // Add: N, the quick-add line, Enter.
+    press(b"d");
+    press(b"N");
+    wait_for(&parser, "the quick-add line", |s| {
+        s.contents().contains("New event")
+    });
+    press(b"23:00 30m PTY check");
+    wait_for(&parser, "the preview", |s| {
+        s.contents().contains("23:00–23:30 · PTY check")
+    });
+    press(b"\r");
+    wait_for(&parser, "the add to be sent", |s| {
+        s.contents().contains("Sent: Added “PTY check”.")
+    });
+    let at = format!("{today}T23:00:00");
+    assert!(
+        server_subjects(&origin)
+            .iter()
+            .any(|(s, start)| s == "PTY check" && start.starts_with(&at)),
+        "the event is on the server"
+    );
+
+    // Answer the first invitation, with a message.
+    press(b"i");
+    wait_for(&parser, "the invitations", |s| {
+        s.contents().contains("Invitations (")
+    });
+    press(b"A");
+    wait_for(&parser, "the answer form", |s| {
+        s.contents().contains("Message")
+    });
+    press(b"On my way");
+    press(b"\r");
+    wait_for(&parser, "the answer to be sent", |s| {
+        s.contents().contains("Sent: Accepted")
+    });
+    press(b"\x1b");
+    let requests = sim_get(&origin, "/sim/requests");
+    assert!(
+        requests["requests"].as_array().unwrap().iter().any(|r| {
+            r["method"] == "POST"
+                && r["path"].as_str().unwrap_or_default().ends_with("/accept")
+                && r["body"]["comment"] == "On my way"
+        }),
+        "{requests}"
+    );
+
+    // Move: find the new event, Shift+↓ moves it 15 minutes later.
+    press(b"/");
+    press(b"PTY check");
+    wait_for(&parser, "the search hit", |s| {
+        s.contents().contains("Search (1/1)")
+    });
+    press(b"\r");
+    press(b"\r");
+    wait_for(&parser, "its details", |s| s.contents().contains("Event"));
+    press(b"\x1b[1;2B");
+    wait_for(&parser, "the move to be sent", |s| {
+        s.contents().contains("Sent: Moved “PTY check”.")
+    });
+    let at = format!("{today}T23:15:00");
+    assert!(
+        server_subjects(&origin)
+            .iter()
+            .any(|(s, start)| s == "PTY check" && start.starts_with(&at)),
+        "moved on the server"
+    );
+
+    // Undo: a second event taken back before it is sent never reaches the server.
+    press(b"N");
+    wait_for(&parser, "the quick-add line", |s| {
+        s.contents().contains("New event")
+    });
+    press(b"22:00 30m Undo me\r");
+    press(b"u");
+    wait_for(&parser, "the undo", |s| {
+        s.contents().contains("Undone: Added “Undo me”.")
+    });
+
+    // Delete the moved event: X names it, Enter deletes.
+    press(b"/");
+    press(b"PTY check");
+    wait_for(&parser, "the search hit", |s| {
+        s.contents().contains("Search (1/1)")
+    });
+    press(b"\r");
+    press(b"\r");
+    press(b"X");
+    wait_for(&parser, "the confirmation", |s| {
+        s.contents().contains("Delete “PTY check”?")
+    });
+    press(b"\r");
+    wait_for(&parser, "the delete to be sent", |s| {
+        s.contents().contains("Sent: Deleted “PTY check”.")
+    });
+    let subjects = server_subjects(&origin);
+    assert!(!subjects.iter().any(|(s, _)| s == "PTY check"), "deleted");
+    assert!(!subjects.iter().any(|(s, _)| s == "Undo me"), "never sent");
+    let posts = sim_get(&origin, "/sim/requests");
+    let creates = posts["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["method"] == "POST" && r["body"]["subject"] == "PTY check")
+        .count();
+    assert_eq!(creates, 1, "added once");
+    press(b"q");
+}
