@@ -127,6 +127,20 @@ pub enum Action {
         /// The second click on the same cell in quick succession.
         double: bool,
     },
+    /// The mouse moved with the left button held (after a click): a drag.
+    Drag {
+        /// The cell's column.
+        column: u16,
+        /// The cell's row.
+        row: u16,
+    },
+    /// The left button let go.
+    Release {
+        /// The cell's column.
+        column: u16,
+        /// The cell's row.
+        row: u16,
+    },
     /// The mouse wheel: it moves as the arrow keys do wherever it is turned.
     Wheel {
         /// Toward the user (down the page).
@@ -381,6 +395,21 @@ pub struct App {
     pub changes: Vec<LocalChange>,
     /// The number of the next change.
     pub next_seq: u64,
+    /// An event being dragged in a time grid.
+    pub drag: Option<GridDrag>,
+    /// The grid slot last clicked (a day and a wall-clock minute): `N` starts there.
+    pub slot: Option<(NaiveDate, u32)>,
+}
+
+/// An event dragged in the week or day grid: where it was taken, and how far it has moved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GridDrag {
+    /// The event.
+    pub event: EventRef,
+    /// The slot it was taken at: a day and a wall-clock minute.
+    pub from: (NaiveDate, u32),
+    /// How far it has moved, in minutes (a multiple of 15); none while off the grid.
+    pub shift: Option<i64>,
 }
 
 mod writes;
@@ -424,6 +453,8 @@ impl App {
             marks: std::collections::HashMap::new(),
             changes: Vec::new(),
             next_seq: 1,
+            drag: None,
+            slot: None,
         }
     }
 
@@ -644,6 +675,7 @@ impl App {
         if day != self.selected {
             self.selected = day;
             self.selected_event = 0;
+            self.slot = None;
             self.grid_hour = None;
             // An open pane follows the selection to the new day.
             if let Some(detail) = self.detail_mut() {
@@ -668,6 +700,7 @@ impl App {
         self.selected_event = moved.min(n.saturating_sub(1));
         if step != 0 {
             self.grid_hour = None;
+            self.slot = None;
         }
         if step != 0 && self.top() == Some(OverlayKind::Detail) {
             self.show_detail();
@@ -756,6 +789,8 @@ impl App {
                 double,
             } => self.on_click(column, row, double),
             Action::Wheel { down } => self.on_wheel(down),
+            Action::Drag { column, row } => self.on_drag(column, row),
+            Action::Release { column, row } => self.on_release(column, row),
             Action::Resize { width, height } => self.on_resize(width, height),
             Action::Tick(now) => self.on_tick(now),
             Action::Sync(event) => self.on_sync(event),
@@ -1161,9 +1196,26 @@ impl App {
             let Some(grid) = self.time_grid(self.main_area()) else {
                 return Vec::new();
             };
+            let slot = grid.slot_at(column, row);
             let Some((day, index)) = grid.event_at(column, row) else {
+                // An empty slot: `N` starts there.
+                if let Some((day, minute)) = slot {
+                    let effects = self.select(day);
+                    self.slot = Some((day, minute));
+                    return effects;
+                }
                 return Vec::new();
             };
+            // A timed event may be dragged from here.
+            if let (Some(from), Some(c)) = (slot, self.visible.events.get(index))
+                && !c.event.all_day
+            {
+                self.drag = Some(GridDrag {
+                    event: c.event_ref(),
+                    from,
+                    shift: None,
+                });
+            }
             let effects = self.select(day);
             if let Some(pos) = self.day_events(day).iter().position(|&i| i == index) {
                 self.selected_event = pos;
@@ -1186,8 +1238,30 @@ impl App {
     /// Where the week or day view puts everything in `area`.
     pub fn time_grid(&self, area: ratatui::layout::Rect) -> Option<GridLayout> {
         let (first, last) = self.wanted_range();
+        // A dragged event is drawn where it would land.
+        let dragged;
+        let events = match &self.drag {
+            Some(GridDrag {
+                event,
+                shift: Some(shift),
+                ..
+            }) if *shift != 0 => {
+                let by = Duration::minutes(*shift);
+                let mut moved = self.visible.events.clone();
+                for c in moved.iter_mut().filter(|c| c.is(event)) {
+                    for t in [&mut c.event.start, &mut c.event.end] {
+                        if let Some(crate::model::EventTime::At(at)) = t {
+                            *at += by;
+                        }
+                    }
+                }
+                dragged = moved;
+                &dragged
+            }
+            _ => &self.visible.events,
+        };
         let input = GridInput {
-            events: &self.visible.events,
+            events,
             config: &self.config,
             first,
             last,

@@ -42,6 +42,14 @@ impl Translator {
                         double,
                     })
                 }
+                MouseEventKind::Drag(MouseButton::Left) => Some(Action::Drag {
+                    column: m.column,
+                    row: m.row,
+                }),
+                MouseEventKind::Up(MouseButton::Left) => Some(Action::Release {
+                    column: m.column,
+                    row: m.row,
+                }),
                 MouseEventKind::ScrollUp => Some(Action::Wheel { down: false }),
                 MouseEventKind::ScrollDown => Some(Action::Wheel { down: true }),
                 _ => None,

@@ -84,6 +84,22 @@ impl GridLayout {
         (a, self.row_of(end).max(a + 1))
     }
 
+    /// The day and wall-clock minute of the grid cell under the pointer, to the quarter hour
+    /// before it; none off the hours (the labels, the all-day strip, past the last hour).
+    pub fn slot_at(&self, column: u16, row: u16) -> Option<(NaiveDate, u32)> {
+        let day = self
+            .columns
+            .iter()
+            .position(|&(x, w)| (x..x + w).contains(&column))
+            .map(|i| self.days[i])?;
+        if !(self.top..self.top + self.height).contains(&row) || self.height == 0 {
+            return None;
+        }
+        let minute = self.first_hour * 60
+            + u32::from(row - self.top) * self.hours_shown * 60 / u32::from(self.height);
+        Some((day, minute / 15 * 15))
+    }
+
     /// The event drawn under a screen cell (a timed event or an all-day bar), and its day.
     pub fn event_at(&self, column: u16, row: u16) -> Option<(NaiveDate, usize)> {
         let hit = |r: &Rect| (r.x..r.right()).contains(&column) && (r.y..r.bottom()).contains(&row);

@@ -670,3 +670,138 @@ fn snapshots_of_the_forms_the_panel_and_the_marks() {
         snapshot("write_marks_agenda", &m);
     }
 }
+
+#[test]
+fn dragging_an_event_in_the_grid_moves_it_where_it_is_dropped() {
+    let mut a = app((160, 48));
+    press(&mut a, ch('w'));
+    let grid = a.time_grid(a.main_area()).unwrap();
+    let placed = grid
+        .events
+        .iter()
+        .find(|e| a.visible.events[e.placed.index].event.id.as_str() == "review")
+        .unwrap();
+    let (x, y) = (placed.rect.x + 1, placed.rect.y);
+    let from = grid.slot_at(x, y).unwrap();
+    assert_eq!(from.0, d("2026-11-24"));
+    assert_eq!(from.1 % 15, 0, "quarter hours");
+    // Four rows down, into the next day's column, through the cells between.
+    let (to_x, to_y) = (grid.columns[2].0 + 1, y + 4);
+    let to = grid.slot_at(to_x, to_y).unwrap();
+    assert_eq!(to.0, d("2026-11-25"));
+    let shift = 24 * 60 + i64::from(to.1) - i64::from(from.1);
+    assert!(shift > 24 * 60, "later the next day");
+    press(
+        &mut a,
+        Action::Click {
+            column: x,
+            row: y,
+            double: false,
+        },
+    );
+    press(
+        &mut a,
+        Action::Drag {
+            column: x,
+            row: y + 1,
+        },
+    );
+    press(
+        &mut a,
+        Action::Drag {
+            column: to_x,
+            row: to_y,
+        },
+    );
+    assert_eq!(a.drag.as_ref().unwrap().shift, Some(shift));
+    // Drawn where it will land: in Wednesday's column, lower down.
+    let ghost = a.time_grid(a.main_area()).unwrap();
+    let moved = ghost
+        .events
+        .iter()
+        .find(|e| a.visible.events[e.placed.index].event.id.as_str() == "review")
+        .unwrap();
+    assert_eq!(moved.day, d("2026-11-25"));
+    assert!(moved.rect.y > y, "{:?}", moved.rect);
+    let effects = press(
+        &mut a,
+        Action::Release {
+            column: to_x,
+            row: to_y,
+        },
+    );
+    let (entry, _) = queued(&effects);
+    let PendingChange::Update { fields } = &entry.change else {
+        panic!("{entry:?}");
+    };
+    let start: chrono::NaiveDateTime = "2026-11-24T13:00:00".parse().unwrap();
+    let moved_to = start + chrono::Duration::minutes(shift);
+    assert_eq!(
+        fields["start"]["dateTime"],
+        moved_to.format("%Y-%m-%dT%H:%M:%S").to_string()
+    );
+    assert_eq!(
+        fields["end"]["dateTime"],
+        (moved_to + chrono::Duration::minutes(90))
+            .format("%Y-%m-%dT%H:%M:%S")
+            .to_string()
+    );
+    assert_eq!(a.selected, d("2026-11-25"), "the selection follows it");
+    assert_eq!(a.selected_event().unwrap().event.id.as_str(), "review");
+    assert_eq!(a.drag, None);
+
+    // Dropped off the grid (on the title line): nothing moves.
+    let mut b = app((160, 48));
+    press(&mut b, ch('w'));
+    press(
+        &mut b,
+        Action::Click {
+            column: x,
+            row: y,
+            double: false,
+        },
+    );
+    press(
+        &mut b,
+        Action::Drag {
+            column: x,
+            row: to_y,
+        },
+    );
+    let effects = press(&mut b, Action::Release { column: x, row: 0 });
+    assert!(effects.is_empty());
+    assert_eq!(
+        b.note.as_deref(),
+        Some("Dropped off the grid: nothing moved.")
+    );
+    assert!(b.changes.is_empty());
+}
+
+#[test]
+fn n_on_a_clicked_grid_slot_starts_there() {
+    let mut a = app((160, 48));
+    press(&mut a, ch('w'));
+    let grid = a.time_grid(a.main_area()).unwrap();
+    let x = grid.columns[4].0 + 2;
+    let row = grid.top + grid.height / 2;
+    let (day, minute) = grid.slot_at(x, row).unwrap();
+    assert_eq!(day, d("2026-11-27"));
+    press(
+        &mut a,
+        Action::Click {
+            column: x,
+            row,
+            double: false,
+        },
+    );
+    assert_eq!(a.selected, d("2026-11-27"));
+    press(&mut a, ch('N'));
+    let at = format!("{:02}:{:02}", minute / 60, minute % 60);
+    assert_eq!(form(&a).text("What"), format!("{at} "));
+    typed(&mut a, "Focus");
+    assert!(
+        form(&a).preview[0].starts_with(&format!("Fri 27 Nov 2026, {at}–")),
+        "{:?}",
+        form(&a).preview
+    );
+}

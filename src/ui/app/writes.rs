@@ -217,6 +217,19 @@ impl App {
         }
         if command == Command::NewEvent {
             self.open_form(FormPurpose::QuickAdd { day: self.selected });
+            // From a clicked grid slot: its time, to type on from.
+            if let Some((day, minute)) = self.slot
+                && day == self.selected
+                && let Some(Overlay::Form(form)) = self.overlays.last_mut()
+                && let Some(field) = form.fields.first_mut()
+            {
+                field.value = crate::ui::overlay::FieldValue::Text(format!(
+                    "{:02}:{:02} ",
+                    minute / 60,
+                    minute % 60
+                ));
+                self.check_form();
+            }
             return Vec::new();
         }
         let Some(target) = self.write_target() else {
@@ -361,17 +374,20 @@ impl App {
                     what,
                 });
                 // The selection follows the event to its new day.
-                if by.num_days() != 0 {
-                    let day = self.selected + Duration::days(by.num_days());
+                let zone = self.config.display.zone;
+                let day = self
+                    .visible
+                    .events
+                    .iter()
+                    .find(|c| c.event.id == target.event.id)
+                    .and_then(|c| crate::days::event_days(&c.event, &zone))
+                    .map(|d| d.0);
+                if let Some(day) = day
+                    && day != self.selected
+                {
                     effects.extend(self.select(day));
-                    if let Some(pos) = self
-                        .day_events(day)
-                        .iter()
-                        .position(|&i| self.visible.events[i].event.id == target.event.id)
-                    {
-                        self.selected_event = pos;
-                    }
-                } else if let Some(pos) = self
+                }
+                if let Some(pos) = self
                     .day_events(self.selected)
                     .iter()
                     .position(|&i| self.visible.events[i].event.id == target.event.id)
@@ -386,6 +402,51 @@ impl App {
                 Vec::new()
             }
         }
+    }
+
+    /// The mouse moves with the button held: a dragged event follows it in 15-minute steps
+    /// (drawn where it would land); off the grid it shows where it was.
+    pub(super) fn on_drag(&mut self, column: u16, row: u16) -> Vec<Effect> {
+        let slot = self
+            .time_grid(self.main_area())
+            .and_then(|g| g.slot_at(column, row));
+        if let Some(drag) = &mut self.drag {
+            drag.shift = slot.map(|(day, minute)| {
+                (day - drag.from.0).num_minutes() + i64::from(minute) - i64::from(drag.from.1)
+            });
+        }
+        Vec::new()
+    }
+
+    /// The button let go: a dragged event is moved where it was dropped; dropped off the grid,
+    /// or where it was, nothing changes.
+    pub(super) fn on_release(&mut self, column: u16, row: u16) -> Vec<Effect> {
+        let Some(drag) = self.drag.take() else {
+            return Vec::new();
+        };
+        let on_grid = self
+            .time_grid(self.main_area())
+            .and_then(|g| g.slot_at(column, row))
+            .is_some();
+        let Some(shift) = drag.shift.filter(|s| *s != 0 && on_grid) else {
+            if !on_grid {
+                self.note = Some("Dropped off the grid: nothing moved.".into());
+            }
+            return Vec::new();
+        };
+        let Some(target) = self
+            .visible
+            .events
+            .iter()
+            .find(|c| c.is(&drag.event))
+            .cloned()
+        else {
+            return Vec::new();
+        };
+        if !self.writable() || !self.changeable(&target) {
+            return Vec::new();
+        }
+        self.move_event(target, Duration::minutes(shift))
     }
 
     /// Queues a change: shown at once (marked), written to the outbox in the background, sent
