@@ -222,6 +222,19 @@ mod tests {
             Some(Action::Wheel { down: true })
         );
         assert_eq!(t.action_for(mouse(MouseEventKind::Moved, 0, 0), t0), None);
+        // A drag with the left button, and its release, for moving events in the grids.
+        assert_eq!(
+            t.action_for(mouse(MouseEventKind::Drag(MouseButton::Left), 7, 9), t0),
+            Some(Action::Drag { column: 7, row: 9 })
+        );
+        assert_eq!(
+            t.action_for(mouse(MouseEventKind::Up(MouseButton::Left), 7, 10), t0),
+            Some(Action::Release { column: 7, row: 10 })
+        );
+        assert_eq!(
+            t.action_for(mouse(MouseEventKind::Drag(MouseButton::Right), 7, 9), t0),
+            None
+        );
     }
 
     #[test]

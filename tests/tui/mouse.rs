@@ -36,9 +36,11 @@ fn grid_clicks_select_events_and_the_grid_scrolls_by_hours() {
     a.update(click(col + 25, row as u16));
     assert_eq!(a.selected_event().unwrap().event.id, "trip");
     assert_eq!(a.selected, d("2026-11-26"), "{screen}");
-    // A click on empty grid does nothing; a double click on an event opens it.
-    assert!(a.update(click(155, 12)).is_empty());
-    assert_eq!(a.selected_event().unwrap().event.id, "trip");
+    // A click on empty grid selects its day and remembers the slot (`N` starts there); a
+    // double click on an event opens it.
+    a.update(click(155, 12));
+    assert_eq!(a.selected, d("2026-11-29"));
+    assert_eq!(a.slot.map(|s| s.0), Some(d("2026-11-29")));
     let screen = render(&a);
     let (row, line) = screen
         .lines()

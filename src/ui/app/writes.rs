@@ -68,18 +68,25 @@ impl App {
     }
 
     /// The pending change on an event, if one waits.
+    /// A change to the event's whole series counts too: it shows on every occurrence.
     pub fn pending_of(&self, c: &CachedEvent) -> Option<&OutboxEntry> {
         let id = c.event.id.as_str();
-        self.changes
-            .iter()
-            .filter(|l| l.state == LocalState::Queueing)
-            .map(|l| &l.entry)
-            .chain(&self.outbox)
-            .rev()
-            .find(|e| {
-                e.event.as_ref().is_some_and(|x| x.as_str() == id)
-                    || (e.event.is_none() && e.local_id() == id)
-            })
+        let series = c.event.series_master_id.as_ref().map(|m| m.as_str());
+        let pending = || {
+            self.changes
+                .iter()
+                .filter(|l| l.state == LocalState::Queueing)
+                .map(|l| &l.entry)
+                .chain(&self.outbox)
+                .rev()
+        };
+        let named = |e: &&OutboxEntry, id: &str| {
+            e.event.as_ref().is_some_and(|x| x.as_str() == id)
+                || (e.event.is_none() && e.local_id() == id)
+        };
+        pending()
+            .find(|e| named(e, id))
+            .or_else(|| series.and_then(|s| pending().find(|e| named(e, s))))
     }
 
     /// What waits to be sent, and whether the sign-in holds it back.
@@ -171,7 +178,12 @@ impl App {
 
     /// The title an event shows under, with its pending change's mark.
     pub fn shown_title<'a>(&self, c: &'a CachedEvent) -> std::borrow::Cow<'a, str> {
-        match self.marks.get(c.event.id.as_str()) {
+        let series = c.event.series_master_id.as_ref();
+        let mark = self
+            .marks
+            .get(c.event.id.as_str())
+            .or_else(|| series.and_then(|s| self.marks.get(s.as_str())));
+        match mark {
             Some(state) => format!("{}{}", super::mark_symbol(*state), c.event.title()).into(),
             None => c.event.title().into(),
         }
