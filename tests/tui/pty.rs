@@ -159,11 +159,21 @@ fn the_demo_runs_in_a_real_terminal_and_quits_cleanly() {
 /// its own under `dir`, with `events` events.
 fn spawn_demo(
     dir: &std::path::Path,
-    (rows, cols): (u16, u16),
+    size: (u16, u16),
     events: usize,
 ) -> (portable_pty::PtyPair, KillOnDrop) {
+    spawn_demo_with(dir, size, events, "[ui]\ntimezone = \"UTC\"\n")
+}
+
+/// [`spawn_demo`] with this config file.
+fn spawn_demo_with(
+    dir: &std::path::Path,
+    (rows, cols): (u16, u16),
+    events: usize,
+    config_text: &str,
+) -> (portable_pty::PtyPair, KillOnDrop) {
     let config = dir.join("config.toml");
-    std::fs::write(&config, "[ui]\ntimezone = \"UTC\"\n").unwrap();
+    std::fs::write(&config, config_text).unwrap();
     let pty = native_pty_system()
         .openpty(PtySize {
             rows,
@@ -426,30 +436,14 @@ fn server_subjects(origin: &str) -> Vec<(String, String)> {
 #[test]
 fn changes_made_in_the_app_reach_the_server() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config.toml");
-    std::fs::write(
-        &config,
+    let (pty, _child) = spawn_demo_with(
+        dir.path(),
+        (40, 140),
+        300,
         "[ui]\ntimezone = \"UTC\"\n\n[writes]\nundo_secs = 1\n",
-    )
-    .unwrap();
-    let pty = native_pty_system()
-        .openpty(PtySize {
-            rows: 40,
-            cols: 140,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
-    let data = dir.path().join("demo-data");
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_deltacal"));
-    cmd.args(["demo", "--events", "300", "--seed", "5", "--data-dir"]);
-    cmd.arg(&data);
-    cmd.env("DELTACAL_CONFIG", &config);
-    cmd.env("TERM", "xterm-256color");
-    cmd.env_remove("DELTACAL_DATA_DIR");
-    let child = pty.slave.spawn_command(cmd).unwrap();
+    );
     drop(pty.slave);
-    let _child = KillOnDrop(child);
+    let data = dir.path().join("demo-data");
     let mut writer = pty.master.take_writer().unwrap();
     let parser = screen_of(&*pty.master, (40, 140));
     wait_for(&parser, "a completed sync", |s| {

@@ -89,15 +89,20 @@ impl App {
             .or_else(|| series.and_then(|s| pending().find(|e| named(e, s))))
     }
 
-    /// What waits to be sent, and whether the sign-in holds it back.
-    pub fn waiting(&self) -> Waiting {
-        let mut w = Waiting::default();
+    /// The outbox as last read, and this app's changes not yet written to it.
+    fn all_pending(&self) -> impl Iterator<Item = &OutboxEntry> {
         let queueing = self
             .changes
             .iter()
             .filter(|l| l.state == LocalState::Queueing)
             .map(|l| &l.entry);
-        for e in self.outbox.iter().chain(queueing) {
+        self.outbox.iter().chain(queueing)
+    }
+
+    /// What waits to be sent, and whether the sign-in holds it back.
+    pub fn waiting(&self) -> Waiting {
+        let mut w = Waiting::default();
+        for e in self.all_pending() {
             match e.state {
                 OutboxState::Queued | OutboxState::Sending => w.to_send += 1,
                 OutboxState::Failed => w.failed += 1,
@@ -161,12 +166,7 @@ impl App {
 
     fn rebuild_marks(&mut self) {
         let mut marks = std::collections::HashMap::new();
-        let queueing = self
-            .changes
-            .iter()
-            .filter(|l| l.state == LocalState::Queueing)
-            .map(|l| &l.entry);
-        for e in self.outbox.iter().chain(queueing) {
+        for e in self.all_pending() {
             let id = e
                 .event
                 .as_ref()
