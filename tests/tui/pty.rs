@@ -430,6 +430,24 @@ fn server_subjects(origin: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Whether the emulator has an event `subject` starting at `at` (`2026-12-05T23:00:00`).
+fn on_server_at(origin: &str, subject: &str, at: &str) -> bool {
+    server_subjects(origin)
+        .iter()
+        .any(|(s, start)| s == subject && start.starts_with(at))
+}
+
+/// `/`, the text, its one hit, Enter twice: the event's day with its details open.
+fn open_by_search(press: &mut impl FnMut(&[u8]), parser: &Arc<Mutex<vt100::Parser>>, text: &[u8]) {
+    press(b"/");
+    press(text);
+    wait_for(parser, "the search hit", |s| {
+        s.contents().contains("Search (1/1)")
+    });
+    press(b"\r");
+    press(b"\r");
+}
+
 /// The user adds an event with `N`, answers an invitation with a message, moves an event with
 /// `Shift+↓`, deletes one and takes one back with `u`, in the real app in a real terminal; the
 /// emulator ends up with exactly those changes.
@@ -482,9 +500,7 @@ fn changes_made_in_the_app_reach_the_server() {
     });
     let at = format!("{today}T23:00:00");
     assert!(
-        server_subjects(&origin)
-            .iter()
-            .any(|(s, start)| s == "PTY check" && start.starts_with(&at)),
+        on_server_at(&origin, "PTY check", &at),
         "the event is on the server"
     );
 
@@ -514,13 +530,7 @@ fn changes_made_in_the_app_reach_the_server() {
     );
 
     // Move: find the new event, Shift+↓ moves it 15 minutes later.
-    press(b"/");
-    press(b"PTY check");
-    wait_for(&parser, "the search hit", |s| {
-        s.contents().contains("Search (1/1)")
-    });
-    press(b"\r");
-    press(b"\r");
+    open_by_search(&mut press, &parser, b"PTY check");
     wait_for(&parser, "its details", |s| s.contents().contains("Event"));
     press(b"\x1b[1;2B");
     wait_for(&parser, "the move to be sent", |s| {
@@ -528,9 +538,7 @@ fn changes_made_in_the_app_reach_the_server() {
     });
     let at = format!("{today}T23:15:00");
     assert!(
-        server_subjects(&origin)
-            .iter()
-            .any(|(s, start)| s == "PTY check" && start.starts_with(&at)),
+        on_server_at(&origin, "PTY check", &at),
         "moved on the server"
     );
 
@@ -546,13 +554,7 @@ fn changes_made_in_the_app_reach_the_server() {
     });
 
     // Delete the moved event: X names it, Enter deletes.
-    press(b"/");
-    press(b"PTY check");
-    wait_for(&parser, "the search hit", |s| {
-        s.contents().contains("Search (1/1)")
-    });
-    press(b"\r");
-    press(b"\r");
+    open_by_search(&mut press, &parser, b"PTY check");
     press(b"X");
     wait_for(&parser, "the confirmation", |s| {
         s.contents().contains("Delete “PTY check”?")
