@@ -518,7 +518,11 @@ fn changes_made_in_the_app_reach_the_server() {
     wait_for(&parser, "the answer to be sent", |s| {
         s.contents().contains("Sent: Accepted")
     });
+    // Wait for the panel to close: an Escape followed at once by a key reads as Alt+key.
     press(b"\x1b");
+    wait_for(&parser, "the invitations to close", |s| {
+        !s.contents().contains("Invitations (")
+    });
     let requests = sim_get(&origin, "/sim/requests");
     assert!(
         requests["requests"].as_array().unwrap().iter().any(|r| {
