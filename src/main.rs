@@ -261,6 +261,10 @@ enum Command {
         /// Add this many milliseconds to every Graph request, as a wide-area network does
         #[arg(long, default_value_t = 0)]
         latency_ms: u64,
+        /// Colleagues with mailboxes of their own (the first shares its calendar with the
+        /// user); a room, a mailbox on premises and two groups are always there
+        #[arg(long, default_value_t = 1)]
+        users: usize,
     },
     /// Run the performance suite against an in-process emulator
     Bench {
@@ -584,6 +588,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             mode,
             tls,
             latency_ms,
+            users,
         }) => {
             let mode = match mode {
                 SimMode::Realistic => deltacal::sim::Mode::Realistic,
@@ -600,6 +605,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 mode,
                 tls,
                 latency_ms,
+                users,
                 ..Default::default()
             };
             deltacal::run_sim(&addr, options)?

@@ -27,6 +27,7 @@ pub fn routes() -> Router<Shared> {
         .route("/sim/device-polls", get(device_polls))
         .route("/sim/stats", get(stats))
         .route("/sim/requests", get(requests).delete(forget_requests))
+        .route("/sim/share", post(share))
 }
 
 #[derive(Deserialize)]
@@ -65,6 +66,73 @@ async fn device_polls(State(sim): State<Shared>, Query(f): Query<UserCode>) -> R
 #[derive(Deserialize)]
 struct CalendarQuery {
     calendar: Option<String>,
+    /// Another user's address or a group's id (extension): their mailbox, not the user's.
+    mailbox: Option<String>,
+}
+
+/// The mailbox a control request names: the signed-in user's, another user's by address, or
+/// a group's by id.
+#[allow(clippy::result_large_err)]
+fn mailbox_named<'s>(
+    state: &'s mut super::SimState,
+    name: Option<&str>,
+) -> Result<&'s mut mailbox::Mailbox, Response> {
+    let Some(name) = name else {
+        return Ok(&mut state.mailbox);
+    };
+    let who = if state.people.groups.contains_key(name) {
+        super::people::Who::Group(name.to_owned())
+    } else {
+        super::people::who_of_user(name)
+    };
+    match who {
+        super::people::Who::Me => Ok(&mut state.mailbox),
+        who => state
+            .people
+            .mailbox_mut(&who)
+            .ok_or_else(|| control_error(StatusCode::NOT_FOUND, format!("no mailbox {name}"))),
+    }
+}
+
+/// `POST /sim/share`: `{"owner": ADDRESS, "calendar": ID_OR_DEFAULT, "with": ADDRESS,
+/// "role": "read"|"write"}`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Share {
+    owner: String,
+    #[serde(default = "default_calendar")]
+    calendar: String,
+    with: String,
+    #[serde(default = "read_role")]
+    role: String,
+}
+
+fn default_calendar() -> String {
+    DEFAULT_CALENDAR.into()
+}
+
+fn read_role() -> String {
+    "read".into()
+}
+
+async fn share(State(sim): State<Shared>, Json(s): Json<Share>) -> Response {
+    let role = match s.role.as_str() {
+        "read" => super::people::Role::Read,
+        "write" => super::people::Role::Write,
+        other => {
+            return control_error(
+                StatusCode::BAD_REQUEST,
+                format!("role `{other}` is not read or write"),
+            );
+        }
+    };
+    match lock(&sim)
+        .people
+        .share(&s.owner, &s.calendar, &s.with, role)
+    {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => control_error(StatusCode::NOT_FOUND, e),
+    }
 }
 
 fn mailbox_error(e: mailbox::MailboxError) -> Response {
@@ -81,7 +149,12 @@ async fn create_event(
     Json(event): Json<Value>,
 ) -> Response {
     let calendar = q.calendar.unwrap_or_else(|| DEFAULT_CALENDAR.into());
-    match lock(&sim).mailbox.create(&calendar, event) {
+    let mut state = lock(&sim);
+    let mailbox = match mailbox_named(&mut state, q.mailbox.as_deref()) {
+        Ok(mailbox) => mailbox,
+        Err(response) => return response,
+    };
+    match mailbox.create(&calendar, event) {
         Ok(v) => (StatusCode::CREATED, Json(v)).into_response(),
         Err(e) => mailbox_error(e),
     }
@@ -90,16 +163,31 @@ async fn create_event(
 async fn update_event(
     State(sim): State<Shared>,
     Path(id): Path<String>,
+    Query(q): Query<CalendarQuery>,
     Json(patch): Json<Value>,
 ) -> Response {
-    match lock(&sim).mailbox.update(&id, patch) {
+    let mut state = lock(&sim);
+    let mailbox = match mailbox_named(&mut state, q.mailbox.as_deref()) {
+        Ok(mailbox) => mailbox,
+        Err(response) => return response,
+    };
+    match mailbox.update(&id, patch) {
         Ok(v) => Json(v).into_response(),
         Err(e) => mailbox_error(e),
     }
 }
 
-async fn delete_event(State(sim): State<Shared>, Path(id): Path<String>) -> Response {
-    match lock(&sim).mailbox.delete(&id) {
+async fn delete_event(
+    State(sim): State<Shared>,
+    Path(id): Path<String>,
+    Query(q): Query<CalendarQuery>,
+) -> Response {
+    let mut state = lock(&sim);
+    let mailbox = match mailbox_named(&mut state, q.mailbox.as_deref()) {
+        Ok(mailbox) => mailbox,
+        Err(response) => return response,
+    };
+    match mailbox.delete(&id) {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => mailbox_error(e),
     }
@@ -113,6 +201,8 @@ struct ChurnQuery {
     series: Option<bool>,
     /// Aim every change at this calendar (its id; extension).
     calendar: Option<String>,
+    /// Another user's or a group's mailbox (extension).
+    mailbox: Option<String>,
 }
 
 /// The most changes one churn request makes (each is quick; a billion would hold the lock).
@@ -130,13 +220,17 @@ async fn churn(State(sim): State<Shared>, Query(q): Query<ChurnQuery>) -> Respon
     let anchor = state.anchor;
     let seed = q.seed.unwrap_or_else(rand::random);
     let series_only = q.series.unwrap_or(false);
+    let mailbox = match mailbox_named(&mut state, q.mailbox.as_deref()) {
+        Ok(mailbox) => mailbox,
+        Err(response) => return response,
+    };
     if let Some(cal) = &q.calendar
-        && state.mailbox.calendar(cal).is_err()
+        && mailbox.calendar(cal).is_err()
     {
         return control_error(StatusCode::NOT_FOUND, format!("no calendar {cal:?}"));
     }
     let applied = generate::churn(
-        &mut state.mailbox,
+        mailbox,
         count,
         seed,
         anchor,
@@ -252,6 +346,7 @@ async fn settings(State(sim): State<Shared>, Json(s): Json<Settings>) -> Respons
 #[derive(Deserialize)]
 struct TruthQuery {
     calendar: Option<String>,
+    mailbox: Option<String>,
     start: String,
     end: String,
 }
@@ -264,11 +359,12 @@ async fn truth(State(sim): State<Shared>, Query(q): Query<TruthQuery>) -> Respon
         );
     };
     let calendar = q.calendar.unwrap_or_else(|| DEFAULT_CALENDAR.into());
-    let state = lock(&sim);
-    match state
-        .mailbox
-        .calendar_view(&calendar, &Window { start, end })
-    {
+    let mut state = lock(&sim);
+    let mailbox = match mailbox_named(&mut state, q.mailbox.as_deref()) {
+        Ok(mailbox) => mailbox,
+        Err(response) => return response,
+    };
+    match mailbox.calendar_view(&calendar, &Window { start, end }) {
         Ok(events) => {
             let body = format!(
                 "[{}]",

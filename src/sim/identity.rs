@@ -296,8 +296,8 @@ pub struct Identity {
     /// How it behaves.
     pub settings: IdentitySettings,
     devices: HashMap<String, Device>,
-    /// Access tokens: when each expires, and whether it may write (`Calendars.ReadWrite`).
-    access: HashMap<String, (Instant, bool)>,
+    /// Access tokens: when each expires, and what its sign-in granted.
+    access: HashMap<String, (Instant, Grant)>,
     refresh: HashMap<String, Refresh>,
     codes: HashMap<String, AuthCode>,
     /// Answer slow_down to this many polls regardless of timing.
@@ -610,7 +610,7 @@ impl Identity {
         let ttl = self.settings.access_token_ttl_secs;
         self.access.insert(
             access.clone(),
-            (Instant::now() + Duration::from_secs(ttl), grant.can_write()),
+            (Instant::now() + Duration::from_secs(ttl), grant.clone()),
         );
         let mut answer = json!({
             "token_type": "Bearer",
@@ -662,7 +662,15 @@ impl Identity {
     pub fn write_ok(&self, token: &str) -> bool {
         self.access
             .get(token)
-            .is_some_and(|(exp, write)| *write && Instant::now() < *exp)
+            .is_some_and(|(exp, grant)| grant.can_write() && Instant::now() < *exp)
+    }
+
+    /// The scopes a valid bearer token was granted (None: not a valid token).
+    pub fn scopes_of(&self, token: &str) -> Option<&[String]> {
+        self.access
+            .get(token)
+            .filter(|(exp, _)| Instant::now() < *exp)
+            .map(|(_, grant)| grant.scopes.as_slice())
     }
 
     /// Every access token now answers 401; refresh tokens stay valid.

@@ -11,8 +11,10 @@ mod graph_api;
 pub mod identity;
 mod identity_api;
 pub mod mailbox;
+pub mod people;
 mod recurrence;
 pub mod rounds;
+mod schedule;
 pub mod time;
 pub mod tokens;
 mod write_api;
@@ -36,6 +38,8 @@ use self::tokens::TokenTable;
 pub const MAX_EVENTS: usize = 1_000_000;
 /// The most calendars the emulator serves.
 pub const MAX_CALENDARS: usize = 100;
+/// The most other users the emulator makes (`--users`).
+pub const MAX_USERS: usize = 8;
 /// The most latency added to a request (requests time out at 30 s).
 pub const MAX_LATENCY_MS: u64 = 10_000;
 
@@ -51,6 +55,12 @@ impl SimOptions {
             return Err(SimError::BadOption(format!(
                 "--latency-ms {}: at most {MAX_LATENCY_MS}",
                 self.latency_ms
+            )));
+        }
+        if self.users > MAX_USERS {
+            return Err(SimError::BadOption(format!(
+                "--users {}: at most {MAX_USERS}",
+                self.users
             )));
         }
         if !(1..=MAX_CALENDARS).contains(&self.calendars) {
@@ -146,17 +156,20 @@ async fn graph_latency(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let graph = request.uri().path().starts_with("/v1.0/");
+    let mailbox = mailbox_of_path(request.uri().path());
     let latency = {
         let mut state = lock(&sim);
         if graph {
             state.graph_requests += 1;
             // Outlook serves four requests at once per mailbox; the fifth is throttled.
-            if state.in_flight >= MAILBOX_CONCURRENCY {
+            let in_flight = state.in_flight.entry(mailbox.clone()).or_default();
+            if *in_flight >= MAILBOX_CONCURRENCY {
                 state.concurrency_refused += 1;
                 return mailbox_concurrency();
             }
-            state.in_flight += 1;
-            state.max_in_flight = state.max_in_flight.max(state.in_flight);
+            *in_flight += 1;
+            let now = *in_flight;
+            state.max_in_flight = state.max_in_flight.max(now);
             // Reads are logged here; a write logs itself, with its body.
             if request.method() == axum::http::Method::GET {
                 let path = request
@@ -173,7 +186,7 @@ async fn graph_latency(
         return next.run(request).await;
     }
     // Counted out however the request ends (served, or dropped with its connection).
-    let _flight = InFlight(sim.clone());
+    let _flight = InFlight(sim.clone(), mailbox);
     if latency.is_zero() {
         return next.run(request).await;
     }
@@ -188,13 +201,36 @@ async fn graph_latency(
 /// Requests one mailbox serves at once.
 const MAILBOX_CONCURRENCY: u64 = 4;
 
-/// A Graph request being served: counted out when dropped.
-struct InFlight(Shared);
+/// A Graph request being served, and the mailbox it counts against: counted out when dropped.
+struct InFlight(Shared, String);
 
 impl Drop for InFlight {
     fn drop(&mut self) {
         let mut state = lock(&self.0);
-        state.in_flight = state.in_flight.saturating_sub(1);
+        if let Some(n) = state.in_flight.get_mut(&self.1) {
+            *n = n.saturating_sub(1);
+        }
+    }
+}
+
+/// The mailbox a Graph path's request counts against: `/users/{address}/…` another user's (or
+/// a room's), `/groups/{id}/…` a group's, anything else the signed-in user's.
+fn mailbox_of_path(path: &str) -> String {
+    let mut segments = path.trim_start_matches("/v1.0/").split('/');
+    let decode = |s: &str| {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.to_ascii_lowercase())
+            .unwrap_or_default()
+    };
+    match (segments.next(), segments.next()) {
+        (Some(u), Some(who)) if u.eq_ignore_ascii_case("users") => {
+            people::who_of_user(&decode(who)).mailbox_key()
+        }
+        (Some(g), Some(id)) if g.eq_ignore_ascii_case("groups") => {
+            people::Who::Group(decode(id)).mailbox_key()
+        }
+        _ => people::Who::Me.mailbox_key(),
     }
 }
 
@@ -285,6 +321,9 @@ pub struct SimOptions {
     pub tls: bool,
     /// Added to every Graph request, as a wide-area network adds it.
     pub latency_ms: u64,
+    /// Colleagues besides the signed-in user (`--users`); the room, the mailbox on premises
+    /// and the groups are always there.
+    pub users: usize,
 }
 
 impl Default for SimOptions {
@@ -298,6 +337,7 @@ impl Default for SimOptions {
             mode: Mode::default(),
             tls: false,
             latency_ms: 0,
+            users: 1,
         }
     }
 }
@@ -306,6 +346,8 @@ impl Default for SimOptions {
 pub struct SimState {
     /// The user's calendars and their events.
     pub mailbox: Mailbox,
+    /// Everyone else: colleagues, a room, groups, and what they share.
+    pub people: people::People,
     /// The sync states handed out.
     pub tokens: TokenTable,
     /// The faults queued.
@@ -332,9 +374,9 @@ pub struct SimState {
     /// Writes applied so far: in the realistic mode every third one's echo comes late and every
     /// fourth one's twice.
     pub writes: u64,
-    /// Graph requests being served now.
-    pub in_flight: u64,
-    /// The most Graph requests served at once so far (`GET /sim/stats`).
+    /// Graph requests being served now, by mailbox.
+    pub in_flight: std::collections::HashMap<String, u64>,
+    /// The most Graph requests served at once to one mailbox so far (`GET /sim/stats`).
     pub max_in_flight: u64,
     /// Requests refused for being a fifth at once (`429 ApplicationThrottled`).
     pub concurrency_refused: u64,
@@ -359,7 +401,9 @@ impl SimState {
                 options.anchor,
             );
         }
+        let others = (options.events / 4).min(2_000);
         SimState {
+            people: people::People::new(options.users, others, options.seed, options.anchor),
             mailbox,
             tokens: TokenTable::default(),
             faults: FaultQueue::default(),
@@ -373,7 +417,7 @@ impl SimState {
             transactions: std::collections::HashMap::new(),
             requests: Vec::new(),
             writes: 0,
-            in_flight: 0,
+            in_flight: std::collections::HashMap::new(),
             max_in_flight: 0,
             concurrency_refused: 0,
         }
@@ -485,6 +529,26 @@ impl SimHandle {
         lock(&self.0)
             .identity
             .issue_scopes_for_tests("offline_access Calendars.ReadWrite User.Read")
+    }
+
+    /// Tokens of the sign-in `scope` names (`Calendars.Read.Shared`, `Group.Read.All`).
+    pub fn issue_scoped_tokens(&self, scope: &str) -> serde_json::Value {
+        lock(&self.0).identity.issue_scopes_for_tests(scope)
+    }
+
+    /// The id of `owner`'s (an address or a group id) `index`th calendar.
+    pub fn calendar_of(&self, owner: &str, index: usize) -> Option<String> {
+        let state = lock(&self.0);
+        let who = if state.people.groups.contains_key(owner) {
+            people::Who::Group(owner.to_owned())
+        } else {
+            people::who_of_user(owner)
+        };
+        let mailbox = match who {
+            people::Who::Me => &state.mailbox,
+            who => state.people.mailbox(&who)?,
+        };
+        mailbox.calendars.get(index).map(|c| c.id.clone())
     }
 
     /// The Graph id of the `index`th calendar (0 is the default one).

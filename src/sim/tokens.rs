@@ -58,7 +58,13 @@ pub struct TokenTable {
     map: HashMap<String, StateToken>,
     order: VecDeque<String>,
     epoch: u64,
+    /// Per view, the tokens issued last, newest last, with their numbers: older ones answer 410.
+    newest: HashMap<String, VecDeque<(u64, String)>>,
+    issued: u64,
 }
+
+/// How many of a view's newest links stay valid (graph-delta.md section 9).
+pub const VALID_LINKS: usize = 3;
 
 const CAPACITY: usize = 200_000;
 const TOKEN_LEN: usize = 43;
@@ -74,6 +80,14 @@ impl TokenTable {
             self.map.remove(&old);
         }
         self.order.push_back(token.clone());
+        self.issued += 1;
+        let newest = self.newest.entry(calendar.to_owned()).or_default();
+        newest.push_back((self.issued, token.clone()));
+        if newest.len() > VALID_LINKS
+            && let Some((_, old)) = newest.pop_front()
+        {
+            self.map.remove(&old);
+        }
         self.map.insert(
             token.clone(),
             StateToken {
@@ -107,6 +121,21 @@ impl TokenTable {
         self.epoch += 1;
         self.map.clear();
         self.order.clear();
+        self.newest.clear();
+    }
+
+    /// The generations of a view's valid links, as the real 410 lists them:
+    /// `[highest=157][157][155][156]`.
+    pub fn newest(&self, view: &str) -> String {
+        let Some(newest) = self.newest.get(view) else {
+            return String::new();
+        };
+        let highest = newest.iter().map(|(n, _)| *n).max().unwrap_or(0);
+        let mut text = format!("[highest={highest}]");
+        for (n, _) in newest.iter().rev() {
+            text.push_str(&format!("[{n}]"));
+        }
+        text
     }
 
     /// The current expiry generation, reported in 410 messages as Graph does.
