@@ -375,7 +375,13 @@ async fn fetch_only(bench: &Bench) -> anyhow::Result<f64> {
         .to_owned();
     let config = Config::from_toml(&bench.config_text(), None, bench.root.path().join("unused"))?;
     let window = config.sync.window.on(Utc::now().date_naive());
-    let mut url = crate::graph::delta_url(&config.graph.base_url, None, &window).to_string();
+    let mut url = crate::graph::delta_url(
+        &config.graph.base_url,
+        &crate::model::Owner::Me,
+        None,
+        &window,
+    )
+    .to_string();
     let http = crate::net::http_client();
     let started = Instant::now();
     loop {

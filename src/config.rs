@@ -277,6 +277,8 @@ pub struct SyncConfig {
     pub window: WindowSpec,
     /// Seconds between background rounds.
     pub interval_secs: u64,
+    /// Seconds between listings of a group's calendar (delta is refused there).
+    pub group_interval_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -287,6 +289,7 @@ struct SyncSection {
     start: Option<String>,
     end: Option<String>,
     interval_secs: u64,
+    group_interval_secs: u64,
 }
 
 impl Default for SyncSection {
@@ -297,6 +300,7 @@ impl Default for SyncSection {
             start: None,
             end: None,
             interval_secs: 300,
+            group_interval_secs: 900,
         }
     }
 }
@@ -354,6 +358,7 @@ impl SyncSection {
         Ok(SyncConfig {
             window,
             interval_secs: self.interval_secs,
+            group_interval_secs: self.group_interval_secs,
         })
     }
 }
@@ -498,14 +503,19 @@ pub struct CalendarSpec {
     pub name: String,
     /// Its colour; none for the theme's (or Graph's, where listed).
     pub color: Option<CalendarColor>,
-    /// The Graph calendar id; None for the default calendar.
+    /// The Graph calendar id; None for the default calendar (of its owner).
     pub graph_id: Option<String>,
+    /// Whose calendar it is: the user's own, a colleague's shared with them, a group's.
+    pub owner: crate::model::Owner,
 }
 
 impl CalendarSpec {
     /// Whether this configured calendar is `listed`, one of the account's calendars as Graph
     /// lists them: by id, or the default one when the config names none.
     pub fn is(&self, listed: &crate::model::CalendarInfo) -> bool {
+        if self.owner != crate::model::Owner::Me {
+            return false;
+        }
         match &self.graph_id {
             Some(id) => *id == listed.id,
             None => listed.is_default,
@@ -516,7 +526,9 @@ impl CalendarSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CalendarSection {
-    id: String,
+    id: Option<String>,
+    user: Option<String>,
+    group: Option<String>,
     name: Option<String>,
     color: Option<String>,
 }
@@ -540,13 +552,23 @@ fn check_calendars(
     let mut ids = std::collections::HashSet::new();
     for (i, cal) in sections.into_iter().enumerate() {
         let key = format!("calendars[{i}]");
-        if cal.id.trim().is_empty() {
-            return Err(c.invalid(&format!("{key}.id"), "must be a calendar id"));
-        }
-        if !ids.insert(cal.id.clone()) {
+        let (owner, id) = calendar_owner(&cal, &key, c)?;
+        // The cache's key: the id for the user's own calendars (as before there were others),
+        // the owner before it for anyone else's.
+        let view = match &owner {
+            crate::model::Owner::Me => id.clone(),
+            crate::model::Owner::User(address) => format!("user:{address}/{id}"),
+            crate::model::Owner::Group(group) => format!("group:{group}"),
+        };
+        if !ids.insert(view.clone()) {
+            let field = match &owner {
+                crate::model::Owner::Me => "id",
+                crate::model::Owner::User(_) => "user",
+                crate::model::Owner::Group(_) => "group",
+            };
             return Err(c.invalid(
-                &format!("{key}.id"),
-                format!("`{}` is listed twice", cal.id),
+                &format!("{key}.{field}"),
+                format!("`{view}` is listed twice"),
             ));
         }
         let color = match &cal.color {
@@ -559,12 +581,19 @@ fn check_calendars(
                 )
             })?),
         };
+        let name = cal.name.unwrap_or_else(|| match &owner {
+            crate::model::Owner::Me => id.clone(),
+            crate::model::Owner::User(address) if id == ViewKey::DEFAULT => address.clone(),
+            crate::model::Owner::User(address) => format!("{address}: {id}"),
+            crate::model::Owner::Group(group) => format!("group {group}"),
+        });
         calendars.push(CalendarSpec {
-            name: cal.name.unwrap_or_else(|| cal.id.clone()),
+            name,
             color,
             // `default` names the default calendar (/me/calendarView) beside others.
-            graph_id: (cal.id != ViewKey::DEFAULT).then(|| cal.id.clone()),
-            key: cal.id.into(),
+            graph_id: (id != ViewKey::DEFAULT).then(|| id.clone()),
+            key: view.into(),
+            owner,
         });
     }
     if calendars.is_empty() {
@@ -573,9 +602,66 @@ fn check_calendars(
             name: "Calendar".into(),
             color: None,
             graph_id: None,
+            owner: crate::model::Owner::Me,
         });
     }
     Ok(calendars)
+}
+
+/// Whose calendar a `[[calendars]]` entry names, and its id there (`default` for the default
+/// one): `id` alone (the user's own), `user` (someone's shared calendar; `id` for another than
+/// their default) or `group` (a group's one calendar).
+fn calendar_owner(
+    cal: &CalendarSection,
+    key: &str,
+    c: &Checker,
+) -> Result<(crate::model::Owner, String), ConfigError> {
+    use crate::model::Owner;
+    let text = |field: &str, value: &Option<String>| -> Result<Option<String>, ConfigError> {
+        match value.as_deref().map(str::trim) {
+            None => Ok(None),
+            Some("") => Err(c.invalid(&format!("{key}.{field}"), "must not be empty")),
+            Some(v) if v.contains(['/', '?', '#']) || v.chars().any(char::is_control) => Err(c
+                .invalid(
+                    &format!("{key}.{field}"),
+                    format!("`{v}` is not a valid {field}"),
+                )),
+            Some(v) => Ok(Some(v.to_owned())),
+        }
+    };
+    let id = match cal.id.as_deref() {
+        Some(id) if id.trim().is_empty() => {
+            return Err(c.invalid(&format!("{key}.id"), "must be a calendar id"));
+        }
+        other => other.map(str::to_owned),
+    };
+    let user = text("user", &cal.user)?;
+    let group = text("group", &cal.group)?;
+    match (user, group, id) {
+        (Some(_), Some(_), _) => Err(c.invalid(key, "names both `user` and `group`; give one")),
+        (None, Some(_), Some(_)) => Err(c.invalid(
+            &format!("{key}.id"),
+            "a group has one calendar: give `group` alone",
+        )),
+        (None, Some(group), None) => Ok((Owner::Group(group), ViewKey::DEFAULT.to_owned())),
+        (Some(user), None, id) => {
+            if !user.contains('@') {
+                return Err(c.invalid(
+                    &format!("{key}.user"),
+                    format!("`{user}` is not an address (name@domain)"),
+                ));
+            }
+            Ok((
+                Owner::User(user.to_ascii_lowercase()),
+                id.unwrap_or_else(|| ViewKey::DEFAULT.to_owned()),
+            ))
+        }
+        (None, None, Some(id)) => Ok((Owner::Me, id)),
+        (None, None, None) => Err(c.invalid(
+            &format!("{key}.id"),
+            "must be a calendar id (or give `user` or `group`)",
+        )),
+    }
 }
 
 /// The whole, checked configuration.
@@ -923,6 +1009,40 @@ pub(super) mod tests {
         )
         .unwrap_err();
         assert_eq!(e.key, "calendars[2].id");
+    }
+
+    #[test]
+    fn calendars_of_others_name_whose_they_are() {
+        use crate::model::Owner;
+        let config = parse(
+            "[[calendars]]\nid = \"default\"\n\
+             [[calendars]]\nuser = \"Alex@Contoso.com\"\n\
+             [[calendars]]\nuser = \"alex@contoso.com\"\nid = \"AAMk2\"\nname = \"Alex 2\"\n\
+             [[calendars]]\ngroup = \"g-1\"\n",
+        )
+        .unwrap();
+        let c = &config.calendars;
+        assert_eq!(c[0].owner, Owner::Me);
+        assert_eq!(c[1].owner, Owner::User("alex@contoso.com".into()));
+        assert_eq!(c[1].key.as_str(), "user:alex@contoso.com/default");
+        assert_eq!(c[1].graph_id, None);
+        assert_eq!(c[1].name, "alex@contoso.com");
+        assert_eq!(c[2].graph_id.as_deref(), Some("AAMk2"));
+        assert_eq!(c[3].owner, Owner::Group("g-1".into()));
+        assert_eq!(c[3].key.as_str(), "group:g-1");
+        let refused = |text: &str| parse(text).unwrap_err();
+        let e = refused("[[calendars]]\nuser = \"a@b\"\ngroup = \"g\"\n");
+        assert_eq!(e.key, "calendars[0]");
+        let e = refused("[[calendars]]\ngroup = \"g\"\nid = \"x\"\n");
+        assert_eq!(e.key, "calendars[0].id");
+        let e = refused("[[calendars]]\nuser = \"alex\"\n");
+        assert_eq!(e.key, "calendars[0].user");
+        let e = refused("[[calendars]]\nuser = \"a/b@c\"\n");
+        assert_eq!(e.key, "calendars[0].user");
+        let e = refused("[[calendars]]\nname = \"x\"\n");
+        assert_eq!(e.key, "calendars[0].id");
+        let e = refused("[[calendars]]\ngroup = \"g\"\n[[calendars]]\ngroup = \"g\"\n");
+        assert_eq!(e.key, "calendars[1].group");
     }
 
     #[test]

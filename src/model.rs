@@ -234,6 +234,43 @@ impl ViewKey {
     }
 }
 
+/// Whose mailbox a calendar is in, as Graph addresses it (graph-delta.md section 9).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Owner {
+    /// The signed-in user's own (`/me/…`).
+    #[default]
+    Me,
+    /// Someone who shares or delegated a calendar (`/users/{address}/…`).
+    User(String),
+    /// A Microsoft 365 group (`/groups/{id}/…`): listed, since delta is refused there.
+    Group(String),
+}
+
+impl Owner {
+    /// The path segments under Graph's version segment that name the mailbox.
+    pub fn segments(&self) -> Vec<&str> {
+        match self {
+            Owner::Me => vec!["me"],
+            Owner::User(address) => vec!["users", address],
+            Owner::Group(id) => vec!["groups", id],
+        }
+    }
+
+    /// Whether the calendar is synced by listing rather than delta (a group's).
+    pub fn is_listed(&self) -> bool {
+        matches!(self, Owner::Group(_))
+    }
+
+    /// For people: `your calendar`, `alex@contoso.com's calendar`, `group 02bd…`.
+    pub fn describe(&self) -> String {
+        match self {
+            Owner::Me => "your calendar".into(),
+            Owner::User(address) => format!("{}'s calendar", crate::text::line(address)),
+            Owner::Group(id) => format!("group {}", crate::text::line(id)),
+        }
+    }
+}
+
 /// One event of one calendar view: what a selection, a body read or (soon) a change names.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EventRef {

@@ -109,6 +109,11 @@ pub struct RoundSummary {
     /// Another deltacal process ran the round while this one waited for it: nothing was
     /// fetched here.
     pub by_another: bool,
+    /// The calendar was listed (a group's, or one whose delta is refused), not tracked.
+    pub listed: bool,
+    /// A listed calendar not due yet (listed at most every `[sync] group_interval_secs`):
+    /// nothing was fetched, and this is when it is next listed.
+    pub next_listing: Option<DateTime<Utc>>,
 }
 
 /// Why a round stopped. The cache and the saved link stay valid.
@@ -173,6 +178,9 @@ const FIX_GROUP: usize = 256;
 
 /// Requests Outlook serves at once for one mailbox.
 const CONCURRENT_REQUESTS: usize = 4;
+/// Rounds of different calendars run at once in one sync (each mailbox's requests still four
+/// at a time).
+const PARALLEL_ROUNDS: usize = 8;
 
 /// Pages in a row that bring nothing but events this round already brought: the round loops.
 const LOOPING_PAGES: u32 = 3;
@@ -552,12 +560,69 @@ impl SyncEngine {
         let asked = Utc::now();
         // The user's changes first: the rounds then bring back what the server made of them.
         self.send_outbox().await;
-        let mut results = Vec::new();
-        for cal in self.config.calendars.clone() {
-            let result = self.sync_view_asked(&cal, asked).await;
-            results.push((cal, result));
+        // Nobody signed in: every calendar says so now, together, rather than each round
+        // finding out on its own while a sign-in it set off completes.
+        if let Err(e) = self.session().check_signed_in().await {
+            return self
+                .config
+                .calendars
+                .iter()
+                .map(|cal| {
+                    let e = SyncError::Auth(e.clone());
+                    self.emit(SyncEvent::Failed {
+                        view: cal.key.clone(),
+                        message: e.to_string(),
+                        kind: e.kind(),
+                    });
+                    (cal.clone(), Err(e))
+                })
+                .collect();
         }
-        results
+        // Side by side: each mailbox's client keeps to Outlook's four requests at a time, and a
+        // view's round lock to one round of it at a time.
+        let rounds = self
+            .config
+            .calendars
+            .clone()
+            .into_iter()
+            .map(|cal| async move {
+                let result = match self.listing_not_due(&cal).await {
+                    Some(summary) => Ok(summary),
+                    None => self.sync_view_asked(&cal, asked).await,
+                };
+                (cal, result)
+            });
+        futures_util::stream::iter(rounds)
+            .buffered(PARALLEL_ROUNDS)
+            .collect()
+            .await
+    }
+
+    /// For a group's calendar listed less than `[sync] group_interval_secs` ago: a summary
+    /// that says when it is next listed, and nothing fetched.
+    async fn listing_not_due(&self, cal: &CalendarSpec) -> Option<RoundSummary> {
+        if !cal.owner.is_listed() {
+            return None;
+        }
+        let key = cal.key.clone();
+        let state = blocking(&self.store, move |s| s.sync_state(&key))
+            .await
+            .ok()??;
+        let every = chrono::Duration::seconds(
+            i64::try_from(self.config.sync.group_interval_secs).unwrap_or(i64::MAX),
+        );
+        let next = state.cursor.last_completed? + every;
+        let window = self.config.sync.window.on(self.today());
+        (next > Utc::now() && state.cursor.window == window).then(|| RoundSummary {
+            view: cal.key.clone(),
+            name: cal.name.clone(),
+            counts: RoundCounts::default(),
+            seconds: 0.0,
+            full: false,
+            by_another: false,
+            listed: true,
+            next_listing: Some(next),
+        })
     }
 
     /// Prepares `state` for a new round (or the resumption of one) and returns its first URL.
@@ -576,6 +641,7 @@ impl SyncEngine {
                 state.full_round = true;
                 crate::graph::delta_url(
                     &self.config.graph.base_url,
+                    &cal.owner,
                     cal.graph_id.as_deref(),
                     &state.window,
                 )
@@ -622,12 +688,15 @@ impl SyncEngine {
                     seconds: started.elapsed().as_secs_f64(),
                     full: false,
                     by_another: true,
+                    listed: false,
+                    next_listing: None,
                 };
                 self.emit(SyncEvent::RoundFinished(summary.clone()));
                 Ok(summary)
             }
             Err(e) => Err(e),
         };
+        self.note_outcome(cal, &result).await;
         if let Err(e) = &result {
             tracing::warn!(view = %cal.key, error = %e, "round failed");
             self.emit(SyncEvent::Failed {
@@ -637,6 +706,26 @@ impl SyncEngine {
             });
         }
         result
+    }
+
+    /// Keeps why a view's sync failed (or that it did not) in the cache, where `status` and
+    /// the other processes read it. A success writes only when a failure was kept.
+    async fn note_outcome(&self, cal: &CalendarSpec, result: &Result<RoundSummary, SyncError>) {
+        let view = cal.key.to_string();
+        let failure = result.as_ref().err().map(|e| crate::store::ViewFailure {
+            at: Utc::now(),
+            message: crate::text::bounded(&e.to_string(), 400),
+        });
+        let noted = blocking(&self.store, move |s| {
+            if failure.is_none() && !s.view_failures()?.contains_key(&view) {
+                return Ok(());
+            }
+            s.note_view_failure(&view, failure)
+        })
+        .await;
+        if let Err(e) = noted {
+            tracing::warn!(error = %e, "could not keep how the sync of a calendar ended");
+        }
     }
 
     /// Checks that the config file still says what this engine syncs with. When the user
@@ -703,7 +792,7 @@ impl SyncEngine {
         let key = cal.key.clone();
         let state = blocking(&self.store, move |s| s.sync_state(&key)).await?;
         let done_meanwhile = state.is_some_and(|s| {
-            matches!(s.cursor.link, Some(SavedLink::Delta(_)))
+            (matches!(s.cursor.link, Some(SavedLink::Delta(_))) || s.cursor.listed)
                 && s.cursor.last_completed.is_some_and(|at| at >= asked)
         });
         Ok((!done_meanwhile).then_some(lock))
@@ -739,11 +828,16 @@ impl SyncEngine {
         let saved = blocking(&self.store, move |s| s.sync_state(&k))
             .await?
             .map(|s| s.cursor);
+        let graph = self.graph.for_owner(&cal.owner);
+        if cal.owner.is_listed() || saved.as_ref().is_some_and(|c| c.listed) {
+            let state = saved.unwrap_or_else(|| Cursor::new(window));
+            return self.listing_round(cal, &graph, state, started).await;
+        }
         let start = plan::start(
             saved.as_ref().map(|c| (&c.window, c.link.as_ref())),
             &window,
             caught_up,
-            |link| self.graph.check_link(link).is_ok(),
+            |link| graph.check_link(link).is_ok(),
         );
         let mut state = saved.unwrap_or_else(|| Cursor::new(window));
         if let Start::Full(why) = start {
@@ -767,6 +861,9 @@ impl SyncEngine {
             state.window = window;
             state.link = None;
         }
+        // A room delegated to the user answers the first page of its delta and refuses every
+        // link after it: such a request is on a link when the round resumes one or a page came.
+        let mut on_link = state.link.is_some();
         let mut url = self.begin_round(cal, &mut state);
         let mut full = state.full_round;
         self.emit(SyncEvent::RoundStarted {
@@ -779,14 +876,34 @@ impl SyncEngine {
         // Pages commit in order on one blocking thread, each with its own link, while the next
         // pages are fetched and parsed: a small queue lets fetching run ahead of the disk.
         let mut committer = Committer::start(self.store.clone(), &key);
-        let mut prefetch = MasterPrefetch::new(&self.graph, cal.graph_id.as_deref());
+        let mut prefetch = MasterPrefetch::new(&graph, cal.graph_id.as_deref());
         loop {
             while let Ok(committed) = committer.results.try_recv() {
                 let outcome = committed?;
                 self.pages_applied(&key, &mut page_no, &[outcome]);
             }
-            let page = match self.graph.get_page(&url).await {
-                Ok(page) => page,
+            let page = match graph.get_page(&url).await {
+                Ok(page) => {
+                    on_link = true;
+                    page
+                }
+                Err(GraphError::Mailbox { code, message, .. })
+                    if on_link && matches!(cal.owner, crate::model::Owner::User(_)) =>
+                {
+                    let done = committer.finish().await;
+                    self.pages_applied(&key, &mut page_no, &done.outcomes);
+                    tracing::warn!(view = %key, %code, message = %crate::text::bounded(&message, 200),
+                        "delta refused on its next link (a delegated room does this); listing this calendar from now on");
+                    self.emit(SyncEvent::Failed {
+                        view: key.clone(),
+                        message: format!(
+                            "{}: delta refused on its next link ({code}); listed instead from now on",
+                            cal.owner.describe()
+                        ),
+                        kind: FailureKind::Refused,
+                    });
+                    return self.listing_round(cal, &graph, state, started).await;
+                }
                 Err(GraphError::Gone { code, message }) if resets < 2 => {
                     tracing::info!(view = %key, %code, %message, "sync state gone, running a full round");
                     resets += 1;
@@ -874,6 +991,8 @@ impl SyncEngine {
                     seconds: started.elapsed().as_secs_f64(),
                     full,
                     by_another: false,
+                    listed: false,
+                    next_listing: None,
                 };
                 tracing::info!(view = %key, ?summary.counts, seconds = summary.seconds, "round finished");
                 self.emit(SyncEvent::RoundFinished(summary.clone()));
@@ -884,6 +1003,109 @@ impl SyncEngine {
                 _ => unreachable!("a page that is not the last has a next link"),
             };
         }
+    }
+
+    /// A listing round: the calendar view's `calendarView` pages over today's window, each
+    /// committed as it comes, then a sweep of what was not listed (mark and sweep: a listing
+    /// says nothing of what went). A group's calendar is synced so, and a calendar whose delta
+    /// refuses its links. Nothing resumes: a listing interrupted starts over.
+    async fn listing_round(
+        &self,
+        cal: &CalendarSpec,
+        graph: &GraphClient,
+        mut state: Cursor,
+        started: Instant,
+    ) -> Result<(RoundSummary, After), SyncError> {
+        let key = cal.key.clone();
+        state.window = self.config.sync.window.on(self.today());
+        state.link = None;
+        state.round += 1;
+        state.generation += 1;
+        state.full_round = true;
+        state.listed = true;
+        state.current_masters.clear();
+        self.emit(SyncEvent::RoundStarted {
+            view: key.clone(),
+            full: true,
+        });
+        let mut url = crate::graph::list_url(
+            &self.config.graph.base_url,
+            &cal.owner,
+            cal.graph_id.as_deref(),
+            &state.window,
+        )
+        .to_string();
+        let mut page_no = 0;
+        let mut guard = ProgressGuard::new(&state.window);
+        let mut committer = Committer::start(self.store.clone(), &key);
+        loop {
+            while let Ok(committed) = committer.results.try_recv() {
+                let outcome = committed?;
+                self.pages_applied(&key, &mut page_no, &[outcome]);
+            }
+            let (changes, next) = match graph.get_listing(&url).await {
+                Ok(page) => page,
+                Err(e) => {
+                    let done = committer.finish().await;
+                    self.pages_applied(&key, &mut page_no, &done.outcomes);
+                    return Err(e.into());
+                }
+            };
+            if let Some(stall) = guard.check(&changes) {
+                let done = committer.finish().await;
+                self.pages_applied(&key, &mut page_no, &done.outcomes);
+                return Err(SyncError::Stalled(stall));
+            }
+            let last = next.is_none();
+            let mut cursor = state.clone();
+            if last {
+                cursor.last_completed = Some(Utc::now());
+                cursor.full_round = false;
+            }
+            let job = CommitJob {
+                changes,
+                cursor: cursor.clone(),
+                sweep: last,
+            };
+            if committer.jobs.send(job).await.is_err() {
+                let done = committer.finish().await;
+                self.pages_applied(&key, &mut page_no, &done.outcomes);
+                return Err(done
+                    .error
+                    .unwrap_or_else(|| SyncError::Task("the cache writer stopped".into())));
+            }
+            state = cursor;
+            match next {
+                Some(next) => url = next,
+                None => break,
+            }
+        }
+        let done = committer.finish().await;
+        self.pages_applied(&key, &mut page_no, &done.outcomes);
+        if let Some(e) = done.error {
+            return Err(e);
+        }
+        let (mut counts, backlog) = done
+            .outcomes
+            .last()
+            .and_then(|last| Some((last.progress, last.backlog.clone()?)))
+            .ok_or_else(|| SyncError::Task("the last page was not committed".into()))?;
+        counts += self
+            .complete_series(cal, &backlog, state.window, &mut page_no, HashMap::new())
+            .await?;
+        let summary = RoundSummary {
+            view: key.clone(),
+            name: cal.name.clone(),
+            counts,
+            seconds: started.elapsed().as_secs_f64(),
+            full: true,
+            by_another: false,
+            listed: true,
+            next_listing: None,
+        };
+        tracing::info!(view = %key, ?summary.counts, seconds = summary.seconds, "listing finished");
+        self.emit(SyncEvent::RoundFinished(summary.clone()));
+        Ok((summary, After::Done))
     }
 
     /// After a round: fetches the masters its stubs need and reconciles the series that changed
@@ -904,6 +1126,7 @@ impl SyncEngine {
         }
         let calendar = cal.graph_id.as_deref();
         let view = cal.key.clone();
+        let graph = self.graph.for_owner(&cal.owner);
         let mut commit = async |fixes: Vec<SeriesFix>| -> Result<(), SyncError> {
             if fixes.is_empty() {
                 return Ok(());
@@ -942,9 +1165,9 @@ impl SyncEngine {
         while ready.peek().is_some() {
             commit(ready.by_ref().take(FIX_GROUP).collect()).await?;
         }
-        let fetches = jobs
-            .into_iter()
-            .map(|(master, master_only)| self.fetch_series(calendar, master, master_only, window));
+        let fetches = jobs.into_iter().map(|(master, master_only)| {
+            Self::fetch_series(&graph, calendar, master, master_only, window)
+        });
         // What has arrived while the last fixes were written is written together.
         let mut fetched = futures_util::stream::iter(fetches)
             .buffer_unordered(CONCURRENT_REQUESTS)
@@ -967,14 +1190,14 @@ impl SyncEngine {
 
     /// Fetches what a pending series needs: its master, or its instances in the window.
     async fn fetch_series(
-        &self,
+        graph: &GraphClient,
         calendar: Option<&str>,
         master: String,
         master_only: bool,
         window: Window,
     ) -> (String, Result<SeriesFix, GraphError>) {
         let fix = if master_only {
-            self.graph
+            graph
                 .get_event(calendar, &master)
                 .await
                 .map(|found| match found {
@@ -982,7 +1205,7 @@ impl SyncEngine {
                     None => SeriesFix::Gone(master.clone()),
                 })
         } else {
-            self.graph
+            graph
                 .get_instances(calendar, &master, &window)
                 .await
                 .map(|found| match found {
@@ -1193,6 +1416,8 @@ impl SyncEngine {
             seconds: 0.0,
             full: false,
             by_another: true,
+            listed: state.cursor.listed,
+            next_listing: None,
         }));
     }
 }

@@ -23,13 +23,53 @@ pub const SCOPES: &[&str] = &["offline_access", "Calendars.Read", "User.Read"];
 /// `[account] read_only` is set.
 pub const WRITE_SCOPES: &[&str] = &["offline_access", "Calendars.ReadWrite", "User.Read"];
 
-/// The scopes a sign-in asks for under `config`.
-pub fn scopes_for(config: &Config) -> &'static [&'static str] {
-    if config.account.read_only {
-        SCOPES
+/// The scopes a sign-in asks for under `config`: reading (or writing) the user's calendars,
+/// and, when the config names them, calendars shared with the user (`.Shared`) and group
+/// calendars (`Group.Read.All`, which many tenants reserve for an administrator's consent, so
+/// it is asked only when a group calendar is configured).
+pub fn scopes_for(config: &Config) -> Vec<&'static str> {
+    use crate::model::Owner;
+    let mut scopes = if config.account.read_only {
+        SCOPES.to_vec()
     } else {
-        WRITE_SCOPES
+        WRITE_SCOPES.to_vec()
+    };
+    let owners = || config.calendars.iter().map(|c| &c.owner);
+    if owners().any(|o| matches!(o, Owner::User(_))) {
+        scopes.push(if config.account.read_only {
+            "Calendars.Read.Shared"
+        } else {
+            "Calendars.ReadWrite.Shared"
+        });
     }
+    if owners().any(|o| matches!(o, Owner::Group(_))) {
+        scopes.push("Group.Read.All");
+    }
+    scopes
+}
+
+/// The scopes a refresh asks for: those the sign-in was granted (and `offline_access`), or,
+/// where the platform did not say them, the base ones.
+fn refresh_scopes(granted: Option<&str>) -> Vec<Scope> {
+    let words: Vec<&str> = granted
+        .map(|g| g.split_whitespace().collect())
+        .unwrap_or_default();
+    let mut scopes: Vec<String> = if words.is_empty() {
+        if scope_can_write(granted) {
+            WRITE_SCOPES
+        } else {
+            SCOPES
+        }
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect()
+    } else {
+        words.iter().map(|w| (*w).to_owned()).collect()
+    };
+    if !scopes.iter().any(|s| s == "offline_access") {
+        scopes.push("offline_access".into());
+    }
+    scopes.into_iter().map(Scope::new).collect()
 }
 
 /// Whether granted scopes (as the identity platform said them) allow writing.
@@ -214,6 +254,13 @@ impl Session {
             .is_some_and(|t| scope_can_write(t.scope.as_deref()))
     }
 
+    /// Why nobody is signed in (not signed in, or signed out); Ok when someone is.
+    pub async fn check_signed_in(&self) -> Result<(), AuthError> {
+        let mut held = self.held.lock().await;
+        self.follow(&mut held)?;
+        self.current(&held).map(|_| ())
+    }
+
     /// Who is signed in, as the tokens say.
     pub async fn account(&self) -> Option<String> {
         let mut held = self.held.lock().await;
@@ -350,16 +397,9 @@ impl Session {
         let response = self
             .client
             .exchange_refresh_token(&RefreshToken::new(refresh.clone()))
-            // The scopes the sign-in granted: a refresh cannot widen them.
-            .add_scopes(
-                if scope_can_write(current.scope.as_deref()) {
-                    WRITE_SCOPES
-                } else {
-                    SCOPES
-                }
-                .iter()
-                .map(|s| Scope::new((*s).to_owned())),
-            )
+            // The scopes the sign-in granted: a refresh cannot widen them, and one that asked
+            // for fewer would narrow the new token (the shared calendars' scope lost).
+            .add_scopes(refresh_scopes(current.scope.as_deref()))
             .request_async(&OAuthHttp(&self.http))
             .await
             .map_err(|e| match e {

@@ -43,7 +43,7 @@ pub async fn device_flow(
 ) {
     let result = async {
         let client = session::identity_client(config)?;
-        let code = device::start(&client, http, session::scopes_for(config)).await?;
+        let code = device::start(&client, http, &session::scopes_for(config)).await?;
         report(SignInEvent::Code {
             uri: code.verification_uri.clone(),
             code: code.user_code.clone(),

@@ -51,8 +51,15 @@ pub struct CalendarStatus {
     pub events: u64,
     /// The last completed round.
     pub last_round: Option<LastRound>,
-    /// `up_to_date`, `full_round_in_progress`, `round_in_progress`, `no_link`, or null.
+    /// `up_to_date`, `full_round_in_progress`, `round_in_progress`, `no_link`, `listed`, or
+    /// null.
     pub state: Option<&'static str>,
+    /// Whose calendar: `me`, another user's address, or `group:ID`.
+    pub owner: String,
+    /// Why its last sync failed; null when it did not.
+    pub failure: Option<String>,
+    /// When it failed; null when it did not.
+    pub failed_at: Option<DateTime<Utc>>,
 }
 
 /// How many changes wait, by state.
@@ -109,8 +116,13 @@ pub fn gather(config: &Config, now: DateTime<Utc>) -> anyhow::Result<Status> {
     } else {
         None
     };
+    let failures = match &store {
+        Some(s) => s.view_failures()?,
+        None => Default::default(),
+    };
     let mut calendars = Vec::with_capacity(config.calendars.len());
     for cal in &config.calendars {
+        let failure = failures.get(cal.key.as_str());
         let state = match &store {
             Some(s) => s.sync_state(&cal.key)?,
             None => None,
@@ -129,7 +141,15 @@ pub fn gather(config: &Config, now: DateTime<Utc>) -> anyhow::Result<Status> {
             last_round: state
                 .as_ref()
                 .and_then(|s| Some(LastRound::new(s.cursor.last_completed?, s.last_counts?))),
+            owner: match &cal.owner {
+                crate::model::Owner::Me => "me".to_owned(),
+                crate::model::Owner::User(address) => address.clone(),
+                crate::model::Owner::Group(id) => format!("group:{id}"),
+            },
+            failure: failure.map(|f| f.message.clone()),
+            failed_at: failure.map(|f| f.at),
             state: state.as_ref().map(|s| match &s.cursor.link {
+                _ if s.cursor.listed && !s.cursor.full_round => "listed",
                 Some(SavedLink::Delta(_)) => "up_to_date",
                 Some(SavedLink::Next(_)) if s.cursor.full_round => "full_round_in_progress",
                 Some(SavedLink::Next(_)) => "round_in_progress",
@@ -233,6 +253,18 @@ pub fn write(config: &Config, json: bool, out: &mut impl Write) -> anyhow::Resul
             crate::text::line(&cal.name),
             cal.calendar
         )?;
+        if cal.owner != "me" {
+            writeln!(out, "  owner:   {}", crate::text::line(&cal.owner))?;
+        }
+        if let (Some(failure), Some(at)) = (&cal.failure, cal.failed_at) {
+            writeln!(
+                out,
+                "  failed:  {} ({}): {}",
+                at.format(fmt),
+                ago(at, now),
+                crate::text::line(failure)
+            )?;
+        }
         let (Some(start), Some(end), Some(state)) = (cal.window_start, cal.window_end, cal.state)
         else {
             writeln!(out, "  never synced (run `deltacal sync`)")?;
@@ -262,6 +294,7 @@ pub fn write(config: &Config, json: bool, out: &mut impl Write) -> anyhow::Resul
             "up_to_date" => "up to date as of the last round (delta link saved)",
             "full_round_in_progress" => "full round in progress (resumes on next sync)",
             "round_in_progress" => "round in progress (resumes on next sync)",
+            "listed" => "listed as of the last round (delta refused for this calendar)",
             _ => "no link saved (next sync is a full round)",
         };
         writeln!(out, "  state:   {sync}")?;

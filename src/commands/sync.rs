@@ -27,20 +27,41 @@ pub async fn sync(config: Arc<Config>, out: &mut (impl Write + Send)) -> anyhow:
                 cal.key,
                 s.seconds
             )?,
+            Ok(s) if s.next_listing.is_some() => writeln!(
+                out,
+                "{} [{}]: listed less than [sync] group_interval_secs ago; next listing at {}",
+                crate::text::line(&cal.name),
+                cal.key,
+                s.next_listing
+                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                    .unwrap_or_default()
+            )?,
             Ok(s) => writeln!(
                 out,
-                "{} [{}]: {} added, {} updated, {} removed, {} pages, {:.2} s",
+                "{} [{}]: {} added, {} updated, {} removed, {} pages, {:.2} s{}",
                 crate::text::line(&cal.name),
                 cal.key,
                 s.counts.added,
                 s.counts.updated,
                 s.counts.removed,
                 s.counts.pages,
-                s.seconds
+                s.seconds,
+                if s.listed { " (listed)" } else { "" }
             )?,
+            // Each calendar's failure is its own: said here, and the others go on.
             Err(e) => {
+                writeln!(
+                    out,
+                    "{} [{}]: failed: {e}",
+                    crate::text::line(&cal.name),
+                    cal.key
+                )?;
                 if first_error.is_none() {
-                    first_error = Some(anyhow::anyhow!("sync {} [{}]: {e}", cal.name, cal.key));
+                    first_error = Some(anyhow::anyhow!(
+                        "sync {} [{}]: {e}",
+                        crate::text::line(&cal.name),
+                        cal.key
+                    ));
                 }
             }
         }
@@ -57,7 +78,7 @@ pub async fn login(config: &Config, out: &mut (impl Write + Send)) -> anyhow::Re
     tokens::check_writable(&config.token_path())?;
     let http = crate::net::http_client();
     let client = session::identity_client(config)?;
-    let code = device::start(&client, &http, session::scopes_for(config)).await?;
+    let code = device::start(&client, &http, &session::scopes_for(config)).await?;
     writeln!(
         out,
         "To sign in, open {} and enter the code {}",

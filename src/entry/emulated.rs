@@ -84,12 +84,14 @@ pub fn run_demo(
             name: "Calendar".into(),
             color: Some(crate::config::CalendarColor::Blue),
             graph_id: None,
+            owner: crate::model::Owner::Me,
         },
         crate::config::CalendarSpec {
             key: second.clone().into(),
             name: "Team".into(),
             color: Some(crate::config::CalendarColor::Green),
             graph_id: Some(second),
+            owner: crate::model::Owner::Me,
         },
     ];
     if _lock.is_some() {

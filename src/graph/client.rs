@@ -11,6 +11,7 @@ use reqwest::{StatusCode, Url};
 use super::wire::{DeltaPage, PageLink, parse_calendars, parse_error, parse_list, parse_page};
 use crate::auth::session::{AuthError, Session};
 use crate::failure::FailureKind;
+use crate::model::Owner;
 use crate::model::{CalendarInfo, Change, Event, Window};
 use crate::net;
 
@@ -88,6 +89,17 @@ pub enum GraphError {
         /// The Graph host configured.
         expected: String,
     },
+    /// Someone else's mailbox refused or is not there: not shared with the user, no such
+    /// user or group, a mailbox Graph cannot reach, no consent for the group scope.
+    #[error("{}", explain_mailbox(.owner, .code, .message))]
+    Mailbox {
+        /// Whose calendar.
+        owner: Owner,
+        /// Graph's error code.
+        code: String,
+        /// What the server said.
+        message: String,
+    },
     /// 404 on a configured calendar.
     #[error("calendar not found: check calendars[].id (see `deltacal calendars`)")]
     CalendarNotFound,
@@ -123,6 +135,7 @@ impl GraphError {
             GraphError::Unreachable(_) => FailureKind::Offline,
             GraphError::Gone { .. } | GraphError::Http { .. } => FailureKind::Server,
             GraphError::Forbidden { .. }
+            | GraphError::Mailbox { .. }
             | GraphError::CalendarNotFound
             | GraphError::BadRequest { .. }
             | GraphError::ForeignLink { .. } => FailureKind::Refused,
@@ -153,20 +166,22 @@ pub struct GraphClient {
     /// it in the process: rounds, prefetches, sends): Outlook serves four at once and answers
     /// `429 MailboxConcurrency` beyond.
     in_flight: Arc<tokio::sync::Semaphore>,
+    /// Whose mailbox its paths name (`/me`, `/users/{address}`, `/groups/{id}`).
+    owner: Owner,
 }
 
 /// Requests in flight at once to one mailbox, from one process (Outlook's limit).
 pub const MAILBOX_CONCURRENCY: usize = 4;
 
-/// The process's limiter of requests in flight to the mailbox behind `base`.
-fn mailbox_limit(base: &Url) -> Arc<tokio::sync::Semaphore> {
+/// The process's limiter of requests in flight to `owner`'s mailbox behind `base`.
+fn mailbox_limit(base: &Url, owner: &Owner) -> Arc<tokio::sync::Semaphore> {
     static LIMITS: std::sync::OnceLock<
         std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Semaphore>>>,
     > = std::sync::OnceLock::new();
     let limits = LIMITS.get_or_init(Default::default);
     let mut limits = limits.lock().unwrap_or_else(|e| e.into_inner());
     limits
-        .entry(base.as_str().to_owned())
+        .entry(format!("{base} {}", owner.segments().join("/")))
         .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(MAILBOX_CONCURRENCY)))
         .clone()
 }
@@ -191,7 +206,8 @@ impl GraphClient {
         session: Arc<Session>,
     ) -> GraphClient {
         GraphClient {
-            in_flight: mailbox_limit(&base),
+            in_flight: mailbox_limit(&base, &Owner::Me),
+            owner: Owner::Me,
             http,
             base,
             page_size,
@@ -199,6 +215,21 @@ impl GraphClient {
             retry: RetryPolicy::default(),
             on_wait: None,
         }
+    }
+
+    /// The client of `owner`'s mailbox: its paths name it, and its requests count against
+    /// that mailbox's four at a time (shared with every client of it in the process).
+    pub fn for_owner(&self, owner: &Owner) -> GraphClient {
+        GraphClient {
+            in_flight: mailbox_limit(&self.base, owner),
+            owner: owner.clone(),
+            ..self.clone()
+        }
+    }
+
+    /// Whose mailbox it reads.
+    pub fn owner(&self) -> &Owner {
+        &self.owner
     }
 
     /// The client with another retry policy.
@@ -270,6 +301,30 @@ impl GraphClient {
             Fetched::Found(event) => Ok(Some(event)),
             Fetched::NotFound => Ok(None),
         }
+    }
+
+    /// One page of a calendar view's plain listing: its events as changes (a listing holds
+    /// full occurrences and no masters), and the next page's link, checked.
+    pub async fn get_listing(
+        &self,
+        link: &str,
+    ) -> Result<(Vec<Change>, Option<String>), GraphError> {
+        let parse = |body: &[u8]| parse_list(body).map_err(|e| e.to_string());
+        let (events, next) = match self.fetch(link, parse).await? {
+            Fetched::Found(page) => page,
+            Fetched::NotFound => return Err(GraphError::CalendarNotFound),
+        };
+        if let Some(next) = &next {
+            self.check_link(next)?;
+        }
+        let changes = events
+            .into_iter()
+            .filter(|e| e.span().is_some())
+            .map(|event| Change::Upsert {
+                event: Box::new(event),
+            })
+            .collect();
+        Ok((changes, next))
     }
 
     /// Every instance (occurrence and exception, full) of a series in a window, following the
@@ -395,12 +450,12 @@ impl GraphClient {
             .collect())
     }
 
-    /// `/me/…` under the base URL.
+    /// `/me/…` (or the owner's mailbox) under the base URL.
     fn me_url(&self, path: &[&str]) -> Url {
         let mut url = self.base.clone();
         {
             let mut segments = url.path_segments_mut().expect("base_url is http(s)");
-            segments.pop_if_empty().push("me");
+            segments.pop_if_empty().extend(self.owner.segments());
             segments.extend(path);
         }
         url
@@ -411,7 +466,7 @@ impl GraphClient {
         let mut url = self.base.clone();
         {
             let mut segments = url.path_segments_mut().expect("base_url is http(s)");
-            segments.pop_if_empty().push("me");
+            segments.pop_if_empty().extend(self.owner.segments());
             if let Some(cal) = calendar {
                 segments.push("calendars").push(cal);
             }
@@ -522,8 +577,24 @@ impl GraphClient {
                                     .into());
                                 }
                                 StatusCode::GONE => return Err(GraphError::Gone { code, message }),
+                                StatusCode::FORBIDDEN if self.owner != Owner::Me => {
+                                    return Err(GraphError::Mailbox {
+                                        owner: self.owner.clone(),
+                                        code,
+                                        message,
+                                    });
+                                }
                                 StatusCode::FORBIDDEN => {
                                     return Err(GraphError::Forbidden { message });
+                                }
+                                StatusCode::NOT_FOUND
+                                    if MAILBOX_MISSING.contains(&code.as_str()) =>
+                                {
+                                    return Err(GraphError::Mailbox {
+                                        owner: self.owner.clone(),
+                                        code,
+                                        message,
+                                    });
                                 }
                                 StatusCode::NOT_FOUND => return Ok(Fetched::NotFound),
                                 StatusCode::BAD_REQUEST => {
@@ -586,6 +657,39 @@ impl GraphClient {
             tokio::time::sleep(delay).await;
         }
     }
+}
+
+/// The codes of a 404 that says the mailbox, not an item in it, is missing.
+const MAILBOX_MISSING: [&str; 3] = [
+    "ErrorInvalidUser",
+    "MailboxNotEnabledForRESTAPI",
+    "Request_ResourceNotFound",
+];
+
+/// Says why someone else's calendar cannot be read, in words, with what to do.
+fn explain_mailbox(owner: &Owner, code: &str, message: &str) -> String {
+    let whose = owner.describe();
+    let what = match (owner, code) {
+        (Owner::Group(_), "Authorization_RequestDenied") => {
+            "cannot be read: this sign-in has no consent for Group.Read.All (an administrator \
+             must consent to it for this app; then run `deltacal login`)"
+                .to_owned()
+        }
+        (Owner::Group(_), "Request_ResourceNotFound") => "does not exist".to_owned(),
+        (Owner::Group(_), _) => "cannot be read: you are not a member of the group".to_owned(),
+        (_, "ErrorInvalidUser") => "cannot be read: there is no such user".to_owned(),
+        (_, "MailboxNotEnabledForRESTAPI") => "cannot be read: the mailbox is inactive or \
+             hosted on premises, where Graph does not reach"
+            .to_owned(),
+        _ => "is not shared with you (ask them to share it; a sign-in from before it was \
+              configured lacks Calendars.Read.Shared: run `deltacal login`)"
+            .to_owned(),
+    };
+    format!(
+        "{whose} {what} ({}: {})",
+        crate::text::bounded(code, 60),
+        crate::text::bounded(message, 200)
+    )
 }
 
 /// A request to Graph: its method, link, JSON body and `If-Match`.

@@ -3,6 +3,7 @@
 //! twice across restarts). Small JSON values in a table of their own; a cache without the
 //! table (older, or not yet written) simply has none.
 
+use redb::ReadableTable as _;
 use serde::{Deserialize, Serialize};
 
 use super::tables::KEEP;
@@ -27,6 +28,16 @@ pub struct ReminderMark {
 
 const CALENDARS: &str = "calendars";
 const REMINDED: &str = "reminded";
+const FAILURES: &str = "failures";
+
+/// Why a calendar view's last sync failed, for `status` and every process that shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ViewFailure {
+    /// When.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// Why, for people (sanitised when it was saved).
+    pub message: String,
+}
 
 impl Store {
     fn keep_get<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, Fault> {
@@ -62,6 +73,44 @@ impl Store {
     /// Saves the account's calendars as Graph listed them.
     pub fn save_calendar_list(&self, calendars: &[CalendarInfo]) -> Result<(), StoreError> {
         self.run(|| self.keep_put(CALENDARS, &calendars))
+    }
+
+    /// Why each calendar view's last sync failed, for the views whose last sync did.
+    pub fn view_failures(
+        &self,
+    ) -> Result<std::collections::BTreeMap<String, ViewFailure>, StoreError> {
+        self.run(|| Ok(self.keep_get(FAILURES)?.unwrap_or_default()))
+    }
+
+    /// Records how a view's sync ended: why it failed, or (None) that it did not. Read and
+    /// written in one transaction, so processes noting other views keep each other's.
+    pub fn note_view_failure(
+        &self,
+        view: &str,
+        failure: Option<ViewFailure>,
+    ) -> Result<(), StoreError> {
+        self.run(|| {
+            let txn = self.write()?;
+            {
+                let mut table = txn.open_table(KEEP)?;
+                let mut all: std::collections::BTreeMap<String, ViewFailure> =
+                    match table.get(FAILURES)? {
+                        Some(bytes) => serde_json::from_slice(bytes.value())
+                            .map_err(|e| Fault::damaged(format!("{FAILURES}: {e}")))?,
+                        None => Default::default(),
+                    };
+                let changed = match failure {
+                    Some(f) => all.insert(view.to_owned(), f.clone()) != Some(f),
+                    None => all.remove(view).is_some(),
+                };
+                if !changed {
+                    return Ok(());
+                }
+                let bytes = serde_json::to_vec(&all).map_err(|e| Fault::unwritable(FAILURES, e))?;
+                table.insert(FAILURES, bytes.as_slice())?;
+            }
+            Ok(txn.commit()?)
+        })
     }
 
     /// The reminders already shown.

@@ -309,6 +309,10 @@ pub struct Cursor {
     /// stubs need no fetch of the master. Empty outside such a round.
     #[serde(default)]
     pub current_masters: BTreeSet<String>,
+    /// The view is synced by listing (`calendarView` pages, then a sweep), not delta: a group's
+    /// calendar, or one whose delta refused its links (a delegated room).
+    #[serde(default)]
+    pub listed: bool,
 }
 
 impl Cursor {
@@ -322,6 +326,7 @@ impl Cursor {
             full_round: false,
             last_completed: None,
             current_masters: BTreeSet::new(),
+            listed: false,
         }
     }
 }
@@ -876,7 +881,9 @@ impl Store {
         }
         let mut outcome = writer.finish()?;
         progress += &outcome;
-        let completed = matches!(cursor.link, Some(SavedLink::Delta(_)));
+        // A round ends at its delta link; a listing (no links to keep) at its last page.
+        let completed = matches!(cursor.link, Some(SavedLink::Delta(_)))
+            || (cursor.listed && !cursor.full_round);
         let state = SyncState {
             cursor: cursor.clone(),
             progress,
@@ -1469,7 +1476,7 @@ fn widen_for_all_day(from: DateTime<Utc>, to: DateTime<Utc>) -> (DateTime<Utc>, 
 }
 
 mod keep;
-pub use keep::ReminderMark;
+pub use keep::{ReminderMark, ViewFailure};
 mod outbox;
 pub use outbox::{Answer, OutboxEntry, OutboxState, PendingChange, SendOutcome, overlay};
 mod series;

@@ -107,6 +107,12 @@ impl Env {
         self.save_tokens(self.sim.handle().issue_tokens());
     }
 
+    /// Signs in with the scopes `scope` names (`Calendars.Read.Shared`, `Group.Read.All`).
+    #[allow(dead_code)]
+    pub fn sign_in_scoped(&self, scope: &str) {
+        self.save_tokens(self.sim.handle().issue_scoped_tokens(scope));
+    }
+
     /// Signs in as a sign-in that may write (`Calendars.ReadWrite`).
     #[allow(dead_code)]
     pub fn sign_in_writer(&self) {
@@ -183,8 +189,19 @@ impl Env {
         calendar: &str,
         w: deltacal::model::Window,
     ) -> BTreeMap<String, String> {
+        self.truth_of(None, calendar, w).await
+    }
+
+    /// [`Env::truth_in`] of someone else's mailbox (an address or a group id).
+    pub async fn truth_of(
+        &self,
+        mailbox: Option<&str>,
+        calendar: &str,
+        w: deltacal::model::Window,
+    ) -> BTreeMap<String, String> {
         let url = format!(
-            "/sim/events?calendar={}&start={}&end={}",
+            "/sim/events?{}calendar={}&start={}&end={}",
+            mailbox.map_or(String::new(), |m| format!("mailbox={}&", urlencode(m))),
             urlencode(calendar),
             w.start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             w.end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)

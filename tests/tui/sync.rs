@@ -118,6 +118,8 @@ fn notifications_reload_only_what_is_visible() {
         seconds: 0.1,
         full: false,
         by_another: false,
+        listed: false,
+        next_listing: None,
     };
     a.update(Action::Sync(SyncEvent::RoundFinished(summary)));
     assert_eq!(a.sync.state, SyncActivity::Idle);
@@ -167,6 +169,8 @@ fn a_failing_calendar_stays_on_the_status_bar_and_rounds_add_up() {
         seconds: 0.1,
         full: false,
         by_another: false,
+        listed: false,
+        next_listing: None,
     };
     a.update(Action::Sync(SyncEvent::Failed {
         view: "AAMkTeam=".into(),

@@ -1,0 +1,148 @@
+//! Everyone's calendars through the client: a colleague's shared calendar, a delegated room
+//! whose delta refuses its links, a group's calendar by listing, and each refusal of section 9
+//! named on its own calendar while the others sync.
+
+#![allow(clippy::unwrap_used)]
+#![cfg(feature = "emulator")]
+
+mod common;
+
+use common::{Env, EnvOptions};
+use deltacal::sim::people::{ON_PREMISES, OTHER_GROUP, ROOM, TEAM_GROUP};
+use reqwest::Method;
+
+const SHARED: &str = "offline_access Calendars.Read Calendars.Read.Shared Group.Read.All User.Read";
+
+fn extra() -> String {
+    format!(
+        "[sync]\ngroup_interval_secs = 0\n\n\
+         [[calendars]]\nid = \"default\"\nname = \"Mine\"\n\n\
+         [[calendars]]\nuser = \"alexw@contoso.com\"\nname = \"Alex\"\n\n\
+         [[calendars]]\nuser = \"{ROOM}\"\nname = \"Room\"\n\n\
+         [[calendars]]\ngroup = \"{TEAM_GROUP}\"\nname = \"Team\"\n\n\
+         [[calendars]]\ngroup = \"{OTHER_GROUP}\"\nname = \"Finance\"\n\n\
+         [[calendars]]\nuser = \"nobody@contoso.com\"\nname = \"Nobody\"\n\n\
+         [[calendars]]\nuser = \"{ON_PREMISES}\"\nname = \"Legacy\"\n"
+    )
+}
+
+async fn converged(env: &Env, view: &str, mailbox: Option<&str>) {
+    let truth = env.truth_of(mailbox, "default", env.window()).await;
+    let cache = env.cache(view);
+    assert!(!truth.is_empty(), "{view}: the server has events");
+    assert_eq!(
+        cache, truth,
+        "{view}: cache differs from the server's truth"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn shared_room_and_group_calendars_sync_and_each_failure_is_its_own() {
+    let env = Env::start(EnvOptions {
+        page_size: 2,
+        extra: extra(),
+        ..EnvOptions::default()
+    })
+    .await;
+    env.sign_in_scoped(SHARED);
+    let engine = env.engine();
+    let alex = "user:alexw@contoso.com/default";
+    let room = format!("user:{ROOM}/default");
+    let team = format!("group:{TEAM_GROUP}");
+    for round in 0..2 {
+        let results = engine.sync_all().await;
+        let outcome = |name: &str| {
+            results
+                .iter()
+                .find(|(c, _)| c.name == name)
+                .map(|(_, r)| r.as_ref().map_err(ToString::to_string))
+                .unwrap()
+        };
+        for name in ["Mine", "Alex", "Room", "Team"] {
+            assert!(
+                outcome(name).is_ok(),
+                "round {round}: {name}: {:?}",
+                outcome(name)
+            );
+        }
+        assert!(outcome("Team").unwrap().listed);
+        // The room answers its first page and refuses the link after it: listed from then on.
+        assert!(outcome("Room").unwrap().listed, "round {round}");
+        let failure = |name: &str| outcome(name).unwrap_err();
+        assert!(
+            failure("Finance").contains("not a member"),
+            "{}",
+            failure("Finance")
+        );
+        assert!(
+            failure("Nobody").contains("no such user")
+                && failure("Nobody").contains("ErrorInvalidUser"),
+            "{}",
+            failure("Nobody")
+        );
+        assert!(
+            failure("Legacy").contains("on premises"),
+            "{}",
+            failure("Legacy")
+        );
+        converged(&env, "default", None).await;
+        converged(&env, alex, Some("alexw@contoso.com")).await;
+        converged(&env, &room, Some(ROOM)).await;
+        converged(&env, &team, Some(TEAM_GROUP)).await;
+        // Changes on every side; deletions in the group's calendar go by the sweep.
+        for mailbox in ["alexw@contoso.com", ROOM, TEAM_GROUP] {
+            let (status, body) = env
+                .control(
+                    Method::POST,
+                    &format!("/sim/churn?count=15&seed={round}&mailbox={mailbox}"),
+                    None,
+                )
+                .await;
+            assert!(status.is_success(), "{body}");
+        }
+    }
+    engine.sync_all().await;
+    // `status` names each failure on its calendar, and whose each calendar is.
+    let status = deltacal::commands::status::gather(&env.config, chrono::Utc::now()).unwrap();
+    let of = |name: &str| status.calendars.iter().find(|c| c.name == name).unwrap();
+    assert!(
+        of("Finance")
+            .failure
+            .as_deref()
+            .unwrap()
+            .contains("not a member")
+    );
+    assert_eq!(of("Finance").owner, format!("group:{OTHER_GROUP}"));
+    assert_eq!(of("Alex").owner, "alexw@contoso.com");
+    assert_eq!(of("Alex").failure, None);
+    assert_eq!(of("Room").state, Some("listed"));
+    let mut text = Vec::new();
+    deltacal::commands::status::write(&env.config, false, &mut text).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains("failed:") && text.contains("no such user"),
+        "{text}"
+    );
+    converged(&env, alex, Some("alexw@contoso.com")).await;
+    converged(&env, &room, Some(ROOM)).await;
+    converged(&env, &team, Some(TEAM_GROUP)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sign_in_without_the_shared_scope_is_told_to_sign_in_again() {
+    let env = Env::start(EnvOptions {
+        extra: extra(),
+        ..EnvOptions::default()
+    })
+    .await;
+    env.sign_in();
+    let results = env.engine().sync_all().await;
+    let (_, alex) = results.iter().find(|(c, _)| c.name == "Alex").unwrap();
+    let message = alex.as_ref().unwrap_err().to_string();
+    assert!(
+        message.contains("not shared with you") && message.contains("deltacal login"),
+        "{message}"
+    );
+    let (_, mine) = results.iter().find(|(c, _)| c.name == "Mine").unwrap();
+    assert!(mine.is_ok());
+}
