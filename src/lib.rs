@@ -16,6 +16,7 @@ pub mod commands;
 pub mod config;
 pub mod days;
 pub mod failure;
+pub mod free;
 pub mod graph;
 pub mod json;
 pub mod layout;

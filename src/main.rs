@@ -99,6 +99,24 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// When everyone (you included) is free within their working hours (getSchedule)
+    Free {
+        /// The others' addresses
+        #[arg(required = true, value_name = "ADDRESS")]
+        addresses: Vec<String>,
+        /// The first day (default: today): YYYY-MM-DD, today, tomorrow, mon, +3d
+        #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
+        from: Option<String>,
+        /// The last day, included (default: a week from the first)
+        #[arg(long, value_name = "DATE", allow_hyphen_values = true)]
+        to: Option<String>,
+        /// The shortest slot worth showing: 30m, 1h, 1h30m (default 30m)
+        #[arg(long, value_name = "LENGTH")]
+        duration: Option<String>,
+        /// Print JSON: [{"start", "end"}] in UTC (with "unknown" addresses: {"slots", "unknown"})
+        #[arg(long)]
+        json: bool,
+    },
     /// Invitations in the window that wait for your answer, soonest first
     Invites {
         /// Print JSON: the agenda's fields for each
@@ -439,6 +457,23 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Some(Command::Remind) => deltacal::run_remind(&load().map_err(anyhow::Error::from)?)?,
         Some(Command::Calendars { json }) => {
             deltacal::run_calendars(&load().map_err(anyhow::Error::from)?, json)?;
+        }
+        Some(Command::Free {
+            addresses,
+            from,
+            to,
+            duration,
+            json,
+        }) => {
+            let config = std::sync::Arc::new(load().map_err(anyhow::Error::from)?);
+            let args = deltacal::commands::free::FreeArgs {
+                addresses,
+                from,
+                to,
+                duration,
+                json,
+            };
+            deltacal::commands::free::run(config, args, &mut std::io::stdout().lock())?;
         }
         Some(Command::Invites { json }) => {
             deltacal::commands::invites::run(&load().map_err(anyhow::Error::from)?, json)?;

@@ -521,6 +521,11 @@ impl SyncEngine {
         self.graph.session()
     }
 
+    /// The Graph client of the user's own mailbox.
+    pub fn graph(&self) -> &GraphClient {
+        &self.graph
+    }
+
     /// The configuration.
     pub fn config(&self) -> &Arc<Config> {
         &self.config

@@ -146,3 +146,103 @@ async fn a_sign_in_without_the_shared_scope_is_told_to_sign_in_again() {
     let (_, mine) = results.iter().find(|(c, _)| c.name == "Mine").unwrap();
     assert!(mine.is_ok());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn free_finds_when_everyone_is_free_within_working_hours() {
+    let env = Env::start(EnvOptions::default()).await;
+    env.sign_in();
+    // Monday 3 March 2031, far from the generated events: you are busy 10-11, Alex 13-14,
+    // both work 08-17 UTC.
+    for (mailbox, start, end) in [
+        ("samanthab@contoso.com", "10:00", "11:00"),
+        ("alexw@contoso.com", "13:00", "14:00"),
+    ] {
+        let event = serde_json::json!({"subject": "Busy",
+            "start": {"dateTime": format!("2031-03-03T{start}:00"), "timeZone": "UTC"},
+            "end": {"dateTime": format!("2031-03-03T{end}:00"), "timeZone": "UTC"}});
+        let (status, body) = env
+            .control(
+                Method::POST,
+                &format!("/sim/events?mailbox={mailbox}"),
+                Some(event),
+            )
+            .await;
+        assert!(status.is_success(), "{body}");
+    }
+    let config = env.config_path();
+    let data = env.data_dir();
+    let run = |args: &[&str]| {
+        std::process::Command::new(common::bin())
+            .args(args)
+            .env("DELTACAL_CONFIG", &config)
+            .env("DELTACAL_DATA_DIR", &data)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[
+        "free",
+        "alexw@contoso.com",
+        "--from",
+        "2031-03-03",
+        "--to",
+        "2031-03-03",
+        "--json",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let slots: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        slots,
+        serde_json::json!([
+            {"start": "2031-03-03T08:00:00Z", "end": "2031-03-03T10:00:00Z"},
+            {"start": "2031-03-03T11:00:00Z", "end": "2031-03-03T13:00:00Z"},
+            {"start": "2031-03-03T14:00:00Z", "end": "2031-03-03T17:00:00Z"}
+        ])
+    );
+    // An unknown address is named; the others still count. A long range takes two requests.
+    env.control(Method::DELETE, "/sim/requests", None).await;
+    let out = run(&[
+        "free",
+        "alexw@contoso.com",
+        "nobody@contoso.com",
+        "--from",
+        "2031-03-03",
+        "--to",
+        "2031-05-20",
+        "--duration",
+        "150m",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("Mon 3 Mar  14:00–17:00  (3 h)"), "{stdout}");
+    assert!(!stdout.contains("Mon 3 Mar  08:00"), "{stdout}");
+    assert!(!stdout.contains("11:00–13:00"), "{stdout}");
+    assert!(stdout.contains("Tue 20 May  08:00–17:00"), "{stdout}");
+    assert!(
+        stdout.contains("not counted: nobody@contoso.com"),
+        "{stdout}"
+    );
+    let (_, requests) = env.control(Method::GET, "/sim/requests", None).await;
+    assert_eq!(requests.matches("getSchedule").count(), 2, "{requests}");
+    // Personal accounts have no getSchedule: said before anything is sent.
+    let personal = env.config_path().with_file_name("personal.toml");
+    std::fs::write(
+        &personal,
+        std::fs::read_to_string(&config)
+            .unwrap()
+            .replace("[account]\n", "[account]\ntenant = \"consumers\"\n"),
+    )
+    .unwrap();
+    let out = std::process::Command::new(common::bin())
+        .args(["free", "alexw@contoso.com"])
+        .env("DELTACAL_CONFIG", &personal)
+        .env("DELTACAL_DATA_DIR", &data)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not available for personal accounts"));
+}

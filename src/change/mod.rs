@@ -405,6 +405,19 @@ pub fn edit_fields(
     Ok(Value::Object(fields))
 }
 
+/// Refuses a change to a calendar that is not the user's own (a colleague's shared one, a
+/// group's): deltacal sends changes to the user's own mailbox only, so far.
+pub fn own_calendar(config: &Config, view: &str) -> Result<(), String> {
+    match config.calendars.iter().find(|c| c.key == view) {
+        Some(cal) if cal.owner != crate::model::Owner::Me => Err(format!(
+            "“{}” is {}: deltacal changes only your own calendars so far (change it in Outlook)",
+            crate::text::line(&cal.name),
+            cal.owner.describe()
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// A new event as Graph takes it (with a fresh `transactionId`), from the quick-add text and
 /// the flags, and the calendar it goes in.
 pub fn new_event(
@@ -430,10 +443,12 @@ pub fn new_event(
             .clone(),
         None => config
             .calendars
-            .first()
-            .ok_or("no calendar is configured")?
+            .iter()
+            .find(|c| c.owner == crate::model::Owner::Me)
+            .ok_or("no calendar of your own is configured")?
             .clone(),
     };
+    own_calendar(config, &cal.key)?;
     let zone = &config.display.zone;
     let at = |t: &str, flag: &str| parse_when(t, config, now).map_err(|e| format!("{flag}: {e}"));
     let all_day = new.all_day || parsed.all_day;

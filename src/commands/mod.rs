@@ -5,6 +5,7 @@ pub mod calendars;
 pub mod config_init;
 pub mod export;
 pub mod format;
+pub mod free;
 pub mod invites;
 pub mod next;
 pub mod remind;

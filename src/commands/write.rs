@@ -57,15 +57,17 @@ fn open_cache(config: &Config) -> anyhow::Result<Store> {
     Ok(Store::open(&path)?)
 }
 
-/// The cached event `id` names, as `agenda --json` prints ids.
-fn cached(store: &Store, id: &str) -> anyhow::Result<CachedEvent> {
-    store.find_event(id)?.ok_or_else(|| {
+/// The cached event `id` names, as `agenda --json` prints ids; one of the user's own
+/// calendars (changes to others' are refused).
+fn cached(config: &Config, store: &Store, id: &str) -> anyhow::Result<CachedEvent> {
+    let found = store.find_event(id)?.ok_or_else(|| {
         UsageError(format!(
             "no cached event has the id {:?}: `deltacal agenda --json` prints them (run `deltacal sync` first if it is new)",
             crate::text::line(id)
         ))
-        .into()
-    })
+    })?;
+    change::own_calendar(config, &found.view).map_err(Refused)?;
+    Ok(found)
 }
 
 /// The series' master for `--series`, else the event itself.
@@ -221,7 +223,7 @@ pub fn rsvp(
         .map(|p| change::proposal(p, config, now).map_err(UsageError))
         .transpose()?;
     let store = open_cache(config)?;
-    let event = target(&store, cached(&store, &id)?, series)?;
+    let event = target(&store, cached(config, &store, &id)?, series)?;
     let e = &event.event;
     if let Some(why) = change::answer_refusal(e) {
         return Err(Refused(why).into());
@@ -255,7 +257,7 @@ pub fn edit(
 ) -> anyhow::Result<()> {
     writable(config)?;
     let store = open_cache(config)?;
-    let event = target(&store, cached(&store, id)?, series)?;
+    let event = target(&store, cached(config, &store, id)?, series)?;
     let now = Utc::now();
     let fields = change::edit_fields(config, &event.event, &edit, now).map_err(UsageError)?;
     if dry_run {
@@ -287,7 +289,7 @@ pub fn delete(
 ) -> anyhow::Result<()> {
     writable(config)?;
     let store = open_cache(config)?;
-    let event = target(&store, cached(&store, id)?, series)?;
+    let event = target(&store, cached(config, &store, id)?, series)?;
     let e = &event.event;
     let others = change::other_attendees(e);
     if change::cancels_for_others(e) && !yes {

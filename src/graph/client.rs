@@ -756,6 +756,25 @@ impl GraphClient {
         }
     }
 
+    /// `POST /me/calendar/getSchedule` with `body` (at most 20 addresses and 62 days): the
+    /// answer's JSON, each address's schedule or error in it.
+    pub async fn get_schedule(
+        &self,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, GraphError> {
+        let url = self.me_url(&["calendar", "getSchedule"]);
+        let parse = |body: &[u8]| {
+            serde_json::from_slice::<serde_json::Value>(body).map_err(|e| e.to_string())
+        };
+        match self.send(Request::post(url.as_str(), body), parse).await? {
+            Fetched::Found(answer) => Ok(answer),
+            Fetched::NotFound => Err(GraphError::Http {
+                status: 404,
+                message: "getSchedule is not there".into(),
+            }),
+        }
+    }
+
     /// Sends a write, with the retries every request gets (Retry-After, backoff, the budget);
     /// 412 and 409 come back as [`GraphError::Http`] for the caller to tell a conflict.
     pub async fn write(&self, write: &Write) -> Result<Written, GraphError> {

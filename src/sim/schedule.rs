@@ -34,7 +34,7 @@ fn invalid(message: &str) -> Response {
 
 /// `POST /v1.0/me/calendar/getSchedule`.
 pub async fn get_schedule(State(sim): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    let state = lock(&sim);
+    let mut state = lock(&sim);
     if caller(&state, &headers).is_none() {
         return graph_error(
             StatusCode::UNAUTHORIZED,
@@ -45,6 +45,13 @@ pub async fn get_schedule(State(sim): State<Shared>, headers: HeaderMap, body: B
     let Ok(request) = serde_json::from_slice::<Value>(&body) else {
         return invalid("The request body is not JSON.");
     };
+    super::write_api::log_request(
+        &mut state,
+        "POST",
+        "/v1.0/me/calendar/getSchedule",
+        request.clone(),
+        None,
+    );
     let Some(schedules) = request["schedules"].as_array() else {
         return invalid("Schedules is required.");
     };

@@ -203,6 +203,10 @@ impl App {
 
     /// Whether `c` can be changed now; the status bar says why not.
     fn changeable(&mut self, c: &CachedEvent) -> bool {
+        if let Err(why) = crate::change::own_calendar(&self.config, &c.view) {
+            self.note = Some(why);
+            return false;
+        }
         if c.event.id.as_str().starts_with("local:") {
             self.note = Some(format!(
                 "“{}” is not on the server yet: change it once it is sent ({} takes it back).",
