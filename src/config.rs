@@ -380,6 +380,8 @@ pub struct DisplayConfig {
 pub struct UiConfig {
     /// The view it opens in: one of [`VIEW_NAMES`] (the UI's `ViewKind` names them).
     pub view: String,
+    /// A second zone whose hours the week and day views show beside the display zone's.
+    pub second_zone: Option<Tz>,
 }
 
 /// The views `[ui] view` may name.
@@ -392,6 +394,7 @@ struct UiSection {
     week_start: String,
     time_format: String,
     timezone: String,
+    second_timezone: String,
 }
 
 impl Default for UiSection {
@@ -401,6 +404,7 @@ impl Default for UiSection {
             week_start: "monday".into(),
             time_format: "24h".into(),
             timezone: "local".into(),
+            second_timezone: String::new(),
         }
     }
 }
@@ -426,6 +430,15 @@ impl UiSection {
                 return Err(c.invalid("ui.time_format", format!("`{other}` is not 24h or 12h")));
             }
         };
+        let second_zone = match self.second_timezone.trim() {
+            "" => None,
+            name => Some(name.parse::<Tz>().map_err(|_| {
+                c.invalid(
+                    "ui.second_timezone",
+                    format!("`{name}` is not an IANA zone name"),
+                )
+            })?),
+        };
         let zone = match self.timezone.as_str() {
             "local" => DisplayZone::Local,
             name => DisplayZone::Named(name.parse::<Tz>().map_err(|_| {
@@ -438,7 +451,10 @@ impl UiSection {
                 hour12,
                 week_start,
             },
-            UiConfig { view: self.view },
+            UiConfig {
+                view: self.view,
+                second_zone,
+            },
         ))
     }
 }

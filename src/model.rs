@@ -528,6 +528,9 @@ pub struct Event {
     /// An instance's slot in its series before it was moved (Graph's `originalStart`, sent
     /// with exceptions); an occurrence's is its start.
     pub original_start: Option<DateTime<Utc>>,
+    /// The zone the event was made in (Graph's `originalStartTimeZone`, a Windows or IANA
+    /// name); its times come in UTC whatever it is.
+    pub zone: Option<String>,
 }
 
 /// How a series repeats, as Graph's `recurrence` says: a pattern and a range.
@@ -732,6 +735,7 @@ impl Event {
             // The pattern is the series'; an occurrence's slot is its own.
             recurrence: None,
             original_start: self.original_start,
+            zone: master.zone.clone(),
         }
     }
 

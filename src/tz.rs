@@ -54,6 +54,15 @@ impl DisplayZone {
         }
     }
 
+    /// The instant a wall-clock time names in this zone: in a gap (spring forward) the end of
+    /// the gap, in a fold the earlier one.
+    pub fn instant(&self, local: NaiveDateTime) -> DateTime<Utc> {
+        match self {
+            DisplayZone::Local => first_instant_from(local, &Local),
+            DisplayZone::Named(z) => local_to_utc(local, *z),
+        }
+    }
+
     /// `[midnight(first), midnight(last + 1))`: the instants of a run of days.
     pub fn days_range(&self, first: NaiveDate, last: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
         (

@@ -179,6 +179,8 @@ struct WireEvent<'a> {
     recurrence: Option<WireRecurrence<'a>>,
     #[serde(borrow)]
     original_start: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    original_start_time_zone: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -411,6 +413,9 @@ impl Event {
                 .as_deref()
                 .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
                 .map(|t| t.with_timezone(&Utc)),
+            zone: owned(&w.original_start_time_zone).filter(|z| {
+                !z.is_empty() && z.len() <= 100 && !z.eq_ignore_ascii_case("tzone://Microsoft/Utc")
+            }),
         })
     }
 }

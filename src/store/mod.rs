@@ -22,12 +22,12 @@ use tables::*;
 /// Bumped whenever a table's layout changes. A file of an older schema this version knows is
 /// emptied and rebuilt by the next sync (the cache is a mirror); any other is refused with
 /// advice to rebuild.
-pub const SCHEMA_VERSION: u64 = 14;
+pub const SCHEMA_VERSION: u64 = 15;
 /// The schemas of earlier releases: 3 kept raw JSON, 4 had no series tables, 7 no reminders,
 /// 8 no time index, 9 bodies in a table of their own, 10 occurrences stored with their
 /// series' properties, 11 no series patterns, 12 Graph's codes as text, 13 no `isOrganizer`
-/// and no outbox.
-const OLDER_SCHEMAS: [u64; 11] = [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+/// and no outbox, 14 no event zone.
+const OLDER_SCHEMAS: [u64; 12] = [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
 
 const NO_SPAN: i64 = i64::MIN;
 

@@ -1812,6 +1812,43 @@ pub mod pane {
         (pane.height, pane.overflow)
     }
 
+    /// An event's times in the zone it was made in (`01:00–01:15 Pacific Standard Time`),
+    /// when they differ from the display zone's; None for all-day events and the same times.
+    fn own_zone_times(
+        e: &crate::model::Event,
+        display: &crate::config::DisplayConfig,
+    ) -> Option<String> {
+        if e.all_day {
+            return None;
+        }
+        let name = e.zone.as_deref()?;
+        let zone = crate::tz::resolve(name)?;
+        let (start, end) = e.span()?;
+        if display.zone.local(start) == start.with_timezone(&zone).naive_local() {
+            return None;
+        }
+        let clock = |t: chrono::DateTime<chrono::Utc>| {
+            let local = t.with_timezone(&zone);
+            if display.hour12 {
+                local.format("%-I:%M%P").to_string()
+            } else {
+                local.format("%H:%M").to_string()
+            }
+        };
+        let day = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&zone).date_naive();
+        let other_day = if day(start) == display.zone.date_of(start) {
+            String::new()
+        } else {
+            format!(" ({})", day(start).format("%a %-d %b"))
+        };
+        Some(format!(
+            "{}–{} {}{other_day}",
+            clock(start),
+            clock(end),
+            text::line(name)
+        ))
+    }
+
     /// What the pane shows for the selected event.
     pub fn detail_pane(app: &App) -> Pane {
         let theme = &app.theme;
@@ -1828,6 +1865,9 @@ pub mod pane {
             Line::default(),
             Line::from(vec![label("When"), Span::raw(when(e, &app.config.display))]),
         ];
+        if let Some(theirs) = own_zone_times(e, &app.config.display) {
+            lines.push(Line::from(vec![label("Its zone"), Span::raw(theirs)]));
+        }
         if e.cancelled {
             lines.push(Line::from(vec![
                 label("Status"),

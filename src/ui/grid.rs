@@ -139,6 +139,9 @@ pub struct GridInput<'a> {
     pub grid_hour: Option<u32>,
 }
 
+/// The width of the second zone's hour labels.
+pub const SECOND_W: u16 = 7;
+
 /// Where everything of the week or day view goes in `area`; `None` when it does not fit.
 pub fn layout(input: &GridInput, area: Rect) -> Option<GridLayout> {
     let GridInput {
@@ -151,7 +154,9 @@ pub fn layout(input: &GridInput, area: Rect) -> Option<GridLayout> {
         grid_hour,
     } = *input;
     let days: Vec<NaiveDate> = first.iter_days().take_while(|d| *d <= last).collect();
-    let label_w: u16 = if config.display.hour12 { 5 } else { 6 };
+    // The hour labels, and the second zone's beside them (`14:30 ` or ` 2:30p `).
+    let hour_w: u16 = if config.display.hour12 { 5 } else { 6 };
+    let label_w = hour_w + config.ui.second_zone.map_or(0, |_| SECOND_W);
     let columns = day_columns(area, label_w, days.len());
     if area.height < 4 || columns.is_empty() {
         return None;

@@ -50,6 +50,24 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             Rect::new(x, area.y, w, 1),
         );
     }
+    // Over the hour labels, the zones they are in, when a second zone is shown.
+    if let Some(second) = app.config.ui.second_zone {
+        let at = app.config.display.zone.midnight(app.selected) + chrono::Duration::hours(12);
+        let first = app
+            .config
+            .display
+            .zone
+            .named()
+            .map(|z| at.with_timezone(&z).format("%Z").to_string())
+            .unwrap_or_default();
+        let second = at.with_timezone(&second).format("%Z").to_string();
+        let hour_w = (grid.label_w - super::grid::SECOND_W) as usize;
+        let text = format!("{:<hour_w$}{second}", fit(&first, hour_w.saturating_sub(1)));
+        frame.render_widget(
+            Paragraph::new(Span::styled(fit(&text, grid.label_w as usize), theme.dim())),
+            Rect::new(area.x, area.y, grid.label_w, 1),
+        );
+    }
     let selected_index = grid.selected_index;
     for &(index, rect, continued) in &grid.bars {
         let c = &app.visible.events[index];
@@ -92,6 +110,25 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             Paragraph::new(Span::styled(label, theme.dim())),
             Rect::new(area.x, y, label_w, 1),
         );
+        if let Some(second) = app.config.ui.second_zone {
+            // The selected day's: on a day the clocks change, the offset is that day's.
+            let local = app
+                .selected
+                .and_hms_opt(hour.min(23), 0, 0)
+                .expect("a valid hour");
+            let at = app
+                .config
+                .display
+                .zone
+                .instant(local)
+                .with_timezone(&second);
+            let text = second_label(at.time(), app.config.display.hour12);
+            let x = area.x + label_w - super::grid::SECOND_W;
+            frame.render_widget(
+                Paragraph::new(Span::styled(text, theme.accent())),
+                Rect::new(x, y, super::grid::SECOND_W - 1, 1),
+            );
+        }
     }
     // Now, on today: a line across the day's column under the events, and a mark in the
     // label column; the time itself only where no hour label is (it never hides one).
@@ -176,6 +213,23 @@ fn hidden_marks(above: usize, below: usize, wide: bool) -> String {
         .filter(|m| !m.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The second zone's time at an hour label: minutes always (zones half an hour apart).
+fn second_label(t: chrono::NaiveTime, hour12: bool) -> String {
+    if hour12 {
+        let h = match t.hour() % 12 {
+            0 => 12,
+            h => h,
+        };
+        format!(
+            "{h:>2}:{:02}{}",
+            t.minute(),
+            if t.hour() < 12 { "a" } else { "p" }
+        )
+    } else {
+        format!("{:02}:{:02}", t.hour(), t.minute())
+    }
 }
 
 fn hour_label(hour: u32, hour12: bool) -> String {

@@ -153,8 +153,13 @@ fn app(size: (u16, u16)) -> Harness {
 }
 
 fn app_with(size: (u16, u16), fixture: Vec<CachedEvent>) -> Harness {
+    app_configured(size, fixture, CONFIG)
+}
+
+/// [`app_with`] under another config.
+fn app_configured(size: (u16, u16), fixture: Vec<CachedEvent>, config: &str) -> Harness {
     let dir = tempfile::tempdir().unwrap();
-    let config = Arc::new(Config::from_toml(CONFIG, None, dir.path().to_owned()).unwrap());
+    let config = Arc::new(Config::from_toml(config, None, dir.path().to_owned()).unwrap());
     let (requests_tx, requests) = tokio::sync::mpsc::unbounded_channel();
     let store = fixture_store_with(dir.path(), fixture);
     let runner = EffectRunner::new(store.clone(), requests_tx);

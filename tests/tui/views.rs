@@ -666,3 +666,53 @@ fn styles_that_carry_meaning_are_snapshotted() {
         "the selected event: {selected:?}"
     );
 }
+
+/// `[ui] second_timezone`: a second hour column in the week and day views, its times those of
+/// the selected day (on a day the clocks change there, the labels jump as the clocks do); the
+/// detail pane names an event's own zone when its times there differ.
+#[test]
+fn a_second_zone_beside_the_hours_and_an_events_own_zone() {
+    let config = CONFIG.replace("[ui]\n", "[ui]\nsecond_timezone = \"America/New_York\"\n");
+    let mut fixture = events();
+    for c in &mut fixture {
+        if c.event.id.as_str() == "standup" {
+            c.event.zone = Some("Pacific Standard Time".into());
+        }
+    }
+    for size in [(80, 24), (160, 48)] {
+        let mut a = app_configured(size, fixture.clone(), &config);
+        a.update(ch('w'));
+        load(&mut a);
+        snapshot("week_second_zone", &a);
+        a.update(ch('d'));
+        load(&mut a);
+        snapshot("day_second_zone", &a);
+        let screen = render(&a);
+        // 24 November: New York is five hours behind UTC.
+        assert!(screen.contains("09:00 04:00"), "{screen}");
+        assert!(screen.contains("EST"), "{screen}");
+    }
+    // 8 March 2026: New York moves its clocks at 07:00 UTC.
+    let mut a = app_configured((160, 48), fixture.clone(), &config);
+    a.update(ch('d'));
+    a.selected = d("2026-03-08");
+    load(&mut a);
+    let screen = render(&a);
+    assert!(screen.contains("06:00 01:00"), "{screen}");
+    assert!(screen.contains("07:00 03:00"), "{screen}");
+    // The standup, made in Pacific time: its times there, in the detail pane.
+    let mut a = app_configured((160, 48), fixture, &config);
+    a.update(key(KeyCode::Enter));
+    for _ in 0..10 {
+        if render(&a).contains("Daily standup") {
+            break;
+        }
+        let effects = a.update(key(KeyCode::Down));
+        run_effects(&mut a, effects);
+    }
+    let screen = render(&a);
+    assert!(
+        screen.contains("01:00–01:15 Pacific Standard Time"),
+        "{screen}"
+    );
+}
