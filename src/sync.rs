@@ -180,7 +180,7 @@ const FIX_GROUP: usize = 256;
 const CONCURRENT_REQUESTS: usize = 4;
 /// Rounds of different calendars run at once in one sync (each mailbox's requests still four
 /// at a time).
-const PARALLEL_ROUNDS: usize = 8;
+const PARALLEL_ROUNDS: usize = 16;
 
 /// Pages in a row that bring nothing but events this round already brought: the round loops.
 const LOOPING_PAGES: u32 = 3;

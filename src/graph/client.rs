@@ -162,10 +162,10 @@ pub struct GraphClient {
     /// Told of every wait before a retry of a second or more, so that whoever shows the sync
     /// can say why nothing moves (throttled until 14:05) instead of "syncing page 1".
     on_wait: Option<Arc<dyn Fn(RetryWait) + Send + Sync>>,
-    /// The requests this process may have in flight to the mailbox (shared by every client of
-    /// it in the process: rounds, prefetches, sends): Outlook serves four at once and answers
-    /// `429 MailboxConcurrency` beyond.
-    in_flight: Arc<tokio::sync::Semaphore>,
+    /// What this process keeps to for the mailbox (shared by every client of it in the
+    /// process: rounds, prefetches, sends): Outlook serves four requests at once and answers
+    /// `429 MailboxConcurrency` beyond, and 10,000 in ten minutes.
+    limits: Arc<MailboxLimits>,
     /// Whose mailbox its paths name (`/me`, `/users/{address}`, `/groups/{id}`).
     owner: Owner,
 }
@@ -173,16 +173,66 @@ pub struct GraphClient {
 /// Requests in flight at once to one mailbox, from one process (Outlook's limit).
 pub const MAILBOX_CONCURRENCY: usize = 4;
 
-/// The process's limiter of requests in flight to `owner`'s mailbox behind `base`.
-fn mailbox_limit(base: &Url, owner: &Owner) -> Arc<tokio::sync::Semaphore> {
+/// Requests one app may send to one mailbox in [`BUDGET_WINDOW`] (Outlook's limit).
+pub const MAILBOX_BUDGET: usize = 10_000;
+/// The window of [`MAILBOX_BUDGET`].
+pub const BUDGET_WINDOW: Duration = Duration::from_secs(600);
+
+/// What one process keeps to for one mailbox: four requests at once, and at most
+/// [`MAILBOX_BUDGET`] in [`BUDGET_WINDOW`].
+pub struct MailboxLimits {
+    at_once: tokio::sync::Semaphore,
+    /// When the requests of the last window were sent, oldest first.
+    sent: std::sync::Mutex<std::collections::VecDeque<std::time::Instant>>,
+}
+
+impl MailboxLimits {
+    fn new() -> MailboxLimits {
+        MailboxLimits {
+            at_once: tokio::sync::Semaphore::new(MAILBOX_CONCURRENCY),
+            sent: std::sync::Mutex::new(std::collections::VecDeque::new()),
+        }
+    }
+
+    /// Waits until a request fits in the budget, and counts it.
+    async fn spend(&self) {
+        loop {
+            let wait = {
+                let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+                let now = std::time::Instant::now();
+                while sent
+                    .front()
+                    .is_some_and(|t| now.duration_since(*t) >= BUDGET_WINDOW)
+                {
+                    sent.pop_front();
+                }
+                if sent.len() < MAILBOX_BUDGET {
+                    sent.push_back(now);
+                    return;
+                }
+                sent.front().map_or(Duration::ZERO, |t| {
+                    BUDGET_WINDOW.saturating_sub(now.duration_since(*t))
+                })
+            };
+            tracing::warn!(
+                wait_s = wait.as_secs(),
+                "10,000 requests to this mailbox in 10 minutes: waiting"
+            );
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// The process's limits for `owner`'s mailbox behind `base`.
+fn mailbox_limit(base: &Url, owner: &Owner) -> Arc<MailboxLimits> {
     static LIMITS: std::sync::OnceLock<
-        std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Semaphore>>>,
+        std::sync::Mutex<std::collections::HashMap<String, Arc<MailboxLimits>>>,
     > = std::sync::OnceLock::new();
     let limits = LIMITS.get_or_init(Default::default);
     let mut limits = limits.lock().unwrap_or_else(|e| e.into_inner());
     limits
         .entry(format!("{base} {}", owner.segments().join("/")))
-        .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(MAILBOX_CONCURRENCY)))
+        .or_insert_with(|| Arc::new(MailboxLimits::new()))
         .clone()
 }
 
@@ -206,7 +256,7 @@ impl GraphClient {
         session: Arc<Session>,
     ) -> GraphClient {
         GraphClient {
-            in_flight: mailbox_limit(&base, &Owner::Me),
+            limits: mailbox_limit(&base, &Owner::Me),
             owner: Owner::Me,
             http,
             base,
@@ -221,7 +271,7 @@ impl GraphClient {
     /// that mailbox's four at a time (shared with every client of it in the process).
     pub fn for_owner(&self, owner: &Owner) -> GraphClient {
         GraphClient {
-            in_flight: mailbox_limit(&self.base, owner),
+            limits: mailbox_limit(&self.base, owner),
             owner: owner.clone(),
             ..self.clone()
         }
@@ -529,7 +579,8 @@ impl GraphClient {
                 request = request.header(reqwest::header::IF_MATCH, etag);
             }
             // Held until the answer is read (or fails), never while waiting to retry.
-            let permit = self.in_flight.acquire().await.ok();
+            self.limits.spend().await;
+            let permit = self.limits.at_once.acquire().await.ok();
             let sent = request
                 .bearer_auth(&token)
                 .header("prefer", prefer.clone())

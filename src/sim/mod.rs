@@ -592,6 +592,40 @@ impl SimHandle {
         generate::churn(&mut state.mailbox, count, seed, anchor, false, None)
     }
 
+    /// Shares `owner`'s `calendar` (`default` or an id) with `with`, as `POST /sim/share` does.
+    pub fn share(
+        &self,
+        owner: &str,
+        calendar: &str,
+        with: &str,
+        write: bool,
+    ) -> Result<(), String> {
+        let role = if write {
+            people::Role::Write
+        } else {
+            people::Role::Read
+        };
+        lock(&self.0).people.share(owner, calendar, with, role)
+    }
+
+    /// Acts on someone else's mailbox (an address or a group id); None when there is none.
+    pub fn with_mailbox_of<R>(
+        &self,
+        owner: &str,
+        act: impl FnOnce(&mut mailbox::Mailbox) -> R,
+    ) -> Option<R> {
+        let mut state = lock(&self.0);
+        let who = if state.people.groups.contains_key(owner) {
+            people::Who::Group(owner.to_owned())
+        } else {
+            people::who_of_user(owner)
+        };
+        match who {
+            people::Who::Me => Some(act(&mut state.mailbox)),
+            who => state.people.mailbox_mut(&who).map(act),
+        }
+    }
+
     /// Acts on the mailbox directly: events shaped as a test or the bench needs them.
     pub fn with_mailbox<R>(&self, act: impl FnOnce(&mut mailbox::Mailbox) -> R) -> R {
         act(&mut lock(&self.0).mailbox)
