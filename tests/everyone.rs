@@ -246,3 +246,30 @@ async fn free_finds_when_everyone_is_free_within_working_hours() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not available for personal accounts"));
 }
+
+/// Rounds of different calendars run side by side, and never more than four requests at once
+/// reach one mailbox: the emulator counts them in flight per mailbox and throttles a fifth,
+/// so one refused request would fail this.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn side_by_side_rounds_never_send_a_mailbox_five_requests_at_once() {
+    let env = Env::start(EnvOptions {
+        calendars: 6,
+        events: 200,
+        page_size: 5,
+        extra: "[[calendars]]\nuser = \"alexw@contoso.com\"\nname = \"Alex\"\n".into(),
+        ..EnvOptions::default()
+    })
+    .await;
+    env.sign_in_scoped(SHARED);
+    env.sim
+        .handle()
+        .set_latency(std::time::Duration::from_millis(20));
+    for (cal, result) in env.engine().sync_all().await {
+        assert!(result.is_ok(), "{}: {result:?}", cal.name);
+    }
+    let (_, stats) = env.control(Method::GET, "/sim/stats", None).await;
+    let stats: serde_json::Value = serde_json::from_str(&stats).unwrap();
+    assert_eq!(stats["concurrency_refused"], 0, "{stats}");
+    let most = stats["max_in_flight"].as_u64().unwrap();
+    assert!((2..=4).contains(&most), "{stats}");
+}

@@ -156,7 +156,7 @@ async fn graph_latency(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let graph = request.uri().path().starts_with("/v1.0/");
-    let mailbox = mailbox_of_path(request.uri().path());
+    let (request, mailbox) = mailbox_of_request(request).await;
     let latency = {
         let mut state = lock(&sim);
         if graph {
@@ -211,6 +211,26 @@ impl Drop for InFlight {
             *n = n.saturating_sub(1);
         }
     }
+}
+
+/// The mailbox a request counts against: its path's, or for a JSON batch its first request's
+/// (the body read here and put back).
+async fn mailbox_of_request(request: axum::extract::Request) -> (axum::extract::Request, String) {
+    if !request.uri().path().eq_ignore_ascii_case("/v1.0/$batch") {
+        let mailbox = mailbox_of_path(request.uri().path());
+        return (request, mailbox);
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, 4 << 20)
+        .await
+        .unwrap_or_default();
+    let first = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|b| b["requests"][0]["url"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let mailbox = mailbox_of_path(&format!("/v1.0/{}", first.trim_start_matches('/')));
+    let request = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
+    (request, mailbox)
 }
 
 /// The mailbox a Graph path's request counts against: `/users/{address}/…` another user's (or
