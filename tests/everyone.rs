@@ -273,3 +273,120 @@ async fn side_by_side_rounds_never_send_a_mailbox_five_requests_at_once() {
     let most = stats["max_in_flight"].as_u64().unwrap();
     assert!((2..=4).contains(&most), "{stats}");
 }
+
+mod converge {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        /// Changes in the user's, Alex's or the group's calendar.
+        Churn {
+            whose: usize,
+            count: usize,
+            seed: u64,
+        },
+        Fault(serde_json::Value),
+        ExpireSyncState,
+        Round,
+    }
+
+    const WHOSE: [Option<&str>; 3] = [None, Some("alexw@contoso.com"), Some(TEAM_GROUP)];
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => (0usize..3, 1usize..20, any::<u64>())
+                .prop_map(|(whose, count, seed)| Op::Churn { whose, count, seed }),
+            2 => (prop_oneof![
+                    Just(json!({"status": 503})),
+                    Just(json!({"status": 429, "retry_after": 0})),
+                    Just(json!({"kind": "drop"})),
+                    Just(json!({"kind": "malformed"})),
+                    Just(json!({"status": 410})),
+                ], 1u32..3, 0u32..4)
+                .prop_map(|(mut f, count, skip)| {
+                    f["count"] = json!(count);
+                    f["skip"] = json!(skip);
+                    Op::Fault(f)
+                }),
+            1 => Just(Op::ExpireSyncState),
+            3 => Just(Op::Round),
+        ]
+    }
+
+    async fn run_case(ops: Vec<Op>, seed: u64) {
+        let env = Env::start(EnvOptions {
+            events: 40,
+            seed,
+            page_size: 5,
+            extra: format!(
+                "[sync]\ngroup_interval_secs = 0\n\n\
+                 [[calendars]]\nid = \"default\"\n\n\
+                 [[calendars]]\nuser = \"alexw@contoso.com\"\n\n\
+                 [[calendars]]\ngroup = \"{TEAM_GROUP}\"\n"
+            ),
+            ..EnvOptions::default()
+        })
+        .await;
+        env.sign_in_scoped(SHARED);
+        let engine = env.engine();
+        let _ = engine.sync_all().await;
+        for op in ops {
+            match op {
+                Op::Churn { whose, count, seed } => {
+                    let mailbox = WHOSE[whose].map_or(String::new(), |m| format!("&mailbox={m}"));
+                    env.control(
+                        Method::POST,
+                        &format!("/sim/churn?count={count}&seed={seed}{mailbox}"),
+                        None,
+                    )
+                    .await;
+                }
+                Op::Fault(f) => env.fault(f).await,
+                Op::ExpireSyncState => {
+                    env.control(Method::POST, "/sim/expire-sync-state", None)
+                        .await;
+                }
+                Op::Round => {
+                    let _ = engine.sync_all().await;
+                }
+            }
+        }
+        env.control(Method::DELETE, "/sim/faults", None).await;
+        for (cal, result) in engine.sync_all().await {
+            assert!(
+                result.is_ok(),
+                "{}: final round failed: {result:?}",
+                cal.key
+            );
+        }
+        for (view, mailbox) in [
+            ("default".to_owned(), None),
+            (
+                "user:alexw@contoso.com/default".to_owned(),
+                Some("alexw@contoso.com"),
+            ),
+            (format!("group:{TEAM_GROUP}"), Some(TEAM_GROUP)),
+        ] {
+            let truth = env.truth_of(mailbox, "default", env.window()).await;
+            assert_eq!(
+                env.cache(&view),
+                truth,
+                "{view}: cache differs from the server"
+            );
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, max_shrink_iters: 20, ..ProptestConfig::default() })]
+
+        /// Your calendar, a colleague's shared with you and a group's, under churn on every
+        /// side and faults: after the final round each cache equals that server's truth.
+        #[test]
+        fn everyone_s_calendars_converge_whatever_happens(ops in proptest::collection::vec(op(), 1..10), seed in 0u64..1000) {
+            let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            runtime.block_on(run_case(ops, seed));
+        }
+    }
+}

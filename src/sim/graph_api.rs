@@ -1138,8 +1138,12 @@ fn listing(
         id => format!("{}/calendars/{}/calendarView", who.prefix(), urlencode(id)),
     };
     let request = PageRequest::new(who, calendar, path, origin, headers, q);
-    let state = lock(sim);
+    let mut state = lock(sim);
     if let Err(response) = permitted(&state, headers, &request.who, Some(&request.calendar)) {
+        return response;
+    }
+    // The faults a listing can meet: a status, a dropped connection, a broken body.
+    if let Some(response) = state.faults.take_next().as_ref().and_then(fault_response) {
         return response;
     }
     let window = match request.window() {
