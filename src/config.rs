@@ -110,6 +110,7 @@ impl Checker<'_> {
 #[serde(deny_unknown_fields, default)]
 struct FileConfig {
     account: AccountSection,
+    accounts: std::collections::BTreeMap<String, AccountSection>,
     graph: GraphSection,
     sync: SyncSection,
     calendars: Vec<CalendarSection>,
@@ -195,15 +196,16 @@ impl Default for AccountSection {
 }
 
 impl AccountSection {
-    fn check(self, c: &Checker) -> Result<AccountConfig, ConfigError> {
-        let authority = c.url("account.authority", &self.authority)?;
+    /// Checks `[account]`, or `[accounts.NAME]` with `section` naming it in errors.
+    fn check(self, c: &Checker, section: &str) -> Result<AccountConfig, ConfigError> {
+        let authority = c.url(&format!("{section}.authority"), &self.authority)?;
         if self.client_id.trim().is_empty() {
-            return Err(c.invalid("account.client_id", "must not be empty"));
+            return Err(c.invalid(&format!("{section}.client_id"), "must not be empty"));
         }
         let tenant = self.tenant.trim();
         if tenant.is_empty() || tenant.contains(['/', '?', '#']) {
             return Err(c.invalid(
-                "account.tenant",
+                &format!("{section}.tenant"),
                 format!("`{tenant}` is not a tenant name or id"),
             ));
         }
@@ -523,13 +525,15 @@ pub struct CalendarSpec {
     pub graph_id: Option<String>,
     /// Whose calendar it is: the user's own, a colleague's shared with them, a group's.
     pub owner: crate::model::Owner,
+    /// The account it is read through (`[accounts.NAME]`); None for the main `[account]`.
+    pub account: Option<String>,
 }
 
 impl CalendarSpec {
     /// Whether this configured calendar is `listed`, one of the account's calendars as Graph
     /// lists them: by id, or the default one when the config names none.
     pub fn is(&self, listed: &crate::model::CalendarInfo) -> bool {
-        if self.owner != crate::model::Owner::Me {
+        if self.owner != crate::model::Owner::Me || self.account.is_some() {
             return false;
         }
         match &self.graph_id {
@@ -542,6 +546,7 @@ impl CalendarSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CalendarSection {
+    account: Option<String>,
     id: Option<String>,
     user: Option<String>,
     group: Option<String>,
@@ -554,6 +559,7 @@ struct CalendarSection {
 fn check_calendars(
     sections: Vec<CalendarSection>,
     c: &Checker,
+    accounts: &std::collections::BTreeMap<String, AccountConfig>,
 ) -> Result<Vec<CalendarSpec>, ConfigError> {
     if sections.len() > MAX_CALENDARS {
         return Err(c.invalid(
@@ -575,6 +581,24 @@ fn check_calendars(
             crate::model::Owner::Me => id.clone(),
             crate::model::Owner::User(address) => format!("user:{address}/{id}"),
             crate::model::Owner::Group(group) => format!("group:{group}"),
+        };
+        let account = match cal.account.as_deref().map(str::trim) {
+            None => None,
+            Some(name) if accounts.contains_key(name) => Some(name.to_owned()),
+            Some(name) => {
+                return Err(c.invalid(
+                    &format!("{key}.account"),
+                    format!(
+                        "there is no [accounts.{}] section",
+                        crate::text::bounded(name, 40)
+                    ),
+                ));
+            }
+        };
+        // Another account's calendars are keyed apart: their ids are another mailbox's.
+        let view = match &account {
+            None => view,
+            Some(name) => format!("account:{name}/{view}"),
         };
         if !ids.insert(view.clone()) {
             let field = match &owner {
@@ -610,6 +634,7 @@ fn check_calendars(
             graph_id: (id != ViewKey::DEFAULT).then(|| id.clone()),
             key: view.into(),
             owner,
+            account,
         });
     }
     if calendars.is_empty() {
@@ -619,9 +644,19 @@ fn check_calendars(
             color: None,
             graph_id: None,
             owner: crate::model::Owner::Me,
+            account: None,
         });
     }
     Ok(calendars)
+}
+
+/// Whether an `[accounts.NAME]` name is one deltacal takes (it goes into a file name).
+fn account_name_ok(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 32
+        && name
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
 }
 
 /// Whose calendar a `[[calendars]]` entry names, and its id there (`default` for the default
@@ -687,8 +722,12 @@ pub struct Config {
     pub config_file: Option<PathBuf>,
     /// Where the cache, the token file and the log live.
     pub data_dir: PathBuf,
-    /// `[account]`.
+    /// `[account]` (or, in a config made by [`Config::for_account`], that account's).
     pub account: AccountConfig,
+    /// `[accounts.NAME]`: more accounts, each signed in on its own.
+    pub accounts: std::collections::BTreeMap<String, AccountConfig>,
+    /// Which account `account` is: None for the main one.
+    pub account_name: Option<String>,
     /// `[graph]`.
     pub graph: GraphConfig,
     /// `[sync]`.
@@ -781,10 +820,21 @@ impl Config {
             .unwrap_or_else(|| "(defaults)".into());
         let c = Checker { file: &file_name };
         let parsed = read_sections(text, &c)?;
-        let account = parsed.account.check(&c)?;
+        let account = parsed.account.check(&c, "account")?;
+        let mut accounts = std::collections::BTreeMap::new();
+        for (name, section) in parsed.accounts {
+            if !account_name_ok(&name) {
+                return Err(c.invalid(
+                    &format!("accounts.{}", crate::text::bounded(&name, 40)),
+                    "an account's name is letters, digits, `-` and `_` (at most 32)",
+                ));
+            }
+            let checked = section.check(&c, &format!("accounts.{name}"))?;
+            accounts.insert(name, checked);
+        }
         let graph = parsed.graph.check(&c)?;
         let sync = parsed.sync.check(&c)?;
-        let calendars = check_calendars(parsed.calendars, &c)?;
+        let calendars = check_calendars(parsed.calendars, &c, &accounts)?;
         let (display, ui) = parsed.ui.check(&c)?;
         let reminders = parsed.reminders.check(&c)?;
         let writes = parsed.writes.check(&c)?;
@@ -792,6 +842,8 @@ impl Config {
             config_file: file,
             data_dir,
             account,
+            accounts,
+            account_name: None,
             graph,
             sync,
             calendars,
@@ -807,9 +859,41 @@ impl Config {
         self.data_dir.join(paths::CACHE_FILE)
     }
 
-    /// The token file in the data dir.
+    /// The token file in the data dir: `tokens.json` for the main account, `tokens-NAME.json`
+    /// for `[accounts.NAME]` (a config made by [`Config::for_account`]).
     pub fn token_path(&self) -> PathBuf {
-        self.data_dir.join(paths::TOKEN_FILE)
+        match &self.account_name {
+            None => self.data_dir.join(paths::TOKEN_FILE),
+            Some(name) => self.data_dir.join(format!("tokens-{name}.json")),
+        }
+    }
+
+    /// This config as `[accounts.NAME]` signs in (None: the main `[account]`): its
+    /// `account` that one, its token file that one's. Sign-in, sessions and `status` take it.
+    pub fn for_account(&self, name: Option<&str>) -> Result<Config, String> {
+        let Some(name) = name else {
+            return Ok(Config {
+                account_name: None,
+                ..self.clone()
+            });
+        };
+        let account = self.accounts.get(name).ok_or_else(|| {
+            let known: Vec<&str> = self.accounts.keys().map(String::as_str).collect();
+            format!(
+                "no [accounts.{}] in the config{}",
+                crate::text::line(name),
+                if known.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (there are: {})", known.join(", "))
+                }
+            )
+        })?;
+        Ok(Config {
+            account: account.clone(),
+            account_name: Some(name.to_owned()),
+            ..self.clone()
+        })
     }
 
     /// The log file in the data dir.
@@ -834,6 +918,7 @@ impl Config {
             && self.account.authority == other.account.authority
             && self.account.tenant == other.account.tenant
             && self.account.client_id == other.account.client_id
+            && self.accounts == other.accounts
             && self.data_dir == other.data_dir
     }
 

@@ -44,9 +44,16 @@ enum Command {
         /// organisations that block the device-code flow
         #[arg(long)]
         browser: bool,
+        /// Sign in `[accounts.NAME]` (default: the main `[account]`)
+        #[arg(long, value_name = "NAME")]
+        account: Option<String>,
     },
     /// Delete the stored tokens
-    Logout,
+    Logout {
+        /// Sign out `[accounts.NAME]` (default: the main `[account]`)
+        #[arg(long, value_name = "NAME")]
+        account: Option<String>,
+    },
     /// Run delta rounds for every configured calendar until each is up to date
     Sync,
     /// Print cached events (no network); default: today and the next 6 days
@@ -645,10 +652,20 @@ fn run(cli: Cli) -> Result<(), Failure> {
             };
             deltacal::run_sim(&addr, options)?
         }
-        Some(Command::Login { browser }) => {
-            deltacal::run_login(&load().map_err(anyhow::Error::from)?, browser)?
+        Some(Command::Login { browser, account }) => {
+            let config = load().map_err(anyhow::Error::from)?;
+            let config = config
+                .for_account(account.as_deref())
+                .map_err(|e| anyhow::Error::from(deltacal::commands::UsageError(e)))?;
+            deltacal::run_login(&config, browser)?
         }
-        Some(Command::Logout) => deltacal::run_logout(&load().map_err(anyhow::Error::from)?)?,
+        Some(Command::Logout { account }) => {
+            let config = load().map_err(anyhow::Error::from)?;
+            let config = config
+                .for_account(account.as_deref())
+                .map_err(|e| anyhow::Error::from(deltacal::commands::UsageError(e)))?;
+            deltacal::run_logout(&config)?
+        }
         Some(Command::Sync) => deltacal::run_sync(&load().map_err(anyhow::Error::from)?)?,
         Some(Command::Completions { shell }) => {
             use clap::CommandFactory;

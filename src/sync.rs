@@ -137,6 +137,9 @@ pub enum SyncError {
     /// Another process syncs this data dir with another config.
     #[error("{0}")]
     ConfigChanged(String),
+    /// Another account (`[accounts.NAME]`) cannot sign in: its name and why.
+    #[error("account {0}: {1}; sign it in with `deltacal login --account {0}`")]
+    Account(String, String),
     /// The round made no progress.
     #[error("{0}; the round was stopped, the cache kept, and the next sync starts afresh")]
     Stalled(Stall),
@@ -154,7 +157,7 @@ impl SyncError {
             SyncError::Lock(crate::lockfile::LockError::Busy { .. }) => FailureKind::Server,
             SyncError::Lock(_) => FailureKind::Cache,
             // Nothing heals it but a restart: no quick retries.
-            SyncError::ConfigChanged(_) => FailureKind::Refused,
+            SyncError::ConfigChanged(_) | SyncError::Account(..) => FailureKind::Refused,
             SyncError::Stalled(_) => FailureKind::Server,
         }
     }
@@ -405,6 +408,8 @@ pub struct SyncEngine {
     config: Arc<Config>,
     store: Arc<Store>,
     graph: GraphClient,
+    /// `[accounts.NAME]`'s clients, each signed in on its own.
+    accounts: HashMap<String, GraphClient>,
     events: broadcast::Sender<SyncEvent>,
     /// The day the rolling window is computed for, when not today's (the bench and the tests
     /// move the days without waiting for them).
@@ -443,10 +448,30 @@ impl SyncEngine {
                 reason: wait.reason,
             });
         });
+        // Each further account: its own token file and session, its own mailbox.
+        let http = crate::net::http_client();
+        let accounts = config
+            .accounts
+            .keys()
+            .filter_map(|name| {
+                let own = config.for_account(Some(name)).ok()?;
+                match Session::load(&own, http.clone()) {
+                    Ok(session) => Some((
+                        name.clone(),
+                        graph.for_account(name, Arc::new(session)),
+                    )),
+                    Err(e) => {
+                        tracing::warn!(account = %name, error = %e, "the account's sign-in does not load");
+                        None
+                    }
+                }
+            })
+            .collect();
         SyncEngine {
             config,
             store,
             graph,
+            accounts,
             events,
             today: std::sync::Mutex::new(None),
             config_version,
@@ -526,6 +551,19 @@ impl SyncEngine {
         &self.graph
     }
 
+    /// The client a calendar is read through: its account's.
+    fn graph_of(&self, cal: &CalendarSpec) -> Result<&GraphClient, SyncError> {
+        match &cal.account {
+            None => Ok(&self.graph),
+            Some(name) => self.accounts.get(name).ok_or_else(|| {
+                SyncError::Account(
+                    name.clone(),
+                    "its token file does not load (see the log)".into(),
+                )
+            }),
+        }
+    }
+
     /// The configuration.
     pub fn config(&self) -> &Arc<Config> {
         &self.config
@@ -567,21 +605,18 @@ impl SyncEngine {
         self.send_outbox().await;
         // Nobody signed in: every calendar says so now, together, rather than each round
         // finding out on its own while a sign-in it set off completes.
-        if let Err(e) = self.session().check_signed_in().await {
-            return self
-                .config
-                .calendars
-                .iter()
-                .map(|cal| {
-                    let e = SyncError::Auth(e.clone());
-                    self.emit(SyncEvent::Failed {
-                        view: cal.key.clone(),
-                        message: e.to_string(),
-                        kind: e.kind(),
-                    });
-                    (cal.clone(), Err(e))
-                })
-                .collect();
+        let signed_out = self.session().check_signed_in().await.err();
+        let mut failed = Vec::new();
+        if let Some(e) = &signed_out {
+            for cal in self.config.calendars.iter().filter(|c| c.account.is_none()) {
+                let e = SyncError::Auth(e.clone());
+                self.emit(SyncEvent::Failed {
+                    view: cal.key.clone(),
+                    message: e.to_string(),
+                    kind: e.kind(),
+                });
+                failed.push((cal.clone(), Err(e)));
+            }
         }
         // Side by side: each mailbox's client keeps to Outlook's four requests at a time, and a
         // view's round lock to one round of it at a time.
@@ -590,6 +625,7 @@ impl SyncEngine {
             .calendars
             .clone()
             .into_iter()
+            .filter(|c| signed_out.is_none() || c.account.is_some())
             .map(|cal| async move {
                 let result = match self.listing_not_due(&cal).await {
                     Some(summary) => Ok(summary),
@@ -597,10 +633,16 @@ impl SyncEngine {
                 };
                 (cal, result)
             });
-        futures_util::stream::iter(rounds)
-            .buffered(PARALLEL_ROUNDS)
-            .collect()
-            .await
+        let mut done: Vec<(CalendarSpec, Result<RoundSummary, SyncError>)> =
+            futures_util::stream::iter(rounds)
+                .buffered(PARALLEL_ROUNDS)
+                .collect()
+                .await;
+        done.extend(failed);
+        // In the config's order.
+        let order = |cal: &CalendarSpec| self.config.calendars.iter().position(|c| c == cal);
+        done.sort_by_key(|(cal, _)| order(cal));
+        done
     }
 
     /// For a group's calendar listed less than `[sync] group_interval_secs` ago: a summary
@@ -700,6 +742,14 @@ impl SyncEngine {
                 Ok(summary)
             }
             Err(e) => Err(e),
+        };
+        // Another account's sign-in is its own: the app's sign-in (the main account's) is no
+        // answer to it, so it is said as a refusal with the command that signs it in.
+        let result = match (result, &cal.account) {
+            (Err(e), Some(name)) if e.needs_sign_in() => {
+                Err(SyncError::Account(name.clone(), e.to_string()))
+            }
+            (result, _) => result,
         };
         self.note_outcome(cal, &result).await;
         if let Err(e) = &result {
@@ -833,7 +883,7 @@ impl SyncEngine {
         let saved = blocking(&self.store, move |s| s.sync_state(&k))
             .await?
             .map(|s| s.cursor);
-        let graph = self.graph.for_owner(&cal.owner);
+        let graph = self.graph_of(cal)?.for_owner(&cal.owner);
         if cal.owner.is_listed() || saved.as_ref().is_some_and(|c| c.listed) {
             let state = saved.unwrap_or_else(|| Cursor::new(window));
             return self.listing_round(cal, &graph, state, started).await;
@@ -1131,7 +1181,7 @@ impl SyncEngine {
         }
         let calendar = cal.graph_id.as_deref();
         let view = cal.key.clone();
-        let graph = self.graph.for_owner(&cal.owner);
+        let graph = self.graph_of(cal)?.for_owner(&cal.owner);
         let mut commit = async |fixes: Vec<SeriesFix>| -> Result<(), SyncError> {
             if fixes.is_empty() {
                 return Ok(());

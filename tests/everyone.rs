@@ -289,14 +289,21 @@ mod converge {
         },
         Fault(serde_json::Value),
         ExpireSyncState,
+        /// Every access token refused: each account refreshes its own.
+        RevokeAccessTokens,
         Round,
     }
 
-    const WHOSE: [Option<&str>; 3] = [None, Some("alexw@contoso.com"), Some(TEAM_GROUP)];
+    const WHOSE: [Option<&str>; 4] = [
+        None,
+        Some("alexw@contoso.com"),
+        Some(TEAM_GROUP),
+        Some(deltacal::sim::identity::PERSONAL_MAIL),
+    ];
 
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
-            4 => (0usize..3, 1usize..20, any::<u64>())
+            4 => (0usize..4, 1usize..20, any::<u64>())
                 .prop_map(|(whose, count, seed)| Op::Churn { whose, count, seed }),
             2 => (prop_oneof![
                     Just(json!({"status": 503})),
@@ -311,6 +318,7 @@ mod converge {
                     Op::Fault(f)
                 }),
             1 => Just(Op::ExpireSyncState),
+            1 => Just(Op::RevokeAccessTokens),
             3 => Just(Op::Round),
         ]
     }
@@ -322,14 +330,17 @@ mod converge {
             page_size: 5,
             extra: format!(
                 "[sync]\ngroup_interval_secs = 0\n\n\
+                 [accounts.personal]\ntenant = \"consumers\"\nauthority = \"{{SIM}}\"\nclient_id = \"test-client\"\n\n\
                  [[calendars]]\nid = \"default\"\n\n\
                  [[calendars]]\nuser = \"alexw@contoso.com\"\n\n\
-                 [[calendars]]\ngroup = \"{TEAM_GROUP}\"\n"
+                 [[calendars]]\ngroup = \"{TEAM_GROUP}\"\n\n\
+                 [[calendars]]\naccount = \"personal\"\nid = \"default\"\n"
             ),
             ..EnvOptions::default()
         })
         .await;
         env.sign_in_scoped(SHARED);
+        env.sign_in_personal("personal");
         let engine = env.engine();
         let _ = engine.sync_all().await;
         for op in ops {
@@ -346,6 +357,10 @@ mod converge {
                 Op::Fault(f) => env.fault(f).await,
                 Op::ExpireSyncState => {
                     env.control(Method::POST, "/sim/expire-sync-state", None)
+                        .await;
+                }
+                Op::RevokeAccessTokens => {
+                    env.control(Method::POST, "/sim/revoke-access-tokens", None)
                         .await;
                 }
                 Op::Round => {
@@ -368,6 +383,10 @@ mod converge {
                 Some("alexw@contoso.com"),
             ),
             (format!("group:{TEAM_GROUP}"), Some(TEAM_GROUP)),
+            (
+                "account:personal/default".to_owned(),
+                Some(deltacal::sim::identity::PERSONAL_MAIL),
+            ),
         ] {
             let truth = env.truth_of(mailbox, "default", env.window()).await;
             assert_eq!(
@@ -389,4 +408,124 @@ mod converge {
             runtime.block_on(run_case(ops, seed));
         }
     }
+}
+
+/// A second account (`[accounts.personal]`, a personal Microsoft account through the
+/// `consumers` tenant) signs in on its own with `login --account`, keeps its own token file,
+/// and its calendar syncs beside the main account's; until it is signed in, its calendar
+/// alone says so, with the command.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_account_signs_in_on_its_own_and_syncs_beside_the_first() {
+    use std::io::BufRead;
+    let env = Env::start(EnvOptions::default()).await;
+    let url = env.sim.url();
+    let text = std::fs::read_to_string(env.config_path()).unwrap()
+        + &format!(
+            "\n[accounts.personal]\ntenant = \"consumers\"\nauthority = \"{url}\"\nclient_id = \"test-client\"\n\n\
+             [[calendars]]\nid = \"default\"\nname = \"Work\"\n\n\
+             [[calendars]]\naccount = \"personal\"\nid = \"default\"\nname = \"Personal\"\n"
+        );
+    std::fs::write(env.config_path(), &text).unwrap();
+    let config = std::sync::Arc::new(
+        deltacal::config::Config::load(Some(&env.config_path()), Some(&env.data_dir())).unwrap(),
+    );
+    env.sign_in();
+    let engine = deltacal::sync::SyncEngine::from_config(config.clone()).unwrap();
+    let results = engine.sync_all().await;
+    assert!(results[0].1.is_ok(), "{:?}", results[0].1);
+    let personal = results[1].1.as_ref().unwrap_err().to_string();
+    assert!(
+        personal.contains("deltacal login --account personal"),
+        "{personal}"
+    );
+    drop(engine);
+
+    // `login --account personal`: the device code, approved at the emulator.
+    let mut child = std::process::Command::new(common::bin())
+        .args(["login", "--account", "personal"])
+        .env("DELTACAL_CONFIG", env.config_path())
+        .env("DELTACAL_DATA_DIR", env.data_dir())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let code = line.trim().rsplit(' ').next().unwrap().to_owned();
+    let approve = env
+        .http
+        .post(format!("{url}/sim/approve"))
+        .form(&[("user_code", code.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(approve.status().is_success());
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let own = env.data_dir().join("tokens-personal.json");
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&own).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    let saved = std::fs::read_to_string(&own).unwrap();
+    assert!(
+        saved.contains("sam.booth@outlook.com"),
+        "the personal account"
+    );
+    assert!(
+        !saved.contains("\"eyJ"),
+        "a personal account's access token is opaque"
+    );
+    assert!(
+        std::fs::read_to_string(env.data_dir().join("tokens.json"))
+            .unwrap()
+            .contains("samanthab"),
+        "the main account's tokens are its own"
+    );
+
+    // Both sync, each from its own mailbox.
+    let engine = deltacal::sync::SyncEngine::from_config(config.clone()).unwrap();
+    for (cal, result) in engine.sync_all().await {
+        assert!(result.is_ok(), "{}: {result:?}", cal.key);
+    }
+    let truth = env
+        .truth_of(
+            Some(deltacal::sim::identity::PERSONAL_MAIL),
+            "default",
+            env.window(),
+        )
+        .await;
+    assert!(!truth.is_empty());
+    assert_eq!(env.cache("account:personal/default"), truth);
+    assert_eq!(env.cache("default"), env.truth("default").await);
+    let status = deltacal::commands::status::gather(&config, chrono::Utc::now()).unwrap();
+    assert_eq!(status.accounts.len(), 1);
+    assert!(status.accounts[0].signed_in);
+    assert_eq!(status.accounts[0].tenant, "consumers");
+    // A change to the personal calendar is refused with why (the main account's only, so far).
+    let cached = env.cache("account:personal/default");
+    let id = cached.keys().next().unwrap();
+    let out = std::process::Command::new(common::bin())
+        .args(["delete", id])
+        .env("DELTACAL_CONFIG", env.config_path())
+        .env("DELTACAL_DATA_DIR", env.data_dir())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[accounts.personal]"));
+
+    // `logout --account personal` signs out that account alone.
+    let out = std::process::Command::new(common::bin())
+        .args(["logout", "--account", "personal"])
+        .env("DELTACAL_CONFIG", env.config_path())
+        .env("DELTACAL_DATA_DIR", env.data_dir())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(!own.exists());
+    assert!(env.data_dir().join("tokens.json").exists());
 }

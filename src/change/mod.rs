@@ -409,6 +409,11 @@ pub fn edit_fields(
 /// group's): deltacal sends changes to the user's own mailbox only, so far.
 pub fn own_calendar(config: &Config, view: &str) -> Result<(), String> {
     match config.calendars.iter().find(|c| c.key == view) {
+        Some(cal) if cal.account.is_some() => Err(format!(
+            "“{}” is read through [accounts.{}]: deltacal sends changes to the main account's calendars only so far (change it in Outlook)",
+            crate::text::line(&cal.name),
+            cal.account.as_deref().unwrap_or_default()
+        )),
         Some(cal) if cal.owner != crate::model::Owner::Me => Err(format!(
             "“{}” is {}: deltacal changes only your own calendars so far (change it in Outlook)",
             crate::text::line(&cal.name),
@@ -444,7 +449,7 @@ pub fn new_event(
         None => config
             .calendars
             .iter()
-            .find(|c| c.owner == crate::model::Owner::Me)
+            .find(|c| c.owner == crate::model::Owner::Me && c.account.is_none())
             .ok_or("no calendar of your own is configured")?
             .clone(),
     };

@@ -32,6 +32,23 @@ pub struct Status {
     pub cache: String,
     /// The configured calendars.
     pub calendars: Vec<CalendarStatus>,
+    /// `[accounts.NAME]`: each further account's sign-in.
+    pub accounts: Vec<AccountStatus>,
+}
+
+/// One further account's sign-in.
+#[derive(Debug, Serialize)]
+pub struct AccountStatus {
+    /// Its name in the config (`[accounts.NAME]`).
+    pub name: String,
+    /// Who is signed in, null when nobody is.
+    pub account: Option<String>,
+    /// Whether anyone is signed in.
+    pub signed_in: bool,
+    /// Minutes the access token is still valid (0 when expired), null when not signed in.
+    pub token_valid_minutes: Option<i64>,
+    /// The tenant it signs in to (`consumers` for a personal Microsoft account).
+    pub tenant: String,
 }
 
 /// One configured calendar's state in the cache.
@@ -168,7 +185,24 @@ pub fn gather(config: &Config, now: DateTime<Utc>) -> anyhow::Result<Status> {
             } += 1;
         }
     }
+    let mut accounts = Vec::new();
+    for (name, account) in &config.accounts {
+        let own = config
+            .for_account(Some(name))
+            .map_err(|e| anyhow::anyhow!(e))?;
+        let tokens = tokens::load(&own.token_path())?;
+        accounts.push(AccountStatus {
+            name: name.clone(),
+            account: tokens.as_ref().and_then(|t| t.account.clone()),
+            signed_in: tokens.is_some(),
+            token_valid_minutes: tokens
+                .as_ref()
+                .map(|t| (t.expires_at - now).num_minutes().max(0)),
+            tenant: account.tenant.clone(),
+        });
+    }
     Ok(Status {
+        accounts,
         can_write: !config.account.read_only
             && tokens
                 .as_ref()
@@ -243,6 +277,25 @@ pub fn write(config: &Config, json: bool, out: &mut impl Write) -> anyhow::Resul
         )?;
     } else {
         writeln!(out, "outbox:    nothing waits to be sent")?;
+    }
+    for a in &status.accounts {
+        let name = crate::text::line(&a.name);
+        match (&a.account, a.token_valid_minutes) {
+            (_, None) => writeln!(
+                out,
+                "account {name}: not signed in (run `deltacal login --account {name}`)"
+            )?,
+            (who, Some(left)) => writeln!(
+                out,
+                "account {name}: {}, access token {}",
+                crate::text::line(who.as_deref().unwrap_or("signed in")),
+                if left > 0 {
+                    format!("valid for {left} min")
+                } else {
+                    "expired (refreshed when needed)".into()
+                }
+            )?,
+        }
     }
     writeln!(out, "cache:     {}", status.cache)?;
     let fmt = "%Y-%m-%d %H:%M UTC";

@@ -85,6 +85,7 @@ pub fn run_demo(
             color: Some(crate::config::CalendarColor::Blue),
             graph_id: None,
             owner: crate::model::Owner::Me,
+            account: None,
         },
         crate::config::CalendarSpec {
             key: second.clone().into(),
@@ -92,6 +93,7 @@ pub fn run_demo(
             color: Some(crate::config::CalendarColor::Green),
             graph_id: Some(second),
             owner: crate::model::Owner::Me,
+            account: None,
         },
     ];
     if _lock.is_some() {

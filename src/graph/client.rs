@@ -168,6 +168,9 @@ pub struct GraphClient {
     limits: Arc<MailboxLimits>,
     /// Whose mailbox its paths name (`/me`, `/users/{address}`, `/groups/{id}`).
     owner: Owner,
+    /// The `[accounts.NAME]` it signs in as (None: the main account): its `/me` is another
+    /// mailbox, with limits of its own.
+    account: Option<String>,
 }
 
 /// Requests in flight at once to one mailbox, from one process (Outlook's limit).
@@ -224,14 +227,18 @@ impl MailboxLimits {
 }
 
 /// The process's limits for `owner`'s mailbox behind `base`.
-fn mailbox_limit(base: &Url, owner: &Owner) -> Arc<MailboxLimits> {
+fn mailbox_limit(base: &Url, account: Option<&str>, owner: &Owner) -> Arc<MailboxLimits> {
     static LIMITS: std::sync::OnceLock<
         std::sync::Mutex<std::collections::HashMap<String, Arc<MailboxLimits>>>,
     > = std::sync::OnceLock::new();
     let limits = LIMITS.get_or_init(Default::default);
     let mut limits = limits.lock().unwrap_or_else(|e| e.into_inner());
     limits
-        .entry(format!("{base} {}", owner.segments().join("/")))
+        .entry(format!(
+            "{base} {} {}",
+            account.unwrap_or(""),
+            owner.segments().join("/")
+        ))
         .or_insert_with(|| Arc::new(MailboxLimits::new()))
         .clone()
 }
@@ -256,8 +263,9 @@ impl GraphClient {
         session: Arc<Session>,
     ) -> GraphClient {
         GraphClient {
-            limits: mailbox_limit(&base, &Owner::Me),
+            limits: mailbox_limit(&base, None, &Owner::Me),
             owner: Owner::Me,
+            account: None,
             http,
             base,
             page_size,
@@ -271,8 +279,19 @@ impl GraphClient {
     /// that mailbox's four at a time (shared with every client of it in the process).
     pub fn for_owner(&self, owner: &Owner) -> GraphClient {
         GraphClient {
-            limits: mailbox_limit(&self.base, owner),
+            limits: mailbox_limit(&self.base, self.account.as_deref(), owner),
             owner: owner.clone(),
+            ..self.clone()
+        }
+    }
+
+    /// The client as `[accounts.NAME]` signs in (`session` its), of that account's mailbox.
+    pub fn for_account(&self, name: &str, session: Arc<Session>) -> GraphClient {
+        GraphClient {
+            limits: mailbox_limit(&self.base, Some(name), &Owner::Me),
+            owner: Owner::Me,
+            account: Some(name.to_owned()),
+            session,
             ..self.clone()
         }
     }

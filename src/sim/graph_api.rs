@@ -219,12 +219,13 @@ fn event_owner<'s>(
     calendar: Option<&str>,
     id: &str,
     headers: &HeaderMap,
-) -> Result<(std::sync::MutexGuard<'s, SimState>, String), Response> {
+) -> Result<(std::sync::MutexGuard<'s, SimState>, String, Who), Response> {
     let state = lock(sim);
-    let owner = mailbox_of(&state, who).and_then(|m| owner_of(m, calendar, id));
-    permitted(&state, headers, who, owner.as_deref())?;
+    let who = resolve_me(&state, headers, who.clone());
+    let owner = mailbox_of(&state, &who).and_then(|m| owner_of(m, calendar, id));
+    permitted(&state, headers, &who, owner.as_deref())?;
     match owner {
-        Some(owner) => Ok((state, owner)),
+        Some(owner) => Ok((state, owner, who)),
         None => Err(not_found()),
     }
 }
@@ -237,10 +238,11 @@ fn one_event(
     headers: &HeaderMap,
 ) -> Response {
     let o = origin(sim, headers);
-    let (state, owner) = match event_owner(sim, who, calendar, id, headers) {
+    let (state, owner, who) = match event_owner(sim, who, calendar, id, headers) {
         Ok(found) => found,
         Err(response) => return response,
     };
+    let who = &who;
     let request = PageRequest::new(
         who.clone(),
         String::new(),
@@ -390,7 +392,25 @@ fn permitted(
     let Some(scopes) = caller(state, headers) else {
         return Err(unauthorized());
     };
-    state.people.may_read(who, calendar, people::ME, &scopes)
+    let me = bearer_user(state, headers).unwrap_or(people::ME);
+    state.people.may_read(who, calendar, me, &scopes)
+}
+
+/// Who the request's bearer token signs in: the work user, or the personal account.
+fn bearer_user(state: &SimState, headers: &HeaderMap) -> Option<&'static str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .and_then(|t| state.identity.user_of(t.trim()))
+}
+
+/// `/me` as the bearer means it: the personal account's own mailbox for its tokens.
+fn resolve_me(state: &SimState, headers: &HeaderMap, who: Who) -> Who {
+    match (who, bearer_user(state, headers)) {
+        (Who::Me, Some(user)) if user != people::ME => Who::User(user.to_owned()),
+        (who, _) => who,
+    }
 }
 
 /// `GET /me/events/{id}/instances?startDateTime=…&endDateTime=…`: a series' occurrences and
@@ -430,10 +450,11 @@ fn series_instances(
     q: HashMap<String, String>,
 ) -> Response {
     let o = origin(sim, headers);
-    let (state, owner) = match event_owner(sim, who, calendar, id, headers) {
+    let (state, owner, who) = match event_owner(sim, who, calendar, id, headers) {
         Ok(found) => found,
         Err(response) => return response,
     };
+    let who = &who;
     let Some(mailbox) = mailbox_of(&state, who) else {
         return not_found();
     };
@@ -511,8 +532,15 @@ fn unauthorized() -> Response {
 }
 
 async fn me(State(sim): State<Shared>, headers: HeaderMap) -> Response {
-    if caller(&lock(&sim), &headers).is_none() {
+    let state = lock(&sim);
+    if caller(&state, &headers).is_none() {
         return unauthorized();
+    }
+    if let Who::User(address) = resolve_me(&state, &headers, Who::Me) {
+        let name = state.people.users.get(&address).map(|p| p.name.clone());
+        return Json(json!({"displayName": name, "mail": address,
+            "userPrincipalName": address, "id": "sim-personal-1"}))
+        .into_response();
     }
     Json(
         json!({"displayName": "Samantha Booth", "mail": "samanthab@contoso.com",
@@ -565,11 +593,20 @@ async fn calendars(
 
 /// Another mailbox's calendar as Graph lists it to the signed-in user: the owner's, whether
 /// the share lets them edit it.
-fn others_calendar_json(state: &SimState, who: &Who, i: usize) -> Option<Value> {
+fn others_calendar_json(
+    state: &SimState,
+    who: &Who,
+    i: usize,
+    caller: Option<&str>,
+) -> Option<Value> {
     let mailbox = mailbox_of(state, who)?;
     let c = mailbox.calendars.get(i)?;
     let (owner, can_edit) = match who {
         Who::Me => return Some(calendar_json(state, i)),
+        Who::User(address) if Some(address.as_str()) == caller => {
+            let person = state.people.users.get(address)?;
+            (json!({"name": person.name, "address": address}), true)
+        }
         Who::User(address) => {
             let person = state.people.users.get(address)?;
             let role = person.shares.get(&c.id).and_then(|s| s.get(people::ME));
@@ -605,6 +642,7 @@ fn list_calendars(
 ) -> Response {
     let base = origin(sim, headers);
     let state = lock(sim);
+    let who = &resolve_me(&state, headers, who.clone());
     if let Err(response) = permitted(&state, headers, who, None) {
         return response;
     }
@@ -621,7 +659,7 @@ fn list_calendars(
     };
     let total = mailbox_of(&state, who).map_or(0, |m| m.calendars.len());
     let all: Vec<Value> = (0..total)
-        .filter_map(|i| others_calendar_json(&state, who, i))
+        .filter_map(|i| others_calendar_json(&state, who, i, bearer_user(&state, headers)))
         .collect();
     let value: Vec<&Value> = all.iter().skip(skip).take(CALENDARS_PAGE).collect();
     let mut body = json!({"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users('sim-user-1')/calendars", "value": value});
@@ -640,6 +678,11 @@ async fn default_calendar(State(sim): State<Shared>, headers: HeaderMap) -> Resp
     let state = lock(&sim);
     if caller(&state, &headers).is_none() {
         return unauthorized();
+    }
+    let who = resolve_me(&state, &headers, Who::Me);
+    if who != Who::Me {
+        return others_calendar_json(&state, &who, 0, bearer_user(&state, &headers))
+            .map_or_else(not_found, |c| Json(c).into_response());
     }
     Json(calendar_json(&state, 0)).into_response()
 }
@@ -1067,9 +1110,10 @@ fn refused_delta(state: &SimState, request: &PageRequest) -> Option<Response> {
     }
 }
 
-async fn delta(sim: Shared, request: PageRequest, headers: &HeaderMap) -> Response {
+async fn delta(sim: Shared, mut request: PageRequest, headers: &HeaderMap) -> Response {
     let fault = {
         let mut state = lock(&sim);
+        request.who = resolve_me(&state, headers, request.who.clone());
         if let Err(response) = permitted(&state, headers, &request.who, Some(&request.calendar)) {
             return response;
         }
@@ -1137,8 +1181,9 @@ fn listing(
         DEFAULT_CALENDAR => format!("{}/calendarView", who.prefix()),
         id => format!("{}/calendars/{}/calendarView", who.prefix(), urlencode(id)),
     };
-    let request = PageRequest::new(who, calendar, path, origin, headers, q);
+    let mut request = PageRequest::new(who, calendar, path, origin, headers, q);
     let mut state = lock(sim);
+    request.who = resolve_me(&state, headers, request.who.clone());
     if let Err(response) = permitted(&state, headers, &request.who, Some(&request.calendar)) {
         return response;
     }

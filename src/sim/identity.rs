@@ -119,6 +119,15 @@ pub const TENANT_ID: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
 const USER_NAME: &str = "Samantha Booth";
 /// The emulated user's address.
 pub const USER_MAIL: &str = "samanthab@contoso.com";
+/// The query parameter the authorize handler adds: the tenant in its path.
+pub const TENANT_PARAM: &str = "sim_tenant";
+
+/// The personal Microsoft account that signs in through the `consumers` tenant.
+pub const PERSONAL_MAIL: &str = "sam.booth@outlook.com";
+const PERSONAL_NAME: &str = "Sam Booth";
+/// The tenant id of personal Microsoft accounts.
+const CONSUMERS_TENANT: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
+
 /// Graph's resource prefix on scopes.
 const GRAPH: &str = "https://graph.microsoft.com/";
 
@@ -133,6 +142,9 @@ pub struct Grant {
     pub openid: bool,
     /// A refresh token comes only with `offline_access`.
     pub offline: bool,
+    /// Signed in through the `consumers` tenant: the personal Microsoft account
+    /// ([`PERSONAL_MAIL`]), with opaque access tokens.
+    pub personal: bool,
 }
 
 impl Grant {
@@ -151,6 +163,7 @@ impl Grant {
             scopes: Vec::new(),
             openid: false,
             offline: false,
+            personal: false,
         };
         for word in scope.split_whitespace() {
             let lower = word.to_ascii_lowercase();
@@ -338,8 +351,10 @@ impl Identity {
         client_id: &str,
         scope: &str,
         origin: &str,
+        tenant: &str,
     ) -> Result<Value, OAuthError> {
-        let grant = Grant::parse(client_id, scope)?;
+        let mut grant = Grant::parse(client_id, scope)?;
+        grant.personal = tenant.eq_ignore_ascii_case("consumers");
         let device_code = random_token(48);
         let letters: String = (0..9)
             .map(|_| {
@@ -510,7 +525,9 @@ impl Identity {
         }
         let mut url = url::Url::parse(redirect).expect("checked above");
         if approve {
-            let grant = Grant::parse(get("client_id"), get("scope"))?;
+            let mut grant = Grant::parse(get("client_id"), get("scope"))?;
+            // The authorize handler passes the tenant of its path along with the query.
+            grant.personal = get(TENANT_PARAM).eq_ignore_ascii_case("consumers");
             let code = format!("0.AQsim{}", random_token(48));
             self.codes.insert(
                 code.clone(),
@@ -606,7 +623,12 @@ impl Identity {
     }
 
     fn issue(&mut self, grant: &Grant, request: &TokenRequest) -> Value {
-        let access = format!("eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.{}", random_token(32));
+        // Work and school accounts get JWTs; personal accounts opaque tokens.
+        let access = if grant.personal {
+            format!("EwBwA8l6BAAU{}", random_token(48))
+        } else {
+            format!("eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.{}", random_token(32))
+        };
         let ttl = self.settings.access_token_ttl_secs;
         self.access.insert(
             access.clone(),
@@ -636,8 +658,10 @@ impl Identity {
                 "aud": grant.client_id,
                 "iss": format!("{}/{TENANT_ID}/v2.0", request.origin),
                 "iat": now, "nbf": now, "exp": now + 3600,
-                "name": USER_NAME, "preferred_username": USER_MAIL,
-                "oid": USER_OID, "sub": "sim-subject-9f3c", "tid": TENANT_ID,
+                "name": if grant.personal { PERSONAL_NAME } else { USER_NAME },
+                "preferred_username": if grant.personal { PERSONAL_MAIL } else { USER_MAIL },
+                "oid": USER_OID, "sub": "sim-subject-9f3c",
+                "tid": if grant.personal { CONSUMERS_TENANT } else { TENANT_ID },
                 "ver": "2.0",
             });
             answer["id_token"] = json!(self.key.sign_jwt(&claims));
@@ -660,9 +684,23 @@ impl Identity {
     /// Whether a bearer token may change the calendar (its sign-in asked for
     /// `Calendars.ReadWrite`).
     pub fn write_ok(&self, token: &str) -> bool {
+        self.access.get(token).is_some_and(|(exp, grant)| {
+            grant.can_write() && !grant.personal && Instant::now() < *exp
+        })
+    }
+
+    /// Who a valid bearer token signs in: the work user or the personal account.
+    pub fn user_of(&self, token: &str) -> Option<&'static str> {
         self.access
             .get(token)
-            .is_some_and(|(exp, grant)| grant.can_write() && Instant::now() < *exp)
+            .filter(|(exp, _)| Instant::now() < *exp)
+            .map(|(_, grant)| {
+                if grant.personal {
+                    PERSONAL_MAIL
+                } else {
+                    USER_MAIL
+                }
+            })
     }
 
     /// The scopes a valid bearer token was granted (None: not a valid token).
@@ -681,6 +719,13 @@ impl Identity {
     /// Issues tokens directly, for tests and the demo that skip the browser step.
     pub fn issue_for_tests(&mut self) -> Value {
         self.issue_scopes_for_tests("offline_access Calendars.Read User.Read")
+    }
+
+    /// Issues tokens of the personal account (`consumers`) directly.
+    pub fn issue_personal_for_tests(&mut self, scope: &str) -> Value {
+        let mut grant = Grant::parse("tests", scope).expect("the scopes are fine");
+        grant.personal = true;
+        self.issue(&grant, &TokenRequest::default())
     }
 
     /// Issues tokens of `scope` directly (`Calendars.ReadWrite` for a sign-in that writes).
@@ -720,7 +765,7 @@ mod tests {
             ..IdentitySettings::default()
         });
         let start = id
-            .start_device("c", "offline_access Calendars.Read", "http://x")
+            .start_device("c", "offline_access Calendars.Read", "http://x", "common")
             .unwrap();
         let code = start["device_code"].as_str().unwrap().to_owned();
         let user = start["user_code"].as_str().unwrap().to_owned();
@@ -881,7 +926,9 @@ mod tests {
             interval_secs: 5,
             ..IdentitySettings::default()
         });
-        let start = id.start_device("c", "Calendars.Read", "http://x").unwrap();
+        let start = id
+            .start_device("c", "Calendars.Read", "http://x", "common")
+            .unwrap();
         let code = start["device_code"].as_str().unwrap();
         let req = TokenRequest::default();
         assert_eq!(

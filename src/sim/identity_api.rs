@@ -106,9 +106,11 @@ async fn keys(State(sim): State<Shared>) -> Response {
 /// page where the user approves or declines.
 async fn authorize(
     State(sim): State<Shared>,
+    Path(tenant): Path<String>,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
+    Query(mut q): Query<HashMap<String, String>>,
 ) -> Response {
+    q.insert(super::identity::TENANT_PARAM.to_owned(), tenant);
     let answer = lock(&sim).identity.authorize(&q);
     match answer {
         Ok(Authorize::Redirect(to)) => Redirect::to(&to).into_response(),
@@ -157,13 +159,17 @@ fn html_escape(s: &str) -> String {
 
 async fn device_code(
     State(sim): State<Shared>,
+    Path(tenant): Path<String>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     let client_id = form.get("client_id").map(String::as_str).unwrap_or("");
     let scope = form.get("scope").map(String::as_str).unwrap_or("");
     let o = origin(&sim, &headers);
-    match lock(&sim).identity.start_device(client_id, scope, &o) {
+    match lock(&sim)
+        .identity
+        .start_device(client_id, scope, &o, &tenant)
+    {
         Ok(v) => Json(v).into_response(),
         Err(e) => oauth_error(e, &headers),
     }

@@ -156,9 +156,22 @@ async fn graph_latency(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     let graph = request.uri().path().starts_with("/v1.0/");
-    let (request, mailbox) = mailbox_of_request(request).await;
+    let (request, mut mailbox) = mailbox_of_request(request).await;
     let latency = {
         let mut state = lock(&sim);
+        // `/me` of the personal account is its own mailbox.
+        let personal = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .and_then(|t| state.identity.user_of(t.trim()))
+            .filter(|u| *u == identity::PERSONAL_MAIL);
+        if let Some(user) = personal
+            && mailbox == identity::USER_MAIL
+        {
+            mailbox = user.to_owned();
+        }
         if graph {
             state.graph_requests += 1;
             // Outlook serves four requests at once per mailbox; the fifth is throttled.
@@ -554,6 +567,11 @@ impl SimHandle {
     /// Tokens of the sign-in `scope` names (`Calendars.Read.Shared`, `Group.Read.All`).
     pub fn issue_scoped_tokens(&self, scope: &str) -> serde_json::Value {
         lock(&self.0).identity.issue_scopes_for_tests(scope)
+    }
+
+    /// Tokens of the personal Microsoft account (the `consumers` tenant's sign-in).
+    pub fn issue_personal_tokens(&self, scope: &str) -> serde_json::Value {
+        lock(&self.0).identity.issue_personal_for_tests(scope)
     }
 
     /// The id of `owner`'s (an address or a group id) `index`th calendar.

@@ -81,7 +81,8 @@ impl Env {
                 ));
             }
         }
-        toml.push_str(&options.extra);
+        // `{SIM}` in the extra text is the emulator's address.
+        toml.push_str(&options.extra.replace("{SIM}", &url));
         let config_path = dir.path().join("config.toml");
         std::fs::write(&config_path, &toml).expect("config written");
         let config = Config::load(Some(&config_path), Some(&dir.path().join("data")))
@@ -111,6 +112,24 @@ impl Env {
     #[allow(dead_code)]
     pub fn sign_in_scoped(&self, scope: &str) {
         self.save_tokens(self.sim.handle().issue_scoped_tokens(scope));
+    }
+
+    /// Signs `[accounts.NAME]` in with the personal account's tokens.
+    #[allow(dead_code)]
+    pub fn sign_in_personal(&self, name: &str) {
+        let t = self
+            .sim
+            .handle()
+            .issue_personal_tokens("offline_access Calendars.Read User.Read");
+        let set = TokenSet {
+            access_token: t["access_token"].as_str().unwrap().into(),
+            refresh_token: t["refresh_token"].as_str().map(str::to_owned),
+            expires_at: Utc::now() + chrono::Duration::seconds(t["expires_in"].as_i64().unwrap()),
+            scope: t["scope"].as_str().map(str::to_owned),
+            account: Some("Sam Booth <sam.booth@outlook.com>".into()),
+        };
+        let own = self.config.for_account(Some(name)).unwrap();
+        tokens::save(&own.token_path(), &set).unwrap();
     }
 
     /// Signs in as a sign-in that may write (`Calendars.ReadWrite`).
