@@ -121,6 +121,47 @@ pub fn parse(answer: &Value) -> Result<Vec<Answer>, String> {
         .collect())
 }
 
+/// Every answer of the requests of one question, by address: a range split in two answers
+/// each person twice, and their busy times add up.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Gathered {
+    /// The schedules, in the order the addresses were first answered.
+    pub schedules: Vec<Schedule>,
+    /// The addresses getSchedule could not answer for, and why.
+    pub unknown: Vec<(String, String)>,
+}
+
+/// Gathers the answers of several requests.
+pub fn gather(answers: impl IntoIterator<Item = Answer>) -> Gathered {
+    let mut out = Gathered::default();
+    for answer in answers {
+        match answer {
+            Answer::Known(s) => match out
+                .schedules
+                .iter_mut()
+                .find(|k| k.address.eq_ignore_ascii_case(&s.address))
+            {
+                Some(known) => {
+                    known.busy.extend(s.busy);
+                    known.busy.sort();
+                    known.working = known.working.take().or(s.working);
+                }
+                None => out.schedules.push(s),
+            },
+            Answer::Unknown(address, why) => {
+                if !out
+                    .unknown
+                    .iter()
+                    .any(|(u, _)| u.eq_ignore_ascii_case(&address))
+                {
+                    out.unknown.push((address, why));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The intervals of `from..to` inside someone's working hours.
 fn working_intervals(
     working: Option<&WorkingHours>,

@@ -551,6 +551,22 @@ impl SyncEngine {
         &self.graph
     }
 
+    /// Free/busy of `addresses` over `from..to` (getSchedule, in requests of at most 20
+    /// people and 62 days), through the main account.
+    pub async fn schedules(
+        &self,
+        addresses: &[String],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<crate::free::Gathered, SyncError> {
+        let mut answers = Vec::new();
+        for body in crate::free::requests(addresses, from, to) {
+            let answer = self.graph.get_schedule(&body).await?;
+            answers.extend(crate::free::parse(&answer).map_err(SyncError::Task)?);
+        }
+        Ok(crate::free::gather(answers))
+    }
+
     /// The client a calendar is read through: its account's.
     fn graph_of(&self, cal: &CalendarSpec) -> Result<&GraphClient, SyncError> {
         match &cal.account {

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::free::{self, Answer};
+use crate::free;
 use crate::sync::SyncEngine;
 
 use super::UsageError;
@@ -112,42 +112,25 @@ pub fn run(config: Arc<Config>, args: FreeArgs, out: &mut impl Write) -> anyhow:
                 everyone.push(a.clone());
             }
         }
-        // Each request's answers, by address: a range split in two answers each person twice.
-        let mut schedules: Vec<free::Schedule> = Vec::new();
-        let mut unknown: Vec<String> = Vec::new();
-        for body in free::requests(&everyone, from, to) {
-            let answer = engine.graph().get_schedule(&body).await?;
-            for a in free::parse(&answer).map_err(|e| anyhow::anyhow!(e))? {
-                match a {
-                    Answer::Known(s) => {
-                        match schedules
-                            .iter_mut()
-                            .find(|k| k.address.eq_ignore_ascii_case(&s.address))
-                        {
-                            Some(known) => {
-                                known.busy.extend(s.busy);
-                                known.busy.sort();
-                                known.working = known.working.take().or(s.working);
-                            }
-                            None => schedules.push(s),
-                        }
-                    }
-                    Answer::Unknown(address, why) => {
-                        if address.eq_ignore_ascii_case(&me) {
-                            return Err(anyhow::anyhow!(
-                                "getSchedule could not answer for you ({why})"
-                            ));
-                        }
-                        if !unknown.iter().any(|u| u.eq_ignore_ascii_case(&address)) {
-                            tracing::info!(%address, %why, "getSchedule could not answer for an address");
-                            unknown.push(address);
-                        }
-                    }
-                }
-            }
+        let gathered = engine.schedules(&everyone, from, to).await?;
+        if let Some((_, why)) = gathered
+            .unknown
+            .iter()
+            .find(|(u, _)| u.eq_ignore_ascii_case(&me))
+        {
+            return Err(anyhow::anyhow!(
+                "getSchedule could not answer for you ({why})"
+            ));
         }
+        for (address, why) in &gathered.unknown {
+            tracing::info!(%address, %why, "getSchedule could not answer for an address");
+        }
+        let unknown: Vec<String> = gathered.unknown.into_iter().map(|(u, _)| u).collect();
+        let schedules = gathered.schedules;
         let slots = free::common_free(&schedules, from, to, duration);
-        write(&config, &everyone, &unknown, &slots, duration, args.json, out)
+        write(
+            &config, &everyone, &unknown, &slots, duration, args.json, out,
+        )
     })
 }
 

@@ -220,6 +220,18 @@ pub enum Action {
     },
     /// The invitations waiting for an answer, read for the panel.
     Invites(Vec<Invite>),
+    /// Others' busy time over some days, as getSchedule answered (when any of them is busy,
+    /// and the addresses it could not answer for), or why it did not.
+    FreeBusy {
+        /// Whose.
+        addresses: Vec<String>,
+        /// The first day.
+        first: NaiveDate,
+        /// The last day.
+        last: NaiveDate,
+        /// The busy intervals and the unknown addresses, or the failure.
+        result: Result<(Vec<(DateTime<Utc>, DateTime<Utc>)>, Vec<String>), String>,
+    },
 }
 
 /// Work `update` asks the effect runner to do.
@@ -272,6 +284,15 @@ pub enum Effect {
         url: String,
         /// Its name, for the status bar.
         what: String,
+    },
+    /// Ask getSchedule for these people's busy time over these days (in the background).
+    LoadFreeBusy {
+        /// Whose.
+        addresses: Vec<String>,
+        /// The first day.
+        first: NaiveDate,
+        /// The last day.
+        last: NaiveDate,
     },
     /// Write a change to the outbox (in the background), to be sent once its undo wait is
     /// over. `series`: it is for the whole series of its event, which the runner finds.
@@ -399,6 +420,8 @@ pub struct App {
     pub drag: Option<GridDrag>,
     /// The grid slot last clicked (a day and a wall-clock minute): `N` starts there.
     pub slot: Option<(NaiveDate, u32)>,
+    /// Others' busy time shown in the week and day views (`f`).
+    pub busy: Option<busy::OthersBusy>,
 }
 
 /// An event dragged in the week or day grid: where it was taken, and how far it has moved.
@@ -412,6 +435,7 @@ pub struct GridDrag {
     pub shift: Option<i64>,
 }
 
+pub mod busy;
 mod writes;
 
 /// How soon after a sign-in a refusal of the new tokens stops the app starting another.
@@ -455,6 +479,7 @@ impl App {
             next_seq: 1,
             drag: None,
             slot: None,
+            busy: None,
         }
     }
 
@@ -758,6 +783,7 @@ impl App {
     /// Applies an action; returns the work it asks of the runner.
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
         let mut effects = self.on_action(action);
+        effects.extend(self.follow_busy());
         // The detail pane reads its event's body once, whatever opened or moved it.
         if let Some(c) = self.selected_event()
             && let Some(detail) = self.detail()
@@ -871,6 +897,12 @@ impl App {
                 vec![self.reload()]
             }
             Action::Undone { seq, withdrawn } => self.on_undone(seq, withdrawn),
+            Action::FreeBusy {
+                addresses,
+                first,
+                last,
+                result,
+            } => self.on_busy(addresses, first, last, result),
             Action::Invites(invites) => {
                 if let Some(Overlay::Invitations(panel)) = self
                     .overlays
@@ -1571,6 +1603,7 @@ impl App {
             | Command::KeepMine
             | Command::KeepTheirs => self.on_write_command(command),
             Command::Snooze => self.snooze(),
+            Command::FreeBusy => self.ask_whose_busy(),
             Command::Dismiss => {
                 if !self.reminders.is_empty() {
                     self.reminders.remove(0);

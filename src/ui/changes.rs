@@ -39,6 +39,8 @@ pub mod label {
     pub const ANSWER: &str = "Answer";
     /// This occurrence or the whole series.
     pub const SCOPE: &str = "Change";
+    /// Whose busy time to show.
+    pub const PEOPLE: &str = "People";
 }
 
 /// The choices of the scope field.
@@ -137,6 +139,7 @@ pub fn open(purpose: FormPurpose, config: &Config) -> Form {
             fields.extend(scope(&c.event));
             fields
         }
+        FormPurpose::FreeBusy { .. } => vec![Field::text(label::PEOPLE, "")],
     };
     Form::new(purpose, fields)
 }
@@ -167,6 +170,7 @@ pub fn title(form: &Form) -> String {
             change::other_attendees(&c.event)
         ),
         FormPurpose::Delete(c) => format!("Delete “{}”?", name(c)),
+        FormPurpose::FreeBusy { .. } => "Show whose busy time? (addresses)".into(),
     }
 }
 
@@ -192,6 +196,8 @@ pub fn plan(
 ) -> Result<(Planned, Vec<String>), String> {
     let series = form.chosen(label::SCOPE) == 1;
     match &form.purpose {
+        // Not a change: the app asks getSchedule (see `app::busy`).
+        FormPurpose::FreeBusy { .. } => Err("not a change to the calendar".into()),
         FormPurpose::QuickAdd { day } => quick_add(form, config, *day, now),
         FormPurpose::Edit(c) => {
             let fields = edit_fields(form, c, config, now).map_err(unflag)?;
@@ -334,6 +340,13 @@ fn quick_add(
         text: vec![text.to_owned()],
         day: Some(day),
         teams: form.flag(label::TEAMS),
+        // `N` while others' busy time shows: they are invited (a field of its own).
+        attendees: form
+            .text(label::ATTENDEES)
+            .split([' ', ',', ';'])
+            .filter(|a| !a.is_empty())
+            .map(str::to_owned)
+            .collect(),
         ..NewEvent::default()
     };
     let (cal, json) = change::new_event(config, &new, now).map_err(unflag)?;

@@ -180,6 +180,8 @@ pub enum Command {
     Propose,
     /// The invitations panel.
     Invitations,
+    /// The time grids: show others' busy time beside yours (asks whose).
+    FreeBusy,
     /// Take back the last change not yet sent.
     Undo,
     /// The time grids: move the selected event 15 minutes earlier.
@@ -450,6 +452,11 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[Char('i')],
         command: Command::Invitations,
         help: "invitations waiting for an answer",
+    },
+    Binding {
+        keys: &[Char('f')],
+        command: Command::FreeBusy,
+        help: "week, day: others' busy time beside yours",
     },
     Binding {
         keys: &[Shift(KeyCode::Up)],

@@ -230,6 +230,37 @@ async fn serve_requests(
                 let _ = tokio::task::spawn_blocking(move || store.drop_change(id)).await;
                 let _ = actions.send(Action::Reload);
             }
+            Request::FreeBusy {
+                addresses,
+                first,
+                last,
+                from,
+                to,
+            } => {
+                let (engine, actions) = (engine.clone(), actions.clone());
+                tokio::spawn(async move {
+                    let result = engine
+                        .schedules(&addresses, from, to)
+                        .await
+                        .map(|gathered| {
+                            let mut busy: Vec<_> = gathered
+                                .schedules
+                                .into_iter()
+                                .flat_map(|s| s.busy)
+                                .collect();
+                            busy.sort();
+                            let unknown = gathered.unknown.into_iter().map(|(u, _)| u).collect();
+                            (busy, unknown)
+                        })
+                        .map_err(|e| e.to_string());
+                    let _ = actions.send(Action::FreeBusy {
+                        addresses,
+                        first,
+                        last,
+                        result,
+                    });
+                });
+            }
             Request::SyncNow => sync.run_now(),
             Request::Snooze { due, until } => {
                 let _ = reminder_control.send(crate::remind::watch::Control::Snooze { due, until });

@@ -567,6 +567,13 @@ pub enum FormPurpose {
     },
     /// `X`: the confirmation that names the event.
     Delete(Box<CachedEvent>),
+    /// `f`: whose busy time to show over the days shown.
+    FreeBusy {
+        /// The first day shown.
+        first: chrono::NaiveDate,
+        /// The last day shown.
+        last: chrono::NaiveDate,
+    },
 }
 
 /// A form over the view: its fields, the focused one, and what the app made of them as they

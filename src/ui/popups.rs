@@ -404,6 +404,7 @@ pub fn draw_form(frame: &mut Frame, app: &App, form: &Form) {
         FormPurpose::Edit(_) => "save",
         FormPurpose::Answer { .. } => "send",
         FormPurpose::Delete(_) => "delete",
+        FormPurpose::FreeBusy { .. } => "show",
     };
     lines.push(Line::from(Span::styled(
         fit(&strings::form_hint(send, choices), inner),

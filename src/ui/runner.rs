@@ -50,6 +50,20 @@ pub enum Request {
         /// Its outbox id.
         id: u64,
     },
+    /// Ask getSchedule for these people's busy time; the answer comes back as
+    /// `Action::FreeBusy`.
+    FreeBusy {
+        /// Whose.
+        addresses: Vec<String>,
+        /// The first day (said back with the answer).
+        first: chrono::NaiveDate,
+        /// The last day (said back with the answer).
+        last: chrono::NaiveDate,
+        /// The first instant of the first day.
+        from: chrono::DateTime<chrono::Utc>,
+        /// The instant after the last day.
+        to: chrono::DateTime<chrono::Utc>,
+    },
     /// Show this reminder again at `until`.
     Snooze {
         /// The reminder.
@@ -209,6 +223,21 @@ impl EffectRunner {
                 }
                 Effect::DropChange { id } => {
                     self.send(Request::Drop { id });
+                    continue;
+                }
+                Effect::LoadFreeBusy {
+                    addresses,
+                    first,
+                    last,
+                } => {
+                    let (from, to) = app.config.display.zone.days_range(first, last);
+                    self.send(Request::FreeBusy {
+                        addresses,
+                        first,
+                        last,
+                        from,
+                        to,
+                    });
                     continue;
                 }
                 Effect::LoadInvites => match load_invites(&self.store, app) {

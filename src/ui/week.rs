@@ -1,7 +1,7 @@
 //! Drawing the week and day views: a header of days, the all-day strip, and the time grid with
 //! hour labels, events where `grid` puts them and the current time marked on today.
 
-use chrono::Timelike;
+use chrono::{DateTime, Timelike, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Modifier;
@@ -197,6 +197,51 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         lines.resize_with(h, || Line::from("│"));
         frame.render_widget(Clear, rect);
         frame.render_widget(Paragraph::new(lines).style(style), rect);
+    }
+    draw_busy(frame, app, &grid, area);
+}
+
+/// Others' busy time (`f`): a bar in each day column's last cell, free between the events,
+/// over the rows when any of them is busy.
+fn draw_busy(frame: &mut Frame, app: &App, grid: &super::grid::GridLayout, area: Rect) {
+    let Some(busy) = &app.busy else {
+        return;
+    };
+    let zone = &app.config.display.zone;
+    let (top, height) = (grid.top, i64::from(grid.height));
+    for (day, &(x, w)) in grid.days.iter().zip(&grid.columns) {
+        if w < 2 {
+            continue;
+        }
+        let (midnight, next) = zone.days_range(*day, *day);
+        let mut rows = vec![false; height.max(0) as usize];
+        for &(start, end) in &busy.busy {
+            if end <= midnight || start >= next {
+                continue;
+            }
+            let minute = |t: DateTime<Utc>| {
+                let local = zone.local(t);
+                local.hour() * 60 + local.minute()
+            };
+            let from = if start <= midnight { 0 } else { minute(start) };
+            let to = if end >= next { 24 * 60 } else { minute(end) };
+            // Every row the time touches: the one its last minute is in included.
+            let a = grid.row_of(from);
+            let b = (grid.row_of(to.saturating_sub(1)) + 1).max(a + 1);
+            for row in a.max(0)..b.min(height) {
+                rows[row as usize] = true;
+            }
+        }
+        for (row, _) in rows.iter().enumerate().filter(|(_, busy)| **busy) {
+            let y = top + row as u16;
+            if y >= area.bottom() {
+                break;
+            }
+            frame.render_widget(
+                Paragraph::new(Span::styled("▐", app.theme.accent())),
+                Rect::new(x + w - 1, y, 1, 1),
+            );
+        }
     }
 }
 

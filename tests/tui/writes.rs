@@ -805,3 +805,121 @@ fn n_on_a_clicked_grid_slot_starts_there() {
         form(&a).preview
     );
 }
+
+/// `f` in the week and day views: a prompt for whose busy time, asked of getSchedule in the
+/// background; their busy time shows beside the user's events, follows the days shown, and
+/// `N` then invites them.
+#[test]
+fn others_busy_time_shows_beside_yours_and_new_events_invite_them() {
+    for size in [(80, 24), (160, 48)] {
+        let mut a = app(size);
+        // Not in the month view.
+        press(&mut a, ch('f'));
+        assert!(
+            a.note
+                .as_deref()
+                .unwrap_or("")
+                .contains("week and day views")
+        );
+        press(&mut a, ch('w'));
+        press(&mut a, ch('f'));
+        assert!(render(&a).contains("Show whose busy time?"));
+        typed(&mut a, "alex");
+        assert!(render(&a).contains("`alex` is not an address"));
+        typed(&mut a, "w@contoso.com");
+        let effects = press(&mut a, key(KeyCode::Enter));
+        let (first, last) = (d("2026-11-23"), d("2026-11-29"));
+        assert_eq!(
+            effects,
+            vec![Effect::LoadFreeBusy {
+                addresses: vec!["alexw@contoso.com".into()],
+                first,
+                last,
+            }]
+        );
+        let asked: Vec<Request> = std::iter::from_fn(|| a.requests.try_recv().ok()).collect();
+        assert!(
+            asked.iter().any(|r| matches!(r, Request::FreeBusy { addresses, from, .. }
+                if addresses == &["alexw@contoso.com"] && *from == "2026-11-23T00:00:00Z".parse::<DateTime<Utc>>().unwrap())),
+            "{asked:?}"
+        );
+        let busy = vec![
+            (
+                "2026-11-24T13:00:00Z".parse().unwrap(),
+                "2026-11-24T15:00:00Z".parse().unwrap(),
+            ),
+            (
+                "2026-11-26T16:00:00Z".parse().unwrap(),
+                "2026-11-26T17:30:00Z".parse().unwrap(),
+            ),
+        ];
+        press(
+            &mut a,
+            Action::FreeBusy {
+                addresses: vec!["alexw@contoso.com".into()],
+                first,
+                last,
+                result: Ok((busy, vec![])),
+            },
+        );
+        assert!(
+            a.note
+                .as_deref()
+                .unwrap()
+                .contains("Busy time of alexw@contoso.com")
+        );
+        snapshot("week_others_busy", &a);
+        assert!(render(&a).contains('▐'));
+
+        // N invites them.
+        press(&mut a, shift(KeyCode::Char('N')));
+        let screen = render(&a);
+        assert!(screen.contains("Attendees"), "{screen}");
+        typed(&mut a, "16:00 30m Planning");
+        let screen = render(&a);
+        assert!(screen.contains("with alexw@contoso.com"), "{screen}");
+        let effects = press(&mut a, key(KeyCode::Enter));
+        let queued = effects.iter().find_map(|e| match e {
+            Effect::Queue { entry, .. } => Some(entry.clone()),
+            _ => None,
+        });
+        let Some(entry) = queued else {
+            panic!("{effects:?}")
+        };
+        let PendingChange::Create { event, .. } = &entry.change else {
+            panic!("{entry:?}")
+        };
+        assert_eq!(
+            event["attendees"][0]["emailAddress"]["address"],
+            "alexw@contoso.com"
+        );
+
+        // The next week: asked again for its days.
+        let effects = press(&mut a, key(KeyCode::Char('L')));
+        let effects: Vec<Effect> = if effects
+            .iter()
+            .any(|e| matches!(e, Effect::LoadFreeBusy { .. }))
+        {
+            effects
+        } else {
+            let mut all = effects;
+            for _ in 0..7 {
+                all.extend(press(&mut a, key(KeyCode::Right)));
+            }
+            all
+        };
+        assert!(
+            effects.iter().any(
+                |e| matches!(e, Effect::LoadFreeBusy { first, .. } if *first > d("2026-11-29"))
+            ),
+            "{effects:?}"
+        );
+        // f with nobody hides it.
+        press(&mut a, ch('f'));
+        for _ in 0..40 {
+            press(&mut a, key(KeyCode::Backspace));
+        }
+        press(&mut a, key(KeyCode::Enter));
+        assert!(a.busy.is_none());
+    }
+}

@@ -233,6 +233,15 @@ impl App {
         }
         if command == Command::NewEvent {
             self.open_form(FormPurpose::QuickAdd { day: self.selected });
+            // While others' busy time shows: they are invited.
+            if let Some(with) = self.busy_attendees()
+                && let Some(Overlay::Form(form)) = self.overlays.last_mut()
+            {
+                form.fields.insert(
+                    1,
+                    crate::ui::overlay::Field::text(changes::label::ATTENDEES, with),
+                );
+            }
             // From a clicked grid slot: its time, to type on from.
             if let Some((day, minute)) = self.slot
                 && day == self.selected
@@ -315,7 +324,7 @@ impl App {
         Vec::new()
     }
 
-    fn open_form(&mut self, purpose: FormPurpose) {
+    pub(super) fn open_form(&mut self, purpose: FormPurpose) {
         let form = changes::open(purpose, &self.config);
         self.open(Overlay::Form(form));
         self.check_form();
@@ -323,6 +332,11 @@ impl App {
 
     /// The open form's preview, or why it cannot be sent, from its fields as they are now.
     pub(super) fn check_form(&mut self) {
+        if let Some(Overlay::Form(form)) = self.overlays.last()
+            && matches!(form.purpose, FormPurpose::FreeBusy { .. })
+        {
+            return self.check_busy_form();
+        }
         let (config, now) = (self.config.clone(), self.now);
         let Some(Overlay::Form(form)) = self.overlays.last_mut() else {
             return;
@@ -341,6 +355,11 @@ impl App {
 
     /// Enter in a form: its change is queued, or the form says why it cannot be.
     pub(super) fn submit_form(&mut self) -> Vec<Effect> {
+        if let Some(Overlay::Form(form)) = self.overlays.last()
+            && matches!(form.purpose, FormPurpose::FreeBusy { .. })
+        {
+            return self.submit_busy_form();
+        }
         let (config, now) = (self.config.clone(), self.now);
         let Some(Overlay::Form(form)) = self.overlays.last_mut() else {
             return Vec::new();
