@@ -230,7 +230,7 @@ pub enum Action {
         /// The last day.
         last: NaiveDate,
         /// The busy intervals and the unknown addresses, or the failure.
-        result: Result<(Vec<(DateTime<Utc>, DateTime<Utc>)>, Vec<String>), String>,
+        result: busy::BusyAnswer,
     },
 }
 

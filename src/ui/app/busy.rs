@@ -7,6 +7,10 @@ use super::{App, Effect};
 use crate::ui::overlay::{FieldValue, FormPurpose, Overlay};
 use crate::ui::view::ViewKind;
 
+/// What getSchedule said of others' busy time: when any of them is busy, and the addresses it
+/// could not answer for; or why it did not answer.
+pub type BusyAnswer = Result<(Vec<(DateTime<Utc>, DateTime<Utc>)>, Vec<String>), String>;
+
 /// Others' busy time as the views show it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OthersBusy {
@@ -132,7 +136,7 @@ impl App {
         addresses: Vec<String>,
         first: NaiveDate,
         last: NaiveDate,
-        result: Result<(Vec<(DateTime<Utc>, DateTime<Utc>)>, Vec<String>), String>,
+        result: BusyAnswer,
     ) -> Vec<Effect> {
         let Some(busy) = self.busy.as_mut() else {
             return Vec::new();
