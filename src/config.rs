@@ -854,6 +854,16 @@ impl Config {
         })
     }
 
+    /// The calendars that are the user's own (of any account), not someone else's shared
+    /// with them or a group's: what reminds, what `next` and the invitations look at.
+    pub fn own_views(&self) -> Vec<ViewKey> {
+        self.calendars
+            .iter()
+            .filter(|c| c.owner == crate::model::Owner::Me)
+            .map(|c| c.key.clone())
+            .collect()
+    }
+
     /// The cache file in the data dir.
     pub fn cache_path(&self) -> PathBuf {
         self.data_dir.join(paths::CACHE_FILE)

@@ -123,6 +123,22 @@ async fn shared_room_and_group_calendars_sync_and_each_failure_is_its_own() {
         text.contains("failed:") && text.contains("no such user"),
         "{text}"
     );
+    // Alex's meetings are his: not your invitations, not your next meeting, no reminders.
+    let now = chrono::Utc::now();
+    assert!(!env.cache(alex).is_empty());
+    let (invites, _) = deltacal::commands::invites::find(&env.config, now).unwrap();
+    assert!(
+        invites.iter().all(|i| i.event.view.as_str() == "default"),
+        "only your own invitations"
+    );
+    let next = deltacal::commands::next::find(&env.config, now).unwrap();
+    for c in [next.current, next.next].into_iter().flatten() {
+        assert_eq!(c.view.as_str(), "default", "{c:?}");
+    }
+    assert_eq!(
+        env.config.own_views(),
+        vec![deltacal::model::ViewKey::from("default")]
+    );
     converged(&env, alex, Some("alexw@contoso.com")).await;
     converged(&env, &room, Some(ROOM)).await;
     converged(&env, &team, Some(TEAM_GROUP)).await;

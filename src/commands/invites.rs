@@ -23,6 +23,9 @@ pub fn find(
     let mut events = events_in_days(config, today, last)?;
     let views: Vec<_> = config.calendars.iter().map(|c| c.key.clone()).collect();
     let marks = crate::store::overlay(&mut events, &pending_of(config, &views));
+    // Invitations to you: a colleague's in their shared calendar wait for their answer.
+    let own = config.own_views();
+    events.retain(|c| own.contains(&c.view));
     Ok((pick(&events, now), marks))
 }
 

@@ -76,6 +76,9 @@ pub fn find(config: &Config, now: DateTime<Utc>) -> Result<Next, AgendaError> {
         // What the user has changed and not yet sent counts: a decline drops a meeting, a new
         // one is next.
         let marks = crate::store::overlay(&mut events, &pending);
+        // Your next meeting: not a colleague's in their shared calendar, nor a group's.
+        let own = config.own_views();
+        events.retain(|c| own.contains(&c.view));
         found = pick(&events, now);
         found.marks = marks;
         if found.next.is_some() {

@@ -95,6 +95,23 @@ pub fn run_demo(
             owner: crate::model::Owner::Me,
             account: None,
         },
+        // A colleague's calendar shared with the user, and a group's: everyone's in one view.
+        crate::config::CalendarSpec {
+            key: "user:alexw@contoso.com/default".into(),
+            name: "Alex".into(),
+            color: Some(crate::config::CalendarColor::Magenta),
+            graph_id: None,
+            owner: crate::model::Owner::User("alexw@contoso.com".into()),
+            account: None,
+        },
+        crate::config::CalendarSpec {
+            key: format!("group:{}", crate::sim::people::TEAM_GROUP).into(),
+            name: "Contoso Team".into(),
+            color: Some(crate::config::CalendarColor::Yellow),
+            graph_id: None,
+            owner: crate::model::Owner::Group(crate::sim::people::TEAM_GROUP.into()),
+            account: None,
+        },
     ];
     if _lock.is_some() {
         // So that `status` and `agenda` on this dir show every demo calendar.
@@ -190,9 +207,14 @@ fn demo_config_text(config: &Config) -> String {
         },
     );
     for cal in &config.calendars {
+        let whose = match &cal.owner {
+            crate::model::Owner::Me => format!("id = \"{}\"", cal.key),
+            crate::model::Owner::User(address) => format!("user = \"{address}\""),
+            crate::model::Owner::Group(id) => format!("group = \"{id}\""),
+        };
         text.push_str(&format!(
-            "\n[[calendars]]\nid = \"{}\"\nname = \"{}\"\n",
-            cal.key, cal.name
+            "\n[[calendars]]\n{whose}\nname = \"{}\"\n",
+            cal.name
         ));
         if let Some(color) = cal.color {
             text.push_str(&format!("color = \"{}\"\n", color.name()));

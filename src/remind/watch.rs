@@ -37,7 +37,8 @@ fn read(
     config: &Config,
 ) -> Result<(Vec<CachedEvent>, Vec<ReminderMark>), StoreError> {
     let today = config.display.zone.date_of(Utc::now());
-    let views: Vec<ViewKey> = config.calendars.iter().map(|c| c.key.clone()).collect();
+    // Another's meetings (a colleague's shared calendar, a group's) remind nobody here.
+    let views: Vec<ViewKey> = config.own_views();
     let events = store.events_in_days(
         &views,
         &config.display.zone,

@@ -256,6 +256,16 @@ pub fn draw_calendars(frame: &mut Frame, app: &App, panel: &CalendarsPanel) {
         if listed.is_some_and(|l| l.is_default) {
             about.push("default".to_owned());
         }
+        match &cal.owner {
+            crate::model::Owner::Me => {}
+            owner => about.push(owner.describe()),
+        }
+        if let Some(account) = &cal.account {
+            about.push(format!("account {}", crate::text::line(account)));
+        }
+        if let Some((_, why)) = app.sync.failures.get(&cal.key) {
+            about.push(format!("failing: {}", crate::text::line(why)));
+        }
         if let Some(owner) = listed.and_then(|l| l.owner.as_ref())
             && listed.is_some_and(|l| !l.can_edit)
         {

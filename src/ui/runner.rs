@@ -319,6 +319,9 @@ fn load_invites(
     let zone = &app.config.display.zone;
     let mut events = store.events_in_days(&app.shown_views(), zone, app.today, last)?;
     crate::store::overlay(&mut events, &store.outbox()?);
+    // Invitations to you: a colleague's in their shared calendar wait for their answer.
+    let own = app.config.own_views();
+    events.retain(|c| own.contains(&c.view));
     Ok(crate::change::invites::pick(&events, app.now))
 }
 

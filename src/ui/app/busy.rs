@@ -149,14 +149,23 @@ impl App {
         match result {
             Ok((intervals, unknown)) => {
                 busy.busy = intervals;
-                let mut note = format!(
-                    "Busy time of {} shown beside yours (▐); N invites them, f changes whom.",
-                    addresses.join(", ")
-                );
+                // What was not found first: the bar cuts a long note at its end.
+                let mut note = String::new();
                 if !unknown.is_empty() {
-                    note.push_str(&format!(" Not found: {}.", unknown.join(", ")));
+                    note.push_str(&format!("Not found: {}. ", unknown.join(", ")));
                 }
-                self.note = Some(crate::text::line(&note).into_owned());
+                let found: Vec<&str> = addresses
+                    .iter()
+                    .filter(|a| !unknown.iter().any(|u| u.eq_ignore_ascii_case(a)))
+                    .map(String::as_str)
+                    .collect();
+                if !found.is_empty() {
+                    note.push_str(&format!(
+                        "Busy time of {} beside yours (▐); N invites them, f changes whom.",
+                        found.join(", ")
+                    ));
+                }
+                self.note = Some(crate::text::line(note.trim_end()).into_owned());
             }
             Err(e) => {
                 self.note = Some(format!(
