@@ -551,6 +551,23 @@ impl SyncEngine {
         &self.graph
     }
 
+    /// The calendars of someone else's mailbox (those they share with the user), or of
+    /// `[accounts.NAME]`, as Graph lists them; the cache's list (the main account's) is not
+    /// touched.
+    pub async fn list_calendars_of(
+        &self,
+        account: Option<&str>,
+        owner: &crate::model::Owner,
+    ) -> Result<Vec<crate::model::CalendarInfo>, SyncError> {
+        let graph = match account {
+            None => &self.graph,
+            Some(name) => self.accounts.get(name).ok_or_else(|| {
+                SyncError::Account(name.to_owned(), "its token file does not load".into())
+            })?,
+        };
+        Ok(graph.for_owner(owner).list_calendars().await?)
+    }
+
     /// Free/busy of `addresses` over `from..to` (getSchedule, in requests of at most 20
     /// people and 62 days), through the main account.
     pub async fn schedules(

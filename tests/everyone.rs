@@ -142,6 +142,29 @@ async fn shared_room_and_group_calendars_sync_and_each_failure_is_its_own() {
     converged(&env, alex, Some("alexw@contoso.com")).await;
     converged(&env, &room, Some(ROOM)).await;
     converged(&env, &team, Some(TEAM_GROUP)).await;
+
+    // `calendars` lists what each colleague shares, with the lines that sync it.
+    let out = std::process::Command::new(common::bin())
+        .arg("calendars")
+        .env("DELTACAL_CONFIG", env.config_path())
+        .env("DELTACAL_DATA_DIR", env.data_dir())
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    assert!(
+        shown.contains("Shared with you by alexw@contoso.com:"),
+        "{shown}"
+    );
+    assert!(shown.contains("user = \"alexw@contoso.com\""), "{shown}");
+    assert!(
+        shown.contains("owner Alex Wilber <alexw@contoso.com>"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("Shared with you by nobody@contoso.com:\n  cannot be listed"),
+        "{shown}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

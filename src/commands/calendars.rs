@@ -26,6 +26,80 @@ struct CalendarItem {
     synced: bool,
     /// The config lines that sync it.
     config: String,
+    /// Whose mailbox it was listed from, when not the main account's own: a colleague's
+    /// address (`user`), or another account (`account`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<String>,
+}
+
+/// Where a list of calendars came from: the main account's mailbox, a colleague's (the
+/// calendars they share with the user), or another account's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Source {
+    /// The colleague's address.
+    pub user: Option<String>,
+    /// The `[accounts.NAME]`.
+    pub account: Option<String>,
+}
+
+impl Source {
+    fn owner(&self) -> crate::model::Owner {
+        match &self.user {
+            Some(address) => crate::model::Owner::User(address.clone()),
+            None => crate::model::Owner::Me,
+        }
+    }
+
+    /// Whether a configured calendar is this listed one of this source.
+    fn syncs(&self, config: &Config, listed: &CalendarInfo) -> bool {
+        if self.user.is_none() && self.account.is_none() {
+            return syncs(config, listed);
+        }
+        config.calendars.iter().any(|c| {
+            c.account == self.account
+                && c.owner == self.owner()
+                && match &c.graph_id {
+                    Some(id) => *id == listed.id,
+                    None => listed.is_default,
+                }
+        })
+    }
+
+    /// The `[[calendars]]` lines that sync `c` of this source.
+    fn lines(&self, c: &CalendarInfo) -> String {
+        if self.user.is_none() && self.account.is_none() {
+            return config_lines(c);
+        }
+        #[derive(Serialize)]
+        struct Other {
+            #[serde(skip_serializing_if = "Option::is_none")]
+            account: Option<String>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            user: Option<String>,
+            id: String,
+            name: String,
+        }
+        #[derive(Serialize)]
+        struct File {
+            calendars: Vec<Other>,
+        }
+        let entry = Other {
+            account: self.account.clone(),
+            user: self.user.clone(),
+            id: if c.is_default {
+                crate::model::ViewKey::DEFAULT.to_owned()
+            } else {
+                c.id.clone()
+            },
+            name: text::line(&c.name).into_owned(),
+        };
+        toml::to_string(&File {
+            calendars: vec![entry],
+        })
+        .unwrap_or_default()
+    }
 }
 
 /// Whether a configured calendar is this listed one: by id, or the default one when the
@@ -37,7 +111,14 @@ pub fn syncs(config: &Config, listed: &CalendarInfo) -> bool {
 /// One `[[calendars]]` entry.
 #[derive(Serialize)]
 struct Entry {
-    id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
     name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     color: Option<&'static str>,
@@ -55,7 +136,10 @@ fn entries_toml(calendars: Vec<Entry>) -> String {
 /// The entry that syncs a listed calendar, named and coloured as Graph lists it.
 fn listed_entry(c: &CalendarInfo) -> Entry {
     Entry {
-        id: c.id.clone(),
+        account: None,
+        user: None,
+        group: None,
+        id: Some(c.id.clone()),
         name: text::line(&c.name).into_owned(),
         color: CalendarColor::from_graph(c.color.as_deref(), c.hex_color.as_deref())
             .map(CalendarColor::name),
@@ -75,10 +159,24 @@ fn complete_list(config: &Config, calendars: &[CalendarInfo]) -> String {
         .calendars
         .iter()
         .map(|spec| Entry {
-            id: spec
-                .graph_id
-                .clone()
-                .unwrap_or_else(|| spec.key.to_string()),
+            account: spec.account.clone(),
+            user: match &spec.owner {
+                crate::model::Owner::User(address) => Some(address.clone()),
+                _ => None,
+            },
+            group: match &spec.owner {
+                crate::model::Owner::Group(id) => Some(id.clone()),
+                _ => None,
+            },
+            // A group has one calendar; the others name theirs (`default` for the default).
+            id: match &spec.owner {
+                crate::model::Owner::Group(_) => None,
+                _ => Some(
+                    spec.graph_id
+                        .clone()
+                        .unwrap_or_else(|| crate::model::ViewKey::DEFAULT.to_owned()),
+                ),
+            },
             name: text::line(&spec.name).into_owned(),
             color: spec.color.map(CalendarColor::name),
         })
@@ -100,8 +198,130 @@ pub async fn list(
 ) -> anyhow::Result<()> {
     let engine = SyncEngine::from_config(config.clone())?;
     let calendars = engine.list_calendars().await?;
-    write(&config, &calendars, json, out)?;
+    // Then every colleague the config names (what they share with you) and every account.
+    let mut sources: Vec<Source> = Vec::new();
+    for cal in &config.calendars {
+        let source = Source {
+            user: match &cal.owner {
+                crate::model::Owner::User(address) => Some(address.clone()),
+                _ => None,
+            },
+            account: cal.account.clone(),
+        };
+        if source != Source::default() && !sources.contains(&source) {
+            sources.push(source);
+        }
+    }
+    for name in config.accounts.keys() {
+        let source = Source {
+            user: None,
+            account: Some(name.clone()),
+        };
+        if !sources.contains(&source) {
+            sources.push(source);
+        }
+    }
+    let mut others = Vec::new();
+    for source in sources {
+        let listed = engine
+            .list_calendars_of(source.account.as_deref(), &source.owner())
+            .await
+            .map_err(|e| e.to_string());
+        others.push((source, listed));
+    }
+    if json {
+        let mut items = items(&config, &Source::default(), &calendars);
+        for (source, listed) in &others {
+            if let Ok(listed) = listed {
+                items.extend(self::items(&config, source, listed));
+            }
+        }
+        serde_json::to_writer_pretty(&mut *out, &items)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    write(&config, &calendars, false, out)?;
+    for (source, listed) in others {
+        writeln!(out)?;
+        let title = match (&source.user, &source.account) {
+            (Some(user), None) => format!("Shared with you by {}:", text::line(user)),
+            (Some(user), Some(account)) => format!(
+                "Shared by {} with account {}:",
+                text::line(user),
+                text::line(account)
+            ),
+            (None, Some(account)) => format!("Account {}:", text::line(account)),
+            (None, None) => continue,
+        };
+        writeln!(out, "{title}")?;
+        match listed {
+            Err(e) => writeln!(out, "  cannot be listed: {}", text::line(&e))?,
+            Ok(listed) => {
+                for c in &listed {
+                    let synced = if source.syncs(&config, c) {
+                        "synced"
+                    } else {
+                        "not synced"
+                    };
+                    writeln!(
+                        out,
+                        "{}  [{}]  {synced}",
+                        text::line(&c.name),
+                        about(c).join(", ")
+                    )?;
+                    for line in source.lines(c).lines() {
+                        writeln!(out, "    {line}")?;
+                    }
+                }
+            }
+        }
+    }
     Ok(())
+}
+
+/// `--json`'s items of one source's calendars.
+fn items(config: &Config, source: &Source, calendars: &[CalendarInfo]) -> Vec<CalendarItem> {
+    calendars
+        .iter()
+        .map(|c| CalendarItem {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            color: c.color.clone(),
+            hex_color: c.hex_color.clone(),
+            owner: c
+                .owner
+                .as_ref()
+                .map(|o| o.display())
+                .filter(|o| !o.is_empty()),
+            can_edit: c.can_edit,
+            is_default: c.is_default,
+            synced: source.syncs(config, c),
+            config: source.lines(c),
+            user: source.user.clone(),
+            account: source.account.clone(),
+        })
+        .collect()
+}
+
+/// What a calendar's line says of it: default, colour, can edit, owner.
+fn about(c: &CalendarInfo) -> Vec<String> {
+    let mut about = Vec::new();
+    if c.is_default {
+        about.push("default".to_owned());
+    }
+    if let Some(color) = CalendarColor::from_graph(c.color.as_deref(), c.hex_color.as_deref()) {
+        about.push(color.name().to_owned());
+    }
+    about.push(if c.can_edit { "can edit" } else { "read-only" }.to_owned());
+    if let Some(owner) = c
+        .owner
+        .as_ref()
+        .map(|o| o.display())
+        .filter(|o| !o.is_empty())
+    {
+        about.push(format!("owner {}", text::line(&owner)));
+    }
+    about
 }
 
 /// Writes the account's calendars (as the cache last listed them) with the config lines that would
@@ -113,44 +333,12 @@ pub fn write(
     out: &mut impl Write,
 ) -> std::io::Result<()> {
     if json {
-        let items: Vec<CalendarItem> = calendars
-            .iter()
-            .map(|c| CalendarItem {
-                id: c.id.clone(),
-                name: c.name.clone(),
-                color: c.color.clone(),
-                hex_color: c.hex_color.clone(),
-                owner: c
-                    .owner
-                    .as_ref()
-                    .map(|o| o.display())
-                    .filter(|o| !o.is_empty()),
-                can_edit: c.can_edit,
-                is_default: c.is_default,
-                synced: syncs(config, c),
-                config: config_lines(c),
-            })
-            .collect();
+        let items = items(config, &Source::default(), calendars);
         serde_json::to_writer_pretty(&mut *out, &items)?;
         return writeln!(out);
     }
     for c in calendars {
-        let mut about = Vec::new();
-        if c.is_default {
-            about.push("default".to_owned());
-        }
-        if let Some(color) = CalendarColor::from_graph(c.color.as_deref(), c.hex_color.as_deref()) {
-            about.push(color.name().to_owned());
-        }
-        about.push(if c.can_edit { "can edit" } else { "read-only" }.to_owned());
-        if let Some(owner) = c
-            .owner
-            .as_ref()
-            .map(|o| o.display())
-            .filter(|o| !o.is_empty())
-        {
-            about.push(format!("owner {}", text::line(&owner)));
-        }
+        let about = about(c);
         let synced = if syncs(config, c) {
             "synced"
         } else {
@@ -183,6 +371,37 @@ pub fn write(
 mod tests {
     use super::*;
     use crate::model::Person;
+
+    #[test]
+    fn the_complete_list_keeps_others_calendars_as_they_are_configured() {
+        let text = "[accounts.personal]\ntenant = \"consumers\"\n\n\
+            [[calendars]]\nid = \"default\"\n\n\
+            [[calendars]]\nuser = \"alex@contoso.com\"\nname = \"Alex\"\n\n\
+            [[calendars]]\ngroup = \"g-1\"\nname = \"Team\"\n\n\
+            [[calendars]]\naccount = \"personal\"\nid = \"default\"\nname = \"Home\"\n";
+        let config = Config::from_toml(text, None, "/tmp/x".into()).unwrap();
+        let listed = CalendarInfo {
+            id: "AAMkOther=".into(),
+            name: "Other".into(),
+            ..CalendarInfo::default()
+        };
+        let list = complete_list(&config, &[listed]);
+        let again = Config::from_toml(
+            &format!("[accounts.personal]\ntenant = \"consumers\"\n\n{list}"),
+            None,
+            "/tmp/x".into(),
+        )
+        .unwrap();
+        let keys = |c: &Config| {
+            c.calendars
+                .iter()
+                .map(|c| c.key.to_string())
+                .collect::<Vec<_>>()
+        };
+        let mut expected = keys(&config);
+        expected.push("AAMkOther=".into());
+        assert_eq!(keys(&again), expected, "{list}");
+    }
 
     #[test]
     fn the_config_lines_are_toml_that_the_config_reads() {
