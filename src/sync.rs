@@ -584,6 +584,11 @@ impl SyncEngine {
         Ok(crate::free::gather(answers))
     }
 
+    /// The session of `[accounts.NAME]`, for its sign-in.
+    pub fn account_session(&self, name: &str) -> Option<&Arc<Session>> {
+        self.accounts.get(name).map(GraphClient::session)
+    }
+
     /// The client a calendar is read through: its account's.
     fn graph_of(&self, cal: &CalendarSpec) -> Result<&GraphClient, SyncError> {
         match &cal.account {

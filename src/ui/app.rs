@@ -285,6 +285,8 @@ pub enum Effect {
         /// Its name, for the status bar.
         what: String,
     },
+    /// Start the sign-in of `[accounts.NAME]` in the background (device code).
+    StartAccountSignIn(String),
     /// Ask getSchedule for these people's busy time over these days (in the background).
     LoadFreeBusy {
         /// Whose.
@@ -422,6 +424,8 @@ pub struct App {
     pub slot: Option<(NaiveDate, u32)>,
     /// Others' busy time shown in the week and day views (`f`).
     pub busy: Option<busy::OthersBusy>,
+    /// The `[accounts.NAME]` a sign-in under way is for (None: the main account's).
+    pub signing: Option<String>,
 }
 
 /// An event dragged in the week or day grid: where it was taken, and how far it has moved.
@@ -480,6 +484,7 @@ impl App {
             drag: None,
             slot: None,
             busy: None,
+            signing: None,
         }
     }
 
@@ -951,6 +956,18 @@ impl App {
                     opened,
                 };
                 Vec::new()
+            }
+            SignInEvent::Done { account } if self.signing.is_some() => {
+                let name = self.signing.take().unwrap_or_default();
+                self.signin = SignIn::Hidden;
+                self.note = Some(format!(
+                    "Signed in account {}{}.",
+                    crate::text::line(&name),
+                    account
+                        .map(|a| format!(" as {}", crate::text::line(&a)))
+                        .unwrap_or_default()
+                ));
+                vec![Effect::RefreshNow]
             }
             SignInEvent::Done { account } => {
                 self.signin = SignIn::Hidden;
@@ -1671,6 +1688,35 @@ impl App {
 
     /// `s`: a sign-in. Signed in already, a new one replaces the account, so it asks first.
     fn ask_sign_in(&mut self) -> Vec<Effect> {
+        // More than one account: which one first.
+        if !self.config.accounts.is_empty() && self.signin == SignIn::Hidden {
+            self.open_form(FormPurpose::SignIn);
+            return Vec::new();
+        }
+        self.ask_main_sign_in()
+    }
+
+    /// Enter in the account choice: the main account's sign-in, or the chosen account's.
+    fn sign_in_chosen(&mut self) -> Vec<Effect> {
+        let Some(Overlay::Form(form)) = self.overlays.last() else {
+            return Vec::new();
+        };
+        let at = form.chosen(crate::ui::changes::label::ACCOUNT);
+        self.overlays.pop();
+        let Some(name) = at
+            .checked_sub(1)
+            .and_then(|i| self.config.accounts.keys().nth(i))
+            .cloned()
+        else {
+            return self.ask_main_sign_in();
+        };
+        self.signing = Some(name.clone());
+        self.signin = SignIn::Requesting;
+        vec![Effect::StartAccountSignIn(name)]
+    }
+
+    /// `s` for the main account: asks first when someone is signed in.
+    fn ask_main_sign_in(&mut self) -> Vec<Effect> {
         match &self.account {
             Some(account)
                 if self.signin == SignIn::Hidden && self.sync.state != SyncActivity::SignedOut =>

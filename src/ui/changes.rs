@@ -41,6 +41,8 @@ pub mod label {
     pub const SCOPE: &str = "Change";
     /// Whose busy time to show.
     pub const PEOPLE: &str = "People";
+    /// Which account signs in.
+    pub const ACCOUNT: &str = "Account";
 }
 
 /// The choices of the scope field.
@@ -140,6 +142,11 @@ pub fn open(purpose: FormPurpose, config: &Config) -> Form {
             fields
         }
         FormPurpose::FreeBusy { .. } => vec![Field::text(label::PEOPLE, "")],
+        FormPurpose::SignIn => {
+            let mut names = vec!["the main account".to_owned()];
+            names.extend(config.accounts.keys().cloned());
+            vec![Field::choice_owned(label::ACCOUNT, names)]
+        }
     };
     Form::new(purpose, fields)
 }
@@ -171,6 +178,7 @@ pub fn title(form: &Form) -> String {
         ),
         FormPurpose::Delete(c) => format!("Delete “{}”?", name(c)),
         FormPurpose::FreeBusy { .. } => "Show whose busy time? (addresses)".into(),
+        FormPurpose::SignIn => "Sign in which account?".into(),
     }
 }
 
@@ -197,7 +205,9 @@ pub fn plan(
     let series = form.chosen(label::SCOPE) == 1;
     match &form.purpose {
         // Not a change: the app asks getSchedule (see `app::busy`).
-        FormPurpose::FreeBusy { .. } => Err("not a change to the calendar".into()),
+        FormPurpose::FreeBusy { .. } | FormPurpose::SignIn => {
+            Err("not a change to the calendar".into())
+        }
         FormPurpose::QuickAdd { day } => quick_add(form, config, *day, now),
         FormPurpose::Edit(c) => {
             let fields = edit_fields(form, c, config, now).map_err(unflag)?;

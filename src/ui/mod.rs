@@ -273,6 +273,24 @@ async fn serve_requests(
                     }
                 });
             }
+            Request::SignInAccount(name) => {
+                let (engine, http, actions) = (engine.clone(), http.clone(), actions.clone());
+                tokio::spawn(async move {
+                    let report = |event| {
+                        let _ = actions.send(Action::SignIn(event));
+                    };
+                    let own = engine.config().for_account(Some(&name));
+                    match (own, engine.account_session(&name)) {
+                        (Ok(own), Some(session)) => {
+                            signin::device_flow(&own, session, &http, report).await;
+                        }
+                        _ => report(signin::SignInEvent::Failed(format!(
+                            "account {}: its sign-in cannot start (see the log)",
+                            crate::text::line(&name)
+                        ))),
+                    }
+                });
+            }
             Request::SignIn { browser } => {
                 let (engine, http, actions) = (engine.clone(), http.clone(), actions.clone());
                 tokio::spawn(async move {

@@ -503,7 +503,7 @@ pub enum FieldValue {
     /// One of some choices (←→ or Space change it).
     Choice {
         /// The choices' words.
-        options: Vec<&'static str>,
+        options: Vec<std::borrow::Cow<'static, str>>,
         /// The chosen one.
         at: usize,
     },
@@ -533,7 +533,24 @@ impl Field {
     pub fn choice(label: &'static str, options: Vec<&'static str>) -> Field {
         Field {
             label,
-            value: FieldValue::Choice { options, at: 0 },
+            value: FieldValue::Choice {
+                options: options
+                    .into_iter()
+                    .map(std::borrow::Cow::Borrowed)
+                    .collect(),
+                at: 0,
+            },
+        }
+    }
+
+    /// A choice among words made at run time (the config's account names).
+    pub fn choice_owned(label: &'static str, options: Vec<String>) -> Field {
+        Field {
+            label,
+            value: FieldValue::Choice {
+                options: options.into_iter().map(std::borrow::Cow::Owned).collect(),
+                at: 0,
+            },
         }
     }
 
@@ -567,6 +584,8 @@ pub enum FormPurpose {
     },
     /// `X`: the confirmation that names the event.
     Delete(Box<CachedEvent>),
+    /// `s` with more than one account: which one signs in.
+    SignIn,
     /// `f`: whose busy time to show over the days shown.
     FreeBusy {
         /// The first day shown.

@@ -415,6 +415,7 @@ pub fn draw_form(frame: &mut Frame, app: &App, form: &Form) {
         FormPurpose::Answer { .. } => "send",
         FormPurpose::Delete(_) => "delete",
         FormPurpose::FreeBusy { .. } => "show",
+        FormPurpose::SignIn => "sign in",
     };
     lines.push(Line::from(Span::styled(
         fit(&strings::form_hint(send, choices), inner),

@@ -24,6 +24,8 @@ pub enum Request {
         /// In the browser (else with a device code).
         browser: bool,
     },
+    /// Start the device-code sign-in of `[accounts.NAME]`.
+    SignInAccount(String),
     /// Remember these calendars as hidden (a file in the data dir).
     SaveHidden(std::collections::BTreeSet<ViewKey>),
     /// Write this change to the outbox; send it once its wait is over.
@@ -197,6 +199,10 @@ impl EffectRunner {
                 } else {
                     format!("Could not copy the {what}.")
                 }),
+                Effect::StartAccountSignIn(name) => {
+                    self.send(Request::SignInAccount(name));
+                    continue;
+                }
                 Effect::StartBrowserSignIn => {
                     self.send(Request::SignIn { browser: true });
                     continue;

@@ -923,3 +923,48 @@ fn others_busy_time_shows_beside_yours_and_new_events_invite_them() {
         assert!(a.busy.is_none());
     }
 }
+
+/// With `[accounts.NAME]` in the config, `s` asks which account signs in; another account's
+/// sign-in runs with its own session and leaves the main account as it is.
+#[test]
+fn sign_in_asks_which_account() {
+    let config = format!("[accounts.personal]\ntenant = \"consumers\"\n\n{CONFIG}");
+    let mut a = app_configured((100, 30), events(), &config);
+    press(&mut a, ch('s'));
+    let screen = render(&a);
+    assert!(screen.contains("Sign in which account?"), "{screen}");
+    assert!(
+        screen.contains("[the main account]") && screen.contains("personal"),
+        "{screen}"
+    );
+    press(&mut a, key(KeyCode::Right));
+    let effects = press(&mut a, key(KeyCode::Enter));
+    assert!(
+        effects.contains(&Effect::StartAccountSignIn("personal".into())),
+        "{effects:?}"
+    );
+    let asked: Vec<Request> = std::iter::from_fn(|| a.requests.try_recv().ok()).collect();
+    assert!(
+        asked.contains(&Request::SignInAccount("personal".into())),
+        "{asked:?}"
+    );
+    press(
+        &mut a,
+        Action::SignIn(deltacal::auth::signin::SignInEvent::Done {
+            account: Some("Sam Booth <sam.booth@outlook.com>".into()),
+        }),
+    );
+    assert_eq!(
+        a.note.as_deref(),
+        Some("Signed in account personal as Sam Booth <sam.booth@outlook.com>.")
+    );
+    assert_eq!(
+        a.account.as_deref(),
+        Some("Samantha Booth <samanthab@contoso.com>"),
+        "the main account stays"
+    );
+    // The main account: as before (someone is signed in, so it asks first).
+    press(&mut a, ch('s'));
+    press(&mut a, key(KeyCode::Enter));
+    assert!(render(&a).contains("Samantha Booth"));
+}

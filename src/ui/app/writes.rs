@@ -332,10 +332,12 @@ impl App {
 
     /// The open form's preview, or why it cannot be sent, from its fields as they are now.
     pub(super) fn check_form(&mut self) {
-        if let Some(Overlay::Form(form)) = self.overlays.last()
-            && matches!(form.purpose, FormPurpose::FreeBusy { .. })
-        {
-            return self.check_busy_form();
+        if let Some(Overlay::Form(form)) = self.overlays.last() {
+            match form.purpose {
+                FormPurpose::FreeBusy { .. } => return self.check_busy_form(),
+                FormPurpose::SignIn => return,
+                _ => {}
+            }
         }
         let (config, now) = (self.config.clone(), self.now);
         let Some(Overlay::Form(form)) = self.overlays.last_mut() else {
@@ -355,10 +357,12 @@ impl App {
 
     /// Enter in a form: its change is queued, or the form says why it cannot be.
     pub(super) fn submit_form(&mut self) -> Vec<Effect> {
-        if let Some(Overlay::Form(form)) = self.overlays.last()
-            && matches!(form.purpose, FormPurpose::FreeBusy { .. })
-        {
-            return self.submit_busy_form();
+        if let Some(Overlay::Form(form)) = self.overlays.last() {
+            match form.purpose {
+                FormPurpose::FreeBusy { .. } => return self.submit_busy_form(),
+                FormPurpose::SignIn => return self.sign_in_chosen(),
+                _ => {}
+            }
         }
         let (config, now) = (self.config.clone(), self.now);
         let Some(Overlay::Form(form)) = self.overlays.last_mut() else {
