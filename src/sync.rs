@@ -1429,6 +1429,7 @@ mod tests {
         let hour = Duration::from_secs(300);
         assert_eq!(next_round_in(&[], 0, hour), hour);
         assert_eq!(next_round_in(&[FailureKind::SignInNeeded], 3, hour), hour);
+        assert_eq!(next_round_in(&[FailureKind::Refused], 0, hour), hour);
         let offline = [FailureKind::Offline];
         assert_eq!(next_round_in(&offline, 0, hour), Duration::from_secs(15));
         assert_eq!(next_round_in(&offline, 1, hour), Duration::from_secs(30));
@@ -1536,9 +1537,14 @@ const RETRY_FIRST: Duration = Duration::from_secs(15);
 /// sooner while a failure may heal (offline, throttled, a server error), backing off as it
 /// goes on. A sign-in that is needed waits for the sign-in, not for time.
 pub fn next_round_in(failures: &[FailureKind], failed_before: u32, interval: Duration) -> Duration {
-    let heals = failures
-        .iter()
-        .any(|k| !matches!(k, FailureKind::SignInNeeded | FailureKind::Credentials));
+    // A refusal (a calendar not shared with you, no such user) does not heal by asking again
+    // soon: the calendars that work are not synced again for its sake.
+    let heals = failures.iter().any(|k| {
+        !matches!(
+            k,
+            FailureKind::SignInNeeded | FailureKind::Credentials | FailureKind::Refused
+        )
+    });
     if !heals {
         return interval;
     }
