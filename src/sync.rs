@@ -1061,16 +1061,7 @@ impl SyncEngine {
             }
             state = next;
             if last {
-                let done = committer.finish().await;
-                self.pages_applied(&key, &mut page_no, &done.outcomes);
-                if let Some(e) = done.error {
-                    return Err(e);
-                }
-                let (mut counts, backlog) = done
-                    .outcomes
-                    .last()
-                    .and_then(|last| Some((last.progress, last.backlog.clone()?)))
-                    .ok_or_else(|| SyncError::Task("the last page was not committed".into()))?;
+                let (mut counts, backlog) = self.last_commit(committer, &key, &mut page_no).await?;
                 // The round ends here: what was fetched during it serves the series.
                 let prefetched = prefetch.finish().await;
                 let fixed = self
@@ -1096,6 +1087,25 @@ impl SyncEngine {
                 _ => unreachable!("a page that is not the last has a next link"),
             };
         }
+    }
+
+    /// Lets a round's last pages commit: what the round did, and the series it left to
+    /// complete.
+    async fn last_commit(
+        &self,
+        committer: Committer,
+        key: &str,
+        page_no: &mut u64,
+    ) -> Result<(RoundCounts, Backlog), SyncError> {
+        let done = committer.finish().await;
+        self.pages_applied(key, page_no, &done.outcomes);
+        if let Some(e) = done.error {
+            return Err(e);
+        }
+        done.outcomes
+            .last()
+            .and_then(|last| Some((last.progress, last.backlog.clone()?)))
+            .ok_or_else(|| SyncError::Task("the last page was not committed".into()))
     }
 
     /// A listing round: the calendar view's `calendarView` pages over today's window, each
@@ -1173,16 +1183,7 @@ impl SyncEngine {
                 None => break,
             }
         }
-        let done = committer.finish().await;
-        self.pages_applied(&key, &mut page_no, &done.outcomes);
-        if let Some(e) = done.error {
-            return Err(e);
-        }
-        let (mut counts, backlog) = done
-            .outcomes
-            .last()
-            .and_then(|last| Some((last.progress, last.backlog.clone()?)))
-            .ok_or_else(|| SyncError::Task("the last page was not committed".into()))?;
+        let (mut counts, backlog) = self.last_commit(committer, &key, &mut page_no).await?;
         counts += self
             .complete_series(cal, &backlog, state.window, &mut page_no, HashMap::new())
             .await?;

@@ -258,17 +258,7 @@ pub async fn list(
             Err(e) => writeln!(out, "  cannot be listed: {}", text::line(&e))?,
             Ok(listed) => {
                 for c in &listed {
-                    let synced = if source.syncs(&config, c) {
-                        "synced"
-                    } else {
-                        "not synced"
-                    };
-                    writeln!(
-                        out,
-                        "{}  [{}]  {synced}",
-                        text::line(&c.name),
-                        about(c).join(", ")
-                    )?;
+                    write_line(out, c, source.syncs(&config, c))?;
                     for line in source.lines(c).lines() {
                         writeln!(out, "    {line}")?;
                     }
@@ -301,6 +291,17 @@ fn items(config: &Config, source: &Source, calendars: &[CalendarInfo]) -> Vec<Ca
             account: source.account.clone(),
         })
         .collect()
+}
+
+/// A calendar's line: its name, what it is, and whether the config syncs it.
+fn write_line(out: &mut impl Write, c: &CalendarInfo, synced: bool) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{}  [{}]  {}",
+        text::line(&c.name),
+        about(c).join(", "),
+        if synced { "synced" } else { "not synced" }
+    )
 }
 
 /// What a calendar's line says of it: default, colour, can edit, owner.
@@ -338,18 +339,7 @@ pub fn write(
         return writeln!(out);
     }
     for c in calendars {
-        let about = about(c);
-        let synced = if syncs(config, c) {
-            "synced"
-        } else {
-            "not synced"
-        };
-        writeln!(
-            out,
-            "{}  [{}]  {synced}",
-            text::line(&c.name),
-            about.join(", ")
-        )?;
+        write_line(out, c, syncs(config, c))?;
         writeln!(out, "    id: {}", text::line(&c.id))?;
     }
     if calendars.iter().any(|c| !syncs(config, c)) {

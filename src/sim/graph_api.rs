@@ -477,26 +477,39 @@ fn series_instances(
         .take(size)
         .filter_map(|e| mailbox.render(&owner, &e.id, &window, zone, Mode::Documented))
         .collect();
+    let more = skip + size < all.len();
+    paged(&request, &window, items, more.then_some(skip + size), None)
+}
+
+/// A page of a plain list (instances, a calendarView listing) as Graph writes it: the items,
+/// and, when more follow, a next link over the same window with `$skip` (and `$top`).
+fn paged(
+    request: &PageRequest,
+    window: &Window,
+    items: Vec<Arc<RawValue>>,
+    next_skip: Option<usize>,
+    top: Option<usize>,
+) -> Response {
     let fmt = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let next_link = (skip + size < all.len()).then(|| {
+    let next_link = next_skip.map(|skip| {
         format!(
-            "{}/v1.0{}?startDateTime={}&endDateTime={}&$skip={}",
+            "{}/v1.0{}?startDateTime={}&endDateTime={}{}&$skip={skip}",
             request.origin,
             request.path,
             fmt(window.start),
             fmt(window.end),
-            skip + size
+            top.map_or(String::new(), |top| format!("&$top={top}")),
         )
     });
     #[derive(Serialize)]
-    struct Instances<'a> {
+    struct Page<'a> {
         #[serde(rename = "@odata.context")]
         context: String,
         value: Vec<&'a RawValue>,
         #[serde(rename = "@odata.nextLink", skip_serializing_if = "Option::is_none")]
         next_link: Option<String>,
     }
-    let body = Instances {
+    let body = Page {
         context: format!("{}/v1.0/$metadata#Collection(event)", request.origin),
         value: items.iter().map(|i| &**i).collect(),
         next_link,
@@ -1224,34 +1237,12 @@ fn listing(
         .take(size)
         .filter_map(|e| mailbox.render(&calendar_id, &e.id, &window, zone, Mode::Documented))
         .collect();
-    let fmt = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let next_link = (skip + size < events.len()).then(|| {
-        format!(
-            "{}/v1.0{}?startDateTime={}&endDateTime={}&$top={size}&$skip={}",
-            request.origin,
-            request.path,
-            fmt(window.start),
-            fmt(window.end),
-            skip + size
-        )
-    });
-    #[derive(Serialize)]
-    struct Listed<'a> {
-        #[serde(rename = "@odata.context")]
-        context: String,
-        value: Vec<&'a RawValue>,
-        #[serde(rename = "@odata.nextLink", skip_serializing_if = "Option::is_none")]
-        next_link: Option<String>,
-    }
-    let body = Listed {
-        context: format!("{}/v1.0/$metadata#Collection(event)", request.origin),
-        value: items.iter().map(|i| &**i).collect(),
-        next_link,
-    };
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "application/json")],
-        serde_json::to_string(&body).expect("a page serialises"),
+    let more = skip + size < events.len();
+    paged(
+        &request,
+        &window,
+        items,
+        more.then_some(skip + size),
+        Some(size),
     )
-        .into_response()
 }
