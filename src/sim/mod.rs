@@ -38,6 +38,8 @@ use self::tokens::TokenTable;
 pub const MAX_EVENTS: usize = 1_000_000;
 /// The most calendars the emulator serves.
 pub const MAX_CALENDARS: usize = 100;
+/// The most events a colleague's (or a room's, a group's) calendar gets.
+const OTHERS_EVENTS: usize = 300;
 /// The most other users the emulator makes (`--users`).
 pub const MAX_USERS: usize = 8;
 /// The most latency added to a request (requests time out at 30 s).
@@ -434,7 +436,9 @@ impl SimState {
                 options.anchor,
             );
         }
-        let others = (options.events / 4).min(2_000);
+        // Colleagues' calendars are small beside the user's: a large bench calendar does not
+        // grow everyone else's (and the emulator's memory with them).
+        let others = (options.events / 4).min(OTHERS_EVENTS);
         SimState {
             people: people::People::new(options.users, others, options.seed, options.anchor),
             mailbox,

@@ -235,7 +235,7 @@ impl People {
         generate::fill(
             &mut room.mailbox,
             &room_calendar,
-            events.max(12),
+            events.clamp(12, 100),
             seed.wrapping_add(99),
             anchor,
         );
@@ -256,7 +256,7 @@ impl People {
         generate::fill(
             &mut personal.mailbox,
             &calendar,
-            events.max(12),
+            events.clamp(12, 100),
             seed.wrapping_add(300),
             anchor,
         );
@@ -290,7 +290,7 @@ impl People {
             generate::fill(
                 &mut group.mailbox,
                 &calendar,
-                events.max(12),
+                events.clamp(12, 100),
                 seed.wrapping_add(salt),
                 anchor,
             );
