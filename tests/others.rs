@@ -339,6 +339,28 @@ async fn get_schedule_answers_per_address_within_its_limits() {
         (status, code(&answer)),
         (StatusCode::BAD_REQUEST, "ErrorTimeIntervalTooBig")
     );
+    // A personal account has none.
+    let personal = sim
+        .server
+        .handle()
+        .issue_personal_tokens("offline_access Calendars.Read");
+    let personal = personal["access_token"].as_str().unwrap();
+    assert!(!personal.starts_with("eyJ"), "opaque, not a JWT");
+    let (status, answer) = sim
+        .post(
+            "/v1.0/me/calendar/getSchedule",
+            Some(personal),
+            body(vec!["alexw@contoso.com"], "2026-01-06T00:00:00"),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&answer)),
+        (StatusCode::FORBIDDEN, "ErrorAccessDenied")
+    );
+    // Its /me is its own.
+    let (status, me) = sim.get("/me", personal, "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(me["mail"], "sam.booth@outlook.com");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

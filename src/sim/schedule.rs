@@ -42,6 +42,21 @@ pub async fn get_schedule(State(sim): State<Shared>, headers: HeaderMap, body: B
             "Access token has expired or is not yet valid.",
         );
     }
+    // Personal accounts have no free/busy service; Graph refuses work-only endpoints of a
+    // personal mailbox with 403 ErrorAccessDenied (as for its mail rules).
+    let personal = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .and_then(|t| state.identity.user_of(t.trim()))
+        .is_some_and(|u| u == super::identity::PERSONAL_MAIL);
+    if personal {
+        return graph_error(
+            StatusCode::FORBIDDEN,
+            "ErrorAccessDenied",
+            "Access is denied. Check credentials and try again.",
+        );
+    }
     let Ok(request) = serde_json::from_slice::<Value>(&body) else {
         return invalid("The request body is not JSON.");
     };
