@@ -580,3 +580,37 @@ fn changes_made_in_the_app_reach_the_server() {
     assert_eq!(creates, 1, "added once");
     press(b"q");
 }
+
+/// In the real app on the demo: `f` in the week view asks the emulator's getSchedule for a
+/// colleague's busy time in the background and says whose it shows; an address it does not
+/// know is named.
+#[test]
+fn others_busy_time_comes_from_the_server_in_the_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pty, _child) = spawn_demo(dir.path(), (30, 140), 200);
+    drop(pty.slave);
+    let mut writer = pty.master.take_writer().unwrap();
+    let parser = screen_of(&*pty.master, (30, 140));
+    wait_for(&parser, "a completed sync", |s| {
+        s.contents().contains("synced just now")
+    });
+    let mut press = |keys: &[u8]| {
+        writer.write_all(keys).unwrap();
+        writer.flush().unwrap();
+    };
+    press(b"w");
+    press(b"f");
+    wait_for(&parser, "the prompt", |s| {
+        s.contents().contains("Show whose busy time?")
+    });
+    press(b"alexw@contoso.com nobody@contoso.com");
+    wait_for(&parser, "the preview", |s| {
+        s.contents()
+            .contains("busy time of alexw@contoso.com, nobody@contoso.com")
+    });
+    press(b"\r");
+    wait_for(&parser, "the answer", |s| {
+        let text = s.contents();
+        text.contains("Not found: nobody@contoso.com") && text.contains("Busy time of alexw")
+    });
+}
