@@ -1052,12 +1052,7 @@ impl SyncEngine {
                 sweep,
             };
             if committer.jobs.send(job).await.is_err() {
-                // The committer stopped on an error: report it.
-                let done = committer.finish().await;
-                self.pages_applied(&key, &mut page_no, &done.outcomes);
-                return Err(done
-                    .error
-                    .unwrap_or_else(|| SyncError::Task("the cache writer stopped".into())));
+                return Err(self.writer_stopped(committer, &key, &mut page_no).await);
             }
             state = next;
             if last {
@@ -1087,6 +1082,20 @@ impl SyncEngine {
                 _ => unreachable!("a page that is not the last has a next link"),
             };
         }
+    }
+
+    /// The committer stopped on an error: the pages it committed are announced, and the error
+    /// is what the round reports.
+    async fn writer_stopped(
+        &self,
+        committer: Committer,
+        key: &str,
+        page_no: &mut u64,
+    ) -> SyncError {
+        let done = committer.finish().await;
+        self.pages_applied(key, page_no, &done.outcomes);
+        done.error
+            .unwrap_or_else(|| SyncError::Task("the cache writer stopped".into()))
     }
 
     /// Lets a round's last pages commit: what the round did, and the series it left to
@@ -1171,11 +1180,7 @@ impl SyncEngine {
                 sweep: last,
             };
             if committer.jobs.send(job).await.is_err() {
-                let done = committer.finish().await;
-                self.pages_applied(&key, &mut page_no, &done.outcomes);
-                return Err(done
-                    .error
-                    .unwrap_or_else(|| SyncError::Task("the cache writer stopped".into())));
+                return Err(self.writer_stopped(committer, &key, &mut page_no).await);
             }
             state = cursor;
             match next {
