@@ -131,6 +131,40 @@ pub struct Gathered {
     pub unknown: Vec<(String, String)>,
 }
 
+impl Gathered {
+    /// When any of them is busy, in order (what the views draw beside the user's events).
+    pub fn busy(&self) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+        let mut busy: Vec<_> = self
+            .schedules
+            .iter()
+            .flat_map(|s| s.busy.iter().copied())
+            .collect();
+        busy.sort();
+        busy
+    }
+
+    /// The addresses it could not answer for.
+    pub fn unknown_addresses(&self) -> Vec<String> {
+        self.unknown.iter().map(|(u, _)| u.clone()).collect()
+    }
+}
+
+/// Checks one address asked about: `name@domain`, nothing that would disturb a terminal.
+pub fn check_address(address: &str) -> Result<(), String> {
+    let fine = address.contains('@')
+        && !address.starts_with('@')
+        && !address.ends_with('@')
+        && !address.chars().any(char::is_control);
+    if fine {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{}` is not an address (name@domain)",
+            crate::text::line(address)
+        ))
+    }
+}
+
 /// Gathers the answers of several requests.
 pub fn gather(answers: impl IntoIterator<Item = Answer>) -> Gathered {
     let mut out = Gathered::default();

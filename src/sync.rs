@@ -559,13 +559,11 @@ impl SyncEngine {
         account: Option<&str>,
         owner: &crate::model::Owner,
     ) -> Result<Vec<crate::model::CalendarInfo>, SyncError> {
-        let graph = match account {
-            None => &self.graph,
-            Some(name) => self.accounts.get(name).ok_or_else(|| {
-                SyncError::Account(name.to_owned(), "its token file does not load".into())
-            })?,
-        };
-        Ok(graph.for_owner(owner).list_calendars().await?)
+        Ok(self
+            .account_graph(account)?
+            .for_owner(owner)
+            .list_calendars()
+            .await?)
     }
 
     /// Free/busy of `addresses` over `from..to` (getSchedule, in requests of at most 20
@@ -586,16 +584,23 @@ impl SyncEngine {
 
     /// The session of `[accounts.NAME]`, for its sign-in.
     pub fn account_session(&self, name: &str) -> Option<&Arc<Session>> {
-        self.accounts.get(name).map(GraphClient::session)
+        self.account_graph(Some(name))
+            .ok()
+            .map(GraphClient::session)
     }
 
     /// The client a calendar is read through: its account's.
     fn graph_of(&self, cal: &CalendarSpec) -> Result<&GraphClient, SyncError> {
-        match &cal.account {
+        self.account_graph(cal.account.as_deref())
+    }
+
+    /// The client of `[accounts.NAME]` (None: the main account's).
+    fn account_graph(&self, account: Option<&str>) -> Result<&GraphClient, SyncError> {
+        match account {
             None => Ok(&self.graph),
             Some(name) => self.accounts.get(name).ok_or_else(|| {
                 SyncError::Account(
-                    name.clone(),
+                    name.to_owned(),
                     "its token file does not load (see the log)".into(),
                 )
             }),

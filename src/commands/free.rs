@@ -88,13 +88,7 @@ pub fn run(config: Arc<Config>, args: FreeArgs, out: &mut impl Write) -> anyhow:
         return Err(UsageError("give at least one address".into()).into());
     }
     for a in &args.addresses {
-        if !a.contains('@') || a.chars().any(char::is_control) {
-            return Err(UsageError(format!(
-                "`{}` is not an address (name@domain)",
-                crate::text::line(a)
-            ))
-            .into());
-        }
+        free::check_address(a).map_err(UsageError)?;
     }
     let now = Utc::now();
     let (from, to, duration) = range(&config, &args, now)?;
@@ -125,7 +119,7 @@ pub fn run(config: Arc<Config>, args: FreeArgs, out: &mut impl Write) -> anyhow:
         for (address, why) in &gathered.unknown {
             tracing::info!(%address, %why, "getSchedule could not answer for an address");
         }
-        let unknown: Vec<String> = gathered.unknown.into_iter().map(|(u, _)| u).collect();
+        let unknown = gathered.unknown_addresses();
         let schedules = gathered.schedules;
         let slots = free::common_free(&schedules, from, to, duration);
         write(

@@ -296,11 +296,6 @@ impl GraphClient {
         }
     }
 
-    /// Whose mailbox it reads.
-    pub fn owner(&self) -> &Owner {
-        &self.owner
-    }
-
     /// The client with another retry policy.
     pub fn with_retry(mut self, retry: RetryPolicy) -> GraphClient {
         self.retry = retry;
@@ -424,7 +419,7 @@ impl GraphClient {
     /// is the default comes from `isDefaultCalendar`, or, where the server leaves it out, from
     /// `/me/calendar`.
     pub async fn list_calendars(&self) -> Result<Vec<CalendarInfo>, GraphError> {
-        let mut link = self.me_url(&["calendars"]).to_string();
+        let mut link = self.mailbox_url(&["calendars"]).to_string();
         let mut calendars: Vec<CalendarInfo> = Vec::new();
         let mut said_default = false;
         for _ in 0..MAX_CALENDAR_PAGES {
@@ -446,7 +441,7 @@ impl GraphClient {
             }
         }
         if !said_default {
-            let url = self.me_url(&["calendar"]);
+            let url = self.mailbox_url(&["calendar"]);
             let parse = |body: &[u8]| {
                 #[derive(serde::Deserialize)]
                 struct Id {
@@ -519,38 +514,22 @@ impl GraphClient {
             .collect())
     }
 
-    /// `/me/…` (or the owner's mailbox) under the base URL.
-    fn me_url(&self, path: &[&str]) -> Url {
-        let mut url = self.base.clone();
-        {
-            let mut segments = url.path_segments_mut().expect("base_url is http(s)");
-            segments.pop_if_empty().extend(self.owner.segments());
-            segments.extend(path);
-        }
-        url
+    /// `path` under the client's mailbox (`/me`, `/users/{address}`, `/groups/{id}`).
+    fn mailbox_url(&self, path: &[&str]) -> Url {
+        super::mailbox_url(&self.base, &self.owner, path, None)
     }
 
     /// `/me/events/{id}` (or `/me/calendars/{cal}/events/{id}`), with `/instances` over a window.
     fn event_url(&self, calendar: Option<&str>, id: &str, window: Option<&Window>) -> Url {
-        let mut url = self.base.clone();
-        {
-            let mut segments = url.path_segments_mut().expect("base_url is http(s)");
-            segments.pop_if_empty().extend(self.owner.segments());
-            if let Some(cal) = calendar {
-                segments.push("calendars").push(cal);
-            }
-            segments.push("events").push(id);
-            if window.is_some() {
-                segments.push("instances");
-            }
+        let mut path = Vec::new();
+        if let Some(cal) = calendar {
+            path.extend(["calendars", cal]);
         }
-        if let Some(w) = window {
-            let fmt = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-            url.query_pairs_mut()
-                .append_pair("startDateTime", &fmt(w.start))
-                .append_pair("endDateTime", &fmt(w.end));
+        path.extend(["events", id]);
+        if window.is_some() {
+            path.push("instances");
         }
-        url
+        super::mailbox_url(&self.base, &self.owner, &path, window)
     }
 
     /// GETs a link on the configured origin and parses the answer, retrying transient failures
@@ -832,7 +811,7 @@ impl GraphClient {
         &self,
         body: &serde_json::Value,
     ) -> Result<serde_json::Value, GraphError> {
-        let url = self.me_url(&["calendar", "getSchedule"]);
+        let url = self.mailbox_url(&["calendar", "getSchedule"]);
         let parse = |body: &[u8]| {
             serde_json::from_slice::<serde_json::Value>(body).map_err(|e| e.to_string())
         };

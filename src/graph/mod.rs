@@ -30,22 +30,34 @@ fn view_url(
     window: &Window,
     delta: bool,
 ) -> Url {
+    let mut path = Vec::new();
+    if let Some(id) = calendar {
+        path.extend(["calendars", id]);
+    }
+    path.push("calendarView");
+    if delta {
+        path.push("delta");
+    }
+    mailbox_url(base, owner, &path, Some(window))
+}
+
+/// `path` under a mailbox (`/me`, `/users/{address}`, `/groups/{id}`) under the base URL,
+/// with a window's `startDateTime` and `endDateTime` when there is one.
+fn mailbox_url(base: &Url, owner: &Owner, path: &[&str], window: Option<&Window>) -> Url {
     let mut url = base.clone();
     {
         let mut segments = url.path_segments_mut().expect("base_url is http(s)");
-        segments.pop_if_empty().extend(owner.segments());
-        if let Some(id) = calendar {
-            segments.push("calendars").push(id);
-        }
-        segments.push("calendarView");
-        if delta {
-            segments.push("delta");
-        }
+        segments
+            .pop_if_empty()
+            .extend(owner.segments())
+            .extend(path);
     }
-    let fmt = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    url.query_pairs_mut()
-        .append_pair("startDateTime", &fmt(window.start))
-        .append_pair("endDateTime", &fmt(window.end));
+    if let Some(window) = window {
+        let fmt = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        url.query_pairs_mut()
+            .append_pair("startDateTime", &fmt(window.start))
+            .append_pair("endDateTime", &fmt(window.end));
+    }
     url
 }
 

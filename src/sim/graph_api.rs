@@ -397,12 +397,17 @@ fn permitted(
 }
 
 /// Who the request's bearer token signs in: the work user, or the personal account.
-fn bearer_user(state: &SimState, headers: &HeaderMap) -> Option<&'static str> {
+pub fn bearer_user(state: &SimState, headers: &HeaderMap) -> Option<&'static str> {
+    bearer(headers).and_then(|t| state.identity.user_of(t))
+}
+
+/// The request's bearer token, if it has one.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
         .and_then(|h| h.strip_prefix("Bearer "))
-        .and_then(|t| state.identity.user_of(t.trim()))
+        .map(str::trim)
 }
 
 /// `/me` as the bearer means it: the personal account's own mailbox for its tokens.
@@ -528,11 +533,8 @@ fn bad_request(message: &str) -> Response {
 
 /// The scopes of the request's bearer token; None without a valid one.
 pub fn caller(state: &SimState, headers: &HeaderMap) -> Option<Vec<String>> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .and_then(|t| state.identity.scopes_of(t.trim()))
+    bearer(headers)
+        .and_then(|t| state.identity.scopes_of(t))
         .map(<[String]>::to_vec)
 }
 

@@ -162,17 +162,10 @@ async fn graph_latency(
     let latency = {
         let mut state = lock(&sim);
         // `/me` of the personal account is its own mailbox.
-        let personal = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|h| h.to_str().ok())
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .and_then(|t| state.identity.user_of(t.trim()))
-            .filter(|u| *u == identity::PERSONAL_MAIL);
-        if let Some(user) = personal
-            && mailbox == identity::USER_MAIL
+        if mailbox == identity::USER_MAIL
+            && graph_api::bearer_user(&state, request.headers()) == Some(identity::PERSONAL_MAIL)
         {
-            mailbox = user.to_owned();
+            mailbox = identity::PERSONAL_MAIL.to_owned();
         }
         if graph {
             state.graph_requests += 1;

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
-use super::graph_api::{caller, graph_error};
+use super::graph_api::{bearer_user, caller, graph_error};
 use super::identity::USER_MAIL;
 use super::mailbox::{DEFAULT_CALENDAR, Mailbox, render_time};
 use super::people::WorkingHours;
@@ -44,13 +44,7 @@ pub async fn get_schedule(State(sim): State<Shared>, headers: HeaderMap, body: B
     }
     // Personal accounts have no free/busy service; Graph refuses work-only endpoints of a
     // personal mailbox with 403 ErrorAccessDenied (as for its mail rules).
-    let personal = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .and_then(|t| state.identity.user_of(t.trim()))
-        .is_some_and(|u| u == super::identity::PERSONAL_MAIL);
-    if personal {
+    if bearer_user(&state, &headers) == Some(super::identity::PERSONAL_MAIL) {
         return graph_error(
             StatusCode::FORBIDDEN,
             "ErrorAccessDenied",

@@ -120,12 +120,7 @@ fn begin(
     body: &Value,
 ) -> Result<Option<Fault>, Response> {
     log_request(state, method, path, body.clone(), if_match(headers));
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::trim)
-        .unwrap_or_default();
+    let token = super::graph_api::bearer(headers).unwrap_or_default();
     if !state.identity.access_ok(token) {
         return Err(graph_error(
             StatusCode::UNAUTHORIZED,

@@ -242,16 +242,7 @@ async fn serve_requests(
                     let result = engine
                         .schedules(&addresses, from, to)
                         .await
-                        .map(|gathered| {
-                            let mut busy: Vec<_> = gathered
-                                .schedules
-                                .into_iter()
-                                .flat_map(|s| s.busy)
-                                .collect();
-                            busy.sort();
-                            let unknown = gathered.unknown.into_iter().map(|(u, _)| u).collect();
-                            (busy, unknown)
-                        })
+                        .map(|gathered| (gathered.busy(), gathered.unknown_addresses()))
                         .map_err(|e| e.to_string());
                     let _ = actions.send(Action::FreeBusy {
                         addresses,

@@ -30,12 +30,7 @@ pub struct OthersBusy {
 pub fn addresses(text: &str) -> Result<Vec<String>, String> {
     let mut out: Vec<String> = Vec::new();
     for word in text.split([' ', ',', ';']).filter(|w| !w.is_empty()) {
-        if !word.contains('@') || word.starts_with('@') || word.ends_with('@') {
-            return Err(format!(
-                "`{}` is not an address (name@domain)",
-                crate::text::line(word)
-            ));
-        }
+        crate::free::check_address(word)?;
         if !out.iter().any(|a| a.eq_ignore_ascii_case(word)) {
             out.push(word.to_owned());
         }
