@@ -533,7 +533,17 @@ impl CalendarSpec {
     /// Whether this configured calendar is `listed`, one of the account's calendars as Graph
     /// lists them: by id, or the default one when the config names none.
     pub fn is(&self, listed: &crate::model::CalendarInfo) -> bool {
-        if self.owner != crate::model::Owner::Me || self.account.is_some() {
+        self.is_in(listed, None, &crate::model::Owner::Me)
+    }
+
+    /// [`is`](Self::is), for a calendar listed from `owner`'s mailbox through `account`.
+    pub fn is_in(
+        &self,
+        listed: &crate::model::CalendarInfo,
+        account: Option<&str>,
+        owner: &crate::model::Owner,
+    ) -> bool {
+        if self.owner != *owner || self.account.as_deref() != account {
             return false;
         }
         match &self.graph_id {

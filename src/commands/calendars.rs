@@ -54,17 +54,11 @@ impl Source {
 
     /// Whether a configured calendar is this listed one of this source.
     fn syncs(&self, config: &Config, listed: &CalendarInfo) -> bool {
-        if self.user.is_none() && self.account.is_none() {
-            return syncs(config, listed);
-        }
-        config.calendars.iter().any(|c| {
-            c.account == self.account
-                && c.owner == self.owner()
-                && match &c.graph_id {
-                    Some(id) => *id == listed.id,
-                    None => listed.is_default,
-                }
-        })
+        let owner = self.owner();
+        config
+            .calendars
+            .iter()
+            .any(|c| c.is_in(listed, self.account.as_deref(), &owner))
     }
 
     /// The `[[calendars]]` lines that sync `c` of this source.
