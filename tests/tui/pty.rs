@@ -294,7 +294,11 @@ fn the_app_ends_when_its_terminal_hangs_up() {
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut buf = [0u8; 8192];
     while !parser.screen().contents().contains("synced just now") {
-        assert!(Instant::now() < deadline, "no first sync");
+        assert!(
+            Instant::now() < deadline,
+            "no first sync; screen:\n{}",
+            parser.screen().contents()
+        );
         match reader.read(&mut buf) {
             Ok(0) => panic!("the app ended early"),
             Ok(n) => parser.process(&buf[..n]),
